@@ -1,0 +1,839 @@
+//! Writes the frozen test vectors in `crypto/tests/vectors/` (see docs/FORMAT.md §10).
+//!
+//! Run it only when the format changes on purpose: `cargo run -p vault-crypto --example
+//! write_vectors`. Every random byte the format draws is recorded in the vector, so that
+//! `tests/vectors.rs` can re-encrypt and demand the same bytes.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use common::Recording;
+use hkdf::Hkdf;
+use sha2::{Digest, Sha256};
+use vault_crypto::*;
+
+struct Vector {
+    name: &'static str,
+    comment: &'static str,
+    fields: Vec<(&'static str, String)>,
+}
+
+impl Vector {
+    fn new(name: &'static str, kind: &str, expect: &str, comment: &'static str) -> Self {
+        Self {
+            name,
+            comment,
+            fields: vec![("kind", kind.into()), ("expect", expect.into())],
+        }
+    }
+    fn with(mut self, field: &'static str, value: impl Into<String>) -> Self {
+        self.fields.push((field, value.into()));
+        self
+    }
+    fn hex(self, field: &'static str, bytes: &[u8]) -> Self {
+        self.with(field, hex::encode(bytes))
+    }
+    fn write(self, dir: &Path) {
+        let mut text = format!("# {}\n", self.comment);
+        for (k, v) in &self.fields {
+            writeln!(text, "{k}: {v}").unwrap();
+        }
+        std::fs::write(dir.join(format!("{}.txt", self.name)), text).unwrap();
+    }
+}
+
+/// Writes `bytes` as `<name>.bin` and returns the field value naming it.
+fn bin(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let file = format!("{name}.bin");
+    std::fs::write(dir.join(&file), bytes).unwrap();
+    file
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+/// AES-256-GCM of one chunk with the stream key derived by hand: forges chunks the API
+/// refuses to make (an empty final chunk after a full one).
+fn raw_chunk(
+    file_key: &FileKey,
+    header: &StreamHeader,
+    label: &str,
+    index: u64,
+    last: bool,
+    plain: &[u8],
+) -> Vec<u8> {
+    let mut key = [0u8; 32];
+    Hkdf::<Sha256>::new(Some(&header.to_bytes()[1..]), file_key.expose_secret())
+        .expand(format!("vault/v1/stream/{label}").as_bytes(), &mut key)
+        .unwrap();
+    let mut nonce = [0u8; 12];
+    nonce[3..11].copy_from_slice(&index.to_be_bytes());
+    nonce[11] = last as u8;
+    let mut buf = plain.to_vec();
+    let tag = Aes256Gcm::new(&key.into())
+        .encrypt_inout_detached(&nonce.into(), &[], buf.as_mut_slice().into())
+        .unwrap();
+    buf.extend_from_slice(&tag);
+    buf
+}
+
+fn stream_vectors(dir: &Path, rng: &mut Recording) {
+    let key = FileKey::generate(rng);
+    let header = StreamHeader::generate(rng);
+    let content = StreamCipher::new(&key, StreamKind::Content, &header);
+    let base = |name, expect, comment| {
+        Vector::new(name, "stream", expect, comment)
+            .hex("file_key", key.expose_secret())
+            .hex("header", &header.to_bytes())
+    };
+
+    for (name, len) in [
+        ("stream-empty", 0usize),
+        ("stream-one-byte", 1),
+        ("stream-small", 100),
+    ] {
+        let plain = pattern(len);
+        base(name, "success", "a stream of one chunk")
+            .with("stream", "content")
+            .hex("plaintext", &plain)
+            .hex("ciphertext", &content.encrypt(&plain))
+            .write(dir);
+    }
+    for (name, kind, label) in [
+        ("stream-thumbnail", StreamKind::Thumbnail, "thumbnail"),
+        ("stream-metadata", StreamKind::Metadata, "metadata"),
+    ] {
+        let plain = b"the same plaintext, another stream".to_vec();
+        base(name, "success", "streams of one file differ only by label")
+            .with("stream", label)
+            .hex("plaintext", &plain)
+            .hex(
+                "ciphertext",
+                &StreamCipher::new(&key, kind, &header).encrypt(&plain),
+            )
+            .write(dir);
+    }
+    for (name, len, comment) in [
+        (
+            "stream-chunk-minus-one",
+            CHUNK_SIZE - 1,
+            "one chunk one byte short of full",
+        ),
+        (
+            "stream-full-chunk",
+            CHUNK_SIZE,
+            "exactly one full chunk: no empty chunk follows",
+        ),
+        (
+            "stream-two-chunks",
+            CHUNK_SIZE + 1,
+            "a full chunk and a final chunk of one byte",
+        ),
+    ] {
+        let ct = content.encrypt(&pattern(len));
+        base(name, "success", comment)
+            .with("stream", "content")
+            .with("plaintext_pattern", len.to_string())
+            .with("ciphertext_file", bin(dir, name, &ct))
+            .write(dir);
+    }
+
+    let small = content.encrypt(&pattern(100));
+    let mut flipped = small.clone();
+    flipped[50] ^= 0x04;
+    base(
+        "stream-flipped-bit",
+        "decryption failure",
+        "stream-small with one bit flipped",
+    )
+    .with("stream", "content")
+    .hex("ciphertext", &flipped)
+    .write(dir);
+    base(
+        "stream-wrong-stream",
+        "decryption failure",
+        "stream-small's ciphertext read as a thumbnail stream",
+    )
+    .with("stream", "thumbnail")
+    .hex("ciphertext", &small)
+    .write(dir);
+    base(
+        "stream-no-chunks",
+        "decryption failure",
+        "nothing after the header: the final chunk is missing",
+    )
+    .with("stream", "content")
+    .with("ciphertext", "")
+    .write(dir);
+    base(
+        "stream-truncated-tag",
+        "decryption failure",
+        "stream-small cut 10 bytes short",
+    )
+    .with("stream", "content")
+    .hex("ciphertext", &small[..small.len() - 10])
+    .write(dir);
+    let other_key = FileKey::generate(rng);
+    Vector::new(
+        "stream-wrong-key",
+        "stream",
+        "decryption failure",
+        "stream-small's ciphertext under another file key",
+    )
+    .hex("file_key", other_key.expose_secret())
+    .hex("header", &header.to_bytes())
+    .with("stream", "content")
+    .hex("ciphertext", &small)
+    .write(dir);
+    let other_header = StreamHeader::generate(rng);
+    Vector::new(
+        "stream-wrong-header",
+        "stream",
+        "decryption failure",
+        "stream-small's ciphertext with another header salt",
+    )
+    .hex("file_key", key.expose_secret())
+    .hex("header", &other_header.to_bytes())
+    .with("stream", "content")
+    .hex("ciphertext", &small)
+    .write(dir);
+
+    let two = content.encrypt(&pattern(CHUNK_SIZE + 1));
+    let name = "stream-missing-final-chunk";
+    base(
+        name,
+        "decryption failure",
+        "stream-two-chunks without its final chunk (truncation at a chunk boundary)",
+    )
+    .with("stream", "content")
+    .with(
+        "ciphertext_file",
+        bin(dir, name, &two[..ENCRYPTED_CHUNK_SIZE]),
+    )
+    .write(dir);
+
+    let full = content.encrypt(&pattern(CHUNK_SIZE));
+    let extra = raw_chunk(&key, &header, "content", 1, true, &[7]);
+    let name = "stream-data-after-final-chunk";
+    base(
+        name,
+        "decryption failure",
+        "stream-full-chunk followed by an authentic-looking chunk 1 (extension)",
+    )
+    .with("stream", "content")
+    .with(
+        "ciphertext_file",
+        bin(dir, name, &[full.as_slice(), &extra].concat()),
+    )
+    .write(dir);
+
+    let first = raw_chunk(&key, &header, "content", 0, false, &pattern(CHUNK_SIZE));
+    let empty_last = raw_chunk(&key, &header, "content", 1, true, &[]);
+    let name = "stream-empty-final-chunk";
+    base(name, "decryption failure", "a full chunk then an empty final chunk: both tags valid, but only an empty stream may end with an empty chunk")
+        .with("stream", "content").with("ciphertext_file", bin(dir, name, &[first, empty_last].concat())).write(dir);
+
+    let four = content.encrypt(&pattern(2 * CHUNK_SIZE + 1));
+    let (c0, rest) = four.split_at(ENCRYPTED_CHUNK_SIZE);
+    let (c1, c2) = rest.split_at(ENCRYPTED_CHUNK_SIZE);
+    let name = "stream-reordered";
+    base(
+        name,
+        "decryption failure",
+        "a three-chunk stream (2 MiB + 1 byte) with chunks 0 and 1 swapped",
+    )
+    .with("stream", "content")
+    .with("ciphertext_file", bin(dir, name, &[c1, c0, c2].concat()))
+    .write(dir);
+}
+
+fn wrap_vectors(dir: &Path, rng: &mut Recording) {
+    let master = MasterKey::generate(rng);
+    let album_key = AlbumKey::generate(rng);
+    let file_key = FileKey::generate(rng);
+    let album_id = AlbumKeyId {
+        album: AlbumId::generate(rng),
+        version: 2,
+    };
+    let file_id = FileId::generate(rng);
+    let pair = SharingKeyPair::generate(rng);
+    rng.take();
+    let album_id_bytes = [
+        album_id.album.as_bytes().as_slice(),
+        &album_id.version.to_be_bytes(),
+    ]
+    .concat();
+
+    let wrapped_album = master.wrap_key(&album_key, &album_id, rng);
+    let wrapped_file = album_key.wrap_key(&file_key, &file_id, rng);
+    let wrapped_sharing = master.wrap_key(&pair.secret, &pair.public, rng);
+    let v =
+        |name, expect, comment, kind: &str, kek: &[u8], id: &[u8], key: &[u8], wrapped: &[u8]| {
+            Vector::new(name, "wrap", expect, comment)
+                .with("wrapped_kind", kind)
+                .hex("kek", kek)
+                .hex("id", id)
+                .hex("key", key)
+                .hex("wrapped", wrapped)
+        };
+    v(
+        "wrap-album-key",
+        "success",
+        "an album key (version 2) wrapped by the master key",
+        "album-key",
+        master.expose_secret(),
+        &album_id_bytes,
+        album_key.expose_secret(),
+        wrapped_album.as_bytes(),
+    )
+    .write(dir);
+    v(
+        "wrap-file-key",
+        "success",
+        "a file key wrapped by its album key",
+        "file-key",
+        album_key.expose_secret(),
+        file_id.as_bytes(),
+        file_key.expose_secret(),
+        wrapped_file.as_bytes(),
+    )
+    .write(dir);
+    v(
+        "wrap-sharing-secret-key",
+        "success",
+        "the sharing secret key wrapped by the master key, bound to its public key",
+        "sharing-secret-key",
+        master.expose_secret(),
+        pair.public.as_bytes(),
+        pair.secret.expose_secret(),
+        wrapped_sharing.as_bytes(),
+    )
+    .write(dir);
+
+    let as_album_id = [file_id.as_bytes().as_slice(), &[0, 0, 0, 0]].concat();
+    v(
+        "wrap-file-key-as-album-key",
+        "decryption failure",
+        "wrap-file-key unwrapped as an album key (kind differs)",
+        "album-key",
+        album_key.expose_secret(),
+        &as_album_id,
+        &[],
+        wrapped_file.as_bytes(),
+    )
+    .write(dir);
+    let other_file = FileId::generate(rng);
+    v(
+        "wrap-file-key-other-file",
+        "decryption failure",
+        "wrap-file-key unwrapped for another file id",
+        "file-key",
+        album_key.expose_secret(),
+        other_file.as_bytes(),
+        &[],
+        wrapped_file.as_bytes(),
+    )
+    .write(dir);
+    let old_version = [album_id.album.as_bytes().as_slice(), &1u32.to_be_bytes()].concat();
+    v(
+        "wrap-album-key-other-version",
+        "decryption failure",
+        "wrap-album-key unwrapped as version 1",
+        "album-key",
+        master.expose_secret(),
+        &old_version,
+        &[],
+        wrapped_album.as_bytes(),
+    )
+    .write(dir);
+    let mut flipped = wrapped_album.as_bytes().to_vec();
+    flipped[30] ^= 0x10;
+    v(
+        "wrap-flipped-bit",
+        "decryption failure",
+        "wrap-album-key with one bit flipped",
+        "album-key",
+        master.expose_secret(),
+        &album_id_bytes,
+        &[],
+        &flipped,
+    )
+    .write(dir);
+    v(
+        "wrap-wrong-kek",
+        "decryption failure",
+        "wrap-file-key unwrapped by the master key instead of the album key",
+        "file-key",
+        master.expose_secret(),
+        file_id.as_bytes(),
+        &[],
+        wrapped_file.as_bytes(),
+    )
+    .write(dir);
+    let mut v2 = wrapped_file.as_bytes().to_vec();
+    v2[0] = 2;
+    v(
+        "wrap-unknown-version",
+        "unsupported version",
+        "a wrapped key whose version byte is 2",
+        "file-key",
+        album_key.expose_secret(),
+        file_id.as_bytes(),
+        &[],
+        &v2,
+    )
+    .write(dir);
+}
+
+fn passphrase_vectors(dir: &Path, rng: &mut Recording) {
+    let master = MasterKey::generate(rng);
+    rng.take();
+    let cases: [(
+        &'static str,
+        &'static str,
+        &str,
+        &str,
+        KdfParams,
+        &'static str,
+    ); 4] = [
+        (
+            "passphrase-test-params",
+            "success",
+            "correct horse battery staple",
+            "correct horse battery staple",
+            KdfParams::insecure_for_tests(),
+            "m = 64 KiB, t = 1, p = 1 (tests only)",
+        ),
+        (
+            "passphrase-owasp-minimum",
+            "success",
+            "tr0ub4dor&3",
+            "tr0ub4dor&3",
+            KdfParams::new(19 * 1024, 2, 1).unwrap(),
+            "m = 19 MiB, t = 2, p = 1: OWASP's floor",
+        ),
+        (
+            "passphrase-nfc",
+            "success",
+            "caf\u{e9} cr\u{e8}me",
+            "cafe\u{301} cre\u{300}me",
+            KdfParams::insecure_for_tests(),
+            "wrapped with NFC 'café crème', unlocked with the NFD spelling: both normalise to NFC",
+        ),
+        (
+            "passphrase-wrong",
+            "wrong secret",
+            "correct horse battery staple",
+            "correct horse battery stapler",
+            KdfParams::insecure_for_tests(),
+            "a wrong passphrase",
+        ),
+    ];
+    for (name, expect, wrap_with, unlock_with, params, comment) in cases {
+        let record = PassphraseWrappedKey::wrap(&master, wrap_with, params, rng);
+        let random = rng.take();
+        let mut v = Vector::new(name, "passphrase", expect, comment)
+            .hex("passphrase", unlock_with.as_bytes());
+        if expect == "success" {
+            v = v
+                .hex("master_key", master.expose_secret())
+                .hex("random", &random);
+        }
+        v.hex("record", &record.to_bytes()).write(dir);
+    }
+    let mut costly =
+        PassphraseWrappedKey::wrap(&master, "x", KdfParams::insecure_for_tests(), rng).to_bytes();
+    costly[2..6].copy_from_slice(&(8u32 * 1024 * 1024).to_be_bytes());
+    Vector::new(
+        "passphrase-too-costly",
+        "passphrase",
+        "parameters refused",
+        "a record asking for m = 8 GiB: refused before any work",
+    )
+    .hex("passphrase", b"x")
+    .hex("record", &costly)
+    .write(dir);
+}
+
+fn recovery_vectors(dir: &Path, rng: &mut Recording) {
+    let master = MasterKey::generate(rng);
+    let recovery = RecoveryKey::generate(rng);
+    rng.take();
+    let wrapped = recovery.wrap_master(&master, rng);
+    let nonce = rng.take();
+    Vector::new(
+        "recovery",
+        "recovery",
+        "success",
+        "the master key wrapped by a recovery key, and its 24 words",
+    )
+    .with("words", recovery.to_words().as_str())
+    .hex("recovery_key", recovery.expose_secret())
+    .hex("master_key", master.expose_secret())
+    .hex("random", &nonce)
+    .hex("wrapped", wrapped.as_bytes())
+    .write(dir);
+    let other = RecoveryKey::generate(rng);
+    Vector::new(
+        "recovery-wrong-key",
+        "recovery",
+        "wrong secret",
+        "another valid recovery key",
+    )
+    .with("words", other.to_words().as_str())
+    .hex("wrapped", wrapped.as_bytes())
+    .write(dir);
+    let words = recovery.to_words();
+    let mut list: Vec<&str> = words.split(' ').collect();
+    list.swap(0, 1);
+    Vector::new(
+        "recovery-bad-checksum",
+        "recovery",
+        "invalid words",
+        "the recovery words with the first two swapped: the BIP39 checksum fails",
+    )
+    .with("words", list.join(" "))
+    .hex("wrapped", wrapped.as_bytes())
+    .write(dir);
+}
+
+fn seal_vectors(dir: &Path, rng: &mut Recording) {
+    let pair = SharingKeyPair::generate(rng);
+    let album_key = AlbumKey::generate(rng);
+    let file_key = FileKey::generate(rng);
+    let album = AlbumKeyId {
+        album: AlbumId::generate(rng),
+        version: 0,
+    };
+    let file = FileId::generate(rng);
+    rng.take();
+    // A principal of 29 bytes, as IC self-authenticating principals are.
+    let recipient: Vec<u8> = (0..29u8).map(|i| i.wrapping_mul(37)).collect();
+    let album_bytes = [
+        album.album.as_bytes().as_slice(),
+        &album.version.to_be_bytes(),
+    ]
+    .concat();
+
+    let sealed_album = pair
+        .public
+        .seal_key(&album_key, &recipient, &album, rng)
+        .unwrap();
+    let ikm_album = rng.take();
+    let sealed_file = pair
+        .public
+        .seal_key(&file_key, &recipient, &file, rng)
+        .unwrap();
+    let ikm_file = rng.take();
+    let v = |name, expect, comment, recipient: &[u8], target: &str, id: &[u8], sealed: &[u8]| {
+        Vector::new(name, "seal", expect, comment)
+            .hex("recipient_secret_key", pair.secret.expose_secret())
+            .hex("recipient_public_key", pair.public.as_bytes())
+            .hex("recipient", recipient)
+            .with("target", target)
+            .hex("target_id", id)
+            .hex("sealed", sealed)
+    };
+    v(
+        "seal-album-key",
+        "success",
+        "an album key sealed to a grantee",
+        &recipient,
+        "album",
+        &album_bytes,
+        sealed_album.as_bytes(),
+    )
+    .hex("key", album_key.expose_secret())
+    .hex("ikm_e", &ikm_album)
+    .write(dir);
+    v(
+        "seal-file-key",
+        "success",
+        "a file key sealed to a grantee",
+        &recipient,
+        "file",
+        file.as_bytes(),
+        sealed_file.as_bytes(),
+    )
+    .hex("key", file_key.expose_secret())
+    .hex("ikm_e", &ikm_file)
+    .write(dir);
+    v(
+        "seal-other-recipient",
+        "decryption failure",
+        "seal-album-key opened for another principal",
+        b"someone else",
+        "album",
+        &album_bytes,
+        sealed_album.as_bytes(),
+    )
+    .write(dir);
+    let v1 = [album.album.as_bytes().as_slice(), &1u32.to_be_bytes()].concat();
+    v(
+        "seal-other-version",
+        "decryption failure",
+        "seal-album-key opened as version 1 of the album's key",
+        &recipient,
+        "album",
+        &v1,
+        sealed_album.as_bytes(),
+    )
+    .write(dir);
+    v(
+        "seal-album-as-file",
+        "decryption failure",
+        "seal-album-key opened as a file key of the album's 16-byte id",
+        &recipient,
+        "file",
+        album.album.as_bytes(),
+        sealed_album.as_bytes(),
+    )
+    .write(dir);
+    let mut flipped = sealed_file.as_bytes().to_vec();
+    flipped[5] ^= 1;
+    v(
+        "seal-flipped-enc",
+        "decryption failure",
+        "seal-file-key with a bit of enc flipped",
+        &recipient,
+        "file",
+        file.as_bytes(),
+        &flipped,
+    )
+    .write(dir);
+}
+
+fn share_code_vectors(dir: &Path, rng: &mut Recording) {
+    let pair = SharingKeyPair::generate(rng);
+    let principal: Vec<u8> = (0..29u8).collect();
+    let code = ShareCode::new(&principal, pair.public).unwrap();
+    let text = code.to_text();
+    Vector::new(
+        "share-code",
+        "share-code",
+        "success",
+        "a share code and the fingerprint words of its key",
+    )
+    .hex("principal", &principal)
+    .hex("public_key", pair.public.as_bytes())
+    .with("text", &text)
+    .with("fingerprint", fingerprint_words(&pair.public))
+    .write(dir);
+    let anonymous = ShareCode::new(&[4], pair.public).unwrap();
+    Vector::new(
+        "share-code-short-principal",
+        "share-code",
+        "success",
+        "the one-byte principal 0x04 (anonymous)",
+    )
+    .hex("principal", &[4])
+    .hex("public_key", pair.public.as_bytes())
+    .with("text", anonymous.to_text())
+    .with("fingerprint", fingerprint_words(&pair.public))
+    .write(dir);
+    let mut typo: Vec<char> = text.chars().collect();
+    typo[10] = if typo[10] == 'q' { 'r' } else { 'q' };
+    Vector::new(
+        "share-code-typo",
+        "share-code",
+        "bad checksum",
+        "share-code with one character changed",
+    )
+    .with("text", typo.into_iter().collect::<String>())
+    .write(dir);
+}
+
+fn link_vectors(dir: &Path, rng: &mut Recording) {
+    let album_key = AlbumKey::generate(rng);
+    let album = AlbumKeyId {
+        album: AlbumId::generate(rng),
+        version: 0,
+    };
+    let album_bytes = [
+        album.album.as_bytes().as_slice(),
+        &album.version.to_be_bytes(),
+    ]
+    .concat();
+    for (name, password) in [
+        ("link-no-password", None),
+        ("link-password", Some("sunflower 🌻")),
+    ] {
+        let secret = LinkSecret::generate(rng);
+        rng.take();
+        let pw = password
+            .map(|p| LinkPassword::derive(&secret, p, DEFAULT_LINK_PBKDF2_ITERATIONS).unwrap());
+        let link_key = secret.link_key(pw.as_ref());
+        let wrapped = link_key.wrap_key(&album_key, &album, rng);
+        let mut v = Vector::new(
+            name,
+            "link",
+            "success",
+            "a link to an album: fragment, token, its hash, link key, and the album key it wraps",
+        )
+        .with("fragment", secret.to_fragment().as_str())
+        .hex("secret", secret.expose_secret())
+        .hex("token", secret.token().expose_secret())
+        .hex("token_hash", &secret.token().hash().0);
+        if let (Some(p), Some(pw)) = (password, &pw) {
+            // The intermediate values, computed here with the primitives directly.
+            let mut salt = [0u8; 32];
+            Hkdf::<Sha256>::new(None, secret.expose_secret())
+                .expand(b"vault/v1/link/password-salt", &mut salt)
+                .unwrap();
+            let mut pw_key = [0u8; 32];
+            pbkdf2::pbkdf2_hmac::<Sha256>(
+                p.as_bytes(),
+                &salt[..16],
+                DEFAULT_LINK_PBKDF2_ITERATIONS,
+                &mut pw_key,
+            );
+            v = v
+                .hex("password", p.as_bytes())
+                .with("iterations", DEFAULT_LINK_PBKDF2_ITERATIONS.to_string())
+                .hex("password_salt", &salt[..16])
+                .hex("password_key", &pw_key)
+                .hex("proof", pw.proof().expose_secret())
+                .hex("verifier", &pw.proof().verifier().0);
+        }
+        v.hex("link_key", link_key.expose_secret())
+            .with("wrapped_kind", "album-key")
+            .hex("id", &album_bytes)
+            .hex("key", album_key.expose_secret())
+            .hex("random", &rng.take())
+            .hex("wrapped", wrapped.as_bytes())
+            .write(dir);
+    }
+    let fragment = LinkSecret::generate(rng).to_fragment();
+    let mut damaged: Vec<char> = fragment.chars().collect();
+    damaged[20] = if damaged[20] == 'x' { 'y' } else { 'x' };
+    Vector::new(
+        "link-damaged-fragment",
+        "link",
+        "damaged link",
+        "a fragment with one character changed: the checksum fails",
+    )
+    .with("fragment", damaged.into_iter().collect::<String>())
+    .write(dir);
+}
+
+fn metadata_vectors(dir: &Path, rng: &mut Recording) {
+    let key = FileKey::generate(rng);
+    rng.take();
+    let full = FileMetadata {
+        name: "DSC00042.JPG".into(),
+        mime: "image/jpeg".into(),
+        size: 7_340_032,
+        content_sha256: Sha256::digest(b"pretend these are the photo's bytes").into(),
+        taken_at: Some(1_404_000_000_000),
+        taken_offset_min: Some(120),
+        modified_at: Some(1_404_000_100_250),
+        width: Some(6000),
+        height: Some(4000),
+        orientation: Some(6),
+        gps: Some(GpsPosition {
+            latitude: 46.519_65,
+            longitude: 6.632_27,
+            altitude: Some(372.5),
+        }),
+        camera_make: Some("SONY".into()),
+        camera_model: Some("ILCE-6000".into()),
+        duration_ms: None,
+    };
+    let minimal = FileMetadata {
+        name: "notes.txt".into(),
+        mime: "text/plain".into(),
+        size: 0,
+        content_sha256: Sha256::digest(b"").into(),
+        ..Default::default()
+    };
+    for (name, m, comment) in [
+        (
+            "metadata-photo",
+            &full,
+            "a photo's record with every field but duration",
+        ),
+        ("metadata-minimal", &minimal, "only the required fields"),
+    ] {
+        let blob = m.seal(&key, rng);
+        Vector::new(name, "metadata", "success", comment)
+            .hex("file_key", key.expose_secret())
+            .hex("random", &rng.take())
+            .hex("cbor", &m.to_cbor())
+            .hex("blob", &blob)
+            .with("name", &m.name)
+            .with("size", m.size.to_string())
+            .write(dir);
+    }
+    let mut unknown = minimal.to_cbor();
+    unknown[0] += 1;
+    unknown.extend_from_slice(&[0x18, 99, 0x82, 0x01, 0x02]);
+    Vector::new(
+        "metadata-unknown-key",
+        "metadata",
+        "success",
+        "minimal record plus key 99 = [1, 2], which a reader skips",
+    )
+    .hex("file_key", key.expose_secret())
+    .hex("cbor", &unknown)
+    .hex(
+        "blob",
+        &seal_blob(&key, StreamKind::Metadata, &unknown, rng),
+    )
+    .with("name", &minimal.name)
+    .with("size", "0")
+    .write(dir);
+    let mut v2 = minimal.to_cbor();
+    assert_eq!(&v2[..3], &[0xa5, 0x00, 0x01]);
+    v2[2] = 0x02;
+    Vector::new(
+        "metadata-version-2",
+        "metadata",
+        "unsupported version",
+        "a record whose version field is 2",
+    )
+    .hex("file_key", key.expose_secret())
+    .hex("cbor", &v2)
+    .hex("blob", &seal_blob(&key, StreamKind::Metadata, &v2, rng))
+    .write(dir);
+}
+
+fn dedupe_vectors(dir: &Path, rng: &mut Recording) {
+    let master = MasterKey::generate(rng);
+    let dedupe = DedupeKey::derive(&master);
+    let content = b"the bytes of a photo".to_vec();
+    Vector::new(
+        "dedupe",
+        "dedupe",
+        "success",
+        "the dedupe key of a master key, and the dedupe hash of some content",
+    )
+    .hex("master_key", master.expose_secret())
+    .hex("dedupe_key", dedupe.expose_secret())
+    .hex("content", &content)
+    .hex("hash", &dedupe.hash(&content).0)
+    .write(dir);
+}
+
+fn main() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    stream_vectors(&dir, &mut Recording::new(1));
+    wrap_vectors(&dir, &mut Recording::new(2));
+    passphrase_vectors(&dir, &mut Recording::new(3));
+    recovery_vectors(&dir, &mut Recording::new(4));
+    seal_vectors(&dir, &mut Recording::new(5));
+    share_code_vectors(&dir, &mut Recording::new(6));
+    link_vectors(&dir, &mut Recording::new(7));
+    metadata_vectors(&dir, &mut Recording::new(8));
+    dedupe_vectors(&dir, &mut Recording::new(9));
+    println!("wrote {}", dir.display());
+}

@@ -1,0 +1,359 @@
+//! STREAM (Hoang, Reyhanitabar, Rogaway, Vizár 2015, as in age's payload) over AES-256-GCM.
+//!
+//! ```text
+//! stream key = HKDF-SHA256[salt = header.salt, info = label](file key)
+//! nonce_i    = i as 11-byte big-endian || (0x01 if chunk i is the last else 0x00)
+//! c_i        = AES-256-GCM[stream key, nonce_i, aad = ""](p_i)        (ciphertext || tag)
+//! ```
+//!
+//! Each chunk's index and last flag are authenticated through its nonce, so reordering,
+//! truncation (dropping the final chunk), extension (data after it) and swapping chunks
+//! between streams (different keys) all fail as [`DecryptError::DecryptionFailed`]. Chunks
+//! are independent: any one decrypts alone (random access), and all encrypt in parallel.
+
+use aes_gcm::Aes256Gcm;
+use rand_core::CryptoRng;
+
+use crate::error::{DecryptError, EncryptError};
+use crate::format::{
+    CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, FORMAT_VERSION, NONCE_SIZE, STREAM_HEADER_SIZE,
+    STREAM_SALT_SIZE, TAG_SIZE, label,
+};
+use crate::keys::{FileKey, random_array};
+use crate::primitives::{aes256gcm, gcm_open_in_place, gcm_seal_in_place, hkdf_sha256};
+
+/// Which of a file's streams. Each has its own label, hence its own key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StreamKind {
+    /// The original file's bytes.
+    Content,
+    /// The preview image (a JPEG of at most 720 px on its long side).
+    Thumbnail,
+    /// The [`crate::FileMetadata`] record.
+    Metadata,
+}
+
+impl StreamKind {
+    fn label(self) -> &'static [u8] {
+        match self {
+            StreamKind::Content => label::STREAM_CONTENT,
+            StreamKind::Thumbnail => label::STREAM_THUMBNAIL,
+            StreamKind::Metadata => label::STREAM_METADATA,
+        }
+    }
+}
+
+/// The 17 bytes that start a stream: version `0x01` and a 16-byte random salt.
+///
+/// The salt makes every encryption use a fresh stream key even under the same file key and
+/// label, so re-encrypting a file's metadata (a rename, a corrected date) or a regenerated
+/// thumbnail can never reuse an AES-GCM nonce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamHeader {
+    salt: [u8; STREAM_SALT_SIZE],
+}
+
+impl StreamHeader {
+    /// A header with a fresh random salt.
+    pub fn generate(rng: &mut impl CryptoRng) -> Self {
+        Self {
+            salt: random_array(rng),
+        }
+    }
+
+    /// The header's bytes: `0x01 || salt`.
+    pub fn to_bytes(&self) -> [u8; STREAM_HEADER_SIZE] {
+        let mut out = [0u8; STREAM_HEADER_SIZE];
+        out[0] = FORMAT_VERSION;
+        out[1..].copy_from_slice(&self.salt);
+        out
+    }
+
+    /// Reads a header from exactly [`STREAM_HEADER_SIZE`] bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecryptError> {
+        if bytes.len() != STREAM_HEADER_SIZE {
+            return Err(DecryptError::WrongLength {
+                what: "stream header",
+                expected: STREAM_HEADER_SIZE,
+                actual: bytes.len(),
+            });
+        }
+        if bytes[0] != FORMAT_VERSION {
+            return Err(DecryptError::UnsupportedVersion(bytes[0]));
+        }
+        Ok(Self {
+            salt: bytes[1..].try_into().expect("length checked above"),
+        })
+    }
+}
+
+/// Number of chunks a plaintext of `len` bytes encrypts to: `max(1, ceil(len / CHUNK_SIZE))`.
+pub fn chunk_count(len: u64) -> u64 {
+    len.div_ceil(CHUNK_SIZE as u64).max(1)
+}
+
+/// Size of the encrypted chunks (without the header) of a plaintext of `len` bytes.
+pub fn encrypted_len(len: u64) -> u64 {
+    len + chunk_count(len) * TAG_SIZE as u64
+}
+
+/// `nonce_i = i (11 bytes, big-endian) || last flag`.
+fn chunk_nonce(index: u64, last: bool) -> [u8; NONCE_SIZE] {
+    let mut nonce = [0u8; NONCE_SIZE];
+    nonce[3..11].copy_from_slice(&index.to_be_bytes());
+    nonce[11] = u8::from(last);
+    nonce
+}
+
+/// The cipher of one stream: its derived key, ready to encrypt or decrypt chunks.
+///
+/// `Sync`, so chunks can be processed from many threads at once.
+pub struct StreamCipher {
+    aead: Aes256Gcm,
+}
+
+impl core::fmt::Debug for StreamCipher {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("StreamCipher(<redacted>)")
+    }
+}
+
+impl StreamCipher {
+    /// Derives the stream key of `kind` for the stream that starts with `header`.
+    pub fn new(file_key: &FileKey, kind: StreamKind, header: &StreamHeader) -> Self {
+        let key = hkdf_sha256(&header.salt, file_key.expose_secret(), kind.label());
+        Self {
+            aead: aes256gcm(&key),
+        }
+    }
+
+    /// Encrypts chunk `index` in place and appends its tag.
+    ///
+    /// A chunk that is not `last` must hold exactly [`CHUNK_SIZE`] bytes; the last one 1 to
+    /// [`CHUNK_SIZE`] bytes, or 0 when it is the only chunk (an empty stream).
+    pub fn encrypt_chunk(
+        &self,
+        index: u64,
+        last: bool,
+        chunk: &mut Vec<u8>,
+    ) -> Result<(), EncryptError> {
+        let len = chunk.len();
+        if len > CHUNK_SIZE {
+            return Err(EncryptError::ChunkTooLarge {
+                index,
+                len,
+                max: CHUNK_SIZE,
+            });
+        }
+        if !last && len != CHUNK_SIZE {
+            return Err(EncryptError::ShortChunk {
+                index,
+                len,
+                expected: CHUNK_SIZE,
+            });
+        }
+        if len == 0 && index != 0 {
+            return Err(EncryptError::EmptyChunk { index });
+        }
+        let tag = gcm_seal_in_place(&self.aead, &chunk_nonce(index, last), &[], chunk);
+        chunk.extend_from_slice(&tag);
+        Ok(())
+    }
+
+    /// Decrypts chunk `index` in place (removing its tag). `last` says whether the caller
+    /// expects it to be the stream's final chunk: a chunk decrypts only at its true position.
+    pub fn decrypt_chunk(
+        &self,
+        index: u64,
+        last: bool,
+        chunk: &mut Vec<u8>,
+    ) -> Result<(), DecryptError> {
+        let plain_len = chunk_plain_len(index, last, chunk.len())?;
+        let (body, tag) = chunk.split_at_mut(plain_len);
+        let tag: &[u8; TAG_SIZE] = (&*tag).try_into().expect("split leaves exactly the tag");
+        gcm_open_in_place(&self.aead, &chunk_nonce(index, last), &[], body, tag)?;
+        chunk.truncate(plain_len);
+        Ok(())
+    }
+
+    /// Encrypts a whole plaintext into its concatenated chunks (no header).
+    pub fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(encrypted_len(plaintext.len() as u64) as usize);
+        let count = chunk_count(plaintext.len() as u64);
+        for (index, piece) in chunks_of(plaintext, count) {
+            let start = out.len();
+            out.extend_from_slice(piece);
+            let tag = gcm_seal_in_place(
+                &self.aead,
+                &chunk_nonce(index, index + 1 == count),
+                &[],
+                &mut out[start..],
+            );
+            out.extend_from_slice(&tag);
+        }
+        out
+    }
+
+    /// Decrypts concatenated chunks (no header) into the plaintext.
+    pub fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, DecryptError> {
+        let count = encrypted_chunk_count(ciphertext.len())?;
+        let mut out = Vec::with_capacity(ciphertext.len());
+        for (index, piece) in ciphertext.chunks(ENCRYPTED_CHUNK_SIZE).enumerate() {
+            let index = index as u64;
+            let last = index + 1 == count;
+            let plain_len = chunk_plain_len(index, last, piece.len())?;
+            let start = out.len();
+            out.extend_from_slice(&piece[..plain_len]);
+            let tag: &[u8; TAG_SIZE] = piece[plain_len..].try_into().expect("checked length");
+            gcm_open_in_place(
+                &self.aead,
+                &chunk_nonce(index, last),
+                &[],
+                &mut out[start..],
+                tag,
+            )?;
+        }
+        Ok(out)
+    }
+
+    /// [`Self::encrypt`], with chunks encrypted on all cores.
+    #[cfg(feature = "parallel")]
+    pub fn encrypt_parallel(&self, plaintext: &[u8]) -> Vec<u8> {
+        use rayon::prelude::*;
+        let count = chunk_count(plaintext.len() as u64);
+        let mut out = vec![0u8; encrypted_len(plaintext.len() as u64) as usize];
+        out.par_chunks_mut(ENCRYPTED_CHUNK_SIZE)
+            .zip(
+                plaintext
+                    .par_chunks(CHUNK_SIZE)
+                    .chain(rayon::iter::once(&[][..])),
+            )
+            .enumerate()
+            .for_each(|(index, (dst, src))| {
+                let index = index as u64;
+                let (body, tag) = dst.split_at_mut(src.len());
+                body.copy_from_slice(src);
+                let t = gcm_seal_in_place(
+                    &self.aead,
+                    &chunk_nonce(index, index + 1 == count),
+                    &[],
+                    body,
+                );
+                tag.copy_from_slice(&t);
+            });
+        out
+    }
+
+    /// [`Self::decrypt`], with chunks decrypted on all cores.
+    #[cfg(feature = "parallel")]
+    pub fn decrypt_parallel(&self, ciphertext: &[u8]) -> Result<Vec<u8>, DecryptError> {
+        use rayon::prelude::*;
+        let count = encrypted_chunk_count(ciphertext.len())?;
+        let plain_len = ciphertext.len() - count as usize * TAG_SIZE;
+        let mut out = vec![0u8; plain_len];
+        out.par_chunks_mut(CHUNK_SIZE)
+            .chain(rayon::iter::once(&mut [][..]))
+            .zip(ciphertext.par_chunks(ENCRYPTED_CHUNK_SIZE))
+            .enumerate()
+            .try_for_each(|(index, (dst, src))| {
+                let index = index as u64;
+                let last = index + 1 == count;
+                let len = chunk_plain_len(index, last, src.len())?;
+                dst.copy_from_slice(&src[..len]);
+                let tag: &[u8; TAG_SIZE] = src[len..].try_into().expect("checked length");
+                gcm_open_in_place(&self.aead, &chunk_nonce(index, last), &[], dst, tag)
+            })?;
+        Ok(out)
+    }
+}
+
+/// Splits a plaintext into its `count` chunks, with their indices; an empty plaintext is one
+/// empty chunk.
+fn chunks_of(plaintext: &[u8], count: u64) -> impl Iterator<Item = (u64, &[u8])> {
+    let pieces: Box<dyn Iterator<Item = &[u8]>> = if plaintext.is_empty() {
+        Box::new(core::iter::once(&[][..]))
+    } else {
+        Box::new(plaintext.chunks(CHUNK_SIZE))
+    };
+    debug_assert!(count >= 1);
+    (0..count).zip(pieces)
+}
+
+/// The plaintext length an encrypted chunk of `len` bytes must have at its position: a
+/// non-final chunk is full; the final one holds 1 to [`CHUNK_SIZE`] bytes, or 0 if it is the
+/// only chunk. Anything else cannot be authentic and fails like a bad tag.
+fn chunk_plain_len(index: u64, last: bool, len: usize) -> Result<usize, DecryptError> {
+    let plain_len = len
+        .checked_sub(TAG_SIZE)
+        .ok_or(DecryptError::DecryptionFailed)?;
+    let valid = if last {
+        plain_len <= CHUNK_SIZE && (plain_len > 0 || index == 0)
+    } else {
+        plain_len == CHUNK_SIZE
+    };
+    if valid {
+        Ok(plain_len)
+    } else {
+        Err(DecryptError::DecryptionFailed)
+    }
+}
+
+/// How many chunks an encrypted stream body of `len` bytes holds, after checking that its
+/// layout is possible: every chunk but the last is full and the last is a valid final chunk.
+/// (A missing final chunk or trailing bytes still fail here or at the tag.)
+fn encrypted_chunk_count(len: usize) -> Result<u64, DecryptError> {
+    let count = len.div_ceil(ENCRYPTED_CHUNK_SIZE).max(1);
+    let last_len = len - (count - 1) * ENCRYPTED_CHUNK_SIZE;
+    chunk_plain_len(count as u64 - 1, true, last_len)?;
+    Ok(count as u64)
+}
+
+/// Encrypts a small stream into one self-contained blob: `header || chunks`.
+///
+/// Used for metadata records and thumbnails, which are stored whole; content is stored chunk
+/// by chunk with its header kept in the file record.
+pub fn seal_blob(
+    file_key: &FileKey,
+    kind: StreamKind,
+    plaintext: &[u8],
+    rng: &mut impl CryptoRng,
+) -> Vec<u8> {
+    let header = StreamHeader::generate(rng);
+    let body = StreamCipher::new(file_key, kind, &header).encrypt(plaintext);
+    let mut blob = Vec::with_capacity(STREAM_HEADER_SIZE + body.len());
+    blob.extend_from_slice(&header.to_bytes());
+    blob.extend_from_slice(&body);
+    blob
+}
+
+/// Decrypts a blob made by [`seal_blob`].
+pub fn open_blob(
+    file_key: &FileKey,
+    kind: StreamKind,
+    blob: &[u8],
+) -> Result<Vec<u8>, DecryptError> {
+    if blob.len() < STREAM_HEADER_SIZE {
+        return Err(DecryptError::WrongLength {
+            what: "encrypted blob",
+            expected: STREAM_HEADER_SIZE + TAG_SIZE,
+            actual: blob.len(),
+        });
+    }
+    let (header, body) = blob.split_at(STREAM_HEADER_SIZE);
+    let header = StreamHeader::from_bytes(header)?;
+    StreamCipher::new(file_key, kind, &header).decrypt(body)
+}
+
+#[cfg(test)]
+impl StreamCipher {
+    /// Seals a chunk bypassing the layout checks, to forge non-canonical streams in tests.
+    fn aead_seal_for_test(&self, index: u64, last: bool, plaintext: &[u8]) -> Vec<u8> {
+        let mut buf = plaintext.to_vec();
+        let tag = gcm_seal_in_place(&self.aead, &chunk_nonce(index, last), &[], &mut buf);
+        buf.extend_from_slice(&tag);
+        buf
+    }
+}
+
+#[cfg(test)]
+mod tests;

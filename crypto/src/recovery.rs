@@ -1,0 +1,71 @@
+//! The recovery key: 256 random bits shown once as 24 BIP39 words; it also wraps the master key.
+//!
+//! ```text
+//! words   = BIP39-English(recovery key)            (24 words, the last one carries the checksum)
+//! wrapped = WrappedKey(recovery key, master key, kind "master-key/recovery", id "")
+//! ```
+
+use bip39::{Language, Mnemonic};
+use zeroize::Zeroizing;
+
+use crate::error::{RecoveryKeyError, UnlockError};
+use crate::format::{KEY_SIZE, label};
+use crate::keys::{MasterKey, secret_key};
+use crate::wrap::{WrappedKey, unwrap_raw, wrap_raw};
+
+secret_key!(
+    /// The recovery key: the user writes down its 24 words; with them alone the vault opens.
+    pub RecoveryKey
+);
+
+impl RecoveryKey {
+    /// The 24 words, space-separated, lowercase.
+    pub fn to_words(&self) -> Zeroizing<String> {
+        let mnemonic = Mnemonic::from_entropy_in(Language::English, &self.0)
+            .expect("32 bytes is a valid BIP39 entropy length");
+        Zeroizing::new(mnemonic.to_string())
+    }
+
+    /// Reads the words back, forgiving case and extra white space.
+    pub fn from_words(words: &str) -> Result<Self, RecoveryKeyError> {
+        let normalized = Zeroizing::new(
+            words
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase(),
+        );
+        let mnemonic = Mnemonic::parse_in_normalized(Language::English, &normalized)
+            .map_err(|e| RecoveryKeyError::Invalid(e.to_string()))?;
+        let entropy = Zeroizing::new(mnemonic.to_entropy());
+        let bytes: [u8; KEY_SIZE] = entropy.as_slice().try_into().map_err(|_| {
+            RecoveryKeyError::Invalid(format!(
+                "{} words given, 24 expected",
+                mnemonic.word_count()
+            ))
+        })?;
+        Ok(Self(bytes))
+    }
+
+    /// Wraps the master key under this recovery key.
+    pub fn wrap_master(
+        &self,
+        master: &MasterKey,
+        rng: &mut impl rand_core::CryptoRng,
+    ) -> WrappedKey {
+        wrap_raw(
+            &self.0,
+            master.expose_secret(),
+            label::WRAP_MASTER_RECOVERY,
+            &[],
+            rng,
+        )
+    }
+
+    /// Unwraps the master key; [`UnlockError::WrongSecret`] if this is not its recovery key.
+    pub fn unwrap_master(&self, wrapped: &WrappedKey) -> Result<MasterKey, UnlockError> {
+        let raw = unwrap_raw(&self.0, wrapped, label::WRAP_MASTER_RECOVERY, &[])
+            .map_err(|_| UnlockError::WrongSecret)?;
+        Ok(MasterKey::from_bytes(*raw))
+    }
+}

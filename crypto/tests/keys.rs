@@ -1,0 +1,621 @@
+//! The key hierarchy's behaviour and refusals: wrapping, passphrase, recovery, sharing, links,
+//! metadata, dedupe, and that no secret prints.
+
+mod common;
+
+use common::seeded;
+use vault_crypto::*;
+
+#[test]
+fn master_wraps_album_wraps_file() {
+    let mut rng = seeded(1);
+    let master = MasterKey::generate(&mut rng);
+    let album = AlbumKey::generate(&mut rng);
+    let file = FileKey::generate(&mut rng);
+    let album_id = AlbumKeyId {
+        album: AlbumId::generate(&mut rng),
+        version: 0,
+    };
+    let file_id = FileId::generate(&mut rng);
+
+    let wrapped_album = master.wrap_key(&album, &album_id, &mut rng);
+    let wrapped_file = album.wrap_key(&file, &file_id, &mut rng);
+    assert_eq!(wrapped_album.as_bytes().len(), WRAPPED_KEY_SIZE);
+
+    let album2: AlbumKey = master.unwrap_key(&wrapped_album, &album_id).unwrap();
+    let file2: FileKey = album2.unwrap_key(&wrapped_file, &file_id).unwrap();
+    assert_eq!(file2.expose_secret(), file.expose_secret());
+}
+
+#[test]
+fn file_key_cannot_be_unwrapped_as_album_key() {
+    let mut rng = seeded(2);
+    let master = MasterKey::generate(&mut rng);
+    let file_id = FileId::generate(&mut rng);
+    let wrapped = master.wrap_key(&FileKey::generate(&mut rng), &file_id, &mut rng);
+    // Same 16 id bytes, read as an album id at version 0: still refused (the kind differs).
+    let as_album = AlbumKeyId {
+        album: AlbumId(file_id.0),
+        version: 0,
+    };
+    assert_eq!(
+        master
+            .unwrap_key::<AlbumKey>(&wrapped, &as_album)
+            .unwrap_err(),
+        DecryptError::DecryptionFailed
+    );
+}
+
+#[test]
+fn file_key_cannot_be_moved_to_another_file() {
+    let mut rng = seeded(3);
+    let album = AlbumKey::generate(&mut rng);
+    let wrapped = album.wrap_key(
+        &FileKey::generate(&mut rng),
+        &FileId::generate(&mut rng),
+        &mut rng,
+    );
+    let other = FileId::generate(&mut rng);
+    assert_eq!(
+        album.unwrap_key::<FileKey>(&wrapped, &other).unwrap_err(),
+        DecryptError::DecryptionFailed
+    );
+}
+
+#[test]
+fn album_key_is_bound_to_its_version() {
+    let mut rng = seeded(4);
+    let master = MasterKey::generate(&mut rng);
+    let album = AlbumId::generate(&mut rng);
+    let wrapped = master.wrap_key(
+        &AlbumKey::generate(&mut rng),
+        &AlbumKeyId { album, version: 1 },
+        &mut rng,
+    );
+    assert!(
+        master
+            .unwrap_key::<AlbumKey>(&wrapped, &AlbumKeyId { album, version: 2 })
+            .is_err()
+    );
+    assert!(
+        master
+            .unwrap_key::<AlbumKey>(&wrapped, &AlbumKeyId { album, version: 1 })
+            .is_ok()
+    );
+}
+
+#[test]
+fn wrapped_key_refuses_wrong_kek_flipped_bit_and_bad_layout() {
+    let mut rng = seeded(5);
+    let master = MasterKey::generate(&mut rng);
+    let id = FileId::generate(&mut rng);
+    let wrapped = master.wrap_key(&FileKey::generate(&mut rng), &id, &mut rng);
+    let stranger = MasterKey::generate(&mut rng);
+    assert!(stranger.unwrap_key::<FileKey>(&wrapped, &id).is_err());
+    for at in [1, 20, WRAPPED_KEY_SIZE - 1] {
+        let mut bytes = wrapped.as_bytes().to_vec();
+        bytes[at] ^= 0x80;
+        let tampered = WrappedKey::from_bytes(&bytes).unwrap();
+        assert!(
+            master.unwrap_key::<FileKey>(&tampered, &id).is_err(),
+            "flip at {at}"
+        );
+    }
+    let mut v9 = wrapped.as_bytes().to_vec();
+    v9[0] = 9;
+    assert_eq!(
+        WrappedKey::from_bytes(&v9).unwrap_err(),
+        DecryptError::UnsupportedVersion(9)
+    );
+    assert!(matches!(
+        WrappedKey::from_bytes(&v9[..60]),
+        Err(DecryptError::WrongLength { .. })
+    ));
+}
+
+#[test]
+fn passphrase_unlocks_and_wrong_passphrase_is_refused() {
+    let mut rng = seeded(6);
+    let master = MasterKey::generate(&mut rng);
+    let record = PassphraseWrappedKey::wrap(
+        &master,
+        "correct horse",
+        KdfParams::insecure_for_tests(),
+        &mut rng,
+    );
+    let bytes = record.to_bytes();
+    assert_eq!(bytes.len(), PASSPHRASE_WRAPPED_KEY_SIZE);
+    let read = PassphraseWrappedKey::from_bytes(&bytes).unwrap();
+    assert_eq!(
+        read.unwrap("correct horse").unwrap().expose_secret(),
+        master.expose_secret()
+    );
+    assert_eq!(
+        read.unwrap("correct horse!").unwrap_err(),
+        UnlockError::WrongSecret
+    );
+}
+
+#[test]
+fn passphrase_is_unicode_normalized() {
+    let mut rng = seeded(7);
+    let master = MasterKey::generate(&mut rng);
+    let record = PassphraseWrappedKey::wrap(
+        &master,
+        "caf\u{e9}",
+        KdfParams::insecure_for_tests(),
+        &mut rng,
+    );
+    // The same word typed with a combining accent (as macOS keyboards may produce it).
+    assert!(record.unwrap("cafe\u{301}").is_ok());
+}
+
+#[test]
+fn kdf_params_enforce_floor_and_ceilings() {
+    assert!(matches!(
+        KdfParams::new(8 * 1024, 3, 1),
+        Err(KdfParamsError::TooWeak { .. })
+    ));
+    assert!(matches!(
+        KdfParams::new(19 * 1024, 1, 1),
+        Err(KdfParamsError::TooWeak { .. })
+    ));
+    assert!(KdfParams::new(19 * 1024, 2, 1).is_ok());
+    assert!(matches!(
+        KdfParams::new(8 * 1024 * 1024, 3, 1),
+        Err(KdfParamsError::TooCostly { .. })
+    ));
+    // A stored record asking for 8 GiB is refused before any work is done.
+    let mut rng = seeded(8);
+    let master = MasterKey::generate(&mut rng);
+    let mut bytes =
+        PassphraseWrappedKey::wrap(&master, "x", KdfParams::insecure_for_tests(), &mut rng)
+            .to_bytes();
+    bytes[2..6].copy_from_slice(&(8u32 * 1024 * 1024).to_be_bytes());
+    assert!(matches!(
+        PassphraseWrappedKey::from_bytes(&bytes),
+        Err(UnlockError::Params(KdfParamsError::TooCostly { .. }))
+    ));
+    bytes[1] = 7;
+    assert!(matches!(
+        PassphraseWrappedKey::from_bytes(&bytes),
+        Err(UnlockError::Params(KdfParamsError::Invalid(_)))
+    ));
+    assert!(matches!(
+        PassphraseWrappedKey::from_bytes(&bytes[..40]),
+        Err(UnlockError::Malformed(_))
+    ));
+    assert!(
+        KdfParams::new(
+            KdfParams::DEFAULT.memory_kib(),
+            KdfParams::DEFAULT.iterations(),
+            1
+        )
+        .is_ok()
+    );
+    assert!(
+        KdfParams::new(
+            KdfParams::LOW_MEMORY.memory_kib(),
+            KdfParams::LOW_MEMORY.iterations(),
+            1
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn recovery_words_round_trip_and_unlock() {
+    let mut rng = seeded(9);
+    let master = MasterKey::generate(&mut rng);
+    let recovery = RecoveryKey::generate(&mut rng);
+    let wrapped = recovery.wrap_master(&master, &mut rng);
+    let words = recovery.to_words();
+    assert_eq!(words.split(' ').count(), 24);
+    let typed = format!("  {}\n", words.to_uppercase().replace(' ', "   "));
+    let again = RecoveryKey::from_words(&typed).unwrap();
+    assert_eq!(
+        again.unwrap_master(&wrapped).unwrap().expose_secret(),
+        master.expose_secret()
+    );
+    let other = RecoveryKey::generate(&mut rng);
+    assert_eq!(
+        other.unwrap_master(&wrapped).unwrap_err(),
+        UnlockError::WrongSecret
+    );
+}
+
+#[test]
+fn recovery_words_with_a_typo_are_refused() {
+    let mut rng = seeded(10);
+    let words = RecoveryKey::generate(&mut rng).to_words();
+    let mut list: Vec<&str> = words.split(' ').collect();
+    list[3] = if list[3] == "abandon" {
+        "ability"
+    } else {
+        "abandon"
+    };
+    assert!(
+        RecoveryKey::from_words(&list.join(" ")).is_err(),
+        "checksum catches a swapped word"
+    );
+    assert!(RecoveryKey::from_words("not valid words").is_err());
+    // 12 valid words are a valid mnemonic but not a 256-bit recovery key.
+    let twelve = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+    assert!(matches!(
+        RecoveryKey::from_words(twelve),
+        Err(RecoveryKeyError::Invalid(_))
+    ));
+}
+
+#[test]
+fn sealed_key_opens_only_for_its_recipient_and_target() {
+    let mut rng = seeded(11);
+    let bob = SharingKeyPair::generate(&mut rng);
+    let album_key = AlbumKey::generate(&mut rng);
+    let target = AlbumKeyId {
+        album: AlbumId::generate(&mut rng),
+        version: 3,
+    };
+    let bob_principal = b"bob-principal-bytes";
+    let sealed = bob
+        .public
+        .seal_key(&album_key, bob_principal, &target, &mut rng)
+        .unwrap();
+    assert_eq!(sealed.as_bytes().len(), SEALED_KEY_SIZE);
+
+    let opened: AlbumKey = bob
+        .secret
+        .open_key(&sealed, bob_principal, &target)
+        .unwrap();
+    assert_eq!(opened.expose_secret(), album_key.expose_secret());
+
+    let carol = SharingKeyPair::generate(&mut rng);
+    assert!(
+        carol
+            .secret
+            .open_key::<AlbumKey>(&sealed, bob_principal, &target)
+            .is_err(),
+        "other secret key"
+    );
+    assert!(
+        bob.secret
+            .open_key::<AlbumKey>(&sealed, b"carol", &target)
+            .is_err(),
+        "other recipient"
+    );
+    let other_version = AlbumKeyId {
+        version: 4,
+        ..target
+    };
+    assert!(
+        bob.secret
+            .open_key::<AlbumKey>(&sealed, bob_principal, &other_version)
+            .is_err(),
+        "other target"
+    );
+    assert!(
+        bob.secret
+            .open_key::<FileKey>(&sealed, bob_principal, &FileId(target.album.0))
+            .is_err(),
+        "other kind"
+    );
+    let mut tampered = sealed.as_bytes().to_vec();
+    tampered[40] ^= 1;
+    let tampered = SealedKey::from_bytes(&tampered).unwrap();
+    assert!(
+        bob.secret
+            .open_key::<AlbumKey>(&tampered, bob_principal, &target)
+            .is_err(),
+        "flipped bit"
+    );
+}
+
+#[test]
+fn sealing_to_a_low_order_public_key_is_refused() {
+    let mut rng = seeded(12);
+    let zero = SharingPublicKey::from_bytes(&[0u8; 32]).unwrap();
+    let id = FileId::generate(&mut rng);
+    assert!(
+        zero.seal_key(&FileKey::generate(&mut rng), b"p", &id, &mut rng)
+            .is_err()
+    );
+}
+
+#[test]
+fn sharing_secret_key_is_bound_to_its_public_key() {
+    let mut rng = seeded(13);
+    let master = MasterKey::generate(&mut rng);
+    let pair = SharingKeyPair::generate(&mut rng);
+    let wrapped = master.wrap_key(&pair.secret, &pair.public, &mut rng);
+    let back: SharingSecretKey = master.unwrap_key(&wrapped, &pair.public).unwrap();
+    assert_eq!(back.public_key(), pair.public);
+    let other = SharingKeyPair::generate(&mut rng).public;
+    assert!(
+        master
+            .unwrap_key::<SharingSecretKey>(&wrapped, &other)
+            .is_err()
+    );
+}
+
+#[test]
+fn share_code_round_trips_and_catches_typos() {
+    let mut rng = seeded(14);
+    let pair = SharingKeyPair::generate(&mut rng);
+    let principal = [7u8; 29];
+    let code = ShareCode::new(&principal, pair.public).unwrap();
+    let text = code.to_text();
+    assert!(text.starts_with("vs1-"), "{text}");
+    assert_eq!(ShareCode::parse(&text).unwrap(), code);
+    assert_eq!(
+        ShareCode::parse(&format!(" {} ", text.to_uppercase().replace('-', " "))).unwrap(),
+        code
+    );
+
+    let mut typo: Vec<char> = text.chars().collect();
+    let at = typo.len() / 2;
+    typo[at] = if typo[at] == 'a' { 'b' } else { 'a' };
+    let typo: String = typo.into_iter().collect();
+    assert_eq!(
+        ShareCode::parse(&typo).unwrap_err(),
+        ShareCodeError::BadChecksum
+    );
+    assert_eq!(
+        ShareCode::parse(&text[..text.len() - 5]).unwrap_err(),
+        ShareCodeError::BadChecksum
+    );
+    assert_eq!(
+        ShareCode::parse("hello").unwrap_err(),
+        ShareCodeError::WrongPrefix
+    );
+    assert_eq!(
+        ShareCode::parse("vs1-!!!").unwrap_err(),
+        ShareCodeError::NotBase32
+    );
+    assert!(ShareCode::new(&[0u8; 30], pair.public).is_err());
+}
+
+#[test]
+fn fingerprint_is_six_words_and_depends_on_the_key() {
+    let mut rng = seeded(15);
+    let a = SharingKeyPair::generate(&mut rng).public;
+    let b = SharingKeyPair::generate(&mut rng).public;
+    let fa = fingerprint_words(&a);
+    assert_eq!(fa.split(' ').count(), 6);
+    assert_eq!(fa, fingerprint_words(&a));
+    assert_ne!(fa, fingerprint_words(&b));
+}
+
+#[test]
+fn link_round_trip_without_password() {
+    let mut rng = seeded(16);
+    let secret = LinkSecret::generate(&mut rng);
+    let fragment = secret.to_fragment();
+    assert_eq!(fragment.len(), 48);
+    let back = LinkSecret::from_fragment(&format!("#{}", fragment.as_str())).unwrap();
+    assert!(back.token().matches(&secret.token().hash()));
+    let file_key = FileKey::generate(&mut rng);
+    let id = FileId::generate(&mut rng);
+    let wrapped = secret.link_key(None).wrap_key(&file_key, &id, &mut rng);
+    let opened: FileKey = back.link_key(None).unwrap_key(&wrapped, &id).unwrap();
+    assert_eq!(opened.expose_secret(), file_key.expose_secret());
+}
+
+#[test]
+fn link_password_is_needed_for_the_key_and_the_proof() {
+    let mut rng = seeded(17);
+    let secret = LinkSecret::generate(&mut rng);
+    let pw = LinkPassword::derive(&secret, "hunter2", MIN_LINK_PBKDF2_ITERATIONS).unwrap();
+    let verifier = pw.proof().verifier();
+    let album = AlbumKey::generate(&mut rng);
+    let id = AlbumKeyId {
+        album: AlbumId::generate(&mut rng),
+        version: 0,
+    };
+    let wrapped = secret.link_key(Some(&pw)).wrap_key(&album, &id, &mut rng);
+
+    let wrong = LinkPassword::derive(&secret, "hunter3", MIN_LINK_PBKDF2_ITERATIONS).unwrap();
+    assert!(!wrong.proof().matches(&verifier));
+    assert!(pw.proof().matches(&verifier));
+    assert!(
+        secret
+            .link_key(Some(&wrong))
+            .unwrap_key::<AlbumKey>(&wrapped, &id)
+            .is_err()
+    );
+    assert!(
+        secret
+            .link_key(None)
+            .unwrap_key::<AlbumKey>(&wrapped, &id)
+            .is_err(),
+        "bare URL is not enough"
+    );
+    assert!(
+        secret
+            .link_key(Some(&pw))
+            .unwrap_key::<AlbumKey>(&wrapped, &id)
+            .is_ok()
+    );
+    // The same password on another link stretches to another key (salted by the secret).
+    let other = LinkSecret::generate(&mut rng);
+    let pw_other = LinkPassword::derive(&other, "hunter2", MIN_LINK_PBKDF2_ITERATIONS).unwrap();
+    assert!(!pw_other.proof().matches(&verifier));
+}
+
+#[test]
+fn link_iterations_are_bounded() {
+    let mut rng = seeded(18);
+    let secret = LinkSecret::generate(&mut rng);
+    assert_eq!(
+        LinkPassword::derive(&secret, "x", 1000).unwrap_err(),
+        LinkError::BadIterations(1000)
+    );
+    assert!(LinkPassword::derive(&secret, "x", u32::MAX).is_err());
+}
+
+#[test]
+fn damaged_link_fragment_is_refused() {
+    let mut rng = seeded(19);
+    let fragment = LinkSecret::generate(&mut rng).to_fragment();
+    let mut chars: Vec<char> = fragment.chars().collect();
+    chars[10] = if chars[10] == 'A' { 'B' } else { 'A' };
+    let damaged: String = chars.into_iter().collect();
+    assert_eq!(
+        LinkSecret::from_fragment(&damaged).unwrap_err(),
+        LinkError::DamagedFragment
+    );
+    assert_eq!(
+        LinkSecret::from_fragment(&fragment[..40]).unwrap_err(),
+        LinkError::DamagedFragment
+    );
+    assert_eq!(
+        LinkSecret::from_fragment("not/base64!").unwrap_err(),
+        LinkError::DamagedFragment
+    );
+}
+
+fn sample_metadata() -> FileMetadata {
+    FileMetadata {
+        name: "IMG_0001.JPG".into(),
+        mime: "image/jpeg".into(),
+        size: 4_718_592,
+        content_sha256: [0xab; 32],
+        taken_at: Some(1_700_000_000_123),
+        taken_offset_min: Some(-300),
+        modified_at: Some(1_700_000_100_000),
+        width: Some(6000),
+        height: Some(4000),
+        orientation: Some(6),
+        gps: Some(GpsPosition {
+            latitude: 46.5197,
+            longitude: 6.6323,
+            altitude: Some(372.5),
+        }),
+        camera_make: Some("SONY".into()),
+        camera_model: Some("ILCE-6000".into()),
+        duration_ms: None,
+    }
+}
+
+#[test]
+fn metadata_round_trips_sealed() {
+    let mut rng = seeded(20);
+    let key = FileKey::generate(&mut rng);
+    let m = sample_metadata();
+    let blob = m.seal(&key, &mut rng);
+    assert_eq!(FileMetadata::open(&key, &blob).unwrap(), m);
+    let minimal = FileMetadata {
+        name: "a".into(),
+        mime: "text/plain".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        FileMetadata::from_cbor(&minimal.to_cbor()).unwrap(),
+        minimal
+    );
+    assert!(matches!(
+        FileMetadata::open(&FileKey::generate(&mut rng), &blob),
+        Err(MetadataError::Decrypt(_))
+    ));
+}
+
+#[test]
+fn metadata_refuses_bad_records() {
+    let good = sample_metadata().to_cbor();
+    // Trailing bytes, truncation, garbage.
+    assert!(FileMetadata::from_cbor(&[good.as_slice(), &[0]].concat()).is_err());
+    assert!(FileMetadata::from_cbor(&good[..good.len() - 1]).is_err());
+    assert!(FileMetadata::from_cbor(b"\xff\x00").is_err());
+    // Version 2: {0: 2, 1: "a", 2: "b", 3: 0, 4: h'00..'}
+    let mut v2 = vec![
+        0xa5, 0x00, 0x02, 0x01, 0x61, b'a', 0x02, 0x61, b'b', 0x03, 0x00, 0x04, 0x58, 32,
+    ];
+    v2.extend_from_slice(&[0u8; 32]);
+    assert_eq!(
+        FileMetadata::from_cbor(&v2).unwrap_err(),
+        MetadataError::UnsupportedVersion(2)
+    );
+    // The same record at version 1 reads; and a duplicate key is refused.
+    let mut v1 = v2.clone();
+    v1[2] = 0x01;
+    assert!(FileMetadata::from_cbor(&v1).is_ok());
+    let mut dup = v1.clone();
+    dup[0] = 0xa6;
+    dup.extend_from_slice(&[0x01, 0x61, b'c']);
+    assert!(matches!(
+        FileMetadata::from_cbor(&dup),
+        Err(MetadataError::Malformed(_))
+    ));
+    // Orientation out of range.
+    let mut bad = v1.clone();
+    bad[0] = 0xa6;
+    bad.extend_from_slice(&[0x0a, 0x09]);
+    assert!(matches!(
+        FileMetadata::from_cbor(&bad),
+        Err(MetadataError::Malformed(_))
+    ));
+}
+
+#[test]
+fn metadata_skips_unknown_keys() {
+    let mut bytes = vec![
+        0xa6, 0x00, 0x01, 0x01, 0x61, b'a', 0x02, 0x61, b'b', 0x03, 0x00, 0x04, 0x58, 32,
+    ];
+    bytes.extend_from_slice(&[0u8; 32]);
+    // key 99: {"x": [1, 2]}
+    bytes.extend_from_slice(&[0x18, 99, 0xa1, 0x61, b'x', 0x82, 0x01, 0x02]);
+    let m = FileMetadata::from_cbor(&bytes).unwrap();
+    assert_eq!(m.name, "a");
+}
+
+#[test]
+fn dedupe_hash_is_keyed_and_streams() {
+    let mut rng = seeded(21);
+    let master = MasterKey::generate(&mut rng);
+    let key = DedupeKey::derive(&master);
+    let content = vec![42u8; 100_000];
+    let mut hasher = key.hasher();
+    for piece in content.chunks(7777) {
+        hasher.update(piece);
+    }
+    assert_eq!(hasher.finish(), key.hash(&content));
+    let other = DedupeKey::derive(&MasterKey::generate(&mut rng));
+    assert_ne!(
+        other.hash(&content),
+        key.hash(&content),
+        "another user's hash reveals nothing shared"
+    );
+}
+
+#[test]
+fn secrets_never_print() {
+    let mut rng = seeded(22);
+    let master = MasterKey::generate(&mut rng);
+    let hex: String = master
+        .expose_secret()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let pair = SharingKeyPair::generate(&mut rng);
+    let printed = [
+        format!("{master:?}"),
+        format!("{:?}", AlbumKey::generate(&mut rng)),
+        format!("{:?}", FileKey::generate(&mut rng)),
+        format!("{:?}", RecoveryKey::generate(&mut rng)),
+        format!("{:?}", LinkSecret::generate(&mut rng)),
+        format!("{:?}", pair.secret),
+        format!("{pair:?}"),
+        format!("{:?}", DedupeKey::derive(&master)),
+        format!(
+            "{:?}",
+            PassphraseWrappedKey::wrap(&master, "pw", KdfParams::insecure_for_tests(), &mut rng)
+        ),
+    ];
+    for p in &printed {
+        assert!(!p.contains(&hex), "{p}");
+        assert!(
+            p.contains("redacted") || p.contains("params") || p.contains("public"),
+            "{p}"
+        );
+    }
+    assert_eq!(printed[0], "MasterKey(<redacted>)");
+}
