@@ -204,6 +204,20 @@ fn stream_vectors(dir: &Path, rng: &mut Recording) {
     .hex("ciphertext", &small)
     .write(dir);
 
+    let mut v2_header = header.to_bytes();
+    v2_header[0] = 2;
+    Vector::new(
+        "stream-header-version-2",
+        "stream",
+        "unsupported version",
+        "stream-small with a header whose version byte is 2",
+    )
+    .hex("file_key", key.expose_secret())
+    .hex("header", &v2_header)
+    .with("stream", "content")
+    .hex("ciphertext", &small)
+    .write(dir);
+
     let two = content.encrypt(&pattern(CHUNK_SIZE + 1));
     let name = "stream-missing-final-chunk";
     base(
@@ -436,19 +450,45 @@ fn passphrase_vectors(dir: &Path, rng: &mut Recording) {
         ),
     ];
     for (name, expect, wrap_with, unlock_with, params, comment) in cases {
-        let record = PassphraseWrappedKey::wrap(&master, wrap_with, params, rng);
+        let (record, verifier) = PassphraseWrappedKey::wrap(&master, wrap_with, params, rng);
         let random = rng.take();
         let mut v = Vector::new(name, "passphrase", expect, comment)
             .hex("passphrase", unlock_with.as_bytes());
         if expect == "success" {
+            let kek = record.unlock_params().derive(unlock_with);
             v = v
                 .hex("master_key", master.expose_secret())
-                .hex("random", &random);
+                .hex("random", &random)
+                .hex("kek", kek.expose_secret())
+                .hex("unlock_proof", kek.unlock_proof().expose_secret())
+                .hex("unlock_verifier", &verifier.0);
         }
         v.hex("record", &record.to_bytes()).write(dir);
     }
-    let mut costly =
-        PassphraseWrappedKey::wrap(&master, "x", KdfParams::insecure_for_tests(), rng).to_bytes();
+    let record = PassphraseWrappedKey::wrap(&master, "x", KdfParams::insecure_for_tests(), rng)
+        .0
+        .to_bytes();
+    let mut unknown_kdf = record.clone();
+    unknown_kdf[1] = 2;
+    Vector::new(
+        "passphrase-unknown-kdf",
+        "passphrase",
+        "unsupported version",
+        "a record whose KDF id is 2",
+    )
+    .hex("passphrase", b"x")
+    .hex("record", &unknown_kdf)
+    .write(dir);
+    Vector::new(
+        "passphrase-short-record",
+        "passphrase",
+        "malformed",
+        "a record one byte short",
+    )
+    .hex("passphrase", b"x")
+    .hex("record", &record[..record.len() - 1])
+    .write(dir);
+    let mut costly = record;
     costly[2..6].copy_from_slice(&(8u32 * 1024 * 1024).to_be_bytes());
     Vector::new(
         "passphrase-too-costly",
@@ -475,6 +515,8 @@ fn recovery_vectors(dir: &Path, rng: &mut Recording) {
     )
     .with("words", recovery.to_words().as_str())
     .hex("recovery_key", recovery.expose_secret())
+    .hex("unlock_proof", recovery.unlock_proof().expose_secret())
+    .hex("unlock_verifier", &recovery.unlock_proof().verifier().0)
     .hex("master_key", master.expose_secret())
     .hex("random", &nonce)
     .hex("wrapped", wrapped.as_bytes())
@@ -499,6 +541,18 @@ fn recovery_vectors(dir: &Path, rng: &mut Recording) {
         "the recovery words with the first two swapped: the BIP39 checksum fails",
     )
     .with("words", list.join(" "))
+    .hex("wrapped", wrapped.as_bytes())
+    .write(dir);
+    let twelve = bip39::Mnemonic::from_entropy(&recovery.expose_secret()[..16])
+        .unwrap()
+        .to_string();
+    Vector::new(
+        "recovery-twelve-words",
+        "recovery",
+        "invalid words",
+        "a valid 12-word mnemonic: not a 256-bit recovery key",
+    )
+    .with("words", twelve)
     .hex("wrapped", wrapped.as_bytes())
     .write(dir);
 }
@@ -595,6 +649,18 @@ fn seal_vectors(dir: &Path, rng: &mut Recording) {
         sealed_album.as_bytes(),
     )
     .write(dir);
+    let mut v2 = sealed_file.as_bytes().to_vec();
+    v2[0] = 2;
+    v(
+        "seal-version-2",
+        "unsupported version",
+        "seal-file-key whose version byte is 2",
+        &recipient,
+        "file",
+        file.as_bytes(),
+        &v2,
+    )
+    .write(dir);
     let mut flipped = sealed_file.as_bytes().to_vec();
     flipped[5] ^= 1;
     v(
@@ -646,6 +712,27 @@ fn share_code_vectors(dir: &Path, rng: &mut Recording) {
         "share-code with one character changed",
     )
     .with("text", typo.into_iter().collect::<String>())
+    .write(dir);
+    let mut payload = vec![2u8, 1, 4];
+    payload.extend_from_slice(pair.public.as_bytes());
+    let checksum = Sha256::digest(&payload);
+    payload.extend_from_slice(&checksum[..4]);
+    let encoded = data_encoding::BASE32_NOPAD.encode(&payload).to_lowercase();
+    Vector::new(
+        "share-code-version-2",
+        "share-code",
+        "unsupported version",
+        "a well-formed share code of version 2",
+    )
+    .with("text", format!("vs1-{encoded}"))
+    .write(dir);
+    Vector::new(
+        "share-code-wrong-prefix",
+        "share-code",
+        "invalid share code",
+        "share-code with the prefix vs2",
+    )
+    .with("text", text.replacen("vs1", "vs2", 1))
     .write(dir);
 }
 
@@ -709,6 +796,17 @@ fn link_vectors(dir: &Path, rng: &mut Recording) {
             .hex("wrapped", wrapped.as_bytes())
             .write(dir);
     }
+    let secret = LinkSecret::generate(rng);
+    Vector::new(
+        "link-too-many-iterations",
+        "link",
+        "parameters refused",
+        "a password link asking for 20 000 000 PBKDF2 iterations",
+    )
+    .with("fragment", secret.to_fragment().as_str())
+    .hex("password", b"x")
+    .with("iterations", "20000000")
+    .write(dir);
     let fragment = LinkSecret::generate(rng).to_fragment();
     let mut damaged: Vec<char> = fragment.chars().collect();
     damaged[20] = if damaged[20] == 'x' { 'y' } else { 'x' };
@@ -788,6 +886,41 @@ fn metadata_vectors(dir: &Path, rng: &mut Recording) {
     .with("name", &minimal.name)
     .with("size", "0")
     .write(dir);
+    let base = minimal.to_cbor();
+    let malformed: [(&'static str, &'static str, Vec<u8>); 3] = [
+        (
+            "metadata-duplicate-key",
+            "minimal record with key 1 (name) twice",
+            {
+                let mut b = base.clone();
+                b[0] += 1;
+                b.extend_from_slice(&[0x01, 0x61, b'x']);
+                b
+            },
+        ),
+        (
+            "metadata-trailing-bytes",
+            "minimal record followed by one byte",
+            [base.as_slice(), &[0x00]].concat(),
+        ),
+        (
+            "metadata-bad-orientation",
+            "minimal record plus orientation 9",
+            {
+                let mut b = base.clone();
+                b[0] += 1;
+                b.extend_from_slice(&[0x0a, 0x09]);
+                b
+            },
+        ),
+    ];
+    for (name, comment, cbor) in malformed {
+        Vector::new(name, "metadata", "malformed", comment)
+            .hex("file_key", key.expose_secret())
+            .hex("cbor", &cbor)
+            .hex("blob", &seal_blob(&key, StreamKind::Metadata, &cbor, rng))
+            .write(dir);
+    }
     let mut v2 = minimal.to_cbor();
     assert_eq!(&v2[..3], &[0xa5, 0x00, 0x01]);
     v2[2] = 0x02;

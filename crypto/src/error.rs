@@ -96,6 +96,9 @@ pub enum KdfParamsError {
         /// Maximum lanes.
         max_p: u32,
     },
+    /// The record names a key-derivation function this build does not know.
+    #[error("unknown key-derivation function id {0}: upgrade Vault to read this vault")]
+    UnknownKdf(u8),
     /// Argon2 rejects the combination (memory must be at least 8 KiB per lane).
     #[error("Argon2id parameters are inconsistent: {0}")]
     Invalid(String),
@@ -137,7 +140,10 @@ pub enum ShareCodeError {
         "the share code's checksum does not match: it was mistyped or cut short; copy it again"
     )]
     BadChecksum,
-    /// A structurally invalid share code (unknown version, impossible lengths).
+    /// A share code of a newer version than this build knows.
+    #[error("this share code is of version {0}, newer than this Vault: upgrade Vault")]
+    UnsupportedVersion(u8),
+    /// A structurally invalid share code (impossible lengths).
     #[error("the share code is malformed: {0}")]
     Malformed(&'static str),
 }

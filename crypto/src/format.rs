@@ -52,6 +52,8 @@ pub(crate) mod label {
     pub const WRAP_FILE: &str = "file-key";
     pub const SHARE: &[u8] = b"vault/v1/share";
     pub const FINGERPRINT: &[u8] = b"vault/v1/fingerprint";
+    pub const UNLOCK_PROOF_PASSPHRASE: &[u8] = b"vault/v1/unlock-proof/passphrase";
+    pub const UNLOCK_PROOF_RECOVERY: &[u8] = b"vault/v1/unlock-proof/recovery";
     pub const LINK_TOKEN: &[u8] = b"vault/v1/link/token";
     pub const LINK_KEY: &[u8] = b"vault/v1/link/key";
     pub const LINK_PASSWORD_SALT: &[u8] = b"vault/v1/link/password-salt";

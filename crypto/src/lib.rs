@@ -54,7 +54,10 @@ pub use link::{
     MAX_LINK_PBKDF2_ITERATIONS, MIN_LINK_PBKDF2_ITERATIONS, PasswordProof, PasswordVerifier,
 };
 pub use metadata::{FileMetadata, GpsPosition, METADATA_VERSION};
-pub use passphrase::{KdfParams, PASSPHRASE_WRAPPED_KEY_SIZE, PassphraseWrappedKey};
+pub use passphrase::{
+    KdfParams, PASSPHRASE_WRAPPED_KEY_SIZE, PassphraseKek, PassphraseWrappedKey,
+    UNLOCK_PARAMS_SIZE, UnlockParams, UnlockProof, UnlockVerifier,
+};
 pub use primitives::stream::{
     StreamCipher, StreamHeader, StreamKind, chunk_count, encrypted_len, open_blob, seal_blob,
 };

@@ -19,14 +19,13 @@
 use data_encoding::BASE64URL_NOPAD;
 use pbkdf2::pbkdf2_hmac;
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
 use crate::error::LinkError;
 use crate::format::{FORMAT_VERSION, KEY_SIZE, label};
 use crate::keys::secret_key;
-use crate::primitives::{hkdf_sha256, sha256};
+use crate::primitives::{hkdf_sha256, sha256, sha256_matches};
 
 /// OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256.
 pub const DEFAULT_LINK_PBKDF2_ITERATIONS: u32 = 600_000;
@@ -79,14 +78,14 @@ impl PasswordProof {
 
     /// Whether this proof matches `verifier` (constant time).
     pub fn matches(&self, verifier: &PasswordVerifier) -> bool {
-        sha256(&self.0).ct_eq(&verifier.0).into()
+        sha256_matches(&self.0, &verifier.0)
     }
 }
 
 impl LinkToken {
     /// Whether this token matches `hash` (constant time).
     pub fn matches(&self, hash: &LinkTokenHash) -> bool {
-        sha256(&self.0).ct_eq(&hash.0).into()
+        sha256_matches(&self.0, &hash.0)
     }
 }
 

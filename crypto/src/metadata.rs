@@ -22,8 +22,9 @@
 //!
 //! Encoding is deterministic: a definite-length map, keys in ascending order, absent fields
 //! left out (never null), integers in their shortest form, floats always 8 bytes. Decoders skip
-//! keys they do not know (fields are added without a version change), refuse a version other
-//! than 1, duplicate keys and indefinite lengths.
+//! keys they do not know (fields are added without a version change), accept any float width,
+//! and refuse a version other than 1, duplicate keys, indefinite lengths and values out of range
+//! (docs/FORMAT.md §10).
 
 use minicbor::data::Type;
 use minicbor::{Decoder, Encoder};
@@ -257,6 +258,13 @@ fn decode(d: &mut Decoder<'_>) -> Result<FileMetadata, DecodeFailure> {
                 let latitude = d.f64()?;
                 let longitude = d.f64()?;
                 let altitude = if len == Some(3) { Some(d.f64()?) } else { None };
+                let finite_altitude = altitude.is_none_or(f64::is_finite);
+                if !(-90.0..=90.0).contains(&latitude)
+                    || !(-180.0..=180.0).contains(&longitude)
+                    || !finite_altitude
+                {
+                    return Err(DecodeFailure::Invalid("gps position out of range"));
+                }
                 m.gps = Some(GpsPosition {
                     latitude,
                     longitude,

@@ -1,10 +1,16 @@
 //! The passphrase-wrapped master key: what lets a new device unlock with the passphrase alone.
 //!
 //! ```text
-//! kek    = Argon2id v1.3 (password = NFC(passphrase) as UTF-8, salt, m, t, p, 32 bytes)
-//! record = 0x01 || 0x01 (Argon2id) || m u32be || t u32be || p u32be || salt (16)
-//!          || WrappedKey(kek, master key, kind "master-key/passphrase", id "")
+//! unlock params = 0x01 || 0x01 (Argon2id) || m u32be || t u32be || p u32be || salt (16)   (public)
+//! kek           = Argon2id v1.3 (password = NFC(passphrase) as UTF-8, salt, m, t, p, 32 bytes)
+//! record        = unlock params || WrappedKey(kek, master key, kind "master-key/passphrase", id "")
+//! unlock proof  = HKDF-SHA256[salt = "", info = "vault/v1/unlock-proof/passphrase"](kek)
+//! verifier      = SHA-256(unlock proof)                         (the canister stores it)
 //! ```
+//!
+//! A new device has a new principal, so the canister does not yet know it as the owner's:
+//! it reads the public unlock params, derives the KEK, and presents the unlock proof to be
+//! admitted; only then may it read the record.
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand_core::CryptoRng;
@@ -13,12 +19,16 @@ use zeroize::Zeroizing;
 
 use crate::error::{DecryptError, KdfParamsError, UnlockError};
 use crate::format::{FORMAT_VERSION, KEY_SIZE, WRAPPED_KEY_SIZE, label};
-use crate::keys::{MasterKey, random_array};
+use crate::keys::{MasterKey, random_array, secret_key};
+use crate::primitives::{hkdf_sha256, sha256, sha256_matches};
 use crate::wrap::{WrappedKey, unwrap_raw, wrap_raw};
 
 const KDF_ARGON2ID: u8 = 1;
 const SALT_SIZE: usize = 16;
 const HEADER_SIZE: usize = 2 + 3 * 4 + SALT_SIZE;
+
+/// Size of [`UnlockParams`]: the public first bytes of a passphrase record.
+pub const UNLOCK_PARAMS_SIZE: usize = HEADER_SIZE;
 
 /// Size of a [`PassphraseWrappedKey`] record.
 pub const PASSPHRASE_WRAPPED_KEY_SIZE: usize = HEADER_SIZE + WRAPPED_KEY_SIZE;
@@ -113,7 +123,7 @@ impl KdfParams {
     }
 
     /// `Argon2id[m, t, p](NFC(passphrase), salt)` -> 32 bytes (RFC 9106).
-    fn derive(&self, passphrase: &str, salt: &[u8; SALT_SIZE]) -> Zeroizing<[u8; KEY_SIZE]> {
+    fn derive(&self, passphrase: &str, salt: &[u8; SALT_SIZE]) -> PassphraseKek {
         let params = Params::new(self.m_kib, self.t, self.p, Some(KEY_SIZE))
             .expect("parameters were validated when constructed");
         let normalized = Zeroizing::new(passphrase.nfc().collect::<String>());
@@ -121,74 +131,187 @@ impl KdfParams {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
             .hash_password_into(normalized.as_bytes(), salt, kek.as_mut())
             .expect("salt and output lengths are valid for Argon2");
-        kek
+        PassphraseKek::from_bytes(*kek)
     }
 }
+
+/// The public part of a passphrase record: the Argon2id parameters and salt. Anyone may read
+/// it; a device needs it to derive the [`PassphraseKek`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnlockParams {
+    params: KdfParams,
+    salt: [u8; SALT_SIZE],
+}
+
+impl UnlockParams {
+    /// Parameters with a fresh random salt, for a new passphrase.
+    pub fn generate(params: KdfParams, rng: &mut impl CryptoRng) -> Self {
+        Self {
+            params,
+            salt: random_array(rng),
+        }
+    }
+
+    /// The Argon2id parameters.
+    pub fn params(&self) -> KdfParams {
+        self.params
+    }
+
+    /// Derives the key-encryption key from the passphrase. Slow by design: as long as the
+    /// parameters say (about a second with [`KdfParams::DEFAULT`]).
+    pub fn derive(&self, passphrase: &str) -> PassphraseKek {
+        self.params.derive(passphrase, &self.salt)
+    }
+
+    /// The [`UNLOCK_PARAMS_SIZE`] bytes.
+    pub fn to_bytes(&self) -> [u8; UNLOCK_PARAMS_SIZE] {
+        let mut out = [0u8; UNLOCK_PARAMS_SIZE];
+        out[0] = FORMAT_VERSION;
+        out[1] = KDF_ARGON2ID;
+        out[2..6].copy_from_slice(&self.params.m_kib.to_be_bytes());
+        out[6..10].copy_from_slice(&self.params.t.to_be_bytes());
+        out[10..14].copy_from_slice(&self.params.p.to_be_bytes());
+        out[14..].copy_from_slice(&self.salt);
+        out
+    }
+
+    /// Reads unlock params, refusing unknown versions and KDFs and parameters over the ceilings.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, UnlockError> {
+        if bytes.len() != UNLOCK_PARAMS_SIZE {
+            return Err(DecryptError::WrongLength {
+                what: "unlock params",
+                expected: UNLOCK_PARAMS_SIZE,
+                actual: bytes.len(),
+            }
+            .into());
+        }
+        if bytes[0] != FORMAT_VERSION {
+            return Err(DecryptError::UnsupportedVersion(bytes[0]).into());
+        }
+        if bytes[1] != KDF_ARGON2ID {
+            return Err(KdfParamsError::UnknownKdf(bytes[1]).into());
+        }
+        let be =
+            |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("fixed layout"));
+        let params = KdfParams::stored(be(2), be(6), be(10))?;
+        Ok(Self {
+            params,
+            salt: bytes[14..].try_into().expect("fixed layout"),
+        })
+    }
+}
+
+secret_key!(
+    /// The key derived from the passphrase: it wraps the master key and yields the unlock proof.
+    pub PassphraseKek
+);
+
+impl PassphraseKek {
+    /// Wraps `master`: the record to store, made with these `unlock` params.
+    pub fn wrap_master(
+        &self,
+        unlock: &UnlockParams,
+        master: &MasterKey,
+        rng: &mut impl CryptoRng,
+    ) -> PassphraseWrappedKey {
+        let wrapped = wrap_raw(
+            &self.0,
+            master.expose_secret(),
+            label::WRAP_MASTER_PASSPHRASE,
+            &[],
+            rng,
+        );
+        PassphraseWrappedKey {
+            unlock: *unlock,
+            wrapped,
+        }
+    }
+
+    /// Unwraps the master key; [`UnlockError::WrongSecret`] if the passphrase was wrong.
+    pub fn unwrap_master(&self, record: &PassphraseWrappedKey) -> Result<MasterKey, UnlockError> {
+        let raw = unwrap_raw(&self.0, &record.wrapped, label::WRAP_MASTER_PASSPHRASE, &[])
+            .map_err(|_| UnlockError::WrongSecret)?;
+        Ok(MasterKey::from_bytes(*raw))
+    }
+
+    /// The proof that admits a new device.
+    pub fn unlock_proof(&self) -> UnlockProof {
+        UnlockProof::from_bytes(*hkdf_sha256(&[], &self.0, label::UNLOCK_PROOF_PASSPHRASE))
+    }
+}
+
+secret_key!(
+    /// Proof of the passphrase (or recovery key), presented to the canister to admit a new
+    /// device. The canister keeps only its [`UnlockVerifier`].
+    pub UnlockProof
+);
+
+impl UnlockProof {
+    /// The verifier the canister stores.
+    pub fn verifier(&self) -> UnlockVerifier {
+        UnlockVerifier(sha256(&self.0))
+    }
+
+    /// Whether this proof matches `verifier` (constant time).
+    pub fn matches(&self, verifier: &UnlockVerifier) -> bool {
+        sha256_matches(&self.0, &verifier.0)
+    }
+}
+
+/// `SHA-256(unlock proof)`: how the canister recognises the passphrase without learning it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UnlockVerifier(pub [u8; 32]);
 
 /// The master key wrapped under a passphrase, with everything needed to unwrap it again.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PassphraseWrappedKey {
-    params: KdfParams,
-    salt: [u8; SALT_SIZE],
+    unlock: UnlockParams,
     wrapped: WrappedKey,
 }
 
 impl core::fmt::Debug for PassphraseWrappedKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("PassphraseWrappedKey")
-            .field("params", &self.params)
+            .field("params", &self.unlock.params)
             .finish_non_exhaustive()
     }
 }
 
 impl PassphraseWrappedKey {
-    /// Wraps `master` under `passphrase` with a fresh salt. Takes as long as `params` say.
+    /// Wraps `master` under `passphrase` with a fresh salt, and returns the unlock verifier
+    /// for the canister too. Takes as long as `params` say.
     pub fn wrap(
         master: &MasterKey,
         passphrase: &str,
         params: KdfParams,
         rng: &mut impl CryptoRng,
-    ) -> Self {
-        let salt = random_array(rng);
-        let kek = params.derive(passphrase, &salt);
-        let wrapped = wrap_raw(
-            &kek,
-            master.expose_secret(),
-            label::WRAP_MASTER_PASSPHRASE,
-            &[],
-            rng,
-        );
-        Self {
-            params,
-            salt,
-            wrapped,
-        }
+    ) -> (Self, UnlockVerifier) {
+        let unlock = UnlockParams::generate(params, rng);
+        let kek = unlock.derive(passphrase);
+        (
+            kek.wrap_master(&unlock, master, rng),
+            kek.unlock_proof().verifier(),
+        )
     }
 
     /// Unwraps the master key; [`UnlockError::WrongSecret`] if the passphrase is wrong.
     pub fn unwrap(&self, passphrase: &str) -> Result<MasterKey, UnlockError> {
-        let kek = self.params.derive(passphrase, &self.salt);
-        let raw = unwrap_raw(&kek, &self.wrapped, label::WRAP_MASTER_PASSPHRASE, &[])
-            .map_err(|_| UnlockError::WrongSecret)?;
-        Ok(MasterKey::from_bytes(*raw))
+        self.unlock.derive(passphrase).unwrap_master(self)
+    }
+
+    /// The public unlock params (the record's first [`UNLOCK_PARAMS_SIZE`] bytes).
+    pub fn unlock_params(&self) -> UnlockParams {
+        self.unlock
     }
 
     /// The Argon2id parameters this record was made with.
     pub fn params(&self) -> KdfParams {
-        self.params
+        self.unlock.params
     }
 
     /// The record's bytes ([`PASSPHRASE_WRAPPED_KEY_SIZE`]).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(PASSPHRASE_WRAPPED_KEY_SIZE);
-        out.push(FORMAT_VERSION);
-        out.push(KDF_ARGON2ID);
-        out.extend_from_slice(&self.params.m_kib.to_be_bytes());
-        out.extend_from_slice(&self.params.t.to_be_bytes());
-        out.extend_from_slice(&self.params.p.to_be_bytes());
-        out.extend_from_slice(&self.salt);
-        out.extend_from_slice(self.wrapped.as_bytes());
-        out
+        [self.unlock.to_bytes().as_slice(), self.wrapped.as_bytes()].concat()
     }
 
     /// Reads a record, checking its layout and that its parameters are within the ceilings.
@@ -201,21 +324,8 @@ impl PassphraseWrappedKey {
             }
             .into());
         }
-        if bytes[0] != FORMAT_VERSION {
-            return Err(DecryptError::UnsupportedVersion(bytes[0]).into());
-        }
-        if bytes[1] != KDF_ARGON2ID {
-            return Err(KdfParamsError::Invalid(format!("unknown KDF id {}", bytes[1])).into());
-        }
-        let be =
-            |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("fixed layout"));
-        let params = KdfParams::stored(be(2), be(6), be(10))?;
-        let salt = bytes[14..HEADER_SIZE].try_into().expect("fixed layout");
-        let wrapped = WrappedKey::from_bytes(&bytes[HEADER_SIZE..])?;
-        Ok(Self {
-            params,
-            salt,
-            wrapped,
-        })
+        let unlock = UnlockParams::from_bytes(&bytes[..UNLOCK_PARAMS_SIZE])?;
+        let wrapped = WrappedKey::from_bytes(&bytes[UNLOCK_PARAMS_SIZE..])?;
+        Ok(Self { unlock, wrapped })
     }
 }

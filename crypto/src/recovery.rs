@@ -3,6 +3,7 @@
 //! ```text
 //! words   = BIP39-English(recovery key)            (24 words, the last one carries the checksum)
 //! wrapped = WrappedKey(recovery key, master key, kind "master-key/recovery", id "")
+//! unlock proof = HKDF-SHA256[salt = "", info = "vault/v1/unlock-proof/recovery"](recovery key)
 //! ```
 
 use bip39::{Language, Mnemonic};
@@ -11,6 +12,8 @@ use zeroize::Zeroizing;
 use crate::error::{RecoveryKeyError, UnlockError};
 use crate::format::{KEY_SIZE, label};
 use crate::keys::{MasterKey, secret_key};
+use crate::passphrase::UnlockProof;
+use crate::primitives::hkdf_sha256;
 use crate::wrap::{WrappedKey, unwrap_raw, wrap_raw};
 
 secret_key!(
@@ -60,6 +63,11 @@ impl RecoveryKey {
             &[],
             rng,
         )
+    }
+
+    /// The proof that admits a new device to the vault (its verifier is stored at set-up).
+    pub fn unlock_proof(&self) -> UnlockProof {
+        UnlockProof::from_bytes(*hkdf_sha256(&[], &self.0, label::UNLOCK_PROOF_RECOVERY))
     }
 
     /// Unwraps the master key; [`UnlockError::WrongSecret`] if this is not its recovery key.

@@ -279,9 +279,7 @@ impl ShareCode {
             return Err(ShareCodeError::BadChecksum);
         }
         if payload[0] != FORMAT_VERSION {
-            return Err(ShareCodeError::Malformed(
-                "unknown share code version: upgrade Vault",
-            ));
+            return Err(ShareCodeError::UnsupportedVersion(payload[0]));
         }
         let len = payload[1] as usize;
         if len > MAX_PRINCIPAL_SIZE || payload.len() != 2 + len + X25519_KEY_SIZE {

@@ -117,7 +117,7 @@ fn wrapped_key_refuses_wrong_kek_flipped_bit_and_bad_layout() {
 fn passphrase_unlocks_and_wrong_passphrase_is_refused() {
     let mut rng = seeded(6);
     let master = MasterKey::generate(&mut rng);
-    let record = PassphraseWrappedKey::wrap(
+    let (record, verifier) = PassphraseWrappedKey::wrap(
         &master,
         "correct horse",
         KdfParams::insecure_for_tests(),
@@ -134,13 +134,49 @@ fn passphrase_unlocks_and_wrong_passphrase_is_refused() {
         read.unwrap("correct horse!").unwrap_err(),
         UnlockError::WrongSecret
     );
+
+    // A new device: only the public unlock params, then the proof, then the record.
+    let params = UnlockParams::from_bytes(&bytes[..UNLOCK_PARAMS_SIZE]).unwrap();
+    let kek = params.derive("correct horse");
+    assert!(kek.unlock_proof().matches(&verifier));
+    assert!(
+        !params
+            .derive("correct horse!")
+            .unlock_proof()
+            .matches(&verifier)
+    );
+    assert_eq!(
+        kek.unwrap_master(&read).unwrap().expose_secret(),
+        master.expose_secret()
+    );
+}
+
+#[test]
+fn recovery_key_has_its_own_unlock_proof() {
+    let mut rng = seeded(23);
+    let recovery = RecoveryKey::generate(&mut rng);
+    let verifier = recovery.unlock_proof().verifier();
+    assert!(
+        RecoveryKey::from_words(&recovery.to_words())
+            .unwrap()
+            .unlock_proof()
+            .matches(&verifier)
+    );
+    assert!(
+        !RecoveryKey::generate(&mut rng)
+            .unlock_proof()
+            .matches(&verifier)
+    );
+    // The passphrase and recovery proofs of the same 32 bytes differ (domain separation).
+    let kek = PassphraseKek::from_bytes(*recovery.expose_secret());
+    assert_ne!(kek.unlock_proof().verifier(), verifier);
 }
 
 #[test]
 fn passphrase_is_unicode_normalized() {
     let mut rng = seeded(7);
     let master = MasterKey::generate(&mut rng);
-    let record = PassphraseWrappedKey::wrap(
+    let (record, _) = PassphraseWrappedKey::wrap(
         &master,
         "caf\u{e9}",
         KdfParams::insecure_for_tests(),
@@ -170,6 +206,7 @@ fn kdf_params_enforce_floor_and_ceilings() {
     let master = MasterKey::generate(&mut rng);
     let mut bytes =
         PassphraseWrappedKey::wrap(&master, "x", KdfParams::insecure_for_tests(), &mut rng)
+            .0
             .to_bytes();
     bytes[2..6].copy_from_slice(&(8u32 * 1024 * 1024).to_be_bytes());
     assert!(matches!(
@@ -177,10 +214,10 @@ fn kdf_params_enforce_floor_and_ceilings() {
         Err(UnlockError::Params(KdfParamsError::TooCostly { .. }))
     ));
     bytes[1] = 7;
-    assert!(matches!(
-        PassphraseWrappedKey::from_bytes(&bytes),
-        Err(UnlockError::Params(KdfParamsError::Invalid(_)))
-    ));
+    assert_eq!(
+        PassphraseWrappedKey::from_bytes(&bytes).unwrap_err(),
+        UnlockError::Params(KdfParamsError::UnknownKdf(7))
+    );
     assert!(matches!(
         PassphraseWrappedKey::from_bytes(&bytes[..40]),
         Err(UnlockError::Malformed(_))
@@ -556,6 +593,58 @@ fn metadata_refuses_bad_records() {
 }
 
 #[test]
+fn metadata_refuses_impossible_gps() {
+    for gps in [
+        GpsPosition {
+            latitude: 91.0,
+            longitude: 0.0,
+            altitude: None,
+        },
+        GpsPosition {
+            latitude: 0.0,
+            longitude: -180.5,
+            altitude: None,
+        },
+        GpsPosition {
+            latitude: f64::NAN,
+            longitude: 0.0,
+            altitude: None,
+        },
+        GpsPosition {
+            latitude: 0.0,
+            longitude: 0.0,
+            altitude: Some(f64::INFINITY),
+        },
+    ] {
+        let m = FileMetadata {
+            name: "a".into(),
+            mime: "b".into(),
+            gps: Some(gps),
+            ..Default::default()
+        };
+        assert!(
+            matches!(
+                FileMetadata::from_cbor(&m.to_cbor()),
+                Err(MetadataError::Malformed(_))
+            ),
+            "{gps:?}"
+        );
+    }
+}
+
+#[test]
+fn metadata_accepts_any_float_width() {
+    // {0: 1, 1: "a", 2: "b", 3: 0, 4: h'00*32', 11: [1.5 as float16, -2.25 as float32]}
+    let mut bytes = vec![
+        0xa6, 0x00, 0x01, 0x01, 0x61, b'a', 0x02, 0x61, b'b', 0x03, 0x00, 0x04, 0x58, 32,
+    ];
+    bytes.extend_from_slice(&[0u8; 32]);
+    bytes.extend_from_slice(&[0x0b, 0x82, 0xf9, 0x3e, 0x00, 0xfa, 0xc0, 0x10, 0x00, 0x00]);
+    let gps = FileMetadata::from_cbor(&bytes).unwrap().gps.unwrap();
+    assert_eq!((gps.latitude, gps.longitude), (1.5, -2.25));
+}
+
+#[test]
 fn metadata_skips_unknown_keys() {
     let mut bytes = vec![
         0xa6, 0x00, 0x01, 0x01, 0x61, b'a', 0x02, 0x61, b'b', 0x03, 0x00, 0x04, 0x58, 32,
@@ -607,8 +696,10 @@ fn secrets_never_print() {
         format!("{:?}", DedupeKey::derive(&master)),
         format!(
             "{:?}",
-            PassphraseWrappedKey::wrap(&master, "pw", KdfParams::insecure_for_tests(), &mut rng)
+            PassphraseWrappedKey::wrap(&master, "pw", KdfParams::insecure_for_tests(), &mut rng).0
         ),
+        format!("{:?}", PassphraseKek::from_bytes(*master.expose_secret())),
+        format!("{:?}", RecoveryKey::generate(&mut rng).unlock_proof()),
     ];
     for p in &printed {
         assert!(!p.contains(&hex), "{p}");

@@ -95,7 +95,14 @@ fn stream_kind(v: &Vector) -> StreamKind {
 
 fn check_stream(v: &Vector) {
     let key = FileKey::from_bytes(v.key("file_key"));
-    let header = StreamHeader::from_bytes(&v.hex("header")).unwrap();
+    let header = match StreamHeader::from_bytes(&v.hex("header")) {
+        Ok(h) => h,
+        Err(e) => {
+            assert_eq!(v.expect(), "unsupported version", "{}: {e}", v.name);
+            assert!(matches!(e, DecryptError::UnsupportedVersion(_)));
+            return;
+        }
+    };
     let cipher = StreamCipher::new(&key, stream_kind(v), &header);
     let ciphertext = if v.has("ciphertext_file") {
         std::fs::read(dir().join(v.get("ciphertext_file"))).unwrap()
@@ -202,19 +209,31 @@ fn check_passphrase(v: &Vector) {
     let record = match PassphraseWrappedKey::from_bytes(&v.hex("record")) {
         Ok(r) => r,
         Err(e) => {
-            assert_eq!(v.expect(), "parameters refused", "{}: {e}", v.name);
-            assert!(matches!(e, UnlockError::Params(_)));
+            let expected = match &e {
+                UnlockError::Params(KdfParamsError::UnknownKdf(_)) => "unsupported version",
+                UnlockError::Malformed(DecryptError::UnsupportedVersion(_)) => {
+                    "unsupported version"
+                }
+                UnlockError::Params(_) => "parameters refused",
+                UnlockError::Malformed(_) => "malformed",
+                UnlockError::WrongSecret => "wrong secret",
+            };
+            assert_eq!(v.expect(), expected, "{}: {e}", v.name);
             return;
         }
     };
-    let result = record.unwrap(&v.text("passphrase"));
+    let kek = record.unlock_params().derive(&v.text("passphrase"));
+    let result = kek.unwrap_master(&record);
     match v.expect() {
         "success" => {
             let master = result.unwrap();
             assert_eq!(master.expose_secret(), &v.key("master_key"), "{}", v.name);
+            assert_eq!(kek.expose_secret(), &v.key("kek"), "{}", v.name);
+            assert_eq!(kek.unlock_proof().expose_secret(), &v.key("unlock_proof"));
+            assert_eq!(kek.unlock_proof().verifier().0, v.key("unlock_verifier"));
             // Re-wrap with the recorded salt and nonce, under the passphrase as first typed (NFC).
             let nfc: String = v.text("passphrase").nfc().collect();
-            let again = PassphraseWrappedKey::wrap(
+            let (again, verifier) = PassphraseWrappedKey::wrap(
                 &master,
                 &nfc,
                 record.params(),
@@ -226,6 +245,7 @@ fn check_passphrase(v: &Vector) {
                 "{}: record changed",
                 v.name
             );
+            assert_eq!(verifier.0, v.key("unlock_verifier"));
         }
         "wrong secret" => assert_eq!(result.unwrap_err(), UnlockError::WrongSecret, "{}", v.name),
         other => panic!("{}: unexpected expect {other}", v.name),
@@ -244,6 +264,8 @@ fn check_recovery(v: &Vector) {
     match v.expect() {
         "success" => {
             assert_eq!(key.expose_secret(), &v.key("recovery_key"));
+            assert_eq!(key.unlock_proof().expose_secret(), &v.key("unlock_proof"));
+            assert_eq!(key.unlock_proof().verifier().0, v.key("unlock_verifier"));
             assert_eq!(key.to_words().as_str(), v.get("words"));
             let master = key.unwrap_master(&wrapped).unwrap();
             assert_eq!(master.expose_secret(), &v.key("master_key"));
@@ -271,7 +293,14 @@ fn check_seal(v: &Vector) {
         "{}: public key of the secret key",
         v.name
     );
-    let sealed = SealedKey::from_bytes(&v.hex("sealed")).unwrap();
+    let sealed = match SealedKey::from_bytes(&v.hex("sealed")) {
+        Ok(s) => s,
+        Err(e) => {
+            assert_eq!(v.expect(), "unsupported version", "{}: {e}", v.name);
+            assert!(matches!(e, DecryptError::UnsupportedVersion(_)));
+            return;
+        }
+    };
     let recipient = v.hex("recipient");
     let id = v.hex("target_id");
     let (opened, resealed) = match v.get("target") {
@@ -323,18 +352,21 @@ fn check_seal(v: &Vector) {
 }
 
 fn check_share_code(v: &Vector) {
-    let parsed = ShareCode::parse(v.get("text"));
-    if !v.success() {
-        assert_eq!(v.expect(), "bad checksum");
-        assert_eq!(
-            parsed.unwrap_err(),
-            ShareCodeError::BadChecksum,
-            "{}",
-            v.name
-        );
-        return;
-    }
-    let code = parsed.unwrap();
+    let code = match ShareCode::parse(v.get("text")) {
+        Ok(c) => c,
+        Err(e) => {
+            let expected = match e {
+                ShareCodeError::BadChecksum => "bad checksum",
+                ShareCodeError::UnsupportedVersion(_) => "unsupported version",
+                ShareCodeError::WrongPrefix
+                | ShareCodeError::NotBase32
+                | ShareCodeError::Malformed(_) => "invalid share code",
+            };
+            assert_eq!(v.expect(), expected, "{}: {e}", v.name);
+            return;
+        }
+    };
+    assert!(v.success(), "{}", v.name);
     assert_eq!(code.principal, v.hex("principal"));
     assert_eq!(code.public_key.as_bytes().as_slice(), v.hex("public_key"));
     assert_eq!(code.to_text(), v.get("text"));
@@ -349,19 +381,25 @@ fn check_link(v: &Vector) {
             return;
         }
     };
-    assert!(v.success(), "{}", v.name);
-    assert_eq!(secret.expose_secret(), &v.key("secret"));
-    assert_eq!(secret.to_fragment().as_str(), v.get("fragment"));
-    assert_eq!(secret.token().expose_secret(), &v.key("token"));
-    assert_eq!(secret.token().hash().0, v.key("token_hash"));
-    let password = v.has("password").then(|| {
+    let password = match v.has("password").then(|| {
         LinkPassword::derive(
             &secret,
             &v.text("password"),
             v.get("iterations").parse().unwrap(),
         )
-        .unwrap()
-    });
+    }) {
+        Some(Err(e)) => {
+            assert_eq!(v.expect(), "parameters refused", "{}: {e}", v.name);
+            return;
+        }
+        Some(Ok(p)) => Some(p),
+        None => None,
+    };
+    assert!(v.success(), "{}", v.name);
+    assert_eq!(secret.expose_secret(), &v.key("secret"));
+    assert_eq!(secret.to_fragment().as_str(), v.get("fragment"));
+    assert_eq!(secret.token().expose_secret(), &v.key("token"));
+    assert_eq!(secret.token().hash().0, v.key("token_hash"));
     if let Some(pw) = &password {
         assert_eq!(pw.proof().expose_secret(), &v.key("proof"));
         assert_eq!(pw.proof().verifier().0, v.key("verifier"));
@@ -401,6 +439,14 @@ fn check_metadata(v: &Vector) {
             FileMetadata::open(&key, &blob),
             Err(MetadataError::UnsupportedVersion(2))
         )),
+        "malformed" => assert!(
+            matches!(
+                FileMetadata::open(&key, &blob),
+                Err(MetadataError::Malformed(_))
+            ),
+            "{}",
+            v.name
+        ),
         other => panic!("{}: unexpected expect {other}", v.name),
     }
 }

@@ -20,7 +20,9 @@ use crate::format::{
     STREAM_SALT_SIZE, TAG_SIZE, label,
 };
 use crate::keys::{FileKey, random_array};
-use crate::primitives::{aes256gcm, gcm_open_in_place, gcm_seal_in_place, hkdf_sha256};
+use crate::primitives::{
+    aes256gcm, gcm_open_in_place, gcm_open_into, gcm_seal_in_place, gcm_seal_into, hkdf_sha256,
+};
 
 /// Which of a file's streams. Each has its own label, hence its own key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -127,7 +129,8 @@ impl StreamCipher {
         }
     }
 
-    /// Encrypts chunk `index` in place and appends its tag.
+    /// Encrypts chunk `index` in place and appends its tag. Allocate `chunk` with capacity
+    /// [`ENCRYPTED_CHUNK_SIZE`] so the tag fits without reallocating.
     ///
     /// A chunk that is not `last` must hold exactly [`CHUNK_SIZE`] bytes; the last one 1 to
     /// [`CHUNK_SIZE`] bytes, or 0 when it is the only chunk (an empty stream).
@@ -178,50 +181,96 @@ impl StreamCipher {
 
     /// Encrypts a whole plaintext into its concatenated chunks (no header).
     pub fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(encrypted_len(plaintext.len() as u64) as usize);
-        let count = chunk_count(plaintext.len() as u64);
-        for (index, piece) in chunks_of(plaintext, count) {
-            let start = out.len();
-            out.extend_from_slice(piece);
-            let tag = gcm_seal_in_place(
-                &self.aead,
-                &chunk_nonce(index, index + 1 == count),
-                &[],
-                &mut out[start..],
-            );
-            out.extend_from_slice(&tag);
-        }
+        let mut out = Vec::new();
+        self.encrypt_into(plaintext, &mut out);
         out
+    }
+
+    /// [`Self::encrypt`] into `out`, resized to [`encrypted_len`]: one pass from the
+    /// plaintext to the output, and no allocation when `out` is reused at the same size.
+    pub fn encrypt_into(&self, plaintext: &[u8], out: &mut Vec<u8>) {
+        let count = chunk_count(plaintext.len() as u64);
+        out.resize(encrypted_len(plaintext.len() as u64) as usize, 0);
+        for ((index, src), dst) in
+            chunks_of(plaintext, count).zip(out.chunks_mut(ENCRYPTED_CHUNK_SIZE))
+        {
+            self.seal_chunk_into(index, index + 1 == count, src, dst);
+        }
     }
 
     /// Decrypts concatenated chunks (no header) into the plaintext.
     pub fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, DecryptError> {
-        let count = encrypted_chunk_count(ciphertext.len())?;
-        let mut out = Vec::with_capacity(ciphertext.len());
-        for (index, piece) in ciphertext.chunks(ENCRYPTED_CHUNK_SIZE).enumerate() {
-            let index = index as u64;
-            let last = index + 1 == count;
-            let plain_len = chunk_plain_len(index, last, piece.len())?;
-            let start = out.len();
-            out.extend_from_slice(&piece[..plain_len]);
-            let tag: &[u8; TAG_SIZE] = piece[plain_len..].try_into().expect("checked length");
-            gcm_open_in_place(
-                &self.aead,
-                &chunk_nonce(index, last),
-                &[],
-                &mut out[start..],
-                tag,
-            )?;
-        }
+        let mut out = Vec::new();
+        self.decrypt_into(ciphertext, &mut out)?;
         Ok(out)
+    }
+
+    /// [`Self::decrypt`] into `out`, resized to the plaintext's length. On failure `out` is
+    /// emptied: no unauthenticated plaintext is left behind.
+    pub fn decrypt_into(&self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<(), DecryptError> {
+        let result = self.decrypt_into_inner(ciphertext, out);
+        if result.is_err() {
+            out.clear();
+        }
+        result
+    }
+
+    fn decrypt_into_inner(&self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<(), DecryptError> {
+        let count = encrypted_chunk_count(ciphertext.len())?;
+        out.resize(ciphertext.len() - count as usize * TAG_SIZE, 0);
+        let dsts = out
+            .chunks_mut(CHUNK_SIZE)
+            .chain(core::iter::once(&mut [][..]));
+        for (index, (src, dst)) in ciphertext
+            .chunks(ENCRYPTED_CHUNK_SIZE)
+            .zip(dsts)
+            .enumerate()
+        {
+            let index = index as u64;
+            self.open_chunk_into(index, index + 1 == count, src, dst)?;
+        }
+        Ok(())
+    }
+
+    /// Seals plaintext chunk `src` into `dst` (`src.len() + TAG_SIZE` bytes).
+    fn seal_chunk_into(&self, index: u64, last: bool, src: &[u8], dst: &mut [u8]) {
+        let (body, tag) = dst.split_at_mut(src.len());
+        tag.copy_from_slice(&gcm_seal_into(
+            &self.aead,
+            &chunk_nonce(index, last),
+            src,
+            body,
+        ));
+    }
+
+    /// Opens encrypted chunk `src` into `dst` (its plaintext length), checking its layout.
+    fn open_chunk_into(
+        &self,
+        index: u64,
+        last: bool,
+        src: &[u8],
+        dst: &mut [u8],
+    ) -> Result<(), DecryptError> {
+        let len = chunk_plain_len(index, last, src.len())?;
+        let (body, tag) = src.split_at(len);
+        let tag: &[u8; TAG_SIZE] = tag.try_into().expect("split leaves exactly the tag");
+        gcm_open_into(&self.aead, &chunk_nonce(index, last), body, dst, tag)
     }
 
     /// [`Self::encrypt`], with chunks encrypted on all cores.
     #[cfg(feature = "parallel")]
     pub fn encrypt_parallel(&self, plaintext: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encrypt_parallel_into(plaintext, &mut out);
+        out
+    }
+
+    /// [`Self::encrypt_into`], with chunks encrypted on all cores.
+    #[cfg(feature = "parallel")]
+    pub fn encrypt_parallel_into(&self, plaintext: &[u8], out: &mut Vec<u8>) {
         use rayon::prelude::*;
         let count = chunk_count(plaintext.len() as u64);
-        let mut out = vec![0u8; encrypted_len(plaintext.len() as u64) as usize];
+        out.resize(encrypted_len(plaintext.len() as u64) as usize, 0);
         out.par_chunks_mut(ENCRYPTED_CHUNK_SIZE)
             .zip(
                 plaintext
@@ -231,39 +280,41 @@ impl StreamCipher {
             .enumerate()
             .for_each(|(index, (dst, src))| {
                 let index = index as u64;
-                let (body, tag) = dst.split_at_mut(src.len());
-                body.copy_from_slice(src);
-                let t = gcm_seal_in_place(
-                    &self.aead,
-                    &chunk_nonce(index, index + 1 == count),
-                    &[],
-                    body,
-                );
-                tag.copy_from_slice(&t);
+                self.seal_chunk_into(index, index + 1 == count, src, dst);
             });
-        out
     }
 
     /// [`Self::decrypt`], with chunks decrypted on all cores.
     #[cfg(feature = "parallel")]
     pub fn decrypt_parallel(&self, ciphertext: &[u8]) -> Result<Vec<u8>, DecryptError> {
+        let mut out = Vec::new();
+        self.decrypt_parallel_into(ciphertext, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Self::decrypt_into`], with chunks decrypted on all cores. On failure `out` is emptied.
+    #[cfg(feature = "parallel")]
+    pub fn decrypt_parallel_into(
+        &self,
+        ciphertext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), DecryptError> {
         use rayon::prelude::*;
         let count = encrypted_chunk_count(ciphertext.len())?;
-        let plain_len = ciphertext.len() - count as usize * TAG_SIZE;
-        let mut out = vec![0u8; plain_len];
-        out.par_chunks_mut(CHUNK_SIZE)
+        out.resize(ciphertext.len() - count as usize * TAG_SIZE, 0);
+        let result = out
+            .par_chunks_mut(CHUNK_SIZE)
             .chain(rayon::iter::once(&mut [][..]))
             .zip(ciphertext.par_chunks(ENCRYPTED_CHUNK_SIZE))
             .enumerate()
             .try_for_each(|(index, (dst, src))| {
                 let index = index as u64;
-                let last = index + 1 == count;
-                let len = chunk_plain_len(index, last, src.len())?;
-                dst.copy_from_slice(&src[..len]);
-                let tag: &[u8; TAG_SIZE] = src[len..].try_into().expect("checked length");
-                gcm_open_in_place(&self.aead, &chunk_nonce(index, last), &[], dst, tag)
-            })?;
-        Ok(out)
+                self.open_chunk_into(index, index + 1 == count, src, dst)
+            });
+        if result.is_err() {
+            out.clear();
+        }
+        result
     }
 }
 

@@ -298,3 +298,29 @@ proptest! {
         prop_assert!(open_blob(&key, StreamKind::Content, &extended).is_err());
     }
 }
+
+#[test]
+fn failed_decrypt_into_leaves_no_plaintext() {
+    let (c, chunks) = three_chunks();
+    let mut ct = chunks.concat();
+    let mut out = Vec::new();
+    c.decrypt_into(&ct, &mut out).unwrap();
+    assert_eq!(out.len(), 2 * CHUNK_SIZE + 100);
+    // The first two chunks are authentic; the last is not: nothing may be left in `out`.
+    let last = ct.len() - 1;
+    ct[last] ^= 1;
+    assert_eq!(c.decrypt_into(&ct, &mut out), Err(DecryptionFailed));
+    assert!(out.is_empty());
+}
+
+#[test]
+fn encrypt_into_reuses_the_buffer() {
+    let (c, _) = three_chunks();
+    let plain = pattern(CHUNK_SIZE + 3);
+    let mut out = vec![0xee; 10];
+    c.encrypt_into(&plain, &mut out);
+    assert_eq!(out, c.encrypt(&plain));
+    let mut back = vec![0xee; 3 * CHUNK_SIZE];
+    c.decrypt_into(&out, &mut back).unwrap();
+    assert_eq!(back, plain);
+}
