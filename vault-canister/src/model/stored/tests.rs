@@ -1,0 +1,147 @@
+//! Golden bytes: a change to a stable layout must fail here first.
+
+use ic_stable_structures::Storable;
+
+use super::*;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn golden<T: Storable + Clone + std::fmt::Debug + PartialEq>(value: T, expected_hex: &str) {
+    let bytes = value.clone().into_bytes();
+    assert_eq!(hex(&bytes), expected_hex, "layout of {value:?} changed");
+    assert_eq!(T::from_bytes(bytes.into()), value);
+}
+
+fn sample_file() -> FileRecord {
+    FileRecord {
+        size: 5,
+        chunk_count: 1,
+        content_header: vec![1, 2],
+        wrapped_key: vec![3],
+        album: Some([7; 16]),
+        key_version: 2,
+        metadata: vec![4, 5],
+        thumbnail_size: 9,
+        dedupe_hash: None,
+        sort_key: -1,
+        created_at: 1000,
+        uploader: vec![0x04],
+        trashed_at: None,
+        stored_bytes: 60,
+    }
+}
+
+#[test]
+fn file_record_layout() {
+    golden(sample_file(), GOLDEN_FILE);
+}
+
+#[test]
+fn upload_record_layout() {
+    golden(
+        UploadRecord {
+            file: sample_file(),
+            received: 1,
+            last_activity: 2,
+        },
+        GOLDEN_UPLOAD,
+    );
+}
+
+#[test]
+fn chunk_location_layout() {
+    golden(
+        ChunkLocation {
+            len: 4100,
+            extents: vec![(0, 1), (5, 1)],
+        },
+        GOLDEN_CHUNK,
+    );
+}
+
+#[test]
+fn config_layout() {
+    let config = Config {
+        owner: vec![4],
+        quota_bytes: 1 << 30,
+        created_at: 7,
+        files: 3,
+        ..Default::default()
+    };
+    golden(config, GOLDEN_CONFIG);
+}
+
+#[test]
+fn link_record_layout() {
+    let link = LinkRecord {
+        target: [1; TARGET],
+        key_version: 0,
+        wrapped_key: vec![9],
+        expires_at: Some(100),
+        password_iterations: Some(600_000),
+        password_verifier: Some([2; 32]),
+        revoked_at: None,
+        created_at: 5,
+        opened: 0,
+        label: None,
+    };
+    golden(link, GOLDEN_LINK);
+}
+
+#[test]
+fn album_grant_profile_reclaim_layouts() {
+    golden(
+        AlbumRecord {
+            name: vec![1],
+            key_version: 1,
+            created_at: 2,
+            file_count: 3,
+        },
+        GOLDEN_ALBUM,
+    );
+    golden(
+        GrantRecord {
+            permission: 1,
+            expires_at: None,
+            created_at: 2,
+        },
+        GOLDEN_GRANT,
+    );
+    golden(
+        ReclaimJob {
+            file_id: [3; 16],
+            next: 1,
+            end: 4,
+            thumbnail: true,
+        },
+        GOLDEN_RECLAIM,
+    );
+    golden(ProfileCell::default(), GOLDEN_PROFILE_EMPTY);
+}
+
+#[test]
+fn keys_order_as_listings_need() {
+    assert!(ordered_i64(-5) < ordered_i64(0));
+    assert!(ordered_i64(i64::MIN) < ordered_i64(i64::MAX));
+    assert_eq!(from_ordered_i64(&ordered_i64(-42)), -42);
+    let p = Principal::from_slice(&[1, 2, 3]);
+    assert_eq!(slot_principal(&principal_slot(&p)), p);
+    assert_eq!(
+        slot_principal(&principal_slot(&Principal::anonymous())),
+        Principal::anonymous()
+    );
+}
+
+const GOLDEN_FILE: &str =
+    "018e0501420102410350070707070707070707070707070707070242040509f6201903e84104f6183c";
+const GOLDEN_UPLOAD: &str =
+    "01838e0501420102410350070707070707070707070707070707070242040509f6201903e84104f6183c0102";
+const GOLDEN_CHUNK: &str = "018219100482820001820501";
+const GOLDEN_CONFIG: &str = "018b41041a40000000070000030000000000";
+const GOLDEN_LINK: &str = "018951010101010101010101010101010101010100410918641a000927c058200202020202020202020202020202020202020202020202020202020202020202f60500";
+const GOLDEN_ALBUM: &str = "01844101010203";
+const GOLDEN_GRANT: &str = "018301f602";
+const GOLDEN_RECLAIM: &str = "018450030303030303030303030303030303030104f5";
+const GOLDEN_PROFILE_EMPTY: &str = "0180";

@@ -1,0 +1,489 @@
+//! The canister's Candid interface types: arguments, replies and the error variant.
+//!
+//! Blobs are `serde_bytes::ByteBuf`: decoded as one copy rather than candid's per-byte loop
+//! (~65M instructions per MiB otherwise).
+
+use candid::{CandidType, Principal};
+use serde::Deserialize;
+use serde_bytes::ByteBuf;
+
+/// 16 client-chosen random bytes naming a file.
+pub type FileId = ByteBuf;
+/// 16 client-chosen random bytes naming an album.
+pub type AlbumId = ByteBuf;
+
+/// Every refusal the canister makes. Nothing is changed when one is returned.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub enum VaultError {
+    /// The caller may not do this (wrong caller, anonymous, a grant that does not cover it).
+    NotAuthorized,
+    /// No such file, album, upload, grant or link.
+    NotFound,
+    /// Something with this id already exists.
+    AlreadyExists,
+    /// The file is already in the vault (same dedupe hash).
+    Duplicate { existing: FileId },
+    /// The vault's quota would be exceeded.
+    QuotaExceeded { needed: u64, available: u64 },
+    /// The grant or link has expired.
+    Expired,
+    /// The link was revoked.
+    Revoked,
+    /// The link has a password: present its proof (PBKDF2 with this many iterations).
+    PasswordRequired { iterations: u32 },
+    /// The link password's proof is wrong.
+    WrongPassword,
+    /// Too many wrong unlock proofs: try again after this many nanoseconds.
+    RateLimited { retry_after_ns: u64 },
+    /// The vault has not been set up yet (`setup`).
+    NotSetUp,
+    /// The vault is already set up.
+    AlreadySetUp,
+    /// The call is valid but the state does not allow it now.
+    Conflict { reason: String },
+    /// An argument is out of range or malformed.
+    InvalidArgument { field: String, reason: String },
+}
+
+/// Shorthand for the canister's results.
+pub type VaultResult<T> = Result<T, VaultError>;
+
+impl VaultError {
+    /// An [`VaultError::InvalidArgument`].
+    pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
+        VaultError::InvalidArgument {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// A [`VaultError::Conflict`].
+    pub fn conflict(reason: impl Into<String>) -> Self {
+        VaultError::Conflict {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The install argument.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct InitArgs {
+    /// Who owns the vault. Should also be a controller (nobody else can upgrade it).
+    pub owner: Principal,
+    /// Bytes the vault may hold; default [`crate::model::DEFAULT_QUOTA`].
+    pub quota_bytes: Option<u64>,
+}
+
+/// What `setup` stores: the wrapped keys (docs/FORMAT.md §5–§7).
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct SetupArgs {
+    /// The passphrase record (91 bytes).
+    pub passphrase_record: ByteBuf,
+    /// SHA-256 of the passphrase unlock proof (32 bytes).
+    pub passphrase_verifier: ByteBuf,
+    /// The master key wrapped by the recovery key (61 bytes).
+    pub recovery_wrapped_key: ByteBuf,
+    /// SHA-256 of the recovery unlock proof (32 bytes).
+    pub recovery_verifier: ByteBuf,
+    /// The X25519 sharing public key (32 bytes).
+    pub sharing_public_key: ByteBuf,
+    /// The sharing secret key wrapped by the master key (61 bytes).
+    pub sharing_secret_wrapped: ByteBuf,
+}
+
+/// The owner's key material, for a device that unlocks.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    pub passphrase_record: ByteBuf,
+    pub recovery_wrapped_key: ByteBuf,
+    pub sharing_public_key: ByteBuf,
+    pub sharing_secret_wrapped: ByteBuf,
+}
+
+/// Which secret a new device proves it knows.
+#[derive(CandidType, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnlockMethod {
+    Passphrase,
+    Recovery,
+}
+
+/// A device's claim to be the owner's.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct AdmitDeviceArgs {
+    pub method: UnlockMethod,
+    /// The unlock proof (32 bytes), docs/FORMAT.md §6–§7.
+    pub proof: ByteBuf,
+}
+
+/// A device that acts as the owner.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    pub principal: Principal,
+    pub added_at: u64,
+}
+
+/// Start (or resume) an upload.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct BeginUploadArgs {
+    pub file_id: FileId,
+    /// Plaintext size of the content.
+    pub size: u64,
+    /// The content stream header (17 bytes).
+    pub content_header: ByteBuf,
+    /// The file key, wrapped by the album key (or the master key outside albums), 61 bytes.
+    pub wrapped_key: ByteBuf,
+    /// The album, or none.
+    pub album: Option<AlbumId>,
+    /// Which version of the album's key wraps the file key (must be the current one).
+    pub key_version: u32,
+    /// The sealed metadata record (a blob, ≤ [`crate::model::MAX_METADATA_SIZE`]).
+    pub metadata: ByteBuf,
+    /// The sealed thumbnail (a blob of one chunk), if any.
+    pub thumbnail: Option<ByteBuf>,
+    /// The keyed dedupe hash (32 bytes), if the uploader wants duplicates refused.
+    pub dedupe_hash: Option<ByteBuf>,
+    /// Client-chosen order of the timeline, typically taken-at in ms (see PROTOCOL.md).
+    pub sort_key: i64,
+}
+
+/// Where an upload stands.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct UploadStatus {
+    pub file_id: FileId,
+    pub chunk_count: u32,
+    /// The chunks still to send (at most [`crate::model::MAX_MISSING_LISTED`] listed).
+    pub missing: Vec<u32>,
+    pub missing_count: u32,
+    /// When the upload expires if nothing more arrives (ns since the epoch).
+    pub expires_at: u64,
+}
+
+/// One chunk of an upload.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct PutChunkArgs {
+    pub file_id: FileId,
+    pub index: u32,
+    pub data: ByteBuf,
+}
+
+/// A file as the canister knows it: sizes, keys and sealed metadata, no plaintext.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct FileInfo {
+    pub id: FileId,
+    pub size: u64,
+    pub chunk_count: u32,
+    pub content_header: ByteBuf,
+    pub wrapped_key: ByteBuf,
+    pub album: Option<AlbumId>,
+    pub key_version: u32,
+    pub metadata: ByteBuf,
+    pub thumbnail_size: u32,
+    pub sort_key: i64,
+    pub created_at: u64,
+    pub uploader: Principal,
+    pub trashed_at: Option<u64>,
+}
+
+/// What a link holder presents with each read.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct LinkAccess {
+    /// The access token (32 bytes), docs/FORMAT.md §9.2.
+    pub token: ByteBuf,
+    /// The password proof (32 bytes), for a link with a password.
+    pub password_proof: Option<ByteBuf>,
+}
+
+/// Where a listing page starts: after this (sort key, file id).
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub sort_key: i64,
+    pub file_id: FileId,
+}
+
+/// Which files to list.
+#[derive(CandidType, Deserialize, Clone, Debug, Default)]
+pub struct ListFilesArgs {
+    /// One album's files; none for the whole timeline (owner only).
+    pub album: Option<AlbumId>,
+    /// Continue after this entry (from the previous page's `next`).
+    pub after: Option<Cursor>,
+    /// At most this many (capped at [`crate::model::MAX_PAGE`]).
+    pub limit: Option<u32>,
+    /// Newest first (descending sort key); default true.
+    pub descending: Option<bool>,
+    /// The trash instead of live files (owner only).
+    pub trashed: Option<bool>,
+    /// For a link holder.
+    pub link: Option<LinkAccess>,
+}
+
+/// One page of files.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct FilePage {
+    pub files: Vec<FileInfo>,
+    /// Pass back as `after` for the next page; none at the end.
+    pub next: Option<Cursor>,
+}
+
+/// Which chunk to read.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct GetChunkArgs {
+    pub file_id: FileId,
+    pub index: u32,
+    pub link: Option<LinkAccess>,
+}
+
+/// Read one file's thumbnail or record.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct FileRef {
+    pub file_id: FileId,
+    pub link: Option<LinkAccess>,
+}
+
+/// Create an album.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct CreateAlbumArgs {
+    pub album_id: AlbumId,
+    /// The album's name, sealed under its key (a blob, ≤ [`crate::model::MAX_ALBUM_NAME_SIZE`]).
+    pub name: ByteBuf,
+    /// The album key (version 0) wrapped by the master key, 61 bytes.
+    pub wrapped_key: ByteBuf,
+}
+
+/// An album and every version of its key, wrapped by the master key.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct AlbumInfo {
+    pub id: AlbumId,
+    pub name: ByteBuf,
+    pub key_version: u32,
+    /// (version, wrapped key), oldest first.
+    pub wrapped_keys: Vec<(u32, ByteBuf)>,
+    pub file_count: u64,
+    pub created_at: u64,
+}
+
+/// What is shared: an album or one file.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    Album(AlbumId),
+    File(FileId),
+}
+
+/// What a grantee may do.
+#[derive(CandidType, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// Read.
+    View,
+    /// Read, and add files to the album.
+    Contribute,
+}
+
+/// A key sealed to a grantee, for one version of the target's key.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SealedKeyVersion {
+    pub version: u32,
+    /// HPKE-sealed key, 81 bytes (docs/FORMAT.md §8.1).
+    pub sealed: ByteBuf,
+}
+
+/// Share a target with a person.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct GrantArgs {
+    pub target: Target,
+    pub grantee: Principal,
+    pub permission: Permission,
+    /// For an album: one sealed key per key version, all of them. For a file: version 0.
+    pub sealed_keys: Vec<SealedKeyVersion>,
+    /// When the grant lapses (ns since the epoch); none for never.
+    pub expires_at: Option<u64>,
+}
+
+/// A grant, as its owner or its grantee sees it.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct GrantInfo {
+    pub target: Target,
+    pub grantee: Principal,
+    pub permission: Permission,
+    pub sealed_keys: Vec<SealedKeyVersion>,
+    pub expires_at: Option<u64>,
+    pub created_at: u64,
+}
+
+/// A new version of an album key, re-sealed for every remaining grantee and re-wrapped for
+/// every live link: all in one message.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct RotateAlbumKeyArgs {
+    pub album_id: AlbumId,
+    /// Must be the current version + 1.
+    pub new_version: u32,
+    /// The new key wrapped by the master key.
+    pub wrapped_key: ByteBuf,
+    /// (grantee, the new key sealed to them): every grantee of the album.
+    pub grants: Vec<(Principal, ByteBuf)>,
+    /// (token hash, the new key wrapped by the link key): every live link to the album.
+    pub links: Vec<(ByteBuf, ByteBuf)>,
+}
+
+/// Make a sharing link.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct CreateLinkArgs {
+    /// SHA-256 of the link's token (32 bytes).
+    pub token_hash: ByteBuf,
+    pub target: Target,
+    /// Which version of the target's key `wrapped_key` holds (0 for a file).
+    pub key_version: u32,
+    /// The target's key wrapped by the link key, 61 bytes.
+    pub wrapped_key: ByteBuf,
+    pub expires_at: Option<u64>,
+    pub password: Option<LinkPasswordArgs>,
+    /// A name the owner gives the link, sealed under the master key (≤ 1 KiB), if any.
+    pub label: Option<ByteBuf>,
+}
+
+/// A link's password: PBKDF2 iterations and the proof's verifier.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct LinkPasswordArgs {
+    pub iterations: u32,
+    /// SHA-256 of the password proof (32 bytes).
+    pub verifier: ByteBuf,
+}
+
+/// A link as its owner sees it.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct LinkInfo {
+    pub token_hash: ByteBuf,
+    pub target: Target,
+    pub key_version: u32,
+    pub expires_at: Option<u64>,
+    pub has_password: bool,
+    pub revoked_at: Option<u64>,
+    pub created_at: u64,
+    pub opened: u64,
+    pub label: Option<ByteBuf>,
+}
+
+/// What a link holder learns on opening the link: enough to decrypt its target.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct LinkOpen {
+    pub target: Target,
+    pub key_version: u32,
+    /// The target's key wrapped by the link key.
+    pub wrapped_key: ByteBuf,
+    pub expires_at: Option<u64>,
+    /// For an album link: its sealed name (to decrypt with the album key).
+    pub album_name: Option<ByteBuf>,
+}
+
+/// What happened in the vault: one entry of the activity log.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub enum Activity {
+    VaultCreated,
+    SetUp,
+    DeviceAdmitted {
+        device: Principal,
+        method: UnlockMethod,
+    },
+    DeviceRemoved {
+        device: Principal,
+    },
+    DeviceRefused {
+        method: UnlockMethod,
+    },
+    PassphraseChanged,
+    QuotaSet {
+        bytes: u64,
+    },
+    FileUploaded {
+        file_id: FileId,
+        album: Option<AlbumId>,
+        size: u64,
+    },
+    UploadAborted {
+        file_id: FileId,
+    },
+    UploadExpired {
+        file_id: FileId,
+    },
+    FileMoved {
+        file_id: FileId,
+        album: Option<AlbumId>,
+    },
+    FileTrashed {
+        file_id: FileId,
+    },
+    FileRestored {
+        file_id: FileId,
+    },
+    FilePurged {
+        file_id: FileId,
+    },
+    AlbumCreated {
+        album_id: AlbumId,
+    },
+    AlbumRenamed {
+        album_id: AlbumId,
+    },
+    AlbumDeleted {
+        album_id: AlbumId,
+    },
+    AlbumKeyRotated {
+        album_id: AlbumId,
+        version: u32,
+    },
+    Granted {
+        target: Target,
+        grantee: Principal,
+        permission: Permission,
+        expires_at: Option<u64>,
+    },
+    GrantRevoked {
+        target: Target,
+        grantee: Principal,
+    },
+    LinkCreated {
+        token_hash: ByteBuf,
+        target: Target,
+        expires_at: Option<u64>,
+    },
+    LinkRevoked {
+        token_hash: ByteBuf,
+    },
+}
+
+/// An activity-log entry.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ActivityEntry {
+    pub seq: u64,
+    pub time: u64,
+    pub caller: Principal,
+    pub activity: Activity,
+}
+
+/// A page of the activity log, newest first.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ActivityPage {
+    pub entries: Vec<ActivityEntry>,
+    /// Pass back as `before` for older entries; none at the beginning.
+    pub next: Option<u64>,
+}
+
+/// Usage and limits.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct VaultInfo {
+    pub version: String,
+    pub owner: Principal,
+    pub set_up: bool,
+    /// Bytes of committed files (ciphertext, thumbnails, metadata).
+    pub used_bytes: u64,
+    /// Bytes reserved by uploads in progress.
+    pub reserved_bytes: u64,
+    pub quota_bytes: u64,
+    pub files: u64,
+    pub trashed_files: u64,
+    pub chunks: u64,
+    pub albums: u64,
+    pub uploads_in_progress: u64,
+    /// Stable memory in use, bytes.
+    pub stable_memory_bytes: u64,
+    pub created_at: u64,
+}
