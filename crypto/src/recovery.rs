@@ -36,7 +36,7 @@ impl RecoveryKey {
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ")
-                .to_lowercase(),
+                .to_ascii_lowercase(),
         );
         let mnemonic = Mnemonic::parse_in_normalized(Language::English, &normalized)
             .map_err(|e| RecoveryKeyError::Invalid(e.to_string()))?;

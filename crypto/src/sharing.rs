@@ -264,7 +264,7 @@ impl ShareCode {
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '-')
             .collect::<String>()
-            .to_uppercase();
+            .to_ascii_uppercase();
         let body = cleaned
             .strip_prefix("VS1")
             .ok_or(ShareCodeError::WrongPrefix)?;

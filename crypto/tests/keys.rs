@@ -710,3 +710,34 @@ fn secrets_never_print() {
     }
     assert_eq!(printed[0], "MasterKey(<redacted>)");
 }
+
+#[test]
+fn case_folding_is_ascii_only() {
+    let mut rng = seeded(24);
+    let words = RecoveryKey::generate(&mut rng).to_words();
+    // U+212A KELVIN SIGN lowercases to 'k' under Unicode rules; the format folds ASCII only.
+    if let Some(at) = words.find('k') {
+        let kelvin = format!("{}\u{212A}{}", &words[..at], &words[at + 1..]);
+        assert!(RecoveryKey::from_words(&kelvin).is_err());
+    }
+    let code = ShareCode::new(&[1, 2, 3], SharingKeyPair::generate(&mut rng).public)
+        .unwrap()
+        .to_text();
+    if let Some(at) = code[4..].find('k').map(|i| i + 4) {
+        let kelvin = format!("{}\u{212A}{}", &code[..at], &code[at + 1..]);
+        assert!(ShareCode::parse(&kelvin).is_err());
+    }
+}
+
+#[test]
+fn deeply_nested_unknown_values_are_skipped_without_overflow() {
+    let mut bytes = vec![
+        0xa6, 0x00, 0x01, 0x01, 0x61, b'a', 0x02, 0x61, b'b', 0x03, 0x00, 0x04, 0x58, 32,
+    ];
+    bytes.extend_from_slice(&[0u8; 32]);
+    bytes.extend_from_slice(&[0x18, 99]);
+    bytes.extend(std::iter::repeat_n(0x81, 100_000));
+    bytes.push(0x00);
+    // 100 000 nested arrays under an unknown key: skipped iteratively, no stack overflow.
+    assert_eq!(FileMetadata::from_cbor(&bytes).unwrap().name, "a");
+}

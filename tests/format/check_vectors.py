@@ -170,6 +170,7 @@ def check_version_and_size(data, size, what):
 
 # Unicode's White_Space property (PropList.txt). Python's str.isspace() and
 # str.split() also count U+001C..U+001F, which are not white space.
+# ASSUMPTION: §7's and §9.1's "white space" is §8.2's "Unicode white space".
 WHITE_SPACE = (
     "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -180,7 +181,10 @@ ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstu
 
 def ascii_lower(text):
     """Fold A-Z only: a word list or alphabet of ASCII letters is never matched
-    by a non-ASCII letter whose Unicode lowercase is ASCII (U+212A KELVIN SIGN)."""
+    by a non-ASCII letter whose Unicode lowercase is ASCII (U+212A KELVIN SIGN).
+
+    ASSUMPTION: §7's "any case" and §8.2's "case-insensitively" mean ASCII case.
+    """
     return text.translate(ASCII_LOWER)
 
 
@@ -310,7 +314,11 @@ def check_argon2_params(m, t, lanes):
 
 
 def parse_unlock_params(params):
-    """§6: bytes 0..30 of a record: version, size, KDF id, then the bounds."""
+    """§6: bytes 0..30 of a record: version, size, KDF id, then the bounds.
+
+    ASSUMPTION: the KDF id is "contents" in §1's order (after the size), and
+    precedes the bounds, which only mean something for Argon2id.
+    """
     check_version_and_size(params, UNLOCK_PARAMS_SIZE, "unlock params")
     if params[1] != ARGON2ID:
         raise UnsupportedVersion(f"KDF id {params[1]}")
@@ -350,8 +358,8 @@ def unlock_passphrase(passphrase, record):
 
 
 def make_passphrase_record(passphrase, master_key, params, nonce, enforce_floor=True):
-    """§6 writer. New vaults are refused below m = 19456, t = 2; the vectors'
-    test parameters (m = 64, t = 1) need enforce_floor=False."""
+    """§6 writer. New vaults are refused below m = 19456, t = 2 (ASSUMPTION:
+    m < 19456 or t < 2); the vectors' test parameters need enforce_floor=False."""
     check_argon2_params(params.m, params.t, params.lanes)
     if enforce_floor and (params.m < 19_456 or params.t < 2):
         raise ParametersRefused(f"m={params.m} t={params.t} is below the floor for new vaults")
@@ -496,7 +504,11 @@ def make_fragment(secret):
 
 
 def parse_fragment(fragment):
-    """§9.1: return the 32-byte secret or raise DamagedLink."""
+    """§9.1: return the 32-byte secret or raise DamagedLink.
+
+    ASSUMPTION: a fragment of another version is `damaged link` as §9.1 says,
+    not `unsupported version` as §1 says of "any structure".
+    """
     fragment = fragment.strip(WHITE_SPACE)
     if fragment.startswith("#"):
         fragment = fragment[1:]
@@ -515,7 +527,8 @@ def check_link_iterations(iterations):
 
 
 def link_values(secret, password=None, iterations=None):
-    """§9.2: every derived value of a link, as a dict."""
+    """§9.2: every derived value of a link, as a dict. (Callers parse the
+    fragment first: ASSUMPTION, §9 orders no `damaged link` / `parameters refused`.)"""
     values = {"token": hkdf(b"", secret, b"vault/v1/link/token")}
     values["token_hash"] = sha256(values["token"])
     if password is None:
@@ -568,7 +581,11 @@ class CborReader:
 
     def head(self):
         """An item's head: (major type, additional info, argument); the
-        argument is None for an indefinite length. Accepts non-shortest forms."""
+        argument is None for an indefinite length.
+
+        ASSUMPTION: "liberal in form" covers non-shortest lengths and counts and
+        indefinite-length strings and arrays under known keys, not only integers.
+        """
         initial = self.take(1)[0]
         major, info = initial >> 5, initial & 0x1F
         if info < 24:
@@ -595,7 +612,8 @@ class CborReader:
         return b"".join(chunks)
 
     def skip(self):
-        """Skip one well-formed item of any type, however deeply nested."""
+        """Skip one well-formed item of any type, however deeply nested
+        (ASSUMPTION: §10's "any well-formed CBOR value" sets no depth limit)."""
         # One entry per open container: [items still due (None: until a break), items read, is a map]
         open_items = []
         while True:
@@ -654,6 +672,8 @@ def _int(low, high):
 
 
 def _text(r):
+    # ASSUMPTION: text under a known key that is not UTF-8 is `malformed` (under
+    # an unknown key it is well-formed CBOR, so accepted).
     major, _, length = r.head()
     if major != TEXT:
         raise Malformed(f"major type {major}, not text")
@@ -678,7 +698,7 @@ def _gps(r):
     if major != ARRAY:
         raise Malformed(f"major type {major}, not an array")
     values = []
-    while not r.read_break() if count is None else len(values) < count:
+    while (not r.read_break()) if count is None else len(values) < count:
         if len(values) == 3:
             raise Malformed("more than 3 GPS values")
         major, info, argument = r.head()
@@ -800,7 +820,10 @@ DECIMAL = re.compile(r"[0-9]+")
 
 
 def parse_vector_text(text):
-    """`field: value` lines and `#` comments; each field at most once."""
+    """`field: value` lines and `#` comments; each field at most once.
+
+    ASSUMPTION: lines end with LF; a blank line is neither, so it is refused.
+    """
     if text.endswith("\n"):
         text = text[:-1]
     fields = {}
@@ -989,6 +1012,8 @@ def check_link(v):
     for name, value in values.items():
         expect_equal(name, value, v.hex(name))
     kind, ident, wrapped = v.text("wrapped_kind"), v.hex("id"), v.hex("wrapped")
+    if kind not in ("album-key", "file-key"):
+        raise CheckFailed(f"a link shares an album or file key, not a {kind!r}")
     key = unwrap_key(values["link_key"], kind, ident, wrapped)
     expect_equal("key", key, v.hex("key"))
     nonce = v.hex("random")
