@@ -1,4 +1,265 @@
-//! Vault's per-user storage canister. See docs/PROTOCOL.md.
+//! Vault's per-user storage canister: ciphertext, sizes and access rules — never a key or a
+//! plaintext byte. The interface, who may call what, and the flows: docs/PROTOCOL.md.
+//!
+//! This file is glue only: each endpoint hands caller, time and arguments to the plain-Rust
+//! model (`model/`), which is where everything is decided and tested.
 #![forbid(unsafe_code)]
 
+pub mod memory;
 pub mod model;
+
+use std::cell::RefCell;
+
+use candid::Principal;
+use ic_cdk::api::{msg_caller, time};
+use ic_cdk::{init, post_upgrade, query, update};
+use ic_stable_structures::DefaultMemoryImpl;
+use serde_bytes::ByteBuf;
+
+use model::State;
+use model::types::*;
+
+thread_local! {
+    static STATE: RefCell<State<DefaultMemoryImpl>> = RefCell::new(State::init(DefaultMemoryImpl::default()));
+}
+
+fn read<R>(f: impl FnOnce(&State<DefaultMemoryImpl>, &Principal, u64) -> R) -> R {
+    STATE.with(|s| f(&s.borrow(), &msg_caller(), time()))
+}
+
+fn mutate<R>(f: impl FnOnce(&mut State<DefaultMemoryImpl>, &Principal, u64) -> R) -> R {
+    STATE.with(|s| {
+        let mut state = s.borrow_mut();
+        let now = time();
+        state.housekeeping(now);
+        f(&mut state, &msg_caller(), now)
+    })
+}
+
+#[init]
+fn init(args: InitArgs) {
+    // A bad install argument must fail the install itself: trapping here installs nothing.
+    if let Err(e) = STATE.with(|s| s.borrow_mut().install(args.owner, args.quota_bytes, time())) {
+        ic_cdk::trap(format!("invalid install argument: {e:?}"));
+    }
+}
+
+/// All state is in stable structures: nothing to restore, whatever the vault's size.
+#[post_upgrade]
+fn post_upgrade() {}
+
+#[query]
+fn vault_info() -> VaultResult<VaultInfo> {
+    read(|s, caller, _| s.vault_info(caller))
+}
+
+#[update]
+fn set_quota(bytes: u64) -> VaultResult<()> {
+    mutate(|s, caller, now| s.set_quota(caller, now, bytes))
+}
+
+#[update]
+fn setup(args: SetupArgs) -> VaultResult<()> {
+    mutate(|s, caller, now| s.setup(caller, now, args))
+}
+
+#[query]
+fn unlock_params() -> VaultResult<ByteBuf> {
+    read(|s, _, _| s.unlock_params())
+}
+
+#[query]
+fn sharing_key() -> VaultResult<ByteBuf> {
+    read(|s, _, _| s.sharing_key())
+}
+
+#[update]
+fn admit_device(args: AdmitDeviceArgs) -> VaultResult<()> {
+    mutate(|s, caller, now| s.admit_device(caller, now, args))
+}
+
+#[query]
+fn profile() -> VaultResult<Profile> {
+    read(|s, caller, _| s.profile(caller))
+}
+
+#[update]
+fn change_passphrase(record: ByteBuf, verifier: ByteBuf) -> VaultResult<()> {
+    mutate(|s, caller, now| s.change_passphrase(caller, now, record, verifier))
+}
+
+#[query]
+fn devices() -> VaultResult<Vec<Device>> {
+    read(|s, caller, _| s.devices(caller))
+}
+
+#[update]
+fn remove_device(device: Principal) -> VaultResult<()> {
+    mutate(|s, caller, now| s.remove_device(caller, now, device))
+}
+
+#[update]
+fn begin_upload(args: BeginUploadArgs) -> VaultResult<UploadStatus> {
+    mutate(|s, caller, now| s.begin_upload(caller, now, args))
+}
+
+#[update]
+fn put_chunk(args: PutChunkArgs) -> VaultResult<()> {
+    mutate(|s, caller, now| s.put_chunk(caller, now, args))
+}
+
+#[query]
+fn upload_status(file_id: FileId) -> VaultResult<UploadStatus> {
+    read(|s, caller, _| s.upload_status(caller, &file_id))
+}
+
+#[update]
+fn commit_upload(file_id: FileId) -> VaultResult<FileInfo> {
+    mutate(|s, caller, now| s.commit_upload(caller, now, &file_id))
+}
+
+#[update]
+fn abort_upload(file_id: FileId) -> VaultResult<()> {
+    mutate(|s, caller, now| s.abort_upload(caller, now, &file_id))
+}
+
+#[query]
+fn list_files(args: ListFilesArgs) -> VaultResult<FilePage> {
+    read(|s, caller, now| s.list_files(caller, now, args))
+}
+
+#[query]
+fn get_file(args: FileRef) -> VaultResult<FileInfo> {
+    read(|s, caller, now| s.get_file(caller, now, args))
+}
+
+#[query]
+fn get_chunk(args: GetChunkArgs) -> VaultResult<ByteBuf> {
+    read(|s, caller, now| s.get_chunk(caller, now, args))
+}
+
+#[query]
+fn get_thumbnail(args: FileRef) -> VaultResult<ByteBuf> {
+    read(|s, caller, now| s.get_thumbnail(caller, now, args))
+}
+
+#[update]
+fn move_file(args: MoveFileArgs) -> VaultResult<FileInfo> {
+    mutate(|s, caller, now| s.move_file(caller, now, args))
+}
+
+#[update]
+fn trash(file_ids: Vec<FileId>) -> VaultResult<()> {
+    mutate(|s, caller, now| s.trash(caller, now, file_ids))
+}
+
+#[update]
+fn restore(file_ids: Vec<FileId>) -> VaultResult<()> {
+    mutate(|s, caller, now| s.restore(caller, now, file_ids))
+}
+
+#[update]
+fn purge(file_ids: Vec<FileId>) -> VaultResult<()> {
+    mutate(|s, caller, now| s.purge(caller, now, file_ids))
+}
+
+#[update]
+fn create_album(args: CreateAlbumArgs) -> VaultResult<AlbumInfo> {
+    mutate(|s, caller, now| s.create_album(caller, now, args))
+}
+
+#[update]
+fn rename_album(album_id: AlbumId, name: ByteBuf) -> VaultResult<()> {
+    mutate(|s, caller, now| s.rename_album(caller, now, album_id, name))
+}
+
+#[update]
+fn delete_album(album_id: AlbumId) -> VaultResult<()> {
+    mutate(|s, caller, now| s.delete_album(caller, now, album_id))
+}
+
+#[query]
+fn list_albums() -> VaultResult<Vec<AlbumInfo>> {
+    read(|s, caller, _| s.list_albums(caller))
+}
+
+#[query]
+fn get_album(album_id: AlbumId, link: Option<LinkAccess>) -> VaultResult<AlbumInfo> {
+    read(|s, caller, now| s.get_album(caller, now, &album_id, link.as_ref()))
+}
+
+#[update]
+fn grant(args: GrantArgs) -> VaultResult<GrantInfo> {
+    mutate(|s, caller, now| s.grant(caller, now, args))
+}
+
+#[update]
+fn revoke_grant(target: Target, grantee: Principal) -> VaultResult<()> {
+    mutate(|s, caller, now| s.revoke_grant(caller, now, target, grantee))
+}
+
+#[query]
+fn list_grants(target: Option<Target>) -> VaultResult<Vec<GrantInfo>> {
+    read(|s, caller, _| s.list_grants(caller, target))
+}
+
+#[query]
+fn shared_with_me() -> VaultResult<Vec<SharedItem>> {
+    read(|s, caller, now| s.shared_with_me(caller, now))
+}
+
+#[update]
+fn rotate_album_key(args: RotateAlbumKeyArgs) -> VaultResult<u32> {
+    mutate(|s, caller, now| s.rotate_album_key(caller, now, args))
+}
+
+#[update]
+fn create_link(args: CreateLinkArgs) -> VaultResult<LinkInfo> {
+    mutate(|s, caller, now| s.create_link(caller, now, args))
+}
+
+#[update]
+fn revoke_link(token_hash: ByteBuf) -> VaultResult<()> {
+    mutate(|s, caller, now| s.revoke_link(caller, now, token_hash))
+}
+
+#[query]
+fn list_links() -> VaultResult<Vec<LinkInfo>> {
+    read(|s, caller, _| s.list_links(caller))
+}
+
+#[query]
+fn open_link(access: LinkAccess) -> VaultResult<LinkOpen> {
+    read(|s, _, now| s.open_link(now, &access))
+}
+
+#[update]
+fn link_opened(access: LinkAccess) -> VaultResult<u64> {
+    mutate(|s, _, now| s.link_opened(now, &access))
+}
+
+#[query]
+fn activity(before: Option<u64>, limit: Option<u32>) -> VaultResult<ActivityPage> {
+    read(|s, caller, _| s.activity(caller, before, limit))
+}
+
+ic_cdk::export_candid!();
+
+#[cfg(test)]
+mod tests {
+    /// vault.did is what the code exports. After an intended interface change, regenerate it:
+    /// `VAULT_WRITE_DID=1 cargo test -p vault-canister did_file`.
+    #[test]
+    fn did_file_matches_the_code() {
+        let exported = super::__export_service();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/vault.did");
+        if std::env::var_os("VAULT_WRITE_DID").is_some() {
+            std::fs::write(path, &exported).expect("write vault.did");
+        }
+        let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            checked_in == exported,
+            "vault.did differs from the code's interface: regenerate it (see this test's doc)"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! data memory:   | block 0 | block 1 | ... | block high_water-1 | (never handed out) ...
-//! index:         (file id 16 || chunk index u32be) -> ChunkLocation { len, [(first block, count)] }
+//! index:         (storage id u64be || chunk index u32be) -> ChunkLocation { len, [(first block, count)] }
 //! free_by_start: first block u32 -> count u32            (to coalesce neighbours on free)
 //! free_by_size:  count u32be || first block u32be -> ()  (to find the best fit)
 //! meta cell:     high water, free blocks, chunk count
@@ -17,19 +17,19 @@
 
 use ic_stable_structures::{Memory, StableBTreeMap, StableCell};
 
-use super::stored::{ChunkLocation, ChunkMeta, ID, Key, key};
+use super::stored::{ChunkLocation, ChunkMeta, Key, key};
 
 /// Allocation unit.
 pub const BLOCK_SIZE: u64 = 4096;
 /// Stable memory is grown in wasm pages.
 const WASM_PAGE_SIZE: u64 = 65536;
 
-/// (file id, chunk index): the key of a stored chunk.
-pub type ChunkKey = Key<{ ID + 4 }>;
+/// (storage id, chunk index): the key of a stored chunk.
+pub type ChunkKey = Key<12>;
 
-/// The key of chunk `index` of `file`.
-pub fn chunk_key(file: &[u8; ID], index: u32) -> ChunkKey {
-    key(&[file, &index.to_be_bytes()])
+/// The key of chunk `index` of the file stored as `storage`.
+pub fn chunk_key(storage: u64, index: u32) -> ChunkKey {
+    key(&[&storage.to_be_bytes(), &index.to_be_bytes()])
 }
 
 /// The chunk store ran out of stable memory.
@@ -130,11 +130,11 @@ impl<M: Memory> ChunkStore<M> {
         Some(loc.len)
     }
 
-    /// The chunk indices stored for `file`, ascending.
-    pub fn indices_of(&self, file: &[u8; ID]) -> impl Iterator<Item = u32> + '_ {
+    /// The chunk indices stored for `storage`, ascending.
+    pub fn indices_of(&self, storage: u64) -> impl Iterator<Item = u32> + '_ {
         self.index
-            .keys_range(chunk_key(file, 0)..=chunk_key(file, u32::MAX))
-            .map(|k| u32::from_be_bytes(k.0[ID..].try_into().expect("4 bytes")))
+            .keys_range(chunk_key(storage, 0)..=chunk_key(storage, u32::MAX))
+            .map(|k| u32::from_be_bytes(k.0[8..].try_into().expect("4 bytes")))
     }
 
     /// Allocator state: (high water, free blocks, chunks).

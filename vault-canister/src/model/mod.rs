@@ -1,6 +1,362 @@
 //! The vault's state and every transition, as plain Rust over stable `Memory`: no ic-cdk
 //! calls, caller and time passed in, so all of it is tested natively on `VectorMemory`.
+//!
+//! Every update method validates everything first and only then mutates, so an error reply
+//! leaves the state as it was. (The one deliberate exception is counting failed unlock proofs.)
 
+pub mod activity;
 pub mod chunks;
+pub mod files;
+pub mod profile;
+pub mod sharing;
 pub mod stored;
 pub mod types;
+
+use candid::Principal;
+use ic_stable_structures::memory_manager::{MemoryManager, VirtualMemory};
+use ic_stable_structures::{Memory, StableBTreeMap, StableCell, StableLog};
+use serde_bytes::ByteBuf;
+
+use crate::memory;
+use chunks::ChunkStore;
+use stored::{
+    AlbumRecord, Config, FileRecord, GrantRecord, ID, Key, LinkRecord, PRINCIPAL, ProfileCell,
+    ReclaimJob, TARGET, UploadRecord,
+};
+use types::{VaultError, VaultInfo, VaultResult};
+
+/// Default quota: 100 GiB.
+pub const DEFAULT_QUOTA: u64 = 100 << 30;
+/// Largest file: 64 GiB (65 536 chunks; deleting it is spread over many messages).
+pub const MAX_FILE_SIZE: u64 = 64 << 30;
+/// Largest sealed metadata record (a blob): 8 KiB is far above any real record.
+pub const MAX_METADATA_SIZE: usize = 8 << 10;
+/// Largest sealed thumbnail: one stream chunk (header + 1 MiB + tag).
+pub const MAX_THUMBNAIL_SIZE: usize =
+    vault_crypto::STREAM_HEADER_SIZE + vault_crypto::ENCRYPTED_CHUNK_SIZE;
+/// Smallest sealed blob: a header and an empty chunk's tag.
+pub const MIN_BLOB_SIZE: usize = vault_crypto::STREAM_HEADER_SIZE + vault_crypto::TAG_SIZE;
+/// Largest sealed album name or link label.
+pub const MAX_ALBUM_NAME_SIZE: usize = 1024;
+/// Most files a page lists: 200 × (≤ 8 KiB metadata + ~250 bytes) stays under the 3 MiB
+/// query reply limit with room to spare.
+pub const MAX_PAGE: u32 = 200;
+/// Most missing chunk indices an upload status lists (4 bytes each).
+pub const MAX_MISSING_LISTED: usize = 100_000;
+/// Most files one trash / restore / purge call takes.
+pub const MAX_BATCH: usize = 100;
+/// An upload with no activity for a day expires and its space is reclaimed.
+pub const UPLOAD_TTL_NS: u64 = 24 * 3600 * 1_000_000_000;
+/// Trashed files are purged after 30 days.
+pub const TRASH_TTL_NS: u64 = 30 * 24 * 3600 * 1_000_000_000;
+/// Chunks freed per message by housekeeping (bounds each message's instructions).
+pub const RECLAIM_CHUNKS_PER_MESSAGE: u32 = 64;
+/// Expired uploads and old trash handled per message by housekeeping.
+pub const EXPIRE_PER_MESSAGE: usize = 4;
+/// Most devices admitted to act as the owner.
+pub const MAX_DEVICES: u64 = 32;
+/// Most albums (keeps `list_albums` within one reply).
+pub const MAX_ALBUMS: u64 = 5_000;
+/// Most grants on one target.
+pub const MAX_GRANTS_PER_TARGET: usize = 256;
+/// Most links in a vault (keeps `list_links` within one reply).
+pub const MAX_LINKS: u64 = 10_000;
+/// Versions an album key may go through.
+pub const MAX_KEY_VERSIONS: u32 = 1_000;
+/// Wrong unlock proofs allowed before lock-outs begin.
+pub const FREE_UNLOCK_ATTEMPTS: u32 = 5;
+/// Longest lock-out after wrong unlock proofs: a day.
+pub const MAX_UNLOCK_LOCKOUT_NS: u64 = 24 * 3600 * 1_000_000_000;
+/// Chunk index that holds a file's thumbnail in the chunk store.
+pub const THUMBNAIL_CHUNK: u32 = u32::MAX;
+
+type VM<M> = VirtualMemory<M>;
+
+/// All of a vault's state, in stable memory.
+pub struct State<M: Memory> {
+    pub(crate) config: StableCell<Config, VM<M>>,
+    pub(crate) profile: StableCell<ProfileCell, VM<M>>,
+    pub(crate) devices: StableBTreeMap<Key<PRINCIPAL>, u64, VM<M>>,
+    pub(crate) files: StableBTreeMap<Key<ID>, FileRecord, VM<M>>,
+    pub(crate) timeline: StableBTreeMap<Key<24>, (), VM<M>>,
+    pub(crate) album_files: StableBTreeMap<Key<40>, (), VM<M>>,
+    pub(crate) trash: StableBTreeMap<Key<24>, (), VM<M>>,
+    pub(crate) uploads: StableBTreeMap<Key<ID>, UploadRecord, VM<M>>,
+    pub(crate) upload_expiry: StableBTreeMap<Key<24>, (), VM<M>>,
+    pub(crate) chunks: ChunkStore<VM<M>>,
+    pub(crate) albums: StableBTreeMap<Key<ID>, AlbumRecord, VM<M>>,
+    pub(crate) album_keys: StableBTreeMap<Key<20>, Vec<u8>, VM<M>>,
+    pub(crate) grants: StableBTreeMap<Key<{ TARGET + PRINCIPAL }>, GrantRecord, VM<M>>,
+    pub(crate) grantee_index: StableBTreeMap<Key<{ PRINCIPAL + TARGET }>, (), VM<M>>,
+    pub(crate) grant_keys: StableBTreeMap<Key<{ TARGET + PRINCIPAL + 4 }>, Vec<u8>, VM<M>>,
+    pub(crate) links: StableBTreeMap<Key<32>, LinkRecord, VM<M>>,
+    pub(crate) link_targets: StableBTreeMap<Key<{ TARGET + 32 }>, (), VM<M>>,
+    pub(crate) log: StableLog<Vec<u8>, VM<M>, VM<M>>,
+    pub(crate) dedupe: StableBTreeMap<Key<32>, Key<ID>, VM<M>>,
+    pub(crate) reclaim: StableBTreeMap<u64, ReclaimJob, VM<M>>,
+    stable_pages: Box<dyn Fn() -> u64>,
+}
+
+impl<M: Memory + Clone + 'static> State<M> {
+    /// Opens the state in `memory` (creating empty structures the first time).
+    pub fn init(memory: M) -> Self {
+        Self::init_with_manager(memory.clone(), MemoryManager::init(memory))
+    }
+
+    /// [`Self::init`] with small MemoryManager buckets (`pages` × 64 KiB), so that test
+    /// snapshots of stable memory stay small. Production uses the default (128 pages).
+    #[cfg(test)]
+    pub fn init_with_bucket_pages(memory: M, pages: u16) -> Self {
+        Self::init_with_manager(
+            memory.clone(),
+            MemoryManager::init_with_bucket_size(memory, pages),
+        )
+    }
+
+    fn init_with_manager(size_probe: M, mm: MemoryManager<M>) -> Self {
+        let m = |id| mm.get(id);
+        Self {
+            config: StableCell::init(m(memory::CONFIG), Config::default()),
+            profile: StableCell::init(m(memory::PROFILE), ProfileCell::default()),
+            devices: StableBTreeMap::init(m(memory::DEVICES)),
+            files: StableBTreeMap::init(m(memory::FILES)),
+            timeline: StableBTreeMap::init(m(memory::TIMELINE)),
+            album_files: StableBTreeMap::init(m(memory::ALBUM_FILES)),
+            trash: StableBTreeMap::init(m(memory::TRASH)),
+            uploads: StableBTreeMap::init(m(memory::UPLOADS)),
+            upload_expiry: StableBTreeMap::init(m(memory::UPLOAD_EXPIRY)),
+            chunks: ChunkStore::init(
+                m(memory::CHUNK_DATA),
+                m(memory::CHUNK_INDEX),
+                m(memory::CHUNK_FREE_START),
+                m(memory::CHUNK_FREE_SIZE),
+                m(memory::CHUNK_META),
+            ),
+            albums: StableBTreeMap::init(m(memory::ALBUMS)),
+            album_keys: StableBTreeMap::init(m(memory::ALBUM_KEYS)),
+            grants: StableBTreeMap::init(m(memory::GRANTS)),
+            grantee_index: StableBTreeMap::init(m(memory::GRANTEE_INDEX)),
+            grant_keys: StableBTreeMap::init(m(memory::GRANT_KEYS)),
+            links: StableBTreeMap::init(m(memory::LINKS)),
+            link_targets: StableBTreeMap::init(m(memory::LINK_TARGETS)),
+            log: StableLog::init(m(memory::LOG_INDEX), m(memory::LOG_DATA)),
+            dedupe: StableBTreeMap::init(m(memory::DEDUPE)),
+            reclaim: StableBTreeMap::init(m(memory::RECLAIM)),
+            stable_pages: Box::new(move || size_probe.size()),
+        }
+    }
+}
+
+impl<M: Memory> State<M> {
+    /// Sets the owner and quota at install. Refused on an installed vault (reinstall wipes
+    /// stable memory first, upgrades do not call it).
+    pub fn install(
+        &mut self,
+        owner: Principal,
+        quota_bytes: Option<u64>,
+        now: u64,
+    ) -> VaultResult<()> {
+        if !self.config.get().owner.is_empty() {
+            return Err(VaultError::AlreadyExists);
+        }
+        if owner == Principal::anonymous() {
+            return Err(VaultError::invalid(
+                "owner",
+                "the anonymous principal cannot own a vault",
+            ));
+        }
+        self.set_config(|c| {
+            c.owner = owner.as_slice().to_vec();
+            c.quota_bytes = quota_bytes.unwrap_or(DEFAULT_QUOTA);
+            c.created_at = now;
+        });
+        self.record(owner, now, types::Activity::VaultCreated);
+        Ok(())
+    }
+
+    /// The principal set at install.
+    pub fn owner(&self) -> Principal {
+        Principal::from_slice(&self.config.get().owner)
+    }
+
+    /// Whether `caller` acts as the owner: the install owner or an admitted device.
+    pub fn is_owner(&self, caller: &Principal) -> bool {
+        *caller != Principal::anonymous()
+            && (*caller == self.owner()
+                || self
+                    .devices
+                    .contains_key(&Key(stored::principal_slot(caller))))
+    }
+
+    pub(crate) fn require_owner(&self, caller: &Principal) -> VaultResult<()> {
+        if self.is_owner(caller) {
+            Ok(())
+        } else {
+            Err(VaultError::NotAuthorized)
+        }
+    }
+
+    pub(crate) fn set_config(&mut self, f: impl FnOnce(&mut Config)) {
+        let mut config = self.config.get().clone();
+        f(&mut config);
+        self.config.set(config);
+    }
+
+    /// Bounded background work, run at the start of every update: expire idle uploads, purge
+    /// old trash, and free a slice of deleted files' chunks.
+    pub fn housekeeping(&mut self, now: u64) {
+        self.expire_uploads(now, EXPIRE_PER_MESSAGE);
+        self.purge_old_trash(now, EXPIRE_PER_MESSAGE);
+        self.reclaim_chunks(RECLAIM_CHUNKS_PER_MESSAGE);
+    }
+
+    /// Queues a deleted file's chunks (and thumbnail) to be freed by housekeeping.
+    pub(crate) fn queue_reclaim(&mut self, storage_id: u64, chunk_count: u32, thumbnail: bool) {
+        let seq = self.config.get().reclaim_seq;
+        self.set_config(|c| c.reclaim_seq += 1);
+        self.reclaim.insert(
+            seq,
+            ReclaimJob {
+                storage_id,
+                next: 0,
+                end: chunk_count,
+                thumbnail,
+            },
+        );
+    }
+
+    /// A fresh chunk-storage id (never reused).
+    pub(crate) fn next_storage_id(&mut self) -> u64 {
+        let id = self.config.get().next_storage_id;
+        self.set_config(|c| c.next_storage_id += 1);
+        id
+    }
+
+    /// Frees up to `budget` chunks of queued deletions.
+    pub fn reclaim_chunks(&mut self, mut budget: u32) {
+        while budget > 0 {
+            let Some(entry) = self.reclaim.first_key_value() else {
+                return;
+            };
+            let (seq, mut job) = entry;
+            while budget > 0 && job.next < job.end {
+                self.chunks
+                    .remove(&chunks::chunk_key(job.storage_id, job.next));
+                job.next += 1;
+                budget -= 1;
+            }
+            if job.thumbnail && budget > 0 {
+                self.chunks
+                    .remove(&chunks::chunk_key(job.storage_id, THUMBNAIL_CHUNK));
+                job.thumbnail = false;
+                budget -= 1;
+            }
+            if job.next == job.end && !job.thumbnail {
+                self.reclaim.remove(&seq);
+            } else {
+                self.reclaim.insert(seq, job);
+            }
+        }
+    }
+
+    /// Chunks still waiting to be freed.
+    pub fn reclaim_pending(&self) -> u64 {
+        self.reclaim
+            .iter()
+            .map(|e| e.value())
+            .map(|j| (j.end - j.next) as u64 + j.thumbnail as u64)
+            .sum()
+    }
+
+    /// Usage and limits (owner only).
+    pub fn vault_info(&self, caller: &Principal) -> VaultResult<VaultInfo> {
+        self.require_owner(caller)?;
+        let c = self.config.get();
+        Ok(VaultInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            owner: self.owner(),
+            set_up: self.profile.get().profile.is_some(),
+            used_bytes: c.used_bytes,
+            reserved_bytes: c.reserved_bytes,
+            quota_bytes: c.quota_bytes,
+            files: c.files,
+            trashed_files: c.trashed_files,
+            chunks: self.chunks.meta().chunks,
+            albums: c.albums,
+            uploads_in_progress: self.uploads.len(),
+            stable_memory_bytes: (self.stable_pages)() * 65536,
+            created_at: c.created_at,
+        })
+    }
+
+    /// Changes the quota (owner). It may not go below what is stored and reserved.
+    pub fn set_quota(&mut self, caller: &Principal, now: u64, bytes: u64) -> VaultResult<()> {
+        self.require_owner(caller)?;
+        let c = self.config.get();
+        let committed = c.used_bytes + c.reserved_bytes;
+        if bytes < committed {
+            return Err(VaultError::invalid(
+                "bytes",
+                format!("below the {committed} bytes already stored or reserved"),
+            ));
+        }
+        self.set_config(|c| c.quota_bytes = bytes);
+        self.record(*caller, now, types::Activity::QuotaSet { bytes });
+        Ok(())
+    }
+}
+
+/// Checks a blob argument's exact length.
+pub(crate) fn exact(field: &str, bytes: &ByteBuf, len: usize) -> VaultResult<()> {
+    if bytes.len() == len {
+        Ok(())
+    } else {
+        Err(VaultError::invalid(
+            field,
+            format!("must be {len} bytes, got {}", bytes.len()),
+        ))
+    }
+}
+
+/// Checks a blob argument's length range.
+pub(crate) fn within(field: &str, bytes: &ByteBuf, min: usize, max: usize) -> VaultResult<()> {
+    if (min..=max).contains(&bytes.len()) {
+        Ok(())
+    } else {
+        Err(VaultError::invalid(
+            field,
+            format!("must be {min} to {max} bytes, got {}", bytes.len()),
+        ))
+    }
+}
+
+/// A 16-byte id argument.
+pub(crate) fn id_arg(field: &str, bytes: &ByteBuf) -> VaultResult<[u8; ID]> {
+    bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| VaultError::invalid(field, format!("must be {ID} bytes, got {}", bytes.len())))
+}
+
+/// A 32-byte argument (hashes, verifiers, tokens).
+pub(crate) fn bytes32(field: &str, bytes: &ByteBuf) -> VaultResult<[u8; 32]> {
+    bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| VaultError::invalid(field, format!("must be 32 bytes, got {}", bytes.len())))
+}
+
+/// A versioned fixed-size key blob (wrapped key, sealed key, stream header): length and version.
+pub(crate) fn versioned(field: &str, bytes: &ByteBuf, len: usize) -> VaultResult<()> {
+    exact(field, bytes, len)?;
+    if bytes[0] != vault_crypto::FORMAT_VERSION {
+        return Err(VaultError::invalid(
+            field,
+            format!("unsupported format version {}", bytes[0]),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -132,6 +132,10 @@ pub struct Config {
     pub unlock_locked_until: u64,
     #[n(10)]
     pub reclaim_seq: u64,
+    /// The next chunk-storage id: never reused, so a queued reclaim can only ever free the
+    /// chunks it was queued for, even when a client reuses a file id after an abort.
+    #[n(11)]
+    pub next_storage_id: u64,
 }
 cbor_record!(Config, 1);
 
@@ -196,6 +200,9 @@ pub struct FileRecord {
     /// Bytes this file counts against the quota (chunks, thumbnail, metadata).
     #[n(13)]
     pub stored_bytes: u64,
+    /// Where its chunks are in the chunk store.
+    #[n(14)]
+    pub storage_id: u64,
 }
 cbor_record!(FileRecord, 1);
 
@@ -300,8 +307,9 @@ cbor_record!(LinkRecord, 1);
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 #[cbor(array)]
 pub struct ReclaimJob {
-    #[cbor(n(0), with = "minicbor::bytes")]
-    pub file_id: [u8; ID],
+    /// The storage id of the deleted file's chunks.
+    #[n(0)]
+    pub storage_id: u64,
     /// Next chunk index to free.
     #[n(1)]
     pub next: u32,

@@ -240,6 +240,27 @@ pub struct FileRef {
     pub link: Option<LinkAccess>,
 }
 
+/// Move a file into an album, out of one, or between two.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct MoveFileArgs {
+    pub file_id: FileId,
+    /// The destination album; none for no album.
+    pub album: Option<AlbumId>,
+    /// The file key re-wrapped under the destination album's current key (or the master key).
+    pub wrapped_key: ByteBuf,
+    /// The destination album key's current version (0 outside albums).
+    pub key_version: u32,
+}
+
+/// Something shared with the caller, as the grantee sees it.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SharedItem {
+    pub grant: GrantInfo,
+    /// For an album: its sealed name and current key version.
+    pub album_name: Option<ByteBuf>,
+    pub album_key_version: Option<u32>,
+}
+
 /// Create an album.
 #[derive(CandidType, Deserialize, Clone, Debug)]
 pub struct CreateAlbumArgs {
@@ -314,11 +335,13 @@ pub struct GrantInfo {
 #[derive(CandidType, Deserialize, Clone, Debug)]
 pub struct RotateAlbumKeyArgs {
     pub album_id: AlbumId,
+    /// Grantees to revoke in the same message (so no file is ever added under a key they hold).
+    pub revoke: Vec<Principal>,
     /// Must be the current version + 1.
     pub new_version: u32,
     /// The new key wrapped by the master key.
     pub wrapped_key: ByteBuf,
-    /// (grantee, the new key sealed to them): every grantee of the album.
+    /// (grantee, the new key sealed to them): every grantee of the album that remains.
     pub grants: Vec<(Principal, ByteBuf)>,
     /// (token hash, the new key wrapped by the link key): every live link to the album.
     pub links: Vec<(ByteBuf, ByteBuf)>,

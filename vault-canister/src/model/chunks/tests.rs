@@ -56,8 +56,8 @@ fn check_invariants(s: &ChunkStore<VectorMemory>) {
 fn a_full_chunk_is_one_contiguous_extent() {
     let mut s = store();
     let chunk = bytes(1, vault_crypto::ENCRYPTED_CHUNK_SIZE);
-    s.put(chunk_key(&[1; 16], 0), &chunk).unwrap();
-    assert_eq!(s.get(&chunk_key(&[1; 16], 0)).unwrap(), chunk);
+    s.put(chunk_key(1, 0), &chunk).unwrap();
+    assert_eq!(s.get(&chunk_key(1, 0)).unwrap(), chunk);
     assert_eq!(s.all_extents(), vec![(0, 257)]);
     check_invariants(&s);
 }
@@ -66,50 +66,48 @@ fn a_full_chunk_is_one_contiguous_extent() {
 fn freed_space_is_reused_before_the_memory_grows() {
     let mut s = store();
     for i in 0..4 {
-        s.put(chunk_key(&[1; 16], i), &bytes(i as u8, 40_000))
-            .unwrap();
+        s.put(chunk_key(1, i), &bytes(i as u8, 40_000)).unwrap();
     }
     let high = s.meta().high_water;
-    s.remove(&chunk_key(&[1; 16], 1));
-    s.remove(&chunk_key(&[1; 16], 2));
+    s.remove(&chunk_key(1, 1));
+    s.remove(&chunk_key(1, 2));
     check_invariants(&s);
     // 20 free blocks in one coalesced extent: a 70 KB chunk (18 blocks) fits without growth.
-    s.put(chunk_key(&[2; 16], 0), &bytes(9, 70_000)).unwrap();
+    s.put(chunk_key(2, 0), &bytes(9, 70_000)).unwrap();
     assert_eq!(s.meta().high_water, high);
     check_invariants(&s);
-    assert_eq!(s.get(&chunk_key(&[1; 16], 3)).unwrap(), bytes(3, 40_000));
+    assert_eq!(s.get(&chunk_key(1, 3)).unwrap(), bytes(3, 40_000));
 }
 
 #[test]
 fn fragmented_space_is_gathered() {
     let mut s = store();
     for i in 0..10 {
-        s.put(chunk_key(&[1; 16], i), &bytes(i as u8, 4096))
-            .unwrap();
+        s.put(chunk_key(1, i), &bytes(i as u8, 4096)).unwrap();
     }
     for i in (0..10).step_by(2) {
-        s.remove(&chunk_key(&[1; 16], i));
+        s.remove(&chunk_key(1, i));
     }
     let high = s.meta().high_water;
     let data = bytes(77, 3 * 4096 + 5);
-    s.put(chunk_key(&[3; 16], 0), &data).unwrap();
+    s.put(chunk_key(3, 0), &data).unwrap();
     assert_eq!(
         s.meta().high_water,
         high,
         "four scattered free blocks were reused"
     );
-    assert_eq!(s.get(&chunk_key(&[3; 16], 0)).unwrap(), data);
+    assert_eq!(s.get(&chunk_key(3, 0)).unwrap(), data);
     check_invariants(&s);
 }
 
 #[test]
 fn removing_the_last_chunk_lowers_the_high_water() {
     let mut s = store();
-    s.put(chunk_key(&[1; 16], 0), &bytes(1, 10_000)).unwrap();
-    s.put(chunk_key(&[1; 16], 1), &bytes(2, 10_000)).unwrap();
-    s.remove(&chunk_key(&[1; 16], 1));
+    s.put(chunk_key(1, 0), &bytes(1, 10_000)).unwrap();
+    s.put(chunk_key(1, 1), &bytes(2, 10_000)).unwrap();
+    s.remove(&chunk_key(1, 1));
     assert_eq!(s.meta().high_water, 3);
-    s.remove(&chunk_key(&[1; 16], 0));
+    s.remove(&chunk_key(1, 0));
     assert_eq!(s.meta().high_water, 0);
     assert!(s.free_extents().is_empty());
 }
@@ -117,7 +115,7 @@ fn removing_the_last_chunk_lowers_the_high_water() {
 #[test]
 fn rewriting_a_chunk_of_the_same_size_reuses_its_blocks() {
     let mut s = store();
-    let k = chunk_key(&[1; 16], 0);
+    let k = chunk_key(1, 0);
     s.put(k, &bytes(1, 9000)).unwrap();
     let before = s.all_extents();
     s.put(k, &bytes(2, 9000)).unwrap();
@@ -129,18 +127,10 @@ fn rewriting_a_chunk_of_the_same_size_reuses_its_blocks() {
 #[test]
 fn indices_of_lists_one_files_chunks() {
     let mut s = store();
-    for (file, index) in [
-        ([1; 16], 3),
-        ([1; 16], 0),
-        ([2; 16], 1),
-        ([1; 16], u32::MAX),
-    ] {
-        s.put(chunk_key(&file, index), b"x").unwrap();
+    for (file, index) in [(1, 3), (1, 0), (2, 1), (1, u32::MAX)] {
+        s.put(chunk_key(file, index), b"x").unwrap();
     }
-    assert_eq!(
-        s.indices_of(&[1; 16]).collect::<Vec<_>>(),
-        vec![0, 3, u32::MAX]
-    );
+    assert_eq!(s.indices_of(1).collect::<Vec<_>>(), vec![0, 3, u32::MAX]);
 }
 
 #[derive(Clone, Debug)]
@@ -182,24 +172,24 @@ proptest! {
             match op {
                 Op::Put { file, index, len, seed } => {
                     let data = bytes(seed, len);
-                    s.put(chunk_key(&[file; 16], index), &data).unwrap();
+                    s.put(chunk_key(file as u64, index), &data).unwrap();
                     oracle.insert((file, index), data);
                 }
                 Op::Remove { file, index } => {
-                    let got = s.remove(&chunk_key(&[file; 16], index));
+                    let got = s.remove(&chunk_key(file as u64, index));
                     prop_assert_eq!(got, oracle.remove(&(file, index)).map(|d| d.len() as u32));
                 }
             }
             check_invariants(&s);
         }
         for ((file, index), data) in &oracle {
-            let stored = s.get(&chunk_key(&[*file; 16], *index));
+            let stored = s.get(&chunk_key(*file as u64, *index));
             prop_assert_eq!(stored.as_ref(), Some(data));
         }
         prop_assert_eq!(s.meta().chunks, oracle.len() as u64);
         // Removing everything returns every block.
         for (file, index) in oracle.keys() {
-            s.remove(&chunk_key(&[*file; 16], *index));
+            s.remove(&chunk_key(*file as u64, *index));
         }
         prop_assert_eq!(s.meta().high_water, 0);
         prop_assert_eq!(s.meta().free_blocks, 0);

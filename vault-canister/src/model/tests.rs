@@ -1,0 +1,1279 @@
+//! Model tests: the authorization matrix (every method × every kind of caller, one table), the
+//! flows, and a property test of upload / trash / purge / abort sequences against a simple
+//! model of usage.
+
+use std::collections::BTreeMap;
+
+use candid::Principal;
+use ic_stable_structures::{Memory, VectorMemory};
+use proptest::prelude::*;
+use serde_bytes::ByteBuf;
+use vault_crypto::{
+    KdfParams, LinkToken, MasterKey, PassphraseWrappedKey, PasswordProof, RecoveryKey,
+    SEALED_KEY_SIZE, UNLOCK_PARAMS_SIZE, WRAPPED_KEY_SIZE,
+};
+
+use super::State;
+use super::types::*;
+
+const T0: u64 = 1_700_000_000_000_000_000;
+const SECOND: u64 = 1_000_000_000;
+
+fn p(n: u8) -> Principal {
+    Principal::from_slice(&[n; 29])
+}
+
+fn blob(len: usize, fill: u8) -> ByteBuf {
+    let mut b = vec![fill; len];
+    if len > 0 {
+        b[0] = 1; // format version
+    }
+    ByteBuf::from(b)
+}
+
+fn id(n: u8) -> ByteBuf {
+    ByteBuf::from(vec![n; 16])
+}
+
+/// A token, and what a link holder sends with it.
+fn token(n: u8) -> [u8; 32] {
+    [n; 32]
+}
+
+fn token_hash(n: u8) -> ByteBuf {
+    ByteBuf::from(LinkToken::from_bytes(token(n)).hash().0.to_vec())
+}
+
+fn access(n: u8, proof: Option<[u8; 32]>) -> LinkAccess {
+    LinkAccess {
+        token: ByteBuf::from(token(n).to_vec()),
+        password_proof: proof.map(|p| ByteBuf::from(p.to_vec())),
+    }
+}
+
+const OWNER: u8 = 1;
+const DEVICE: u8 = 2;
+const VIEWER: u8 = 3;
+const CONTRIBUTOR: u8 = 4;
+const FILE_VIEWER: u8 = 5;
+const REVOKED: u8 = 6;
+const EXPIRED: u8 = 7;
+const STRANGER: u8 = 8;
+
+const ALBUM: u8 = 0xa1;
+const EMPTY_ALBUM: u8 = 0xa2;
+const IN_ALBUM: u8 = 0xf1;
+const NO_ALBUM: u8 = 0xf2;
+const TRASHED: u8 = 0xf3;
+const PENDING: u8 = 0xf4;
+
+const LINK: u8 = 0x11;
+const LINK_EXPIRED: u8 = 0x12;
+const LINK_REVOKED: u8 = 0x13;
+const LINK_PASSWORD: u8 = 0x14;
+const LINK_FORGED: u8 = 0x15;
+const PASSWORD_PROOF: [u8; 32] = [0x77; 32];
+
+/// The secrets of the scenario's vault.
+struct Secrets {
+    passphrase_proof: [u8; 32],
+    setup: SetupArgs,
+}
+
+fn secrets() -> Secrets {
+    let mut rng = rand_for_tests();
+    let master = MasterKey::generate(&mut rng);
+    let (record, verifier) =
+        PassphraseWrappedKey::wrap(&master, "pw", KdfParams::insecure_for_tests(), &mut rng);
+    let proof = record.unlock_params().derive("pw").unlock_proof();
+    let recovery = RecoveryKey::generate(&mut rng);
+    Secrets {
+        passphrase_proof: *proof.expose_secret(),
+        setup: SetupArgs {
+            passphrase_record: ByteBuf::from(record.to_bytes()),
+            passphrase_verifier: ByteBuf::from(verifier.0.to_vec()),
+            recovery_wrapped_key: ByteBuf::from(
+                recovery.wrap_master(&master, &mut rng).as_bytes().to_vec(),
+            ),
+            recovery_verifier: ByteBuf::from(recovery.unlock_proof().verifier().0.to_vec()),
+            sharing_public_key: ByteBuf::from(vec![9; 32]),
+            sharing_secret_wrapped: blob(WRAPPED_KEY_SIZE, 3),
+        },
+    }
+}
+
+/// A deterministic RNG for test keys (rand_core 0.10 `CryptoRng`).
+fn rand_for_tests() -> impl vault_crypto::CryptoRng {
+    struct Counter(u64);
+    impl rand_core::TryRng for Counter {
+        type Error = std::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            Ok(self.try_next_u64()? as u32)
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            Ok(self.0 >> 11)
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            for b in dst {
+                *b = self.try_next_u64()? as u8;
+            }
+            Ok(())
+        }
+    }
+    impl rand_core::TryCryptoRng for Counter {}
+    Counter(42)
+}
+
+fn upload_args(file: u8, album: Option<u8>, size: u64, key_version: u32) -> BeginUploadArgs {
+    BeginUploadArgs {
+        file_id: id(file),
+        size,
+        content_header: blob(17, file),
+        wrapped_key: blob(WRAPPED_KEY_SIZE, file),
+        album: album.map(id),
+        key_version,
+        metadata: blob(100, file),
+        thumbnail: Some(blob(500, file)),
+        dedupe_hash: Some(ByteBuf::from(vec![file; 32])),
+        sort_key: file as i64 * 1000,
+    }
+}
+
+fn chunk(size: u64, index: u32, fill: u8) -> ByteBuf {
+    let count = vault_crypto::chunk_count(size) as u32;
+    let len = if index + 1 < count {
+        vault_crypto::ENCRYPTED_CHUNK_SIZE
+    } else {
+        (size - (count as u64 - 1) * vault_crypto::CHUNK_SIZE as u64) as usize + 16
+    };
+    ByteBuf::from(vec![fill; len])
+}
+
+fn upload(
+    s: &mut State<VectorMemory>,
+    caller: &Principal,
+    now: u64,
+    args: BeginUploadArgs,
+) -> FileInfo {
+    let (file_id, size) = (args.file_id.clone(), args.size);
+    s.begin_upload(caller, now, args).unwrap();
+    for index in 0..vault_crypto::chunk_count(size) as u32 {
+        s.put_chunk(
+            caller,
+            now,
+            PutChunkArgs {
+                file_id: file_id.clone(),
+                index,
+                data: chunk(size, index, index as u8),
+            },
+        )
+        .unwrap();
+    }
+    s.commit_upload(caller, now, &file_id).unwrap()
+}
+
+fn sealed(v: u32) -> SealedKeyVersion {
+    SealedKeyVersion {
+        version: v,
+        sealed: blob(SEALED_KEY_SIZE, v as u8),
+    }
+}
+
+fn link_args(
+    n: u8,
+    target: Target,
+    key_version: u32,
+    expires_at: Option<u64>,
+    password: bool,
+) -> CreateLinkArgs {
+    CreateLinkArgs {
+        token_hash: token_hash(n),
+        target,
+        key_version,
+        wrapped_key: blob(WRAPPED_KEY_SIZE, n),
+        expires_at,
+        password: password.then(|| LinkPasswordArgs {
+            iterations: vault_crypto::DEFAULT_LINK_PBKDF2_ITERATIONS,
+            verifier: ByteBuf::from(
+                PasswordProof::from_bytes(PASSWORD_PROOF)
+                    .verifier()
+                    .0
+                    .to_vec(),
+            ),
+        }),
+        label: None,
+    }
+}
+
+/// The scenario every matrix cell starts from, as the bytes of its stable memory.
+fn scenario() -> (Vec<u8>, Secrets) {
+    let secrets = secrets();
+    let memory = VectorMemory::default();
+    let mut s = State::init_with_bucket_pages(memory.clone(), 2);
+    let owner = p(OWNER);
+    let t = T0;
+    s.install(owner, None, t).unwrap();
+    s.setup(&owner, t, secrets.setup.clone()).unwrap();
+    s.admit_device(
+        &p(DEVICE),
+        t,
+        AdmitDeviceArgs {
+            method: UnlockMethod::Passphrase,
+            proof: ByteBuf::from(secrets.passphrase_proof.to_vec()),
+        },
+    )
+    .unwrap();
+    for album in [ALBUM, EMPTY_ALBUM] {
+        s.create_album(
+            &owner,
+            t,
+            CreateAlbumArgs {
+                album_id: id(album),
+                name: blob(40, album),
+                wrapped_key: blob(WRAPPED_KEY_SIZE, album),
+            },
+        )
+        .unwrap();
+    }
+    upload(
+        &mut s,
+        &owner,
+        t,
+        upload_args(
+            IN_ALBUM,
+            Some(ALBUM),
+            2 * vault_crypto::CHUNK_SIZE as u64 + 5,
+            0,
+        ),
+    );
+    upload(&mut s, &owner, t, upload_args(NO_ALBUM, None, 10, 0));
+    upload(&mut s, &owner, t, upload_args(TRASHED, Some(ALBUM), 10, 0));
+    s.trash(&owner, t, vec![id(TRASHED)]).unwrap();
+    s.begin_upload(&owner, t, upload_args(PENDING, None, 10, 0))
+        .unwrap();
+
+    let album = Target::Album(id(ALBUM));
+    let grant = |who: u8, permission, expires_at, keys: Vec<SealedKeyVersion>| GrantArgs {
+        target: album.clone(),
+        grantee: p(who),
+        permission,
+        sealed_keys: keys,
+        expires_at,
+    };
+    s.grant(
+        &owner,
+        t,
+        grant(VIEWER, Permission::View, None, vec![sealed(0)]),
+    )
+    .unwrap();
+    s.grant(
+        &owner,
+        t,
+        grant(CONTRIBUTOR, Permission::Contribute, None, vec![sealed(0)]),
+    )
+    .unwrap();
+    s.grant(
+        &owner,
+        t,
+        grant(REVOKED, Permission::Contribute, None, vec![sealed(0)]),
+    )
+    .unwrap();
+    s.grant(
+        &owner,
+        t,
+        GrantArgs {
+            target: Target::File(id(NO_ALBUM)),
+            grantee: p(FILE_VIEWER),
+            permission: Permission::View,
+            sealed_keys: vec![sealed(0)],
+            expires_at: None,
+        },
+    )
+    .unwrap();
+    s.create_link(
+        &owner,
+        t,
+        link_args(LINK_REVOKED, album.clone(), 0, None, false),
+    )
+    .unwrap();
+    s.revoke_link(&owner, t, token_hash(LINK_REVOKED)).unwrap();
+    // Revoke REVOKED by rotating the album key: remaining grantees get version 1.
+    s.rotate_album_key(
+        &owner,
+        t,
+        RotateAlbumKeyArgs {
+            album_id: id(ALBUM),
+            revoke: vec![p(REVOKED)],
+            new_version: 1,
+            wrapped_key: blob(WRAPPED_KEY_SIZE, 0x51),
+            grants: vec![
+                (p(VIEWER), blob(SEALED_KEY_SIZE, 1)),
+                (p(CONTRIBUTOR), blob(SEALED_KEY_SIZE, 1)),
+            ],
+            links: vec![],
+        },
+    )
+    .unwrap();
+    s.grant(
+        &owner,
+        t,
+        grant(
+            EXPIRED,
+            Permission::Contribute,
+            Some(t + 10 * SECOND),
+            vec![sealed(0), sealed(1)],
+        ),
+    )
+    .unwrap();
+    s.create_link(&owner, t, link_args(LINK, album.clone(), 1, None, false))
+        .unwrap();
+    s.create_link(
+        &owner,
+        t,
+        link_args(LINK_EXPIRED, album.clone(), 1, Some(t + 10 * SECOND), false),
+    )
+    .unwrap();
+    s.create_link(
+        &owner,
+        t,
+        link_args(LINK_PASSWORD, album.clone(), 1, None, true),
+    )
+    .unwrap();
+    drop(s);
+    let pages = memory.size() as usize * 65536;
+    let mut bytes = vec![0u8; pages];
+    memory.read(0, &mut bytes);
+    (bytes, secrets)
+}
+
+/// `NOW`: after the expiring grant and link lapsed, long before anything else expires.
+const NOW: u64 = T0 + 60 * SECOND;
+
+fn restore(bytes: &[u8]) -> State<VectorMemory> {
+    let memory = VectorMemory::default();
+    memory.grow(bytes.len() as u64 / 65536);
+    memory.write(0, bytes);
+    State::init_with_bucket_pages(memory, 2)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Actor {
+    Owner,
+    Device,
+    Viewer,
+    Contributor,
+    FileViewer,
+    Revoked,
+    Expired,
+    Stranger,
+    Anonymous,
+    Link,
+    LinkExpired,
+    LinkRevoked,
+    LinkForged,
+    LinkNoPassword,
+    LinkWrongPassword,
+    LinkRightPassword,
+}
+
+use Actor::*;
+
+const PEOPLE: [Actor; 9] = [
+    Owner,
+    Device,
+    Viewer,
+    Contributor,
+    FileViewer,
+    Revoked,
+    Expired,
+    Stranger,
+    Anonymous,
+];
+const LINKS: [Actor; 7] = [
+    Link,
+    LinkExpired,
+    LinkRevoked,
+    LinkForged,
+    LinkNoPassword,
+    LinkWrongPassword,
+    LinkRightPassword,
+];
+
+impl Actor {
+    fn principal(self) -> Principal {
+        match self {
+            Owner => p(OWNER),
+            Device => p(DEVICE),
+            Viewer => p(VIEWER),
+            Contributor => p(CONTRIBUTOR),
+            FileViewer => p(FILE_VIEWER),
+            Revoked => p(REVOKED),
+            Expired => p(EXPIRED),
+            Stranger => p(STRANGER),
+            // Link holders need no identity: they call anonymously.
+            _ => Principal::anonymous(),
+        }
+    }
+
+    fn link(self) -> Option<LinkAccess> {
+        Some(match self {
+            Link => access(LINK, None),
+            LinkExpired => access(LINK_EXPIRED, None),
+            LinkRevoked => access(LINK_REVOKED, None),
+            LinkForged => access(LINK_FORGED, None),
+            LinkNoPassword => access(LINK_PASSWORD, None),
+            LinkWrongPassword => access(LINK_PASSWORD, Some([0x78; 32])),
+            LinkRightPassword => access(LINK_PASSWORD, Some(PASSWORD_PROOF)),
+            _ => return None,
+        })
+    }
+}
+
+type Outcome = Result<(), VaultError>;
+type Call = fn(&mut State<VectorMemory>, &Principal, Option<LinkAccess>, &Secrets) -> Outcome;
+
+/// Expected outcomes: a default for every actor, with exceptions.
+struct Expect(BTreeMap<Actor, Outcome>);
+
+impl Expect {
+    fn all(actors: &[Actor], outcome: Outcome) -> Self {
+        Expect(actors.iter().map(|a| (*a, outcome.clone())).collect())
+    }
+    /// Owner and device succeed; every other person is refused. Link holders are anonymous.
+    fn owner_only() -> Self {
+        Self::all(&PEOPLE, Err(VaultError::NotAuthorized)).set(&[Owner, Device], Ok(()))
+    }
+    fn set(mut self, actors: &[Actor], outcome: Outcome) -> Self {
+        for a in actors {
+            self.0.insert(*a, outcome.clone());
+        }
+        self
+    }
+    /// Reading something in the shared album, as a person or through a link.
+    fn album_read() -> Self {
+        Self::owner_only()
+            .set(&[Viewer, Contributor], Ok(()))
+            .set(&[Expired], Err(VaultError::Expired))
+            .set(&LINKS, Ok(()))
+            .set(&[LinkExpired], Err(VaultError::Expired))
+            .set(&[LinkRevoked], Err(VaultError::Revoked))
+            .set(&[LinkForged], Err(VaultError::NotFound))
+            .set(
+                &[LinkNoPassword],
+                Err(VaultError::PasswordRequired {
+                    iterations: vault_crypto::DEFAULT_LINK_PBKDF2_ITERATIONS,
+                }),
+            )
+            .set(&[LinkWrongPassword], Err(VaultError::WrongPassword))
+    }
+}
+
+fn ok<T>(r: VaultResult<T>) -> Outcome {
+    r.map(|_| ())
+}
+
+fn matrix() -> Vec<(&'static str, Call, Expect)> {
+    let not_auth = Err(VaultError::NotAuthorized);
+    vec![
+        (
+            "vault_info",
+            |s, c, _, _| ok(s.vault_info(c)),
+            Expect::owner_only(),
+        ),
+        (
+            "set_quota",
+            |s, c, _, _| ok(s.set_quota(c, NOW, 200 << 30)),
+            Expect::owner_only(),
+        ),
+        (
+            "setup (already set up)",
+            |s, c, _, x| ok(s.setup(c, NOW, x.setup.clone())),
+            Expect::owner_only().set(&[Owner, Device], Err(VaultError::AlreadySetUp)),
+        ),
+        (
+            "unlock_params",
+            |s, _, _, _| ok(s.unlock_params()),
+            Expect::all(&PEOPLE, Ok(())),
+        ),
+        (
+            "sharing_key",
+            |s, _, _, _| ok(s.sharing_key()),
+            Expect::all(&PEOPLE, Ok(())),
+        ),
+        (
+            "admit_device (right proof)",
+            |s, c, _, x| {
+                ok(s.admit_device(
+                    c,
+                    NOW,
+                    AdmitDeviceArgs {
+                        method: UnlockMethod::Passphrase,
+                        proof: ByteBuf::from(x.passphrase_proof.to_vec()),
+                    },
+                ))
+            },
+            Expect::all(&PEOPLE, Ok(())).set(&[Anonymous], not_auth.clone()),
+        ),
+        (
+            "admit_device (wrong proof)",
+            |s, c, _, _| {
+                ok(s.admit_device(
+                    c,
+                    NOW,
+                    AdmitDeviceArgs {
+                        method: UnlockMethod::Recovery,
+                        proof: ByteBuf::from(vec![0; 32]),
+                    },
+                ))
+            },
+            Expect::all(&PEOPLE, not_auth.clone()).set(&[Owner, Device], Ok(())),
+        ),
+        (
+            "profile",
+            |s, c, _, _| ok(s.profile(c)),
+            Expect::owner_only(),
+        ),
+        (
+            "change_passphrase",
+            |s, c, _, x| {
+                ok(s.change_passphrase(
+                    c,
+                    NOW,
+                    x.setup.passphrase_record.clone(),
+                    x.setup.passphrase_verifier.clone(),
+                ))
+            },
+            Expect::owner_only(),
+        ),
+        (
+            "devices",
+            |s, c, _, _| ok(s.devices(c)),
+            Expect::owner_only(),
+        ),
+        (
+            "remove_device",
+            |s, c, _, _| ok(s.remove_device(c, NOW, p(DEVICE))),
+            Expect::owner_only(),
+        ),
+        (
+            "begin_upload (album)",
+            |s, c, _, _| ok(s.begin_upload(c, NOW, upload_args(0xe1, Some(ALBUM), 10, 1))),
+            Expect::owner_only()
+                .set(&[Contributor], Ok(()))
+                .set(&[Expired], Err(VaultError::Expired)),
+        ),
+        (
+            "begin_upload (no album)",
+            |s, c, _, _| ok(s.begin_upload(c, NOW, upload_args(0xe2, None, 10, 0))),
+            Expect::owner_only(),
+        ),
+        (
+            "put_chunk (owner's upload)",
+            |s, c, _, _| {
+                ok(s.put_chunk(
+                    c,
+                    NOW,
+                    PutChunkArgs {
+                        file_id: id(PENDING),
+                        index: 0,
+                        data: chunk(10, 0, 0),
+                    },
+                ))
+            },
+            Expect::owner_only(),
+        ),
+        (
+            "upload_status",
+            |s, c, _, _| ok(s.upload_status(c, &id(PENDING))),
+            Expect::owner_only(),
+        ),
+        (
+            "commit_upload (chunks missing)",
+            |s, c, _, _| ok(s.commit_upload(c, NOW, &id(PENDING))),
+            Expect::owner_only().set(
+                &[Owner, Device],
+                Err(VaultError::conflict("1 of 1 chunks are still missing")),
+            ),
+        ),
+        (
+            "abort_upload",
+            |s, c, _, _| ok(s.abort_upload(c, NOW, &id(PENDING))),
+            Expect::owner_only(),
+        ),
+        (
+            "list_files (timeline)",
+            |s, c, _, _| ok(s.list_files(c, NOW, ListFilesArgs::default())),
+            Expect::owner_only(),
+        ),
+        (
+            "list_files (trash)",
+            |s, c, _, _| {
+                ok(s.list_files(
+                    c,
+                    NOW,
+                    ListFilesArgs {
+                        trashed: Some(true),
+                        ..Default::default()
+                    },
+                ))
+            },
+            Expect::owner_only(),
+        ),
+        (
+            "list_files (album)",
+            |s, c, l, _| {
+                ok(s.list_files(
+                    c,
+                    NOW,
+                    ListFilesArgs {
+                        album: Some(id(ALBUM)),
+                        link: l,
+                        ..Default::default()
+                    },
+                ))
+            },
+            Expect::album_read(),
+        ),
+        (
+            "get_file (in album)",
+            |s, c, l, _| {
+                ok(s.get_file(
+                    c,
+                    NOW,
+                    FileRef {
+                        file_id: id(IN_ALBUM),
+                        link: l,
+                    },
+                ))
+            },
+            Expect::album_read(),
+        ),
+        (
+            "get_chunk (in album)",
+            |s, c, l, _| {
+                ok(s.get_chunk(
+                    c,
+                    NOW,
+                    GetChunkArgs {
+                        file_id: id(IN_ALBUM),
+                        index: 2,
+                        link: l,
+                    },
+                ))
+            },
+            Expect::album_read(),
+        ),
+        (
+            "get_thumbnail (in album)",
+            |s, c, l, _| {
+                ok(s.get_thumbnail(
+                    c,
+                    NOW,
+                    FileRef {
+                        file_id: id(IN_ALBUM),
+                        link: l,
+                    },
+                ))
+            },
+            Expect::album_read(),
+        ),
+        (
+            "get_chunk (file grant)",
+            |s, c, l, _| {
+                ok(s.get_chunk(
+                    c,
+                    NOW,
+                    GetChunkArgs {
+                        file_id: id(NO_ALBUM),
+                        index: 0,
+                        link: l,
+                    },
+                ))
+            },
+            Expect::owner_only()
+                .set(&[FileViewer], Ok(()))
+                .set(&LINKS, not_auth.clone())
+                .set(&[LinkExpired], Err(VaultError::Expired))
+                .set(&[LinkRevoked], Err(VaultError::Revoked))
+                .set(&[LinkForged], Err(VaultError::NotFound))
+                .set(
+                    &[LinkNoPassword],
+                    Err(VaultError::PasswordRequired {
+                        iterations: vault_crypto::DEFAULT_LINK_PBKDF2_ITERATIONS,
+                    }),
+                )
+                .set(&[LinkWrongPassword], Err(VaultError::WrongPassword)),
+        ),
+        (
+            "get_chunk (trashed)",
+            |s, c, l, _| {
+                ok(s.get_chunk(
+                    c,
+                    NOW,
+                    GetChunkArgs {
+                        file_id: id(TRASHED),
+                        index: 0,
+                        link: l,
+                    },
+                ))
+            },
+            Expect::album_read()
+                .set(
+                    &[Viewer, Contributor, Link, LinkRightPassword],
+                    not_auth.clone(),
+                )
+                .set(&[Expired], not_auth.clone()),
+        ),
+        (
+            "get_chunk (unknown file)",
+            |s, c, l, _| {
+                ok(s.get_chunk(
+                    c,
+                    NOW,
+                    GetChunkArgs {
+                        file_id: id(0xee),
+                        index: 0,
+                        link: l,
+                    },
+                ))
+            },
+            Expect::all(&PEOPLE, not_auth.clone())
+                .set(&LINKS, not_auth.clone())
+                .set(&[Owner, Device], Err(VaultError::NotFound)),
+        ),
+        (
+            "move_file",
+            |s, c, _, _| {
+                ok(s.move_file(
+                    c,
+                    NOW,
+                    MoveFileArgs {
+                        file_id: id(NO_ALBUM),
+                        album: Some(id(EMPTY_ALBUM)),
+                        wrapped_key: blob(61, 1),
+                        key_version: 0,
+                    },
+                ))
+            },
+            Expect::owner_only(),
+        ),
+        (
+            "trash",
+            |s, c, _, _| ok(s.trash(c, NOW, vec![id(IN_ALBUM)])),
+            Expect::owner_only(),
+        ),
+        (
+            "restore",
+            |s, c, _, _| ok(s.restore(c, NOW, vec![id(TRASHED)])),
+            Expect::owner_only(),
+        ),
+        (
+            "purge",
+            |s, c, _, _| ok(s.purge(c, NOW, vec![id(TRASHED)])),
+            Expect::owner_only(),
+        ),
+        (
+            "create_album",
+            |s, c, _, _| {
+                ok(s.create_album(
+                    c,
+                    NOW,
+                    CreateAlbumArgs {
+                        album_id: id(0xa9),
+                        name: blob(40, 1),
+                        wrapped_key: blob(61, 1),
+                    },
+                ))
+            },
+            Expect::owner_only(),
+        ),
+        (
+            "rename_album",
+            |s, c, _, _| ok(s.rename_album(c, NOW, id(ALBUM), blob(40, 2))),
+            Expect::owner_only(),
+        ),
+        (
+            "delete_album (empty)",
+            |s, c, _, _| ok(s.delete_album(c, NOW, id(EMPTY_ALBUM))),
+            Expect::owner_only(),
+        ),
+        (
+            "list_albums",
+            |s, c, _, _| ok(s.list_albums(c)),
+            Expect::owner_only(),
+        ),
+        (
+            "get_album",
+            |s, c, l, _| ok(s.get_album(c, NOW, &id(ALBUM), l.as_ref())),
+            Expect::album_read(),
+        ),
+        (
+            "grant",
+            |s, c, _, _| {
+                ok(s.grant(
+                    c,
+                    NOW,
+                    GrantArgs {
+                        target: Target::Album(id(ALBUM)),
+                        grantee: p(STRANGER),
+                        permission: Permission::View,
+                        sealed_keys: vec![sealed(0), sealed(1)],
+                        expires_at: None,
+                    },
+                ))
+            },
+            Expect::owner_only(),
+        ),
+        (
+            "revoke_grant",
+            |s, c, _, _| ok(s.revoke_grant(c, NOW, Target::File(id(NO_ALBUM)), p(FILE_VIEWER))),
+            Expect::owner_only(),
+        ),
+        (
+            "list_grants",
+            |s, c, _, _| ok(s.list_grants(c, None)),
+            Expect::owner_only(),
+        ),
+        (
+            "shared_with_me",
+            |s, c, _, _| ok(s.shared_with_me(c, NOW)),
+            Expect::all(&PEOPLE, Ok(())).set(&[Anonymous], not_auth.clone()),
+        ),
+        (
+            "rotate_album_key",
+            |s, c, _, _| {
+                ok(s.rotate_album_key(
+                    c,
+                    NOW,
+                    RotateAlbumKeyArgs {
+                        album_id: id(ALBUM),
+                        revoke: vec![p(VIEWER)],
+                        new_version: 2,
+                        wrapped_key: blob(61, 2),
+                        grants: vec![(p(CONTRIBUTOR), blob(81, 2)), (p(EXPIRED), blob(81, 2))],
+                        links: vec![
+                            (token_hash(LINK), blob(61, 2)),
+                            (token_hash(LINK_PASSWORD), blob(61, 2)),
+                        ],
+                    },
+                ))
+            },
+            Expect::owner_only(),
+        ),
+        (
+            "create_link",
+            |s, c, _, _| {
+                ok(s.create_link(
+                    c,
+                    NOW,
+                    link_args(0x19, Target::Album(id(ALBUM)), 1, None, false),
+                ))
+            },
+            Expect::owner_only(),
+        ),
+        (
+            "revoke_link",
+            |s, c, _, _| ok(s.revoke_link(c, NOW, token_hash(LINK))),
+            Expect::owner_only(),
+        ),
+        (
+            "list_links",
+            |s, c, _, _| ok(s.list_links(c)),
+            Expect::owner_only(),
+        ),
+        (
+            "open_link",
+            |s, _, l, _| ok(s.open_link(NOW, &l.unwrap_or_else(|| access(LINK_FORGED, None)))),
+            Expect::album_read().set(&PEOPLE, Err(VaultError::NotFound)),
+        ),
+        (
+            "link_opened",
+            |s, _, l, _| ok(s.link_opened(NOW, &l.unwrap_or_else(|| access(LINK_FORGED, None)))),
+            Expect::album_read().set(&PEOPLE, Err(VaultError::NotFound)),
+        ),
+        (
+            "activity",
+            |s, c, _, _| ok(s.activity(c, None, None)),
+            Expect::owner_only(),
+        ),
+    ]
+}
+
+/// Every method × every kind of caller, each cell on a fresh copy of the same scenario.
+#[test]
+fn authorization_matrix() {
+    let (bytes, secrets) = scenario();
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    for (name, call, expect) in matrix() {
+        for (actor, expected) in &expect.0 {
+            let mut s = restore(&bytes);
+            let before = s.vault_info(&p(OWNER)).unwrap();
+            let got = call(&mut s, &actor.principal(), actor.link(), &secrets);
+            cells += 1;
+            if &got != expected {
+                failures.push(format!(
+                    "{name} by {actor:?}: expected {expected:?}, got {got:?}"
+                ));
+            }
+            // A refusal changes nothing (except the deliberate count of wrong unlock proofs).
+            if got.is_err() && !name.starts_with("admit_device") {
+                assert_eq!(
+                    s.vault_info(&p(OWNER)).unwrap(),
+                    before,
+                    "{name} by {actor:?} changed state while refusing"
+                );
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(cells > 400, "only {cells} cells");
+}
+
+#[test]
+fn anonymous_never_writes() {
+    let (bytes, secrets) = scenario();
+    let anon = Principal::anonymous();
+    for (name, call, _) in matrix() {
+        let mut s = restore(&bytes);
+        let log_before = s.log.len();
+        let _ = call(&mut s, &anon, None, &secrets);
+        assert_eq!(
+            s.log.len(),
+            log_before,
+            "{name}: the anonymous caller changed something"
+        );
+    }
+}
+
+#[test]
+fn a_refused_upload_reserves_nothing_and_a_resumed_one_is_the_same() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let owner = p(OWNER);
+    s.set_quota(
+        &owner,
+        NOW,
+        s.vault_info(&owner).unwrap().used_bytes
+            + s.vault_info(&owner).unwrap().reserved_bytes
+            + 1000,
+    )
+    .unwrap();
+    let before = s.vault_info(&owner).unwrap();
+    let big = upload_args(0xe5, None, 5000, 0);
+    assert!(matches!(
+        s.begin_upload(&owner, NOW, big),
+        Err(VaultError::QuotaExceeded { .. })
+    ));
+    assert_eq!(s.vault_info(&owner).unwrap(), before);
+    // Resuming the pending upload with identical arguments reports its state; different ones are refused.
+    let status = s
+        .begin_upload(&owner, NOW, upload_args(PENDING, None, 10, 0))
+        .unwrap();
+    assert_eq!(status.missing, vec![0]);
+    let mut other = upload_args(PENDING, None, 10, 0);
+    other.sort_key += 1;
+    assert_eq!(
+        s.begin_upload(&owner, NOW, other),
+        Err(VaultError::AlreadyExists)
+    );
+}
+
+#[test]
+fn chunks_are_checked_and_idempotent() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let owner = p(OWNER);
+    let size = vault_crypto::CHUNK_SIZE as u64 + 3;
+    s.begin_upload(&owner, NOW, upload_args(0xe6, None, size, 0))
+        .unwrap();
+    let put = |s: &mut State<VectorMemory>, index, data| {
+        s.put_chunk(
+            &owner,
+            NOW,
+            PutChunkArgs {
+                file_id: id(0xe6),
+                index,
+                data,
+            },
+        )
+    };
+    assert!(
+        matches!(
+            put(&mut s, 2, chunk(size, 1, 0)),
+            Err(VaultError::InvalidArgument { .. })
+        ),
+        "index past the end"
+    );
+    assert!(
+        matches!(
+            put(&mut s, 0, ByteBuf::from(vec![0; 100])),
+            Err(VaultError::InvalidArgument { .. })
+        ),
+        "short chunk"
+    );
+    assert!(
+        matches!(
+            put(&mut s, 1, ByteBuf::from(vec![0; 20])),
+            Err(VaultError::InvalidArgument { .. })
+        ),
+        "oversize last chunk"
+    );
+    put(&mut s, 1, chunk(size, 1, 7)).unwrap();
+    put(&mut s, 1, chunk(size, 1, 7)).unwrap();
+    assert_eq!(s.upload_status(&owner, &id(0xe6)).unwrap().missing, vec![0]);
+    assert!(matches!(
+        s.commit_upload(&owner, NOW, &id(0xe6)),
+        Err(VaultError::Conflict { .. })
+    ));
+    put(&mut s, 0, chunk(size, 0, 1)).unwrap();
+    let file = s.commit_upload(&owner, NOW, &id(0xe6)).unwrap();
+    assert_eq!(file.chunk_count, 2);
+    let got = s
+        .get_chunk(
+            &owner,
+            NOW,
+            GetChunkArgs {
+                file_id: id(0xe6),
+                index: 1,
+                link: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(got, chunk(size, 1, 7));
+}
+
+#[test]
+fn duplicates_are_refused() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let mut args = upload_args(0xe7, None, 10, 0);
+    args.dedupe_hash = Some(ByteBuf::from(vec![NO_ALBUM; 32]));
+    assert_eq!(
+        s.begin_upload(&p(OWNER), NOW, args),
+        Err(VaultError::Duplicate {
+            existing: id(NO_ALBUM)
+        })
+    );
+}
+
+#[test]
+fn timeline_pages_in_order_without_gaps() {
+    let mut s = State::init_with_bucket_pages(VectorMemory::default(), 2);
+    let owner = p(OWNER);
+    s.install(owner, None, T0).unwrap();
+    for n in 0..25u8 {
+        let mut args = upload_args(n, None, 1, 0);
+        args.sort_key = (n as i64 - 12) * 7; // negative and positive keys
+        args.dedupe_hash = None;
+        upload(&mut s, &owner, T0, args);
+    }
+    for descending in [true, false] {
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = s
+                .list_files(
+                    &owner,
+                    T0,
+                    ListFilesArgs {
+                        after,
+                        limit: Some(4),
+                        descending: Some(descending),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            seen.extend(page.files.iter().map(|f| f.sort_key));
+            match page.next {
+                Some(c) => after = Some(c),
+                None => break,
+            }
+        }
+        let mut expected: Vec<i64> = (0..25).map(|n| (n - 12) * 7).collect();
+        if descending {
+            expected.reverse();
+        }
+        assert_eq!(seen, expected);
+    }
+}
+
+#[test]
+fn revoked_grantee_is_refused_and_new_files_use_the_new_key() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    assert!(s.shared_with_me(&p(REVOKED), NOW).unwrap().is_empty());
+    let shared = s.shared_with_me(&p(VIEWER), NOW).unwrap();
+    assert_eq!(shared[0].album_key_version, Some(1));
+    assert_eq!(
+        shared[0]
+            .grant
+            .sealed_keys
+            .iter()
+            .map(|k| k.version)
+            .collect::<Vec<_>>(),
+        vec![0, 1]
+    );
+    // A file wrapped under the old key version is refused: it would be readable to the revoked.
+    assert!(matches!(
+        s.begin_upload(&p(OWNER), NOW, upload_args(0xe8, Some(ALBUM), 10, 0)),
+        Err(VaultError::Conflict { .. })
+    ));
+    // Rotation must cover every remaining grantee and live link.
+    let partial = RotateAlbumKeyArgs {
+        album_id: id(ALBUM),
+        revoke: vec![],
+        new_version: 2,
+        wrapped_key: blob(61, 2),
+        grants: vec![(p(VIEWER), blob(81, 2))],
+        links: vec![],
+    };
+    assert!(matches!(
+        s.rotate_album_key(&p(OWNER), NOW, partial),
+        Err(VaultError::InvalidArgument { .. })
+    ));
+}
+
+#[test]
+fn wrong_unlock_proofs_lock_out_then_recover() {
+    let (bytes, secrets) = scenario();
+    let mut s = restore(&bytes);
+    let wrong = AdmitDeviceArgs {
+        method: UnlockMethod::Passphrase,
+        proof: ByteBuf::from(vec![0; 32]),
+    };
+    for _ in 0..super::FREE_UNLOCK_ATTEMPTS {
+        assert_eq!(
+            s.admit_device(&p(STRANGER), NOW, wrong.clone()),
+            Err(VaultError::NotAuthorized)
+        );
+    }
+    assert_eq!(
+        s.admit_device(&p(STRANGER), NOW, wrong.clone()),
+        Err(VaultError::NotAuthorized)
+    );
+    let right = AdmitDeviceArgs {
+        method: UnlockMethod::Passphrase,
+        proof: ByteBuf::from(secrets.passphrase_proof.to_vec()),
+    };
+    assert!(matches!(
+        s.admit_device(&p(0x30), NOW, right.clone()),
+        Err(VaultError::RateLimited { .. })
+    ));
+    assert_eq!(s.admit_device(&p(0x30), NOW + 2 * SECOND, right), Ok(()));
+    assert!(s.is_owner(&p(0x30)));
+}
+
+#[test]
+fn trash_expires_and_uploads_expire() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let owner = p(OWNER);
+    let later = T0 + super::TRASH_TTL_NS + SECOND;
+    for _ in 0..4 {
+        s.housekeeping(later);
+    }
+    let info = s.vault_info(&owner).unwrap();
+    assert_eq!(info.trashed_files, 0, "old trash is purged");
+    assert_eq!(info.uploads_in_progress, 0, "idle uploads expire");
+    assert_eq!(info.reserved_bytes, 0);
+    assert_eq!(s.reclaim_pending(), 0, "their chunks are freed");
+}
+
+#[test]
+fn setup_validates_its_records() {
+    let mut s = State::init_with_bucket_pages(VectorMemory::default(), 2);
+    s.install(p(OWNER), None, T0).unwrap();
+    let mut args = secrets().setup;
+    args.passphrase_record = ByteBuf::from(args.passphrase_record[..UNLOCK_PARAMS_SIZE].to_vec());
+    assert!(matches!(
+        s.setup(&p(OWNER), T0, args),
+        Err(VaultError::InvalidArgument { .. })
+    ));
+    assert_eq!(s.unlock_params(), Err(VaultError::NotSetUp));
+    assert_eq!(
+        s.install(p(OWNER), None, T0),
+        Err(VaultError::AlreadyExists)
+    );
+}
+
+// ---- Property test: usage never drifts, no chunk is orphaned. ----
+
+#[derive(Clone, Debug)]
+enum Op {
+    Begin { file: u8, size: u64 },
+    PutAll { file: u8 },
+    Commit { file: u8 },
+    Abort { file: u8 },
+    Trash { file: u8 },
+    Restore { file: u8 },
+    Purge { file: u8 },
+    Housekeep { hours: u64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let file = 0u8..6;
+    prop_oneof![
+        (file.clone(), 0u64..3_000_000).prop_map(|(file, size)| Op::Begin { file, size }),
+        file.clone().prop_map(|file| Op::PutAll { file }),
+        file.clone().prop_map(|file| Op::Commit { file }),
+        file.clone().prop_map(|file| Op::Abort { file }),
+        file.clone().prop_map(|file| Op::Trash { file }),
+        file.clone().prop_map(|file| Op::Restore { file }),
+        file.prop_map(|file| Op::Purge { file }),
+        (0u64..30).prop_map(|hours| Op::Housekeep { hours }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn usage_never_drifts_and_no_chunk_is_orphaned(ops in proptest::collection::vec(op(), 1..40)) {
+        let mut s = State::init_with_bucket_pages(VectorMemory::default(), 2);
+        let owner = p(OWNER);
+        let mut now = T0;
+        s.install(owner, None, now).unwrap();
+        for op in ops {
+            match op {
+                Op::Begin { file, size } => { let _ = s.begin_upload(&owner, now, upload_args(file, None, size, 0)); }
+                Op::PutAll { file } => {
+                    if let Ok(status) = s.upload_status(&owner, &id(file)) {
+                        let size = s.uploads.get(&super::stored::Key([file; 16])).unwrap().file.size;
+                        for index in status.missing {
+                            s.put_chunk(&owner, now, PutChunkArgs { file_id: id(file), index, data: chunk(size, index, file) }).unwrap();
+                        }
+                    }
+                }
+                Op::Commit { file } => { let _ = s.commit_upload(&owner, now, &id(file)); }
+                Op::Abort { file } => { let _ = s.abort_upload(&owner, now, &id(file)); }
+                Op::Trash { file } => { let _ = s.trash(&owner, now, vec![id(file)]); }
+                Op::Restore { file } => { let _ = s.restore(&owner, now, vec![id(file)]); }
+                Op::Purge { file } => { let _ = s.purge(&owner, now, vec![id(file)]); }
+                Op::Housekeep { hours } => { now += hours * 3600 * SECOND; s.housekeeping(now); }
+            }
+            // Usage equals the sum of what is stored and reserved.
+            let info = s.vault_info(&owner).unwrap();
+            let used: u64 = s.files.iter().map(|e| e.value().stored_bytes).sum();
+            let reserved: u64 = s.uploads.iter().map(|e| e.value().file.stored_bytes).sum();
+            prop_assert_eq!(info.used_bytes, used);
+            prop_assert_eq!(info.reserved_bytes, reserved);
+            prop_assert_eq!(info.files, s.files.len());
+        }
+        // Once reclaiming catches up, every stored chunk belongs to a file or an upload.
+        s.reclaim_chunks(u32::MAX);
+        let live: u64 = s.files.iter().map(|e| e.value()).chain(s.uploads.iter().map(|e| e.value().file))
+            .map(|f| f.chunk_count as u64 + (f.thumbnail_size > 0) as u64).sum();
+        let pending_chunks: u64 = s.uploads.iter().map(|e| { let u = e.value(); (u.file.chunk_count - u.received) as u64 }).sum();
+        prop_assert_eq!(s.chunks.meta().chunks, live - pending_chunks);
+    }
+}
