@@ -1,0 +1,111 @@
+//! The installable wasm, as `scripts/build-canister` makes it: small enough to install in one
+//! message, carrying its Candid interface, importing only the System API it is known to use.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+/// The IC's ingress limit: a module must install in one message.
+const MAX_INSTALL_BYTES: usize = 2 << 20;
+
+/// What the canister may import: each of these must be provided by any replica that runs it.
+const EXPECTED_IMPORTS: [&str; 13] = [
+    "debug_print",
+    "msg_arg_data_copy",
+    "msg_arg_data_size",
+    "msg_caller_copy",
+    "msg_caller_size",
+    "msg_reply",
+    "msg_reply_data_append",
+    "stable64_grow",
+    "stable64_read",
+    "stable64_size",
+    "stable64_write",
+    "time",
+    "trap",
+];
+
+fn artifact() -> Vec<u8> {
+    let path = std::env::var_os("VAULT_CANISTER_WASM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/canister/vault.wasm.gz")
+        });
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}. Build the canister first: scripts/build-canister (scripts/test-all does)",
+            path.display()
+        )
+    })
+}
+
+#[test]
+fn installs_in_one_message() {
+    let gz = artifact();
+    assert!(
+        gz.len() <= MAX_INSTALL_BYTES,
+        "gzipped wasm is {} bytes, over {MAX_INSTALL_BYTES}",
+        gz.len()
+    );
+}
+
+#[test]
+fn carries_its_candid_and_imports_only_the_known_system_api() {
+    let mut wasm = Vec::new();
+    flate2::read::GzDecoder::new(artifact().as_slice())
+        .read_to_end(&mut wasm)
+        .expect("the artifact is gzip");
+    let mut imports = Vec::new();
+    let mut candid = None;
+    let mut exports = Vec::new();
+    let mut start = false;
+    for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
+        match payload.expect("a valid wasm module") {
+            wasmparser::Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import.expect("import");
+                    assert_eq!(
+                        import.module, "ic0",
+                        "{} imported from {}",
+                        import.name, import.module
+                    );
+                    imports.push(import.name.to_string());
+                }
+            }
+            wasmparser::Payload::ExportSection(reader) => {
+                exports.extend(
+                    reader
+                        .into_iter()
+                        .map(|e| e.expect("export").name.to_string()),
+                );
+            }
+            wasmparser::Payload::CustomSection(section)
+                if section.name() == "icp:public candid:service" =>
+            {
+                candid = Some(String::from_utf8(section.data().to_vec()).expect("UTF-8 Candid"));
+            }
+            wasmparser::Payload::StartSection { .. } => start = true,
+            _ => {}
+        }
+    }
+    imports.sort();
+    assert_eq!(imports, EXPECTED_IMPORTS);
+    assert!(!start, "a canister module has no start function");
+    let did = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/vault.did")).unwrap();
+    assert_eq!(
+        candid.as_deref(),
+        Some(did.as_str()),
+        "candid:service metadata is vault.did"
+    );
+    for method in [
+        "canister_update put_chunk",
+        "canister_query get_chunk",
+        "canister_init",
+        "canister_post_upgrade",
+    ] {
+        assert!(exports.iter().any(|e| e == method), "{method} is exported");
+    }
+    assert!(
+        !exports.iter().any(|e| e == "canister_pre_upgrade"),
+        "no pre_upgrade: all state is in stable structures"
+    );
+}
