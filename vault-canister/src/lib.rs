@@ -12,7 +12,7 @@ use std::cell::RefCell;
 
 use candid::Principal;
 use ic_cdk::api::{msg_caller, time};
-use ic_cdk::{init, post_upgrade, query, update};
+use ic_cdk::{init, inspect_message, post_upgrade, query, update};
 use ic_stable_structures::DefaultMemoryImpl;
 use serde_bytes::ByteBuf;
 
@@ -41,6 +41,14 @@ fn init(args: InitArgs) {
     // A bad install argument must fail the install itself: trapping here installs nothing.
     if let Err(e) = STATE.with(|s| s.borrow_mut().install(args.owner, args.quota_bytes, time())) {
         ic_cdk::trap(format!("invalid install argument: {e:?}"));
+    }
+}
+
+#[inspect_message]
+fn inspect_message() {
+    let method = ic_cdk::api::msg_method_name();
+    if read(|s, caller, _| s.accepts_ingress(caller, &method)) {
+        ic_cdk::api::accept_message();
     }
 }
 

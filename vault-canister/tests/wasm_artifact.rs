@@ -8,12 +8,15 @@ use std::path::PathBuf;
 const MAX_INSTALL_BYTES: usize = 2 << 20;
 
 /// What the canister may import: each of these must be provided by any replica that runs it.
-const EXPECTED_IMPORTS: [&str; 13] = [
+const EXPECTED_IMPORTS: [&str; 16] = [
+    "accept_message",
     "debug_print",
     "msg_arg_data_copy",
     "msg_arg_data_size",
     "msg_caller_copy",
     "msg_caller_size",
+    "msg_method_name_copy",
+    "msg_method_name_size",
     "msg_reply",
     "msg_reply_data_append",
     "stable64_grow",

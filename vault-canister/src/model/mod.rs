@@ -72,6 +72,17 @@ pub const THUMBNAIL_CHUNK: u32 = u32::MAX;
 
 type VM<M> = VirtualMemory<M>;
 
+/// The updates someone other than the owner can succeed at: admitting a device, a
+/// contributor's upload, counting a link opening.
+const NON_OWNER_UPDATES: [&str; 6] = [
+    "admit_device",
+    "begin_upload",
+    "put_chunk",
+    "commit_upload",
+    "abort_upload",
+    "link_opened",
+];
+
 /// All of a vault's state, in stable memory.
 pub struct State<M: Memory> {
     pub(crate) config: StableCell<Config, VM<M>>,
@@ -186,6 +197,16 @@ impl<M: Memory> State<M> {
                 || self
                     .devices
                     .contains_key(&Key(stored::principal_slot(caller))))
+    }
+
+    /// Whether to accept an ingress call of `method` from `caller` (`canister_inspect_message`):
+    /// a best-effort filter, run on one node, that spares the canister the cost of calls that
+    /// can only be refused. Every method still checks its caller itself.
+    pub fn accepts_ingress(&self, caller: &Principal, method: &str) -> bool {
+        if *caller == Principal::anonymous() {
+            return method == "link_opened";
+        }
+        self.is_owner(caller) || NON_OWNER_UPDATES.contains(&method)
     }
 
     pub(crate) fn require_owner(&self, caller: &Principal) -> VaultResult<()> {
