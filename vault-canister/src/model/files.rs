@@ -98,21 +98,7 @@ impl<M: Memory> State<M> {
             .as_ref()
             .map(|h| bytes32("dedupe_hash", h))
             .transpose()?;
-        let current_version = match &album {
-            Some(a) => {
-                self.albums
-                    .get(&Key(*a))
-                    .ok_or(VaultError::NotFound)?
-                    .key_version
-            }
-            None => 0,
-        };
-        if args.key_version != current_version {
-            return Err(VaultError::conflict(format!(
-                "the file key must be wrapped with version {current_version} of the album key, not {}",
-                args.key_version
-            )));
-        }
+        self.check_key_version(album.as_ref(), args.key_version)?;
         let thumbnail_len = args.thumbnail.as_ref().map_or(0, |t| t.len());
         let chunk_count = vault_crypto::chunk_count(args.size) as u32;
         let stored_bytes = vault_crypto::encrypted_len(args.size)
@@ -197,6 +183,26 @@ impl<M: Memory> State<M> {
         self.upload_expiry.insert(time_key(now, &id), ());
         self.set_config(|c| c.reserved_bytes += stored_bytes);
         self.upload_status(caller, &args.file_id)
+    }
+
+    /// A file key must be wrapped with its album's current key version (0 outside albums),
+    /// so that nothing is added under a key a revoked grantee holds. Returns that version.
+    fn check_key_version(&self, album: Option<&[u8; ID]>, key_version: u32) -> VaultResult<u32> {
+        let current = match album {
+            Some(a) => {
+                self.albums
+                    .get(&Key(*a))
+                    .ok_or(VaultError::NotFound)?
+                    .key_version
+            }
+            None => 0,
+        };
+        if key_version != current {
+            return Err(VaultError::conflict(format!(
+                "the file key must be wrapped with version {current} of the album key, not {key_version}"
+            )));
+        }
+        Ok(current)
     }
 
     fn authorize_upload(
@@ -688,20 +694,7 @@ impl<M: Memory> State<M> {
             .map(|a| id_arg("album", a))
             .transpose()?;
         versioned("wrapped_key", &args.wrapped_key, WRAPPED_KEY_SIZE)?;
-        let version = match &album {
-            Some(a) => {
-                self.albums
-                    .get(&Key(*a))
-                    .ok_or(VaultError::NotFound)?
-                    .key_version
-            }
-            None => 0,
-        };
-        if args.key_version != version {
-            return Err(VaultError::conflict(format!(
-                "the file key must be wrapped with key version {version}"
-            )));
-        }
+        let version = self.check_key_version(album.as_ref(), args.key_version)?;
         self.unindex_live(&id, &f);
         if let Some(old) = &f.album {
             self.update_album(old, |a| a.file_count -= 1);
