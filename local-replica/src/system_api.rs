@@ -1,0 +1,513 @@
+//! The `ic0` System API on wasmtime: what canister code can call, when it may call it, and what
+//! each call costs in instructions (overheads and per-byte charges as the IC's embedder meters
+//! them: 20 instructions a call, 1 a byte moved into the canister or stable memory, 50 a byte of
+//! reply, since the reply leaves the sandbox).
+
+use wasmtime::{Caller, Extern, Linker, Memory};
+
+use crate::stable::{PAGE_SIZE, StableMemory};
+
+/// Every `ic0` function this replica provides. A module importing anything else is refused.
+pub const PROVIDED_IMPORTS: [&str; 26] = [
+    "msg_arg_data_size",
+    "msg_arg_data_copy",
+    "msg_caller_size",
+    "msg_caller_copy",
+    "msg_method_name_size",
+    "msg_method_name_copy",
+    "msg_reply_data_append",
+    "msg_reply",
+    "msg_reject",
+    "accept_message",
+    "trap",
+    "debug_print",
+    "time",
+    "canister_self_size",
+    "canister_self_copy",
+    "canister_version",
+    "stable64_size",
+    "stable64_grow",
+    "stable64_read",
+    "stable64_write",
+    "performance_counter",
+    "is_controller",
+    "in_replicated_execution",
+    "certified_data_set",
+    "data_certificate_present",
+    "global_timer_set",
+];
+
+const OVERHEAD: u64 = 20;
+const DEBUG_PRINT_OVERHEAD: u64 = 100;
+const BYTE_TRANSMISSION_COST_FACTOR: u64 = 50;
+/// Largest reply (the IC's limit for a response).
+pub const MAX_REPLY_BYTES: usize = 2 << 20;
+
+/// Which entry point is running: the System API differs by context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    Init,
+    Update,
+    Query,
+    Inspect,
+    PreUpgrade,
+    PostUpgrade,
+    Timer,
+}
+
+impl Context {
+    fn can_reply(self) -> bool {
+        matches!(self, Context::Update | Context::Query)
+    }
+    fn has_caller(self) -> bool {
+        !matches!(self, Context::Timer)
+    }
+    fn has_arg(self) -> bool {
+        matches!(
+            self,
+            Context::Init
+                | Context::Update
+                | Context::Query
+                | Context::Inspect
+                | Context::PostUpgrade
+        )
+    }
+}
+
+/// How a message ended, as far as the canister said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Response {
+    Reply(Vec<u8>),
+    Reject(String),
+}
+
+/// What one message runs with: its inputs, and what the canister does to the world.
+pub struct Env {
+    pub context: Context,
+    pub arg: Vec<u8>,
+    pub caller: Vec<u8>,
+    pub method: String,
+    pub time: u64,
+    pub canister_id: Vec<u8>,
+    pub controllers: Vec<Vec<u8>>,
+    pub canister_version: u64,
+    pub stable: StableMemory,
+    pub max_stable_pages: u64,
+    pub reply_buffer: Vec<u8>,
+    pub response: Option<Response>,
+    pub accepted: bool,
+    pub certified_data: Vec<u8>,
+    pub global_timer: u64,
+    pub logs: Vec<String>,
+    /// Set by `ic0.trap` (or a System API misuse): why the message failed.
+    pub trap: Option<String>,
+    /// Instructions at the start of the message, for `performance_counter`.
+    pub fuel_at_start: u64,
+}
+
+impl Env {
+    pub fn new(canister_id: Vec<u8>) -> Self {
+        Env {
+            context: Context::Update,
+            arg: Vec::new(),
+            caller: Vec::new(),
+            method: String::new(),
+            time: 0,
+            canister_id,
+            controllers: Vec::new(),
+            canister_version: 0,
+            stable: StableMemory::default(),
+            max_stable_pages: 500 * (1 << 30) / PAGE_SIZE,
+            reply_buffer: Vec::new(),
+            response: None,
+            accepted: false,
+            certified_data: Vec::new(),
+            global_timer: 0,
+            logs: Vec::new(),
+            trap: None,
+            fuel_at_start: 0,
+        }
+    }
+}
+
+type C<'a> = Caller<'a, Env>;
+
+/// Fails the message with `why` (the host's equivalent of a trap).
+fn fail<T>(caller: &mut C, why: impl Into<String>) -> wasmtime::Result<T> {
+    let why = why.into();
+    caller.data_mut().trap = Some(why.clone());
+    Err(wasmtime::Error::msg(why))
+}
+
+/// Charges `n` instructions; running out is the instruction limit.
+fn charge(caller: &mut C, n: u64) -> wasmtime::Result<()> {
+    let fuel = caller.get_fuel()?;
+    if fuel < n {
+        caller.set_fuel(0)?;
+        return fail(caller, "instruction limit exceeded");
+    }
+    caller.set_fuel(fuel - n)?;
+    Ok(())
+}
+
+fn memory(caller: &mut C) -> wasmtime::Result<Memory> {
+    match caller.get_export("memory") {
+        Some(Extern::Memory(m)) => Ok(m),
+        _ => fail(caller, "the module exports no memory"),
+    }
+}
+
+/// Copies `src[offset..offset + size]` to the canister's memory at `dst`.
+fn copy_out(
+    caller: &mut C,
+    dst: u64,
+    offset: u64,
+    size: u64,
+    src: impl Fn(&Env) -> &[u8],
+    what: &str,
+) -> wasmtime::Result<()> {
+    charge(caller, OVERHEAD + size)?;
+    let data = src(caller.data());
+    let Some(end) = offset.checked_add(size).filter(|&e| e <= data.len() as u64) else {
+        return fail(
+            caller,
+            format!(
+                "{what}: offset {offset} + size {size} is past its {} bytes",
+                data.len()
+            ),
+        );
+    };
+    let bytes = data[offset as usize..end as usize].to_vec();
+    let mem = memory(caller)?;
+    if mem.write(&mut *caller, dst as usize, &bytes).is_err() {
+        return fail(
+            caller,
+            format!("{what}: destination out of the canister's memory"),
+        );
+    }
+    Ok(())
+}
+
+/// Reads `size` bytes of the canister's memory at `src`.
+fn read_in(caller: &mut C, src: u64, size: u64, what: &str) -> wasmtime::Result<Vec<u8>> {
+    let mem = memory(caller)?;
+    let mut buf = vec![0u8; size as usize];
+    if mem.read(&*caller, src as usize, &mut buf).is_err() {
+        return fail(
+            caller,
+            format!("{what}: source out of the canister's memory"),
+        );
+    }
+    Ok(buf)
+}
+
+fn require(caller: &mut C, ok: bool, call: &str) -> wasmtime::Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        let context = caller.data().context;
+        fail(
+            caller,
+            format!("ic0.{call} cannot be called in {context:?}"),
+        )
+    }
+}
+
+/// The linker with every provided function.
+pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Env>> {
+    let mut l = Linker::new(engine);
+    l.func_wrap(
+        "ic0",
+        "msg_arg_data_size",
+        |mut c: C| -> wasmtime::Result<i32> {
+            let ok = c.data().context.has_arg();
+            require(&mut c, ok, "msg_arg_data_size")?;
+            Ok(c.data().arg.len() as i32)
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "msg_arg_data_copy",
+        |mut c: C, dst: i32, off: i32, size: i32| {
+            let ok = c.data().context.has_arg();
+            require(&mut c, ok, "msg_arg_data_copy")?;
+            copy_out(
+                &mut c,
+                dst as u32 as u64,
+                off as u32 as u64,
+                size as u32 as u64,
+                |e| &e.arg,
+                "msg_arg_data_copy",
+            )
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "msg_caller_size",
+        |mut c: C| -> wasmtime::Result<i32> {
+            let ok = c.data().context.has_caller();
+            require(&mut c, ok, "msg_caller_size")?;
+            Ok(c.data().caller.len() as i32)
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "msg_caller_copy",
+        |mut c: C, dst: i32, off: i32, size: i32| {
+            let ok = c.data().context.has_caller();
+            require(&mut c, ok, "msg_caller_copy")?;
+            copy_out(
+                &mut c,
+                dst as u32 as u64,
+                off as u32 as u64,
+                size as u32 as u64,
+                |e| &e.caller,
+                "msg_caller_copy",
+            )
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "msg_method_name_size",
+        |mut c: C| -> wasmtime::Result<i32> {
+            let ok = c.data().context == Context::Inspect;
+            require(&mut c, ok, "msg_method_name_size")?;
+            Ok(c.data().method.len() as i32)
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "msg_method_name_copy",
+        |mut c: C, dst: i32, off: i32, size: i32| {
+            let ok = c.data().context == Context::Inspect;
+            require(&mut c, ok, "msg_method_name_copy")?;
+            copy_out(
+                &mut c,
+                dst as u32 as u64,
+                off as u32 as u64,
+                size as u32 as u64,
+                |e| e.method.as_bytes(),
+                "msg_method_name_copy",
+            )
+        },
+    )?;
+    l.func_wrap("ic0", "accept_message", |mut c: C| {
+        let ok = c.data().context == Context::Inspect && !c.data().accepted;
+        require(&mut c, ok, "accept_message")?;
+        c.data_mut().accepted = true;
+        Ok(())
+    })?;
+    l.func_wrap(
+        "ic0",
+        "msg_reply_data_append",
+        |mut c: C, src: i32, size: i32| {
+            let ok = c.data().context.can_reply() && c.data().response.is_none();
+            require(&mut c, ok, "msg_reply_data_append")?;
+            let size = size as u32 as u64;
+            charge(&mut c, OVERHEAD + BYTE_TRANSMISSION_COST_FACTOR * size)?;
+            if c.data().reply_buffer.len() as u64 + size > MAX_REPLY_BYTES as u64 {
+                return fail(
+                    &mut c,
+                    format!("the reply is larger than {MAX_REPLY_BYTES} bytes"),
+                );
+            }
+            let bytes = read_in(&mut c, src as u32 as u64, size, "msg_reply_data_append")?;
+            c.data_mut().reply_buffer.extend_from_slice(&bytes);
+            Ok(())
+        },
+    )?;
+    l.func_wrap("ic0", "msg_reply", |mut c: C| {
+        let ok = c.data().context.can_reply() && c.data().response.is_none();
+        require(&mut c, ok, "msg_reply (a message replies at most once)")?;
+        let reply = std::mem::take(&mut c.data_mut().reply_buffer);
+        c.data_mut().response = Some(Response::Reply(reply));
+        Ok(())
+    })?;
+    l.func_wrap("ic0", "msg_reject", |mut c: C, src: i32, size: i32| {
+        let ok = c.data().context.can_reply() && c.data().response.is_none();
+        require(&mut c, ok, "msg_reject")?;
+        charge(
+            &mut c,
+            OVERHEAD + BYTE_TRANSMISSION_COST_FACTOR * size as u32 as u64,
+        )?;
+        let bytes = read_in(&mut c, src as u32 as u64, size as u32 as u64, "msg_reject")?;
+        c.data_mut().response = Some(Response::Reject(
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ));
+        Ok(())
+    })?;
+    l.func_wrap(
+        "ic0",
+        "trap",
+        |mut c: C, src: i32, size: i32| -> wasmtime::Result<()> {
+            charge(&mut c, OVERHEAD + size as u32 as u64)?;
+            let bytes = read_in(
+                &mut c,
+                src as u32 as u64,
+                (size as u32).min(16 << 10) as u64,
+                "trap",
+            )?;
+            fail(
+                &mut c,
+                format!("canister trapped: {}", String::from_utf8_lossy(&bytes)),
+            )
+        },
+    )?;
+    l.func_wrap("ic0", "debug_print", |mut c: C, src: i32, size: i32| {
+        charge(&mut c, DEBUG_PRINT_OVERHEAD + size as u32 as u64)?;
+        let bytes = read_in(
+            &mut c,
+            src as u32 as u64,
+            (size as u32).min(16 << 10) as u64,
+            "debug_print",
+        )?;
+        c.data_mut()
+            .logs
+            .push(String::from_utf8_lossy(&bytes).into_owned());
+        Ok(())
+    })?;
+    l.func_wrap("ic0", "time", |c: C| -> i64 { c.data().time as i64 })?;
+    l.func_wrap("ic0", "canister_self_size", |c: C| -> i32 {
+        c.data().canister_id.len() as i32
+    })?;
+    l.func_wrap(
+        "ic0",
+        "canister_self_copy",
+        |mut c: C, dst: i32, off: i32, size: i32| {
+            copy_out(
+                &mut c,
+                dst as u32 as u64,
+                off as u32 as u64,
+                size as u32 as u64,
+                |e| &e.canister_id,
+                "canister_self_copy",
+            )
+        },
+    )?;
+    l.func_wrap("ic0", "canister_version", |c: C| -> i64 {
+        c.data().canister_version as i64
+    })?;
+    l.func_wrap("ic0", "stable64_size", |c: C| -> i64 {
+        c.data().stable.size() as i64
+    })?;
+    l.func_wrap(
+        "ic0",
+        "stable64_grow",
+        |mut c: C, pages: i64| -> wasmtime::Result<i64> {
+            charge(&mut c, OVERHEAD)?;
+            let max = c.data().max_stable_pages;
+            Ok(c.data_mut()
+                .stable
+                .grow(pages as u64, max)
+                .map_or(-1, |old| old as i64))
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "stable64_write",
+        |mut c: C, offset: i64, src: i64, size: i64| {
+            let (offset, size) = (offset as u64, size as u64);
+            charge(&mut c, OVERHEAD + size)?;
+            if !c.data().stable.in_bounds(offset, size) {
+                return fail(&mut c, "stable memory out of bounds (stable64_write)");
+            }
+            let bytes = read_in(&mut c, src as u64, size, "stable64_write")?;
+            c.data_mut().stable.write(offset, &bytes);
+            Ok(())
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "stable64_read",
+        |mut c: C, dst: i64, offset: i64, size: i64| {
+            let (offset, size) = (offset as u64, size as u64);
+            charge(&mut c, OVERHEAD + size)?;
+            if !c.data().stable.in_bounds(offset, size) {
+                return fail(&mut c, "stable memory out of bounds (stable64_read)");
+            }
+            let mut buf = vec![0u8; size as usize];
+            c.data().stable.read(offset, &mut buf);
+            let mem = memory(&mut c)?;
+            if mem.write(&mut c, dst as u64 as usize, &buf).is_err() {
+                return fail(
+                    &mut c,
+                    "stable64_read: destination out of the canister's memory",
+                );
+            }
+            Ok(())
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "performance_counter",
+        |mut c: C, kind: i32| -> wasmtime::Result<i64> {
+            charge(&mut c, 200)?;
+            let used = c.data().fuel_at_start.saturating_sub(c.get_fuel()?);
+            Ok(if kind == 0 || kind == 1 {
+                used as i64
+            } else {
+                0
+            })
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "is_controller",
+        |mut c: C, src: i32, size: i32| -> wasmtime::Result<i32> {
+            charge(&mut c, OVERHEAD + size as u32 as u64)?;
+            if size as u32 > 29 {
+                return fail(
+                    &mut c,
+                    "is_controller: not a principal (more than 29 bytes)",
+                );
+            }
+            let p = read_in(
+                &mut c,
+                src as u32 as u64,
+                size as u32 as u64,
+                "is_controller",
+            )?;
+            Ok(c.data().controllers.contains(&p) as i32)
+        },
+    )?;
+    l.func_wrap("ic0", "in_replicated_execution", |c: C| -> i32 {
+        matches!(
+            c.data().context,
+            Context::Update
+                | Context::Init
+                | Context::PreUpgrade
+                | Context::PostUpgrade
+                | Context::Timer
+        ) as i32
+    })?;
+    l.func_wrap(
+        "ic0",
+        "certified_data_set",
+        |mut c: C, src: i32, size: i32| {
+            let ok = !matches!(c.data().context, Context::Query | Context::Inspect);
+            require(&mut c, ok, "certified_data_set")?;
+            if size as u32 > 32 {
+                return fail(&mut c, "certified_data_set: at most 32 bytes");
+            }
+            let bytes = read_in(
+                &mut c,
+                src as u32 as u64,
+                size as u32 as u64,
+                "certified_data_set",
+            )?;
+            c.data_mut().certified_data = bytes;
+            Ok(())
+        },
+    )?;
+    l.func_wrap("ic0", "data_certificate_present", |_c: C| -> i32 { 0 })?;
+    l.func_wrap(
+        "ic0",
+        "global_timer_set",
+        |mut c: C, when: i64| -> wasmtime::Result<i64> {
+            let ok = !matches!(c.data().context, Context::Query | Context::Inspect);
+            require(&mut c, ok, "global_timer_set")?;
+            Ok(std::mem::replace(&mut c.data_mut().global_timer, when as u64) as i64)
+        },
+    )?;
+    Ok(l)
+}

@@ -1,0 +1,379 @@
+//! The replica's execution semantics on real wasm: small canisters written for each behaviour,
+//! and the vault canister itself.
+
+use candid::{Decode, Encode, Principal};
+use local_replica::{CallError, InstallMode, Limits, Replica};
+use serde_bytes::ByteBuf;
+use vault_canister::model::types::*;
+
+const T0: u64 = 1_700_000_000_000_000_000;
+
+fn controller() -> Principal {
+    Principal::from_slice(&[7; 29])
+}
+
+/// A canister with a counter in a global, a byte in its heap, and stable memory:
+/// `bump` increments all three (then traps if its argument is non-empty); `get` replies with them;
+/// `spin` loops forever; `bump_q` is a query that increments them.
+const COUNTER: &str = r#"
+(module
+  (import "ic0" "msg_arg_data_size" (func $arg_size (result i32)))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (import "ic0" "trap" (func $trap (param i32 i32)))
+  (import "ic0" "stable64_size" (func $ssize (result i64)))
+  (import "ic0" "stable64_grow" (func $sgrow (param i64) (result i64)))
+  (import "ic0" "stable64_read" (func $sread (param i64 i64 i64)))
+  (import "ic0" "stable64_write" (func $swrite (param i64 i64 i64)))
+  (memory (export "memory") 1)
+  (global $counter (mut i32) (i32.const 0))
+  (data (i32.const 100) "boom")
+  (func $bump
+    (if (i64.eqz (call $ssize)) (then (drop (call $sgrow (i64.const 1)))))
+    (global.set $counter (i32.add (global.get $counter) (i32.const 1)))
+    (i32.store8 (i32.const 0) (i32.add (i32.load8_u (i32.const 0)) (i32.const 1)))
+    (call $sread (i64.const 1) (i64.const 0) (i64.const 1))
+    (i32.store8 (i32.const 1) (i32.add (i32.load8_u (i32.const 1)) (i32.const 1)))
+    (call $swrite (i64.const 0) (i64.const 1) (i64.const 1))
+    (drop (memory.grow (i32.const 2))))
+  (func (export "canister_update bump")
+    (call $bump)
+    (if (i32.ne (call $arg_size) (i32.const 0)) (then (call $trap (i32.const 100) (i32.const 4))))
+    (call $reply))
+  (func (export "canister_query bump_q") (call $bump) (call $reply))
+  (func (export "canister_query get")
+    (i32.store8 (i32.const 2) (global.get $counter))
+    (if (i64.ne (call $ssize) (i64.const 0)) (then (call $sread (i64.const 3) (i64.const 0) (i64.const 1))))
+    (i32.store8 (i32.const 4) (i32.div_u (memory.size) (i32.const 1)))
+    (call $append (i32.const 0) (i32.const 5))
+    (call $reply))
+  (func (export "canister_update spin") (loop $l (br $l)))
+)
+"#;
+
+fn replica_with(wat: &str) -> (Replica, Principal) {
+    let mut r = Replica::new(T0).unwrap();
+    let id = r.create_canister(vec![controller()]);
+    r.install_code(
+        controller(),
+        id,
+        InstallMode::Install,
+        &wat::parse_str(wat).unwrap(),
+        &[],
+    )
+    .unwrap();
+    (r, id)
+}
+
+/// (global counter, heap byte, stable byte, memory pages)
+fn state(r: &mut Replica, id: Principal) -> (u8, u8, u8, u8) {
+    let b = r.query_call(controller(), id, "get", &[]).unwrap().bytes;
+    (b[2], b[0], b[3], b[4])
+}
+
+#[test]
+fn an_update_persists_heap_globals_and_stable_memory() {
+    let (mut r, id) = replica_with(COUNTER);
+    r.update_call(controller(), id, "bump", &[]).unwrap();
+    r.update_call(controller(), id, "bump", &[]).unwrap();
+    assert_eq!(state(&mut r, id), (2, 2, 2, 5));
+}
+
+#[test]
+fn a_trap_rolls_back_heap_globals_stable_memory_and_growth() {
+    let (mut r, id) = replica_with(COUNTER);
+    r.update_call(controller(), id, "bump", &[]).unwrap();
+    let err = r
+        .update_call(controller(), id, "bump", b"trap")
+        .unwrap_err();
+    assert!(
+        matches!(&err, CallError::Trapped { message, .. } if message.contains("boom")),
+        "{err}"
+    );
+    assert_eq!(
+        state(&mut r, id),
+        (1, 1, 1, 3),
+        "the trapped message left nothing behind, not even memory growth"
+    );
+    // And the canister goes on working (the stack pointer and globals were restored).
+    r.update_call(controller(), id, "bump", &[]).unwrap();
+    assert_eq!(state(&mut r, id), (2, 2, 2, 5));
+}
+
+#[test]
+fn queries_never_persist() {
+    let (mut r, id) = replica_with(COUNTER);
+    r.update_call(controller(), id, "bump", &[]).unwrap();
+    r.query_call(controller(), id, "bump_q", &[]).unwrap();
+    r.query_call(controller(), id, "bump_q", &[]).unwrap();
+    assert_eq!(state(&mut r, id), (1, 1, 1, 3));
+}
+
+#[test]
+fn an_endless_loop_hits_the_instruction_limit_and_is_rolled_back() {
+    let (mut r, id) = replica_with(COUNTER);
+    assert_eq!(
+        r.limits().update,
+        40_000_000_000,
+        "the IC's update limit by default"
+    );
+    r.set_limits(Limits {
+        update: 50_000_000,
+        ..r.limits()
+    });
+    r.update_call(controller(), id, "bump", &[]).unwrap();
+    let err = r.update_call(controller(), id, "spin", &[]).unwrap_err();
+    match err {
+        CallError::Trapped {
+            message,
+            instructions,
+        } => {
+            assert_eq!(message, "instruction limit exceeded");
+            assert_eq!(instructions, 50_000_000);
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(state(&mut r, id), (1, 1, 1, 3));
+}
+
+#[test]
+fn a_module_importing_the_unknown_is_refused_by_name() {
+    let wat = r#"(module (import "ic0" "call_new" (func (param i32 i32 i32 i32 i32 i32 i32 i32)))
+                         (import "env" "magic" (func)) (memory 1))"#;
+    let mut r = Replica::new(T0).unwrap();
+    let id = r.create_canister(vec![controller()]);
+    let err = r
+        .install_code(
+            controller(),
+            id,
+            InstallMode::Install,
+            &wat::parse_str(wat).unwrap(),
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the module imports what this replica does not provide: ic0.call_new, env.magic"
+    );
+}
+
+#[test]
+fn features_the_ic_rejects_are_refused() {
+    // Two memories: the IC does not accept multi-memory modules.
+    let wat = r#"(module (memory 1) (memory 1))"#;
+    let mut r = Replica::new(T0).unwrap();
+    let id = r.create_canister(vec![controller()]);
+    let err = r
+        .install_code(
+            controller(),
+            id,
+            InstallMode::Install,
+            &wat::parse_str(wat).unwrap(),
+            &[],
+        )
+        .unwrap_err();
+    assert!(matches!(err, CallError::ModuleRefused(_)), "{err}");
+}
+
+#[test]
+fn only_controllers_install_and_read_status() {
+    let mut r = Replica::new(T0).unwrap();
+    let id = r.create_canister(vec![controller()]);
+    let stranger = Principal::from_slice(&[8; 29]);
+    let wasm = wat::parse_str(COUNTER).unwrap();
+    assert_eq!(
+        r.install_code(stranger, id, InstallMode::Install, &wasm, &[]),
+        Err(CallError::NotAController(id))
+    );
+    assert_eq!(
+        r.canister_status(stranger, id),
+        Err(CallError::NotAController(id))
+    );
+    r.install_code(controller(), id, InstallMode::Install, &wasm, &[])
+        .unwrap();
+    assert_eq!(
+        r.install_code(controller(), id, InstallMode::Install, &wasm, &[]),
+        Err(CallError::CanisterNotEmpty(id))
+    );
+    let status = r.canister_status(controller(), id).unwrap();
+    assert_eq!(
+        status.module_hash,
+        Some(local_replica::module::sha256(&wasm))
+    );
+}
+
+fn vault_wasm() -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/canister/vault.wasm.gz"
+    );
+    std::fs::read(path)
+        .unwrap_or_else(|e| panic!("{path}: {e}. Build it first: scripts/build-canister"))
+}
+
+fn vault() -> (Replica, Principal, Principal) {
+    let mut r = Replica::new(T0).unwrap();
+    let owner = controller();
+    let id = r.create_canister(vec![owner]);
+    let arg = Encode!(&InitArgs {
+        owner,
+        quota_bytes: None
+    })
+    .unwrap();
+    r.install_code(owner, id, InstallMode::Install, &vault_wasm(), &arg)
+        .unwrap();
+    (r, id, owner)
+}
+
+fn blob(len: usize, fill: u8) -> ByteBuf {
+    let mut b = vec![fill; len];
+    b[0] = 1;
+    ByteBuf::from(b)
+}
+
+fn upload(r: &mut Replica, id: Principal, owner: Principal, file: u8, size: u64) -> Vec<Vec<u8>> {
+    let args = BeginUploadArgs {
+        file_id: ByteBuf::from(vec![file; 16]),
+        size,
+        content_header: blob(17, 1),
+        wrapped_key: blob(61, 2),
+        album: None,
+        key_version: 0,
+        metadata: blob(200, 3),
+        thumbnail: Some(blob(5000, 4)),
+        dedupe_hash: None,
+        sort_key: file as i64,
+    };
+    let reply = r
+        .update_call(owner, id, "begin_upload", &Encode!(&args).unwrap())
+        .unwrap();
+    Decode!(&reply.bytes, VaultResult<UploadStatus>)
+        .unwrap()
+        .unwrap();
+    let count = vault_crypto::chunk_count(size) as u32;
+    let mut chunks = Vec::new();
+    for index in 0..count {
+        let len = if index + 1 < count {
+            vault_crypto::ENCRYPTED_CHUNK_SIZE
+        } else {
+            (size - (count as u64 - 1) * vault_crypto::CHUNK_SIZE as u64) as usize + 16
+        };
+        let data: Vec<u8> = (0..len)
+            .map(|i| (i as u8).wrapping_add(index as u8))
+            .collect();
+        let put = PutChunkArgs {
+            file_id: ByteBuf::from(vec![file; 16]),
+            index,
+            data: ByteBuf::from(data.clone()),
+        };
+        let reply = r
+            .update_call(owner, id, "put_chunk", &Encode!(&put).unwrap())
+            .unwrap();
+        Decode!(&reply.bytes, VaultResult<()>).unwrap().unwrap();
+        chunks.push(data);
+    }
+    let reply = r
+        .update_call(
+            owner,
+            id,
+            "commit_upload",
+            &Encode!(&ByteBuf::from(vec![file; 16])).unwrap(),
+        )
+        .unwrap();
+    Decode!(&reply.bytes, VaultResult<FileInfo>)
+        .unwrap()
+        .unwrap();
+    chunks
+}
+
+fn get_chunk(
+    r: &mut Replica,
+    id: Principal,
+    caller: Principal,
+    file: u8,
+    index: u32,
+) -> VaultResult<ByteBuf> {
+    let args = GetChunkArgs {
+        file_id: ByteBuf::from(vec![file; 16]),
+        index,
+        link: None,
+    };
+    let reply = r
+        .query_call(caller, id, "get_chunk", &Encode!(&args).unwrap())
+        .unwrap();
+    Decode!(&reply.bytes, VaultResult<ByteBuf>).unwrap()
+}
+
+#[test]
+fn the_vault_canister_uploads_and_reads_back_in_the_replica() {
+    let (mut r, id, owner) = vault();
+    let chunks = upload(&mut r, id, owner, 1, vault_crypto::CHUNK_SIZE as u64 + 1000);
+    for (i, chunk) in chunks.iter().enumerate() {
+        assert_eq!(
+            get_chunk(&mut r, id, owner, 1, i as u32)
+                .unwrap()
+                .as_slice(),
+            chunk.as_slice()
+        );
+    }
+    let stranger = Principal::from_slice(&[9; 29]);
+    assert_eq!(
+        get_chunk(&mut r, id, stranger, 1, 0),
+        Err(VaultError::NotAuthorized)
+    );
+    // inspect_message turns away an anonymous write before it runs.
+    let err = r
+        .update_call(
+            Principal::anonymous(),
+            id,
+            "trash",
+            &Encode!(&vec![ByteBuf::from(vec![1u8; 16])]).unwrap(),
+        )
+        .unwrap_err();
+    assert_eq!(err, CallError::NotAccepted);
+}
+
+#[test]
+fn an_upgrade_keeps_every_file() {
+    let (mut r, id, owner) = vault();
+    let chunks = upload(&mut r, id, owner, 2, 3000);
+    r.install_code(owner, id, InstallMode::Upgrade, &vault_wasm(), &[])
+        .unwrap();
+    assert_eq!(
+        get_chunk(&mut r, id, owner, 2, 0).unwrap().as_slice(),
+        chunks[0].as_slice()
+    );
+    let info = r
+        .query_call(owner, id, "vault_info", &Encode!().unwrap())
+        .unwrap();
+    assert_eq!(
+        Decode!(&info.bytes, VaultResult<VaultInfo>)
+            .unwrap()
+            .unwrap()
+            .files,
+        1
+    );
+    assert_eq!(r.canister_status(owner, id).unwrap().version, 2);
+}
+
+#[test]
+fn a_bad_init_argument_installs_nothing() {
+    let mut r = Replica::new(T0).unwrap();
+    let id = r.create_canister(vec![controller()]);
+    let arg = Encode!(&InitArgs {
+        owner: Principal::anonymous(),
+        quota_bytes: None
+    })
+    .unwrap();
+    let err = r
+        .install_code(controller(), id, InstallMode::Install, &vault_wasm(), &arg)
+        .unwrap_err();
+    assert!(
+        matches!(&err, CallError::Trapped { message, .. } if message.contains("anonymous")),
+        "{err}"
+    );
+    assert_eq!(
+        r.canister_status(controller(), id).unwrap().module_hash,
+        None
+    );
+}
