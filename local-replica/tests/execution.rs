@@ -136,21 +136,25 @@ fn an_endless_loop_hits_the_instruction_limit_and_is_rolled_back() {
     assert_eq!(state(&mut r, id), (1, 1, 1, 3));
 }
 
+/// Installs `wat` into a fresh canister, expecting a refusal.
+fn install_error(wat: &str) -> CallError {
+    let mut r = Replica::new(T0).unwrap();
+    let id = r.create_canister(vec![controller()]);
+    r.install_code(
+        controller(),
+        id,
+        InstallMode::Install,
+        &wat::parse_str(wat).unwrap(),
+        &[],
+    )
+    .unwrap_err()
+}
+
 #[test]
 fn a_module_importing_the_unknown_is_refused_by_name() {
     let wat = r#"(module (import "ic0" "call_new" (func (param i32 i32 i32 i32 i32 i32 i32 i32)))
                          (import "env" "magic" (func)) (memory 1))"#;
-    let mut r = Replica::new(T0).unwrap();
-    let id = r.create_canister(vec![controller()]);
-    let err = r
-        .install_code(
-            controller(),
-            id,
-            InstallMode::Install,
-            &wat::parse_str(wat).unwrap(),
-            &[],
-        )
-        .unwrap_err();
+    let err = install_error(wat);
     assert_eq!(
         err.to_string(),
         "the module imports what this replica does not provide: ic0.call_new, env.magic"
@@ -161,17 +165,7 @@ fn a_module_importing_the_unknown_is_refused_by_name() {
 fn features_the_ic_rejects_are_refused() {
     // Two memories: the IC does not accept multi-memory modules.
     let wat = r#"(module (memory 1) (memory 1))"#;
-    let mut r = Replica::new(T0).unwrap();
-    let id = r.create_canister(vec![controller()]);
-    let err = r
-        .install_code(
-            controller(),
-            id,
-            InstallMode::Install,
-            &wat::parse_str(wat).unwrap(),
-            &[],
-        )
-        .unwrap_err();
+    let err = install_error(wat);
     assert!(matches!(err, CallError::ModuleRefused(_)), "{err}");
 }
 
