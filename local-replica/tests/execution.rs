@@ -51,18 +51,29 @@ const COUNTER: &str = r#"
 )
 "#;
 
-fn replica_with(wat: &str) -> (Replica, Principal) {
+/// Installs `wat` into a fresh canister of a fresh replica.
+fn try_install(wat: &str) -> (Replica, Principal, Result<u64, CallError>) {
     let mut r = Replica::new(T0).unwrap();
     let id = r.create_canister(vec![controller()]);
-    r.install_code(
+    let result = r.install_code(
         controller(),
         id,
         InstallMode::Install,
         &wat::parse_str(wat).unwrap(),
         &[],
-    )
-    .unwrap();
+    );
+    (r, id, result)
+}
+
+fn replica_with(wat: &str) -> (Replica, Principal) {
+    let (r, id, result) = try_install(wat);
+    result.unwrap();
     (r, id)
+}
+
+/// Installs `wat`, expecting a refusal.
+fn install_error(wat: &str) -> CallError {
+    try_install(wat).2.unwrap_err()
 }
 
 /// (global counter, heap byte, stable byte, memory pages)
@@ -134,20 +145,6 @@ fn an_endless_loop_hits_the_instruction_limit_and_is_rolled_back() {
         other => panic!("{other}"),
     }
     assert_eq!(state(&mut r, id), (1, 1, 1, 3));
-}
-
-/// Installs `wat` into a fresh canister, expecting a refusal.
-fn install_error(wat: &str) -> CallError {
-    let mut r = Replica::new(T0).unwrap();
-    let id = r.create_canister(vec![controller()]);
-    r.install_code(
-        controller(),
-        id,
-        InstallMode::Install,
-        &wat::parse_str(wat).unwrap(),
-        &[],
-    )
-    .unwrap_err()
 }
 
 #[test]
