@@ -168,9 +168,48 @@ impl Replica {
         self.time
     }
 
-    /// Sets the clock (it never goes back).
-    pub fn set_time(&mut self, time: u64) {
+    /// Sets the clock (it never goes back), then fires the timers that fell due.
+    pub fn set_time(&mut self, time: u64) -> Vec<(Principal, Executed)> {
         self.time = self.time.max(time);
+        self.fire_timers()
+    }
+
+    /// Runs `canister_global_timer` of every canister whose timer is due, as a replicated
+    /// message from the management canister. As on the IC, a timer fires once: it is
+    /// deactivated before its handler runs (the handler may set it again).
+    pub fn fire_timers(&mut self) -> Vec<(Principal, Executed)> {
+        let (engine, linker, time, limit) = (
+            self.engine.clone(),
+            self.linker.clone(),
+            self.time,
+            self.limits.update,
+        );
+        let mut fired = Vec::new();
+        for (id, c) in self.canisters.iter_mut() {
+            let Some(running) = c.running.as_mut() else {
+                continue;
+            };
+            let due = running.env().global_timer;
+            if due == 0 || due > time || !running.exports("canister_global_timer") {
+                continue;
+            }
+            running.env_mut().global_timer = 0;
+            let management = Principal::management_canister();
+            let run = running.execute(
+                &engine,
+                &linker,
+                "canister_global_timer",
+                Context::Timer,
+                management.as_slice(),
+                "",
+                &[],
+                time,
+                limit,
+                true,
+            );
+            fired.push((*id, run));
+        }
+        fired
     }
 
     /// Creates an empty canister with these controllers (as `provisional_create_canister_with_cycles`).

@@ -193,6 +193,42 @@ fn only_controllers_install_and_read_status() {
     );
 }
 
+/// `arm` sets the timer to its 8-byte argument; the timer handler counts how often it fired.
+const TIMER: &str = r#"
+(module
+  (import "ic0" "msg_arg_data_copy" (func $arg_copy (param i32 i32 i32)))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (import "ic0" "global_timer_set" (func $timer_set (param i64) (result i64)))
+  (memory (export "memory") 1)
+  (global $fired (mut i32) (i32.const 0))
+  (func (export "canister_update arm")
+    (call $arg_copy (i32.const 0) (i32.const 0) (i32.const 8))
+    (drop (call $timer_set (i64.load (i32.const 0))))
+    (call $reply))
+  (func (export "canister_global_timer") (global.set $fired (i32.add (global.get $fired) (i32.const 1))))
+  (func (export "canister_query fired")
+    (i32.store (i32.const 16) (global.get $fired))
+    (call $append (i32.const 16) (i32.const 4))
+    (call $reply))
+)
+"#;
+
+#[test]
+fn a_timer_fires_once_when_due() {
+    let (mut r, id) = replica_with(TIMER);
+    let fired = |r: &mut Replica| r.query_call(controller(), id, "fired", &[]).unwrap().bytes[0];
+    r.update_call(controller(), id, "arm", &(T0 + 1000).to_le_bytes())
+        .unwrap();
+    assert!(r.set_time(T0 + 999).is_empty(), "not yet due");
+    assert_eq!(fired(&mut r), 0);
+    let ran = r.set_time(T0 + 1000);
+    assert_eq!(ran.len(), 1);
+    assert_eq!(fired(&mut r), 1);
+    assert!(r.set_time(T0 + 5000).is_empty(), "a timer fires once");
+    assert_eq!(fired(&mut r), 1);
+}
+
 fn vault_wasm() -> Vec<u8> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
