@@ -23,6 +23,9 @@ pub use canister::{Executed, Outcome};
 use module::{ModuleError, PreparedModule};
 use system_api::{Context, Env};
 
+/// Most controllers a canister may have (as on the IC).
+pub const MAX_CONTROLLERS: usize = 10;
+
 /// Instructions an update (or timer) may run: 40 billion, as on the IC.
 pub const UPDATE_INSTRUCTION_LIMIT: u64 = 40_000_000_000;
 /// Instructions a query may run: 5 billion.
@@ -48,6 +51,12 @@ pub enum InstallMode {
 pub enum CallError {
     #[error("canister {0} does not exist")]
     CanisterNotFound(Principal),
+    #[error("canister {0} is stopped: start it first")]
+    CanisterStopped(Principal),
+    #[error("canister {0} is running: stop it before deleting it")]
+    CanisterRunning(Principal),
+    #[error("a canister has at most {MAX_CONTROLLERS} controllers")]
+    TooManyControllers,
     #[error("canister {0} has no code installed")]
     CanisterEmpty(Principal),
     #[error("canister {0} already has code: reinstall or upgrade it")]
@@ -84,6 +93,7 @@ pub struct CanisterStatus {
     pub controllers: Vec<Principal>,
     pub stable_memory_pages: u64,
     pub version: u64,
+    pub stopped: bool,
 }
 
 /// Instruction limits (the IC's by default; tests lower them to reach them quickly).
@@ -109,6 +119,7 @@ impl Default for Limits {
 struct Canister {
     controllers: Vec<Principal>,
     version: u64,
+    stopped: bool,
     running: Option<Running>,
     /// Stable memory of a canister with no code (empty).
     idle_env: Option<Env>,
@@ -221,6 +232,7 @@ impl Replica {
             Canister {
                 controllers,
                 version: 0,
+                stopped: false,
                 running: None,
                 idle_env: Some(Env::new(id.as_slice().to_vec())),
             },
@@ -402,6 +414,9 @@ impl Replica {
             self.limits,
         );
         let c = self.canister(id)?;
+        if c.stopped {
+            return Err(CallError::CanisterStopped(id));
+        }
         let running = c.running.as_mut().ok_or(CallError::CanisterEmpty(id))?;
         let (kind, entry, context, limit) = if update {
             (
@@ -487,6 +502,60 @@ impl Replica {
             controllers: c.controllers.clone(),
             stable_memory_pages: env.map_or(0, |e| e.stable.size()),
             version: c.version,
+            stopped: c.stopped,
         })
+    }
+
+    /// The canister, if `sender` controls it.
+    fn controlled(&mut self, sender: Principal, id: Principal) -> Result<&mut Canister, CallError> {
+        let c = self.canister(id)?;
+        if c.controllers.contains(&sender) {
+            Ok(c)
+        } else {
+            Err(CallError::NotAController(id))
+        }
+    }
+
+    /// Replaces the controllers (`update_settings`; controllers only).
+    pub fn update_controllers(
+        &mut self,
+        sender: Principal,
+        id: Principal,
+        controllers: Vec<Principal>,
+    ) -> Result<(), CallError> {
+        if controllers.len() > MAX_CONTROLLERS {
+            return Err(CallError::TooManyControllers);
+        }
+        let c = self.controlled(sender, id)?;
+        c.controllers = controllers;
+        if let Some(running) = c.running.as_mut() {
+            running.env_mut().controllers = c
+                .controllers
+                .iter()
+                .map(|p| p.as_slice().to_vec())
+                .collect();
+        }
+        Ok(())
+    }
+
+    /// Stops a canister: it refuses calls until started (`stop_canister`; controllers only).
+    pub fn stop_canister(&mut self, sender: Principal, id: Principal) -> Result<(), CallError> {
+        self.controlled(sender, id)?.stopped = true;
+        Ok(())
+    }
+
+    /// Starts a stopped canister (`start_canister`; controllers only).
+    pub fn start_canister(&mut self, sender: Principal, id: Principal) -> Result<(), CallError> {
+        self.controlled(sender, id)?.stopped = false;
+        Ok(())
+    }
+
+    /// Deletes a stopped canister and everything in it (`delete_canister`; controllers only).
+    pub fn delete_canister(&mut self, sender: Principal, id: Principal) -> Result<(), CallError> {
+        if !self.controlled(sender, id)?.stopped {
+            return Err(CallError::CanisterRunning(id));
+        }
+        self.canisters.remove(&id);
+        Ok(())
     }
 }

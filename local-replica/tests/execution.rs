@@ -229,6 +229,52 @@ fn a_timer_fires_once_when_due() {
     assert_eq!(fired(&mut r), 1);
 }
 
+#[test]
+fn the_management_calls_are_for_controllers_and_follow_the_lifecycle() {
+    let (mut r, id) = replica_with(COUNTER);
+    let (owner, other) = (controller(), Principal::from_slice(&[8; 29]));
+    assert_eq!(
+        r.stop_canister(other, id),
+        Err(CallError::NotAController(id))
+    );
+    assert_eq!(
+        r.update_controllers(other, id, vec![other]),
+        Err(CallError::NotAController(id))
+    );
+    assert_eq!(
+        r.delete_canister(owner, id),
+        Err(CallError::CanisterRunning(id))
+    );
+    r.stop_canister(owner, id).unwrap();
+    assert!(r.canister_status(owner, id).unwrap().stopped);
+    assert_eq!(
+        r.update_call(owner, id, "bump", &[]).unwrap_err(),
+        CallError::CanisterStopped(id)
+    );
+    r.start_canister(owner, id).unwrap();
+    r.update_call(owner, id, "bump", &[]).unwrap();
+    // Hand control over: the old controller loses it.
+    r.update_controllers(owner, id, vec![other]).unwrap();
+    assert_eq!(
+        r.canister_status(owner, id),
+        Err(CallError::NotAController(id))
+    );
+    assert_eq!(
+        r.canister_status(other, id).unwrap().controllers,
+        vec![other]
+    );
+    assert_eq!(
+        r.update_controllers(other, id, vec![other; 11]),
+        Err(CallError::TooManyControllers)
+    );
+    r.stop_canister(other, id).unwrap();
+    r.delete_canister(other, id).unwrap();
+    assert_eq!(
+        r.canister_status(other, id),
+        Err(CallError::CanisterNotFound(id))
+    );
+}
+
 fn vault_wasm() -> Vec<u8> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
