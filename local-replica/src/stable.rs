@@ -16,8 +16,6 @@ pub struct StableMemory {
     /// Open while a message runs: each touched page's contents before the message (None: the
     /// page did not exist), and the size before.
     undo: Option<Undo>,
-    /// Pages written since the last checkpoint (for incremental persistence).
-    dirty: std::collections::BTreeSet<u64>,
 }
 
 struct Undo {
@@ -78,7 +76,6 @@ impl StableMemory {
                 .entry(page)
                 .or_insert_with(|| Box::new([0u8; PAGE_SIZE as usize]));
             p[within..within + n].copy_from_slice(&src[done..done + n]);
-            self.dirty.insert(page);
             done += n;
         }
     }
@@ -116,11 +113,6 @@ impl StableMemory {
     /// Pages touched during the open message (its cost of rollback).
     pub fn touched(&self) -> usize {
         self.undo.as_ref().map_or(0, |u| u.pages.len())
-    }
-
-    /// Takes the set of pages written since the last call (for checkpoints).
-    pub fn take_dirty(&mut self) -> std::collections::BTreeSet<u64> {
-        std::mem::take(&mut self.dirty)
     }
 
     /// A page's bytes, if it was ever written.
