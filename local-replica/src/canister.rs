@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use wasmtime::{Engine, Extern, Instance, Linker, Module, Store, Val};
+use wasmtime::{Engine, Extern, Instance, Linker, Memory, Module, Store, Val};
 
-use crate::module::PreparedModule;
-use crate::system_api::{Context, Env, Response};
+use crate::module::{COUNTER_EXPORT, HEAP_EXPORT, PreparedModule, SAVED_EXPORT};
+use crate::stable::PAGE_SIZE;
+use crate::system_api::{Context, Env, Handles, Response};
 
 /// How one message ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,9 +42,10 @@ pub struct Running {
     instance: Instance,
 }
 
-struct Snapshot {
-    heap: Vec<u8>,
+/// What a message may change besides memory pages, as it was before the message.
+struct Before {
     globals: Vec<Val>,
+    heap_bytes: usize,
     certified_data: Vec<u8>,
     global_timer: u64,
 }
@@ -58,16 +60,29 @@ impl Running {
         env: Env,
     ) -> Result<Self, String> {
         let mut store = Store::new(engine, env);
-        store.set_fuel(u64::MAX).map_err(|e| e.to_string())?;
         let instance = linker
             .instantiate(&mut store, &compiled)
             .map_err(|e| format!("instantiation failed: {e}"))?;
-        Ok(Running {
+        let counter = match instance.get_export(&mut store, COUNTER_EXPORT) {
+            Some(Extern::Global(g)) => g,
+            _ => return Err("the module was not prepared by this replica".into()),
+        };
+        let heap = instance.get_memory(&mut store, HEAP_EXPORT);
+        let saved = instance.get_memory(&mut store, SAVED_EXPORT);
+        store.data_mut().handles = Some(Handles {
+            counter,
+            heap,
+            saved,
+        });
+        let mut running = Running {
             module,
             compiled,
             store,
             instance,
-        })
+        };
+        let len = running.heap_bytes();
+        running.store.data_mut().heap.all_dirty(len);
+        Ok(running)
     }
 
     pub fn env(&self) -> &Env {
@@ -83,14 +98,27 @@ impl Running {
         self.module.exports.iter().any(|e| e == name)
     }
 
-    fn snapshot(&mut self) -> Snapshot {
-        let heap = match self.instance.get_export(&mut self.store, "memory") {
-            Some(Extern::Memory(m)) => m.data(&self.store).to_vec(),
-            _ => Vec::new(),
-        };
-        let globals = self
-            .module
-            .mutable_globals
+    fn heap(&self) -> Option<Memory> {
+        self.store.data().handles.and_then(|h| h.heap)
+    }
+
+    /// The heap's size in bytes.
+    pub fn heap_bytes(&self) -> usize {
+        self.heap().map_or(0, |m| m.data_size(&self.store))
+    }
+
+    /// The heap's bytes.
+    pub fn heap_data(&self) -> &[u8] {
+        match self.heap() {
+            Some(m) => m.data(&self.store),
+            None => &[],
+        }
+    }
+
+    /// The values of the module's mutable globals, in `module.mutable_globals` order.
+    pub fn globals(&mut self) -> Vec<Val> {
+        let names = self.module.mutable_globals.clone();
+        names
             .iter()
             .map(|name| {
                 self.instance
@@ -98,28 +126,64 @@ impl Running {
                     .expect("exported by the rewrite")
                     .get(&mut self.store)
             })
-            .collect();
-        let env = self.store.data();
-        Snapshot {
-            heap,
-            globals,
-            certified_data: env.certified_data.clone(),
-            global_timer: env.global_timer,
+            .collect()
+    }
+
+    /// Sets the module's mutable globals (as `globals` returned them).
+    pub fn set_globals(&mut self, values: Vec<Val>) {
+        for (name, value) in self.module.mutable_globals.clone().iter().zip(values) {
+            self.instance
+                .get_global(&mut self.store, name)
+                .expect("exported by the rewrite")
+                .set(&mut self.store, value)
+                .expect("same type as it had");
         }
     }
 
-    /// Puts the heap and globals back as they were. A heap that grew cannot shrink in place,
-    /// so then the instance is rebuilt and the old heap copied in.
-    fn restore(&mut self, engine: &Engine, linker: &Linker<Env>, snap: Snapshot) {
-        let memory = match self.instance.get_export(&mut self.store, "memory") {
-            Some(Extern::Memory(m)) => Some(m),
-            _ => None,
+    /// Grows the heap to `len` bytes (if smaller) and writes `bytes` at `offset`.
+    pub fn write_heap(&mut self, len: usize, offset: usize, bytes: &[u8]) -> Result<(), String> {
+        let Some(m) = self.heap() else {
+            return Err("the module has no memory".into());
         };
-        if let Some(m) = memory
-            && m.data_size(&self.store) != snap.heap.len()
-        {
+        let have = m.data_size(&self.store);
+        if len > have {
+            m.grow(&mut self.store, ((len - have) as u64).div_ceil(PAGE_SIZE))
+                .map_err(|e| e.to_string())?;
+        }
+        let data = m.data_mut(&mut self.store);
+        data.get_mut(offset..offset + bytes.len())
+            .ok_or("heap page out of range")?
+            .copy_from_slice(bytes);
+        Ok(())
+    }
+
+    fn clear_saved(&mut self, pages: Vec<u32>) {
+        if let Some(saved) = self.store.data().handles.and_then(|h| h.saved) {
+            let bitmap = saved.data_mut(&mut self.store);
+            for page in pages {
+                bitmap[page as usize] = 0;
+            }
+        }
+    }
+
+    /// Puts everything back as it was before the message. Saved pages are written back; a
+    /// heap that grew cannot shrink in place, so then the instance is rebuilt at its old size
+    /// (the only rollback that costs the size of the heap).
+    fn roll_back(&mut self, engine: &Engine, linker: &Linker<Env>, before: Before) {
+        let heap = self.heap();
+        let pages = match heap {
+            Some(m) => {
+                let (data, env) = m.data_and_store_mut(&mut self.store);
+                env.heap.rollback(data)
+            }
+            None => self.store.data_mut().heap.rollback(&mut []),
+        };
+        self.clear_saved(pages);
+        self.store.data_mut().stable.rollback();
+        if self.heap_bytes() != before.heap_bytes {
+            let old = self.heap_data()[..before.heap_bytes].to_vec();
             let env = std::mem::replace(self.store.data_mut(), Env::new(Vec::new()));
-            let rebuilt = Running::instantiate(
+            let mut rebuilt = Running::instantiate(
                 engine,
                 linker,
                 self.module.clone(),
@@ -127,29 +191,16 @@ impl Running {
                 env,
             )
             .expect("a module that instantiated once instantiates again");
+            rebuilt
+                .write_heap(old.len(), 0, &old)
+                .expect("growing back to a size it had");
+            // Nothing changed since the last checkpoint but what the journal recorded.
             *self = rebuilt;
         }
-        if let Some(Extern::Memory(m)) = self.instance.get_export(&mut self.store, "memory") {
-            let have = m.data_size(&self.store) as u64 / crate::stable::PAGE_SIZE;
-            let want = snap.heap.len() as u64 / crate::stable::PAGE_SIZE;
-            if want > have {
-                m.grow(&mut self.store, want - have)
-                    .expect("growing back to a size it had");
-            }
-            m.data_mut(&mut self.store)[..snap.heap.len()].copy_from_slice(&snap.heap);
-        }
-        for (name, value) in self.module.mutable_globals.clone().iter().zip(snap.globals) {
-            let global = self
-                .instance
-                .get_global(&mut self.store, name)
-                .expect("exported by the rewrite");
-            global
-                .set(&mut self.store, value)
-                .expect("same type as it had");
-        }
+        self.set_globals(before.globals);
         let env = self.store.data_mut();
-        env.certified_data = snap.certified_data;
-        env.global_timer = snap.global_timer;
+        env.certified_data = before.certified_data;
+        env.global_timer = before.global_timer;
     }
 
     /// Runs export `entry` as one message. `persist`: keep its changes if it succeeds
@@ -168,7 +219,14 @@ impl Running {
         limit: u64,
         persist: bool,
     ) -> Executed {
-        {
+        let limit = limit.min(i64::MAX as u64);
+        let before = Before {
+            globals: self.globals(),
+            heap_bytes: self.heap_bytes(),
+            certified_data: self.env().certified_data.clone(),
+            global_timer: self.env().global_timer,
+        };
+        let counter = {
             let env = self.store.data_mut();
             env.context = context;
             env.caller = caller.to_vec();
@@ -180,11 +238,14 @@ impl Running {
             env.accepted = false;
             env.trap = None;
             env.logs.clear();
-            env.fuel_at_start = limit;
+            env.limit = limit;
             env.stable.begin();
-        }
-        let snap = self.snapshot();
-        self.store.set_fuel(limit).expect("fuel is enabled");
+            env.heap.begin();
+            env.handles.expect("set at instantiation").counter
+        };
+        counter
+            .set(&mut self.store, Val::I64(limit as i64))
+            .expect("an i64 global");
         let result = match self
             .instance
             .get_typed_func::<(), ()>(&mut self.store, entry)
@@ -192,7 +253,8 @@ impl Running {
             Ok(f) => f.call(&mut self.store, ()),
             Err(e) => Err(e),
         };
-        let instructions = limit - self.store.get_fuel().expect("fuel is enabled");
+        let left = counter.get(&mut self.store).i64().unwrap_or(0);
+        let instructions = (limit as i64 - left.max(0)) as u64;
         let env = self.store.data_mut();
         let logs = std::mem::take(&mut env.logs);
         let accepted = env.accepted;
@@ -208,12 +270,16 @@ impl Running {
                 Outcome::Trapped(why)
             }
         };
+        // The rest of the arg buffer is not needed after the message.
+        env.arg = Vec::new();
         let keep = persist && !matches!(outcome, Outcome::Trapped(_));
         if keep {
-            self.store.data_mut().stable.commit();
+            let env = self.store.data_mut();
+            env.stable.commit();
+            let pages = env.heap.commit();
+            self.clear_saved(pages);
         } else {
-            self.store.data_mut().stable.rollback();
-            self.restore(engine, linker, snap);
+            self.roll_back(engine, linker, before);
         }
         Executed {
             outcome,
@@ -227,7 +293,6 @@ impl Running {
 /// A wasm trap in words.
 fn describe(e: &wasmtime::Error) -> String {
     match e.downcast_ref::<wasmtime::Trap>() {
-        Some(wasmtime::Trap::OutOfFuel) => "instruction limit exceeded".to_string(),
         Some(trap) => format!("canister trapped: {trap}"),
         None => format!("canister trapped: {e}"),
     }

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod canister;
+pub mod heap;
 pub mod module;
 pub mod stable;
 pub mod system_api;
@@ -148,9 +149,12 @@ impl Replica {
     pub fn new(time: u64) -> Result<Self, CallError> {
         let mut config = Config::new();
         config
-            .consume_fuel(true)
             .wasm_tail_call(false)
-            .wasm_multi_memory(false);
+            // The rewrite adds a second memory (the saved-page bitmap); canister modules with
+            // more than one memory are refused before that, as on the IC.
+            .wasm_multi_memory(true)
+            // Deterministic floats, as the IC requires (replay depends on it).
+            .cranelift_nan_canonicalization(true);
         let engine = Engine::new(&config).map_err(|e| CallError::Engine(e.to_string()))?;
         let linker = system_api::linker(&engine).map_err(|e| CallError::Engine(e.to_string()))?;
         Ok(Replica {

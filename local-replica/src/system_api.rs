@@ -3,8 +3,10 @@
 //! them: 20 instructions a call, 1 a byte moved into the canister or stable memory, 50 a byte of
 //! reply, since the reply leaves the sandbox).
 
-use wasmtime::{Caller, Extern, Linker, Memory};
+use wasmtime::{Caller, Extern, Global, Linker, Memory, Val};
 
+use crate::heap::HeapJournal;
+use crate::module::{COUNTER_EXPORT, HEAP_EXPORT, INTERNAL_MODULE, SAVED_EXPORT};
 use crate::stable::{PAGE_SIZE, StableMemory};
 
 /// Every `ic0` function this replica provides. A module importing anything else is refused.
@@ -101,8 +103,20 @@ pub struct Env {
     pub logs: Vec<String>,
     /// Set by `ic0.trap` (or a System API misuse): why the message failed.
     pub trap: Option<String>,
-    /// Instructions at the start of the message, for `performance_counter`.
-    pub fuel_at_start: u64,
+    /// The message's instruction limit, for `performance_counter`.
+    pub limit: u64,
+    /// The heap's journal (rollback and checkpoints).
+    pub heap: HeapJournal,
+    /// The instance's counter, heap and saved-page bitmap, once instantiated.
+    pub handles: Option<Handles>,
+}
+
+/// Handles into the running instance that the System API uses on every call.
+#[derive(Clone, Copy)]
+pub struct Handles {
+    pub counter: Global,
+    pub heap: Option<Memory>,
+    pub saved: Option<Memory>,
 }
 
 impl Env {
@@ -125,7 +139,9 @@ impl Env {
             global_timer: 0,
             logs: Vec::new(),
             trap: None,
-            fuel_at_start: 0,
+            limit: 0,
+            heap: HeapJournal::default(),
+            handles: None,
         }
     }
 }
@@ -139,22 +155,77 @@ fn fail<T>(caller: &mut C, why: impl Into<String>) -> wasmtime::Result<T> {
     Err(wasmtime::Error::msg(why))
 }
 
+fn counter(caller: &mut C) -> wasmtime::Result<Global> {
+    if let Some(h) = caller.data().handles {
+        return Ok(h.counter);
+    }
+    match caller.get_export(COUNTER_EXPORT) {
+        Some(Extern::Global(g)) => Ok(g),
+        _ => fail(caller, "the module was not prepared by this replica"),
+    }
+}
+
+/// Instructions left in the message (negative: over the limit).
+pub fn instructions_left(caller: &mut C) -> wasmtime::Result<i64> {
+    let g = counter(caller)?;
+    Ok(g.get(&mut *caller).i64().unwrap_or(0))
+}
+
 /// Charges `n` instructions; running out is the instruction limit.
 fn charge(caller: &mut C, n: u64) -> wasmtime::Result<()> {
-    let fuel = caller.get_fuel()?;
-    if fuel < n {
-        caller.set_fuel(0)?;
+    let g = counter(caller)?;
+    let left = g
+        .get(&mut *caller)
+        .i64()
+        .unwrap_or(0)
+        .saturating_sub(n.min(i64::MAX as u64) as i64);
+    g.set(&mut *caller, Val::I64(left))?;
+    if left < 0 {
         return fail(caller, "instruction limit exceeded");
     }
-    caller.set_fuel(fuel - n)?;
     Ok(())
 }
 
 fn memory(caller: &mut C) -> wasmtime::Result<Memory> {
-    match caller.get_export("memory") {
-        Some(Extern::Memory(m)) => Ok(m),
-        _ => fail(caller, "the module exports no memory"),
+    if let Some(Handles { heap: Some(m), .. }) = caller.data().handles {
+        return Ok(m);
     }
+    match caller.get_export(HEAP_EXPORT) {
+        Some(Extern::Memory(m)) => Ok(m),
+        _ => fail(caller, "the module has no memory"),
+    }
+}
+
+fn saved_bitmap(caller: &mut C) -> Option<Memory> {
+    if let Some(Handles { saved, .. }) = caller.data().handles {
+        return saved;
+    }
+    match caller.get_export(SAVED_EXPORT) {
+        Some(Extern::Memory(m)) => Some(m),
+        _ => None,
+    }
+}
+
+/// Writes into the canister's memory at `dst` what `src` picks from the environment, saving
+/// the pages it overwrites first.
+fn write_heap(
+    caller: &mut C,
+    dst: u64,
+    src: impl Fn(&Env) -> &[u8],
+    what: &str,
+) -> wasmtime::Result<()> {
+    let mem = memory(caller)?;
+    let (heap, env) = mem.data_and_store_mut(&mut *caller);
+    let len = src(env).len() as u64;
+    let Some(end) = dst.checked_add(len).filter(|&e| e <= heap.len() as u64) else {
+        return fail(
+            caller,
+            format!("{what}: destination out of the canister's memory"),
+        );
+    };
+    env.heap.save_range(heap, dst, len);
+    heap[dst as usize..end as usize].copy_from_slice(src(env));
+    Ok(())
 }
 
 /// Copies `src[offset..offset + size]` to the canister's memory at `dst`.
@@ -167,25 +238,19 @@ fn copy_out(
     what: &str,
 ) -> wasmtime::Result<()> {
     charge(caller, OVERHEAD + size)?;
-    let data = src(caller.data());
-    let Some(end) = offset.checked_add(size).filter(|&e| e <= data.len() as u64) else {
+    let have = src(caller.data()).len() as u64;
+    let Some(end) = offset.checked_add(size).filter(|&e| e <= have) else {
         return fail(
             caller,
-            format!(
-                "{what}: offset {offset} + size {size} is past its {} bytes",
-                data.len()
-            ),
+            format!("{what}: offset {offset} + size {size} is past its {have} bytes"),
         );
     };
-    let bytes = data[offset as usize..end as usize].to_vec();
-    let mem = memory(caller)?;
-    if mem.write(&mut *caller, dst as usize, &bytes).is_err() {
-        return fail(
-            caller,
-            format!("{what}: destination out of the canister's memory"),
-        );
-    }
-    Ok(())
+    write_heap(
+        caller,
+        dst,
+        |env| &src(env)[offset as usize..end as usize],
+        what,
+    )
 }
 
 /// Reads `size` bytes of the canister's memory at `src`.
@@ -425,15 +490,18 @@ pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Env>> {
             if !c.data().stable.in_bounds(offset, size) {
                 return fail(&mut c, "stable memory out of bounds (stable64_read)");
             }
-            let mut buf = vec![0u8; size as usize];
-            c.data().stable.read(offset, &mut buf);
             let mem = memory(&mut c)?;
-            if mem.write(&mut c, dst as u64 as usize, &buf).is_err() {
+            let (heap, env) = mem.data_and_store_mut(&mut c);
+            let dst = dst as u64;
+            let Some(end) = dst.checked_add(size).filter(|&e| e <= heap.len() as u64) else {
                 return fail(
                     &mut c,
                     "stable64_read: destination out of the canister's memory",
                 );
-            }
+            };
+            env.heap.save_range(heap, dst, size);
+            env.stable
+                .read(offset, &mut heap[dst as usize..end as usize]);
             Ok(())
         },
     )?;
@@ -442,12 +510,9 @@ pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Env>> {
         "performance_counter",
         |mut c: C, kind: i32| -> wasmtime::Result<i64> {
             charge(&mut c, 200)?;
-            let used = c.data().fuel_at_start.saturating_sub(c.get_fuel()?);
-            Ok(if kind == 0 || kind == 1 {
-                used as i64
-            } else {
-                0
-            })
+            let left = instructions_left(&mut c)?;
+            let used = (c.data().limit as i64).saturating_sub(left).max(0);
+            Ok(if kind == 0 || kind == 1 { used } else { 0 })
         },
     )?;
     l.func_wrap(
@@ -507,6 +572,36 @@ pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Env>> {
             let ok = !matches!(c.data().context, Context::Query | Context::Inspect);
             require(&mut c, ok, "global_timer_set")?;
             Ok(std::mem::replace(&mut c.data_mut().global_timer, when as u64) as i64)
+        },
+    )?;
+    l.func_wrap(
+        INTERNAL_MODULE,
+        "out_of_instructions",
+        |mut c: C| -> wasmtime::Result<()> { fail(&mut c, "instruction limit exceeded") },
+    )?;
+    l.func_wrap(INTERNAL_MODULE, "save_page", |mut c: C, page: i32| {
+        let mem = memory(&mut c)?;
+        let (heap, env) = mem.data_and_store_mut(&mut c);
+        if env.heap.save_page(heap, page as u32)
+            && let Some(saved) = saved_bitmap(&mut c)
+        {
+            saved.data_mut(&mut c)[page as u32 as usize] = 1;
+        }
+        Ok(())
+    })?;
+    l.func_wrap(
+        INTERNAL_MODULE,
+        "save_range",
+        |mut c: C, dst: i32, len: i32| {
+            let (dst, len) = (dst as u32 as u64, len as u32 as u64);
+            charge(&mut c, len)?;
+            let mem = memory(&mut c)?;
+            let (heap, env) = mem.data_and_store_mut(&mut c);
+            // Out of bounds: the operation itself traps, and changes nothing.
+            if dst + len <= heap.len() as u64 {
+                env.heap.save_range(heap, dst, len);
+            }
+            Ok(())
         },
     )?;
     Ok(l)

@@ -147,6 +147,78 @@ fn an_endless_loop_hits_the_instruction_limit_and_is_rolled_back() {
     assert_eq!(state(&mut r, id), (1, 1, 1, 3));
 }
 
+/// Writes into its heap every way a canister can — a host copy (the argument), `memory.fill`,
+/// `memory.copy` and a store that straddles two 4 KiB pages — then traps if the argument's first
+/// byte is 1. `sum` replies with a checksum of the first 64 KiB.
+const SCRIBBLER: &str = r#"
+(module
+  (import "ic0" "msg_arg_data_size" (func $arg_size (result i32)))
+  (import "ic0" "msg_arg_data_copy" (func $arg_copy (param i32 i32 i32)))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (import "ic0" "trap" (func $trap (param i32 i32)))
+  (memory (export "memory") 2)
+  (func (export "canister_update scribble")
+    (call $arg_copy (i32.const 5000) (i32.const 0) (call $arg_size))
+    (memory.fill (i32.const 20000) (i32.const 0xaa) (i32.const 8192))
+    (memory.copy (i32.const 40000) (i32.const 20000) (i32.const 3000))
+    (i64.store offset=4 (i32.const 8186) (i64.const -1))
+    (if (i32.eq (i32.load8_u (i32.const 5000)) (i32.const 1))
+      (then (call $trap (i32.const 0) (i32.const 0))))
+    (call $reply))
+  (func (export "canister_query sum") (local $i i32) (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (i32.mul (local.get $s) (i32.const 31))
+                             (i32.load8_u (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 65536))))
+    (i32.store (i32.const 70000) (local.get $s))
+    (call $append (i32.const 70000) (i32.const 4))
+    (call $reply))
+)
+"#;
+
+fn heap_sum(r: &mut Replica, id: Principal) -> Vec<u8> {
+    r.query_call(controller(), id, "sum", &[]).unwrap().bytes
+}
+
+#[test]
+fn a_trap_restores_every_page_written_by_stores_bulk_operations_and_host_copies() {
+    let (mut r, id) = replica_with(SCRIBBLER);
+    let pristine = heap_sum(&mut r, id);
+    let err = r
+        .update_call(controller(), id, "scribble", &[1; 300])
+        .unwrap_err();
+    assert!(matches!(err, CallError::Trapped { .. }), "{err}");
+    assert_eq!(heap_sum(&mut r, id), pristine, "every written page is back");
+    // The same message that does not trap keeps its writes.
+    r.update_call(controller(), id, "scribble", &[2; 300])
+        .unwrap();
+    let written = heap_sum(&mut r, id);
+    assert_ne!(written, pristine);
+    // And a trap after that restores the written state, not the pristine one.
+    r.update_call(controller(), id, "scribble", &[1; 300])
+        .unwrap_err();
+    assert_eq!(heap_sum(&mut r, id), written);
+}
+
+#[test]
+fn bulk_memory_and_argument_copies_are_charged_per_byte() {
+    let (mut r, id) = replica_with(SCRIBBLER);
+    let small = r
+        .update_call(controller(), id, "scribble", &[2; 10])
+        .unwrap()
+        .instructions;
+    let large = r
+        .update_call(controller(), id, "scribble", &[2; 10_010])
+        .unwrap()
+        .instructions;
+    assert_eq!(large - small, 10_000, "one instruction per argument byte copied");
+    // fill (8192) + copy (3000) + the argument + a few dozen instructions of code.
+    assert!(small > 8192 + 3000 + 10, "{small}");
+    assert!(small < 8192 + 3000 + 10 + 200, "{small}");
+}
+
 #[test]
 fn a_module_importing_the_unknown_is_refused_by_name() {
     let wat = r#"(module (import "ic0" "call_new" (func (param i32 i32 i32 i32 i32 i32 i32 i32)))
