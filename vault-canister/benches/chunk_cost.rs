@@ -107,7 +107,8 @@ fn main() {
                     file_id: ByteBuf::from(vec![9; 16]),
                     index,
                     data,
-                },
+                }
+                .borrowed(),
             )
             .unwrap();
     }
@@ -141,7 +142,8 @@ fn main() {
                     file_id: ByteBuf::from(id.clone()),
                     index: 0,
                     data: ByteBuf::from(vec![1; 17]),
-                },
+                }
+                .borrowed(),
             )
             .unwrap();
         state.commit_upload(&owner, 0, &ByteBuf::from(id)).unwrap();

@@ -14,7 +14,7 @@ use super::chunks::chunk_key;
 use super::stored::{FileRecord, ID, Key, UploadRecord, from_ordered_i64, key, ordered_i64};
 use super::types::{
     Activity, BeginUploadArgs, Cursor, FileInfo, FilePage, FileRef, GetChunkArgs, LinkAccess,
-    ListFilesArgs, MoveFileArgs, PutChunkArgs, Target, UploadStatus, VaultError, VaultResult,
+    ListFilesArgs, MoveFileArgs, PutChunkArgsRef, Target, UploadStatus, VaultError, VaultResult,
 };
 use super::{
     MAX_BATCH, MAX_FILE_SIZE, MAX_METADATA_SIZE, MAX_MISSING_LISTED, MAX_PAGE, MAX_THUMBNAIL_SIZE,
@@ -232,7 +232,7 @@ impl<M: Memory> State<M> {
     fn upload_for(
         &self,
         caller: &Principal,
-        file_id: &ByteBuf,
+        file_id: &[u8],
     ) -> VaultResult<([u8; ID], UploadRecord)> {
         let id = id_arg("file_id", file_id)?;
         let upload = self.uploads.get(&Key(id)).ok_or(VaultError::NotFound)?;
@@ -247,9 +247,9 @@ impl<M: Memory> State<M> {
         &mut self,
         caller: &Principal,
         now: u64,
-        args: PutChunkArgs,
+        args: PutChunkArgsRef<'_>,
     ) -> VaultResult<()> {
-        let (id, mut upload) = self.upload_for(caller, &args.file_id)?;
+        let (id, mut upload) = self.upload_for(caller, args.file_id)?;
         let f = &upload.file;
         if args.index >= f.chunk_count {
             return Err(VaultError::invalid(
@@ -270,7 +270,7 @@ impl<M: Memory> State<M> {
         }
         let key = chunk_key(f.storage_id, args.index);
         let new = self.chunks.len_of(&key).is_none();
-        self.chunks.put(key, &args.data).map_err(|_| store_full())?;
+        self.chunks.put(key, args.data).map_err(|_| store_full())?;
         if new {
             upload.received += 1;
         }

@@ -4,6 +4,8 @@
 //! Every update method validates everything first and only then mutates, so an error reply
 //! leaves the state as it was. (The one deliberate exception is counting failed unlock proofs.)
 
+#![forbid(unsafe_code)]
+
 pub mod activity;
 pub mod chunks;
 pub mod files;
@@ -352,9 +354,8 @@ pub(crate) fn within(field: &str, bytes: &ByteBuf, min: usize, max: usize) -> Va
 }
 
 /// A 16-byte id argument.
-pub(crate) fn id_arg(field: &str, bytes: &ByteBuf) -> VaultResult<[u8; ID]> {
+pub(crate) fn id_arg(field: &str, bytes: &[u8]) -> VaultResult<[u8; ID]> {
     bytes
-        .as_slice()
         .try_into()
         .map_err(|_| VaultError::invalid(field, format!("must be {ID} bytes, got {}", bytes.len())))
 }

@@ -169,7 +169,8 @@ fn upload(
                 file_id: file_id.clone(),
                 index,
                 data: chunk(size, index, index as u8),
-            },
+            }
+            .borrowed(),
         )
         .unwrap();
     }
@@ -581,7 +582,8 @@ fn matrix() -> Vec<(&'static str, Call, Expect)> {
                         file_id: id(PENDING),
                         index: 0,
                         data: chunk(10, 0, 0),
-                    },
+                    }
+                    .borrowed(),
                 ))
             },
             Expect::owner_only(),
@@ -1068,7 +1070,8 @@ fn chunks_are_checked_and_idempotent() {
                 file_id: id(0xe6),
                 index,
                 data,
-            },
+            }
+            .borrowed(),
         )
     };
     assert!(
@@ -1314,7 +1317,7 @@ proptest! {
                     if let Ok(status) = s.upload_status(&owner, &id(file)) {
                         let size = s.uploads.get(&super::stored::Key([file; 16])).unwrap().file.size;
                         for index in status.missing {
-                            s.put_chunk(&owner, now, PutChunkArgs { file_id: id(file), index, data: chunk(size, index, file) }).unwrap();
+                            s.put_chunk(&owner, now, PutChunkArgs { file_id: id(file), index, data: chunk(size, index, file) }.borrowed()).unwrap();
                         }
                     }
                 }
