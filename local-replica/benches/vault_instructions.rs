@@ -53,7 +53,7 @@ fn main() {
     .expect("target/canister/vault.wasm.gz: run scripts/build-canister first");
     let owner = Principal::from_slice(&[7; 29]);
     let mut r = Replica::new(1_700_000_000_000_000_000).unwrap();
-    let bare = r.create_canister(vec![owner]);
+    let bare = r.create_canister(vec![owner]).unwrap();
     r.install_code(
         owner,
         bare,
@@ -62,7 +62,7 @@ fn main() {
         &[],
     )
     .unwrap();
-    let vault = r.create_canister(vec![owner]);
+    let vault = r.create_canister(vec![owner]).unwrap();
     r.install_code(
         owner,
         vault,

@@ -93,9 +93,14 @@ impl HeapJournal {
         self.saved.len()
     }
 
-    /// Takes the pages changed since the last checkpoint.
-    pub fn take_dirty(&mut self) -> BTreeSet<u32> {
-        std::mem::take(&mut self.dirty)
+    /// The pages changed since the last checkpoint.
+    pub fn dirty(&self) -> &BTreeSet<u32> {
+        &self.dirty
+    }
+
+    /// After a checkpoint wrote them.
+    pub fn clear_dirty(&mut self) {
+        self.dirty.clear();
     }
 
     /// Marks every page of a heap of `len` bytes changed (a new instance: all of it is new).
@@ -131,7 +136,8 @@ mod tests {
         j.save_range(&heap, 0, 10);
         assert_eq!(j.touched(), 2, "page 2 is past the heap");
         j.commit();
-        assert_eq!(j.take_dirty().into_iter().collect::<Vec<_>>(), vec![0, 1]);
-        assert!(j.take_dirty().is_empty());
+        assert_eq!(j.dirty().iter().copied().collect::<Vec<_>>(), vec![0, 1]);
+        j.clear_dirty();
+        assert!(j.dirty().is_empty());
     }
 }

@@ -3,26 +3,34 @@
 //! queries never persist, instructions metered and limited as on the IC, upgrades through
 //! `pre_upgrade` / fresh instance / `post_upgrade` with stable memory kept.
 //!
-//! This is the in-process API that tests and embedders use. (Durability and the HTTP interface
-//! build on it.)
+//! This is the in-process API that tests and embedders use. [`Replica::new`] keeps everything in
+//! memory; [`Replica::open`] keeps it in a state directory, where an acknowledged input is never
+//! lost and a canister is never left half-written (see `durable`).
 #![forbid(unsafe_code)]
 
 mod canister;
+pub mod durable;
 pub mod heap;
 pub mod module;
 pub mod stable;
 pub mod system_api;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use candid::Principal;
-use wasmtime::{Config, Engine, Linker, Module};
+use wasmtime::{Cache, CacheConfig, Config, Engine, Linker, Module, Val};
 
 use canister::Running;
 pub use canister::{Executed, Outcome};
-use module::{ModuleError, PreparedModule};
+use durable::{CanisterState, Checkpoint, CodeState, GlobalValue, Input, PageWrite, StateDir};
+use module::{HEAP_PAGE, ModuleError, PreparedModule};
+use stable::{Backing, PAGE_SIZE, StableMemory};
 use system_api::{Context, Env};
+
+/// Log bytes after which a durable replica writes a checkpoint.
+pub const CHECKPOINT_AFTER_LOG_BYTES: u64 = 256 << 20;
 
 /// Most controllers a canister may have (as on the IC).
 pub const MAX_CONTROLLERS: usize = 10;
@@ -78,6 +86,15 @@ pub enum CallError {
     DidNotReply { instructions: u64 },
     #[error("{0}")]
     Engine(String),
+    /// The state directory could not be read or written: nothing was done.
+    #[error("the replica's state directory: {0}")]
+    Storage(String),
+}
+
+impl From<std::io::Error> for CallError {
+    fn from(e: std::io::Error) -> Self {
+        CallError::Storage(e.to_string())
+    }
 }
 
 /// A successful reply, with its cost.
@@ -126,15 +143,80 @@ struct Canister {
     idle_env: Option<Env>,
 }
 
+type Compiled = (Arc<PreparedModule>, Module);
+
+/// The wasm engine, the System API, and the modules compiled for them: one per process for
+/// in-memory replicas (so tests compile a module once), one per state directory otherwise (with
+/// the compiled code cached on disk there).
+struct Runtime {
+    engine: Engine,
+    linker: Linker<Env>,
+    compiled: Mutex<HashMap<[u8; 32], Compiled>>,
+}
+
+impl Runtime {
+    fn new(cache: Option<PathBuf>) -> Result<Runtime, CallError> {
+        let engine_error = |e: wasmtime::Error| CallError::Engine(e.to_string());
+        let mut config = Config::new();
+        config
+            .wasm_tail_call(false)
+            // The rewrite adds a second memory (the saved-page bitmap); canister modules with
+            // more than one memory are refused before that, as on the IC.
+            .wasm_multi_memory(true)
+            // Deterministic floats, as the IC requires (replay depends on it).
+            .cranelift_nan_canonicalization(true);
+        if let Some(dir) = cache {
+            let mut cache = CacheConfig::new();
+            cache.with_directory(dir);
+            config.cache(Some(Cache::new(cache).map_err(engine_error)?));
+        }
+        let engine = Engine::new(&config).map_err(engine_error)?;
+        let linker = system_api::linker(&engine).map_err(engine_error)?;
+        Ok(Runtime {
+            engine,
+            linker,
+            compiled: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The runtime in-memory replicas share.
+    fn shared() -> Result<Arc<Runtime>, CallError> {
+        static SHARED: OnceLock<Arc<Runtime>> = OnceLock::new();
+        if let Some(r) = SHARED.get() {
+            return Ok(r.clone());
+        }
+        let runtime = Arc::new(Runtime::new(None)?);
+        Ok(SHARED.get_or_init(|| runtime).clone())
+    }
+
+    /// Checks and compiles a module, once per distinct module.
+    fn compile(&self, wasm: &[u8]) -> Result<Compiled, CallError> {
+        let hash = module::sha256(wasm);
+        if let Some(found) = self.compiled.lock().expect("not poisoned").get(&hash) {
+            return Ok(found.clone());
+        }
+        let prepared = module::prepare(wasm)?;
+        let compiled = Module::new(&self.engine, &prepared.wasm)
+            .map_err(|e| CallError::ModuleRefused(ModuleError::Invalid(e.to_string())))?;
+        let entry = (Arc::new(prepared), compiled);
+        self.compiled
+            .lock()
+            .expect("not poisoned")
+            .insert(hash, entry.clone());
+        Ok(entry)
+    }
+}
+
 /// The replica.
 pub struct Replica {
-    engine: Engine,
-    linker: Arc<Linker<Env>>,
+    runtime: Arc<Runtime>,
     canisters: BTreeMap<Principal, Canister>,
-    compiled: HashMap<[u8; 32], (Arc<PreparedModule>, Module)>,
     next_canister: u64,
     time: u64,
     limits: Limits,
+    /// Where inputs are logged and checkpoints written (None: in memory only, or replaying).
+    state: Option<StateDir>,
+    checkpoint_after: u64,
 }
 
 /// A canister id as the IC forms them: an 8-byte big-endian number, then `0x01 0x01`.
@@ -147,25 +229,303 @@ pub fn canister_id(n: u64) -> Principal {
 impl Replica {
     /// A replica with no canisters, its clock at `time` (ns since the epoch).
     pub fn new(time: u64) -> Result<Self, CallError> {
-        let mut config = Config::new();
-        config
-            .wasm_tail_call(false)
-            // The rewrite adds a second memory (the saved-page bitmap); canister modules with
-            // more than one memory are refused before that, as on the IC.
-            .wasm_multi_memory(true)
-            // Deterministic floats, as the IC requires (replay depends on it).
-            .cranelift_nan_canonicalization(true);
-        let engine = Engine::new(&config).map_err(|e| CallError::Engine(e.to_string()))?;
-        let linker = system_api::linker(&engine).map_err(|e| CallError::Engine(e.to_string()))?;
         Ok(Replica {
-            engine,
-            linker: Arc::new(linker),
+            runtime: Runtime::shared()?,
             canisters: BTreeMap::new(),
-            compiled: HashMap::new(),
             next_canister: 0,
             time,
             limits: Limits::default(),
+            state: None,
+            checkpoint_after: CHECKPOINT_AFTER_LOG_BYTES,
         })
+    }
+
+    /// A replica kept in `dir` (created if need be): the last checkpoint, then every logged
+    /// input after it replayed. Its clock starts at the later of `time` and the last it had.
+    pub fn open(dir: &Path, time: u64) -> Result<Self, CallError> {
+        let (state, checkpoint, records) = StateDir::open(dir)?;
+        let mut replica = Replica {
+            runtime: Arc::new(Runtime::new(Some(dir.join("cache")))?),
+            canisters: BTreeMap::new(),
+            next_canister: checkpoint.next_canister,
+            time: checkpoint.time,
+            limits: Limits::default(),
+            state: None,
+            checkpoint_after: CHECKPOINT_AFTER_LOG_BYTES,
+        };
+        for c in checkpoint.canisters {
+            replica.restore(&state, c)?;
+        }
+        for record in records {
+            replica.time = record.time;
+            // Replay reaches the same outcome as the first run, refusals included.
+            let _ = replica.apply(record.input, &state);
+        }
+        replica.time = replica.time.max(time);
+        replica.state = Some(state);
+        Ok(replica)
+    }
+
+    /// The state directory, for a durable replica.
+    pub fn state_dir(&self) -> Option<&Path> {
+        self.state.as_ref().map(|s| s.path())
+    }
+
+    /// Makes `input` durable before it runs (a durable replica; nothing otherwise).
+    fn log(&mut self, input: impl FnOnce() -> Input) -> Result<(), CallError> {
+        if let Some(state) = self.state.as_mut() {
+            state.log(self.time, &input())?;
+        }
+        Ok(())
+    }
+
+    /// How many log bytes a durable replica lets accumulate before it writes a checkpoint
+    /// ([`CHECKPOINT_AFTER_LOG_BYTES`] by default). Fewer: a faster start after a crash.
+    pub fn set_checkpoint_after(&mut self, bytes: u64) {
+        self.checkpoint_after = bytes;
+    }
+
+    /// Writes a checkpoint once the log has grown past `checkpoint_after`.
+    fn maybe_checkpoint(&mut self) -> Result<(), CallError> {
+        if self
+            .state
+            .as_ref()
+            .is_some_and(|s| s.log_bytes() > self.checkpoint_after)
+        {
+            self.checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// Runs a logged input again (on open).
+    fn apply(&mut self, input: Input, state: &StateDir) -> Result<(), CallError> {
+        match input {
+            Input::CreateCanister { controllers } => {
+                self.create_inner(controllers);
+            }
+            Input::InstallCode {
+                sender,
+                canister,
+                mode,
+                module,
+                arg,
+            } => {
+                let wasm = state.load_module(&module)?;
+                self.install_inner(sender, canister, mode, &wasm, &arg)?;
+            }
+            Input::UpdateCall {
+                sender,
+                canister,
+                method,
+                arg,
+            } => {
+                self.execute(sender, canister, &method, &arg, true)?;
+            }
+            Input::Time => {
+                self.fire_timers();
+            }
+            Input::UpdateControllers {
+                sender,
+                canister,
+                controllers,
+            } => self.controllers_inner(sender, canister, controllers)?,
+            Input::StopCanister { sender, canister } => {
+                self.controlled(sender, canister)?.stopped = true
+            }
+            Input::StartCanister { sender, canister } => {
+                self.controlled(sender, canister)?.stopped = false
+            }
+            Input::DeleteCanister { sender, canister } => self.delete_inner(sender, canister)?,
+        }
+        Ok(())
+    }
+
+    /// Loads a canister from the checkpoint.
+    fn restore(&mut self, state: &StateDir, c: CanisterState) -> Result<(), CallError> {
+        let running = match c.code {
+            None => None,
+            Some(code) => {
+                let wasm = state.load_module(&code.module)?;
+                let (module, compiled) = self.runtime.compile(&wasm)?;
+                let mut env = Env::new(c.id.as_slice().to_vec());
+                env.controllers = c
+                    .controllers
+                    .iter()
+                    .map(|p| p.as_slice().to_vec())
+                    .collect();
+                env.canister_version = c.version;
+                env.certified_data = code.certified_data.into_vec();
+                env.global_timer = code.global_timer;
+                let file = std::fs::File::open(state.canister_file(&code.stable_file))?;
+                env.stable = StableMemory::with_file(
+                    Backing {
+                        name: code.stable_file,
+                        file,
+                    },
+                    code.stable_pages,
+                );
+                let mut running = Running::instantiate(
+                    &self.runtime.engine,
+                    &self.runtime.linker,
+                    module,
+                    compiled,
+                    env,
+                )
+                .map_err(CallError::Storage)?;
+                let heap = std::fs::read(state.canister_file(&code.heap_file))?;
+                if heap.len() as u64 != code.heap_bytes {
+                    return Err(CallError::Storage(format!(
+                        "{} holds {} bytes, the checkpoint says {}",
+                        code.heap_file,
+                        heap.len(),
+                        code.heap_bytes
+                    )));
+                }
+                running
+                    .write_heap(heap.len(), 0, &heap)
+                    .map_err(CallError::Storage)?;
+                let globals = code.globals.into_iter().map(global_val).collect();
+                running.set_globals(globals);
+                let env = running.env_mut();
+                env.heap.clear_dirty();
+                env.heap_file = Some(code.heap_file);
+                Some(running)
+            }
+        };
+        self.canisters.insert(
+            c.id,
+            Canister {
+                controllers: c.controllers,
+                version: c.version,
+                stopped: c.stopped,
+                idle_env: running
+                    .is_none()
+                    .then(|| Env::new(c.id.as_slice().to_vec())),
+                running,
+            },
+        );
+        Ok(())
+    }
+
+    /// Writes a checkpoint now (a durable replica; nothing otherwise): the pages changed since
+    /// the last one, then the log starts empty.
+    pub fn checkpoint(&mut self) -> Result<(), CallError> {
+        let Replica {
+            state: Some(state),
+            canisters,
+            time,
+            next_canister,
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        let seq = state.next_seq();
+        let mut meta = Checkpoint {
+            seq: 0,
+            time: *time,
+            next_canister: *next_canister,
+            canisters: Vec::new(),
+        };
+        // File names first: the page writes borrow them.
+        let mut names = Vec::new();
+        for (id, c) in canisters.iter_mut() {
+            let code = match c.running.as_mut() {
+                None => None,
+                Some(running) => {
+                    let text = id.to_text();
+                    let heap_file = running
+                        .env()
+                        .heap_file
+                        .clone()
+                        .unwrap_or_else(|| format!("{text}-{seq}.heap"));
+                    let stable_file = running
+                        .env()
+                        .stable
+                        .backing_name()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("{text}-{seq}.stable"));
+                    let globals = running
+                        .globals()
+                        .into_iter()
+                        .map(global_value)
+                        .collect::<Result<_, _>>()?;
+                    let env = running.env();
+                    Some(CodeState {
+                        module: running.module.hash.to_vec().into(),
+                        heap_file,
+                        heap_bytes: running.heap_bytes() as u64,
+                        globals,
+                        stable_file,
+                        stable_pages: env.stable.size(),
+                        certified_data: env.certified_data.clone().into(),
+                        global_timer: env.global_timer,
+                    })
+                }
+            };
+            names.push(
+                code.as_ref()
+                    .map(|c| (c.heap_file.clone(), c.stable_file.clone())),
+            );
+            meta.canisters.push(CanisterState {
+                id: *id,
+                controllers: c.controllers.clone(),
+                version: c.version,
+                stopped: c.stopped,
+                code,
+            });
+        }
+        let lengths: Vec<(String, u64)> = meta
+            .canisters
+            .iter()
+            .filter_map(|c| c.code.as_ref())
+            .flat_map(|code| {
+                [
+                    (code.heap_file.clone(), code.heap_bytes),
+                    (code.stable_file.clone(), code.stable_pages * PAGE_SIZE),
+                ]
+            })
+            .collect();
+        let writes = canisters
+            .values()
+            .zip(&names)
+            .filter_map(|(c, names)| Some((c.running.as_ref()?, names.as_ref()?)))
+            .flat_map(|(running, (heap_file, stable_file))| {
+                let heap = running.heap_data();
+                let heap_pages = running.env().heap.dirty().iter().filter_map(move |&p| {
+                    let at = p as usize * HEAP_PAGE as usize;
+                    Some(PageWrite {
+                        file: heap_file,
+                        offset: at as u64,
+                        bytes: heap.get(at..at + HEAP_PAGE as usize)?,
+                    })
+                });
+                let stable_pages =
+                    running
+                        .env()
+                        .stable
+                        .changed_pages()
+                        .map(move |(p, bytes)| PageWrite {
+                            file: stable_file,
+                            offset: p * PAGE_SIZE,
+                            bytes,
+                        });
+                heap_pages.chain(stable_pages)
+            });
+        state.checkpoint(writes, &lengths, meta)?;
+        for (c, names) in canisters.values_mut().zip(names) {
+            if let (Some(running), Some((heap_file, stable_file))) = (c.running.as_mut(), names) {
+                let file = std::fs::File::open(state.canister_file(&stable_file))?;
+                let env = running.env_mut();
+                env.heap.clear_dirty();
+                env.heap_file = Some(heap_file);
+                env.stable.checkpointed(Backing {
+                    name: stable_file,
+                    file,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The instruction limits in force.
@@ -184,21 +544,30 @@ impl Replica {
     }
 
     /// Sets the clock (it never goes back), then fires the timers that fell due.
-    pub fn set_time(&mut self, time: u64) -> Vec<(Principal, Executed)> {
+    pub fn set_time(&mut self, time: u64) -> Result<Vec<(Principal, Executed)>, CallError> {
         self.time = self.time.max(time);
-        self.fire_timers()
+        let now = self.time;
+        let due = self.canisters.values().any(|c| {
+            c.running.as_ref().is_some_and(|r| {
+                let at = r.env().global_timer;
+                at != 0 && at <= now && r.exports("canister_global_timer")
+            })
+        });
+        if !due {
+            return Ok(Vec::new());
+        }
+        self.log(|| Input::Time)?;
+        let fired = self.fire_timers();
+        self.maybe_checkpoint()?;
+        Ok(fired)
     }
 
     /// Runs `canister_global_timer` of every canister whose timer is due, as a replicated
     /// message from the management canister. As on the IC, a timer fires once: it is
     /// deactivated before its handler runs (the handler may set it again).
-    pub fn fire_timers(&mut self) -> Vec<(Principal, Executed)> {
-        let (engine, linker, time, limit) = (
-            self.engine.clone(),
-            self.linker.clone(),
-            self.time,
-            self.limits.update,
-        );
+    fn fire_timers(&mut self) -> Vec<(Principal, Executed)> {
+        let (runtime, time, limit) = (self.runtime.clone(), self.time, self.limits.update);
+        let (engine, linker) = (&runtime.engine, &runtime.linker);
         let mut fired = Vec::new();
         for (id, c) in self.canisters.iter_mut() {
             let Some(running) = c.running.as_mut() else {
@@ -211,8 +580,8 @@ impl Replica {
             running.env_mut().global_timer = 0;
             let management = Principal::management_canister();
             let run = running.execute(
-                &engine,
-                &linker,
+                engine,
+                linker,
                 "canister_global_timer",
                 Context::Timer,
                 management.as_slice(),
@@ -228,7 +597,19 @@ impl Replica {
     }
 
     /// Creates an empty canister with these controllers (as `provisional_create_canister_with_cycles`).
-    pub fn create_canister(&mut self, controllers: Vec<Principal>) -> Principal {
+    pub fn create_canister(&mut self, controllers: Vec<Principal>) -> Result<Principal, CallError> {
+        if controllers.len() > MAX_CONTROLLERS {
+            return Err(CallError::TooManyControllers);
+        }
+        self.log(|| Input::CreateCanister {
+            controllers: controllers.clone(),
+        })?;
+        let id = self.create_inner(controllers);
+        self.maybe_checkpoint()?;
+        Ok(id)
+    }
+
+    fn create_inner(&mut self, controllers: Vec<Principal>) -> Principal {
         let id = canister_id(self.next_canister);
         self.next_canister += 1;
         self.canisters.insert(
@@ -250,20 +631,6 @@ impl Replica {
             .ok_or(CallError::CanisterNotFound(id))
     }
 
-    /// Checks and compiles a module, once per distinct module.
-    fn compile(&mut self, wasm: &[u8]) -> Result<(Arc<PreparedModule>, Module), CallError> {
-        let hash = module::sha256(wasm);
-        if let Some(found) = self.compiled.get(&hash) {
-            return Ok(found.clone());
-        }
-        let prepared = module::prepare(wasm)?;
-        let compiled = Module::new(&self.engine, &prepared.wasm)
-            .map_err(|e| CallError::ModuleRefused(ModuleError::Invalid(e.to_string())))?;
-        let entry = (Arc::new(prepared), compiled);
-        self.compiled.insert(hash, entry.clone());
-        Ok(entry)
-    }
-
     /// Installs, reinstalls or upgrades a canister's code (controllers only). Returns the
     /// instructions the hooks used. A failure leaves the canister exactly as it was.
     pub fn install_code(
@@ -274,13 +641,35 @@ impl Replica {
         wasm: &[u8],
         arg: &[u8],
     ) -> Result<u64, CallError> {
-        let (module, compiled) = self.compile(wasm)?;
-        let (engine, linker, time, limit) = (
-            self.engine.clone(),
-            self.linker.clone(),
-            self.time,
-            self.limits.install,
-        );
+        // A module that cannot run is refused before anything is logged.
+        self.runtime.compile(wasm)?;
+        if let Some(state) = &self.state {
+            let module = module::sha256(wasm);
+            state.save_module(&module, wasm)?;
+            self.log(|| Input::InstallCode {
+                sender,
+                canister: id,
+                mode,
+                module,
+                arg: arg.to_vec(),
+            })?;
+        }
+        let used = self.install_inner(sender, id, mode, wasm, arg);
+        self.maybe_checkpoint()?;
+        used
+    }
+
+    fn install_inner(
+        &mut self,
+        sender: Principal,
+        id: Principal,
+        mode: InstallMode,
+        wasm: &[u8],
+        arg: &[u8],
+    ) -> Result<u64, CallError> {
+        let (module, compiled) = self.runtime.compile(wasm)?;
+        let (runtime, time, limit) = (self.runtime.clone(), self.time, self.limits.install);
+        let (engine, linker) = (&runtime.engine, &runtime.linker);
         let c = self.canister(id)?;
         if !c.controllers.contains(&sender) {
             return Err(CallError::NotAController(id));
@@ -297,8 +686,8 @@ impl Replica {
             (InstallMode::Upgrade, Some(mut running)) => {
                 if running.exports("canister_pre_upgrade") {
                     let run = running.execute(
-                        &engine,
-                        &linker,
+                        engine,
+                        linker,
                         "canister_pre_upgrade",
                         Context::PreUpgrade,
                         sender.as_slice(),
@@ -341,7 +730,7 @@ impl Replica {
         } else {
             ("canister_init", Context::Init)
         };
-        let mut running = match Running::instantiate(&engine, &linker, module, compiled, env) {
+        let mut running = match Running::instantiate(engine, linker, module, compiled, env) {
             Ok(r) => r,
             Err(e) => {
                 return Err(CallError::ModuleRefused(ModuleError::Invalid(e)));
@@ -349,8 +738,8 @@ impl Replica {
         };
         if running.exports(hook.0) {
             let run = running.execute(
-                &engine,
-                &linker,
+                engine,
+                linker,
                 hook.0,
                 hook.1,
                 sender.as_slice(),
@@ -389,7 +778,15 @@ impl Replica {
         method: &str,
         arg: &[u8],
     ) -> Result<Reply, CallError> {
-        self.execute(sender, id, method, arg, true)
+        self.log(|| Input::UpdateCall {
+            sender,
+            canister: id,
+            method: method.to_string(),
+            arg: arg.to_vec(),
+        })?;
+        let reply = self.execute(sender, id, method, arg, true);
+        self.maybe_checkpoint()?;
+        reply
     }
 
     /// A query call: runs, replies, and changes nothing.
@@ -411,12 +808,8 @@ impl Replica {
         arg: &[u8],
         update: bool,
     ) -> Result<Reply, CallError> {
-        let (engine, linker, time, limits) = (
-            self.engine.clone(),
-            self.linker.clone(),
-            self.time,
-            self.limits,
-        );
+        let (runtime, time, limits) = (self.runtime.clone(), self.time, self.limits);
+        let (engine, linker) = (&runtime.engine, &runtime.linker);
         let c = self.canister(id)?;
         if c.stopped {
             return Err(CallError::CanisterStopped(id));
@@ -445,8 +838,8 @@ impl Replica {
         }
         if update && running.exports("canister_inspect_message") {
             let inspect = running.execute(
-                &engine,
-                &linker,
+                engine,
+                linker,
                 "canister_inspect_message",
                 Context::Inspect,
                 sender.as_slice(),
@@ -461,8 +854,8 @@ impl Replica {
             }
         }
         let run = running.execute(
-            &engine,
-            &linker,
+            engine,
+            linker,
             &entry,
             context,
             sender.as_slice(),
@@ -530,6 +923,22 @@ impl Replica {
         if controllers.len() > MAX_CONTROLLERS {
             return Err(CallError::TooManyControllers);
         }
+        self.controlled(sender, id)?;
+        self.log(|| Input::UpdateControllers {
+            sender,
+            canister: id,
+            controllers: controllers.clone(),
+        })?;
+        self.controllers_inner(sender, id, controllers)?;
+        self.maybe_checkpoint()
+    }
+
+    fn controllers_inner(
+        &mut self,
+        sender: Principal,
+        id: Principal,
+        controllers: Vec<Principal>,
+    ) -> Result<(), CallError> {
         let c = self.controlled(sender, id)?;
         c.controllers = controllers;
         if let Some(running) = c.running.as_mut() {
@@ -544,14 +953,24 @@ impl Replica {
 
     /// Stops a canister: it refuses calls until started (`stop_canister`; controllers only).
     pub fn stop_canister(&mut self, sender: Principal, id: Principal) -> Result<(), CallError> {
+        self.controlled(sender, id)?;
+        self.log(|| Input::StopCanister {
+            sender,
+            canister: id,
+        })?;
         self.controlled(sender, id)?.stopped = true;
-        Ok(())
+        self.maybe_checkpoint()
     }
 
     /// Starts a stopped canister (`start_canister`; controllers only).
     pub fn start_canister(&mut self, sender: Principal, id: Principal) -> Result<(), CallError> {
+        self.controlled(sender, id)?;
+        self.log(|| Input::StartCanister {
+            sender,
+            canister: id,
+        })?;
         self.controlled(sender, id)?.stopped = false;
-        Ok(())
+        self.maybe_checkpoint()
     }
 
     /// Deletes a stopped canister and everything in it (`delete_canister`; controllers only).
@@ -559,7 +978,49 @@ impl Replica {
         if !self.controlled(sender, id)?.stopped {
             return Err(CallError::CanisterRunning(id));
         }
+        self.log(|| Input::DeleteCanister {
+            sender,
+            canister: id,
+        })?;
+        self.delete_inner(sender, id)?;
+        self.maybe_checkpoint()
+    }
+
+    fn delete_inner(&mut self, sender: Principal, id: Principal) -> Result<(), CallError> {
+        if !self.controlled(sender, id)?.stopped {
+            return Err(CallError::CanisterRunning(id));
+        }
         self.canisters.remove(&id);
         Ok(())
+    }
+}
+
+/// A global's value as the checkpoint keeps it.
+fn global_value(v: Val) -> Result<GlobalValue, CallError> {
+    Ok(match v {
+        Val::I32(x) => GlobalValue::I32(x),
+        Val::I64(x) => GlobalValue::I64(x),
+        Val::F32(bits) => GlobalValue::F32(bits),
+        Val::F64(bits) => GlobalValue::F64(bits),
+        Val::V128(x) => GlobalValue::V128(x.as_u128().to_le_bytes().to_vec().into()),
+        _ => {
+            return Err(CallError::Storage(
+                "a mutable global of reference type cannot be checkpointed".into(),
+            ));
+        }
+    })
+}
+
+fn global_val(v: GlobalValue) -> Val {
+    match v {
+        GlobalValue::I32(x) => Val::I32(x),
+        GlobalValue::I64(x) => Val::I64(x),
+        GlobalValue::F32(bits) => Val::F32(bits),
+        GlobalValue::F64(bits) => Val::F64(bits),
+        GlobalValue::V128(bytes) => {
+            let mut b = [0u8; 16];
+            b.copy_from_slice(&bytes[..16.min(bytes.len())]);
+            Val::V128(u128::from_le_bytes(b).into())
+        }
     }
 }

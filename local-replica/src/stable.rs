@@ -1,7 +1,14 @@
-//! Stable memory: sparse 64 KiB pages, with an undo log so that a message that traps is rolled
-//! back at a cost proportional to the pages it touched — not to the size of the memory.
+//! Stable memory: 64 KiB pages, with an undo log so that a message that traps is rolled back
+//! at a cost proportional to the pages it touched — not to the size of the memory.
+//!
+//! A durable replica keeps a canister's stable memory in a file (as of the last checkpoint)
+//! and in memory only the pages changed since then; an in-memory replica keeps every page in
+//! memory. Pages never written read as zeros.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
 
 /// A wasm (and stable memory) page.
 pub const PAGE_SIZE: u64 = 65536;
@@ -11,11 +18,21 @@ type Page = Box<[u8; PAGE_SIZE as usize]>;
 /// A canister's stable memory.
 #[derive(Default)]
 pub struct StableMemory {
+    /// Pages changed since the last checkpoint (every written page, without a file).
     pages: BTreeMap<u64, Page>,
     size_pages: u64,
     /// Open while a message runs: each touched page's contents before the message (None: the
-    /// page did not exist), and the size before.
+    /// page was not in `pages`), and the size before.
     undo: Option<Undo>,
+    /// The checkpointed contents.
+    file: Option<Backing>,
+}
+
+/// The file that holds a stable memory as of the last checkpoint.
+pub struct Backing {
+    /// Its name in the state directory.
+    pub name: String,
+    pub file: File,
 }
 
 struct Undo {
@@ -23,7 +40,21 @@ struct Undo {
     size_pages: u64,
 }
 
+fn zero_page() -> Page {
+    Box::new([0u8; PAGE_SIZE as usize])
+}
+
 impl StableMemory {
+    /// A stable memory of `size_pages` pages held in `file`.
+    pub fn with_file(file: Backing, size_pages: u64) -> Self {
+        StableMemory {
+            pages: BTreeMap::new(),
+            size_pages,
+            undo: None,
+            file: Some(file),
+        }
+    }
+
     /// Size in pages.
     pub fn size(&self) -> u64 {
         self.size_pages
@@ -44,8 +75,26 @@ impl StableMemory {
             .is_some_and(|end| end <= self.size_pages * PAGE_SIZE)
     }
 
-    /// Copies bytes out (the caller checked bounds). Untouched pages read as zeros.
-    pub fn read(&self, offset: u64, dst: &mut [u8]) {
+    /// Reads a page as of the last checkpoint into `dst` (zeros where the file has none).
+    fn read_checkpointed(&self, page: u64, within: usize, dst: &mut [u8]) -> io::Result<()> {
+        let Some(backing) = &self.file else {
+            dst.fill(0);
+            return Ok(());
+        };
+        let mut done = 0;
+        while done < dst.len() {
+            let at = page * PAGE_SIZE + (within + done) as u64;
+            match backing.file.read_at(&mut dst[done..], at)? {
+                0 => break,
+                n => done += n,
+            }
+        }
+        dst[done..].fill(0);
+        Ok(())
+    }
+
+    /// Copies bytes out (the caller checked bounds).
+    pub fn read(&self, offset: u64, dst: &mut [u8]) -> io::Result<()> {
         let mut done = 0usize;
         while done < dst.len() {
             let at = offset + done as u64;
@@ -53,14 +102,15 @@ impl StableMemory {
             let n = (PAGE_SIZE as usize - within).min(dst.len() - done);
             match self.pages.get(&page) {
                 Some(p) => dst[done..done + n].copy_from_slice(&p[within..within + n]),
-                None => dst[done..done + n].fill(0),
+                None => self.read_checkpointed(page, within, &mut dst[done..done + n])?,
             }
             done += n;
         }
+        Ok(())
     }
 
     /// Copies bytes in (the caller checked bounds), saving each page's old contents first.
-    pub fn write(&mut self, offset: u64, src: &[u8]) {
+    pub fn write(&mut self, offset: u64, src: &[u8]) -> io::Result<()> {
         let mut done = 0usize;
         while done < src.len() {
             let at = offset + done as u64;
@@ -71,13 +121,19 @@ impl StableMemory {
                     .entry(page)
                     .or_insert_with(|| self.pages.get(&page).cloned());
             }
-            let p = self
-                .pages
-                .entry(page)
-                .or_insert_with(|| Box::new([0u8; PAGE_SIZE as usize]));
+            if !self.pages.contains_key(&page) {
+                let mut fresh = zero_page();
+                // A whole-page write needs nothing of the old page.
+                if n < PAGE_SIZE as usize {
+                    self.read_checkpointed(page, 0, &mut fresh[..])?;
+                }
+                self.pages.insert(page, fresh);
+            }
+            let p = self.pages.get_mut(&page).expect("just inserted");
             p[within..within + n].copy_from_slice(&src[done..done + n]);
             done += n;
         }
+        Ok(())
     }
 
     /// Starts recording what the next message changes.
@@ -115,9 +171,20 @@ impl StableMemory {
         self.undo.as_ref().map_or(0, |u| u.pages.len())
     }
 
-    /// A page's bytes, if it was ever written.
-    pub fn page(&self, page: u64) -> Option<&[u8]> {
-        self.pages.get(&page).map(|p| &p[..])
+    /// The pages a checkpoint must write: changed since the last one.
+    pub fn changed_pages(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        self.pages.iter().map(|(&i, p)| (i, &p[..]))
+    }
+
+    /// The file holding the checkpointed pages, if any.
+    pub fn backing_name(&self) -> Option<&str> {
+        self.file.as_ref().map(|b| b.name.as_str())
+    }
+
+    /// After a checkpoint wrote every changed page to `file`: read them from there from now on.
+    pub fn checkpointed(&mut self, file: Backing) {
+        self.pages.clear();
+        self.file = Some(file);
     }
 }
 
@@ -129,19 +196,20 @@ mod tests {
     fn rollback_restores_pages_and_size() {
         let mut m = StableMemory::default();
         m.grow(2, 10).unwrap();
-        m.write(PAGE_SIZE - 2, b"abcd");
+        m.write(PAGE_SIZE - 2, b"abcd").unwrap();
         m.begin();
         m.grow(1, 10).unwrap();
-        m.write(PAGE_SIZE - 1, b"XYZ");
-        m.write(2 * PAGE_SIZE + 5, b"new");
+        m.write(PAGE_SIZE - 1, b"XYZ").unwrap();
+        m.write(2 * PAGE_SIZE + 5, b"new").unwrap();
         assert_eq!(m.touched(), 3);
         m.rollback();
         assert_eq!(m.size(), 2);
         let mut buf = [0u8; 4];
-        m.read(PAGE_SIZE - 2, &mut buf);
+        m.read(PAGE_SIZE - 2, &mut buf).unwrap();
         assert_eq!(&buf, b"abcd");
-        assert!(
-            m.page(2).is_none(),
+        assert_eq!(
+            m.changed_pages().map(|(i, _)| i).collect::<Vec<_>>(),
+            vec![0, 1],
             "a page created by the rolled-back message is gone"
         );
     }

@@ -109,6 +109,9 @@ pub struct Env {
     pub heap: HeapJournal,
     /// The instance's counter, heap and saved-page bitmap, once instantiated.
     pub handles: Option<Handles>,
+    /// The file in the state directory that holds this instance's heap as of the last
+    /// checkpoint (None: not checkpointed yet).
+    pub heap_file: Option<String>,
 }
 
 /// Handles into the running instance that the System API uses on every call.
@@ -142,6 +145,7 @@ impl Env {
             limit: 0,
             heap: HeapJournal::default(),
             handles: None,
+            heap_file: None,
         }
     }
 }
@@ -264,6 +268,12 @@ fn read_in(caller: &mut C, src: u64, size: u64, what: &str) -> wasmtime::Result<
         );
     }
     Ok(buf)
+}
+
+/// A failure of the replica's own storage, reported as the message's failure (nothing the
+/// message did is kept).
+fn storage_error(e: std::io::Error) -> String {
+    format!("the replica could not read or write its state directory: {e}")
 }
 
 fn require(caller: &mut C, ok: bool, call: &str) -> wasmtime::Result<()> {
@@ -476,8 +486,18 @@ pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Env>> {
             if !c.data().stable.in_bounds(offset, size) {
                 return fail(&mut c, "stable memory out of bounds (stable64_write)");
             }
-            let bytes = read_in(&mut c, src as u64, size, "stable64_write")?;
-            c.data_mut().stable.write(offset, &bytes);
+            let mem = memory(&mut c)?;
+            let (heap, env) = mem.data_and_store_mut(&mut c);
+            let src = src as u64;
+            let Some(end) = src.checked_add(size).filter(|&e| e <= heap.len() as u64) else {
+                return fail(
+                    &mut c,
+                    "stable64_write: source out of the canister's memory",
+                );
+            };
+            if let Err(e) = env.stable.write(offset, &heap[src as usize..end as usize]) {
+                return fail(&mut c, storage_error(e));
+            }
             Ok(())
         },
     )?;
@@ -500,8 +520,12 @@ pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Env>> {
                 );
             };
             env.heap.save_range(heap, dst, size);
-            env.stable
-                .read(offset, &mut heap[dst as usize..end as usize]);
+            if let Err(e) = env
+                .stable
+                .read(offset, &mut heap[dst as usize..end as usize])
+            {
+                return fail(&mut c, storage_error(e));
+            }
             Ok(())
         },
     )?;

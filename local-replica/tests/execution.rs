@@ -6,7 +6,8 @@ use local_replica::{CallError, InstallMode, Limits, Replica};
 use serde_bytes::ByteBuf;
 use vault_canister::model::types::*;
 
-const T0: u64 = 1_700_000_000_000_000_000;
+mod common;
+use common::{T0, blob, install_vault, vault_wasm};
 
 fn controller() -> Principal {
     Principal::from_slice(&[7; 29])
@@ -54,7 +55,7 @@ const COUNTER: &str = r#"
 /// Installs `wat` into a fresh canister of a fresh replica.
 fn try_install(wat: &str) -> (Replica, Principal, Result<u64, CallError>) {
     let mut r = Replica::new(T0).unwrap();
-    let id = r.create_canister(vec![controller()]);
+    let id = r.create_canister(vec![controller()]).unwrap();
     let result = r.install_code(
         controller(),
         id,
@@ -213,7 +214,11 @@ fn bulk_memory_and_argument_copies_are_charged_per_byte() {
         .update_call(controller(), id, "scribble", &[2; 10_010])
         .unwrap()
         .instructions;
-    assert_eq!(large - small, 10_000, "one instruction per argument byte copied");
+    assert_eq!(
+        large - small,
+        10_000,
+        "one instruction per argument byte copied"
+    );
     // fill (8192) + copy (3000) + the argument + a few dozen instructions of code.
     assert!(small > 8192 + 3000 + 10, "{small}");
     assert!(small < 8192 + 3000 + 10 + 200, "{small}");
@@ -241,7 +246,7 @@ fn features_the_ic_rejects_are_refused() {
 #[test]
 fn only_controllers_install_and_read_status() {
     let mut r = Replica::new(T0).unwrap();
-    let id = r.create_canister(vec![controller()]);
+    let id = r.create_canister(vec![controller()]).unwrap();
     let stranger = Principal::from_slice(&[8; 29]);
     let wasm = wat::parse_str(COUNTER).unwrap();
     assert_eq!(
@@ -292,12 +297,15 @@ fn a_timer_fires_once_when_due() {
     let fired = |r: &mut Replica| r.query_call(controller(), id, "fired", &[]).unwrap().bytes[0];
     r.update_call(controller(), id, "arm", &(T0 + 1000).to_le_bytes())
         .unwrap();
-    assert!(r.set_time(T0 + 999).is_empty(), "not yet due");
+    assert!(r.set_time(T0 + 999).unwrap().is_empty(), "not yet due");
     assert_eq!(fired(&mut r), 0);
-    let ran = r.set_time(T0 + 1000);
+    let ran = r.set_time(T0 + 1000).unwrap();
     assert_eq!(ran.len(), 1);
     assert_eq!(fired(&mut r), 1);
-    assert!(r.set_time(T0 + 5000).is_empty(), "a timer fires once");
+    assert!(
+        r.set_time(T0 + 5000).unwrap().is_empty(),
+        "a timer fires once"
+    );
     assert_eq!(fired(&mut r), 1);
 }
 
@@ -347,33 +355,11 @@ fn the_management_calls_are_for_controllers_and_follow_the_lifecycle() {
     );
 }
 
-fn vault_wasm() -> Vec<u8> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../target/canister/vault.wasm.gz"
-    );
-    std::fs::read(path)
-        .unwrap_or_else(|e| panic!("{path}: {e}. Build it first: scripts/build-canister"))
-}
-
 fn vault() -> (Replica, Principal, Principal) {
     let mut r = Replica::new(T0).unwrap();
     let owner = controller();
-    let id = r.create_canister(vec![owner]);
-    let arg = Encode!(&InitArgs {
-        owner,
-        quota_bytes: None
-    })
-    .unwrap();
-    r.install_code(owner, id, InstallMode::Install, &vault_wasm(), &arg)
-        .unwrap();
+    let id = install_vault(&mut r, &vault_wasm(), owner);
     (r, id, owner)
-}
-
-fn blob(len: usize, fill: u8) -> ByteBuf {
-    let mut b = vec![fill; len];
-    b[0] = 1;
-    ByteBuf::from(b)
 }
 
 fn upload(r: &mut Replica, id: Principal, owner: Principal, file: u8, size: u64) -> Vec<Vec<u8>> {
@@ -504,7 +490,7 @@ fn an_upgrade_keeps_every_file() {
 #[test]
 fn a_bad_init_argument_installs_nothing() {
     let mut r = Replica::new(T0).unwrap();
-    let id = r.create_canister(vec![controller()]);
+    let id = r.create_canister(vec![controller()]).unwrap();
     let arg = Encode!(&InitArgs {
         owner: Principal::anonymous(),
         quota_bytes: None

@@ -10,38 +10,18 @@ use candid::{CandidType, Decode, Encode, Principal, Reserved};
 use local_replica::{CallError, InstallMode, Replica};
 use serde_bytes::ByteBuf;
 use vault_canister::model::types::*;
+
+mod common;
+use common::{T0, install_vault, vault_wasm};
 use vault_crypto::{
     KdfParams, LinkToken, MasterKey, PassphraseWrappedKey, PasswordProof, RecoveryKey,
     SEALED_KEY_SIZE, WRAPPED_KEY_SIZE,
 };
 
-const T0: u64 = 1_700_000_000_000_000_000;
 const SECOND: u64 = 1_000_000_000;
 /// How long after building its scenario a cell runs: after the expiring grant and link
 /// (10 s) lapsed, long before anything else expires (as `NOW` in the model's test).
 const CELL_DELAY: u64 = 60 * SECOND;
-
-fn vault_wasm() -> Vec<u8> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../target/canister/vault.wasm.gz"
-    );
-    std::fs::read(path)
-        .unwrap_or_else(|e| panic!("{path}: {e}. Build it first: scripts/build-canister"))
-}
-
-/// A new vault owned (and controlled) by `owner`.
-fn install_vault(r: &mut Replica, wasm: &[u8], owner: Principal) -> Principal {
-    let id = r.create_canister(vec![owner]);
-    let arg = Encode!(&InitArgs {
-        owner,
-        quota_bytes: None
-    })
-    .unwrap();
-    r.install_code(owner, id, InstallMode::Install, wasm, &arg)
-        .unwrap();
-    id
-}
 
 /// A method's answer, whatever its `Ok` type: `Result<Reserved, _>` decodes any of them.
 fn answer(method: &str, reply: &[u8]) -> Result<(), VaultError> {
@@ -958,7 +938,7 @@ impl Lab {
             update_ok(&mut self.r, id, m.caller, m.method, &m.arg);
         }
         let later = self.r.time() + CELL_DELAY;
-        self.r.set_time(later);
+        self.r.set_time(later).unwrap();
         id
     }
 

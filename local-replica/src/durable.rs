@@ -1,0 +1,705 @@
+//! The state directory: how a replica survives being killed at any instant.
+//!
+//! ```text
+//! <dir>/checkpoint          the replica as of the last checkpoint (Candid, replaced by rename)
+//! <dir>/wal                 every input since, appended and synced before it is acknowledged
+//! <dir>/journal             a checkpoint's page writes, complete before any is applied
+//! <dir>/modules/<sha256>    every module installed, as installed
+//! <dir>/canisters/<name>    heap and stable memory files, as of the checkpoint
+//! <dir>/cache/              compiled modules (wasmtime's cache)
+//! ```
+//!
+//! Execution is deterministic, so the log records inputs, not effects: opening the directory
+//! loads the checkpoint and replays the log. A checkpoint writes only the pages changed since
+//! the last one: first all of them (and the new checkpoint record) to the journal, synced;
+//! then in place; then the checkpoint file; then the log is emptied. A crash at any point
+//! leaves either a complete journal (applied again on open) or an incomplete one (discarded:
+//! nothing of it was applied yet). Records carry sequence numbers, so a log entry that a
+//! checkpoint already contains is never applied twice.
+//!
+//! Every frame, in the log and the journal, is `len: u32 LE, crc32: u32 LE, payload`; a torn
+//! frame at the end of the log is a write that was never acknowledged, and is cut off.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use candid::{CandidType, Deserialize, Principal};
+use serde_bytes::ByteBuf;
+
+use crate::InstallMode;
+
+/// One input to the replica, as the log records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    CreateCanister {
+        controllers: Vec<Principal>,
+    },
+    InstallCode {
+        sender: Principal,
+        canister: Principal,
+        mode: InstallMode,
+        module: [u8; 32],
+        arg: Vec<u8>,
+    },
+    UpdateCall {
+        sender: Principal,
+        canister: Principal,
+        method: String,
+        arg: Vec<u8>,
+    },
+    /// The clock moved and timers fell due.
+    Time,
+    UpdateControllers {
+        sender: Principal,
+        canister: Principal,
+        controllers: Vec<Principal>,
+    },
+    StopCanister {
+        sender: Principal,
+        canister: Principal,
+    },
+    StartCanister {
+        sender: Principal,
+        canister: Principal,
+    },
+    DeleteCanister {
+        sender: Principal,
+        canister: Principal,
+    },
+}
+
+/// A logged input: its place in the log and the replica's clock when it ran.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub seq: u64,
+    pub time: u64,
+    pub input: Input,
+}
+
+/// The checkpoint: everything but page contents.
+#[derive(CandidType, Deserialize, Clone, Debug, Default)]
+pub struct Checkpoint {
+    /// The last log record it contains.
+    pub seq: u64,
+    pub time: u64,
+    pub next_canister: u64,
+    pub canisters: Vec<CanisterState>,
+}
+
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct CanisterState {
+    pub id: Principal,
+    pub controllers: Vec<Principal>,
+    pub version: u64,
+    pub stopped: bool,
+    pub code: Option<CodeState>,
+}
+
+/// An installed canister's instance.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct CodeState {
+    pub module: ByteBuf,
+    pub heap_file: String,
+    pub heap_bytes: u64,
+    pub globals: Vec<GlobalValue>,
+    pub stable_file: String,
+    pub stable_pages: u64,
+    pub certified_data: ByteBuf,
+    pub global_timer: u64,
+}
+
+/// A mutable global's value (floats and vectors by their bits).
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq)]
+pub enum GlobalValue {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    V128(ByteBuf),
+}
+
+/// A page write of a checkpoint.
+pub struct PageWrite<'a> {
+    pub file: &'a str,
+    pub offset: u64,
+    pub bytes: &'a [u8],
+}
+
+/// The state directory.
+pub struct StateDir {
+    dir: PathBuf,
+    wal: File,
+    wal_bytes: u64,
+    next_seq: u64,
+}
+
+const JOURNAL_WRITE: u8 = 1;
+const JOURNAL_LENGTH: u8 = 2;
+const JOURNAL_COMMIT: u8 = 3;
+
+impl StateDir {
+    /// Opens (creating it if need be) `dir`: finishes an interrupted checkpoint, cuts a torn
+    /// log tail, and returns the checkpoint and the log records after it.
+    pub fn open(dir: &Path) -> io::Result<(StateDir, Checkpoint, Vec<Record>)> {
+        fs::create_dir_all(dir.join("modules"))?;
+        fs::create_dir_all(dir.join("canisters"))?;
+        recover_journal(dir)?;
+        let checkpoint = match fs::read(dir.join("checkpoint")) {
+            Ok(bytes) => candid::decode_one::<Checkpoint>(&bytes)
+                .map_err(|e| corrupt(format!("the checkpoint file cannot be read ({e})")))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Checkpoint::default(),
+            Err(e) => return Err(e),
+        };
+        let wal_path = dir.join("wal");
+        let mut wal = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&wal_path)?;
+        let (frames, good) = read_frames(&mut wal)?;
+        if good < wal.metadata()?.len() {
+            // A record torn by a crash was never acknowledged.
+            wal.set_len(good)?;
+            wal.sync_all()?;
+        }
+        let mut records = Vec::new();
+        for frame in frames {
+            let record = decode_record(&frame)
+                .ok_or_else(|| corrupt("a log record cannot be decoded".into()))?;
+            if record.seq > checkpoint.seq {
+                records.push(record);
+            }
+        }
+        let next_seq = records.last().map_or(checkpoint.seq, |r| r.seq) + 1;
+        sync_dir(dir)?;
+        Ok((
+            StateDir {
+                dir: dir.to_path_buf(),
+                wal,
+                wal_bytes: good,
+                next_seq,
+            },
+            checkpoint,
+            records,
+        ))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Bytes in the log since the last checkpoint.
+    pub fn log_bytes(&self) -> u64 {
+        self.wal_bytes
+    }
+
+    /// Appends an input and syncs it: once this returns, the input survives any crash.
+    pub fn log(&mut self, time: u64, input: &Input) -> io::Result<u64> {
+        let seq = self.next_seq;
+        let payload = encode_record(seq, time, input);
+        let mut frame = Vec::with_capacity(payload.len() + 8);
+        frame_into(&mut frame, &payload);
+        self.wal.write_all(&frame)?;
+        self.wal.sync_data()?;
+        self.wal_bytes += frame.len() as u64;
+        self.next_seq += 1;
+        Ok(seq)
+    }
+
+    /// Stores a module (before an install that uses it is logged).
+    pub fn save_module(&self, hash: &[u8; 32], wasm: &[u8]) -> io::Result<()> {
+        let path = self.module_path(hash);
+        if path.exists() {
+            return Ok(());
+        }
+        let tmp = path.with_extension("tmp");
+        let mut f = File::create(&tmp)?;
+        f.write_all(wasm)?;
+        f.sync_all()?;
+        fs::rename(&tmp, &path)?;
+        sync_dir(&self.dir.join("modules"))
+    }
+
+    pub fn load_module(&self, hash: &[u8]) -> io::Result<Vec<u8>> {
+        fs::read(self.dir.join("modules").join(hex(hash)))
+    }
+
+    fn module_path(&self, hash: &[u8; 32]) -> PathBuf {
+        self.dir.join("modules").join(hex(hash))
+    }
+
+    /// A file in `canisters/`.
+    pub fn canister_file(&self, name: &str) -> PathBuf {
+        self.dir.join("canisters").join(name)
+    }
+
+    /// The sequence number the next record gets (a new file name unique to this checkpoint).
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Writes a checkpoint: `writes` and `lengths` (file sizes) to the journal, then in place,
+    /// then `checkpoint`; then empties the log and removes files no longer referenced.
+    pub fn checkpoint<'a>(
+        &mut self,
+        writes: impl Iterator<Item = PageWrite<'a>>,
+        lengths: &[(String, u64)],
+        mut checkpoint: Checkpoint,
+    ) -> io::Result<()> {
+        checkpoint.seq = self.next_seq - 1;
+        let journal = self.dir.join("journal");
+        {
+            let mut j = BufWriter::new(File::create(&journal)?);
+            let mut payload = Vec::new();
+            for w in writes {
+                payload.clear();
+                payload.push(JOURNAL_WRITE);
+                put_bytes(&mut payload, w.file.as_bytes());
+                payload.extend_from_slice(&w.offset.to_le_bytes());
+                put_bytes(&mut payload, w.bytes);
+                write_frame(&mut j, &payload)?;
+            }
+            for (file, len) in lengths {
+                payload.clear();
+                payload.push(JOURNAL_LENGTH);
+                put_bytes(&mut payload, file.as_bytes());
+                payload.extend_from_slice(&len.to_le_bytes());
+                write_frame(&mut j, &payload)?;
+            }
+            payload.clear();
+            payload.push(JOURNAL_COMMIT);
+            payload.extend_from_slice(
+                &candid::encode_one(&checkpoint).map_err(|e| corrupt(e.to_string()))?,
+            );
+            write_frame(&mut j, &payload)?;
+            j.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        }
+        sync_dir(&self.dir)?;
+        recover_journal(&self.dir)?;
+        self.wal.set_len(0)?;
+        self.wal.sync_all()?;
+        self.wal_bytes = 0;
+        Ok(())
+    }
+}
+
+/// Applies a complete journal (again, if a crash interrupted it) and removes it; discards an
+/// incomplete one.
+fn recover_journal(dir: &Path) -> io::Result<()> {
+    let path = dir.join("journal");
+    let mut file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let (frames, _) = read_frames(&mut file)?;
+    let complete = frames
+        .last()
+        .is_some_and(|f| f.first() == Some(&JOURNAL_COMMIT));
+    if complete {
+        let canisters = dir.join("canisters");
+        let mut touched: Vec<(String, File)> = Vec::new();
+        let open = |name: &str, touched: &mut Vec<(String, File)>| -> io::Result<usize> {
+            if let Some(i) = touched.iter().position(|(n, _)| n == name) {
+                return Ok(i);
+            }
+            let f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(canisters.join(name))?;
+            touched.push((name.to_string(), f));
+            Ok(touched.len() - 1)
+        };
+        let mut referenced = Vec::new();
+        for frame in &frames {
+            let bad = || corrupt("a journal entry cannot be decoded".into());
+            let mut r = Reader(&frame[1..]);
+            match frame[0] {
+                JOURNAL_WRITE => {
+                    let name = r.string().ok_or_else(bad)?;
+                    let offset = r.u64().ok_or_else(bad)?;
+                    let bytes = r.bytes().ok_or_else(bad)?;
+                    let i = open(&name, &mut touched)?;
+                    write_at(&touched[i].1, offset, bytes)?;
+                }
+                JOURNAL_LENGTH => {
+                    let name = r.string().ok_or_else(bad)?;
+                    let len = r.u64().ok_or_else(bad)?;
+                    let i = open(&name, &mut touched)?;
+                    touched[i].1.set_len(len)?;
+                    referenced.push(name);
+                }
+                _ => {
+                    for (_, f) in &touched {
+                        f.sync_all()?;
+                    }
+                    sync_dir(&canisters)?;
+                    let tmp = dir.join("checkpoint.tmp");
+                    let mut f = File::create(&tmp)?;
+                    f.write_all(&frame[1..])?;
+                    f.sync_all()?;
+                    fs::rename(&tmp, dir.join("checkpoint"))?;
+                    sync_dir(dir)?;
+                }
+            }
+        }
+        // Files of replaced instances and deleted canisters.
+        for entry in fs::read_dir(&canisters)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !referenced.contains(&name) {
+                fs::remove_file(entry.path())?;
+            }
+        }
+    }
+    fs::remove_file(&path)?;
+    sync_dir(dir)
+}
+
+fn write_at(f: &File, offset: u64, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    f.write_all_at(bytes, offset)
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn corrupt(why: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, why)
+}
+
+/// Lower-case hex (module and file names, the script interface).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of a hex string, if it is one.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn frame_into(out: &mut Vec<u8>, payload: &[u8]) {
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+fn write_frame(w: &mut impl Write, payload: &[u8]) -> io::Result<()> {
+    w.write_all(&(payload.len() as u32).to_le_bytes())?;
+    w.write_all(&crc32fast::hash(payload).to_le_bytes())?;
+    w.write_all(payload)
+}
+
+/// Reads whole, intact frames from the start; returns them and where the intact part ends.
+fn read_frames(file: &mut File) -> io::Result<(Vec<Vec<u8>>, u64)> {
+    use std::io::Seek;
+    file.seek(io::SeekFrom::Start(0))?;
+    let mut r = BufReader::new(file);
+    let mut frames = Vec::new();
+    let mut good = 0u64;
+    loop {
+        let mut head = [0u8; 8];
+        if read_full(&mut r, &mut head)? < 8 {
+            break;
+        }
+        let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
+        let crc = u32::from_le_bytes(head[4..].try_into().expect("4 bytes"));
+        let mut payload = vec![0u8; len];
+        if read_full(&mut r, &mut payload)? < len || crc32fast::hash(&payload) != crc {
+            break;
+        }
+        good += 8 + len as u64;
+        frames.push(payload);
+    }
+    Ok((frames, good))
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match r.read(&mut buf[done..])? {
+            0 => break,
+            n => done += n,
+        }
+    }
+    Ok(done)
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn put_principals(out: &mut Vec<u8>, ps: &[Principal]) {
+    out.extend_from_slice(&(ps.len() as u32).to_le_bytes());
+    for p in ps {
+        put_bytes(out, p.as_slice());
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        self.take(8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    }
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+    fn string(&mut self) -> Option<String> {
+        String::from_utf8(self.bytes()?.to_vec()).ok()
+    }
+    fn principal(&mut self) -> Option<Principal> {
+        Principal::try_from_slice(self.bytes()?).ok()
+    }
+    fn principals(&mut self) -> Option<Vec<Principal>> {
+        let n = self.u32()?;
+        (0..n).map(|_| self.principal()).collect()
+    }
+}
+
+const CREATE: u8 = 1;
+const INSTALL: u8 = 2;
+const UPDATE: u8 = 3;
+const TIME: u8 = 4;
+const CONTROLLERS: u8 = 5;
+const STOP: u8 = 6;
+const START: u8 = 7;
+const DELETE: u8 = 8;
+
+fn mode_byte(mode: InstallMode) -> u8 {
+    match mode {
+        InstallMode::Install => 0,
+        InstallMode::Reinstall => 1,
+        InstallMode::Upgrade => 2,
+    }
+}
+
+/// `seq: u64, time: u64, kind: u8`, then the input's fields (byte strings and lists with a
+/// u32 length first; all integers little-endian).
+pub fn encode_record(seq: u64, time: u64, input: &Input) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(&time.to_le_bytes());
+    match input {
+        Input::CreateCanister { controllers } => {
+            out.push(CREATE);
+            put_principals(&mut out, controllers);
+        }
+        Input::InstallCode {
+            sender,
+            canister,
+            mode,
+            module,
+            arg,
+        } => {
+            out.push(INSTALL);
+            put_bytes(&mut out, sender.as_slice());
+            put_bytes(&mut out, canister.as_slice());
+            out.push(mode_byte(*mode));
+            put_bytes(&mut out, module);
+            put_bytes(&mut out, arg);
+        }
+        Input::UpdateCall {
+            sender,
+            canister,
+            method,
+            arg,
+        } => {
+            out.push(UPDATE);
+            put_bytes(&mut out, sender.as_slice());
+            put_bytes(&mut out, canister.as_slice());
+            put_bytes(&mut out, method.as_bytes());
+            put_bytes(&mut out, arg);
+        }
+        Input::Time => out.push(TIME),
+        Input::UpdateControllers {
+            sender,
+            canister,
+            controllers,
+        } => {
+            out.push(CONTROLLERS);
+            put_bytes(&mut out, sender.as_slice());
+            put_bytes(&mut out, canister.as_slice());
+            put_principals(&mut out, controllers);
+        }
+        Input::StopCanister { sender, canister }
+        | Input::StartCanister { sender, canister }
+        | Input::DeleteCanister { sender, canister } => {
+            out.push(match input {
+                Input::StopCanister { .. } => STOP,
+                Input::StartCanister { .. } => START,
+                _ => DELETE,
+            });
+            put_bytes(&mut out, sender.as_slice());
+            put_bytes(&mut out, canister.as_slice());
+        }
+    }
+    out
+}
+
+pub fn decode_record(bytes: &[u8]) -> Option<Record> {
+    let mut r = Reader(bytes);
+    let seq = r.u64()?;
+    let time = r.u64()?;
+    let input = match r.u8()? {
+        CREATE => Input::CreateCanister {
+            controllers: r.principals()?,
+        },
+        INSTALL => Input::InstallCode {
+            sender: r.principal()?,
+            canister: r.principal()?,
+            mode: match r.u8()? {
+                0 => InstallMode::Install,
+                1 => InstallMode::Reinstall,
+                2 => InstallMode::Upgrade,
+                _ => return None,
+            },
+            module: r.bytes()?.try_into().ok()?,
+            arg: r.bytes()?.to_vec(),
+        },
+        UPDATE => Input::UpdateCall {
+            sender: r.principal()?,
+            canister: r.principal()?,
+            method: r.string()?,
+            arg: r.bytes()?.to_vec(),
+        },
+        TIME => Input::Time,
+        CONTROLLERS => Input::UpdateControllers {
+            sender: r.principal()?,
+            canister: r.principal()?,
+            controllers: r.principals()?,
+        },
+        kind @ (STOP | START | DELETE) => {
+            let (sender, canister) = (r.principal()?, r.principal()?);
+            match kind {
+                STOP => Input::StopCanister { sender, canister },
+                START => Input::StartCanister { sender, canister },
+                _ => Input::DeleteCanister { sender, canister },
+            }
+        }
+        _ => return None,
+    };
+    r.0.is_empty().then_some(Record { seq, time, input })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(n: u8) -> Principal {
+        Principal::from_slice(&[n; 29])
+    }
+
+    #[test]
+    fn every_input_round_trips() {
+        let inputs = [
+            Input::CreateCanister {
+                controllers: vec![p(1), p(2)],
+            },
+            Input::InstallCode {
+                sender: p(1),
+                canister: p(3),
+                mode: InstallMode::Upgrade,
+                module: [9; 32],
+                arg: vec![1, 2, 3],
+            },
+            Input::UpdateCall {
+                sender: p(1),
+                canister: p(3),
+                method: "put_chunk".into(),
+                arg: vec![0; 1000],
+            },
+            Input::Time,
+            Input::UpdateControllers {
+                sender: p(1),
+                canister: p(3),
+                controllers: vec![],
+            },
+            Input::StopCanister {
+                sender: p(1),
+                canister: p(3),
+            },
+            Input::StartCanister {
+                sender: p(1),
+                canister: p(3),
+            },
+            Input::DeleteCanister {
+                sender: p(1),
+                canister: p(3),
+            },
+        ];
+        for (i, input) in inputs.into_iter().enumerate() {
+            let bytes = encode_record(i as u64, 77, &input);
+            assert_eq!(
+                decode_record(&bytes),
+                Some(Record {
+                    seq: i as u64,
+                    time: 77,
+                    input
+                })
+            );
+            assert_eq!(decode_record(&bytes[..bytes.len() - 1]), None);
+        }
+    }
+
+    #[test]
+    fn a_torn_log_tail_is_cut_and_earlier_records_kept() {
+        let dir = std::env::temp_dir().join(format!("lr-wal-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let (mut state, _, records) = StateDir::open(&dir).unwrap();
+        assert!(records.is_empty());
+        state.log(5, &Input::Time).unwrap();
+        state.log(6, &Input::Time).unwrap();
+        drop(state);
+        // A third record, torn halfway.
+        let mut frame = Vec::new();
+        frame_into(&mut frame, &encode_record(3, 7, &Input::Time));
+        let mut wal = OpenOptions::new()
+            .append(true)
+            .open(dir.join("wal"))
+            .unwrap();
+        wal.write_all(&frame[..frame.len() / 2]).unwrap();
+        drop(wal);
+        let (mut state, _, records) = StateDir::open(&dir).unwrap();
+        assert_eq!(
+            records.iter().map(|r| r.time).collect::<Vec<_>>(),
+            vec![5, 6]
+        );
+        assert_eq!(
+            state.log(8, &Input::Time).unwrap(),
+            3,
+            "the torn record's place is reused"
+        );
+        drop(state);
+        let (_, _, records) = StateDir::open(&dir).unwrap();
+        assert_eq!(records.len(), 3);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
