@@ -11,6 +11,7 @@
 mod canister;
 pub mod durable;
 pub mod heap;
+pub mod management;
 pub mod module;
 pub mod stable;
 pub mod system_api;
@@ -74,6 +75,8 @@ pub enum CallError {
     NotAController(Principal),
     #[error(transparent)]
     ModuleRefused(#[from] ModuleError),
+    #[error("the argument is not what the method takes: {0}")]
+    InvalidArgument(String),
     #[error("canister has no {kind} method `{method}`")]
     NoSuchMethod { kind: &'static str, method: String },
     #[error("the canister did not accept the message (canister_inspect_message)")]
@@ -110,6 +113,7 @@ pub struct CanisterStatus {
     pub module_hash: Option<[u8; 32]>,
     pub controllers: Vec<Principal>,
     pub stable_memory_pages: u64,
+    pub heap_bytes: u64,
     pub version: u64,
     pub stopped: bool,
 }
@@ -778,6 +782,9 @@ impl Replica {
         method: &str,
         arg: &[u8],
     ) -> Result<Reply, CallError> {
+        if id == Principal::management_canister() {
+            return self.management_call(sender, method, arg);
+        }
         self.log(|| Input::UpdateCall {
             sender,
             canister: id,
@@ -797,6 +804,12 @@ impl Replica {
         method: &str,
         arg: &[u8],
     ) -> Result<Reply, CallError> {
+        if id == Principal::management_canister() {
+            return Err(CallError::NoSuchMethod {
+                kind: "query",
+                method: format!("{method} (the management canister answers update calls only)"),
+            });
+        }
         self.execute(sender, id, method, arg, false)
     }
 
@@ -898,6 +911,7 @@ impl Replica {
             module_hash: c.running.as_ref().map(|r| r.module.hash),
             controllers: c.controllers.clone(),
             stable_memory_pages: env.map_or(0, |e| e.stable.size()),
+            heap_bytes: c.running.as_ref().map_or(0, |r| r.heap_bytes() as u64),
             version: c.version,
             stopped: c.stopped,
         })

@@ -508,3 +508,168 @@ fn a_bad_init_argument_installs_nothing() {
         None
     );
 }
+
+mod management_canister {
+    //! The management canister through Candid, as agents call it.
+
+    use super::*;
+    use ic_management_canister_types::{
+        CanisterIdRecord, CanisterInstallMode, CanisterSettings, CanisterStatusResult,
+        CanisterStatusType, InstallCodeArgs, ProvisionalCreateCanisterWithCyclesArgs,
+        UpdateSettingsArgs, UpgradeFlags,
+    };
+
+    fn ic00() -> Principal {
+        Principal::management_canister()
+    }
+
+    fn call(
+        r: &mut Replica,
+        sender: Principal,
+        method: &str,
+        arg: Vec<u8>,
+    ) -> Result<Vec<u8>, CallError> {
+        r.update_call(sender, ic00(), method, &arg)
+            .map(|reply| reply.bytes)
+    }
+
+    fn install_args(id: Principal, mode: CanisterInstallMode, wasm: Vec<u8>) -> Vec<u8> {
+        Encode!(&InstallCodeArgs {
+            mode,
+            canister_id: id,
+            wasm_module: wasm,
+            arg: common::init_arg(controller()),
+            sender_canister_version: None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn create_install_status_settings_and_delete_through_candid() {
+        let mut r = Replica::new(T0).unwrap();
+        let me = controller();
+        let stranger = Principal::from_slice(&[8; 29]);
+        let created = call(
+            &mut r,
+            me,
+            "provisional_create_canister_with_cycles",
+            Encode!(&ProvisionalCreateCanisterWithCyclesArgs::default()).unwrap(),
+        )
+        .unwrap();
+        let id = Decode!(&created, CanisterIdRecord).unwrap().canister_id;
+
+        // Only a controller installs (the creator is one when no controllers are given).
+        let wasm = vault_wasm();
+        assert_eq!(
+            call(
+                &mut r,
+                stranger,
+                "install_code",
+                install_args(id, CanisterInstallMode::Install, wasm.clone())
+            ),
+            Err(CallError::NotAController(id))
+        );
+        call(
+            &mut r,
+            me,
+            "install_code",
+            install_args(id, CanisterInstallMode::Install, wasm.clone()),
+        )
+        .unwrap();
+        let skip = CanisterInstallMode::Upgrade(Some(UpgradeFlags {
+            skip_pre_upgrade: Some(true),
+            wasm_memory_persistence: None,
+        }));
+        assert!(matches!(
+            call(&mut r, me, "install_code", install_args(id, skip, wasm.clone())),
+            Err(CallError::InvalidArgument(why)) if why.contains("skip_pre_upgrade")
+        ));
+        call(
+            &mut r,
+            me,
+            "install_code",
+            install_args(id, CanisterInstallMode::Upgrade(None), wasm.clone()),
+        )
+        .unwrap();
+
+        let status = |r: &mut Replica, who| {
+            call(
+                r,
+                who,
+                "canister_status",
+                Encode!(&CanisterIdRecord { canister_id: id }).unwrap(),
+            )
+            .map(|bytes| Decode!(&bytes, CanisterStatusResult).unwrap())
+        };
+        let s = status(&mut r, me).unwrap();
+        assert_eq!(s.status, CanisterStatusType::Running);
+        assert_eq!(s.settings.controllers, vec![me]);
+        assert_eq!(s.version, 2);
+        assert_eq!(
+            s.module_hash,
+            Some(local_replica::module::sha256(&wasm).to_vec())
+        );
+        assert!(s.memory_metrics.wasm_memory_size > 0u64);
+        assert_eq!(status(&mut r, stranger), Err(CallError::NotAController(id)));
+
+        // Hand the canister over.
+        let settings = |controllers| {
+            Encode!(&UpdateSettingsArgs {
+                canister_id: id,
+                settings: CanisterSettings {
+                    controllers: Some(controllers),
+                    ..Default::default()
+                },
+                sender_canister_version: None,
+            })
+            .unwrap()
+        };
+        assert_eq!(
+            call(
+                &mut r,
+                stranger,
+                "update_settings",
+                settings(vec![stranger])
+            ),
+            Err(CallError::NotAController(id))
+        );
+        call(&mut r, me, "update_settings", settings(vec![stranger])).unwrap();
+        assert_eq!(status(&mut r, me), Err(CallError::NotAController(id)));
+
+        let record = Encode!(&CanisterIdRecord { canister_id: id }).unwrap();
+        assert_eq!(
+            call(&mut r, stranger, "delete_canister", record.clone()),
+            Err(CallError::CanisterRunning(id))
+        );
+        call(&mut r, stranger, "stop_canister", record.clone()).unwrap();
+        assert_eq!(
+            status(&mut r, stranger).unwrap().status,
+            CanisterStatusType::Stopped
+        );
+        call(&mut r, stranger, "start_canister", record.clone()).unwrap();
+        call(&mut r, stranger, "stop_canister", record.clone()).unwrap();
+        call(&mut r, stranger, "delete_canister", record).unwrap();
+        assert_eq!(
+            status(&mut r, stranger),
+            Err(CallError::CanisterNotFound(id))
+        );
+    }
+
+    #[test]
+    fn what_it_does_not_do_is_refused_by_name() {
+        let mut r = Replica::new(T0).unwrap();
+        let me = controller();
+        assert!(matches!(
+            call(&mut r, me, "raw_rand", Encode!().unwrap()),
+            Err(CallError::NoSuchMethod { method, .. }) if method == "raw_rand"
+        ));
+        assert!(matches!(
+            call(&mut r, me, "install_code", b"not candid".to_vec()),
+            Err(CallError::InvalidArgument(why)) if why.starts_with("install_code")
+        ));
+        assert!(matches!(
+            r.query_call(me, ic00(), "canister_status", &[]),
+            Err(CallError::NoSuchMethod { kind: "query", .. })
+        ));
+    }
+}
