@@ -10,7 +10,7 @@ use crate::module::{COUNTER_EXPORT, HEAP_EXPORT, INTERNAL_MODULE, SAVED_EXPORT};
 use crate::stable::{PAGE_SIZE, StableMemory};
 
 /// Every `ic0` function this replica provides. A module importing anything else is refused.
-pub const PROVIDED_IMPORTS: [&str; 26] = [
+pub const PROVIDED_IMPORTS: [&str; 44] = [
     "msg_arg_data_size",
     "msg_arg_data_copy",
     "msg_caller_size",
@@ -37,6 +37,24 @@ pub const PROVIDED_IMPORTS: [&str; 26] = [
     "certified_data_set",
     "data_certificate_present",
     "global_timer_set",
+    "stable_size",
+    "stable_grow",
+    "stable_read",
+    "stable_write",
+    "canister_cycle_balance",
+    "canister_cycle_balance128",
+    "msg_cycles_available128",
+    "msg_cycles_accept128",
+    "cost_call",
+    "cost_create_canister",
+    "cost_http_request",
+    "msg_deadline",
+    "msg_reject_code",
+    "msg_reject_msg_size",
+    "msg_reject_msg_copy",
+    "canister_status",
+    "data_certificate_size",
+    "data_certificate_copy",
 ];
 
 const OVERHEAD: u64 = 20;
@@ -221,15 +239,23 @@ fn write_heap(
     let mem = memory(caller)?;
     let (heap, env) = mem.data_and_store_mut(&mut *caller);
     let len = src(env).len() as u64;
-    let Some(end) = dst.checked_add(len).filter(|&e| e <= heap.len() as u64) else {
-        return fail(
+    match heap_range(heap, env, dst, len) {
+        Some(target) => {
+            target.copy_from_slice(src(env));
+            Ok(())
+        }
+        None => fail(
             caller,
             format!("{what}: destination out of the canister's memory"),
-        );
-    };
+        ),
+    }
+}
+
+/// `heap[dst..dst + len]`, its pages saved first; None if it is out of the heap.
+fn heap_range<'h>(heap: &'h mut [u8], env: &mut Env, dst: u64, len: u64) -> Option<&'h mut [u8]> {
+    let end = dst.checked_add(len).filter(|&e| e <= heap.len() as u64)?;
     env.heap.save_range(heap, dst, len);
-    heap[dst as usize..end as usize].copy_from_slice(src(env));
-    Ok(())
+    Some(&mut heap[dst as usize..end as usize])
 }
 
 /// Copies `src[offset..offset + size]` to the canister's memory at `dst`.
@@ -268,6 +294,86 @@ fn read_in(caller: &mut C, src: u64, size: u64, what: &str) -> wasmtime::Result<
         );
     }
     Ok(buf)
+}
+
+/// Pages the 32-bit stable memory interface can address (4 GiB).
+const STABLE32_MAX_PAGES: u64 = (1 << 32) / PAGE_SIZE;
+
+fn stable_grow(caller: &mut C, pages: u64, max: u64) -> wasmtime::Result<i64> {
+    charge(caller, OVERHEAD)?;
+    Ok(caller
+        .data_mut()
+        .stable
+        .grow(pages, max)
+        .map_or(-1, |old| old as i64))
+}
+
+/// Copies `size` bytes of the heap at `src` into stable memory at `offset`.
+fn stable_write(
+    caller: &mut C,
+    offset: u64,
+    src: u64,
+    size: u64,
+    what: &str,
+) -> wasmtime::Result<()> {
+    charge(caller, OVERHEAD + size)?;
+    if !caller.data().stable.in_bounds(offset, size) {
+        return fail(caller, format!("stable memory out of bounds ({what})"));
+    }
+    let mem = memory(caller)?;
+    let (heap, env) = mem.data_and_store_mut(&mut *caller);
+    let Some(end) = src.checked_add(size).filter(|&e| e <= heap.len() as u64) else {
+        return fail(
+            caller,
+            format!("{what}: source out of the canister's memory"),
+        );
+    };
+    if let Err(e) = env.stable.write(offset, &heap[src as usize..end as usize]) {
+        return fail(caller, storage_error(e));
+    }
+    Ok(())
+}
+
+/// Copies `size` bytes of stable memory at `offset` into the heap at `dst`.
+fn stable_read(
+    caller: &mut C,
+    dst: u64,
+    offset: u64,
+    size: u64,
+    what: &str,
+) -> wasmtime::Result<()> {
+    charge(caller, OVERHEAD + size)?;
+    if !caller.data().stable.in_bounds(offset, size) {
+        return fail(caller, format!("stable memory out of bounds ({what})"));
+    }
+    let mem = memory(caller)?;
+    let (heap, env) = mem.data_and_store_mut(&mut *caller);
+    let Some(target) = heap_range(heap, env, dst, size) else {
+        return fail(
+            caller,
+            format!("{what}: destination out of the canister's memory"),
+        );
+    };
+    if let Err(e) = env.stable.read(offset, target) {
+        return fail(caller, storage_error(e));
+    }
+    Ok(())
+}
+
+/// Writes a 128-bit amount (little-endian) into the heap at `dst`.
+fn write_u128(caller: &mut C, dst: i32, amount: u128, what: &str) -> wasmtime::Result<()> {
+    let mem = memory(caller)?;
+    let (heap, env) = mem.data_and_store_mut(&mut *caller);
+    match heap_range(heap, env, dst as u32 as u64, 16) {
+        Some(target) => {
+            target.copy_from_slice(&amount.to_le_bytes());
+            Ok(())
+        }
+        None => fail(
+            caller,
+            format!("{what}: destination out of the canister's memory"),
+        ),
+    }
 }
 
 /// A failure of the replica's own storage, reported as the message's failure (nothing the
@@ -469,66 +575,169 @@ pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Env>> {
         "ic0",
         "stable64_grow",
         |mut c: C, pages: i64| -> wasmtime::Result<i64> {
-            charge(&mut c, OVERHEAD)?;
             let max = c.data().max_stable_pages;
-            Ok(c.data_mut()
-                .stable
-                .grow(pages as u64, max)
-                .map_or(-1, |old| old as i64))
+            stable_grow(&mut c, pages as u64, max)
         },
     )?;
     l.func_wrap(
         "ic0",
         "stable64_write",
         |mut c: C, offset: i64, src: i64, size: i64| {
-            let (offset, size) = (offset as u64, size as u64);
-            charge(&mut c, OVERHEAD + size)?;
-            if !c.data().stable.in_bounds(offset, size) {
-                return fail(&mut c, "stable memory out of bounds (stable64_write)");
-            }
-            let mem = memory(&mut c)?;
-            let (heap, env) = mem.data_and_store_mut(&mut c);
-            let src = src as u64;
-            let Some(end) = src.checked_add(size).filter(|&e| e <= heap.len() as u64) else {
-                return fail(
-                    &mut c,
-                    "stable64_write: source out of the canister's memory",
-                );
-            };
-            if let Err(e) = env.stable.write(offset, &heap[src as usize..end as usize]) {
-                return fail(&mut c, storage_error(e));
-            }
-            Ok(())
+            stable_write(
+                &mut c,
+                offset as u64,
+                src as u64,
+                size as u64,
+                "stable64_write",
+            )
         },
     )?;
     l.func_wrap(
         "ic0",
         "stable64_read",
         |mut c: C, dst: i64, offset: i64, size: i64| {
-            let (offset, size) = (offset as u64, size as u64);
-            charge(&mut c, OVERHEAD + size)?;
-            if !c.data().stable.in_bounds(offset, size) {
-                return fail(&mut c, "stable memory out of bounds (stable64_read)");
-            }
-            let mem = memory(&mut c)?;
-            let (heap, env) = mem.data_and_store_mut(&mut c);
-            let dst = dst as u64;
-            let Some(end) = dst.checked_add(size).filter(|&e| e <= heap.len() as u64) else {
-                return fail(
-                    &mut c,
-                    "stable64_read: destination out of the canister's memory",
-                );
-            };
-            env.heap.save_range(heap, dst, size);
-            if let Err(e) = env
-                .stable
-                .read(offset, &mut heap[dst as usize..end as usize])
-            {
-                return fail(&mut c, storage_error(e));
-            }
-            Ok(())
+            stable_read(
+                &mut c,
+                dst as u64,
+                offset as u64,
+                size as u64,
+                "stable64_read",
+            )
         },
     )?;
+    // The 32-bit interface sees the first 4 GiB.
+    l.func_wrap("ic0", "stable_size", |mut c: C| -> wasmtime::Result<i32> {
+        let pages = c.data().stable.size();
+        if pages > STABLE32_MAX_PAGES {
+            return fail(
+                &mut c,
+                "stable memory is larger than 4 GiB: use ic0.stable64_size",
+            );
+        }
+        Ok(pages as i32)
+    })?;
+    l.func_wrap(
+        "ic0",
+        "stable_grow",
+        |mut c: C, pages: i32| -> wasmtime::Result<i32> {
+            let max = c.data().max_stable_pages.min(STABLE32_MAX_PAGES);
+            stable_grow(&mut c, pages as u32 as u64, max).map(|old| old as i32)
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "stable_write",
+        |mut c: C, offset: i32, src: i32, size: i32| {
+            stable_write(
+                &mut c,
+                offset as u32 as u64,
+                src as u32 as u64,
+                size as u32 as u64,
+                "stable_write",
+            )
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "stable_read",
+        |mut c: C, dst: i32, offset: i32, size: i32| {
+            stable_read(
+                &mut c,
+                dst as u32 as u64,
+                offset as u32 as u64,
+                size as u32 as u64,
+                "stable_read",
+            )
+        },
+    )?;
+    // Cycles: nothing is charged here; a canister holds a fixed balance and an ingress
+    // message carries none.
+    l.func_wrap("ic0", "canister_cycle_balance128", |mut c: C, dst: i32| {
+        charge(&mut c, OVERHEAD)?;
+        write_u128(
+            &mut c,
+            dst,
+            crate::management::CYCLES,
+            "canister_cycle_balance128",
+        )
+    })?;
+    l.func_wrap(
+        "ic0",
+        "canister_cycle_balance",
+        |mut c: C| -> wasmtime::Result<i64> {
+            charge(&mut c, OVERHEAD)?;
+            Ok(crate::management::CYCLES.min(i64::MAX as u128) as i64)
+        },
+    )?;
+    l.func_wrap("ic0", "msg_cycles_available128", |mut c: C, dst: i32| {
+        let ok = matches!(c.data().context, Context::Update);
+        require(&mut c, ok, "msg_cycles_available128")?;
+        write_u128(&mut c, dst, 0, "msg_cycles_available128")
+    })?;
+    l.func_wrap(
+        "ic0",
+        "msg_cycles_accept128",
+        |mut c: C, _max_high: i64, _max_low: i64, dst: i32| {
+            let ok = matches!(c.data().context, Context::Update);
+            require(&mut c, ok, "msg_cycles_accept128")?;
+            write_u128(&mut c, dst, 0, "msg_cycles_accept128")
+        },
+    )?;
+    // Fees as the IC documents them for a 13-node application subnet.
+    l.func_wrap(
+        "ic0",
+        "cost_call",
+        |mut c: C, method_name_size: i64, payload_size: i64, dst: i32| {
+            charge(&mut c, OVERHEAD)?;
+            let bytes = method_name_size as u64 as u128 + payload_size as u64 as u128;
+            write_u128(&mut c, dst, 260_000 + 1_000 * bytes, "cost_call")
+        },
+    )?;
+    l.func_wrap("ic0", "cost_create_canister", |mut c: C, dst: i32| {
+        charge(&mut c, OVERHEAD)?;
+        write_u128(&mut c, dst, 500_000_000_000, "cost_create_canister")
+    })?;
+    l.func_wrap(
+        "ic0",
+        "cost_http_request",
+        |mut c: C, request_size: i64, max_res_bytes: i64, dst: i32| {
+            charge(&mut c, OVERHEAD)?;
+            let n: u128 = 13;
+            let fee = (3_000_000 + 60_000 * n) * n
+                + 400 * n * request_size as u64 as u128
+                + 800 * n * max_res_bytes as u64 as u128;
+            write_u128(&mut c, dst, fee, "cost_http_request")
+        },
+    )?;
+    // No message here has a deadline or a reject to read (there are no calls to other
+    // canisters, so no callbacks).
+    l.func_wrap("ic0", "msg_deadline", |_c: C| -> i64 { 0 })?;
+    l.func_wrap(
+        "ic0",
+        "msg_reject_code",
+        |mut c: C| -> wasmtime::Result<i32> {
+            require(&mut c, false, "msg_reject_code")?;
+            Ok(0)
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "msg_reject_msg_size",
+        |mut c: C| -> wasmtime::Result<i32> {
+            require(&mut c, false, "msg_reject_msg_size")?;
+            Ok(0)
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "msg_reject_msg_copy",
+        |mut c: C, _dst: i32, _off: i32, _size: i32| require(&mut c, false, "msg_reject_msg_copy"),
+    )?;
+    l.func_wrap("ic0", "canister_status", |c: C| -> i32 {
+        // Running: a stopped canister runs no code here.
+        let _ = c;
+        1
+    })?;
     l.func_wrap(
         "ic0",
         "performance_counter",
@@ -589,6 +798,28 @@ pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Env>> {
         },
     )?;
     l.func_wrap("ic0", "data_certificate_present", |_c: C| -> i32 { 0 })?;
+    // Certificates come with the HTTP interface; until then no message has one, and asking
+    // for it traps as the specification says for a message without one.
+    l.func_wrap(
+        "ic0",
+        "data_certificate_size",
+        |mut c: C| -> wasmtime::Result<i32> {
+            fail(
+                &mut c,
+                "ic0.data_certificate_size: this message has no certificate",
+            )
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "data_certificate_copy",
+        |mut c: C, _dst: i32, _off: i32, _size: i32| -> wasmtime::Result<()> {
+            fail(
+                &mut c,
+                "ic0.data_certificate_copy: this message has no certificate",
+            )
+        },
+    )?;
     l.func_wrap(
         "ic0",
         "global_timer_set",

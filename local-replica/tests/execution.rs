@@ -673,3 +673,74 @@ mod management_canister {
         ));
     }
 }
+
+/// The rest of the System API a canister may import: 32-bit stable memory, cycles, fees, and
+/// calls that belong to other contexts.
+const SYSTEM: &str = r#"
+(module
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (import "ic0" "stable_grow" (func $grow (param i32) (result i32)))
+  (import "ic0" "stable_size" (func $size (result i32)))
+  (import "ic0" "stable_write" (func $swrite (param i32 i32 i32)))
+  (import "ic0" "stable_read" (func $sread (param i32 i32 i32)))
+  (import "ic0" "canister_cycle_balance128" (func $balance (param i32)))
+  (import "ic0" "cost_call" (func $cost_call (param i64 i64 i32)))
+  (import "ic0" "msg_cycles_available128" (func $available (param i32)))
+  (import "ic0" "accept_message" (func $accept))
+  (import "ic0" "global_timer_set" (func $timer (param i64) (result i64)))
+  (import "ic0" "msg_reject_code" (func $reject_code (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "hello")
+  ;; stable_grow(1) = 0, write "hello" at 70000, read it back to 100; reply 100..105 and size
+  (func (export "canister_update stable32")
+    (drop (call $grow (i32.const 1)))
+    (drop (call $grow (i32.const 1)))
+    (call $swrite (i32.const 70000) (i32.const 0) (i32.const 5))
+    (call $sread (i32.const 100) (i32.const 70000) (i32.const 5))
+    (i32.store8 (i32.const 105) (call $size))
+    (call $append (i32.const 100) (i32.const 6))
+    (call $reply))
+  ;; balance (16) ++ cost_call(10, 90) (16) ++ available (16)
+  (func (export "canister_update cycles")
+    (call $balance (i32.const 200))
+    (call $cost_call (i64.const 10) (i64.const 90) (i32.const 216))
+    (call $available (i32.const 232))
+    (call $append (i32.const 200) (i32.const 48))
+    (call $reply))
+  (func (export "canister_update accept") (call $accept) (call $reply))
+  (func (export "canister_query timer") (drop (call $timer (i64.const 1))) (call $reply))
+  (func (export "canister_update reject_code") (drop (call $reject_code)) (call $reply))
+)
+"#;
+
+#[test]
+fn the_rest_of_the_system_api_and_its_contexts() {
+    let (mut r, id) = replica_with(SYSTEM);
+    let me = controller();
+    assert_eq!(
+        r.update_call(me, id, "stable32", &[]).unwrap().bytes,
+        b"hello\x02"
+    );
+    let cycles = r.update_call(me, id, "cycles", &[]).unwrap().bytes;
+    let amount = |at: usize| u128::from_le_bytes(cycles[at..at + 16].try_into().unwrap());
+    assert_eq!(amount(0), local_replica::management::CYCLES);
+    assert_eq!(amount(16), 260_000 + 1_000 * 100, "the IC's fee for a call");
+    assert_eq!(amount(32), 0, "an ingress message carries no cycles");
+    for (method, query, call) in [
+        ("accept", false, "accept_message"),
+        ("timer", true, "global_timer_set"),
+        ("reject_code", false, "msg_reject_code"),
+    ] {
+        let result = if query {
+            r.query_call(me, id, method, &[])
+        } else {
+            r.update_call(me, id, method, &[])
+        };
+        assert!(
+            matches!(&result, Err(CallError::Trapped { message, .. })
+                if message.contains(&format!("ic0.{call} cannot be called"))),
+            "{method}: {result:?}"
+        );
+    }
+}
