@@ -60,6 +60,7 @@ impl Running {
         env: Env,
     ) -> Result<Self, String> {
         let mut store = Store::new(engine, env);
+        store.limiter(|env| env);
         let instance = linker
             .instantiate(&mut store, &compiled)
             .map_err(|e| format!("instantiation failed: {e}"))?;

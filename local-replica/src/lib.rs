@@ -125,6 +125,10 @@ pub struct Limits {
     pub query: u64,
     pub inspect: u64,
     pub install: u64,
+    /// Largest heap (wasm memory), bytes: 3 GiB, the IC's default `wasm_memory_limit`.
+    pub heap_bytes: u64,
+    /// Largest stable memory, bytes: 500 GiB, as on the IC.
+    pub stable_bytes: u64,
 }
 
 impl Default for Limits {
@@ -134,6 +138,8 @@ impl Default for Limits {
             query: QUERY_INSTRUCTION_LIMIT,
             inspect: INSPECT_INSTRUCTION_LIMIT,
             install: INSTALL_INSTRUCTION_LIMIT,
+            heap_bytes: 3 << 30,
+            stable_bytes: 500 << 30,
         }
     }
 }
@@ -351,7 +357,7 @@ impl Replica {
             Some(code) => {
                 let wasm = state.load_module(&code.module)?;
                 let (module, compiled) = self.runtime.compile(&wasm)?;
-                let mut env = Env::new(c.id.as_slice().to_vec());
+                let mut env = self.new_env(c.id);
                 env.controllers = c
                     .controllers
                     .iter()
@@ -402,9 +408,7 @@ impl Replica {
                 controllers: c.controllers,
                 version: c.version,
                 stopped: c.stopped,
-                idle_env: running
-                    .is_none()
-                    .then(|| Env::new(c.id.as_slice().to_vec())),
+                idle_env: running.is_none().then(|| self.new_env(c.id)),
                 running,
             },
         );
@@ -537,9 +541,18 @@ impl Replica {
         self.limits
     }
 
-    /// Changes the instruction limits (tests use small ones to reach them quickly).
+    /// Changes the limits (tests use small ones to reach them quickly).
     pub fn set_limits(&mut self, limits: Limits) {
         self.limits = limits;
+        for c in self.canisters.values_mut() {
+            if let Some(running) = c.running.as_mut() {
+                apply_memory_limits(running.env_mut(), &limits);
+            }
+        }
+    }
+
+    fn new_env(&self, id: Principal) -> Env {
+        new_env(&self.limits, id)
     }
 
     /// The replica's clock.
@@ -623,7 +636,7 @@ impl Replica {
                 version: 0,
                 stopped: false,
                 running: None,
-                idle_env: Some(Env::new(id.as_slice().to_vec())),
+                idle_env: Some(self.new_env(id)),
             },
         );
         id
@@ -672,7 +685,8 @@ impl Replica {
         arg: &[u8],
     ) -> Result<u64, CallError> {
         let (module, compiled) = self.runtime.compile(wasm)?;
-        let (runtime, time, limit) = (self.runtime.clone(), self.time, self.limits.install);
+        let (runtime, time, limits) = (self.runtime.clone(), self.time, self.limits);
+        let limit = limits.install;
         let (engine, linker) = (&runtime.engine, &runtime.linker);
         let c = self.canister(id)?;
         if !c.controllers.contains(&sender) {
@@ -713,14 +727,14 @@ impl Replica {
                 // Keep the old instance until the new one is up: a failed post_upgrade restores it.
                 c.running = Some(running);
                 let env = c.running.as_mut().expect("just set").env_mut();
-                let mut next = Env::new(id.as_slice().to_vec());
+                let mut next = new_env(&limits, id);
                 next.stable = std::mem::take(&mut env.stable);
                 next.certified_data = env.certified_data.clone();
                 next
             }
             (_, old) => {
                 c.running = old;
-                Env::new(id.as_slice().to_vec())
+                new_env(&limits, id)
             }
         };
         env.controllers = c
@@ -836,9 +850,15 @@ impl Replica {
                 limits.update,
             )
         } else {
+            // A composite query that calls no other canister runs as a query.
+            let composite = format!("canister_composite_query {method}");
             (
                 "query",
-                format!("canister_query {method}"),
+                if running.exports(&composite) {
+                    composite
+                } else {
+                    format!("canister_query {method}")
+                },
                 Context::Query,
                 limits.query,
             )
@@ -1037,4 +1057,16 @@ fn global_val(v: GlobalValue) -> Val {
             Val::V128(u128::from_le_bytes(b).into())
         }
     }
+}
+
+/// A canister's environment, with the replica's memory limits.
+fn new_env(limits: &Limits, id: Principal) -> Env {
+    let mut env = Env::new(id.as_slice().to_vec());
+    apply_memory_limits(&mut env, limits);
+    env
+}
+
+fn apply_memory_limits(env: &mut Env, limits: &Limits) {
+    env.max_heap_bytes = limits.heap_bytes;
+    env.max_stable_pages = limits.stable_bytes / PAGE_SIZE;
 }

@@ -38,6 +38,25 @@ pub const SAVED_EXPORT: &str = "__local_replica_saved";
 /// Module name of the replica's own imports, added by the rewrite.
 pub const INTERNAL_MODULE: &str = "__local_replica";
 
+/// Most functions a module may have (imported and defined), as on the IC.
+pub const MAX_FUNCTIONS: u32 = 50_000;
+/// Most globals a module may have.
+pub const MAX_GLOBALS: u32 = 1_000;
+/// Most exported functions.
+pub const MAX_EXPORTED_FUNCTIONS: usize = 1_000;
+
+/// Exports the IC gives meaning to (besides `canister_update`/`canister_query`/
+/// `canister_composite_query` followed by a method name).
+const SYSTEM_EXPORTS: [&str; 7] = [
+    "canister_init",
+    "canister_pre_upgrade",
+    "canister_post_upgrade",
+    "canister_inspect_message",
+    "canister_heartbeat",
+    "canister_global_timer",
+    "canister_on_low_wasm_memory",
+];
+
 /// Granularity of heap dirty tracking.
 pub const HEAP_PAGE: u64 = 4096;
 const HEAP_PAGE_SHIFT: i32 = 12;
@@ -111,6 +130,7 @@ pub fn prepare(module: &[u8]) -> Result<PreparedModule, ModuleError> {
     if !shape.missing_imports.is_empty() {
         return Err(ModuleError::MissingImports(shape.missing_imports));
     }
+    shape.check_ic_limits()?;
     let mut rewriter = Rewriter::new(&shape);
     let mut out = wasm_encoder::Module::new();
     rewriter
@@ -132,8 +152,9 @@ pub fn prepare(module: &[u8]) -> Result<PreparedModule, ModuleError> {
 /// What the rewrite needs to know about the module before it starts.
 struct Shape {
     missing_imports: Vec<String>,
-    /// Parameter counts of every function type.
+    /// Parameter and result counts of every function type.
     type_params: Vec<u32>,
+    type_results: Vec<u32>,
     types: u32,
     imported_funcs: u32,
     /// Type of each defined function.
@@ -142,14 +163,77 @@ struct Shape {
     mutable_globals: Vec<u32>,
     has_heap: bool,
     exports: Vec<String>,
+    /// Exported functions, with their type.
+    exported_funcs: Vec<(String, u32)>,
 }
 
 impl Shape {
+    /// What the IC checks of a canister module beyond wasm validity.
+    fn check_ic_limits(&self) -> Result<(), ModuleError> {
+        let invalid = |why: String| Err(ModuleError::Invalid(why));
+        let functions = self.imported_funcs + self.func_types.len() as u32;
+        if functions > MAX_FUNCTIONS {
+            return invalid(format!(
+                "{functions} functions; a canister may have at most {MAX_FUNCTIONS}"
+            ));
+        }
+        if self.globals > MAX_GLOBALS {
+            return invalid(format!(
+                "{} globals; a canister may have at most {MAX_GLOBALS}",
+                self.globals
+            ));
+        }
+        if self.exported_funcs.len() > MAX_EXPORTED_FUNCTIONS {
+            return invalid(format!(
+                "{} exported functions; a canister may export at most {MAX_EXPORTED_FUNCTIONS}",
+                self.exported_funcs.len()
+            ));
+        }
+        let mut methods = std::collections::BTreeSet::new();
+        for (name, func) in &self.exported_funcs {
+            let method = [
+                "canister_update ",
+                "canister_query ",
+                "canister_composite_query ",
+            ]
+            .iter()
+            .find_map(|prefix| name.strip_prefix(prefix));
+            if let Some(method) = method {
+                if !methods.insert(method) {
+                    return invalid(format!(
+                        "method `{method}` is exported more than once (as an update and a query?)"
+                    ));
+                }
+            } else if name.starts_with("canister_") && !SYSTEM_EXPORTS.contains(&name.as_str()) {
+                return invalid(format!("`{name}` is not an export the IC knows"));
+            } else if !name.starts_with("canister_") {
+                continue;
+            }
+            if self.func_signature(*func) != Some((0, 0)) {
+                return invalid(format!(
+                    "`{name}` must take no parameters and return nothing"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// (parameters, results) of function `func`, if it is a defined one.
+    fn func_signature(&self, func: u32) -> Option<(u32, u32)> {
+        let defined = func.checked_sub(self.imported_funcs)?;
+        let ty = *self.func_types.get(defined as usize)?;
+        Some((
+            self.type_params[ty as usize],
+            self.type_results[ty as usize],
+        ))
+    }
+
     fn read(wasm: &[u8]) -> Result<Shape, ModuleError> {
         let invalid = |e: wasmparser::BinaryReaderError| ModuleError::Invalid(e.to_string());
         let mut s = Shape {
             missing_imports: Vec::new(),
             type_params: Vec::new(),
+            type_results: Vec::new(),
             types: 0,
             imported_funcs: 0,
             func_types: Vec::new(),
@@ -157,13 +241,15 @@ impl Shape {
             mutable_globals: Vec::new(),
             has_heap: false,
             exports: Vec::new(),
+            exported_funcs: Vec::new(),
         };
         for payload in Parser::new(0).parse_all(wasm) {
             match payload.map_err(invalid)? {
                 Payload::TypeSection(reader) => {
                     for ty in reader.into_iter_err_on_gc_types() {
-                        s.type_params
-                            .push(ty.map_err(invalid)?.params().len() as u32);
+                        let ty = ty.map_err(invalid)?;
+                        s.type_params.push(ty.params().len() as u32);
+                        s.type_results.push(ty.results().len() as u32);
                         s.types += 1;
                     }
                 }
@@ -207,7 +293,12 @@ impl Shape {
                 }
                 Payload::ExportSection(reader) => {
                     for export in reader {
-                        s.exports.push(export.map_err(invalid)?.name.to_string());
+                        let export = export.map_err(invalid)?;
+                        s.exports.push(export.name.to_string());
+                        if export.kind == wasmparser::ExternalKind::Func {
+                            s.exported_funcs
+                                .push((export.name.to_string(), export.index));
+                        }
                     }
                 }
                 _ => {}

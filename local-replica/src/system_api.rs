@@ -113,6 +113,8 @@ pub struct Env {
     pub canister_version: u64,
     pub stable: StableMemory,
     pub max_stable_pages: u64,
+    /// The heap may not grow past this.
+    pub max_heap_bytes: u64,
     pub reply_buffer: Vec<u8>,
     pub response: Option<Response>,
     pub accepted: bool,
@@ -153,6 +155,7 @@ impl Env {
             canister_version: 0,
             stable: StableMemory::default(),
             max_stable_pages: 500 * (1 << 30) / PAGE_SIZE,
+            max_heap_bytes: 3 << 30,
             reply_buffer: Vec::new(),
             response: None,
             accepted: false,
@@ -165,6 +168,28 @@ impl Env {
             handles: None,
             heap_file: None,
         }
+    }
+}
+
+/// The heap limit, as wasmtime asks it when a memory grows (`memory.grow` then returns -1).
+impl wasmtime::ResourceLimiter for Env {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        // The saved-page bitmap is created at its full size once; only growth is limited.
+        Ok(current == 0 || desired as u64 <= self.max_heap_bytes)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(true)
     }
 }
 

@@ -744,3 +744,56 @@ fn the_rest_of_the_system_api_and_its_contexts() {
         );
     }
 }
+
+#[test]
+fn heap_and_stable_memory_stop_at_their_limits() {
+    let (mut r, id) = replica_with(COUNTER);
+    r.set_limits(Limits {
+        heap_bytes: 3 * 65536,
+        ..r.limits()
+    });
+    r.update_call(controller(), id, "bump", &[]).unwrap();
+    r.update_call(controller(), id, "bump", &[]).unwrap();
+    assert_eq!(
+        state(&mut r, id).3,
+        3,
+        "memory.grow past the limit returned -1"
+    );
+
+    let (mut r, id) = replica_with(SYSTEM);
+    r.set_limits(Limits {
+        stable_bytes: 65536,
+        ..r.limits()
+    });
+    let err = r
+        .update_call(controller(), id, "stable32", &[])
+        .unwrap_err();
+    assert!(
+        matches!(&err, CallError::Trapped { message, .. } if message.contains("out of bounds")),
+        "the second page was refused, so the write past the first traps: {err}"
+    );
+}
+
+#[test]
+fn exports_the_ic_would_refuse_are_refused() {
+    for (wat, why) in [
+        (
+            r#"(module (func (export "canister_update a")) (func (export "canister_query a")))"#,
+            "more than once",
+        ),
+        (
+            r#"(module (func (export "canister_magic")))"#,
+            "not an export the IC knows",
+        ),
+        (
+            r#"(module (func (export "canister_update a") (param i32)))"#,
+            "no parameters",
+        ),
+    ] {
+        let err = install_error(wat);
+        assert!(
+            matches!(&err, CallError::ModuleRefused(e) if e.to_string().contains(why)),
+            "{wat}: {err}"
+        );
+    }
+}
