@@ -799,6 +799,8 @@ impl Replica {
         if id == Principal::management_canister() {
             return self.management_call(sender, method, arg);
         }
+        // A call that cannot run is refused before it is logged.
+        self.entry_point(id, method, true)?;
         self.log(|| Input::UpdateCall {
             sender,
             canister: id,
@@ -827,6 +829,34 @@ impl Replica {
         self.execute(sender, id, method, arg, false)
     }
 
+    /// The export a call runs, if the canister can take the call now.
+    fn entry_point(&self, id: Principal, method: &str, update: bool) -> Result<String, CallError> {
+        let c = self
+            .canisters
+            .get(&id)
+            .ok_or(CallError::CanisterNotFound(id))?;
+        if c.stopped {
+            return Err(CallError::CanisterStopped(id));
+        }
+        let running = c.running.as_ref().ok_or(CallError::CanisterEmpty(id))?;
+        let candidates = if update {
+            vec![format!("canister_update {method}")]
+        } else {
+            // A composite query that calls no other canister runs as a query.
+            vec![
+                format!("canister_query {method}"),
+                format!("canister_composite_query {method}"),
+            ]
+        };
+        candidates
+            .into_iter()
+            .find(|entry| running.exports(entry))
+            .ok_or_else(|| CallError::NoSuchMethod {
+                kind: if update { "update" } else { "query" },
+                method: method.to_string(),
+            })
+    }
+
     fn execute(
         &mut self,
         sender: Principal,
@@ -837,38 +867,17 @@ impl Replica {
     ) -> Result<Reply, CallError> {
         let (runtime, time, limits) = (self.runtime.clone(), self.time, self.limits);
         let (engine, linker) = (&runtime.engine, &runtime.linker);
-        let c = self.canister(id)?;
-        if c.stopped {
-            return Err(CallError::CanisterStopped(id));
-        }
-        let running = c.running.as_mut().ok_or(CallError::CanisterEmpty(id))?;
-        let (kind, entry, context, limit) = if update {
-            (
-                "update",
-                format!("canister_update {method}"),
-                Context::Update,
-                limits.update,
-            )
+        let entry = self.entry_point(id, method, update)?;
+        let (context, limit) = if update {
+            (Context::Update, limits.update)
         } else {
-            // A composite query that calls no other canister runs as a query.
-            let composite = format!("canister_composite_query {method}");
-            (
-                "query",
-                if running.exports(&composite) {
-                    composite
-                } else {
-                    format!("canister_query {method}")
-                },
-                Context::Query,
-                limits.query,
-            )
+            (Context::Query, limits.query)
         };
-        if !running.exports(&entry) {
-            return Err(CallError::NoSuchMethod {
-                kind,
-                method: method.to_string(),
-            });
-        }
+        let running = self
+            .canisters
+            .get_mut(&id)
+            .and_then(|c| c.running.as_mut())
+            .expect("entry_point checked it");
         if update && running.exports("canister_inspect_message") {
             let inspect = running.execute(
                 engine,
