@@ -162,6 +162,7 @@ struct Runtime {
     engine: Engine,
     linker: Linker<Env>,
     compiled: Mutex<HashMap<[u8; 32], Compiled>>,
+    disk_cache: Option<Cache>,
 }
 
 impl Runtime {
@@ -175,17 +176,22 @@ impl Runtime {
             .wasm_multi_memory(true)
             // Deterministic floats, as the IC requires (replay depends on it).
             .cranelift_nan_canonicalization(true);
-        if let Some(dir) = cache {
-            let mut cache = CacheConfig::new();
-            cache.with_directory(dir);
-            config.cache(Some(Cache::new(cache).map_err(engine_error)?));
-        }
+        let disk_cache = match cache {
+            Some(dir) => {
+                let mut cache = CacheConfig::new();
+                cache.with_directory(dir);
+                Some(Cache::new(cache).map_err(engine_error)?)
+            }
+            None => None,
+        };
+        config.cache(disk_cache.clone());
         let engine = Engine::new(&config).map_err(engine_error)?;
         let linker = system_api::linker(&engine).map_err(engine_error)?;
         Ok(Runtime {
             engine,
             linker,
             compiled: Mutex::new(HashMap::new()),
+            disk_cache,
         })
     }
 
@@ -274,6 +280,15 @@ impl Replica {
         replica.time = replica.time.max(time);
         replica.state = Some(state);
         Ok(replica)
+    }
+
+    /// Modules this replica loaded compiled from its state directory's cache instead of
+    /// compiling them (a durable replica; 0 otherwise).
+    pub fn modules_from_disk_cache(&self) -> usize {
+        self.runtime
+            .disk_cache
+            .as_ref()
+            .map_or(0, |c| c.cache_hits())
     }
 
     /// The state directory, for a durable replica.

@@ -204,6 +204,11 @@ fn a_torn_journal_is_discarded() {
     let mut r = Replica::open(&dir, T0).unwrap();
     assert_eq!(snapshot(&mut r, id), before);
     assert!(!dir.join("journal").exists());
+    assert_eq!(
+        r.modules_from_disk_cache(),
+        1,
+        "the vault was compiled once, when installed, and loaded compiled after"
+    );
 }
 
 /// Chunks in the crash test's upload.
