@@ -11,6 +11,7 @@
 mod canister;
 pub mod durable;
 pub mod heap;
+pub mod ingress;
 pub mod management;
 pub mod module;
 pub mod stable;
