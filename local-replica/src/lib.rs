@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod canister;
+pub mod certify;
 pub mod durable;
 pub mod heap;
 pub mod ingress;
