@@ -6,9 +6,9 @@
 //!  1  PROFILE            cell: ProfileCell (wrapped keys, unlock verifiers)
 //!  2  DEVICES            principal slot (30) -> added_at u64
 //!  3  FILES              file id (16) -> FileRecord
-//!  4  TIMELINE           ordered sort key (8) || file id (16) -> ()        live files
-//!  5  ALBUM_FILES        album id (16) || ordered sort key (8) || file id (16) -> ()
-//!  6  TRASH              trashed_at u64be (8) || file id (16) -> ()
+//!  4  TIMELINE           ordered sort key (8) || file id (16) -> Listed     live files
+//!  5  ALBUM_FILES        album id (16) || ordered sort key (8) || file id (16) -> Listed
+//!  6  TRASH              trashed_at u64be (8) || file id (16) -> Listed
 //!  7  UPLOADS            file id (16) -> UploadRecord
 //!  8  UPLOAD_EXPIRY      last activity u64be (8) || file id (16) -> ()
 //!  9  CHUNK_DATA         raw 4 KiB blocks
@@ -28,6 +28,8 @@
 //! 23  RECLAIM            sequence u64 -> ReclaimJob
 //! 24  LINK_TARGETS       target (17) || token hash (32) -> ()
 //! ```
+//! `Listed` is a copy of the file's FileRecord, so that listing walks one index (no bytes in
+//! entries written before copies were kept; `model/stored.rs`).
 //! A target is `kind (1 = album, 2 = file) || id (16)`; a principal slot is
 //! `len || bytes || zero padding` (30 bytes).
 

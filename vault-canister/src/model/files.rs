@@ -11,7 +11,9 @@ use vault_crypto::{
 };
 
 use super::chunks::chunk_key;
-use super::stored::{FileRecord, ID, Key, UploadRecord, from_ordered_i64, key, ordered_i64};
+use super::stored::{
+    FileRecord, ID, Key, Listed, UploadRecord, from_ordered_i64, key, ordered_i64,
+};
 use super::types::{
     Activity, BeginUploadArgs, Cursor, FileInfo, FilePage, FileRef, GetChunkArgs, LinkAccess,
     ListFilesArgs, MoveFileArgs, PutChunkArgsRef, Target, UploadStatus, VaultError, VaultResult,
@@ -431,12 +433,16 @@ impl<M: Memory> State<M> {
         }
     }
 
-    /// Adds a live (not trashed) file to the timeline and its album's index.
+    /// Adds a live (not trashed) file to the timeline and its album's index, each entry with
+    /// a copy of `f`: call it with the record as FILES gets it.
     fn index_live(&mut self, id: &[u8; ID], f: &FileRecord) {
-        self.timeline.insert(sorted_key(f.sort_key, id), ());
+        self.timeline
+            .insert(sorted_key(f.sort_key, id), Listed(Some(f.clone())));
         if let Some(album) = &f.album {
-            self.album_files
-                .insert(album_sorted_key(album, f.sort_key, id), ());
+            self.album_files.insert(
+                album_sorted_key(album, f.sort_key, id),
+                Listed(Some(f.clone())),
+            );
         }
     }
 
@@ -624,51 +630,53 @@ impl<M: Memory> State<M> {
         }
     }
 
-    /// A page of `index`, whose keys are `prefix || ordered sort key || file id`.
+    /// A page of `index`, whose keys are `prefix || ordered sort key || file id` and whose
+    /// values are the files' records: one walk, no lookup per file (but for entries from
+    /// before the copies were kept, see [`Listed`]).
     fn page<const N: usize>(
         &self,
-        index: &StableBTreeMap<Key<N>, (), super::VM<M>>,
+        index: &StableBTreeMap<Key<N>, Listed, super::VM<M>>,
         prefix: &[u8],
         after: Option<(i64, [u8; ID])>,
         descending: bool,
         limit: usize,
     ) -> FilePage {
-        let lowest = key::<N>(&[prefix, &[0u8; 24]]);
-        let highest = key::<N>(&[prefix, &[0xffu8; 24]]);
+        let lowest = Bound::Included(key::<N>(&[prefix, &[0u8; 24]]));
+        let highest = Bound::Included(key::<N>(&[prefix, &[0xffu8; 24]]));
         let cursor = after.map(|(sort_key, id)| key::<N>(&[prefix, &ordered_i64(sort_key), &id]));
-        let keys: Vec<Key<N>> = match (descending, cursor) {
-            (true, Some(c)) => index
-                .keys_range((Bound::Included(lowest), Bound::Excluded(c)))
-                .rev()
-                .take(limit + 1)
-                .collect(),
-            (true, None) => index
-                .keys_range(lowest..=highest)
-                .rev()
-                .take(limit + 1)
-                .collect(),
-            (false, Some(c)) => index
-                .keys_range((Bound::Excluded(c), Bound::Included(highest)))
-                .take(limit + 1)
-                .collect(),
-            (false, None) => index.keys_range(lowest..=highest).take(limit + 1).collect(),
-        };
-        let more = keys.len() > limit;
-        let files: Vec<FileInfo> = keys
-            .iter()
-            .take(limit)
-            .map(|k| {
-                let id: [u8; ID] = k.0[N - ID..].try_into().expect("keys end with the file id");
-                file_info(&id, self.files.get(&Key(id)).expect("indexed files exist"))
-            })
-            .collect();
-        let next = more.then(|| {
-            let last = &keys[limit - 1].0;
-            Cursor {
-                sort_key: from_ordered_i64(&last[N - ID - 8..N - ID]),
-                file_id: ByteBuf::from(last[N - ID..].to_vec()),
-            }
+        let mut entries = index.range(match (descending, cursor) {
+            (true, Some(c)) => (lowest, Bound::Excluded(c)),
+            (false, Some(c)) => (Bound::Excluded(c), highest),
+            (_, None) => (lowest, highest),
         });
+        let mut next_entry = || {
+            if descending {
+                entries.next_back()
+            } else {
+                entries.next()
+            }
+        };
+        let mut files = Vec::with_capacity(limit);
+        let mut last = None;
+        while files.len() < limit {
+            let Some(entry) = next_entry() else { break };
+            let k = *entry.key();
+            let id: [u8; ID] = k.0[N - ID..].try_into().expect("keys end with the file id");
+            let f = match entry.value().0 {
+                Some(f) => f,
+                None => self.files.get(&Key(id)).expect("indexed files exist"),
+            };
+            files.push(file_info(&id, f));
+            last = Some(k);
+        }
+        // Whether another page follows: the next entry's key says, its value is not read.
+        let next = match last {
+            Some(last) if next_entry().is_some() => Some(Cursor {
+                sort_key: from_ordered_i64(&last.0[N - ID - 8..N - ID]),
+                file_id: ByteBuf::from(last.0[N - ID..].to_vec()),
+            }),
+            _ => None,
+        };
         FilePage { files, next }
     }
 
@@ -762,7 +770,8 @@ impl<M: Memory> State<M> {
         for (id, mut f) in self.batch(&file_ids, false)? {
             self.unindex_live(&id, &f);
             f.trashed_at = Some(now);
-            self.trash.insert(sorted_key(now as i64, &id), ());
+            self.trash
+                .insert(sorted_key(now as i64, &id), Listed(Some(f.clone())));
             self.files.insert(Key(id), f);
             self.set_config(|c| c.trashed_files += 1);
             self.record(

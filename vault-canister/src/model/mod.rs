@@ -22,8 +22,8 @@ use serde_bytes::ByteBuf;
 use crate::memory;
 use chunks::ChunkStore;
 use stored::{
-    AlbumRecord, Config, FileRecord, GrantRecord, ID, Key, LinkRecord, PRINCIPAL, ProfileCell,
-    ReclaimJob, TARGET, UploadRecord,
+    AlbumRecord, Config, FileRecord, GrantRecord, ID, Key, LinkRecord, Listed, PRINCIPAL,
+    ProfileCell, ReclaimJob, TARGET, UploadRecord,
 };
 use types::{VaultError, VaultInfo, VaultResult};
 
@@ -91,9 +91,9 @@ pub struct State<M: Memory> {
     pub(crate) profile: StableCell<ProfileCell, VM<M>>,
     pub(crate) devices: StableBTreeMap<Key<PRINCIPAL>, u64, VM<M>>,
     pub(crate) files: StableBTreeMap<Key<ID>, FileRecord, VM<M>>,
-    pub(crate) timeline: StableBTreeMap<Key<24>, (), VM<M>>,
-    pub(crate) album_files: StableBTreeMap<Key<40>, (), VM<M>>,
-    pub(crate) trash: StableBTreeMap<Key<24>, (), VM<M>>,
+    pub(crate) timeline: StableBTreeMap<Key<24>, Listed, VM<M>>,
+    pub(crate) album_files: StableBTreeMap<Key<40>, Listed, VM<M>>,
+    pub(crate) trash: StableBTreeMap<Key<24>, Listed, VM<M>>,
     pub(crate) uploads: StableBTreeMap<Key<ID>, UploadRecord, VM<M>>,
     pub(crate) upload_expiry: StableBTreeMap<Key<24>, (), VM<M>>,
     pub(crate) chunks: ChunkStore<VM<M>>,

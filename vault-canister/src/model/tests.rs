@@ -1174,6 +1174,108 @@ fn timeline_pages_in_order_without_gaps() {
     }
 }
 
+/// Every page the owner can list (timeline, trash, each album), two files a page so that
+/// cursors are crossed, each file as listed paired with what `get_file` says of it.
+fn listed_and_got(s: &State<VectorMemory>) -> Vec<(FileInfo, FileInfo)> {
+    let owner = p(OWNER);
+    let mut listings = vec![
+        ListFilesArgs::default(),
+        ListFilesArgs {
+            trashed: Some(true),
+            ..Default::default()
+        },
+    ];
+    for album in s.list_albums(&owner).unwrap() {
+        listings.push(ListFilesArgs {
+            album: Some(album.id),
+            ..Default::default()
+        });
+    }
+    let mut out = Vec::new();
+    for args in listings {
+        let mut after = None;
+        loop {
+            let args = ListFilesArgs {
+                after,
+                limit: Some(2),
+                ..args.clone()
+            };
+            let page = s.list_files(&owner, NOW, args).unwrap();
+            for listed in page.files {
+                let file_id = listed.id.clone();
+                let got = s.get_file(
+                    &owner,
+                    NOW,
+                    FileRef {
+                        file_id,
+                        link: None,
+                    },
+                );
+                out.push((listed, got.unwrap()));
+            }
+            match page.next {
+                Some(c) => after = Some(c),
+                None => break,
+            }
+        }
+    }
+    out
+}
+
+/// Listings read copies of the file records kept in their indices: the copies follow every
+/// change to a record (commit, move, trash, restore).
+#[test]
+fn listings_show_each_file_as_get_file_does() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let owner = p(OWNER);
+    let album_version = s
+        .get_album(&owner, NOW, &id(ALBUM), None)
+        .unwrap()
+        .key_version;
+    let to_album = |file: u8, album: Option<u8>, key_version| MoveFileArgs {
+        file_id: id(file),
+        album: album.map(id),
+        wrapped_key: blob(WRAPPED_KEY_SIZE, file ^ 0x55),
+        key_version,
+    };
+    s.move_file(&owner, NOW, to_album(NO_ALBUM, Some(ALBUM), album_version))
+        .unwrap();
+    s.move_file(&owner, NOW, to_album(IN_ALBUM, None, 0))
+        .unwrap();
+    s.trash(&owner, NOW, vec![id(NO_ALBUM)]).unwrap();
+    s.restore(&owner, NOW, vec![id(TRASHED)]).unwrap();
+    let files = listed_and_got(&s);
+    // Timeline: IN_ALBUM and TRASHED; trash: NO_ALBUM; the album: TRASHED.
+    assert_eq!(files.len(), 4);
+    for (listed, got) in files {
+        assert_eq!(listed, got);
+    }
+}
+
+/// Index entries written before listings kept copies hold no bytes: they list the same, the
+/// records then read from FILES.
+#[test]
+fn entries_without_a_copy_list_from_files() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let before = listed_and_got(&s);
+    assert!(before.len() >= 3);
+    let timeline: Vec<_> = s.timeline.keys().collect();
+    for k in timeline {
+        s.timeline.insert(k, super::stored::Listed(None));
+    }
+    let album_files: Vec<_> = s.album_files.keys().collect();
+    for k in album_files {
+        s.album_files.insert(k, super::stored::Listed(None));
+    }
+    let trash: Vec<_> = s.trash.keys().collect();
+    for k in trash {
+        s.trash.insert(k, super::stored::Listed(None));
+    }
+    assert_eq!(listed_and_got(&s), before);
+}
+
 #[test]
 fn revoked_grantee_is_refused_and_new_files_use_the_new_key() {
     let (bytes, _) = scenario();
@@ -1335,6 +1437,12 @@ proptest! {
             prop_assert_eq!(info.used_bytes, used);
             prop_assert_eq!(info.reserved_bytes, reserved);
             prop_assert_eq!(info.files, s.files.len());
+            // Listings show every file, each as its record says.
+            let listed = listed_and_got(&s);
+            prop_assert_eq!(listed.len() as u64, info.files);
+            for (listed, got) in listed {
+                prop_assert_eq!(listed, got);
+            }
         }
         // Once reclaiming catches up, every stored chunk belongs to a file or an upload.
         s.reclaim_chunks(u32::MAX);

@@ -123,6 +123,14 @@ fn album_grant_profile_reclaim_layouts() {
 }
 
 #[test]
+fn listed_layout() {
+    // A copy is the record's bytes; no copy is no bytes, which is what `()` wrote before.
+    golden(Listed(Some(sample_file())), GOLDEN_FILE);
+    golden(Listed(None), "");
+    assert!(().into_bytes().is_empty());
+}
+
+#[test]
 fn keys_order_as_listings_need() {
     assert!(ordered_i64(-5) < ordered_i64(0));
     assert!(ordered_i64(i64::MIN) < ordered_i64(i64::MAX));
