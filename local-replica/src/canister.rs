@@ -59,14 +59,33 @@ impl Running {
         compiled: Module,
         env: Env,
     ) -> Result<Self, String> {
+        Self::instantiate_or_give_back(engine, linker, module, compiled, env).map_err(|(e, _)| e)
+    }
+
+    /// [`Running::instantiate`], which on failure gives `env` back (and the stable memory it
+    /// carries, which an upgrade must then return to the old instance).
+    pub fn instantiate_or_give_back(
+        engine: &Engine,
+        linker: &Linker<Env>,
+        module: Arc<PreparedModule>,
+        compiled: Module,
+        env: Env,
+    ) -> Result<Self, (String, Box<Env>)> {
         let mut store = Store::new(engine, env);
         store.limiter(|env| env);
-        let instance = linker
-            .instantiate(&mut store, &compiled)
-            .map_err(|e| format!("instantiation failed: {e}"))?;
+        let instance = match linker.instantiate(&mut store, &compiled) {
+            Ok(instance) => instance,
+            Err(e) => {
+                let why = format!("instantiation failed: {e}");
+                return Err((why, Box::new(store.into_data())));
+            }
+        };
         let counter = match instance.get_export(&mut store, COUNTER_EXPORT) {
             Some(Extern::Global(g)) => g,
-            _ => return Err("the module was not prepared by this replica".into()),
+            _ => {
+                let why = "the module was not prepared by this replica".to_string();
+                return Err((why, Box::new(store.into_data())));
+            }
         };
         let heap = instance.get_memory(&mut store, HEAP_EXPORT);
         let saved = instance.get_memory(&mut store, SAVED_EXPORT);

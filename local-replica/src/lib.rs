@@ -346,7 +346,7 @@ impl Replica {
                 method,
                 arg,
             } => {
-                self.execute(sender, canister, &method, &arg, true)?;
+                self.execute(sender, canister, &method, &arg, true, None)?;
             }
             Input::Time => {
                 self.fire_timers();
@@ -717,6 +717,8 @@ impl Replica {
         let mut used = 0u64;
         // The old instance, and the environment (stable memory) the new one starts from.
         let old = c.running.take();
+        // What a failed upgrade puts back: the certified data as it was before pre_upgrade.
+        let old_certified_data = old.as_ref().map(|r| r.env().certified_data.clone());
         let mut env = match (mode, old) {
             (InstallMode::Upgrade, Some(mut running)) => {
                 if running.exports("canister_pre_upgrade") {
@@ -765,12 +767,24 @@ impl Replica {
         } else {
             ("canister_init", Context::Init)
         };
-        let mut running = match Running::instantiate(engine, linker, module, compiled, env) {
-            Ok(r) => r,
-            Err(e) => {
-                return Err(CallError::ModuleRefused(ModuleError::Invalid(e)));
+        // A failed upgrade gives the old instance back its stable memory and certified data.
+        let give_back = |c: &mut Canister, stable: StableMemory| {
+            if mode == InstallMode::Upgrade
+                && let Some(old) = c.running.as_mut()
+            {
+                let env = old.env_mut();
+                env.stable = stable;
+                env.certified_data = old_certified_data.clone().unwrap_or_default();
             }
         };
+        let mut running =
+            match Running::instantiate_or_give_back(engine, linker, module, compiled, env) {
+                Ok(r) => r,
+                Err((e, mut env)) => {
+                    give_back(c, std::mem::take(&mut env.stable));
+                    return Err(CallError::ModuleRefused(ModuleError::Invalid(e)));
+                }
+            };
         if running.exports(hook.0) {
             let run = running.execute(
                 engine,
@@ -786,11 +800,8 @@ impl Replica {
             );
             used += run.instructions;
             if let Outcome::Trapped(message) = run.outcome {
-                // Put the stable memory back where it came from.
-                if mode == InstallMode::Upgrade {
-                    let stable = std::mem::take(&mut running.env_mut().stable);
-                    c.running.as_mut().expect("kept for this").env_mut().stable = stable;
-                }
+                // Put the stable memory (and certified data) back where they came from.
+                give_back(c, std::mem::take(&mut running.env_mut().stable));
                 return Err(CallError::Trapped {
                     message: format!("{}: {message}", hook.0),
                     instructions: used,
@@ -824,12 +835,13 @@ impl Replica {
             method: method.to_string(),
             arg: arg.to_vec(),
         })?;
-        let reply = self.execute(sender, id, method, arg, true);
+        let reply = self.execute(sender, id, method, arg, true, None);
         self.maybe_checkpoint()?;
         reply
     }
 
-    /// A query call: runs, replies, and changes nothing.
+    /// A query call: runs, replies, and changes nothing. The same as
+    /// [`Replica::query_with_certificate`] without a certificate.
     pub fn query_call(
         &mut self,
         sender: Principal,
@@ -837,13 +849,29 @@ impl Replica {
         method: &str,
         arg: &[u8],
     ) -> Result<Reply, CallError> {
+        self.query_with_certificate(sender, id, method, arg, None)
+    }
+
+    /// A query call that, given `data_certificate` (a certificate of the canister's certified
+    /// data, as the HTTP layer makes it), lets the canister read it: in the query,
+    /// `ic0.data_certificate_present` returns 1 and `ic0.data_certificate_size` /
+    /// `ic0.data_certificate_copy` give these bytes. Only this query sees them; updates,
+    /// `canister_inspect_message`, install hooks and timers never have a certificate.
+    pub fn query_with_certificate(
+        &mut self,
+        sender: Principal,
+        id: Principal,
+        method: &str,
+        arg: &[u8],
+        data_certificate: Option<&[u8]>,
+    ) -> Result<Reply, CallError> {
         if id == Principal::management_canister() {
             return Err(CallError::NoSuchMethod {
                 kind: "query",
                 method: format!("{method} (the management canister answers update calls only)"),
             });
         }
-        self.execute(sender, id, method, arg, false)
+        self.execute(sender, id, method, arg, false, data_certificate)
     }
 
     /// The export a call runs, if the canister can take the call now.
@@ -881,6 +909,7 @@ impl Replica {
         method: &str,
         arg: &[u8],
         update: bool,
+        data_certificate: Option<&[u8]>,
     ) -> Result<Reply, CallError> {
         let (runtime, time, limits) = (self.runtime.clone(), self.time, self.limits);
         let (engine, linker) = (&runtime.engine, &runtime.linker);
@@ -912,6 +941,10 @@ impl Replica {
                 return Err(CallError::NotAccepted);
             }
         }
+        // Only a query is given the certificate (the System API checks the context too).
+        running.env_mut().data_certificate = data_certificate
+            .filter(|_| context == Context::Query)
+            .map(<[u8]>::to_vec);
         let run = running.execute(
             engine,
             linker,
@@ -924,6 +957,7 @@ impl Replica {
             limit,
             update,
         );
+        running.env_mut().data_certificate = None;
         let instructions = run.instructions;
         match run.outcome {
             Outcome::Replied(bytes) => Ok(Reply {
@@ -961,6 +995,49 @@ impl Replica {
             version: c.version,
             stopped: c.stopped,
         })
+    }
+
+    /// Every canister (empty or not, stopped or not; deleted ones are gone), ascending.
+    pub fn canister_ids(&self) -> Vec<Principal> {
+        self.canisters.keys().copied().collect()
+    }
+
+    /// What the state tree certifies about canister `id` (`/canister/<id>/...`): its certified
+    /// data (`ic0.certified_data_set`'s last value; empty if none, or while empty), the module's
+    /// SHA-256 as `canister_status` reports it, the controllers in `canister_status`'s order,
+    /// and the module's `icp:public` and `icp:private` custom sections by name. None: no such
+    /// canister.
+    pub fn certified_state(&self, id: Principal) -> Option<certify::CanisterInfo> {
+        let c = self.canisters.get(&id)?;
+        let running = c.running.as_ref();
+        Some(certify::CanisterInfo {
+            certified_data: running.map_or_else(Vec::new, |r| r.env().certified_data.clone()),
+            module_hash: running.map(|r| r.module.hash),
+            controllers: c.controllers.clone(),
+            metadata: running.map_or_else(Default::default, |r| {
+                r.module
+                    .metadata
+                    .iter()
+                    .map(|(name, section)| (name.clone(), section.content.clone()))
+                    .collect()
+            }),
+        })
+    }
+
+    /// Names of canister `id`'s `icp:private <name>` sections: metadata only its controllers
+    /// may read (empty: no such canister, no code, or no private metadata).
+    pub fn private_metadata_names(&self, id: Principal) -> Vec<String> {
+        self.canisters
+            .get(&id)
+            .and_then(|c| c.running.as_ref())
+            .map_or_else(Vec::new, |r| {
+                r.module
+                    .metadata
+                    .iter()
+                    .filter(|(_, section)| !section.public)
+                    .map(|(name, _)| name.clone())
+                    .collect()
+            })
     }
 
     /// The canister, if `sender` controls it.

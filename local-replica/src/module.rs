@@ -11,6 +11,7 @@
 //!   those pages.
 //! - **restore mutable globals** (the stack pointer is one): they are exported.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 
 use wasm_encoder::Encode;
@@ -75,6 +76,23 @@ pub enum ModuleError {
     /// It imports functions this replica does not provide.
     #[error("the module imports what this replica does not provide: {}", .0.join(", "))]
     MissingImports(Vec<String>),
+    /// Its `icp:public` / `icp:private` custom sections are not what the IC accepts.
+    #[error("invalid custom section: {0}")]
+    InvalidMetadata(String),
+}
+
+/// Prefix of a custom section any caller may read (`icp:public <name>`).
+pub const PUBLIC_METADATA_PREFIX: &str = "icp:public ";
+/// Prefix of a custom section only controllers may read (`icp:private <name>`).
+pub const PRIVATE_METADATA_PREFIX: &str = "icp:private ";
+
+/// One `icp:public <name>` or `icp:private <name>` custom section of a module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetadataSection {
+    /// `icp:public` (anyone may read it) or `icp:private` (controllers only).
+    pub public: bool,
+    /// The section's contents.
+    pub content: Vec<u8>,
 }
 
 /// What the IC accepts: wasm 2.0 without threads, exceptions, GC, tail calls, multiple
@@ -102,6 +120,9 @@ pub struct PreparedModule {
     pub exports: Vec<String>,
     /// Whether the module has a heap (memory 0).
     pub has_heap: bool,
+    /// The module's `icp:public <name>` / `icp:private <name>` custom sections, by `<name>`
+    /// (read from the module as installed, before the rewrite).
+    pub metadata: BTreeMap<String, MetadataSection>,
 }
 
 /// Decompresses (if gzipped), validates and rewrites `module`.
@@ -131,6 +152,7 @@ pub fn prepare(module: &[u8]) -> Result<PreparedModule, ModuleError> {
         return Err(ModuleError::MissingImports(shape.missing_imports));
     }
     shape.check_ic_limits()?;
+    let metadata = metadata_sections(&wasm)?;
     let mut rewriter = Rewriter::new(&shape);
     let mut out = wasm_encoder::Module::new();
     rewriter
@@ -146,7 +168,49 @@ pub fn prepare(module: &[u8]) -> Result<PreparedModule, ModuleError> {
             .collect(),
         exports: shape.exports,
         has_heap: shape.has_heap,
+        metadata,
     })
+}
+
+/// The module's `icp:public <name>` and `icp:private <name>` custom sections, by `<name>`.
+/// As on the IC, a name may appear once (not twice, nor as both public and private), and a
+/// section named `icp:...` must say which it is.
+pub fn metadata_sections(wasm: &[u8]) -> Result<BTreeMap<String, MetadataSection>, ModuleError> {
+    let mut sections = BTreeMap::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(|e| ModuleError::Invalid(e.to_string()))?;
+        let Payload::CustomSection(section) = payload else {
+            continue;
+        };
+        let full = section.name();
+        let (public, name) = if let Some(name) = full.strip_prefix(PUBLIC_METADATA_PREFIX) {
+            (true, name)
+        } else if let Some(name) = full.strip_prefix(PRIVATE_METADATA_PREFIX) {
+            (false, name)
+        } else if full.starts_with("icp:") {
+            return Err(ModuleError::InvalidMetadata(format!(
+                "`{full}` is neither `{PUBLIC_METADATA_PREFIX}<name>` nor `{PRIVATE_METADATA_PREFIX}<name>`"
+            )));
+        } else {
+            continue;
+        };
+        let entry = MetadataSection {
+            public,
+            content: section.data().to_vec(),
+        };
+        if let Some(earlier) = sections.insert(name.to_string(), entry) {
+            let visibility = |public: bool| if public { "public" } else { "private" };
+            return Err(ModuleError::InvalidMetadata(if earlier.public == public {
+                format!(
+                    "the {} metadata `{name}` is declared more than once",
+                    visibility(public)
+                )
+            } else {
+                format!("the metadata `{name}` is declared both public and private")
+            }));
+        }
+    }
+    Ok(sections)
 }
 
 /// What the rewrite needs to know about the module before it starts.

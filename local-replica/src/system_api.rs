@@ -132,6 +132,9 @@ pub struct Env {
     /// The file in the state directory that holds this instance's heap as of the last
     /// checkpoint (None: not checkpointed yet).
     pub heap_file: Option<String>,
+    /// The certificate a query call was given (`ic0.data_certificate_*`). Only a query sees it;
+    /// the replica sets it for one query and clears it after.
+    pub data_certificate: Option<Vec<u8>>,
 }
 
 /// Handles into the running instance that the System API uses on every call.
@@ -167,6 +170,15 @@ impl Env {
             heap: HeapJournal::default(),
             handles: None,
             heap_file: None,
+            data_certificate: None,
+        }
+    }
+
+    /// The certificate this message may read: only a (non-replicated) query has one.
+    pub fn certificate(&self) -> Option<&[u8]> {
+        match self.context {
+            Context::Query => self.data_certificate.as_deref(),
+            _ => None,
         }
     }
 }
@@ -822,26 +834,45 @@ pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Env>> {
             Ok(())
         },
     )?;
-    l.func_wrap("ic0", "data_certificate_present", |_c: C| -> i32 { 0 })?;
-    // Certificates come with the HTTP interface; until then no message has one, and asking
-    // for it traps as the specification says for a message without one.
+    // A certificate of the canister's certified data comes with a query call made through the
+    // HTTP interface (`Replica::query_with_certificate`): only non-replicated queries see one.
+    l.func_wrap("ic0", "data_certificate_present", |c: C| -> i32 {
+        c.data().certificate().is_some() as i32
+    })?;
     l.func_wrap(
         "ic0",
         "data_certificate_size",
         |mut c: C| -> wasmtime::Result<i32> {
-            fail(
-                &mut c,
-                "ic0.data_certificate_size: this message has no certificate",
-            )
+            let ok = c.data().context == Context::Query;
+            require(&mut c, ok, "data_certificate_size")?;
+            match c.data().certificate() {
+                Some(certificate) => Ok(certificate.len() as i32),
+                None => fail(
+                    &mut c,
+                    "ic0.data_certificate_size: this query has no certificate",
+                ),
+            }
         },
     )?;
     l.func_wrap(
         "ic0",
         "data_certificate_copy",
-        |mut c: C, _dst: i32, _off: i32, _size: i32| -> wasmtime::Result<()> {
-            fail(
+        |mut c: C, dst: i32, off: i32, size: i32| -> wasmtime::Result<()> {
+            let ok = c.data().context == Context::Query;
+            require(&mut c, ok, "data_certificate_copy")?;
+            if c.data().certificate().is_none() {
+                return fail(
+                    &mut c,
+                    "ic0.data_certificate_copy: this query has no certificate",
+                );
+            }
+            copy_out(
                 &mut c,
-                "ic0.data_certificate_copy: this message has no certificate",
+                dst as u32 as u64,
+                off as u32 as u64,
+                size as u32 as u64,
+                |e| e.certificate().unwrap_or_default(),
+                "data_certificate_copy",
             )
         },
     )?;
