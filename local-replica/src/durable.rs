@@ -7,6 +7,7 @@
 //! <dir>/modules/<sha256>    every module installed, as installed
 //! <dir>/canisters/<name>    heap and stable memory files, as of the checkpoint
 //! <dir>/cache/              compiled modules (wasmtime's cache)
+//! <dir>/lock                locked by the one process using the directory
 //! ```
 //!
 //! Execution is deterministic, so the log records inputs, not effects: opening the directory
@@ -129,6 +130,9 @@ pub struct PageWrite<'a> {
 /// The state directory.
 pub struct StateDir {
     dir: PathBuf,
+    /// Held locked while the directory is open: two replicas appending to one log would
+    /// corrupt it.
+    _lock: File,
     wal: File,
     wal_bytes: u64,
     next_seq: u64,
@@ -142,6 +146,26 @@ impl StateDir {
     /// Opens (creating it if need be) `dir`: finishes an interrupted checkpoint, cuts a torn
     /// log tail, and returns the checkpoint and the log records after it.
     pub fn open(dir: &Path) -> io::Result<(StateDir, Checkpoint, Vec<Record>)> {
+        fs::create_dir_all(dir)?;
+        let lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join("lock"))?;
+        if let Err(e) = lock.try_lock() {
+            return Err(match e {
+                fs::TryLockError::WouldBlock => io::Error::new(
+                    io::ErrorKind::ResourceBusy,
+                    format!(
+                        "{} is in use by another local-replica: stop it first (`local-replica stop --state-dir {}`)",
+                        dir.display(),
+                        dir.display()
+                    ),
+                ),
+                fs::TryLockError::Error(e) => e,
+            });
+        }
         fs::create_dir_all(dir.join("modules"))?;
         fs::create_dir_all(dir.join("canisters"))?;
         recover_journal(dir)?;
@@ -176,6 +200,7 @@ impl StateDir {
         Ok((
             StateDir {
                 dir: dir.to_path_buf(),
+                _lock: lock,
                 wal,
                 wal_bytes: good,
                 next_seq,

@@ -15,6 +15,7 @@ pub mod heap;
 pub mod ingress;
 pub mod management;
 pub mod module;
+pub mod server;
 pub mod stable;
 pub mod system_api;
 

@@ -1,8 +1,16 @@
 //! `local-replica`: a single-node Internet Computer replica on this machine.
 //!
 //! ```text
+//! local-replica start [--port 4943] [--state-dir DIR] [--background]
+//! local-replica status [--state-dir DIR]
+//! local-replica stop [--state-dir DIR]
 //! local-replica script --state-dir DIR [--checkpoint-after BYTES]
 //! ```
+//!
+//! `start` serves the IC HTTP interface (see `local_replica::server`) until stopped (Ctrl-C,
+//! SIGTERM or `stop`), printing its URL and root key; `--background` starts it detached and
+//! returns once it answers. The state directory defaults to `~/.local/share/vault/replica`.
+//! `status` exits 0 and prints the URL if a replica serves the directory, 3 if none does.
 //!
 //! `script` runs the replica kept in DIR and takes one command a line on standard input,
 //! answering each with one line on standard output — `ok …` or `err <why>` — once what it did
@@ -18,19 +26,29 @@
 //! ```
 #![forbid(unsafe_code)]
 
+use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use candid::Principal;
+use local_replica::server::{Config, DEFAULT_PORT, Server, daemon};
 use local_replica::{InstallMode, Replica};
 
-const USAGE: &str = "usage: local-replica script --state-dir DIR [--checkpoint-after BYTES]";
+const USAGE: &str = "usage:
+  local-replica start [--port PORT] [--state-dir DIR] [--background] [--sync-call-timeout-ms MS]
+  local-replica status [--state-dir DIR]
+  local-replica stop [--state-dir DIR]
+  local-replica script --state-dir DIR [--checkpoint-after BYTES]";
+
+/// Exit status of `status` when no replica serves the directory.
+const NOT_RUNNING: u8 = 3;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(why) => {
             eprintln!("local-replica: {why}");
             ExitCode::FAILURE
@@ -38,36 +56,172 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &[String]) -> Result<(), String> {
+/// `--flag value` pairs (and bare `--background`), each flag allowed by `allowed`.
+fn options(args: &[String], allowed: &[&str]) -> Result<BTreeMap<String, String>, String> {
+    let mut found = BTreeMap::new();
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        if !allowed.contains(&flag.as_str()) {
+            return Err(format!("unknown option `{flag}`\n{USAGE}"));
+        }
+        let value = if flag == "--background" {
+            String::new()
+        } else {
+            rest.next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?
+                .clone()
+        };
+        found.insert(flag.clone(), value);
+    }
+    Ok(found)
+}
+
+fn state_dir(options: &BTreeMap<String, String>) -> Result<PathBuf, String> {
+    match options.get("--state-dir") {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => daemon::default_state_dir()
+            .ok_or_else(|| "no HOME to keep the state in: pass --state-dir DIR".to_string()),
+    }
+}
+
+fn run(args: &[String]) -> Result<u8, String> {
     let Some((command, rest)) = args.split_first() else {
         return Err(USAGE.into());
     };
-    if command != "script" {
-        return Err(format!("unknown command `{command}`\n{USAGE}"));
-    }
-    let mut state_dir = None;
-    let mut checkpoint_after = None;
-    let mut rest = rest.iter();
-    while let Some(flag) = rest.next() {
-        let value = rest
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
-        match flag.as_str() {
-            "--state-dir" => state_dir = Some(PathBuf::from(value)),
-            "--checkpoint-after" => {
-                checkpoint_after = Some(
-                    value
-                        .parse::<u64>()
-                        .map_err(|_| format!("--checkpoint-after takes bytes, not `{value}`"))?,
-                )
+    match command.as_str() {
+        "start" => {
+            let options = options(
+                rest,
+                &[
+                    "--port",
+                    "--state-dir",
+                    "--background",
+                    "--sync-call-timeout-ms",
+                ],
+            )?;
+            let port = match options.get("--port") {
+                Some(port) => port
+                    .parse()
+                    .map_err(|_| format!("--port takes a port number, not `{port}`"))?,
+                None => DEFAULT_PORT,
+            };
+            let dir = state_dir(&options)?;
+            let mut config = Config::local(port, Some(dir.clone()));
+            if let Some(ms) = options.get("--sync-call-timeout-ms") {
+                config.sync_call_timeout = Duration::from_millis(ms.parse().map_err(|_| {
+                    format!("--sync-call-timeout-ms takes milliseconds, not `{ms}`")
+                })?);
             }
-            _ => return Err(format!("unknown option `{flag}`\n{USAGE}")),
+            if options.contains_key("--background") {
+                let exe = std::env::current_exe()
+                    .map_err(|e| format!("cannot find this program: {e}"))?;
+                // What the replica is started with, but where and how (said above).
+                let extra: Vec<String> = options
+                    .get_key_value("--sync-call-timeout-ms")
+                    .map(|(flag, ms)| vec![flag.clone(), ms.clone()])
+                    .unwrap_or_default();
+                let running = daemon::start_background_with(
+                    &exe,
+                    port,
+                    &dir,
+                    &extra,
+                    Duration::from_secs(120),
+                )?;
+                println!(
+                    "local-replica running at {} (pid {})",
+                    running.url, running.pid
+                );
+                return Ok(0);
+            }
+            start(config, dir).map(|()| 0)
         }
+        "status" => {
+            let dir = state_dir(&options(rest, &["--state-dir"])?)?;
+            match daemon::running(&dir) {
+                Some(running) => {
+                    println!("running at {} (pid {})", running.url, running.pid);
+                    Ok(0)
+                }
+                None => {
+                    println!("no replica serves {}", dir.display());
+                    Ok(NOT_RUNNING)
+                }
+            }
+        }
+        "stop" => {
+            let dir = state_dir(&options(rest, &["--state-dir"])?)?;
+            match daemon::stop(&dir, Duration::from_secs(120))? {
+                Some(stopped) => println!(
+                    "stopped the replica at {} (pid {})",
+                    stopped.url, stopped.pid
+                ),
+                None => println!("no replica serves {}", dir.display()),
+            }
+            Ok(0)
+        }
+        "script" => script(rest).map(|()| 0),
+        other => Err(format!("unknown command `{other}`\n{USAGE}")),
     }
-    let dir = state_dir.ok_or_else(|| format!("--state-dir is required\n{USAGE}"))?;
+}
+
+/// Serves in the foreground until SIGINT or SIGTERM.
+fn start(config: Config, dir: PathBuf) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async move {
+        // Listening for the signals before anything can send them: `stop` signals the pid in the
+        // pid file, and a SIGTERM before this would kill the replica without its checkpoint.
+        let shutdown = shutdown_signal()?;
+        let server = Server::bind(config).await.map_err(|e| e.to_string())?;
+        let url = server.url();
+        // The pid file first: whoever reads the banner finds the replica with `status` at once.
+        daemon::write_pid_file(&dir, &url)
+            .map_err(|e| format!("cannot write the pid file in {}: {e}", dir.display()))?;
+        println!("local-replica listening on {url}");
+        println!(
+            "root key: {}",
+            local_replica::durable::hex(server.root_key())
+        );
+        println!("state: {}", dir.display());
+        let _ = io::stdout().flush();
+        let served = server.run(shutdown).await;
+        daemon::remove_pid_file(&dir);
+        println!("local-replica stopped");
+        served.map_err(|e| e.to_string())
+    })
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (`local-replica stop`), both listened for from the
+/// moment this is called.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static, String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen =
+        |kind: SignalKind| signal(kind).map_err(|e| format!("cannot listen for signals: {e}"));
+    let mut term = listen(SignalKind::terminate())?;
+    let mut interrupt = listen(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = term.recv() => {}
+        }
+    })
+}
+
+fn script(args: &[String]) -> Result<(), String> {
+    let options = options(args, &["--state-dir", "--checkpoint-after"])?;
+    let dir = options
+        .get("--state-dir")
+        .map(PathBuf::from)
+        .ok_or_else(|| format!("--state-dir is required\n{USAGE}"))?;
     let mut replica = Replica::open(&dir, now()).map_err(|e| e.to_string())?;
-    if let Some(bytes) = checkpoint_after {
-        replica.set_checkpoint_after(bytes);
+    if let Some(bytes) = options.get("--checkpoint-after") {
+        replica.set_checkpoint_after(
+            bytes
+                .parse::<u64>()
+                .map_err(|_| format!("--checkpoint-after takes bytes, not `{bytes}`"))?,
+        );
     }
     let stdin = io::stdin();
     let mut out = io::stdout().lock();

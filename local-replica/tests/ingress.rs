@@ -865,16 +865,16 @@ fn the_history_forgets_a_request_only_after_it_expired_and_its_status_was_kept()
 
     assert_eq!(
         history.evict_expired(t + MINUTE),
-        0,
+        vec![],
         "at its expiry a request still counts"
     );
-    assert_eq!(history.evict_expired(t + MINUTE + 1), 1);
+    assert_eq!(history.evict_expired(t + MINUTE + 1), vec![quiet]);
     assert_eq!(history.status(&quiet), None);
     assert_eq!(history.status(&replied), Some(&1), "kept after its reply");
 
     let replied_until = t + 30 * SECOND + STATUS_RETENTION_NANOS;
-    assert_eq!(history.evict_expired(replied_until), 0);
-    assert_eq!(history.evict_expired(replied_until + 1), 1);
+    assert_eq!(history.evict_expired(replied_until), vec![]);
+    assert_eq!(history.evict_expired(replied_until + 1), vec![replied]);
     assert!(history.is_empty());
     assert!(
         !history.set_status(&replied, 2, replied_until + 2),

@@ -102,18 +102,26 @@ impl<S> IngressHistory<S> {
         true
     }
 
-    /// Forgets every request whose retention ended before `now`; returns how many.
-    pub fn evict_expired(&mut self, now: u64) -> usize {
-        let mut evicted = 0;
+    /// Forgets every request whose retention ended before `now`; returns their ids, so whoever
+    /// certifies their statuses can forget those too.
+    pub fn evict_expired(&mut self, now: u64) -> Vec<RequestId> {
+        let mut evicted = Vec::new();
         while let Some(&(retain_until, request_id)) = self.by_retention.first() {
             if retain_until >= now {
                 break;
             }
             self.by_retention.pop_first();
             self.entries.remove(&request_id);
-            evicted += 1;
+            evicted.push(request_id);
         }
         evicted
+    }
+
+    /// Forgets `request_id` now: a request refused before it ran, which may be sent again.
+    pub fn forget(&mut self, request_id: &RequestId) {
+        if let Some(entry) = self.entries.remove(request_id) {
+            self.by_retention.remove(&(entry.retain_until, *request_id));
+        }
     }
 
     /// How many requests are remembered.
