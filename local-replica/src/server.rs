@@ -37,9 +37,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use candid::Principal;
 use ic_transport_types::RequestId;
 
-use crate::certify::{
-    ReplicaKeys, RequestStatus, StateTree, encode_certificate, to_tagged_cbor,
-};
+use crate::certify::{ReplicaKeys, RequestStatus, StateTree, encode_certificate, to_tagged_cbor};
 use crate::ingress::IngressHistory;
 use crate::{CallError, Replica, canister_id};
 use executor::Executor;
@@ -86,7 +84,9 @@ impl Config {
 /// Why the server could not start or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("cannot listen on {addr}: {source} (is another replica running? choose another --port)")]
+    #[error(
+        "cannot listen on {addr}: {source} (is another replica running? choose another --port)"
+    )]
     Listen {
         addr: SocketAddr,
         source: std::io::Error,
@@ -336,7 +336,11 @@ impl Shared {
         {
             return certificate.clone();
         }
-        let path = [[b"canister".as_slice(), canister.as_slice(), b"certified_data"]];
+        let path = [[
+            b"canister".as_slice(),
+            canister.as_slice(),
+            b"certified_data",
+        ]];
         let certificate = self.certificate(&path);
         self.certified()
             .data_certificates
@@ -443,4 +447,3 @@ impl Certified {
         self.canisters.get(canister)
     }
 }
-

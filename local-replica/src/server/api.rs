@@ -52,9 +52,13 @@ async fn route(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
         ["api", "v2", "status"] if method == Method::GET || method == Method::HEAD => {
             return cbor(StatusCode::OK, shared.status());
         }
-        ["api", version @ ("v2" | "v3" | "v4"), "canister", id, "call"] if post => {
-            Api::Call(version.to_string(), id.to_string())
-        }
+        [
+            "api",
+            version @ ("v2" | "v3" | "v4"),
+            "canister",
+            id,
+            "call",
+        ] if post => Api::Call(version.to_string(), id.to_string()),
         ["api", "v2" | "v3", "canister", id, "query"] if post => Api::Query(id.to_string()),
         ["api", "v2" | "v3", "canister", id, "read_state"] if post => {
             Api::CanisterReadState(id.to_string())
@@ -83,17 +87,18 @@ async fn route(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
         }
     };
     let id = match &endpoint {
-        Api::Call(_, id) | Api::Query(id) | Api::CanisterReadState(id) | Api::SubnetReadState(id) => {
-            match Principal::from_text(id) {
-                Ok(id) => id,
-                Err(e) => {
-                    return text(
-                        StatusCode::BAD_REQUEST,
-                        format!("`{id}` in the URL is not a principal: {e}"),
-                    );
-                }
+        Api::Call(_, id)
+        | Api::Query(id)
+        | Api::CanisterReadState(id)
+        | Api::SubnetReadState(id) => match Principal::from_text(id) {
+            Ok(id) => id,
+            Err(e) => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    format!("`{id}` in the URL is not a principal: {e}"),
+                );
             }
-        }
+        },
     };
     match endpoint {
         Api::Call(version, _) => call(shared, &version, id, body).await,
@@ -120,6 +125,7 @@ enum Api {
 }
 
 /// Authenticates `body` sent to `endpoint`, answering a refusal as the IC does.
+#[allow(clippy::result_large_err)] // the refusal is the response, sent at once
 fn authenticated(
     shared: &Shared,
     endpoint: Endpoint,
@@ -172,7 +178,12 @@ pub(crate) enum CallOutcome {
     NotRun(RejectResponse),
 }
 
-async fn call(shared: Arc<Shared>, version: &str, effective: Principal, body: Bytes) -> Response<Body> {
+async fn call(
+    shared: Arc<Shared>,
+    version: &str,
+    effective: Principal,
+    body: Bytes,
+) -> Response<Body> {
     let request = match authenticated(
         &shared,
         Endpoint::Call {
@@ -225,6 +236,10 @@ async fn call(shared: Arc<Shared>, version: &str, effective: Principal, body: By
     let job = shared
         .executor
         .run(move |replica| runner.execute_call(replica, request_id, sender, call));
+    if shared.sync_call_timeout.is_zero() {
+        // The job is queued and runs; with no wait at all, the agent always polls.
+        return status_only(StatusCode::ACCEPTED);
+    }
     match tokio::time::timeout(shared.sync_call_timeout, job).await {
         Err(_still_running) => status_only(StatusCode::ACCEPTED),
         Ok(Err(stopped)) => text(StatusCode::SERVICE_UNAVAILABLE, stopped.to_string()),

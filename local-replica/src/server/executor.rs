@@ -54,17 +54,22 @@ impl Executor {
         }
     }
 
-    /// Runs `job` on the replica's thread, after the jobs before it.
-    pub(crate) async fn run<R: Send + 'static>(
+    /// Queues `job` for the replica's thread, after the jobs before it, at once (not when the
+    /// future is first polled): it runs even if its result is never awaited.
+    pub(crate) fn run<R: Send + 'static, F: FnOnce(&mut Replica) -> R + Send + 'static>(
         &self,
-        job: impl FnOnce(&mut Replica) -> R + Send + 'static,
-    ) -> Result<R, Stopped> {
+        job: F,
+    ) -> impl Future<Output = Result<R, Stopped>> + Send + use<R, F> {
         let (done, result) = tokio::sync::oneshot::channel();
-        self.jobs
+        let queued = self
+            .jobs
             .send(Box::new(move |replica| {
                 let _ = done.send(job(replica));
             }))
-            .map_err(|_| Stopped)?;
-        result.await.map_err(|_| Stopped)
+            .map_err(|_| Stopped);
+        async move {
+            queued?;
+            result.await.map_err(|_| Stopped)
+        }
     }
 }

@@ -155,6 +155,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, request: Request<Body>) -> Respon
 }
 
 /// The canister's answer, or the page a browser gets when there is none.
+#[allow(clippy::result_large_err)] // the refusal is the response, sent at once
 fn decoded(
     canister: Principal,
     method: &str,
