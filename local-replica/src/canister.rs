@@ -40,6 +40,19 @@ pub struct Running {
     compiled: Module,
     store: Store<Env>,
     instance: Instance,
+    /// A message run by [`Running::execute_open`] that succeeded and is not settled yet.
+    open: Option<Before>,
+}
+
+/// What happens to a message's changes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// Put back in any case (queries, inspection).
+    Nothing,
+    /// Kept if it succeeds.
+    IfSucceeded,
+    /// Kept for now if it succeeds, to be settled later: see [`Running::execute_open`].
+    Open,
 }
 
 /// What a message may change besides memory pages, as it was before the message.
@@ -99,6 +112,7 @@ impl Running {
             compiled,
             store,
             instance,
+            open: None,
         };
         let len = running.heap_bytes();
         running.store.data_mut().heap.all_dirty(len);
@@ -239,6 +253,69 @@ impl Running {
         limit: u64,
         persist: bool,
     ) -> Executed {
+        let keep = if persist {
+            Keep::IfSucceeded
+        } else {
+            Keep::Nothing
+        };
+        self.run(
+            engine, linker, entry, context, caller, method, arg, time, limit, keep,
+        )
+    }
+
+    /// Runs `entry` (pre_upgrade) as [`Running::execute`] would keep it, but leaves its changes
+    /// open — heap, globals, certified data and the stable memory's undo log — so that
+    /// [`Running::roll_back_open`] can still put them back if the upgrade fails later, as the
+    /// IC undoes a whole failed upgrade. The stable memory's undo log travels with the stable
+    /// memory to the new instance, whose post_upgrade then commits or rolls back both.
+    #[allow(clippy::too_many_arguments)]
+    pub fn execute_open(
+        &mut self,
+        engine: &Engine,
+        linker: &Linker<Env>,
+        entry: &str,
+        context: Context,
+        caller: &[u8],
+        arg: &[u8],
+        time: u64,
+        limit: u64,
+    ) -> Executed {
+        self.run(
+            engine,
+            linker,
+            entry,
+            context,
+            caller,
+            "",
+            arg,
+            time,
+            limit,
+            Keep::Open,
+        )
+    }
+
+    /// Puts back what the open message of [`Running::execute_open`] changed (give the
+    /// instance its stable memory back first).
+    pub fn roll_back_open(&mut self, engine: &Engine, linker: &Linker<Env>) {
+        if let Some(before) = self.open.take() {
+            self.roll_back(engine, linker, before);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        engine: &Engine,
+        linker: &Linker<Env>,
+        entry: &str,
+        context: Context,
+        caller: &[u8],
+        method: &str,
+        arg: &[u8],
+        time: u64,
+        limit: u64,
+        keep: Keep,
+    ) -> Executed {
         let limit = limit.min(i64::MAX as u64);
         let before = Before {
             globals: self.globals(),
@@ -292,14 +369,16 @@ impl Running {
         };
         // The rest of the arg buffer is not needed after the message.
         env.arg = Vec::new();
-        let keep = persist && !matches!(outcome, Outcome::Trapped(_));
-        if keep {
-            let env = self.store.data_mut();
-            env.stable.commit();
-            let pages = env.heap.commit();
-            self.clear_saved(pages);
-        } else {
-            self.roll_back(engine, linker, before);
+        let trapped = matches!(outcome, Outcome::Trapped(_));
+        match keep {
+            Keep::IfSucceeded if !trapped => {
+                let env = self.store.data_mut();
+                env.stable.commit();
+                let pages = env.heap.commit();
+                self.clear_saved(pages);
+            }
+            Keep::Open if !trapped => self.open = Some(before),
+            _ => self.roll_back(engine, linker, before),
         }
         Executed {
             outcome,

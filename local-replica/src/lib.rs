@@ -723,17 +723,16 @@ impl Replica {
         let mut env = match (mode, old) {
             (InstallMode::Upgrade, Some(mut running)) => {
                 if running.exports("canister_pre_upgrade") {
-                    let run = running.execute(
+                    // Kept open: a failed post_upgrade undoes pre_upgrade too.
+                    let run = running.execute_open(
                         engine,
                         linker,
                         "canister_pre_upgrade",
                         Context::PreUpgrade,
                         sender.as_slice(),
-                        "",
                         &[],
                         time,
                         limit,
-                        true,
                     );
                     used += run.instructions;
                     if let Outcome::Trapped(message) = run.outcome {
@@ -768,7 +767,8 @@ impl Replica {
         } else {
             ("canister_init", Context::Init)
         };
-        // A failed upgrade gives the old instance back its stable memory and certified data.
+        // A failed upgrade gives the old instance back its stable memory, then undoes what
+        // pre_upgrade did: the canister is as it was before the upgrade, as on the IC.
         let give_back = |c: &mut Canister, stable: StableMemory| {
             if mode == InstallMode::Upgrade
                 && let Some(old) = c.running.as_mut()
@@ -776,6 +776,7 @@ impl Replica {
                 let env = old.env_mut();
                 env.stable = stable;
                 env.certified_data = old_certified_data.clone().unwrap_or_default();
+                old.roll_back_open(engine, linker);
             }
         };
         let mut running =

@@ -138,10 +138,13 @@ impl StableMemory {
 
     /// Starts recording what the next message changes.
     pub fn begin(&mut self) {
-        self.undo = Some(Undo {
-            pages: BTreeMap::new(),
-            size_pages: self.size_pages,
-        });
+        // Already open: an upgrade, whose pre_upgrade and post_upgrade commit or roll back as one.
+        if self.undo.is_none() {
+            self.undo = Some(Undo {
+                pages: BTreeMap::new(),
+                size_pages: self.size_pages,
+            });
+        }
     }
 
     /// Keeps what the message changed.

@@ -112,6 +112,37 @@ fn a_trap_rolls_back_heap_globals_stable_memory_and_growth() {
     assert_eq!(state(&mut r, id), (2, 2, 2, 5));
 }
 
+/// An upgrade is one message on the IC: when post_upgrade traps, or the new module cannot even
+/// be instantiated, what pre_upgrade did to heap, globals, growth and stable memory is undone.
+#[test]
+fn a_failed_upgrade_undoes_pre_upgrade_too() {
+    let with_pre_upgrade = format!(
+        "{}(func (export \"canister_pre_upgrade\") (call $bump)))",
+        COUNTER.trim_end().strip_suffix(')').unwrap()
+    );
+    let (mut r, id) = replica_with(&with_pre_upgrade);
+    r.update_call(controller(), id, "bump", &[]).unwrap();
+    let before = state(&mut r, id);
+    assert_eq!(before, (1, 1, 1, 3));
+    let post_upgrade_traps =
+        r#"(module (memory 1) (func (export "canister_post_upgrade") unreachable))"#;
+    let uninstantiable = r#"(module (memory 1) (data (i32.const 70000) "x"))"#;
+    for new in [post_upgrade_traps, uninstantiable] {
+        let err = r
+            .install_code(
+                controller(),
+                id,
+                InstallMode::Upgrade,
+                &wat::parse_str(new).unwrap(),
+                &[],
+            )
+            .unwrap_err();
+        assert_eq!(state(&mut r, id), before, "after {err}");
+    }
+    r.update_call(controller(), id, "bump", &[]).unwrap();
+    assert_eq!(state(&mut r, id), (2, 2, 2, 5));
+}
+
 #[test]
 fn queries_never_persist() {
     let (mut r, id) = replica_with(COUNTER);
