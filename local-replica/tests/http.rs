@@ -3,11 +3,10 @@
 //! verification on), ic-utils' management canister, and hand-made envelopes posted with reqwest.
 
 mod common;
+mod process;
 
 use std::borrow::Cow;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,15 +22,17 @@ use ic_transport_types::{Envelope, EnvelopeContent, ReadStateResponse, RequestSt
 use ic_utils::interfaces::ManagementCanister;
 use ic_utils::interfaces::management_canister::CanisterStatusType;
 use ic_utils::interfaces::management_canister::builders::CanisterInstallMode as InstallMode;
+use process::{Foreground, port_of};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
 use vault_canister::model::types::{ActivityPage, UploadStatus, VaultInfo, VaultResult};
 
 const SECOND: u64 = 1_000_000_000;
 
-/// A running `local-replica start`, killed (and its state directory removed) on drop.
+/// A running `local-replica start` (see `process::Foreground`), its state directory removed
+/// on drop.
 struct ReplicaProcess {
-    child: Child,
+    process: Foreground,
     url: String,
     port: u16,
     root_key: Vec<u8>,
@@ -62,42 +63,14 @@ impl ReplicaProcess {
     }
 
     fn start_in(dir: PathBuf, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_local-replica"))
-            .args(["start", "--port", "0", "--state-dir"])
-            .arg(&dir)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the replica binary starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut url = None;
-        let mut root_key = None;
-        while url.is_none() || root_key.is_none() {
-            let line = match lines.next() {
-                Some(Ok(line)) => line,
-                other => {
-                    let _ = child.kill();
-                    panic!("the replica stopped before it printed its URL and key: {other:?}");
-                }
-            };
-            if let Some(rest) = line.strip_prefix("local-replica listening on ") {
-                url = Some(rest.trim().to_string());
-            } else if let Some(rest) = line.strip_prefix("root key: ") {
-                root_key = Some(hex::decode(rest.trim()).expect("the root key is hex"));
-            }
-        }
-        // Keep reading what it prints, so that it never writes to a closed pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        let url = url.unwrap();
-        let port = url.rsplit(':').next().unwrap().parse().unwrap();
+        let process = Foreground::start(&dir, extra);
+        let url = process.url.clone();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
         ReplicaProcess {
-            child,
+            port: port_of(&url),
+            root_key: hex::decode(&process.root_key).expect("the root key is hex"),
             url,
-            port,
-            root_key: root_key.unwrap(),
+            process,
             dir,
             owns_dir: true,
         }
@@ -105,13 +78,11 @@ impl ReplicaProcess {
 
     /// Stops it with SIGTERM and waits until it has exited (its checkpoint written).
     fn stop(mut self) -> PathBuf {
-        let pid = self.child.id().to_string();
-        let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(status.success());
-        let exit = self.child.wait().unwrap();
+        let exit = self.process.stop().expect("it exits on SIGTERM");
         assert!(
             exit.success(),
-            "the replica exits cleanly on SIGTERM: {exit}"
+            "the replica exits cleanly on SIGTERM: {exit}\n{}",
+            self.process.stderr()
         );
         self.owns_dir = false;
         self.dir.clone()
@@ -148,8 +119,7 @@ impl ReplicaProcess {
 
 impl Drop for ReplicaProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.stop();
         if self.owns_dir {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
