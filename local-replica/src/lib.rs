@@ -868,9 +868,16 @@ impl Replica {
         data_certificate: Option<&[u8]>,
     ) -> Result<Reply, CallError> {
         if id == Principal::management_canister() {
+            if management::QUERY_METHODS.contains(&method) {
+                // Read-only: it changes and logs nothing.
+                return self.management_call(sender, method, arg);
+            }
             return Err(CallError::NoSuchMethod {
                 kind: "query",
-                method: format!("{method} (the management canister answers update calls only)"),
+                method: format!(
+                    "{method} (of the management canister's methods, only {} may be queried)",
+                    management::QUERY_METHODS.join(", ")
+                ),
             });
         }
         self.execute(sender, id, method, arg, false, data_certificate)

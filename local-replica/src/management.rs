@@ -19,6 +19,10 @@ use crate::{CallError, InstallMode, Replica, Reply};
 /// The cycle balance every canister reports: nothing is charged on this replica.
 pub const CYCLES: u128 = 1 << 64;
 
+/// Methods that may also be called as queries, as on the IC (ic-utils sends `canister_status`
+/// as a query unless told otherwise). They only read.
+pub const QUERY_METHODS: [&str; 1] = ["canister_status"];
+
 /// Methods of the management canister this replica provides.
 pub const METHODS: [&str; 7] = [
     "provisional_create_canister_with_cycles",

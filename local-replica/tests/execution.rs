@@ -633,6 +633,32 @@ mod management_canister {
             .map(|bytes| Decode!(&bytes, CanisterStatusResult).unwrap())
         };
         let s = status(&mut r, me).unwrap();
+        // canister_status may be queried too (as ic-utils does), by controllers only; nothing
+        // else of the management canister may.
+        let by_query = |r: &mut Replica, who, method: &str| {
+            r.query_call(
+                who,
+                ic00(),
+                method,
+                &Encode!(&CanisterIdRecord { canister_id: id }).unwrap(),
+            )
+            .map(|reply| Decode!(&reply.bytes, CanisterStatusResult).unwrap())
+        };
+        assert_eq!(by_query(&mut r, me, "canister_status").unwrap(), s);
+        assert_eq!(
+            by_query(&mut r, stranger, "canister_status"),
+            Err(CallError::NotAController(id))
+        );
+        assert!(matches!(
+            by_query(&mut r, me, "stop_canister"),
+            Err(CallError::NoSuchMethod { kind: "query", .. })
+        ));
+        assert!(
+            !status(&mut r, me)
+                .unwrap()
+                .status
+                .eq(&CanisterStatusType::Stopped)
+        );
         assert_eq!(s.status, CanisterStatusType::Running);
         assert_eq!(s.settings.controllers, vec![me]);
         assert_eq!(s.version, 2);
@@ -699,7 +725,7 @@ mod management_canister {
             Err(CallError::InvalidArgument(why)) if why.starts_with("install_code")
         ));
         assert!(matches!(
-            r.query_call(me, ic00(), "canister_status", &[]),
+            r.query_call(me, ic00(), "install_code", &[]),
             Err(CallError::NoSuchMethod { kind: "query", .. })
         ));
     }

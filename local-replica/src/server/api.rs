@@ -375,10 +375,6 @@ async fn query(shared: Arc<Shared>, effective: Principal, body: Bytes) -> Respon
     cbor(StatusCode::OK, to_tagged_cbor(&signed))
 }
 
-/// Methods of the management canister that may also be called as queries, as on the IC (ic-utils
-/// sends `canister_status` as a query unless told otherwise).
-const MANAGEMENT_QUERIES: [&str; 1] = ["canister_status"];
-
 /// Runs a query on the replica's thread, giving the canister a data certificate.
 pub(crate) async fn run_query(
     shared: &Shared,
@@ -390,14 +386,6 @@ pub(crate) async fn run_query(
     shared
         .executor
         .run(move |replica| {
-            if call.canister_id == Principal::management_canister()
-                && MANAGEMENT_QUERIES.contains(&call.method_name.as_str())
-            {
-                // Read-only: it changes and logs nothing, so it may run outside consensus.
-                return replica
-                    .update_call(sender, call.canister_id, &call.method_name, &call.arg)
-                    .map(|reply| reply.bytes);
-            }
             replica
                 .query_with_certificate(
                     sender,
