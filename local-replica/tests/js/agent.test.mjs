@@ -8,7 +8,7 @@
 // DER, as `local-replica start` prints it), CONTROLLER (principal text), MODULE_HASH (hex) and
 // CANDID (the canister's public `candid:service` metadata); VAULT_ID and OWNER_ED25519_SEED (hex)
 // for the vault canister's checks. The canister (installed by
-// tests/js_agent.rs) answers:
+// tests/agents.rs) answers:
 //
 //   whoami : () -> (principal)            whoami_query : () -> (principal) query
 //   echo : (text) -> (text)               echo_query : (text) -> (text) query
@@ -214,7 +214,7 @@ test('CanisterStatus: time, controllers, module hash, candid and subnet, certifi
   assert.ok(subnet.nodeKeys.size >= 1, 'the subnet lists its node keys');
 });
 
-// The vault canister (vault-canister/vault.did), if tests/js_agent.rs installed one.
+// The vault canister (vault-canister/vault.did), if tests/agents.rs installed one.
 const vaultIdl = ({ IDL }) => {
   const VaultError = IDL.Variant({
     AlreadySetUp: IDL.Null,

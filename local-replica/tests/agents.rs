@@ -1,10 +1,13 @@
-//! The JS agent (`@icp-sdk/core`, in node) works unchanged against `local-replica start`: the
-//! real binary serves, ic-agent creates and installs a canister over HTTP, and
-//! `tests/js/agent.test.mjs` calls it with every identity kind the JS package offers, verifying
-//! certificates and query signatures under the root key it fetched; it also calls a few methods
-//! of the real vault canister (`target/canister/vault.wasm.gz`, from `scripts/build-canister`).
+//! Other IC agents than ic-agent work unchanged against `local-replica start`: the real binary
+//! serves, ic-agent creates and installs a canister over HTTP, then
+//! - the JS agent (`@icp-sdk/core`, in node): `tests/js/agent.test.mjs` calls it with every
+//!   identity kind the JS package offers, verifying certificates and query signatures under the
+//!   root key it fetched, and calls a few methods of the real vault canister
+//!   (`target/canister/vault.wasm.gz`, from `scripts/build-canister`);
+//! - the Python agent (`ic-py`): `tests/py/agent_test.py`, through the older `/api/v2` endpoints.
 //!
-//! Needs `node` and `npm`; `tests/js/node_modules` is installed (`npm ci`) when missing.
+//! Needs `node` and `npm` (`tests/js/node_modules` is installed with `npm ci` when missing) and
+//! ic-py (`tests/py/requirements.txt`), which `scripts/test-all` installs in `tests/py/.venv`.
 
 mod common;
 mod process;
@@ -199,18 +202,43 @@ async fn the_js_agent_works_unchanged() {
         .env("CANDID", CANDID)
         .env("VAULT_ID", vault.to_text())
         .env("OWNER_ED25519_SEED", hex::encode(OWNER_SEED))
-        .current_dir(js_dir())
+        .current_dir(js_dir());
+    // node's test runner finishes in seconds; a hang must not hold the suite.
+    let stdout = run_agent_script(
+        node,
+        "node (Node.js is needed for this test)",
+        Duration::from_secs(45),
+    )
+    .await;
+    assert!(
+        stdout.contains("# fail 0") && !stdout.contains("# pass 0"),
+        "the JS tests ran:\n{stdout}\n--- the replica's stderr ---\n{}",
+        replica.stderr()
+    );
+
+    let stopped = replica.stop();
+    assert!(
+        stopped.is_some_and(|s| s.success()),
+        "the replica stops cleanly on SIGTERM: {stopped:?}\n{}",
+        replica.stderr()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `program args` (at most `timeout`), failing the test with its output unless it exits 0.
+async fn run_agent_script(mut command: Command, what: &str, timeout: Duration) -> String {
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    let what = what.to_string();
     let (status, stdout, stderr) = tokio::task::spawn_blocking(move || {
-        let mut child = node
+        let mut child = command
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot run node (Node.js is needed for this test): {e}"));
+            .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
         let stdout = process::drain(child.stdout.take().unwrap());
         let stderr = process::drain(child.stderr.take().unwrap());
-        // node's test runner finishes in seconds; a hang must not hold the suite.
-        let status = process::wait_for(&mut child, Duration::from_secs(45));
+        let status = process::wait_for(&mut child, timeout);
         if status.is_none() {
             let _ = child.kill();
             let _ = child.wait();
@@ -219,25 +247,53 @@ async fn the_js_agent_works_unchanged() {
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&stdout);
-    let stderr = String::from_utf8_lossy(&stderr);
-    // Shown with --nocapture (and by the harness on failure).
+    let stdout = String::from_utf8_lossy(&stdout).into_owned();
     println!("{stdout}");
     assert!(
         status.is_some_and(|s| s.success()),
-        "node {} exited with {status:?} (None: killed after 45 s):\n{stdout}\n{stderr}\n--- the replica's stderr ---\n{}",
-        script.display(),
-        replica.stderr()
+        "exited with {status:?} (None: killed after {timeout:?}):\n{stdout}\n{}",
+        String::from_utf8_lossy(&stderr)
     );
-    assert!(
-        stdout.contains("# fail 0") && !stdout.contains("# pass 0"),
-        "the JS tests ran:\n{stdout}"
-    );
+    stdout
+}
 
-    let stopped = replica.stop();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_agent_works_unchanged() {
+    let dir = fresh_dir("py-agent");
+    let mut replica = Foreground::start(&dir, &[]);
+    let agent = Agent::builder()
+        .with_url(replica.url.clone())
+        .with_identity(BasicIdentity::from_raw_key(&OWNER_SEED))
+        .build()
+        .unwrap();
+    agent.fetch_root_key().await.unwrap();
+    let wasm = whoami_wasm();
+    let module_hash = hex::encode(Sha256::digest(&wasm));
+    let canister = create_and_install(&agent, wasm, Encode!().unwrap()).await;
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/agent_test.py");
+    // scripts/test-all keeps ic-py in its own environment there; else the system's python3.
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/.venv/bin/python3");
+    let mut python = Command::new(if venv.exists() {
+        venv.as_os_str()
+    } else {
+        "python3".as_ref()
+    });
+    python
+        .arg(&script)
+        .arg(&replica.url)
+        .arg(canister.to_text())
+        .env("MODULE_HASH", &module_hash);
+    let out = run_agent_script(
+        python,
+        "python3 with ic-py (pip install -r local-replica/tests/py/requirements.txt)",
+        Duration::from_secs(60),
+    )
+    .await;
+    assert!(out.contains("all passed") && !out.contains("FAIL"), "{out}");
     assert!(
-        stopped.is_some_and(|s| s.success()),
-        "the replica stops cleanly on SIGTERM: {stopped:?}\n{}",
+        replica.stop().is_some_and(|s| s.success()),
+        "{}",
         replica.stderr()
     );
     let _ = std::fs::remove_dir_all(&dir);
