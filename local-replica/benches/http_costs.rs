@@ -19,7 +19,8 @@ use local_replica::server::{Config, Server};
 use local_replica::{InstallMode, Replica, canister_id};
 use rand::SeedableRng;
 
-/// `echo`, as an update and as a query: replies with its argument.
+/// `echo`, as an update and as a query: replies with its argument; `take` copies its argument
+/// in and replies with 8 bytes (an upload's shape).
 const ECHO: &str = r#"
 (module
   (import "ic0" "msg_arg_data_size" (func $size (result i32)))
@@ -33,6 +34,11 @@ const ECHO: &str = r#"
     (call $append (i32.const 0) (local.get $n))
     (call $reply))
   (export "canister_update echo" (func $echo))
+  ;; An upload's shape: a large argument in, a small reply out.
+  (func (export "canister_update take")
+    (call $copy (i32.const 0) (i32.const 0) (call $size))
+    (call $append (i32.const 0) (i32.const 8))
+    (call $reply))
   (export "canister_query echo_query" (func $echo))
 )
 "#;
@@ -60,7 +66,7 @@ async fn per_call_async<F: std::future::Future<Output = ()>>(
     start.elapsed() / runs
 }
 
-fn in_process(chunk: &[u8]) -> (Duration, Duration) {
+fn in_process(chunk: &[u8]) -> (Duration, Duration, Duration) {
     let me = Principal::from_slice(&[7; 29]);
     let mut r = Replica::new(T0).unwrap();
     let id = r.create_canister(vec![me]).unwrap();
@@ -70,15 +76,18 @@ fn in_process(chunk: &[u8]) -> (Duration, Duration) {
     let update = per_call(20, || {
         r.update_call(me, id, "echo", chunk).unwrap();
     });
+    let take = per_call(20, || {
+        r.update_call(me, id, "take", chunk).unwrap();
+    });
     let query = per_call(200, || {
         r.query_call(me, id, "echo_query", b"small").unwrap();
     });
-    (update, query)
+    (update, take, query)
 }
 
 fn main() {
     let chunk = vec![0x5a; 1 << 20];
-    let (update_baseline, query_baseline) = in_process(&chunk);
+    let (update_baseline, take_baseline, query_baseline) = in_process(&chunk);
 
     // Certifying alone: one BLS signature over a small witness.
     let keys = ReplicaKeys::generate(&mut rand::rngs::StdRng::seed_from_u64(1));
@@ -144,6 +153,15 @@ fn main() {
             assert_eq!(reply.len(), chunk.len());
         })
         .await;
+        let take = per_call_async(20, || async {
+            let reply = agent
+                .update(&id, "take")
+                .with_arg(chunk.clone())
+                .await
+                .unwrap();
+            assert_eq!(reply.len(), 8);
+        })
+        .await;
         let query = per_call_async(200, || async {
             agent
                 .query(&id, "echo_query")
@@ -158,11 +176,18 @@ fn main() {
         let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
         println!("HTTP interface costs (ic-agent 0.49, verification on; in-memory replica)");
         println!(
-            "  1 MiB update: {:>8.2} ms through HTTP vs {:>8.2} ms in process ({:.2}x); {:.0} MiB/s",
+            "  1 MiB echoed: {:>8.2} ms through HTTP vs {:>8.2} ms in process ({:.2}x); {:.0} MiB/s",
             update.as_secs_f64() * 1e3,
             update_baseline.as_secs_f64() * 1e3,
             ratio(update, update_baseline),
             1.0 / update.as_secs_f64()
+        );
+        println!(
+            "  1 MiB in, 8 bytes out (an upload): {:>8.2} ms through HTTP vs {:>8.2} ms in process ({:.2}x); {:.0} MiB/s",
+            take.as_secs_f64() * 1e3,
+            take_baseline.as_secs_f64() * 1e3,
+            ratio(take, take_baseline),
+            1.0 / take.as_secs_f64()
         );
         println!(
             "  small query:  {:>8.3} ms through HTTP vs {:>8.3} ms in process ({:.1}x)",
