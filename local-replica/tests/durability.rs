@@ -322,6 +322,9 @@ fn killed_at_random_points_during_a_1000_chunk_upload_it_loses_nothing_acknowled
             );
         }
         if still_missing.is_empty() {
+            // Let this replica exit before the directory is opened below: it holds it locked.
+            drop(d.child.stdin.take());
+            d.child.wait().unwrap();
             break;
         }
         // Send the missing chunks from a writer thread and count answers here. Each run but the
