@@ -953,6 +953,45 @@ fn dedupe_vectors(dir: &Path, rng: &mut Recording) {
     .write(dir);
 }
 
+/// §4.6: an album's name under its album key, and a link's record under the master key.
+fn text_stream_vectors(dir: &Path, rng: &mut Recording) {
+    for (name, stream, text) in [
+        ("stream-album-name", "album-name", "Été à Genève 2026"),
+        ("stream-link-record", "link-record", "for Grandma"),
+    ] {
+        let key = vault_crypto::AlbumKey::generate(rng);
+        let (blob, plain) = if stream == "album-name" {
+            (
+                vault_crypto::seal_album_name(&key, text, rng),
+                text.as_bytes().to_vec(),
+            )
+        } else {
+            let master = vault_crypto::MasterKey::from_bytes(*key.expose_secret());
+            let secret = vault_crypto::LinkSecret::generate(rng);
+            let link_key = secret.link_key(None);
+            let mut plain = secret.expose_secret().to_vec();
+            plain.extend_from_slice(link_key.expose_secret());
+            plain.extend_from_slice(text.as_bytes());
+            (
+                vault_crypto::seal_link_record(&master, &secret, &link_key, text, rng),
+                plain,
+            )
+        };
+        Vector::new(
+            name,
+            "stream",
+            "success",
+            "a text stream (§4.6): the key is file_key's bytes",
+        )
+        .hex("file_key", key.expose_secret())
+        .hex("header", &blob[..17])
+        .with("stream", stream)
+        .hex("plaintext", &plain)
+        .hex("ciphertext", &blob[17..])
+        .write(dir);
+    }
+}
+
 fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
     std::fs::create_dir_all(&dir).unwrap();
@@ -968,5 +1007,6 @@ fn main() {
     link_vectors(&dir, &mut Recording::new(7));
     metadata_vectors(&dir, &mut Recording::new(8));
     dedupe_vectors(&dir, &mut Recording::new(9));
+    text_stream_vectors(&dir, &mut Recording::new(10));
     println!("wrote {}", dir.display());
 }

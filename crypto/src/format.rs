@@ -43,6 +43,8 @@ pub(crate) mod label {
     pub const STREAM_CONTENT: &[u8] = b"vault/v1/stream/content";
     pub const STREAM_THUMBNAIL: &[u8] = b"vault/v1/stream/thumbnail";
     pub const STREAM_METADATA: &[u8] = b"vault/v1/stream/metadata";
+    pub const STREAM_ALBUM_NAME: &[u8] = b"vault/v1/stream/album-name";
+    pub const STREAM_LINK_RECORD: &[u8] = b"vault/v1/stream/link-record";
     pub const DEDUPE: &[u8] = b"vault/v1/dedupe";
     pub const WRAP_PREFIX: &[u8] = b"vault/v1/wrap/";
     pub const WRAP_MASTER_PASSPHRASE: &str = "master-key/passphrase";

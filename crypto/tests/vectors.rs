@@ -89,6 +89,8 @@ fn stream_kind(v: &Vector) -> StreamKind {
         "content" => StreamKind::Content,
         "thumbnail" => StreamKind::Thumbnail,
         "metadata" => StreamKind::Metadata,
+        "album-name" => StreamKind::AlbumName,
+        "link-record" => StreamKind::LinkRecord,
         other => panic!("{}: unknown stream {other}", v.name),
     }
 }

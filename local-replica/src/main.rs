@@ -33,7 +33,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use candid::Principal;
-use local_replica::server::{Config, DEFAULT_PORT, Server, daemon};
+use local_replica::server::{Config, DEFAULT_PORT, daemon};
 use local_replica::{InstallMode, Replica};
 
 const USAGE: &str = "usage:
@@ -133,7 +133,7 @@ fn run(args: &[String]) -> Result<u8, String> {
                 );
                 return Ok(0);
             }
-            start(config, dir).map(|()| 0)
+            daemon::serve(config, &dir).map(|()| 0)
         }
         "status" => {
             let dir = state_dir(&options(rest, &["--state-dir"])?)?;
@@ -162,51 +162,6 @@ fn run(args: &[String]) -> Result<u8, String> {
         "script" => script(rest).map(|()| 0),
         other => Err(format!("unknown command `{other}`\n{USAGE}")),
     }
-}
-
-/// Serves in the foreground until SIGINT or SIGTERM.
-fn start(config: Config, dir: PathBuf) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async move {
-        // Listening for the signals before anything can send them: `stop` signals the pid in the
-        // pid file, and a SIGTERM before this would kill the replica without its checkpoint.
-        let shutdown = shutdown_signal()?;
-        let server = Server::bind(config).await.map_err(|e| e.to_string())?;
-        let url = server.url();
-        // The pid file first: whoever reads the banner finds the replica with `status` at once.
-        daemon::write_pid_file(&dir, &url)
-            .map_err(|e| format!("cannot write the pid file in {}: {e}", dir.display()))?;
-        println!("local-replica listening on {url}");
-        println!(
-            "root key: {}",
-            local_replica::durable::hex(server.root_key())
-        );
-        println!("state: {}", dir.display());
-        let _ = io::stdout().flush();
-        let served = server.run(shutdown).await;
-        daemon::remove_pid_file(&dir);
-        println!("local-replica stopped");
-        served.map_err(|e| e.to_string())
-    })
-}
-
-/// Completes on SIGINT (Ctrl-C) or SIGTERM (`local-replica stop`), both listened for from the
-/// moment this is called.
-fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static, String> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let listen =
-        |kind: SignalKind| signal(kind).map_err(|e| format!("cannot listen for signals: {e}"));
-    let mut term = listen(SignalKind::terminate())?;
-    let mut interrupt = listen(SignalKind::interrupt())?;
-    Ok(async move {
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = term.recv() => {}
-        }
-    })
 }
 
 fn script(args: &[String]) -> Result<(), String> {

@@ -190,6 +190,11 @@ fn sealed(v: u32) -> SealedKeyVersion {
     }
 }
 
+/// A grantee's sharing public key (any 32 bytes will do for the canister).
+fn public_key(n: u8) -> ByteBuf {
+    ByteBuf::from(vec![n; 32])
+}
+
 fn link_args(
     n: u8,
     target: Target,
@@ -279,6 +284,7 @@ fn scenario(t: u64, secrets: &Secrets) -> Vec<Message> {
     let grant = |who: u8, permission, expires_at, keys: Vec<SealedKeyVersion>| GrantArgs {
         target: album.clone(),
         grantee: p(who),
+        grantee_key: public_key(who),
         permission,
         sealed_keys: keys,
         expires_at,
@@ -294,6 +300,7 @@ fn scenario(t: u64, secrets: &Secrets) -> Vec<Message> {
     let file_grant = GrantArgs {
         target: Target::File(id(NO_ALBUM)),
         grantee: p(FILE_VIEWER),
+        grantee_key: public_key(FILE_VIEWER),
         permission: Permission::View,
         sealed_keys: vec![sealed(0)],
         expires_at: None,
@@ -836,6 +843,7 @@ fn matrix() -> Vec<Row> {
                 Encode!(&GrantArgs {
                     target: Target::Album(id(ALBUM)),
                     grantee: p(STRANGER),
+                    grantee_key: public_key(STRANGER),
                     permission: Permission::View,
                     sealed_keys: vec![sealed(0), sealed(1)],
                     expires_at: None,
@@ -1024,6 +1032,14 @@ fn authorization_matrix_through_the_wasm() {
         };
 
     let shared = lab.scenario_vault();
+    // Each grantee's sharing key comes back through Candid as the owner gave it.
+    let no_target = Encode!(&None::<Target>).unwrap();
+    let grants: Vec<GrantInfo> =
+        query(&mut lab.r, shared, p(OWNER), "list_grants", &no_target).unwrap();
+    assert_eq!(grants.len(), 4);
+    for g in &grants {
+        assert_eq!(g.grantee_key, Some(public_key(g.grantee.as_slice()[0])));
+    }
     for row in rows.iter().filter(|r| r.ingress == Ingress::Query) {
         for (&actor, answer) in &row.expect.0 {
             let got = lab.call(shared, row, actor);

@@ -195,6 +195,8 @@ STREAM_LABELS = {
     "content": b"vault/v1/stream/content",
     "thumbnail": b"vault/v1/stream/thumbnail",
     "metadata": b"vault/v1/stream/metadata",
+    "album-name": b"vault/v1/stream/album-name",
+    "link-record": b"vault/v1/stream/link-record",
 }
 
 

@@ -16,7 +16,7 @@ use rand_core::CryptoRng;
 
 use crate::error::{DecryptError, EncryptError};
 use crate::format::{
-    CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, FORMAT_VERSION, NONCE_SIZE, STREAM_HEADER_SIZE,
+    CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, FORMAT_VERSION, KEY_SIZE, NONCE_SIZE, STREAM_HEADER_SIZE,
     STREAM_SALT_SIZE, TAG_SIZE, label,
 };
 use crate::keys::{FileKey, random_array};
@@ -33,6 +33,11 @@ pub enum StreamKind {
     Thumbnail,
     /// The [`crate::FileMetadata`] record.
     Metadata,
+    /// An album's name (UTF-8), under the album key: [`seal_album_name`].
+    AlbumName,
+    /// The owner's record of a link (its secret, key and label), under the master key:
+    /// [`seal_link_record`].
+    LinkRecord,
 }
 
 impl StreamKind {
@@ -41,6 +46,8 @@ impl StreamKind {
             StreamKind::Content => label::STREAM_CONTENT,
             StreamKind::Thumbnail => label::STREAM_THUMBNAIL,
             StreamKind::Metadata => label::STREAM_METADATA,
+            StreamKind::AlbumName => label::STREAM_ALBUM_NAME,
+            StreamKind::LinkRecord => label::STREAM_LINK_RECORD,
         }
     }
 }
@@ -123,7 +130,13 @@ impl core::fmt::Debug for StreamCipher {
 impl StreamCipher {
     /// Derives the stream key of `kind` for the stream that starts with `header`.
     pub fn new(file_key: &FileKey, kind: StreamKind, header: &StreamHeader) -> Self {
-        let key = hkdf_sha256(&header.salt, file_key.expose_secret(), kind.label());
+        Self::from_key_bytes(file_key.expose_secret(), kind, header)
+    }
+
+    /// The stream key of `kind` derived from any 32-byte key (an album key for album names,
+    /// the master key for link labels).
+    fn from_key_bytes(key: &[u8; KEY_SIZE], kind: StreamKind, header: &StreamHeader) -> Self {
+        let key = hkdf_sha256(&header.salt, key, kind.label());
         Self {
             aead: aes256gcm(&key),
         }
@@ -375,6 +388,104 @@ pub fn seal_blob(
     blob.extend_from_slice(&header.to_bytes());
     blob.extend_from_slice(&body);
     blob
+}
+
+/// Seals an album's name (NFC-normalised UTF-8) as a blob under the album key (FORMAT.md §4.6).
+pub fn seal_album_name(key: &crate::AlbumKey, name: &str, rng: &mut impl CryptoRng) -> Vec<u8> {
+    seal_text(key.expose_secret(), StreamKind::AlbumName, name, rng)
+}
+
+/// Opens a name sealed by [`seal_album_name`].
+pub fn open_album_name(key: &crate::AlbumKey, blob: &[u8]) -> Result<String, DecryptError> {
+    open_text(key.expose_secret(), StreamKind::AlbumName, blob)
+}
+
+/// Seals the owner's record of a link as a blob under the master key (FORMAT.md §4.6): its
+/// secret (so the owner can show the URL again), its link key (so a key rotation can re-wrap
+/// the new key for it, password or not) and the owner's label.
+pub fn seal_link_record(
+    master: &crate::MasterKey,
+    secret: &crate::LinkSecret,
+    link_key: &crate::LinkKey,
+    label: &str,
+    rng: &mut impl CryptoRng,
+) -> Vec<u8> {
+    use unicode_normalization::UnicodeNormalization;
+    let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(2 * KEY_SIZE + label.len()));
+    plain.extend_from_slice(secret.expose_secret());
+    plain.extend_from_slice(link_key.expose_secret());
+    plain.extend(label.nfc().collect::<String>().bytes());
+    let header = StreamHeader::generate(rng);
+    let body =
+        StreamCipher::from_key_bytes(master.expose_secret(), StreamKind::LinkRecord, &header)
+            .encrypt(&plain);
+    let mut blob = Vec::with_capacity(STREAM_HEADER_SIZE + body.len());
+    blob.extend_from_slice(&header.to_bytes());
+    blob.extend_from_slice(&body);
+    blob
+}
+
+/// Opens a record sealed by [`seal_link_record`]: the link's secret, key and label.
+pub fn open_link_record(
+    master: &crate::MasterKey,
+    blob: &[u8],
+) -> Result<(crate::LinkSecret, crate::LinkKey, String), DecryptError> {
+    let plain = zeroize::Zeroizing::new(open_bytes(
+        master.expose_secret(),
+        StreamKind::LinkRecord,
+        blob,
+    )?);
+    if plain.len() < 2 * KEY_SIZE {
+        return Err(DecryptError::DecryptionFailed);
+    }
+    let secret: [u8; KEY_SIZE] = plain[..KEY_SIZE].try_into().expect("32 bytes");
+    let key: [u8; KEY_SIZE] = plain[KEY_SIZE..2 * KEY_SIZE].try_into().expect("32 bytes");
+    let label = String::from_utf8(plain[2 * KEY_SIZE..].to_vec())
+        .map_err(|_| DecryptError::DecryptionFailed)?;
+    Ok((
+        crate::LinkSecret::from_bytes(secret),
+        crate::LinkKey::from_bytes(key),
+        label,
+    ))
+}
+
+fn seal_text(
+    key: &[u8; KEY_SIZE],
+    kind: StreamKind,
+    text: &str,
+    rng: &mut impl CryptoRng,
+) -> Vec<u8> {
+    use unicode_normalization::UnicodeNormalization;
+    let text: String = text.nfc().collect();
+    let header = StreamHeader::generate(rng);
+    let body = StreamCipher::from_key_bytes(key, kind, &header).encrypt(text.as_bytes());
+    let mut blob = Vec::with_capacity(STREAM_HEADER_SIZE + body.len());
+    blob.extend_from_slice(&header.to_bytes());
+    blob.extend_from_slice(&body);
+    blob
+}
+
+fn open_text(key: &[u8; KEY_SIZE], kind: StreamKind, blob: &[u8]) -> Result<String, DecryptError> {
+    let plain = open_bytes(key, kind, blob)?;
+    // Sealed text that is not UTF-8 was not written by a Vault client: as opaque as a bad tag.
+    String::from_utf8(plain).map_err(|_| DecryptError::DecryptionFailed)
+}
+
+fn open_bytes(
+    key: &[u8; KEY_SIZE],
+    kind: StreamKind,
+    blob: &[u8],
+) -> Result<Vec<u8>, DecryptError> {
+    if blob.len() < STREAM_HEADER_SIZE {
+        return Err(DecryptError::WrongLength {
+            what: "encrypted blob",
+            expected: STREAM_HEADER_SIZE + TAG_SIZE,
+            actual: blob.len(),
+        });
+    }
+    let (header, body) = blob.split_at(STREAM_HEADER_SIZE);
+    let header = StreamHeader::from_bytes(header)?;
+    StreamCipher::from_key_bytes(key, kind, &header).decrypt(body)
 }
 
 /// Decrypts a blob made by [`seal_blob`].

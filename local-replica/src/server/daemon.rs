@@ -127,6 +127,19 @@ pub fn start_background_with(
     extra: &[String],
     timeout: Duration,
 ) -> Result<Running, String> {
+    start_background_command(Command::new(exe), port, dir, extra, timeout)
+}
+
+/// [`start_background_with`] for a program that serves as a replica with leading arguments of
+/// its own (`vault replica start …`): `command` is the program and those arguments, to which
+/// `start --port <port> --state-dir <dir> <extra>` is appended.
+pub fn start_background_command(
+    mut command: Command,
+    port: u16,
+    dir: &Path,
+    extra: &[String],
+    timeout: Duration,
+) -> Result<Running, String> {
     if let Some(already) = running(dir) {
         return Err(format!(
             "a replica already serves {} at {} (pid {})",
@@ -135,6 +148,7 @@ pub fn start_background_with(
             already.pid
         ));
     }
+    let exe = PathBuf::from(command.get_program());
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let log_path = dir.join(LOG_FILE);
     let log = std::fs::File::create(&log_path)
@@ -142,7 +156,6 @@ pub fn start_background_with(
     let err_log = log
         .try_clone()
         .map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
-    let mut command = Command::new(exe);
     command
         .arg("start")
         .arg("--port")
@@ -219,4 +232,50 @@ pub fn stop(dir: &Path, timeout: Duration) -> Result<Option<Running>, String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     Ok(Some(found))
+}
+
+/// Serves the IC HTTP interface in the foreground with `dir` as the state directory, until
+/// SIGINT or SIGTERM; prints the URL, root key and state directory once it listens. The pid file
+/// is written before the banner (so whoever reads the banner finds the replica with [`running`])
+/// and removed on exit, after the final checkpoint.
+pub fn serve(config: super::Config, dir: &Path) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async move {
+        // Listening for the signals before anything can send them: `stop` signals the pid in the
+        // pid file, and a SIGTERM before this would kill the replica without its checkpoint.
+        let shutdown = shutdown_signal()?;
+        let server = super::Server::bind(config)
+            .await
+            .map_err(|e| e.to_string())?;
+        let url = server.url();
+        write_pid_file(dir, &url)
+            .map_err(|e| format!("cannot write the pid file in {}: {e}", dir.display()))?;
+        println!("local-replica listening on {url}");
+        println!("root key: {}", crate::durable::hex(server.root_key()));
+        println!("state: {}", dir.display());
+        let _ = std::io::stdout().flush();
+        let served = server.run(shutdown).await;
+        remove_pid_file(dir);
+        println!("local-replica stopped");
+        served.map_err(|e| e.to_string())
+    })
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (`stop`), both listened for from the moment this is
+/// called.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static, String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen =
+        |kind: SignalKind| signal(kind).map_err(|e| format!("cannot listen for signals: {e}"));
+    let mut term = listen(SignalKind::terminate())?;
+    let mut interrupt = listen(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = term.recv() => {}
+        }
+    })
 }

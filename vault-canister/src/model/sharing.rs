@@ -301,6 +301,8 @@ impl<M: Memory> State<M> {
         for k in &args.sealed_keys {
             versioned("sealed_keys", &k.sealed, SEALED_KEY_SIZE)?;
         }
+        // Only its length can be checked: any 32 bytes are an X25519 public key.
+        let public_key = bytes32("grantee_key", &args.grantee_key)?;
         let gkey = grant_key(&target, &args.grantee);
         let existing = self.grants.get(&gkey);
         if existing.is_none() && self.grants_on(&target).count() >= MAX_GRANTS_PER_TARGET {
@@ -315,6 +317,7 @@ impl<M: Memory> State<M> {
                 permission: permission_byte(args.permission),
                 expires_at: args.expires_at,
                 created_at,
+                grantee_key: Some(public_key),
             },
         );
         self.grantee_index
@@ -371,6 +374,7 @@ impl<M: Memory> State<M> {
         Ok(Some(GrantInfo {
             target: target_from(target),
             grantee: *grantee,
+            grantee_key: g.grantee_key.map(|k| ByteBuf::from(k.to_vec())),
             permission: permission_from(g.permission),
             sealed_keys,
             expires_at: g.expires_at,

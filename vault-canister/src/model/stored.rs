@@ -305,6 +305,12 @@ pub struct GrantRecord {
     pub expires_at: Option<u64>,
     #[n(2)]
     pub created_at: u64,
+    /// The grantee's X25519 sharing public key (docs/FORMAT.md §8), so that any of the owner's
+    /// devices can seal a rotated album key to them. Appended field: grants stored before it
+    /// was kept decode with `None`. `None` is omitted from the encoding (minicbor-derive leaves
+    /// trailing absent fields out of the array), so a record without one keeps its old bytes.
+    #[cbor(n(3), with = "minicbor::bytes")]
+    pub grantee_key: Option<[u8; 32]>,
 }
 cbor_record!(GrantRecord, 1);
 

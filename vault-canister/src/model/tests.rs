@@ -184,6 +184,11 @@ fn sealed(v: u32) -> SealedKeyVersion {
     }
 }
 
+/// A grantee's sharing public key (any 32 bytes will do for the canister).
+fn public_key(n: u8) -> ByteBuf {
+    ByteBuf::from(vec![n; 32])
+}
+
 fn link_args(
     n: u8,
     target: Target,
@@ -261,6 +266,7 @@ fn scenario() -> (Vec<u8>, Secrets) {
     let grant = |who: u8, permission, expires_at, keys: Vec<SealedKeyVersion>| GrantArgs {
         target: album.clone(),
         grantee: p(who),
+        grantee_key: public_key(who),
         permission,
         sealed_keys: keys,
         expires_at,
@@ -289,6 +295,7 @@ fn scenario() -> (Vec<u8>, Secrets) {
         GrantArgs {
             target: Target::File(id(NO_ALBUM)),
             grantee: p(FILE_VIEWER),
+            grantee_key: public_key(FILE_VIEWER),
             permission: Permission::View,
             sealed_keys: vec![sealed(0)],
             expires_at: None,
@@ -822,6 +829,7 @@ fn matrix() -> Vec<(&'static str, Call, Expect)> {
                     GrantArgs {
                         target: Target::Album(id(ALBUM)),
                         grantee: p(STRANGER),
+                        grantee_key: public_key(STRANGER),
                         permission: Permission::View,
                         sealed_keys: vec![sealed(0), sealed(1)],
                         expires_at: None,
@@ -1310,6 +1318,130 @@ fn revoked_grantee_is_refused_and_new_files_use_the_new_key() {
         s.rotate_album_key(&p(OWNER), NOW, partial),
         Err(VaultError::InvalidArgument { .. })
     ));
+}
+
+/// Which of the test principals `p(n)` a principal is.
+fn who(principal: &Principal) -> u8 {
+    principal.as_slice()[0]
+}
+
+/// A re-grant of VIEWER on the album (both key versions), with `key` as its sharing key.
+fn regrant_viewer(key: ByteBuf) -> GrantArgs {
+    GrantArgs {
+        target: Target::Album(id(ALBUM)),
+        grantee: p(VIEWER),
+        grantee_key: key,
+        permission: Permission::Contribute,
+        sealed_keys: vec![sealed(0), sealed(1)],
+        expires_at: None,
+    }
+}
+
+/// Everything a grant call could change: the grants, what each grantee sees, the activity log.
+fn sharing_state(s: &State<VectorMemory>) -> (Vec<GrantInfo>, [Vec<SharedItem>; 2], ActivityPage) {
+    let owner = p(OWNER);
+    (
+        s.list_grants(&owner, None).unwrap(),
+        [VIEWER, STRANGER].map(|n| s.shared_with_me(&p(n), NOW).unwrap()),
+        s.activity(&owner, None, None).unwrap(),
+    )
+}
+
+#[test]
+fn grants_keep_the_grantee_sharing_key() {
+    let (bytes, _) = scenario();
+    let s = restore(&bytes);
+    let grants = s.list_grants(&p(OWNER), None).unwrap();
+    assert_eq!(grants.len(), 4);
+    for g in &grants {
+        assert_eq!(g.grantee_key, Some(public_key(who(&g.grantee))), "{g:?}");
+    }
+    for n in [VIEWER, CONTRIBUTOR, FILE_VIEWER] {
+        let shared = s.shared_with_me(&p(n), NOW).unwrap();
+        assert_eq!(shared.len(), 1);
+        assert_eq!(shared[0].grant.grantee_key, Some(public_key(n)));
+    }
+}
+
+#[test]
+fn a_sharing_key_of_the_wrong_length_is_refused_and_changes_nothing() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let before = sharing_state(&s);
+    for len in [0, 31, 33, 65] {
+        let key = ByteBuf::from(vec![0x42; len]);
+        // A new grantee, and a re-grant of an existing one.
+        let new = GrantArgs {
+            grantee: p(STRANGER),
+            ..regrant_viewer(key.clone())
+        };
+        for args in [new, regrant_viewer(key)] {
+            match s.grant(&p(OWNER), NOW, args) {
+                Err(VaultError::InvalidArgument { field, .. }) => {
+                    assert_eq!(field, "grantee_key")
+                }
+                other => panic!("a {len}-byte key: {other:?}"),
+            }
+        }
+    }
+    assert_eq!(sharing_state(&s), before);
+}
+
+#[test]
+fn a_regrant_replaces_the_sharing_key() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let owner = p(OWNER);
+    let before = s.shared_with_me(&p(VIEWER), NOW).unwrap()[0].grant.clone();
+    let replaced = s
+        .grant(&owner, NOW, regrant_viewer(public_key(0x99)))
+        .unwrap();
+    assert_eq!(replaced.grantee_key, Some(public_key(0x99)));
+    assert_eq!(replaced.permission, Permission::Contribute);
+    assert_eq!(replaced.created_at, before.created_at);
+    let album = Some(Target::Album(id(ALBUM)));
+    let listed: Vec<_> = s
+        .list_grants(&owner, album)
+        .unwrap()
+        .into_iter()
+        .filter(|g| g.grantee == p(VIEWER))
+        .collect();
+    assert_eq!(listed, vec![replaced.clone()]);
+    assert_eq!(
+        s.shared_with_me(&p(VIEWER), NOW).unwrap()[0].grant,
+        replaced
+    );
+}
+
+/// Grants stored before grants kept a sharing key list with none, and still work.
+#[test]
+fn grants_stored_without_a_sharing_key_list_with_none() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let grants: Vec<_> = s.grants.iter().map(|e| (*e.key(), e.value())).collect();
+    for (k, mut g) in grants {
+        // As the previous layout wrote it (stored/tests.rs: the same bytes decode so).
+        g.grantee_key = None;
+        s.grants.insert(k, g);
+    }
+    let owner = p(OWNER);
+    assert!(
+        s.list_grants(&owner, None)
+            .unwrap()
+            .iter()
+            .all(|g| g.grantee_key.is_none())
+    );
+    let shared = s.shared_with_me(&p(VIEWER), NOW).unwrap();
+    assert_eq!(shared[0].grant.grantee_key, None);
+    // A re-grant gives it a key.
+    s.grant(&owner, NOW, regrant_viewer(public_key(VIEWER)))
+        .unwrap();
+    assert_eq!(
+        s.shared_with_me(&p(VIEWER), NOW).unwrap()[0]
+            .grant
+            .grantee_key,
+        Some(public_key(VIEWER))
+    );
 }
 
 #[test]

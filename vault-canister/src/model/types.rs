@@ -335,6 +335,10 @@ pub struct SealedKeyVersion {
 pub struct GrantArgs {
     pub target: Target,
     pub grantee: Principal,
+    /// The grantee's X25519 sharing public key (32 bytes, from their share code: docs/FORMAT.md
+    /// §8.2). Stored with the grant, so that any of the owner's devices can seal a rotated album
+    /// key to them. A re-grant replaces it.
+    pub grantee_key: ByteBuf,
     pub permission: Permission,
     /// For an album: one sealed key per key version, all of them. For a file: version 0.
     pub sealed_keys: Vec<SealedKeyVersion>,
@@ -347,6 +351,9 @@ pub struct GrantArgs {
 pub struct GrantInfo {
     pub target: Target,
     pub grantee: Principal,
+    /// The grantee's sharing public key as the owner gave it; none for a grant made before
+    /// grants kept one (the owner must get the grantee's share code again to rotate).
+    pub grantee_key: Option<ByteBuf>,
     pub permission: Permission,
     pub sealed_keys: Vec<SealedKeyVersion>,
     pub expires_at: Option<u64>,

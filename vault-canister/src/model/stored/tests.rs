@@ -107,8 +107,18 @@ fn album_grant_profile_reclaim_layouts() {
             permission: 1,
             expires_at: None,
             created_at: 2,
+            grantee_key: None,
         },
         GOLDEN_GRANT,
+    );
+    golden(
+        GrantRecord {
+            permission: 0,
+            expires_at: Some(9),
+            created_at: 2,
+            grantee_key: Some([5; 32]),
+        },
+        GOLDEN_GRANT_WITH_KEY,
     );
     golden(
         ReclaimJob {
@@ -120,6 +130,42 @@ fn album_grant_profile_reclaim_layouts() {
         GOLDEN_RECLAIM,
     );
     golden(ProfileCell::default(), GOLDEN_PROFILE_EMPTY);
+}
+
+/// A grant written before grants kept the grantee's sharing key (a 3-field array) decodes with
+/// none; a record without one still encodes to exactly those bytes (minicbor-derive omits a
+/// trailing `None`), so records that are rewritten without a key do not change either.
+#[test]
+fn grant_records_without_a_sharing_key_decode_with_none() {
+    let old = GrantRecord::from_bytes(hex_bytes(GOLDEN_GRANT).into());
+    assert_eq!(
+        old,
+        GrantRecord {
+            permission: 1,
+            expires_at: None,
+            created_at: 2,
+            grantee_key: None,
+        }
+    );
+    // A view grant expiring an hour after it was made (times in ns).
+    let t = 1_700_000_000_000_000_000;
+    assert_eq!(
+        GrantRecord::from_bytes(hex_bytes(GOLDEN_GRANT_OLD_EXPIRING).into()),
+        GrantRecord {
+            permission: 0,
+            expires_at: Some(t + 3600 * 1_000_000_000),
+            created_at: t,
+            grantee_key: None,
+        }
+    );
+    assert_eq!(hex(&old.into_bytes()), GOLDEN_GRANT);
+}
+
+fn hex_bytes(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 #[test]
@@ -152,5 +198,9 @@ const GOLDEN_CONFIG: &str = "018c41041a4000000007000003000000000000";
 const GOLDEN_LINK: &str = "018951010101010101010101010101010101010100410918641a000927c058200202020202020202020202020202020202020202020202020202020202020202f60500";
 const GOLDEN_ALBUM: &str = "01844101010203";
 const GOLDEN_GRANT: &str = "018301f602";
+const GOLDEN_GRANT_WITH_KEY: &str =
+    "018400090258200505050505050505050505050505050505050505050505050505050505050505";
+/// Written by the layout before `grantee_key` (as are GOLDEN_GRANT's bytes).
+const GOLDEN_GRANT_OLD_EXPIRING: &str = "0183001b1797a04466e2a0001b17979cfe362a0000";
 const GOLDEN_RECLAIM: &str = "0184030104f5";
 const GOLDEN_PROFILE_EMPTY: &str = "0180";

@@ -1,0 +1,300 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 done; 1 failed; 2 bad usage or input; 3 locked or no vault (run `vault unlock` or
+`vault init`); 4 refused (not allowed, wrong passphrase or password); 5 not found; 6 the replica
+cannot be reached; 7 over the quota; 8 integrity check failed; 9 expired or revoked;
+10 some files of a batch failed.
+
+The vault stays unlocked between commands for 12 hours (`vault unlock --for`), in a file only
+you can read under $XDG_RUNTIME_DIR; `vault lock` forgets it. With VAULT_PASSPHRASE (or
+--passphrase-file) set, each command unlocks by itself and keeps nothing.";
+
+/// Your photo vault on the Internet Computer: encrypted on this device, stored in your own
+/// canister, shared only as you say.
+#[derive(Parser, Debug)]
+#[command(name = "vault", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Where your vault lives: `local` (the embedded replica, the default), `local:PORT`, `ic`,
+    /// or a replica's URL (dfx's: http://127.0.0.1:4943).
+    #[arg(long, global = true, env = "VAULT_NETWORK")]
+    pub network: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Read the passphrase from this file (first line) instead of asking.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Key-derivation strength for a new passphrase.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default)]
+pub enum Kdf {
+    /// Argon2id, 256 MiB, 4 passes (about a second on a laptop).
+    #[default]
+    Default,
+    /// Argon2id, 64 MiB, 16 passes: the same work for devices with little memory.
+    LowMemory,
+    /// Argon2id at OWASP's floor (19 MiB, 2 passes): fast, for tests and scripts only.
+    Minimum,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create your vault (a canister of your own) and its keys.
+    Init {
+        /// Use this canister (deployed with dfx, or created by you) instead of creating one.
+        #[arg(long)]
+        canister: Option<String>,
+        /// Passphrase strength.
+        #[arg(long, value_enum, default_value_t)]
+        kdf: Kdf,
+    },
+    /// Unlock your vault on this device with its passphrase.
+    Unlock {
+        /// The vault's canister (on a new device: `vault status` on another one shows it).
+        #[arg(long)]
+        canister: Option<String>,
+        /// Stay unlocked this long (e.g. 30m, 12h, 7d).
+        #[arg(long = "for", default_value = "12h")]
+        duration: String,
+    },
+    /// Unlock with the recovery key and set a new passphrase.
+    Recover {
+        /// The vault's canister.
+        #[arg(long)]
+        canister: Option<String>,
+        /// Read the 24 recovery words from this file instead of asking (or VAULT_RECOVERY_KEY).
+        #[arg(long, value_name = "FILE")]
+        recovery_file: Option<PathBuf>,
+        /// The new passphrase's strength.
+        #[arg(long, value_enum, default_value_t)]
+        kdf: Kdf,
+    },
+    /// Change the passphrase (asks for the new one; VAULT_NEW_PASSPHRASE for scripts).
+    Passwd {
+        /// Its strength.
+        #[arg(long, value_enum, default_value_t)]
+        kdf: Kdf,
+    },
+    /// Forget the unlocked key on this device.
+    Lock,
+    /// Your identity.
+    Identity {
+        #[command(subcommand)]
+        command: IdentityCommand,
+    },
+    /// Upload files and folders (photos, videos, anything).
+    Upload {
+        /// Files and folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Into this album.
+        #[arg(long)]
+        album: Option<String>,
+    },
+    /// List your photos, newest first (or an album's, the trash, or what someone shared).
+    Ls {
+        /// One album (name or id).
+        #[arg(long)]
+        album: Option<String>,
+        /// The trash.
+        #[arg(long)]
+        trash: bool,
+        /// What the vault CANISTER shares with you (see `vault shared`).
+        #[arg(long, value_name = "CANISTER")]
+        from: Option<String>,
+    },
+    /// Everything about one file.
+    Show {
+        /// Its id (or the first 4+ digits).
+        id: String,
+    },
+    /// Save originals into a folder, byte for byte, with their names and dates.
+    Export {
+        /// Files (ids or prefixes); or --all.
+        ids: Vec<String>,
+        /// Every file (of the timeline, or of --album).
+        #[arg(long)]
+        all: bool,
+        /// Only this album's.
+        #[arg(long)]
+        album: Option<String>,
+        /// From what the vault CANISTER shares with you.
+        #[arg(long, value_name = "CANISTER")]
+        from: Option<String>,
+        /// The folder (created if needed).
+        #[arg(long, short = 'o', value_name = "DIR")]
+        to: PathBuf,
+    },
+    /// Albums.
+    Album {
+        #[command(subcommand)]
+        command: AlbumCommand,
+    },
+    /// Move files to the trash (purged after 30 days).
+    Trash {
+        /// Files.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Bring files back from the trash.
+    Restore {
+        /// Files.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Delete trashed files for good, now.
+    Purge {
+        /// Files (in the trash).
+        ids: Vec<String>,
+        /// Everything in the trash.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Share an album or a file with someone (they give you their share code).
+    Share {
+        /// Album (name or id) or file (id).
+        target: String,
+        /// Their share code (`vault identity show` prints it).
+        #[arg(long = "with", value_name = "SHARE_CODE")]
+        with: String,
+        /// They may add photos to the album too.
+        #[arg(long)]
+        contribute: bool,
+        /// Lapses after this long (e.g. 7d).
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// Who has access to what.
+    Grants,
+    /// Withdraw someone's access (an album's key is rotated: what you add later stays theirs to never read).
+    Revoke {
+        /// Album or file.
+        target: String,
+        /// Their principal or share code.
+        #[arg(long = "from", value_name = "PRINCIPAL")]
+        from: String,
+    },
+    /// What others share with you.
+    Shared {
+        /// Their vault canister (they get it from `vault status`); remembered.
+        #[arg(long, value_name = "CANISTER")]
+        from: Option<String>,
+    },
+    /// Sharing links: anyone with the link (and password) can view.
+    Link {
+        #[command(subcommand)]
+        command: LinkCommand,
+    },
+    /// The activity log: every change to your data and who may see it.
+    Log {
+        /// At most this many entries.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Your vault: canister, network, usage, quota, and what it would cost on the IC.
+    Status,
+    /// Set the quota (e.g. 200GiB).
+    Quota {
+        /// Bytes (with KiB, MiB, GiB, TiB).
+        size: String,
+    },
+    /// Run the embedded local replica (started by itself when needed).
+    #[command(hide = true)]
+    Replica {
+        #[command(subcommand)]
+        command: ReplicaCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IdentityCommand {
+    /// Your principal, share code and its fingerprint words.
+    Show,
+    /// Use a PEM identity (dfx's `~/.config/dfx/identity/NAME/identity.pem`) from now on.
+    Import {
+        /// The PEM file.
+        file: PathBuf,
+        /// Replace the current identity (its vault is no longer yours from this device).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AlbumCommand {
+    /// Make an album.
+    Create { name: String },
+    /// Rename one.
+    Rename { album: String, new_name: String },
+    /// Put files into an album.
+    Add {
+        album: String,
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Take files out of their album.
+    Remove {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// List albums.
+    Ls,
+    /// Delete an empty album.
+    Delete { album: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LinkCommand {
+    /// Make a link and print its URL.
+    Create {
+        /// Album or file.
+        target: String,
+        /// Lapses after this long (e.g. 7d).
+        #[arg(long)]
+        expires: Option<String>,
+        /// Ask for this password too.
+        #[arg(long)]
+        password: Option<String>,
+        /// A note for yourself.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Your links, with their URLs.
+    Ls,
+    /// Revoke a link (its id, a prefix, or its URL).
+    Revoke { id: String },
+    /// Open a link as its recipient would.
+    Open {
+        url: String,
+        /// The link's password.
+        #[arg(long)]
+        password: Option<String>,
+        /// Save the files into this folder.
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReplicaCommand {
+    /// Serve in the foreground.
+    Start {
+        #[arg(long, default_value_t = vault_client::network::LOCAL_PORT)]
+        port: u16,
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+    },
+    /// Stop the background replica.
+    Stop,
+    /// Is it running?
+    Status,
+}

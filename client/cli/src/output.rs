@@ -1,0 +1,83 @@
+//! Printing: JSON with `--json`, aligned text otherwise.
+
+use serde::Serialize;
+use vault_client::view::{AlbumEntry, FileEntry};
+
+/// Prints `value` as JSON (one document).
+pub fn json<T: Serialize + ?Sized>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("views serialise")
+    );
+}
+
+/// A table: a header row and rows, columns padded to their widest cell.
+pub fn table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let mut out = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        println!("{}", out.trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        line(row.clone());
+    }
+}
+
+/// Files as a timeline: grouped by day taken (or uploaded).
+pub fn files(files: &[FileEntry]) {
+    if files.is_empty() {
+        println!("no files");
+        return;
+    }
+    let rows: Vec<Vec<String>> = files
+        .iter()
+        .map(|f| {
+            vec![
+                f.id[..12].to_string(),
+                f.taken_at
+                    .clone()
+                    .unwrap_or_else(|| format!("({})", &f.uploaded_at[..10])),
+                vault_client::view::bytes(f.size),
+                match (f.width, f.height) {
+                    (Some(w), Some(h)) => format!("{w}x{h}"),
+                    _ => "-".into(),
+                },
+                f.name.clone(),
+            ]
+        })
+        .collect();
+    table(&["ID", "TAKEN", "SIZE", "PIXELS", "NAME"], &rows);
+}
+
+/// Albums.
+pub fn albums(albums: &[AlbumEntry]) {
+    if albums.is_empty() {
+        println!("no albums (`vault album create NAME` makes one)");
+        return;
+    }
+    let rows: Vec<Vec<String>> = albums
+        .iter()
+        .map(|a| {
+            vec![
+                a.id[..12].to_string(),
+                a.files.to_string(),
+                a.created_at[..10].to_string(),
+                a.name.clone(),
+            ]
+        })
+        .collect();
+    table(&["ID", "FILES", "CREATED", "NAME"], &rows);
+}

@@ -1,0 +1,779 @@
+//! The `vault` command line end to end: the real binary, a real local replica process (the
+//! binary's embedded one, started on first use), the real canister wasm, ic-agent over HTTP.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+/// One user of the vault on this machine: their own VAULT_HOME (identity, settings, session),
+/// all on the replica at `port`.
+struct User {
+    home: tempfile::TempDir,
+    port: u16,
+    owns_replica: bool,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn photos() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/testdata/photos");
+    if !dir.join("exif").is_dir() {
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/fetch-photos.sh");
+        let status = Command::new("bash")
+            .arg(&script)
+            .arg(&dir)
+            .status()
+            .expect("bash runs");
+        assert!(status.success(), "{} failed", script.display());
+    }
+    dir
+}
+
+impl User {
+    /// A user whose commands start the replica on a fresh port.
+    fn first() -> User {
+        User {
+            home: tempfile::tempdir().unwrap(),
+            port: free_port(),
+            owns_replica: true,
+        }
+    }
+
+    /// Another user on the same replica.
+    fn beside(other: &User) -> User {
+        User {
+            home: tempfile::tempdir().unwrap(),
+            port: other.port,
+            owns_replica: false,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_vault"));
+        c.args(args)
+            .env("VAULT_HOME", self.home.path())
+            .env("VAULT_NETWORK", format!("local:{}", self.port))
+            .env_remove("VAULT_PASSPHRASE")
+            .env_remove("VAULT_NEW_PASSPHRASE")
+            .env_remove("VAULT_RECOVERY_KEY")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("vault runs")
+    }
+
+    fn run_with(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
+        let mut c = self.command(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().expect("vault runs")
+    }
+
+    /// Runs and expects success; returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "vault {args:?} failed ({:?}):\n{}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs with --json and parses the answer.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).expect("JSON")
+    }
+
+    /// Runs and expects exit `code`, with `needle` in what it printed on stderr.
+    fn fails(&self, code: i32, needle: &str, args: &[&str]) -> String {
+        let out = self.run(args);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(code), "vault {args:?}: {err}");
+        assert!(
+            err.contains(needle),
+            "vault {args:?}: `{needle}` not in: {err}"
+        );
+        err
+    }
+
+    /// `vault init` with the test passphrase; returns (canister, recovery words).
+    fn init(&self) -> (String, String) {
+        let out = self.run_with(
+            &[("VAULT_PASSPHRASE", PASSPHRASE)],
+            &["--json", "init", "--kdf", "minimum"],
+        );
+        assert!(
+            out.status.success(),
+            "init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            v["canister"].as_str().unwrap().to_string(),
+            v["recovery_key"].as_str().unwrap().to_string(),
+        )
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.home.path().join(name)
+    }
+}
+
+impl Drop for User {
+    fn drop(&mut self) {
+        if self.owns_replica {
+            let _ = self.run(&["replica", "stop"]);
+        }
+    }
+}
+
+fn ids(listing: &Value) -> Vec<String> {
+    listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Name -> bytes of every file in `dir`.
+fn files_in(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn exiftool(dir: &Path) -> Vec<Value> {
+    let out = Command::new("exiftool")
+        .args([
+            "-j",
+            "-n",
+            "-DateTimeOriginal",
+            "-Orientation",
+            "-ImageWidth",
+            "-ImageHeight",
+        ])
+        .arg(dir)
+        .output()
+        .expect(
+            "exiftool is installed (Debian libimage-exiftool-perl; scripts/test-all installs it)",
+        );
+    serde_json::from_slice(&out.stdout).expect("exiftool -j")
+}
+
+#[test]
+fn owner_uploads_exports_organises_and_frees_space() {
+    let me = User::first();
+    me.init();
+    let exif = photos().join("exif");
+    let full = photos().join("full");
+    let up = me.json(&["upload", exif.to_str().unwrap(), full.to_str().unwrap()]);
+    let originals: BTreeMap<String, Vec<u8>> =
+        files_in(&exif).into_iter().chain(files_in(&full)).collect();
+    assert!(up["failed"].as_array().unwrap().is_empty(), "{up}");
+    let file_count = files_in(&exif).len() + files_in(&full).len();
+    assert_eq!(up["files"].as_array().unwrap().len(), file_count);
+    // The same photo in two folders is stored once.
+    let uploaded: BTreeMap<String, Vec<u8>> = up["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["outcome"] == "uploaded")
+        .map(|f| {
+            let path = PathBuf::from(f["path"].as_str().unwrap());
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&path).unwrap(),
+            )
+        })
+        .collect();
+    let stored = uploaded.len();
+    let distinct: std::collections::BTreeSet<&Vec<u8>> = originals.values().collect();
+    assert_eq!(stored, distinct.len());
+
+    // The timeline holds them all, newest taken first, with what exiftool reads.
+    let listing = me.json(&["ls"]);
+    assert_eq!(ids(&listing).len(), stored);
+    let taken: Vec<i64> = listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["taken_at_ms"].as_i64())
+        .collect();
+    assert!(
+        taken.windows(2).all(|w| w[0] >= w[1]),
+        "timeline order: {taken:?}"
+    );
+    let by_name: BTreeMap<String, &Value> = listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["name"].as_str().unwrap().to_string(), f))
+        .collect();
+    let mut compared = 0;
+    for tool in exiftool(&exif) {
+        let name = Path::new(tool["SourceFile"].as_str().unwrap())
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let ours = by_name[&name];
+        if let Some(date) = tool["DateTimeOriginal"]
+            .as_str()
+            .filter(|d| d.len() >= 19 && !d.starts_with("0000"))
+        {
+            let expected = format!(
+                "{}-{}-{}T{}",
+                &date[0..4],
+                &date[5..7],
+                &date[8..10],
+                &date[11..19]
+            );
+            assert!(
+                ours["taken_at"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with(&expected),
+                "{name}: {} vs exiftool {date}",
+                ours["taken_at"]
+            );
+            compared += 1;
+        }
+        if let Some(o) = tool["Orientation"].as_u64() {
+            assert_eq!(ours["orientation"].as_u64(), Some(o), "{name} orientation");
+        }
+        if let (Some(w), Some(h)) = (tool["ImageWidth"].as_u64(), tool["ImageHeight"].as_u64()) {
+            assert_eq!(
+                (ours["width"].as_u64(), ours["height"].as_u64()),
+                (Some(w), Some(h)),
+                "{name} dimensions"
+            );
+        }
+    }
+    assert!(compared >= 5, "only {compared} files had dates to compare");
+
+    // Export is byte-identical, under the original names.
+    let out = me.path("export");
+    me.ok(&["export", "--all", "--to", out.to_str().unwrap()]);
+    assert_eq!(files_in(&out), uploaded);
+
+    // Uploading the same files again stores nothing twice.
+    let again = me.json(&["upload", exif.to_str().unwrap()]);
+    assert!(
+        again["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["outcome"] == "duplicate"),
+        "{again}"
+    );
+
+    // Albums.
+    me.ok(&["album", "create", "Sony"]);
+    let sony = by_name["sony-alpha-6000.jpg"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let right = by_name["right.jpg"]["id"].as_str().unwrap().to_string();
+    me.ok(&["album", "add", "Sony", &sony[..8], &right]);
+    assert_eq!(ids(&me.json(&["ls", "--album", "Sony"])).len(), 2);
+    me.ok(&["album", "rename", "Sony", "Cameras"]);
+    let albums = me.json(&["album", "ls"]);
+    assert_eq!(albums[0]["name"], "Cameras");
+    assert_eq!(albums[0]["files"], 2);
+    me.fails(1, "not now", &["album", "delete", "Cameras"]);
+    me.ok(&["album", "remove", &right]);
+    assert_eq!(
+        ids(&me.json(&["ls", "--album", "Cameras"])),
+        vec![sony.clone()]
+    );
+
+    // Trash hides, restore brings back, purge frees the space.
+    let before = me.json(&["status"]);
+    me.ok(&["trash", &sony]);
+    assert!(!ids(&me.json(&["ls"])).contains(&sony));
+    assert_eq!(ids(&me.json(&["ls", "--trash"])), vec![sony.clone()]);
+    me.ok(&["restore", &sony]);
+    assert!(ids(&me.json(&["ls"])).contains(&sony));
+    me.ok(&["trash", &sony]);
+    me.ok(&["purge", "--all"]);
+    let after = me.json(&["status"]);
+    let freed = before["used_bytes"].as_u64().unwrap() - after["used_bytes"].as_u64().unwrap();
+    assert!(
+        freed > originals["sony-alpha-6000.jpg"].len() as u64,
+        "purge freed {freed}"
+    );
+    assert_eq!(after["files"].as_u64().unwrap(), stored as u64 - 1);
+    assert!(me.json(&["ls", "--trash"]).as_array().unwrap().is_empty());
+
+    // The activity log recorded it.
+    let log = me.json(&["log", "--limit", "500"]);
+    let kinds: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "FilePurged",
+        "FileTrashed",
+        "FileRestored",
+        "AlbumRenamed",
+        "FileMoved",
+        "AlbumCreated",
+        "FileUploaded",
+        "SetUp",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+}
+
+#[test]
+fn friend_reads_a_shared_album_until_revoked_and_never_what_came_after() {
+    let owner = User::first();
+    let (vault, _) = owner.init();
+    let friend = User::beside(&owner);
+    friend.init();
+    let code = friend.json(&["identity", "show"]);
+    let share_code = code["share_code"].as_str().unwrap();
+    let friend_principal = code["principal"].as_str().unwrap();
+    assert_eq!(code["fingerprint"].as_str().unwrap().split(' ').count(), 6);
+
+    let exif = photos().join("exif");
+    let up = owner.json(&[
+        "upload",
+        exif.join("right.jpg").to_str().unwrap(),
+        exif.join("test1.jpg").to_str().unwrap(),
+    ]);
+    let shared_ids: Vec<String> = up["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    owner.ok(&["album", "create", "Family"]);
+    let mut add = vec!["album", "add", "Family"];
+    add.extend(shared_ids.iter().map(String::as_str));
+    owner.ok(&add);
+    owner.ok(&["share", "Family", "--with", share_code, "--expires", "7d"]);
+    let grants = owner.json(&["grants"]);
+    assert_eq!(grants[0]["grantee"], friend_principal);
+    assert_eq!(grants[0]["name"], "Family");
+
+    // The friend sees it, lists and exports it.
+    let shared = friend.json(&["shared", "--from", &vault]);
+    assert_eq!(shared[0]["name"], "Family");
+    assert_eq!(shared[0]["permission"], "view");
+    let listing = friend.json(&["ls", "--from", &vault, "--album", "Family"]);
+    let mut seen = ids(&listing);
+    seen.sort();
+    let mut expected = shared_ids.clone();
+    expected.sort();
+    assert_eq!(seen, expected);
+    let out = friend.path("family");
+    friend.ok(&[
+        "export",
+        "--from",
+        &vault,
+        "--all",
+        "--to",
+        out.to_str().unwrap(),
+    ]);
+    let got = files_in(&out);
+    assert_eq!(
+        got["right.jpg"],
+        std::fs::read(exif.join("right.jpg")).unwrap()
+    );
+    assert_eq!(
+        got["test1.jpg"],
+        std::fs::read(exif.join("test1.jpg")).unwrap()
+    );
+
+    // Revoked: nothing is shared any more, the canister refuses the album, and its key rotated.
+    let album_id = owner.json(&["album", "ls"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(friend_lists(&friend, &vault, &album_id).is_ok());
+    owner.ok(&["revoke", "Family", "--from", friend_principal]);
+    friend.fails(
+        5,
+        "nothing shared with you",
+        &["ls", "--from", &vault, "--album", "Family"],
+    );
+    assert!(friend.json(&["shared"]).as_array().unwrap().is_empty());
+    assert!(matches!(
+        friend_lists(&friend, &vault, &album_id),
+        Err(vault_client::Error::Vault(
+            vault_client::types::VaultError::NotAuthorized
+        ))
+    ));
+    assert_eq!(owner.json(&["album", "ls"])[0]["key_version"], 1);
+    assert_eq!(
+        owner.json(&["album", "ls"])[0]["name"],
+        "Family",
+        "the name is sealed again under the new key"
+    );
+
+    // A photo added afterwards is under the new key: not even its ciphertext would open with
+    // the keys the friend held (checked below with the friend's old keyring).
+    let later = owner.json(&[
+        "upload",
+        "--album",
+        "Family",
+        exif.join("test2.jpg").to_str().unwrap(),
+    ]);
+    let later_id = later["files"][0]["id"].as_str().unwrap().to_string();
+    let files = owner.json(&["ls", "--album", "Family"]);
+    assert_eq!(ids(&files).len(), 3);
+    assert!(held_keys_open(&owner, &vault, &shared_ids[0]));
+    assert!(!held_keys_open(&owner, &vault, &later_id));
+}
+
+/// The owner's album as the friend's identity asks the canister for it directly.
+fn friend_lists(friend: &User, vault: &str, album: &str) -> Result<usize, vault_client::Error> {
+    use vault_client::{Connection, Home, Identity};
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let home = Home::at(friend.home.path());
+        let net = vault_client::Network::Local { port: friend.port };
+        let launcher = || Command::new("false");
+        let conn = Connection::open(
+            &home,
+            net,
+            Identity::load(&home.identity_file()).unwrap(),
+            &launcher,
+        )
+        .await
+        .unwrap();
+        let canister = conn.vault(candid::Principal::from_text(vault).unwrap());
+        let page = canister
+            .list_files(vault_client::types::ListFilesArgs {
+                album: Some(serde_bytes::ByteBuf::from(hex::decode(album).unwrap())),
+                ..Default::default()
+            })
+            .await?;
+        Ok(page.files.len())
+    })
+}
+
+/// Whether version 0 of the album key — the one sealed to the friend before the revoke — opens
+/// the key of file `id` (fetched by the owner, as if its ciphertext had leaked).
+fn held_keys_open(owner: &User, vault: &str, id: &str) -> bool {
+    use vault_client::{Connection, Home, Identity, Vault};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let launcher = || Command::new("false");
+        let home = Home::at(owner.home.path());
+        let net = vault_client::Network::Local { port: owner.port };
+        let conn = Connection::open(
+            &home,
+            net,
+            Identity::load(&home.identity_file()).unwrap(),
+            &launcher,
+        )
+        .await
+        .unwrap();
+        let canister = candid::Principal::from_text(vault).unwrap();
+        let mut owner_vault = Vault::from_session(&home, conn, canister).unwrap();
+        let info = owner_vault
+            .canister
+            .get_file(&vault_client::vault::hex_id(id).unwrap(), None)
+            .await
+            .unwrap();
+        let album: [u8; 16] = info
+            .album
+            .as_deref()
+            .unwrap()
+            .as_slice()
+            .try_into()
+            .unwrap();
+        owner_vault.load_albums().await.unwrap();
+        let version_0 = owner_vault
+            .reader()
+            .keys
+            .album_key(&album, 0)
+            .unwrap()
+            .clone();
+        let mut held = vault_client::keyring::Keyring::default();
+        held.add_album_key(album, 0, version_0);
+        held.file_key(&info).is_ok()
+    })
+}
+
+#[test]
+fn links_open_and_refuse_when_expired_revoked_or_wrong_password() {
+    let owner = User::first();
+    owner.init();
+    let exif = photos().join("exif");
+    owner.ok(&["album", "create", "Trip"]);
+    let up = owner.json(&[
+        "upload",
+        "--album",
+        "Trip",
+        exif.join("right.jpg").to_str().unwrap(),
+        exif.join("test3.jpg").to_str().unwrap(),
+    ]);
+    assert_eq!(up["files"].as_array().unwrap().len(), 2, "{up}");
+
+    let stranger = User::beside(&owner);
+    let link = owner.json(&["link", "create", "Trip", "--label", "for Grandma"]);
+    let url = link["url"].as_str().unwrap().to_string();
+    assert!(url.contains(".localhost:") && url.contains("/s#"), "{url}");
+    let opened = stranger.json(&["link", "open", &url]);
+    assert_eq!(opened["album"], "Trip");
+    assert_eq!(opened["files"].as_array().unwrap().len(), 2);
+    let out = stranger.path("from-link");
+    stranger.ok(&["link", "open", &url, "--export", out.to_str().unwrap()]);
+    assert_eq!(
+        files_in(&out)["test3.jpg"],
+        std::fs::read(exif.join("test3.jpg")).unwrap()
+    );
+    let links = owner.json(&["link", "ls"]);
+    assert_eq!(
+        links[0]["url"],
+        url.as_str(),
+        "the owner sees the URL again"
+    );
+    assert_eq!(links[0]["label"], "for Grandma");
+    assert!(links[0]["opened"].as_u64().unwrap() >= 2);
+
+    // Password.
+    let pw = owner.json(&["link", "create", "Trip", "--password", "open sesame"]);
+    let pw_url = pw["url"].as_str().unwrap();
+    stranger.fails(4, "password", &["link", "open", pw_url]);
+    stranger.fails(
+        4,
+        "wrong link password",
+        &["link", "open", pw_url, "--password", "guess"],
+    );
+    assert_eq!(
+        stranger.json(&["link", "open", pw_url, "--password", "open sesame"])["files"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // A damaged fragment.
+    let mut damaged = url.clone();
+    let last = damaged.pop().unwrap();
+    damaged.push(if last == 'A' { 'B' } else { 'A' });
+    stranger.fails(2, "damaged link", &["link", "open", &damaged]);
+
+    // Expired.
+    let short = owner.json(&["link", "create", "Trip", "--expires", "2s"]);
+    std::thread::sleep(Duration::from_secs(3));
+    stranger.fails(
+        9,
+        "expired",
+        &["link", "open", short["url"].as_str().unwrap()],
+    );
+
+    // Revoked.
+    owner.ok(&["link", "revoke", &url]);
+    stranger.fails(9, "revoked", &["link", "open", &url]);
+    // A link to a file alone.
+    let file_id = up["files"][1]["id"].as_str().unwrap();
+    let file_link = owner.json(&["link", "create", file_id]);
+    let one = stranger.json(&["link", "open", file_link["url"].as_str().unwrap()]);
+    assert_eq!(one["files"][0]["name"], "test3.jpg");
+}
+
+#[test]
+fn an_upload_killed_midway_resumes_without_resending() {
+    let me = User::first();
+    me.init();
+    // 40 chunks of incompressible bytes.
+    let big = me.path("big.bin");
+    let mut bytes = vec![0u8; 40 << 20];
+    let mut x: u64 = 0x9E3779B97F4A7C15;
+    for b in bytes.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    std::fs::write(&big, &bytes).unwrap();
+    let log = me.path("chunks.log");
+    let mut child = me
+        .command(&["upload", big.to_str().unwrap()])
+        .env("VAULT_CHUNK_LOG", &log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let sent = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        if sent >= 12 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the upload did not start");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the upload ended before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let first: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(
+        first.len() < 40,
+        "killed after {} of 40 chunks",
+        first.len()
+    );
+
+    let again = me
+        .command(&["--json", "upload", big.to_str().unwrap()])
+        .env("VAULT_CHUNK_LOG", &log)
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let report: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let file = &report["files"][0];
+    assert_eq!(file["outcome"], "resumed");
+    let rerun_sent = file["chunks_sent"].as_u64().unwrap() as usize;
+    let all: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let second = &all[first.len()..];
+    assert_eq!(second.len(), rerun_sent);
+    // Only chunks the canister lacked were sent again: at most those in flight at the kill.
+    assert!(
+        first.len() + rerun_sent <= 40 + vault_client::upload::CHUNKS_IN_FLIGHT,
+        "{} + {rerun_sent} sends for 40 chunks",
+        first.len()
+    );
+    let distinct: std::collections::BTreeSet<&String> = all.iter().collect();
+    assert_eq!(distinct.len(), 40, "every chunk sent");
+    let out = me.path("out");
+    me.ok(&["export", "--all", "--to", out.to_str().unwrap()]);
+    assert!(
+        std::fs::read(out.join("big.bin")).unwrap() == bytes,
+        "the resumed upload is byte-identical"
+    );
+}
+
+#[test]
+fn wrong_passphrase_is_refused_and_the_recovery_key_recovers() {
+    let me = User::first();
+    let (vault, words) = me.init();
+    me.ok(&["lock"]);
+    me.fails(3, "locked", &["ls"]);
+    let out = me.run_with(&[("VAULT_PASSPHRASE", "not the passphrase")], &["unlock"]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = me.run_with(&[("VAULT_PASSPHRASE", PASSPHRASE)], &["unlock"]);
+    assert!(out.status.success());
+    me.ok(&["ls"]);
+
+    // A second device: its own identity, unlocking with the passphrase.
+    let laptop = User::beside(&me);
+    let out = laptop.run_with(
+        &[("VAULT_PASSPHRASE", "wrong again")],
+        &["unlock", "--canister", &vault],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = laptop.run_with(
+        &[("VAULT_PASSPHRASE", PASSPHRASE)],
+        &["unlock", "--canister", &vault],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(laptop.json(&["status"])["canister"], vault.as_str());
+
+    // A third, with the recovery key, setting a new passphrase.
+    let phone = User::beside(&me);
+    phone.fails(2, "recovery key", &["recover", "--canister", &vault]);
+    let out = phone.run_with(
+        &[
+            ("VAULT_RECOVERY_KEY", &words),
+            ("VAULT_NEW_PASSPHRASE", "a brand new passphrase"),
+        ],
+        &["recover", "--canister", &vault, "--kdf", "minimum"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    phone.ok(&["ls"]);
+    me.ok(&["lock"]);
+    let out = me.run_with(&[("VAULT_PASSPHRASE", PASSPHRASE)], &["unlock"]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "the old passphrase no longer opens it"
+    );
+    let out = me.run_with(
+        &[("VAULT_PASSPHRASE", "a brand new passphrase")],
+        &["unlock"],
+    );
+    assert!(out.status.success());
+    let log = me.json(&["log"]);
+    let kinds: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"DeviceRefused")
+            && kinds.contains(&"DeviceAdmitted")
+            && kinds.contains(&"PassphraseChanged"),
+        "{kinds:?}"
+    );
+}

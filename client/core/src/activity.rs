@@ -1,0 +1,184 @@
+//! The activity log, in words.
+
+use vault_canister::model::types::{Activity, ActivityEntry, UnlockMethod};
+
+use crate::view::{bytes, permission_text, target_parts, time_ns};
+use crate::{Error, Vault};
+
+/// One entry of the log, for people and for `--json`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LogEntry {
+    /// Sequence number.
+    pub seq: u64,
+    /// When (RFC 3339, UTC).
+    pub time: String,
+    /// Who (a principal; `aaaaa-aa` for the vault's own housekeeping).
+    pub caller: String,
+    /// What kind (the canister's variant name).
+    pub kind: String,
+    /// What happened.
+    pub what: String,
+}
+
+fn short(id: &[u8]) -> String {
+    hex::encode(id).chars().take(12).collect()
+}
+
+fn method(m: &UnlockMethod) -> &'static str {
+    match m {
+        UnlockMethod::Passphrase => "passphrase",
+        UnlockMethod::Recovery => "recovery key",
+    }
+}
+
+/// `(kind, sentence)` for an activity.
+pub fn describe(activity: &Activity) -> (&'static str, String) {
+    match activity {
+        Activity::VaultCreated => ("VaultCreated", "vault created".into()),
+        Activity::SetUp => ("SetUp", "keys set up".into()),
+        Activity::DeviceAdmitted { device, method: m } => (
+            "DeviceAdmitted",
+            format!("device {device} admitted with the {}", method(m)),
+        ),
+        Activity::DeviceRemoved { device } => ("DeviceRemoved", format!("device {device} removed")),
+        Activity::DeviceRefused { method: m } => (
+            "DeviceRefused",
+            format!("a device was refused: wrong {}", method(m)),
+        ),
+        Activity::PassphraseChanged => ("PassphraseChanged", "passphrase changed".into()),
+        Activity::QuotaSet { bytes: b } => ("QuotaSet", format!("quota set to {}", bytes(*b))),
+        Activity::FileUploaded {
+            file_id,
+            album,
+            size,
+        } => (
+            "FileUploaded",
+            match album {
+                Some(a) => format!(
+                    "file {} uploaded ({}) into album {}",
+                    short(file_id),
+                    bytes(*size),
+                    short(a)
+                ),
+                None => format!("file {} uploaded ({})", short(file_id), bytes(*size)),
+            },
+        ),
+        Activity::UploadAborted { file_id } => (
+            "UploadAborted",
+            format!("upload of {} aborted", short(file_id)),
+        ),
+        Activity::UploadExpired { file_id } => (
+            "UploadExpired",
+            format!("upload of {} expired", short(file_id)),
+        ),
+        Activity::FileMoved { file_id, album } => (
+            "FileMoved",
+            match album {
+                Some(a) => format!("file {} moved into album {}", short(file_id), short(a)),
+                None => format!("file {} taken out of its album", short(file_id)),
+            },
+        ),
+        Activity::FileTrashed { file_id } => {
+            ("FileTrashed", format!("file {} trashed", short(file_id)))
+        }
+        Activity::FileRestored { file_id } => {
+            ("FileRestored", format!("file {} restored", short(file_id)))
+        }
+        Activity::FilePurged { file_id } => {
+            ("FilePurged", format!("file {} purged", short(file_id)))
+        }
+        Activity::AlbumCreated { album_id } => {
+            ("AlbumCreated", format!("album {} created", short(album_id)))
+        }
+        Activity::AlbumRenamed { album_id } => {
+            ("AlbumRenamed", format!("album {} renamed", short(album_id)))
+        }
+        Activity::AlbumDeleted { album_id } => {
+            ("AlbumDeleted", format!("album {} deleted", short(album_id)))
+        }
+        Activity::AlbumKeyRotated { album_id, version } => (
+            "AlbumKeyRotated",
+            format!(
+                "album {}'s key rotated to version {version}",
+                short(album_id)
+            ),
+        ),
+        Activity::Granted {
+            target,
+            grantee,
+            permission,
+            expires_at,
+        } => {
+            let (kind, id) = target_parts(target);
+            (
+                "Granted",
+                format!(
+                    "{kind} {} shared with {grantee} ({}){}",
+                    &id[..12],
+                    permission_text(*permission),
+                    expires_at
+                        .map(|t| format!(" until {}", time_ns(t)))
+                        .unwrap_or_default()
+                ),
+            )
+        }
+        Activity::GrantRevoked { target, grantee } => {
+            let (kind, id) = target_parts(target);
+            (
+                "GrantRevoked",
+                format!("{grantee}'s access to {kind} {} revoked", &id[..12]),
+            )
+        }
+        Activity::LinkCreated {
+            token_hash,
+            target,
+            expires_at,
+        } => {
+            let (kind, id) = target_parts(target);
+            (
+                "LinkCreated",
+                format!(
+                    "link {} to {kind} {} created{}",
+                    short(token_hash),
+                    &id[..12],
+                    expires_at
+                        .map(|t| format!(", until {}", time_ns(t)))
+                        .unwrap_or_default()
+                ),
+            )
+        }
+        Activity::LinkRevoked { token_hash } => {
+            ("LinkRevoked", format!("link {} revoked", short(token_hash)))
+        }
+    }
+}
+
+fn entry(e: &ActivityEntry) -> LogEntry {
+    let (kind, what) = describe(&e.activity);
+    LogEntry {
+        seq: e.seq,
+        time: time_ns(e.time),
+        caller: e.caller.to_text(),
+        kind: kind.into(),
+        what,
+    }
+}
+
+impl Vault {
+    /// The newest `limit` entries of the activity log, newest first.
+    pub async fn log(&self, limit: u32) -> Result<Vec<LogEntry>, Error> {
+        let mut out = Vec::new();
+        let mut before = None;
+        while out.len() < limit as usize {
+            let want = (limit as usize - out.len()).min(500) as u32;
+            let page = self.canister.activity(before, Some(want)).await?;
+            out.extend(page.entries.iter().map(entry));
+            match page.next {
+                Some(next) if !page.entries.is_empty() => before = Some(next),
+                _ => break,
+            }
+        }
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+}

@@ -1,0 +1,329 @@
+//! Every vault canister method, typed with the canister's own Candid types.
+
+use candid::utils::ArgumentEncoder;
+use candid::{CandidType, Principal};
+use ic_agent::{Agent, AgentError};
+use serde::de::DeserializeOwned;
+use serde_bytes::ByteBuf;
+use vault_canister::model::types::*;
+
+use crate::Error;
+
+/// The vault canister `id`, reached through `agent`.
+#[derive(Clone)]
+pub struct VaultCanister {
+    agent: Agent,
+    id: Principal,
+    url: String,
+}
+
+/// Turns an agent failure into what the user is told.
+pub fn agent_error(url: &str, e: AgentError) -> Error {
+    match e {
+        AgentError::UncertifiedReject { reject, .. }
+        | AgentError::CertifiedReject { reject, .. } => {
+            let code = reject.error_code.unwrap_or_default();
+            let message = if code == "IC0406" || code == "IC0516" {
+                format!(
+                    "{} — this identity is not allowed to do that in this vault",
+                    reject.reject_message
+                )
+            } else {
+                reject.reject_message
+            };
+            Error::Rejected { code, message }
+        }
+        AgentError::TransportError(why) => Error::Unreachable {
+            url: url.to_string(),
+            why: why.to_string(),
+        },
+        AgentError::TimeoutWaitingForResponse() => Error::Unreachable {
+            url: url.to_string(),
+            why: "timed out waiting for the answer".into(),
+        },
+        other => Error::Agent(other.to_string()),
+    }
+}
+
+fn decode<R: DeserializeOwned + CandidType>(method: &str, bytes: &[u8]) -> Result<R, Error> {
+    let result: VaultResult<R> = candid::decode_one(bytes).map_err(|e| {
+        Error::Agent(format!(
+            "the canister's answer to {method} is not understood: {e}"
+        ))
+    })?;
+    result.map_err(Error::Vault)
+}
+
+impl VaultCanister {
+    /// The canister `id` through `agent`.
+    pub fn new(agent: Agent, id: Principal, url: String) -> VaultCanister {
+        VaultCanister { agent, id, url }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> Principal {
+        self.id
+    }
+
+    /// The agent.
+    pub fn agent(&self) -> &Agent {
+        &self.agent
+    }
+
+    fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    async fn update<A, R>(&self, method: &str, args: A) -> Result<R, Error>
+    where
+        A: ArgumentEncoder,
+        R: DeserializeOwned + CandidType,
+    {
+        let arg = candid::encode_args(args).expect("arguments encode");
+        let reply = self
+            .agent
+            .update(&self.id, method)
+            .with_arg(arg)
+            .call_and_wait()
+            .await
+            .map_err(|e| agent_error(&self.url(), e))?;
+        decode(method, &reply)
+    }
+
+    async fn query<A, R>(&self, method: &str, args: A) -> Result<R, Error>
+    where
+        A: ArgumentEncoder,
+        R: DeserializeOwned + CandidType,
+    {
+        let arg = candid::encode_args(args).expect("arguments encode");
+        let reply = self
+            .agent
+            .query(&self.id, method)
+            .with_arg(arg)
+            .call()
+            .await
+            .map_err(|e| agent_error(&self.url(), e))?;
+        decode(method, &reply)
+    }
+}
+
+fn blob(bytes: &[u8]) -> ByteBuf {
+    ByteBuf::from(bytes.to_vec())
+}
+
+/// The methods, in vault.did's order of PROTOCOL.md §3.
+impl VaultCanister {
+    /// Usage, quota, counts (owner).
+    pub async fn vault_info(&self) -> Result<VaultInfo, Error> {
+        self.query("vault_info", ()).await
+    }
+    /// Sets the quota (owner).
+    pub async fn set_quota(&self, bytes: u64) -> Result<(), Error> {
+        self.update("set_quota", (bytes,)).await
+    }
+    /// Stores the wrapped keys, once (owner).
+    pub async fn setup(&self, args: SetupArgs) -> Result<(), Error> {
+        self.update("setup", (args,)).await
+    }
+    /// The public head of the passphrase record.
+    pub async fn unlock_params(&self) -> Result<Vec<u8>, Error> {
+        self.query::<_, ByteBuf>("unlock_params", ())
+            .await
+            .map(ByteBuf::into_vec)
+    }
+    /// The owner's public sharing key.
+    pub async fn sharing_key(&self) -> Result<Vec<u8>, Error> {
+        self.query::<_, ByteBuf>("sharing_key", ())
+            .await
+            .map(ByteBuf::into_vec)
+    }
+    /// Admits this identity as one of the owner's devices.
+    pub async fn admit_device(&self, method: UnlockMethod, proof: &[u8]) -> Result<(), Error> {
+        self.update(
+            "admit_device",
+            (AdmitDeviceArgs {
+                method,
+                proof: blob(proof),
+            },),
+        )
+        .await
+    }
+    /// The wrapped keys (owner).
+    pub async fn profile(&self) -> Result<Profile, Error> {
+        self.query("profile", ()).await
+    }
+    /// Replaces the passphrase record (owner).
+    pub async fn change_passphrase(&self, record: &[u8], verifier: &[u8]) -> Result<(), Error> {
+        self.update("change_passphrase", (blob(record), blob(verifier)))
+            .await
+    }
+    /// The owner's devices.
+    pub async fn devices(&self) -> Result<Vec<Device>, Error> {
+        self.query("devices", ()).await
+    }
+    /// Starts or resumes an upload.
+    pub async fn begin_upload(&self, args: BeginUploadArgs) -> Result<UploadStatus, Error> {
+        self.update("begin_upload", (args,)).await
+    }
+    /// Sends one encrypted chunk.
+    pub async fn put_chunk(&self, file_id: &[u8], index: u32, data: &[u8]) -> Result<(), Error> {
+        let args = PutChunkArgsRef {
+            file_id: serde_bytes::Bytes::new(file_id),
+            index,
+            data: serde_bytes::Bytes::new(data),
+        };
+        self.update("put_chunk", (args,)).await
+    }
+    /// Where an upload stands.
+    pub async fn upload_status(&self, file_id: &[u8]) -> Result<UploadStatus, Error> {
+        self.query("upload_status", (blob(file_id),)).await
+    }
+    /// Completes an upload.
+    pub async fn commit_upload(&self, file_id: &[u8]) -> Result<FileInfo, Error> {
+        self.update("commit_upload", (blob(file_id),)).await
+    }
+    /// Gives an upload up.
+    pub async fn abort_upload(&self, file_id: &[u8]) -> Result<(), Error> {
+        self.update("abort_upload", (blob(file_id),)).await
+    }
+    /// A page of files.
+    pub async fn list_files(&self, args: ListFilesArgs) -> Result<FilePage, Error> {
+        self.query("list_files", (args,)).await
+    }
+    /// One file's record.
+    pub async fn get_file(
+        &self,
+        file_id: &[u8],
+        link: Option<LinkAccess>,
+    ) -> Result<FileInfo, Error> {
+        self.query(
+            "get_file",
+            (FileRef {
+                file_id: blob(file_id),
+                link,
+            },),
+        )
+        .await
+    }
+    /// One file's sealed thumbnail.
+    pub async fn get_thumbnail(
+        &self,
+        file_id: &[u8],
+        link: Option<LinkAccess>,
+    ) -> Result<Vec<u8>, Error> {
+        self.query::<_, ByteBuf>(
+            "get_thumbnail",
+            (FileRef {
+                file_id: blob(file_id),
+                link,
+            },),
+        )
+        .await
+        .map(ByteBuf::into_vec)
+    }
+    /// One encrypted chunk.
+    pub async fn get_chunk(
+        &self,
+        file_id: &[u8],
+        index: u32,
+        link: Option<LinkAccess>,
+    ) -> Result<Vec<u8>, Error> {
+        let args = GetChunkArgs {
+            file_id: blob(file_id),
+            index,
+            link,
+        };
+        self.query::<_, ByteBuf>("get_chunk", (args,))
+            .await
+            .map(ByteBuf::into_vec)
+    }
+    /// Moves a file into, out of or between albums.
+    pub async fn move_file(&self, args: MoveFileArgs) -> Result<FileInfo, Error> {
+        self.update("move_file", (args,)).await
+    }
+    /// Moves files to the trash.
+    pub async fn trash(&self, ids: Vec<ByteBuf>) -> Result<(), Error> {
+        self.update("trash", (ids,)).await
+    }
+    /// Brings files back from the trash.
+    pub async fn restore(&self, ids: Vec<ByteBuf>) -> Result<(), Error> {
+        self.update("restore", (ids,)).await
+    }
+    /// Deletes trashed files now.
+    pub async fn purge(&self, ids: Vec<ByteBuf>) -> Result<(), Error> {
+        self.update("purge", (ids,)).await
+    }
+    /// Creates an album.
+    pub async fn create_album(&self, args: CreateAlbumArgs) -> Result<AlbumInfo, Error> {
+        self.update("create_album", (args,)).await
+    }
+    /// Renames an album (the name sealed under its current key).
+    pub async fn rename_album(&self, album: &[u8], name: Vec<u8>) -> Result<(), Error> {
+        self.update("rename_album", (blob(album), ByteBuf::from(name)))
+            .await
+    }
+    /// Deletes an empty album.
+    pub async fn delete_album(&self, album: &[u8]) -> Result<(), Error> {
+        self.update("delete_album", (blob(album),)).await
+    }
+    /// Every album with its wrapped keys (owner).
+    pub async fn list_albums(&self) -> Result<Vec<AlbumInfo>, Error> {
+        self.query("list_albums", ()).await
+    }
+    /// One album (owner with keys; grantee and link holder: name and version).
+    pub async fn get_album(
+        &self,
+        album: &[u8],
+        link: Option<LinkAccess>,
+    ) -> Result<AlbumInfo, Error> {
+        self.query("get_album", (blob(album), link)).await
+    }
+    /// Shares a target with a person.
+    pub async fn grant(&self, args: GrantArgs) -> Result<GrantInfo, Error> {
+        self.update("grant", (args,)).await
+    }
+    /// Withdraws a grant.
+    pub async fn revoke_grant(&self, target: Target, grantee: Principal) -> Result<(), Error> {
+        self.update("revoke_grant", (target, grantee)).await
+    }
+    /// Grants (of one target, or all).
+    pub async fn list_grants(&self, target: Option<Target>) -> Result<Vec<GrantInfo>, Error> {
+        self.query("list_grants", (target,)).await
+    }
+    /// What is shared with the caller.
+    pub async fn shared_with_me(&self) -> Result<Vec<SharedItem>, Error> {
+        self.query("shared_with_me", ()).await
+    }
+    /// Rotates an album's key, revoking people.
+    pub async fn rotate_album_key(&self, args: RotateAlbumKeyArgs) -> Result<u32, Error> {
+        self.update("rotate_album_key", (args,)).await
+    }
+    /// Creates a link.
+    pub async fn create_link(&self, args: CreateLinkArgs) -> Result<LinkInfo, Error> {
+        self.update("create_link", (args,)).await
+    }
+    /// Revokes a link.
+    pub async fn revoke_link(&self, token_hash: &[u8]) -> Result<(), Error> {
+        self.update("revoke_link", (blob(token_hash),)).await
+    }
+    /// The owner's links.
+    pub async fn list_links(&self) -> Result<Vec<LinkInfo>, Error> {
+        self.query("list_links", ()).await
+    }
+    /// What a link holder needs.
+    pub async fn open_link(&self, access: LinkAccess) -> Result<LinkOpen, Error> {
+        self.query("open_link", (access,)).await
+    }
+    /// Counts a link's opening.
+    pub async fn link_opened(&self, access: LinkAccess) -> Result<u64, Error> {
+        self.update("link_opened", (access,)).await
+    }
+    /// A page of the activity log, newest first.
+    pub async fn activity(
+        &self,
+        before: Option<u64>,
+        limit: Option<u32>,
+    ) -> Result<ActivityPage, Error> {
+        self.query("activity", (before, limit)).await
+    }
+}

@@ -1,0 +1,256 @@
+//! Reading files — as their owner, a grantee or a link holder — and exporting them: the
+//! original bytes, under their name and dates, checked against the SHA-256 sealed in their
+//! metadata.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use futures_util::{StreamExt, TryStreamExt};
+use sha2::Digest;
+use vault_canister::model::types::{FileInfo, LinkAccess, ListFilesArgs};
+use vault_crypto::{FileMetadata, StreamCipher, StreamHeader, StreamKind, open_blob};
+
+use crate::keyring::{Keyring, id16};
+use crate::view::FileEntry;
+use crate::{Error, VaultCanister};
+
+/// Chunks fetched at once while exporting one file.
+pub const DOWNLOAD_PARALLEL: usize = 4;
+
+/// Reads files with a set of keys (and a link's access, for a link holder).
+pub struct Reader {
+    /// The canister holding the files.
+    pub canister: VaultCanister,
+    /// The keys held.
+    pub keys: Keyring,
+    /// A link's access token, presented with every read.
+    pub link: Option<LinkAccess>,
+}
+
+/// One exported file.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Exported {
+    /// The file's id.
+    pub id: String,
+    /// Where it was written.
+    pub path: PathBuf,
+    /// Bytes.
+    pub size: u64,
+    /// Its SHA-256, verified.
+    pub sha256: String,
+}
+
+impl Reader {
+    /// A reader of `canister`'s files with `keys`.
+    pub fn new(canister: VaultCanister, keys: Keyring, link: Option<LinkAccess>) -> Reader {
+        Reader {
+            canister,
+            keys,
+            link,
+        }
+    }
+
+    /// Decrypts a file's metadata.
+    pub fn metadata(&self, info: &FileInfo) -> Result<FileMetadata, Error> {
+        let key = self.keys.file_key(info)?;
+        FileMetadata::open(&key, &info.metadata).map_err(|e| {
+            Error::Integrity(format!("file {}: its metadata: {e}", hex::encode(&info.id)))
+        })
+    }
+
+    /// The view of one file.
+    pub fn entry(&self, info: &FileInfo) -> Result<FileEntry, Error> {
+        Ok(FileEntry::new(info, &self.metadata(info)?))
+    }
+
+    /// Every file of the timeline, an album or the trash, newest first (all pages).
+    pub async fn list_infos(
+        &self,
+        album: Option<[u8; 16]>,
+        trashed: bool,
+    ) -> Result<Vec<FileInfo>, Error> {
+        let mut files = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .canister
+                .list_files(ListFilesArgs {
+                    album: album.map(|a| serde_bytes::ByteBuf::from(a.to_vec())),
+                    after,
+                    limit: Some(vault_canister::model::MAX_PAGE),
+                    descending: Some(true),
+                    trashed: Some(trashed),
+                    link: self.link.clone(),
+                })
+                .await?;
+            files.extend(page.files);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(files),
+            }
+        }
+    }
+
+    /// [`Self::list_infos`], decrypted. A file whose key this reader lacks (added to a shared
+    /// album after the reader's access was revoked) is left out.
+    pub async fn list(
+        &self,
+        album: Option<[u8; 16]>,
+        trashed: bool,
+    ) -> Result<Vec<FileEntry>, Error> {
+        let infos = self.list_infos(album, trashed).await?;
+        let mut entries = Vec::with_capacity(infos.len());
+        for info in &infos {
+            entries.push(self.entry(info)?);
+        }
+        Ok(entries)
+    }
+
+    /// A file's thumbnail (JPEG), if it has one.
+    pub async fn thumbnail(&self, info: &FileInfo) -> Result<Option<Vec<u8>>, Error> {
+        if info.thumbnail_size == 0 {
+            return Ok(None);
+        }
+        let sealed = self
+            .canister
+            .get_thumbnail(&info.id, self.link.clone())
+            .await?;
+        let key = self.keys.file_key(info)?;
+        open_blob(&key, StreamKind::Thumbnail, &sealed)
+            .map(Some)
+            .map_err(|_| {
+                Error::Integrity(format!(
+                    "file {}: its thumbnail does not decrypt",
+                    hex::encode(&info.id)
+                ))
+            })
+    }
+
+    /// Writes the original of `info` into `dir` under its own name (made unique), with its
+    /// modification time, after checking its SHA-256. Nothing is left behind on failure.
+    pub async fn export(&self, info: &FileInfo, dir: &Path) -> Result<Exported, Error> {
+        let meta = self.metadata(info)?;
+        let path = unique_path(dir, &safe_name(&meta.name));
+        let partial = path.with_file_name(format!(
+            ".{}.partial",
+            path.file_name().expect("a file name").to_string_lossy()
+        ));
+        let result = self.download(info, &meta, &partial).await;
+        match result {
+            Ok(sha) => {
+                std::fs::rename(&partial, &path)
+                    .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+                if let Some(ms) = meta.modified_at.or(meta.taken_at) {
+                    let time = filetime::FileTime::from_unix_time(
+                        ms.div_euclid(1000),
+                        (ms.rem_euclid(1000) * 1_000_000) as u32,
+                    );
+                    let _ = filetime::set_file_times(&path, time, time);
+                }
+                Ok(Exported {
+                    id: hex::encode(&info.id),
+                    path,
+                    size: meta.size,
+                    sha256: hex::encode(sha),
+                })
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                Err(e)
+            }
+        }
+    }
+
+    async fn download(
+        &self,
+        info: &FileInfo,
+        meta: &FileMetadata,
+        to: &Path,
+    ) -> Result<[u8; 32], Error> {
+        let id = id16(&info.id)?;
+        let key = self.keys.file_key(info)?;
+        let header = StreamHeader::from_bytes(&info.content_header).map_err(|_| {
+            Error::Integrity(format!("file {}: its header is damaged", hex::encode(id)))
+        })?;
+        let cipher = std::sync::Arc::new(StreamCipher::new(&key, StreamKind::Content, &header));
+        let count = info.chunk_count;
+        let mut out = std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(to)
+                .map_err(|e| Error::io(format!("writing {}", to.display()), e))?,
+        );
+        let mut sha = sha2::Sha256::new();
+        let mut written = 0u64;
+        let mut chunks = futures_util::stream::iter(0..count)
+            .map(|index| {
+                let cipher = cipher.clone();
+                async move {
+                    let mut data = self
+                        .canister
+                        .get_chunk(&id, index, self.link.clone())
+                        .await?;
+                    tokio::task::spawn_blocking(move || {
+                        cipher
+                            .decrypt_chunk(u64::from(index), index + 1 == count, &mut data)
+                            .map(|()| data)
+                    })
+                    .await
+                    .expect("decryption does not panic")
+                    .map_err(|_| {
+                        Error::Integrity(format!(
+                            "file {}: chunk {index} does not decrypt",
+                            hex::encode(id)
+                        ))
+                    })
+                }
+            })
+            .buffered(DOWNLOAD_PARALLEL);
+        while let Some(plain) = chunks.try_next().await? {
+            sha.update(&plain);
+            written += plain.len() as u64;
+            out.write_all(&plain)
+                .map_err(|e| Error::io(format!("writing {}", to.display()), e))?;
+        }
+        out.into_inner()
+            .map_err(|e| Error::io(format!("writing {}", to.display()), e.into_error()))?
+            .sync_all()
+            .map_err(|e| Error::io(format!("writing {}", to.display()), e))?;
+        let sha: [u8; 32] = sha.finalize().into();
+        if written != meta.size || sha != meta.content_sha256 {
+            return Err(Error::Integrity(format!(
+                "file {}: the downloaded bytes do not match the original's size and SHA-256",
+                hex::encode(id)
+            )));
+        }
+        Ok(sha)
+    }
+}
+
+/// A file name safe to create: no directories, no hidden-file surprises.
+fn safe_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .map(|c| if c.is_control() { '_' } else { c })
+        .collect();
+    match cleaned.trim() {
+        "" | "." | ".." => "unnamed".into(),
+        other => other.trim_start_matches('.').to_string(),
+    }
+}
+
+/// `dir/name`, or `dir/stem (2).ext` … if taken.
+fn unique_path(dir: &Path, name: &str) -> PathBuf {
+    let first = dir.join(name);
+    if !first.exists() {
+        return first;
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem.to_string(), format!(".{ext}")),
+        _ => (name.to_string(), String::new()),
+    };
+    (2..)
+        .map(|n| dir.join(format!("{stem} ({n}){ext}")))
+        .find(|p| !p.exists())
+        .expect("some name is free")
+}

@@ -1,0 +1,588 @@
+//! The upload pipeline: read, EXIF, thumbnail, dedupe, encrypt, send chunks in parallel, commit.
+//!
+//! Every file is read twice, streaming: once for its SHA-256 and keyed dedupe hash (which
+//! `begin_upload` needs before any chunk is sent, to refuse a duplicate or a quota overrun),
+//! then chunk by chunk to encrypt and send, with at most [`CHUNKS_IN_FLIGHT`] chunks in memory.
+//!
+//! **Resume.** Before `begin_upload`, the upload's parameters — file id, content header, the
+//! file key wrapped by the master key, sealed metadata and thumbnail: nothing in plaintext — are
+//! journalled under `uploads/` by the file's dedupe hash. A rerun finds the journal, encrypts
+//! identically (same key and header), calls `begin_upload` with the same arguments, and sends
+//! only the chunks the canister reports missing. The journal is removed on commit.
+
+use std::collections::HashSet;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+use sha2::Digest;
+use tokio::sync::Semaphore;
+use vault_canister::model::types::{BeginUploadArgs, FileInfo, VaultError};
+use vault_crypto::{
+    CHUNK_SIZE, DedupeKey, FileId, FileKey, FileMetadata, KeyWrapper, StreamCipher, StreamHeader,
+    StreamKind, WrappedKey, chunk_count, seal_blob,
+};
+
+use crate::home::write_atomic;
+use crate::photo::{PhotoInfo, thumbnail};
+use crate::vault::{Vault, hex_id};
+use crate::{Error, VaultCanister};
+
+/// Encrypted chunks in flight at once (sent or waiting to be): bounds memory to about twice
+/// this many MiB whatever the file's size.
+pub const CHUNKS_IN_FLIGHT: usize = 8;
+/// Files prepared and sent at once (small photos are round-trip bound).
+pub const FILES_IN_FLIGHT: usize = 3;
+/// Bytes read from the start of a file for its EXIF.
+const HEAD_BYTES: usize = 256 << 10;
+/// Times a chunk is sent again after a transport failure.
+const CHUNK_RETRIES: u32 = 3;
+
+/// What became of one file.
+#[derive(Clone, Debug, Serialize)]
+pub struct Uploaded {
+    /// The file.
+    pub path: PathBuf,
+    /// Its id in the vault.
+    pub id: String,
+    /// `uploaded`, `resumed` or `duplicate` (already in the vault as `id`).
+    pub outcome: &'static str,
+    /// Bytes of the original.
+    pub size: u64,
+    /// Chunks the file has.
+    pub chunks_total: u32,
+    /// Chunks this run sent.
+    pub chunks_sent: u32,
+}
+
+/// Hears how an upload goes (progress bars, the app's view). Called from several tasks.
+pub trait UploadProgress: Send + Sync {
+    /// The whole batch: files and bytes.
+    fn begin(&self, _files: usize, _bytes: u64) {}
+    /// `bytes` of file `path` are done (hashed and sent, or skipped as already there).
+    fn advance(&self, _path: &Path, _bytes: u64) {}
+    /// One file finished, or failed.
+    fn file_done(&self, _path: &Path, _result: &Result<Uploaded, Error>) {}
+}
+
+/// No progress reporting.
+pub struct Quiet;
+impl UploadProgress for Quiet {}
+
+/// Where uploaded files go.
+#[derive(Clone, Debug, Default)]
+pub struct UploadOptions {
+    /// Into this album (name or id).
+    pub album: Option<String>,
+}
+
+/// The journal of a file's upload in progress (all ciphertext and ids, hex).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Journal {
+    canister: String,
+    file_id: String,
+    size: u64,
+    sha256: String,
+    content_header: String,
+    wrapped_key: String,
+    key_by_master: String,
+    album: Option<String>,
+    key_version: u32,
+    metadata: String,
+    thumbnail: Option<String>,
+    dedupe_hash: String,
+    sort_key: i64,
+}
+
+/// Every file under `paths` (folders walked, hidden files and folders skipped), sorted.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, u64)>, Error> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        if meta.is_dir() {
+            let mut stack = vec![path.clone()];
+            while let Some(dir) = stack.pop() {
+                let mut entries: Vec<_> = std::fs::read_dir(&dir)
+                    .map_err(|e| Error::io(format!("reading {}", dir.display()), e))?
+                    .filter_map(Result::ok)
+                    .collect();
+                entries.sort_by_key(|e| e.file_name());
+                for entry in entries {
+                    if entry.file_name().to_string_lossy().starts_with('.') {
+                        continue;
+                    }
+                    let p = entry.path();
+                    let m = std::fs::metadata(&p)
+                        .map_err(|e| Error::io(format!("reading {}", p.display()), e))?;
+                    if m.is_dir() {
+                        stack.push(p);
+                    } else if m.is_file() {
+                        out.push((p, m.len()));
+                    }
+                }
+            }
+        } else if meta.is_file() {
+            out.push((path.clone(), meta.len()));
+        } else {
+            return Err(Error::Invalid(format!(
+                "{} is not a file or folder",
+                path.display()
+            )));
+        }
+    }
+    Ok(out)
+}
+
+struct Prepared {
+    journal: Journal,
+    file_key: FileKey,
+    resumed: bool,
+}
+
+impl Vault {
+    /// Uploads files and folders. Every file is tried; the result says what became of each.
+    pub async fn upload(
+        &mut self,
+        paths: &[PathBuf],
+        options: &UploadOptions,
+        progress: &dyn UploadProgress,
+    ) -> Result<Vec<Result<Uploaded, (PathBuf, Error)>>, Error> {
+        let files = collect_files(paths)?;
+        progress.begin(files.len(), files.iter().map(|(_, size)| 2 * size).sum());
+        let album = match &options.album {
+            Some(name) => {
+                let id = hex_id(&self.find_album(name).await?.id)?;
+                let (version, key) = self.current_album_key(&id).await?;
+                Some((id, version, key.clone()))
+            }
+            None => None,
+        };
+        let chunks = Arc::new(Semaphore::new(CHUNKS_IN_FLIGHT));
+        let this = &*self;
+        let results = futures_util::stream::iter(files)
+            .map(|(path, _)| {
+                let chunks = chunks.clone();
+                let album = album.clone();
+                async move {
+                    let result = this
+                        .upload_file(&path, album.as_ref(), &chunks, progress)
+                        .await;
+                    progress.file_done(&path, &result);
+                    result.map_err(|e| (path, e))
+                }
+            })
+            .buffered(FILES_IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await;
+        self.refresh();
+        Ok(results)
+    }
+
+    async fn upload_file(
+        &self,
+        path: &Path,
+        album: Option<&([u8; 16], u32, vault_crypto::AlbumKey)>,
+        chunks: &Arc<Semaphore>,
+        progress: &dyn UploadProgress,
+    ) -> Result<Uploaded, Error> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let prepared = self.prepare(path, album, progress).await?;
+            let journal_path = self.journal_path(&prepared.journal.dedupe_hash);
+            match self.send(path, &prepared, chunks, progress).await {
+                Err(Error::Vault(VaultError::Conflict { reason }))
+                    if attempt == 1 && prepared.resumed =>
+                {
+                    // The journal is stale (the album's key was rotated meanwhile): start over.
+                    let _ = std::fs::remove_file(&journal_path);
+                    let _ = reason;
+                }
+                other => {
+                    if !matches!(other, Err(Error::Unreachable { .. })) {
+                        let _ = std::fs::remove_file(&journal_path);
+                    }
+                    return other;
+                }
+            }
+        }
+    }
+
+    fn journal_path(&self, dedupe_hash: &str) -> PathBuf {
+        self.home.uploads_dir().join(format!(
+            "{}-{}.json",
+            self.canister.id(),
+            &dedupe_hash[..32]
+        ))
+    }
+
+    /// Hashes the file, and finds its journal or makes a new one.
+    async fn prepare(
+        &self,
+        path: &Path,
+        album: Option<&([u8; 16], u32, vault_crypto::AlbumKey)>,
+        progress: &dyn UploadProgress,
+    ) -> Result<Prepared, Error> {
+        let dedupe = DedupeKey::derive(self.master());
+        let (size, sha, dedupe_hash, head, modified) = {
+            let path = path.to_path_buf();
+            let progress_path = path.clone();
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let hashing = tokio::task::spawn_blocking(move || hash_file(&path, &dedupe, &tx));
+            while let Some(bytes) = rx.recv().await {
+                progress.advance(&progress_path, bytes);
+            }
+            hashing.await.expect("hashing does not panic")?
+        };
+        let dedupe_hex = hex::encode(dedupe_hash);
+        let journal_path = self.journal_path(&dedupe_hex);
+        if let Ok(bytes) = std::fs::read(&journal_path)
+            && let Ok(journal) = serde_json::from_slice::<Journal>(&bytes)
+            && journal.size == size
+            && journal.sha256 == hex::encode(sha)
+            && journal.album == album.map(|(id, _, _)| hex::encode(id))
+        {
+            let wrapped =
+                WrappedKey::from_bytes(&hex::decode(&journal.key_by_master).unwrap_or_default())
+                    .map_err(|_| {
+                        Error::Integrity(format!("{}: damaged; remove it", journal_path.display()))
+                    })?;
+            let file_key: FileKey = self
+                .master()
+                .unwrap_key(&wrapped, &FileId(hex_id(&journal.file_id)?))
+                .map_err(|_| {
+                    Error::Integrity(format!(
+                        "{}: not this vault's; remove it",
+                        journal_path.display()
+                    ))
+                })?;
+            return Ok(Prepared {
+                journal,
+                file_key,
+                resumed: true,
+            });
+        }
+        let info = PhotoInfo::read(path, &head);
+        let thumb = {
+            let path = path.to_path_buf();
+            let info = info.clone();
+            tokio::task::spawn_blocking(move || thumbnail(&path, &info))
+                .await
+                .expect("thumbnails do not panic")
+                // A photo whose pixels cannot be read is still stored, without a thumbnail.
+                .unwrap_or(None)
+        };
+        let mut meta = FileMetadata {
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            size,
+            content_sha256: sha,
+            modified_at: modified,
+            ..FileMetadata::default()
+        };
+        info.apply_to(&mut meta);
+        let mut rng = crate::rng();
+        let file_id = FileId::generate(&mut rng);
+        let file_key = FileKey::generate(&mut rng);
+        let header = StreamHeader::generate(&mut rng);
+        let (wrapped, key_version) = match album {
+            Some((_, version, key)) => (key.wrap_key(&file_key, &file_id, &mut rng), *version),
+            None => (self.master().wrap_key(&file_key, &file_id, &mut rng), 0),
+        };
+        let sort_key = meta
+            .taken_at
+            .or(meta.modified_at)
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+        let journal = Journal {
+            canister: self.canister.id().to_text(),
+            file_id: hex::encode(file_id.0),
+            size,
+            sha256: hex::encode(sha),
+            content_header: hex::encode(header.to_bytes()),
+            wrapped_key: hex::encode(wrapped.as_bytes()),
+            key_by_master: hex::encode(
+                self.master()
+                    .wrap_key(&file_key, &file_id, &mut rng)
+                    .as_bytes(),
+            ),
+            album: album.map(|(id, _, _)| hex::encode(id)),
+            key_version,
+            metadata: hex::encode(meta.seal(&file_key, &mut rng)),
+            thumbnail: thumb.map(|t| {
+                hex::encode(seal_blob(
+                    &file_key,
+                    StreamKind::Thumbnail,
+                    &t.jpeg,
+                    &mut rng,
+                ))
+            }),
+            dedupe_hash: dedupe_hex,
+            sort_key,
+        };
+        write_atomic(
+            &journal_path,
+            &serde_json::to_vec(&journal).expect("journals serialise"),
+            0o600,
+        )?;
+        Ok(Prepared {
+            journal,
+            file_key,
+            resumed: false,
+        })
+    }
+
+    /// Begins (or resumes) the upload, sends the missing chunks, and commits.
+    async fn send(
+        &self,
+        path: &Path,
+        prepared: &Prepared,
+        chunks: &Arc<Semaphore>,
+        progress: &dyn UploadProgress,
+    ) -> Result<Uploaded, Error> {
+        let j = &prepared.journal;
+        let bytes = |h: &str| ByteBuf::from(hex::decode(h).expect("the journal holds hex"));
+        let file_id = hex_id(&j.file_id)?;
+        let total = u32::try_from(chunk_count(j.size))
+            .map_err(|_| Error::Invalid(format!("{}: too large for the vault", path.display())))?;
+        let status = match self
+            .canister
+            .begin_upload(BeginUploadArgs {
+                file_id: ByteBuf::from(file_id.to_vec()),
+                size: j.size,
+                content_header: bytes(&j.content_header),
+                wrapped_key: bytes(&j.wrapped_key),
+                album: j.album.as_deref().map(bytes),
+                key_version: j.key_version,
+                metadata: bytes(&j.metadata),
+                thumbnail: j.thumbnail.as_deref().map(bytes),
+                dedupe_hash: Some(bytes(&j.dedupe_hash)),
+                sort_key: j.sort_key,
+            })
+            .await
+        {
+            Ok(status) => status,
+            Err(Error::Vault(VaultError::Duplicate { existing })) => {
+                progress.advance(path, j.size);
+                return Ok(Uploaded {
+                    path: path.to_path_buf(),
+                    id: hex::encode(&existing),
+                    outcome: "duplicate",
+                    size: j.size,
+                    chunks_total: total,
+                    chunks_sent: 0,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let missing: HashSet<u32> = status.missing.iter().copied().collect();
+        progress.advance(
+            path,
+            j.size
+                .saturating_sub(missing.len() as u64 * CHUNK_SIZE as u64)
+                .min(j.size),
+        );
+        let header = StreamHeader::from_bytes(&hex::decode(&j.content_header).expect("hex"))
+            .map_err(|_| Error::Integrity("the journal's header is damaged".into()))?;
+        let cipher = Arc::new(StreamCipher::new(
+            &prepared.file_key,
+            StreamKind::Content,
+            &header,
+        ));
+        let sent = send_chunks(
+            &self.canister,
+            path,
+            file_id,
+            total,
+            &missing,
+            cipher,
+            chunks,
+            progress,
+        )
+        .await?;
+        let info: FileInfo = self.canister.commit_upload(&file_id).await?;
+        Ok(Uploaded {
+            path: path.to_path_buf(),
+            id: hex::encode(&info.id),
+            outcome: if prepared.resumed {
+                "resumed"
+            } else {
+                "uploaded"
+            },
+            size: j.size,
+            chunks_total: total,
+            chunks_sent: sent,
+        })
+    }
+}
+
+/// SHA-256, dedupe hash, the head for EXIF, and the modification time, in one streaming pass.
+type Hashed = (u64, [u8; 32], [u8; 32], Vec<u8>, Option<i64>);
+
+fn hash_file(
+    path: &Path,
+    dedupe: &DedupeKey,
+    progress: &tokio::sync::mpsc::UnboundedSender<u64>,
+) -> Result<Hashed, Error> {
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let modified = file
+        .metadata()
+        .ok()
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64);
+    let mut sha = sha2::Sha256::new();
+    let mut hmac = dedupe.hasher();
+    let mut head = Vec::new();
+    let mut buf = vec![0u8; CHUNK_SIZE];
+    let mut size = 0u64;
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        if n == 0 {
+            break;
+        }
+        sha.update(&buf[..n]);
+        hmac.update(&buf[..n]);
+        if head.len() < HEAD_BYTES {
+            let take = (HEAD_BYTES - head.len()).min(n);
+            head.extend_from_slice(&buf[..take]);
+        }
+        size += n as u64;
+        let _ = progress.send(n as u64);
+    }
+    Ok((size, sha.finalize().into(), hmac.finish().0, head, modified))
+}
+
+/// Reads, encrypts and sends the `missing` chunks, at most [`CHUNKS_IN_FLIGHT`] (shared by all
+/// files) at once. Returns how many were sent.
+#[allow(clippy::too_many_arguments)]
+async fn send_chunks(
+    canister: &VaultCanister,
+    path: &Path,
+    file_id: [u8; 16],
+    total: u32,
+    missing: &HashSet<u32>,
+    cipher: Arc<StreamCipher>,
+    permits: &Arc<Semaphore>,
+    progress: &dyn UploadProgress,
+) -> Result<u32, Error> {
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut sent = 0u32;
+    let mut first_error = None;
+    let chunk_log = std::env::var_os("VAULT_CHUNK_LOG").map(PathBuf::from);
+    for index in 0..total {
+        if !missing.contains(&index) {
+            continue;
+        }
+        // A permit before reading: at most CHUNKS_IN_FLIGHT chunks are ever in memory.
+        let permit = permits.clone().acquire_owned().await.expect("never closed");
+        // Harvest finished sends without waiting.
+        while let Some(done) = tasks.try_join_next() {
+            match done.expect("chunk tasks do not panic") {
+                Ok(len) => {
+                    sent += 1;
+                    progress.advance(path, len);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if first_error.is_some() {
+            break;
+        }
+        let mut data = vec![0u8; CHUNK_SIZE];
+        file.seek(SeekFrom::Start(u64::from(index) * CHUNK_SIZE as u64))
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        let len = read_full(&mut file, &mut data)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        data.truncate(len);
+        let canister = canister.clone();
+        let cipher = cipher.clone();
+        let chunk_log = chunk_log.clone();
+        tasks.spawn(async move {
+            let _permit = permit;
+            let last = index + 1 == total;
+            let data = tokio::task::spawn_blocking(move || {
+                let mut data = data;
+                data.reserve_exact(vault_crypto::TAG_SIZE);
+                cipher
+                    .encrypt_chunk(u64::from(index), last, &mut data)
+                    .map(|()| data)
+            })
+            .await
+            .expect("encryption does not panic")
+            .map_err(|e| {
+                Error::Invalid(format!(
+                    "the file changed while it was uploaded ({e}): upload it again"
+                ))
+            })?;
+            log_chunk(chunk_log.as_deref(), &file_id, index);
+            let mut tries = 0;
+            loop {
+                match canister.put_chunk(&file_id, index, &data).await {
+                    Ok(()) => return Ok(len as u64),
+                    Err(Error::Unreachable { .. }) if tries < CHUNK_RETRIES => {
+                        tries += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(200 << tries)).await;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        match done.expect("chunk tasks do not panic") {
+            Ok(len) => {
+                sent += 1;
+                progress.advance(path, len);
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(sent),
+    }
+}
+
+/// For tests of resumption: `VAULT_CHUNK_LOG=FILE` appends `<file id> <index>` for every chunk
+/// sent.
+fn log_chunk(log: Option<&Path>, file_id: &[u8; 16], index: u32) {
+    if let Some(log) = log {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(f, "{} {index}", hex::encode(file_id));
+        }
+    }
+}
+
+fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}

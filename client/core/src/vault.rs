@@ -1,0 +1,642 @@
+//! An unlocked vault: set-up, unlock, recovery, passphrase, albums, the timeline and the trash.
+//! Upload is in `upload`, export in `export`, sharing in `sharing` and `links`.
+
+use std::time::Duration;
+
+use candid::Principal;
+use serde_bytes::ByteBuf;
+use vault_canister::model::types::*;
+use vault_crypto::{
+    AlbumId, AlbumKey, AlbumKeyId, FileId, FileMetadata, KdfParams, KeyWrapper, MasterKey,
+    PassphraseWrappedKey, RecoveryKey, SharingKeyPair, SharingPublicKey, SharingSecretKey,
+    UnlockParams, WrappedKey,
+};
+use zeroize::Zeroizing;
+
+use crate::export::Reader;
+use crate::keyring::{Keyring, id16};
+use crate::view::{AlbumEntry, FileEntry, time_ns};
+use crate::{Connection, Error, Home, VaultCanister, session};
+
+/// An unlocked vault of the connected identity.
+pub struct Vault {
+    /// Where the client keeps its files.
+    pub home: Home,
+    /// The connection.
+    pub conn: Connection,
+    /// The canister.
+    pub canister: VaultCanister,
+    pub(crate) reader: Reader,
+    albums: Option<Vec<AlbumInfo>>,
+}
+
+/// The vault canister this identity uses on the connection's network, from the settings.
+pub fn remembered_canister(home: &Home, conn: &Connection) -> Result<Option<Principal>, Error> {
+    let settings = home.settings()?;
+    settings
+        .vaults
+        .get(&conn.network.name())
+        .map(|text| {
+            Principal::from_text(text).map_err(|e| {
+                Error::Invalid(format!("the saved canister id `{text}` is not valid: {e}"))
+            })
+        })
+        .transpose()
+}
+
+/// Remembers `id` as this identity's vault on the network (and the network as the default).
+pub fn remember_canister(home: &Home, conn: &Connection, id: Principal) -> Result<(), Error> {
+    let mut settings = home.settings()?;
+    settings.vaults.insert(conn.network.name(), id.to_text());
+    settings.network = Some(conn.network.name());
+    home.save_settings(&settings)
+}
+
+/// The canister to use: the one named, else the remembered one.
+pub fn resolve_canister(
+    home: &Home,
+    conn: &Connection,
+    named: Option<Principal>,
+) -> Result<Principal, Error> {
+    match named {
+        Some(id) => Ok(id),
+        None => remembered_canister(home, conn)?.ok_or_else(|| Error::NoVault {
+            network: conn.network.name(),
+        }),
+    }
+}
+
+/// Parses a principal the user typed.
+pub fn parse_principal(text: &str) -> Result<Principal, Error> {
+    Principal::from_text(text.trim())
+        .map_err(|e| Error::Invalid(format!("`{text}` is not a canister id or principal: {e}")))
+}
+
+/// What `init` hands back: the recovery words, shown once.
+pub struct RecoveryWords(pub Zeroizing<String>);
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f)
+        .await
+        .expect("key derivation does not panic")
+}
+
+impl Vault {
+    fn new(home: &Home, conn: Connection, canister: VaultCanister, master: MasterKey) -> Vault {
+        let reader = Reader::new(canister.clone(), Keyring::owner(master), None);
+        Vault {
+            home: home.clone(),
+            conn,
+            canister,
+            reader,
+            albums: None,
+        }
+    }
+
+    /// Creates (or takes the named, dfx-deployed) vault canister and sets up its keys under
+    /// `passphrase`. Returns the vault, unlocked for `session`, and the recovery words.
+    pub async fn init(
+        home: &Home,
+        conn: Connection,
+        existing: Option<Principal>,
+        passphrase: &str,
+        kdf: KdfParams,
+        session: Duration,
+    ) -> Result<(Vault, RecoveryWords), Error> {
+        if let Some(id) = remembered_canister(home, &conn)?
+            && existing.is_none_or(|e| e == id)
+        {
+            let canister = conn.vault(id);
+            if canister.vault_info().await.is_ok_and(|i| i.set_up) {
+                return Err(Error::Vault(VaultError::AlreadySetUp));
+            }
+        }
+        let canister = match existing {
+            Some(id) => {
+                let canister = conn.vault(id);
+                if let Err(Error::Rejected { .. }) = canister.vault_info().await {
+                    // An empty canister the identity controls (`dfx canister create`).
+                    conn.install_vault(id).await?;
+                }
+                canister
+            }
+            None => conn.create_vault().await?,
+        };
+        remember_canister(home, &conn, canister.id())?;
+        let mut rng = crate::rng();
+        let master = MasterKey::generate(&mut rng);
+        let (record, verifier) = {
+            let master = master.clone();
+            let passphrase = Zeroizing::new(passphrase.to_string());
+            blocking(move || {
+                PassphraseWrappedKey::wrap(&master, &passphrase, kdf, &mut crate::rng())
+            })
+            .await
+        };
+        let recovery = RecoveryKey::generate(&mut rng);
+        let pair = SharingKeyPair::generate(&mut rng);
+        let args = SetupArgs {
+            passphrase_record: ByteBuf::from(record.to_bytes()),
+            passphrase_verifier: ByteBuf::from(verifier.0.to_vec()),
+            recovery_wrapped_key: ByteBuf::from(
+                recovery.wrap_master(&master, &mut rng).as_bytes().to_vec(),
+            ),
+            recovery_verifier: ByteBuf::from(recovery.unlock_proof().verifier().0.to_vec()),
+            sharing_public_key: ByteBuf::from(pair.public.as_bytes().to_vec()),
+            sharing_secret_wrapped: ByteBuf::from(
+                master
+                    .wrap_key(&pair.secret, &pair.public, &mut rng)
+                    .as_bytes()
+                    .to_vec(),
+            ),
+        };
+        canister.setup(args).await?;
+        session::save(home, &canister.id(), &conn.me(), &master, session)?;
+        let words = RecoveryWords(recovery.to_words());
+        Ok((Vault::new(home, conn, canister, master), words))
+    }
+
+    /// The vault unlocked by a live session (see `session`).
+    pub fn from_session(
+        home: &Home,
+        conn: Connection,
+        canister: Principal,
+    ) -> Result<Vault, Error> {
+        let master = session::load(home, &canister, &conn.me()).ok_or(Error::Locked)?;
+        let canister = conn.vault(canister);
+        Ok(Vault::new(home, conn, canister, master))
+    }
+
+    /// Unlocks with the passphrase (admitting this identity as a device of the owner if it is
+    /// new), keeping it unlocked for `session` if given.
+    pub async fn unlock(
+        home: &Home,
+        conn: Connection,
+        canister: Principal,
+        passphrase: &str,
+        session: Option<Duration>,
+    ) -> Result<Vault, Error> {
+        let canister = conn.vault(canister);
+        let params = UnlockParams::from_bytes(&canister.unlock_params().await?)
+            .map_err(|e| Error::Integrity(format!("the vault's passphrase parameters: {e}")))?;
+        let kek = {
+            let passphrase = Zeroizing::new(passphrase.to_string());
+            blocking(move || params.derive(&passphrase)).await
+        };
+        let profile = match canister.profile().await {
+            Ok(profile) => profile,
+            Err(Error::Vault(VaultError::NotAuthorized)) => {
+                match canister
+                    .admit_device(UnlockMethod::Passphrase, kek.unlock_proof().expose_secret())
+                    .await
+                {
+                    Ok(()) => canister.profile().await?,
+                    Err(Error::Vault(VaultError::NotAuthorized)) => {
+                        return Err(Error::WrongPassphrase);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        let record = PassphraseWrappedKey::from_bytes(&profile.passphrase_record)
+            .map_err(|e| Error::Integrity(format!("the vault's passphrase record: {e}")))?;
+        let master = kek
+            .unwrap_master(&record)
+            .map_err(|_| Error::WrongPassphrase)?;
+        if let Some(duration) = session {
+            session::save(home, &canister.id(), &conn.me(), &master, duration)?;
+        }
+        remember_canister(home, &conn, canister.id())?;
+        Ok(Vault::new(home, conn, canister, master))
+    }
+
+    /// Unlocks with the recovery words, then sets `new_passphrase`.
+    pub async fn recover(
+        home: &Home,
+        conn: Connection,
+        canister: Principal,
+        words: &str,
+        new_passphrase: &str,
+        kdf: KdfParams,
+        session: Duration,
+    ) -> Result<Vault, Error> {
+        let recovery = RecoveryKey::from_words(words).map_err(|e| {
+            Error::Invalid(format!(
+                "recovery key: {e}: give the 24 words shown at `vault init`"
+            ))
+        })?;
+        let canister = conn.vault(canister);
+        let profile = match canister.profile().await {
+            Ok(profile) => profile,
+            Err(Error::Vault(VaultError::NotAuthorized)) => {
+                match canister
+                    .admit_device(
+                        UnlockMethod::Recovery,
+                        recovery.unlock_proof().expose_secret(),
+                    )
+                    .await
+                {
+                    Ok(()) => canister.profile().await?,
+                    Err(Error::Vault(VaultError::NotAuthorized)) => {
+                        return Err(Error::WrongRecoveryKey);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        let wrapped = WrappedKey::from_bytes(&profile.recovery_wrapped_key)
+            .map_err(|e| Error::Integrity(format!("the vault's recovery record: {e}")))?;
+        let master = recovery
+            .unwrap_master(&wrapped)
+            .map_err(|_| Error::WrongRecoveryKey)?;
+        remember_canister(home, &conn, canister.id())?;
+        let vault = Vault::new(home, conn, canister, master);
+        vault.change_passphrase(new_passphrase, kdf).await?;
+        session::save(
+            home,
+            &vault.canister.id(),
+            &vault.conn.me(),
+            vault.master(),
+            session,
+        )?;
+        Ok(vault)
+    }
+
+    /// Replaces the passphrase (the master key stays: nothing is re-encrypted).
+    pub async fn change_passphrase(
+        &self,
+        new_passphrase: &str,
+        kdf: KdfParams,
+    ) -> Result<(), Error> {
+        let (record, verifier) = {
+            let master = self.master().clone();
+            let passphrase = Zeroizing::new(new_passphrase.to_string());
+            blocking(move || {
+                PassphraseWrappedKey::wrap(&master, &passphrase, kdf, &mut crate::rng())
+            })
+            .await
+        };
+        self.canister
+            .change_passphrase(&record.to_bytes(), &verifier.0)
+            .await
+    }
+
+    /// Forgets the unlocked key on this machine.
+    pub fn lock(&self) -> bool {
+        session::forget(&self.home, &self.canister.id(), &self.conn.me())
+    }
+
+    /// The master key.
+    pub fn master(&self) -> &MasterKey {
+        self.reader
+            .keys
+            .master()
+            .expect("an owner's vault holds its master key")
+    }
+
+    /// The sharing key pair (its secret unwrapped from the profile).
+    pub async fn sharing_keys(&self) -> Result<(SharingSecretKey, SharingPublicKey), Error> {
+        let profile = self.canister.profile().await?;
+        let public = SharingPublicKey::from_bytes(&profile.sharing_public_key)
+            .map_err(|_| Error::Integrity("the vault's sharing key is damaged".into()))?;
+        let wrapped = WrappedKey::from_bytes(&profile.sharing_secret_wrapped)
+            .map_err(|_| Error::Integrity("the vault's sharing secret is damaged".into()))?;
+        let secret: SharingSecretKey =
+            self.master().unwrap_key(&wrapped, &public).map_err(|_| {
+                Error::Integrity("the sharing secret does not open with the master key".into())
+            })?;
+        Ok((secret, public))
+    }
+
+    /// Reads the vault's files with the owner's keys.
+    pub fn reader(&mut self) -> &mut Reader {
+        &mut self.reader
+    }
+
+    // ---- albums -------------------------------------------------------------------------
+
+    /// Every album, with its keys unwrapped into the keyring.
+    pub async fn load_albums(&mut self) -> Result<&[AlbumInfo], Error> {
+        if self.albums.is_none() {
+            let albums = self.canister.list_albums().await?;
+            for album in &albums {
+                let id = id16(&album.id)?;
+                for (version, wrapped) in &album.wrapped_keys {
+                    self.reader
+                        .keys
+                        .add_wrapped_album_key(id, *version, wrapped)?;
+                }
+            }
+            self.albums = Some(albums);
+        }
+        Ok(self.albums.as_deref().expect("just loaded"))
+    }
+
+    fn album_entry(&self, album: &AlbumInfo) -> Result<AlbumEntry, Error> {
+        let id = id16(&album.id)?;
+        Ok(AlbumEntry {
+            id: hex::encode(id),
+            name: self
+                .reader
+                .keys
+                .album_name(&id, &album.name)
+                .unwrap_or_else(|| "(name unreadable)".into()),
+            files: album.file_count,
+            key_version: album.key_version,
+            created_at: time_ns(album.created_at),
+        })
+    }
+
+    /// The albums, decrypted, by name.
+    pub async fn albums(&mut self) -> Result<Vec<AlbumEntry>, Error> {
+        self.load_albums().await?;
+        let mut entries = self
+            .albums
+            .as_deref()
+            .expect("loaded")
+            .iter()
+            .map(|a| self.album_entry(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        entries.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(entries)
+    }
+
+    /// The album named `name` (exactly), or whose id starts with `name` (hex).
+    pub async fn find_album(&mut self, name: &str) -> Result<AlbumEntry, Error> {
+        let albums = self.albums().await?;
+        let by_name: Vec<_> = albums.iter().filter(|a| a.name == name).collect();
+        if let [one] = by_name.as_slice() {
+            return Ok((*one).clone());
+        }
+        if by_name.len() > 1 {
+            return Err(Error::Invalid(format!(
+                "{} albums are named `{name}`: name one by its id ({})",
+                by_name.len(),
+                by_name
+                    .iter()
+                    .map(|a| a.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let lower = name.to_ascii_lowercase();
+        let by_id: Vec<_> = albums
+            .iter()
+            .filter(|a| lower.len() >= 4 && a.id.starts_with(&lower))
+            .collect();
+        match by_id.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(Error::NotFound(format!(
+                "no album `{name}` (see `vault album ls`)"
+            ))),
+            _ => Err(Error::Invalid(format!(
+                "`{name}` matches several albums: give more of the id"
+            ))),
+        }
+    }
+
+    /// Creates an album.
+    pub async fn create_album(&mut self, name: &str) -> Result<AlbumEntry, Error> {
+        check_album_name(name)?;
+        if self.albums().await?.iter().any(|a| a.name == name) {
+            return Err(Error::Invalid(format!(
+                "an album named `{name}` exists already: pick another name"
+            )));
+        }
+        let mut rng = crate::rng();
+        let id = AlbumId::generate(&mut rng);
+        let key = AlbumKey::generate(&mut rng);
+        let wrapped = self.master().wrap_key(
+            &key,
+            &AlbumKeyId {
+                album: id,
+                version: 0,
+            },
+            &mut rng,
+        );
+        let info = self
+            .canister
+            .create_album(CreateAlbumArgs {
+                album_id: ByteBuf::from(id.0.to_vec()),
+                name: ByteBuf::from(vault_crypto::seal_album_name(&key, name, &mut rng)),
+                wrapped_key: ByteBuf::from(wrapped.as_bytes().to_vec()),
+            })
+            .await?;
+        self.albums = None;
+        self.reader.keys.add_album_key(id.0, 0, key);
+        self.album_entry(&info)
+    }
+
+    /// Renames an album (sealed under its current key).
+    pub async fn rename_album(&mut self, album: &str, new_name: &str) -> Result<AlbumEntry, Error> {
+        check_album_name(new_name)?;
+        let entry = self.find_album(album).await?;
+        let id = hex_id(&entry.id)?;
+        let key = self.current_album_key(&id).await?.1.clone();
+        let sealed = vault_crypto::seal_album_name(&key, new_name, &mut crate::rng());
+        self.canister.rename_album(&id, sealed).await?;
+        self.albums = None;
+        Ok(AlbumEntry {
+            name: new_name.to_string(),
+            ..entry
+        })
+    }
+
+    /// Deletes an empty album.
+    pub async fn delete_album(&mut self, album: &str) -> Result<AlbumEntry, Error> {
+        let entry = self.find_album(album).await?;
+        self.canister.delete_album(&hex_id(&entry.id)?).await?;
+        self.albums = None;
+        Ok(entry)
+    }
+
+    /// An album's current key and version.
+    pub async fn current_album_key(&mut self, album: &[u8; 16]) -> Result<(u32, &AlbumKey), Error> {
+        self.load_albums().await?;
+        let version = self
+            .albums
+            .as_deref()
+            .expect("loaded")
+            .iter()
+            .find(|a| a.id.as_slice() == album)
+            .map(|a| a.key_version)
+            .ok_or_else(|| Error::NotFound("no such album".into()))?;
+        let key = self
+            .reader
+            .keys
+            .album_key(album, version)
+            .ok_or_else(|| Error::Integrity("the album's current key is missing".into()))?;
+        Ok((version, key))
+    }
+
+    /// Forgets cached albums (after another change).
+    pub fn refresh(&mut self) {
+        self.albums = None;
+    }
+
+    /// Moves files into `album` (or out of any album with `None`): the file keys re-wrapped
+    /// under the album's current key.
+    pub async fn move_files(
+        &mut self,
+        ids: &[[u8; 16]],
+        album: Option<&str>,
+    ) -> Result<Vec<FileEntry>, Error> {
+        let destination = match album {
+            Some(name) => {
+                let entry = self.find_album(name).await?;
+                let id = hex_id(&entry.id)?;
+                let (version, key) = self.current_album_key(&id).await?;
+                Some((id, version, key.clone()))
+            }
+            None => None,
+        };
+        self.load_albums().await?;
+        let mut moved = Vec::new();
+        for id in ids {
+            let info = self.canister.get_file(id, None).await?;
+            let file_key = self.reader.keys.file_key(&info)?;
+            let mut rng = crate::rng();
+            let (album, version, wrapped) = match &destination {
+                Some((album, version, key)) => (
+                    Some(ByteBuf::from(album.to_vec())),
+                    *version,
+                    key.wrap_key(&file_key, &FileId(*id), &mut rng),
+                ),
+                None => (
+                    None,
+                    0,
+                    self.master().wrap_key(&file_key, &FileId(*id), &mut rng),
+                ),
+            };
+            let info = self
+                .canister
+                .move_file(MoveFileArgs {
+                    file_id: ByteBuf::from(id.to_vec()),
+                    album,
+                    wrapped_key: ByteBuf::from(wrapped.as_bytes().to_vec()),
+                    key_version: version,
+                })
+                .await?;
+            moved.push(self.reader.entry(&info)?);
+        }
+        self.albums = None;
+        Ok(moved)
+    }
+
+    // ---- files --------------------------------------------------------------------------
+
+    /// The timeline (or an album, or the trash), newest first, decrypted.
+    pub async fn list(
+        &mut self,
+        album: Option<&str>,
+        trashed: bool,
+    ) -> Result<Vec<FileEntry>, Error> {
+        self.load_albums().await?;
+        let album = match album {
+            Some(name) => Some(hex_id(&self.find_album(name).await?.id)?),
+            None => None,
+        };
+        self.reader.list(album, trashed).await
+    }
+
+    /// Resolves ids or unique id prefixes (4+ hex digits) of files (trashed ones included).
+    pub async fn resolve_files(&mut self, ids: &[String]) -> Result<Vec<[u8; 16]>, Error> {
+        let mut all: Option<Vec<FileEntry>> = None;
+        let mut out = Vec::new();
+        for text in ids {
+            let lower = text.trim().to_ascii_lowercase();
+            if lower.len() == 32 {
+                out.push(hex_id(&lower)?);
+                continue;
+            }
+            if lower.len() < 4 || !lower.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(Error::Invalid(format!(
+                    "`{text}` is not a file id: give its id or at least 4 of its first hex digits (see `vault ls`)"
+                )));
+            }
+            if all.is_none() {
+                let mut files = self.list(None, false).await?;
+                files.extend(self.list(None, true).await?);
+                all = Some(files);
+            }
+            let matches: Vec<_> = all
+                .as_ref()
+                .expect("listed")
+                .iter()
+                .filter(|f| f.id.starts_with(&lower))
+                .collect();
+            match matches.as_slice() {
+                [one] => out.push(hex_id(&one.id)?),
+                [] => {
+                    return Err(Error::NotFound(format!(
+                        "no file `{text}` (see `vault ls`)"
+                    )));
+                }
+                _ => {
+                    return Err(Error::Invalid(format!(
+                        "`{text}` matches several files: give more of the id"
+                    )));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One file, decrypted.
+    pub async fn show(&mut self, id: &[u8; 16]) -> Result<(FileEntry, FileMetadata), Error> {
+        self.load_albums().await?;
+        let info = self.canister.get_file(id, None).await?;
+        let meta = self.reader.metadata(&info)?;
+        Ok((FileEntry::new(&info, &meta), meta))
+    }
+
+    /// Moves files to the trash.
+    pub async fn trash(&self, ids: &[[u8; 16]]) -> Result<(), Error> {
+        for batch in ids.chunks(vault_canister::model::MAX_BATCH) {
+            self.canister
+                .trash(batch.iter().map(|i| ByteBuf::from(i.to_vec())).collect())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Restores files from the trash.
+    pub async fn restore(&self, ids: &[[u8; 16]]) -> Result<(), Error> {
+        for batch in ids.chunks(vault_canister::model::MAX_BATCH) {
+            self.canister
+                .restore(batch.iter().map(|i| ByteBuf::from(i.to_vec())).collect())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes trashed files for good (their space is freed at once).
+    pub async fn purge(&self, ids: &[[u8; 16]]) -> Result<(), Error> {
+        for batch in ids.chunks(vault_canister::model::MAX_BATCH) {
+            self.canister
+                .purge(batch.iter().map(|i| ByteBuf::from(i.to_vec())).collect())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn check_album_name(name: &str) -> Result<(), Error> {
+    if name.trim().is_empty() || name.len() > 512 {
+        return Err(Error::Invalid(
+            "an album name is 1 to 512 bytes of text".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A 16-byte id from 32 hex digits.
+pub fn hex_id(text: &str) -> Result<[u8; 16], Error> {
+    let bytes = hex::decode(text.trim())
+        .map_err(|_| Error::Invalid(format!("`{text}` is not a hex id")))?;
+    bytes
+        .try_into()
+        .map_err(|_| Error::Invalid(format!("`{text}` is not a 32-digit hex id")))
+}
