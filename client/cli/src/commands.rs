@@ -818,8 +818,9 @@ async fn export(cli: &Cli, reader: &Reader, infos: &[FileInfo], to: &Path) -> Re
 async fn identity(cli: &Cli, command: &IdentityCommand) -> Result<(), Error> {
     match command {
         IdentityCommand::Show => {
-            let vault = open_vault(cli).await?;
-            let code = vault.my_share_code().await?;
+            let (home, conn) = connect(cli).await?;
+            let canister = resolve_canister(&home, &conn, None)?;
+            let code = vault_client::sharing::my_share_code(&conn, canister).await?;
             if cli.json {
                 output::json(&code);
             } else {
@@ -969,7 +970,7 @@ async fn link(cli: &Cli, command: &LinkCommand) -> Result<(), Error> {
         } => {
             let (network, canister, secret) = parse_link_url(url)?;
             let home = home()?;
-            let conn = Connection::open_anonymous(&home, network, &*launcher()).await?;
+            let conn = Connection::open_anonymous(&home, network).await?;
             let opened = OpenedLink::open(&conn, canister, &secret, password.as_deref()).await?;
             let infos = opened.files().await?;
             match to {

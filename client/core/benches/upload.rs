@@ -192,7 +192,20 @@ fn main() -> ExitCode {
     let chunks: Vec<Vec<u8>> = (0..chunk_count)
         .map(|_| random_bytes(CHUNK_SIZE + TAG_SIZE))
         .collect();
+    let originals: Vec<PathBuf> = {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(photos())
+            .expect("the photos")
+            .map(|e| e.expect("a photo").path())
+            .filter(|p| p.is_file())
+            .collect();
+        v.sort();
+        v
+    };
     let mut baseline = Vec::new();
+    let mut e2e = Vec::new();
+    let mut photo_mb = Vec::new();
+    let mut photo_rate = Vec::new();
+    // Interleaved (baseline, file, photos) x RUNS, so that all three see the same machine load.
     for run in 0..RUNS {
         let secs = rt.block_on(baseline_run(&vault, size, &chunks));
         println!(
@@ -201,12 +214,8 @@ fn main() -> ExitCode {
             mb_s(size, secs)
         );
         baseline.push(mb_s(size, secs));
-    }
-    drop(chunks);
 
-    // 2a. End to end: a fresh 64 MiB random file each run.
-    let mut e2e = Vec::new();
-    for run in 0..RUNS {
+        // 2a. End to end: a fresh 64 MiB random file each run.
         let path = tmp.path().join(format!("random-{run}.bin"));
         std::fs::write(&path, random_bytes(size as usize)).expect("write the test file");
         let start = Instant::now();
@@ -226,21 +235,8 @@ fn main() -> ExitCode {
             mb_s(size, secs)
         );
         e2e.push(mb_s(size, secs));
-    }
 
-    // 2b. End to end: the 16 photos, made unique per run by bytes after the image's end.
-    let originals: Vec<PathBuf> = {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(photos())
-            .expect("the photos")
-            .map(|e| e.expect("a photo").path())
-            .filter(|p| p.is_file())
-            .collect();
-        v.sort();
-        v
-    };
-    let mut photo_mb = Vec::new();
-    let mut photo_rate = Vec::new();
-    for run in 0..RUNS {
+        // 2b. End to end: the 16 photos, made unique per run by bytes after the image's end.
         let dir = tmp.path().join(format!("photos-{run}"));
         std::fs::create_dir(&dir).expect("a folder for the photos");
         let mut bytes = 0u64;
@@ -272,6 +268,7 @@ fn main() -> ExitCode {
         photo_mb.push(mb_s(bytes, secs));
         photo_rate.push(originals.len() as f64 / secs);
     }
+    drop(chunks);
 
     // The client's CPU work per byte, one core each.
     let (hash_mb, encrypt_mb) = cpu_pieces(&vault, size as usize);

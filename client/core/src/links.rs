@@ -42,7 +42,11 @@ pub fn link_url(network: &Network, id: &Principal, secret: &LinkSecret) -> Strin
     let base = network.gateway_url(id);
     let fragment = secret.to_fragment();
     match base.split_once('?') {
-        Some((host, query)) => format!("{host}{LINK_PATH}?{query}#{}", fragment.as_str()),
+        Some((host, query)) => format!(
+            "{}{LINK_PATH}?{query}#{}",
+            host.trim_end_matches('/'),
+            fragment.as_str()
+        ),
         None => format!("{base}{LINK_PATH}#{}", fragment.as_str()),
     }
 }

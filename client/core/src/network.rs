@@ -131,8 +131,18 @@ impl Connection {
         identity: Identity,
         launcher: &ReplicaLauncher,
     ) -> Result<Connection, Error> {
+        Connection::open_with(home, network, identity, Some(launcher)).await
+    }
+
+    async fn open_with(
+        home: &Home,
+        network: Network,
+        identity: Identity,
+        launcher: Option<&ReplicaLauncher>,
+    ) -> Result<Connection, Error> {
         let url = network.url();
-        if let Network::Local { port } = network {
+        if let (Network::Local { port }, Some(launcher)) = (&network, launcher) {
+            let port = *port;
             let answers = {
                 let url = url.clone();
                 tokio::task::spawn_blocking(move || daemon::answers(&url))
@@ -177,13 +187,10 @@ impl Connection {
         })
     }
 
-    /// Connects anonymously, as a browser opening a link does.
-    pub async fn open_anonymous(
-        home: &Home,
-        network: Network,
-        launcher: &ReplicaLauncher,
-    ) -> Result<Connection, Error> {
-        Connection::open(home, network, Identity::anonymous(), launcher).await
+    /// Connects anonymously, as a browser opening a link does, to a replica that must already
+    /// run (a link names someone else's vault: starting an empty replica would not find it).
+    pub async fn open_anonymous(home: &Home, network: Network) -> Result<Connection, Error> {
+        Connection::open_with(home, network, Identity::anonymous(), None).await
     }
 
     /// The principal calls are signed as.

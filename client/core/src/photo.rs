@@ -20,9 +20,9 @@
 //! `photo/heic.rs`). Without the feature, [`thumbnail`] returns `Ok(None)` for it and
 //! [`PhotoInfo::read`] reports only its type.
 
+mod header;
 #[cfg(feature = "heic")]
 mod heic;
-mod header;
 mod orient;
 mod sniff;
 mod tags;

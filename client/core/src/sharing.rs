@@ -50,18 +50,6 @@ pub fn now_ns() -> u64 {
 }
 
 impl Vault {
-    /// This identity's share code (principal + public sharing key).
-    pub async fn my_share_code(&self) -> Result<MyShareCode, Error> {
-        let (_, public) = self.sharing_keys().await?;
-        let code = ShareCode::new(self.conn.me().as_slice(), public)
-            .map_err(|e| Error::Agent(format!("cannot make the share code: {e}")))?;
-        Ok(MyShareCode {
-            principal: self.conn.me().to_text(),
-            share_code: code.to_text(),
-            fingerprint: code.fingerprint(),
-        })
-    }
-
     /// Resolves an album name/id or a file id.
     pub async fn share_target(&mut self, text: &str) -> Result<ShareTarget, Error> {
         match self.find_album(text).await {
@@ -288,6 +276,20 @@ fn seal<K: vault_crypto::ShareableKey>(
         .seal_key(key, recipient, id, rng)
         .map(|s| ByteBuf::from(s.as_bytes().to_vec()))
         .map_err(|_| Error::Invalid("the share code's public key is not usable".into()))
+}
+
+/// This identity's share code: its principal and its vault's public sharing key (public: no
+/// unlock needed).
+pub async fn my_share_code(conn: &Connection, my_vault: Principal) -> Result<MyShareCode, Error> {
+    let public = SharingPublicKey::from_bytes(&conn.vault(my_vault).sharing_key().await?)
+        .map_err(|_| Error::Integrity("the vault's sharing key is damaged".into()))?;
+    let code = ShareCode::new(conn.me().as_slice(), public)
+        .map_err(|e| Error::Agent(format!("cannot make the share code: {e}")))?;
+    Ok(MyShareCode {
+        principal: conn.me().to_text(),
+        share_code: code.to_text(),
+        fingerprint: code.fingerprint(),
+    })
 }
 
 /// What someone shared with me, in their vault, readable with my sharing secret.

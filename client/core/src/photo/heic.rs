@@ -22,8 +22,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use libheif_rs::{
-    ColorSpace, DecodingOptions, HeifContext, ImageHandle, ItemId, LibHeif, ReaderGrowStatus,
-    RgbChroma,
+    ColorSpace, HeifContext, ImageHandle, ItemId, LibHeif, ReaderGrowStatus, RgbChroma,
 };
 
 use super::{PhotoInfo, ThumbnailError, tags};
@@ -194,13 +193,12 @@ pub(crate) fn decode(path: &Path) -> Result<(Vec<u8>, u32, u32, usize), Thumbnai
     } else {
         (RgbChroma::Rgb, 3)
     };
-    let options = DecodingOptions::new().map(|mut o| {
-        // 10- and 12-bit images: libheif scales to 8 bits.
-        o.set_convert_hdr_to_8bit(true);
-        o
-    });
+    // No decoding options: libheif 1.15.1 given options from `heif_decoding_options_alloc`
+    // (version 4, ignore_transformations off) decodes arrow.heic unrotated; with none it
+    // applies irot/imir/clap. Asking for interleaved 8-bit RGB(A) makes it convert 10- and
+    // 12-bit images to 8 bits anyway.
     let image = libheif()
-        .decode(&handle, ColorSpace::Rgb(chroma), options)
+        .decode(&handle, ColorSpace::Rgb(chroma), None)
         .map_err(decode_error)?;
     let planes = image.planes();
     let plane = planes
