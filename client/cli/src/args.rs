@@ -99,6 +99,9 @@ pub enum Command {
         /// Into this album.
         #[arg(long)]
         album: Option<String>,
+        /// Into --album of the vault CANISTER, shared with you with `--contribute`.
+        #[arg(long, value_name = "CANISTER", requires = "album")]
+        to: Option<String>,
     },
     /// List your photos, newest first (or an album's, the trash, or what someone shared).
     Ls {

@@ -352,7 +352,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Identity { command } => identity(&cli, command).await,
-        Command::Upload { paths, album } => {
+        Command::Upload { paths, album, to } => {
             let mut vault = open_vault(&cli).await?;
             let bar = ProgressBar::new(0);
             bar.set_style(
@@ -366,15 +366,19 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 bar,
                 failed: Mutex::new(Vec::new()),
             };
-            let results = vault
-                .upload(
-                    paths,
-                    &UploadOptions {
+            let results = match to {
+                Some(owner) => {
+                    let owner = parse_principal(owner)?;
+                    let album = album.as_deref().expect("clap requires --album with --to");
+                    vault.upload_shared(owner, album, paths, &bars).await?
+                }
+                None => {
+                    let options = UploadOptions {
                         album: album.clone(),
-                    },
-                    &bars,
-                )
-                .await?;
+                    };
+                    vault.upload(paths, &options, &bars).await?
+                }
+            };
             bars.bar.finish_and_clear();
             let total = results.len();
             let mut done = Vec::new();

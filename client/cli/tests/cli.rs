@@ -416,6 +416,34 @@ fn friend_reads_a_shared_album_until_revoked_and_never_what_came_after() {
         std::fs::read(exif.join("test1.jpg")).unwrap()
     );
 
+    // Contributing: into an album shared with --contribute, not into a view-only one.
+    owner.ok(&["album", "create", "Together"]);
+    owner.ok(&["share", "Together", "--with", share_code, "--contribute"]);
+    let added = friend.json(&[
+        "upload",
+        "--to",
+        &vault,
+        "--album",
+        "Together",
+        exif.join("test3.jpg").to_str().unwrap(),
+    ]);
+    assert_eq!(added["files"][0]["outcome"], "uploaded", "{added}");
+    let together = owner.json(&["ls", "--album", "Together"]);
+    assert_eq!(together[0]["name"], "test3.jpg");
+    assert_eq!(together[0]["uploader"], friend_principal);
+    friend.fails(
+        2,
+        "view only",
+        &[
+            "upload",
+            "--to",
+            &vault,
+            "--album",
+            "Family",
+            exif.join("test2.jpg").to_str().unwrap(),
+        ],
+    );
+
     // Revoked: nothing is shared any more, the canister refuses the album, and its key rotated.
     let album_id = owner.json(&["album", "ls"])[0]["id"]
         .as_str()
@@ -428,7 +456,15 @@ fn friend_reads_a_shared_album_until_revoked_and_never_what_came_after() {
         "nothing shared with you",
         &["ls", "--from", &vault, "--album", "Family"],
     );
-    assert!(friend.json(&["shared"]).as_array().unwrap().is_empty());
+    let still = friend.json(&["shared"]);
+    assert!(
+        still
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["name"] != "Family"),
+        "{still}"
+    );
     assert!(matches!(
         friend_lists(&friend, &vault, &album_id),
         Err(vault_client::Error::Vault(

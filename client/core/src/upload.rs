@@ -143,6 +143,14 @@ struct Prepared {
     resumed: bool,
 }
 
+/// Where files go: a vault canister, an album of it (with its current key), and whether the
+/// dedupe hash is sent (only to one's own vault: it is keyed by the owner's master key).
+struct Destination {
+    canister: VaultCanister,
+    album: Option<([u8; 16], u32, vault_crypto::AlbumKey)>,
+    send_dedupe: bool,
+}
+
 impl Vault {
     /// Uploads files and folders. Every file is tried; the result says what became of each.
     pub async fn upload(
@@ -151,8 +159,6 @@ impl Vault {
         options: &UploadOptions,
         progress: &dyn UploadProgress,
     ) -> Result<Vec<Result<Uploaded, (PathBuf, Error)>>, Error> {
-        let files = collect_files(paths)?;
-        progress.begin(files.len(), files.iter().map(|(_, size)| 2 * size).sum());
         let album = match &options.album {
             Some(name) => {
                 let id = hex_id(&self.find_album(name).await?.id)?;
@@ -161,16 +167,80 @@ impl Vault {
             }
             None => None,
         };
+        let dest = Destination {
+            canister: self.canister.clone(),
+            album,
+            send_dedupe: true,
+        };
+        let results = self.upload_to(&dest, paths, progress).await;
+        self.refresh();
+        results
+    }
+
+    /// Uploads into an album someone shared with this identity with `Contribute`. Their
+    /// vault cannot dedupe what a contributor sends (the hash is keyed by its owner's key).
+    pub async fn upload_shared(
+        &mut self,
+        owner_vault: candid::Principal,
+        album: &str,
+        paths: &[PathBuf],
+        progress: &dyn UploadProgress,
+    ) -> Result<Vec<Result<Uploaded, (PathBuf, Error)>>, Error> {
+        let (secret, _) = self.sharing_keys().await?;
+        let shared = crate::sharing::SharedWithMe::open(&self.conn, owner_vault, &secret).await?;
+        let entries = shared.entries().await?;
+        let (item, _) = shared
+            .items
+            .iter()
+            .zip(&entries)
+            .find(|(_, e)| {
+                e.kind == "album"
+                    && (e.name.as_deref() == Some(album)
+                        || (album.len() >= 4 && e.id.starts_with(&album.to_ascii_lowercase())))
+            })
+            .ok_or_else(|| {
+                Error::NotFound(format!("no album `{album}` is shared with you there"))
+            })?;
+        if item.grant.permission != vault_canister::model::types::Permission::Contribute {
+            return Err(Error::Invalid(format!(
+                "`{album}` is shared with you to view only: ask its owner to share it with --contribute"
+            )));
+        }
+        let vault_canister::model::types::Target::Album(id) = &item.grant.target else {
+            unreachable!("filtered to albums");
+        };
+        let id = crate::keyring::id16(id)?;
+        let version = item.album_key_version.unwrap_or(0);
+        let key = shared
+            .reader
+            .keys
+            .album_key(&id, version)
+            .ok_or_else(|| {
+                Error::Integrity("the album's current key was not shared with you".into())
+            })?
+            .clone();
+        let dest = Destination {
+            canister: shared.reader.canister.clone(),
+            album: Some((id, version, key)),
+            send_dedupe: false,
+        };
+        self.upload_to(&dest, paths, progress).await
+    }
+
+    async fn upload_to(
+        &self,
+        dest: &Destination,
+        paths: &[PathBuf],
+        progress: &dyn UploadProgress,
+    ) -> Result<Vec<Result<Uploaded, (PathBuf, Error)>>, Error> {
+        let files = collect_files(paths)?;
+        progress.begin(files.len(), files.iter().map(|(_, size)| 2 * size).sum());
         let chunks = Arc::new(Semaphore::new(CHUNKS_IN_FLIGHT));
-        let this = &*self;
         let results = futures_util::stream::iter(files)
             .map(|(path, _)| {
                 let chunks = chunks.clone();
-                let album = album.clone();
                 async move {
-                    let result = this
-                        .upload_file(&path, album.as_ref(), &chunks, progress)
-                        .await;
+                    let result = self.upload_file(dest, &path, &chunks, progress).await;
                     progress.file_done(&path, &result);
                     result.map_err(|e| (path, e))
                 }
@@ -178,23 +248,22 @@ impl Vault {
             .buffered(FILES_IN_FLIGHT)
             .collect::<Vec<_>>()
             .await;
-        self.refresh();
         Ok(results)
     }
 
     async fn upload_file(
         &self,
+        dest: &Destination,
         path: &Path,
-        album: Option<&([u8; 16], u32, vault_crypto::AlbumKey)>,
         chunks: &Arc<Semaphore>,
         progress: &dyn UploadProgress,
     ) -> Result<Uploaded, Error> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let prepared = self.prepare(path, album, progress).await?;
-            let journal_path = self.journal_path(&prepared.journal.dedupe_hash);
-            match self.send(path, &prepared, chunks, progress).await {
+            let prepared = self.prepare(dest, path, progress).await?;
+            let journal_path = self.journal_path(dest, &prepared.journal.dedupe_hash);
+            match self.send(dest, path, &prepared, chunks, progress).await {
                 Err(Error::Vault(VaultError::Conflict { reason }))
                     if attempt == 1 && prepared.resumed =>
                 {
@@ -212,10 +281,10 @@ impl Vault {
         }
     }
 
-    fn journal_path(&self, dedupe_hash: &str) -> PathBuf {
+    fn journal_path(&self, dest: &Destination, dedupe_hash: &str) -> PathBuf {
         self.home.uploads_dir().join(format!(
             "{}-{}.json",
-            self.canister.id(),
+            dest.canister.id(),
             &dedupe_hash[..32]
         ))
     }
@@ -223,10 +292,11 @@ impl Vault {
     /// Hashes the file, and finds its journal or makes a new one.
     async fn prepare(
         &self,
+        dest: &Destination,
         path: &Path,
-        album: Option<&([u8; 16], u32, vault_crypto::AlbumKey)>,
         progress: &dyn UploadProgress,
     ) -> Result<Prepared, Error> {
+        let album = dest.album.as_ref();
         let dedupe = DedupeKey::derive(self.master());
         let (size, sha, dedupe_hash, head, modified) = {
             let path = path.to_path_buf();
@@ -239,7 +309,7 @@ impl Vault {
             hashing.await.expect("hashing does not panic")?
         };
         let dedupe_hex = hex::encode(dedupe_hash);
-        let journal_path = self.journal_path(&dedupe_hex);
+        let journal_path = self.journal_path(dest, &dedupe_hex);
         if let Ok(bytes) = std::fs::read(&journal_path)
             && let Ok(journal) = serde_json::from_slice::<Journal>(&bytes)
             && journal.size == size
@@ -300,7 +370,7 @@ impl Vault {
             .or(meta.modified_at)
             .unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
         let journal = Journal {
-            canister: self.canister.id().to_text(),
+            canister: dest.canister.id().to_text(),
             file_id: hex::encode(file_id.0),
             size,
             sha256: hex::encode(sha),
@@ -340,6 +410,7 @@ impl Vault {
     /// Begins (or resumes) the upload, sends the missing chunks, and commits.
     async fn send(
         &self,
+        dest: &Destination,
         path: &Path,
         prepared: &Prepared,
         chunks: &Arc<Semaphore>,
@@ -350,7 +421,7 @@ impl Vault {
         let file_id = hex_id(&j.file_id)?;
         let total = u32::try_from(chunk_count(j.size))
             .map_err(|_| Error::Invalid(format!("{}: too large for the vault", path.display())))?;
-        let status = match self
+        let status = match dest
             .canister
             .begin_upload(BeginUploadArgs {
                 file_id: ByteBuf::from(file_id.to_vec()),
@@ -361,7 +432,7 @@ impl Vault {
                 key_version: j.key_version,
                 metadata: bytes(&j.metadata),
                 thumbnail: j.thumbnail.as_deref().map(bytes),
-                dedupe_hash: Some(bytes(&j.dedupe_hash)),
+                dedupe_hash: dest.send_dedupe.then(|| bytes(&j.dedupe_hash)),
                 sort_key: j.sort_key,
             })
             .await
@@ -395,7 +466,7 @@ impl Vault {
             &header,
         ));
         let sent = send_chunks(
-            &self.canister,
+            &dest.canister,
             path,
             file_id,
             total,
@@ -405,7 +476,7 @@ impl Vault {
             progress,
         )
         .await?;
-        let info: FileInfo = self.canister.commit_upload(&file_id).await?;
+        let info: FileInfo = dest.canister.commit_upload(&file_id).await?;
         Ok(Uploaded {
             path: path.to_path_buf(),
             id: hex::encode(&info.id),
