@@ -575,7 +575,9 @@ async fn send_chunks(
         if first_error.is_some() {
             break;
         }
-        let mut data = vec![0u8; CHUNK_SIZE];
+        // Room for the tag from the start: sealing in place never reallocates (copies) the chunk.
+        let mut data = Vec::with_capacity(CHUNK_SIZE + vault_crypto::TAG_SIZE);
+        data.resize(CHUNK_SIZE, 0);
         file.seek(SeekFrom::Start(u64::from(index) * CHUNK_SIZE as u64))
             .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
         let len = read_full(&mut file, &mut data)
@@ -589,7 +591,6 @@ async fn send_chunks(
             let last = index + 1 == total;
             let data = tokio::task::spawn_blocking(move || {
                 let mut data = data;
-                data.reserve_exact(vault_crypto::TAG_SIZE);
                 cipher
                     .encrypt_chunk(u64::from(index), last, &mut data)
                     .map(|()| data)
