@@ -86,6 +86,12 @@ pub enum Command {
     },
     /// Forget the unlocked key on this device.
     Lock,
+    /// The devices that act as you (admitted by `vault unlock` or `vault recover`).
+    Devices {
+        /// Remove this one (a lost laptop): it can no longer reach your vault.
+        #[arg(long, value_name = "PRINCIPAL")]
+        remove: Option<String>,
+    },
     /// Your identity.
     Identity {
         #[command(subcommand)]

@@ -352,6 +352,39 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Identity { command } => identity(&cli, command).await,
+        Command::Devices { remove } => {
+            let vault = open_vault(&cli).await?;
+            if let Some(device) = remove {
+                vault.remove_device(parse_principal(device)?).await?;
+                say(&cli, &format!("removed device {device}"));
+                return Ok(());
+            }
+            let devices = vault.devices().await?;
+            if cli.json {
+                output::json(&devices);
+            } else if devices.is_empty() {
+                println!(
+                    "no other devices (`vault unlock --canister ID` on another one admits it)"
+                );
+            } else {
+                let rows: Vec<Vec<String>> = devices
+                    .iter()
+                    .map(|d| {
+                        vec![
+                            d.principal.clone(),
+                            d.added_at.clone(),
+                            if d.this_device {
+                                "this one".into()
+                            } else {
+                                String::new()
+                            },
+                        ]
+                    })
+                    .collect();
+                output::table(&["DEVICE", "ADDED", ""], &rows);
+            }
+            Ok(())
+        }
         Command::Upload { paths, album, to } => {
             let mut vault = open_vault(&cli).await?;
             let bar = ProgressBar::new(0);

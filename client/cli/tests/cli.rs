@@ -770,6 +770,20 @@ fn wrong_passphrase_is_refused_and_the_recovery_key_recovers() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(laptop.json(&["status"])["canister"], vault.as_str());
+    let laptop_principal = laptop.json(&["status"])["principal"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let devices = me.json(&["devices"]);
+    assert!(
+        devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["principal"] == laptop_principal.as_str()),
+        "{devices}"
+    );
+    laptop.ok(&["ls"]);
 
     // A third, with the recovery key, setting a new passphrase.
     let phone = User::beside(&me);

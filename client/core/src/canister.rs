@@ -161,6 +161,10 @@ impl VaultCanister {
     pub async fn devices(&self) -> Result<Vec<Device>, Error> {
         self.query("devices", ()).await
     }
+    /// Removes one of the owner's devices.
+    pub async fn remove_device(&self, device: Principal) -> Result<(), Error> {
+        self.update("remove_device", (device,)).await
+    }
     /// Starts or resumes an upload.
     pub async fn begin_upload(&self, args: BeginUploadArgs) -> Result<UploadStatus, Error> {
         self.update("begin_upload", (args,)).await

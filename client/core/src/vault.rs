@@ -72,6 +72,17 @@ pub fn parse_principal(text: &str) -> Result<Principal, Error> {
         .map_err(|e| Error::Invalid(format!("`{text}` is not a canister id or principal: {e}")))
 }
 
+/// One of the owner's devices.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DeviceEntry {
+    /// Its principal.
+    pub principal: String,
+    /// Admitted when.
+    pub added_at: String,
+    /// Whether it is this one.
+    pub this_device: bool,
+}
+
 /// What `init` hands back: the recovery words, shown once.
 pub struct RecoveryWords(pub Zeroizing<String>);
 
@@ -281,6 +292,27 @@ impl Vault {
         self.canister
             .change_passphrase(&record.to_bytes(), &verifier.0)
             .await
+    }
+
+    /// The owner's devices: identities admitted with the passphrase or recovery key.
+    pub async fn devices(&self) -> Result<Vec<DeviceEntry>, Error> {
+        Ok(self
+            .canister
+            .devices()
+            .await?
+            .into_iter()
+            .map(|d| DeviceEntry {
+                principal: d.principal.to_text(),
+                added_at: time_ns(d.added_at),
+                this_device: d.principal == self.conn.me(),
+            })
+            .collect())
+    }
+
+    /// Removes a device: it can no longer act as the owner (its unlocked key, if it kept one,
+    /// opens nothing it can still fetch).
+    pub async fn remove_device(&self, device: Principal) -> Result<(), Error> {
+        self.canister.remove_device(device).await
     }
 
     /// Forgets the unlocked key on this machine.
