@@ -91,8 +91,8 @@ impl Reader {
         }
     }
 
-    /// [`Self::list_infos`], decrypted. A file whose key this reader lacks (added to a shared
-    /// album after the reader's access was revoked) is left out.
+    /// [`Self::list_infos`], decrypted. Any file that does not decrypt fails the listing with
+    /// an integrity error naming it: a reader shown a file sees all of it or is told why not.
     pub async fn list(
         &self,
         album: Option<[u8; 16]>,
