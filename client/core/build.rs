@@ -16,6 +16,8 @@ fn main() {
         .expect("the workspace root exists");
     for watched in [
         "vault-canister/src",
+        "vault-canister/viewer",
+        "vault-canister/build.rs",
         "vault-canister/Cargo.toml",
         "vault-canister/vault.did",
         "crypto/src",

@@ -218,6 +218,7 @@ fn link_args(
             ),
         }),
         label: None,
+        earlier_keys: None,
     }
 }
 

@@ -7,6 +7,7 @@
 #![deny(unsafe_code)]
 
 mod chunk_reply;
+pub mod http;
 pub mod memory;
 pub mod model;
 mod put_chunk_arg;
@@ -16,6 +17,7 @@ use std::cell::RefCell;
 use candid::Principal;
 use ic_cdk::api::{msg_caller, time};
 use ic_cdk::{init, inspect_message, post_upgrade, query, update};
+use ic_http_certification::{HttpRequest, HttpResponse, HttpUpdateRequest, HttpUpdateResponse};
 use ic_stable_structures::DefaultMemoryImpl;
 use serde_bytes::ByteBuf;
 
@@ -45,6 +47,7 @@ fn init(args: InitArgs) {
     if let Err(e) = STATE.with(|s| s.borrow_mut().install(args.owner, args.quota_bytes, time())) {
         ic_cdk::trap(format!("invalid install argument: {e:?}"));
     }
+    ic_cdk::api::certified_data_set(http::assets::root_hash());
 }
 
 #[inspect_message]
@@ -55,9 +58,40 @@ fn inspect_message() {
     }
 }
 
-/// All state is in stable structures: nothing to restore, whatever the vault's size.
+/// All state is in stable structures: nothing to restore, whatever the vault's size. The new
+/// wasm's viewer is certified in its place.
 #[post_upgrade]
-fn post_upgrade() {}
+fn post_upgrade() {
+    ic_cdk::api::certified_data_set(http::assets::root_hash());
+}
+
+/// The link viewer and the link holder's API, for browsers (see `http`).
+#[query(hidden = true)]
+fn http_request(request: HttpRequest) -> HttpResponse<'static> {
+    let certificate = ic_cdk::api::data_certificate();
+    read(|s, _, now| http::request(s, now, &request, certificate.as_deref()))
+}
+
+/// The API's one request that changes state: counting a link's opening.
+#[update(hidden = true)]
+fn http_request_update(request: HttpUpdateRequest) -> HttpUpdateResponse<'static> {
+    mutate(|s, _, now| http::update(s, now, &request))
+}
+
+// The two methods above as `vault.did` declares them (`http::interface`: the same encoding).
+#[candid::candid_method(query, rename = "http_request")]
+fn _http_request_interface(
+    _request: http::interface::HttpRequest,
+) -> http::interface::HttpResponse {
+    unreachable!("declares http_request's interface only")
+}
+
+#[candid::candid_method(update, rename = "http_request_update")]
+fn _http_request_update_interface(
+    _request: http::interface::HttpUpdateRequest,
+) -> http::interface::HttpUpdateResponse {
+    unreachable!("declares http_request_update's interface only")
+}
 
 #[query]
 fn vault_info() -> VaultResult<VaultInfo> {

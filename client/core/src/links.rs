@@ -130,27 +130,33 @@ impl Vault {
             }
             None => (None, secret.link_key(None)),
         };
-        let (key_version, wrapped) = match target {
+        let (key_version, wrapped, earlier_keys) = match target {
             ShareTarget::Album(album) => {
-                let (version, key) = self.current_album_key(album).await?;
-                let key = key.clone();
-                (
-                    version,
-                    link_key.wrap_key(
-                        &key,
-                        &AlbumKeyId {
-                            album: AlbumId(*album),
-                            version,
-                        },
-                        &mut rng,
-                    ),
-                )
+                let (version, _) = self.current_album_key(album).await?;
+                // Every version, so the link opens files added before a rotation too.
+                let mut wrapped = Vec::with_capacity(version as usize + 1);
+                for v in 0..=version {
+                    let key = self.reader.keys.album_key(album, v).ok_or_else(|| {
+                        Error::Integrity(format!("version {v} of the album's key is missing"))
+                    })?;
+                    let id = AlbumKeyId {
+                        album: AlbumId(*album),
+                        version: v,
+                    };
+                    wrapped.push((v, link_key.wrap_key(key, &id, &mut rng)));
+                }
+                let (_, current) = wrapped.pop().expect("version 0..=current");
+                let earlier = wrapped
+                    .into_iter()
+                    .map(|(v, w)| (v, ByteBuf::from(w.as_bytes().to_vec())))
+                    .collect();
+                (version, current, Some(earlier))
             }
             ShareTarget::File(file) => {
                 self.load_albums().await?;
                 let info = self.canister.get_file(file, None).await?;
                 let key = self.reader.keys.file_key(&info)?;
-                (0, link_key.wrap_key(&key, &FileId(*file), &mut rng))
+                (0, link_key.wrap_key(&key, &FileId(*file), &mut rng), None)
             }
         };
         let record = seal_link_record(self.master(), &secret, &link_key, label, &mut rng);
@@ -164,6 +170,7 @@ impl Vault {
                 expires_at,
                 password: password_args,
                 label: Some(ByteBuf::from(record)),
+                earlier_keys,
             })
             .await?;
         Ok(self.link_with_url(&info))
@@ -289,6 +296,8 @@ impl OpenedLink {
             .map_err(|_| Error::Integrity("the link's key is damaged".into()))?;
         let mut keys = Keyring::default();
         let mut album_name = None;
+        let damaged =
+            || Error::Integrity("the link's key does not open: the link is damaged".into());
         match &opened.target {
             Target::Album(id) => {
                 let album = id16(id)?;
@@ -300,20 +309,28 @@ impl OpenedLink {
                             version: opened.key_version,
                         },
                     )
-                    .map_err(|_| {
-                        Error::Integrity("the link's key does not open: the link is damaged".into())
-                    })?;
+                    .map_err(|_| damaged())?;
                 album_name = opened
                     .album_name
                     .as_deref()
                     .and_then(|sealed| vault_crypto::open_album_name(&key, sealed).ok());
                 keys.add_album_key(album, opened.key_version, key);
+                for (version, earlier) in &opened.earlier_keys {
+                    let earlier = WrappedKey::from_bytes(earlier).map_err(|_| damaged())?;
+                    let id = AlbumKeyId {
+                        album: AlbumId(album),
+                        version: *version,
+                    };
+                    let key: AlbumKey =
+                        link_key.unwrap_key(&earlier, &id).map_err(|_| damaged())?;
+                    keys.add_album_key(album, *version, key);
+                }
             }
             Target::File(id) => {
                 let file = id16(id)?;
-                let key: FileKey = link_key.unwrap_key(&wrapped, &FileId(file)).map_err(|_| {
-                    Error::Integrity("the link's key does not open: the link is damaged".into())
-                })?;
+                let key: FileKey = link_key
+                    .unwrap_key(&wrapped, &FileId(file))
+                    .map_err(|_| damaged())?;
                 keys.add_file_key(file, key);
             }
         }

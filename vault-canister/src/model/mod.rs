@@ -74,15 +74,20 @@ pub const THUMBNAIL_CHUNK: u32 = u32::MAX;
 
 type VM<M> = VirtualMemory<M>;
 
+/// The updates a link holder makes, usually anonymously from a browser: counting a link
+/// opening, over Candid or through the HTTP gateway (`http_request_update`).
+const ANYONE_UPDATES: [&str; 2] = ["link_opened", "http_request_update"];
+
 /// The updates someone other than the owner can succeed at: admitting a device, a
-/// contributor's upload, counting a link opening.
-const NON_OWNER_UPDATES: [&str; 6] = [
+/// contributor's upload, and what a link holder does.
+const NON_OWNER_UPDATES: [&str; 7] = [
     "admit_device",
     "begin_upload",
     "put_chunk",
     "commit_upload",
     "abort_upload",
-    "link_opened",
+    ANYONE_UPDATES[0],
+    ANYONE_UPDATES[1],
 ];
 
 /// All of a vault's state, in stable memory.
@@ -206,7 +211,7 @@ impl<M: Memory> State<M> {
     /// can only be refused. Every method still checks its caller itself.
     pub fn accepts_ingress(&self, caller: &Principal, method: &str) -> bool {
         if *caller == Principal::anonymous() {
-            return method == "link_opened";
+            return ANYONE_UPDATES.contains(&method);
         }
         self.is_owner(caller) || NON_OWNER_UPDATES.contains(&method)
     }
@@ -380,5 +385,7 @@ pub(crate) fn versioned(field: &str, bytes: &ByteBuf, len: usize) -> VaultResult
     Ok(())
 }
 
+#[cfg(test)]
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;

@@ -12,8 +12,8 @@ use serde_bytes::ByteBuf;
 use vault_crypto::{LinkToken, PasswordProof, PasswordVerifier, SEALED_KEY_SIZE, WRAPPED_KEY_SIZE};
 
 use super::stored::{
-    AlbumRecord, GrantRecord, ID, Key, LinkRecord, PRINCIPAL, TARGET, key, principal_slot,
-    slot_principal,
+    AlbumRecord, EarlierKey, GrantRecord, ID, Key, LinkRecord, PRINCIPAL, TARGET, key,
+    principal_slot, slot_principal,
 };
 use super::types::{
     Activity, AlbumInfo, CreateAlbumArgs, CreateLinkArgs, GrantArgs, GrantInfo, LinkAccess,
@@ -594,8 +594,13 @@ impl<M: Memory> State<M> {
         for (hash, wrapped) in args.links {
             let hash = bytes32("links", &hash)?;
             let mut link = self.links.get(&Key(hash)).expect("live links exist");
+            // The link keeps the version it had: files added before now are wrapped by it.
+            let earlier = EarlierKey {
+                version: link.key_version,
+                wrapped_key: std::mem::replace(&mut link.wrapped_key, wrapped.into_vec()),
+            };
+            link.earlier_keys.get_or_insert_default().push(earlier);
             link.key_version = args.new_version;
-            link.wrapped_key = wrapped.into_vec();
             self.links.insert(Key(hash), link);
         }
         self.album_keys.insert(
@@ -675,6 +680,7 @@ impl<M: Memory> State<M> {
             ));
         }
         versioned("wrapped_key", &args.wrapped_key, WRAPPED_KEY_SIZE)?;
+        let earlier_keys = earlier_keys(&args, version)?;
         future("expires_at", args.expires_at, now)?;
         let password = match &args.password {
             Some(p) => {
@@ -713,6 +719,7 @@ impl<M: Memory> State<M> {
             created_at: now,
             opened: 0,
             label: args.label.map(ByteBuf::into_vec),
+            earlier_keys,
         };
         self.links.insert(Key(hash), record.clone());
         self.link_targets
@@ -810,6 +817,12 @@ impl<M: Memory> State<M> {
             wrapped_key: ByteBuf::from(link.wrapped_key),
             expires_at: link.expires_at,
             album_name,
+            earlier_keys: link
+                .earlier_keys
+                .unwrap_or_default()
+                .into_iter()
+                .map(|k| (k.version, ByteBuf::from(k.wrapped_key)))
+                .collect(),
         })
     }
 
@@ -821,6 +834,38 @@ impl<M: Memory> State<M> {
         self.links.insert(Key(hash), link);
         Ok(opened)
     }
+}
+
+/// A new link's earlier album key versions, checked: an album's only, ascending, below the
+/// current version, each a wrapped key.
+fn earlier_keys(args: &CreateLinkArgs, current: u32) -> VaultResult<Option<Vec<EarlierKey>>> {
+    let given = args.earlier_keys.as_deref().unwrap_or_default();
+    if given.is_empty() {
+        return Ok(None);
+    }
+    if matches!(args.target, Target::File(_)) {
+        return Err(VaultError::invalid(
+            "earlier_keys",
+            "a file's key has one version: give none",
+        ));
+    }
+    let mut previous = None;
+    let mut out = Vec::with_capacity(given.len());
+    for (version, wrapped) in given {
+        if *version >= current || previous.is_some_and(|p| p >= *version) {
+            return Err(VaultError::invalid(
+                "earlier_keys",
+                format!("versions must ascend, each below the current version {current}"),
+            ));
+        }
+        versioned("earlier_keys", wrapped, WRAPPED_KEY_SIZE)?;
+        previous = Some(*version);
+        out.push(EarlierKey {
+            version: *version,
+            wrapped_key: wrapped.to_vec(),
+        });
+    }
+    Ok(Some(out))
 }
 
 fn link_info(hash: &[u8; 32], l: LinkRecord) -> LinkInfo {

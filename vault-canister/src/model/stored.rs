@@ -338,8 +338,22 @@ pub struct LinkRecord {
     pub opened: u64,
     #[cbor(n(9), with = "minicbor::bytes")]
     pub label: Option<Vec<u8>>,
+    /// Earlier versions of an album's key, wrapped by the link key, oldest first: the link opens
+    /// the files added before a rotation too. Absent in records written before links kept them.
+    #[n(10)]
+    pub earlier_keys: Option<Vec<EarlierKey>>,
 }
 cbor_record!(LinkRecord, 1);
+
+/// One earlier version of a link's album key.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cbor(array)]
+pub struct EarlierKey {
+    #[n(0)]
+    pub version: u32,
+    #[cbor(n(1), with = "minicbor::bytes")]
+    pub wrapped_key: Vec<u8>,
+}
 
 /// A queued release of a deleted file's chunks (done a bounded number per message).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]

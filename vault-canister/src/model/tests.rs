@@ -8,48 +8,11 @@ use candid::Principal;
 use ic_stable_structures::{Memory, VectorMemory};
 use proptest::prelude::*;
 use serde_bytes::ByteBuf;
-use vault_crypto::{
-    KdfParams, LinkToken, MasterKey, PassphraseWrappedKey, PasswordProof, RecoveryKey,
-    SEALED_KEY_SIZE, UNLOCK_PARAMS_SIZE, WRAPPED_KEY_SIZE,
-};
+use vault_crypto::{PasswordProof, SEALED_KEY_SIZE, UNLOCK_PARAMS_SIZE, WRAPPED_KEY_SIZE};
 
 use super::State;
+use super::fixtures::*;
 use super::types::*;
-
-const T0: u64 = 1_700_000_000_000_000_000;
-const SECOND: u64 = 1_000_000_000;
-
-fn p(n: u8) -> Principal {
-    Principal::from_slice(&[n; 29])
-}
-
-fn blob(len: usize, fill: u8) -> ByteBuf {
-    let mut b = vec![fill; len];
-    if len > 0 {
-        b[0] = 1; // format version
-    }
-    ByteBuf::from(b)
-}
-
-fn id(n: u8) -> ByteBuf {
-    ByteBuf::from(vec![n; 16])
-}
-
-/// A token, and what a link holder sends with it.
-fn token(n: u8) -> [u8; 32] {
-    [n; 32]
-}
-
-fn token_hash(n: u8) -> ByteBuf {
-    ByteBuf::from(LinkToken::from_bytes(token(n)).hash().0.to_vec())
-}
-
-fn access(n: u8, proof: Option<[u8; 32]>) -> LinkAccess {
-    LinkAccess {
-        token: ByteBuf::from(token(n).to_vec()),
-        password_proof: proof.map(|p| ByteBuf::from(p.to_vec())),
-    }
-}
 
 const OWNER: u8 = 1;
 const DEVICE: u8 = 2;
@@ -73,109 +36,6 @@ const LINK_REVOKED: u8 = 0x13;
 const LINK_PASSWORD: u8 = 0x14;
 const LINK_FORGED: u8 = 0x15;
 const PASSWORD_PROOF: [u8; 32] = [0x77; 32];
-
-/// The secrets of the scenario's vault.
-struct Secrets {
-    passphrase_proof: [u8; 32],
-    setup: SetupArgs,
-}
-
-fn secrets() -> Secrets {
-    let mut rng = rand_for_tests();
-    let master = MasterKey::generate(&mut rng);
-    let (record, verifier) =
-        PassphraseWrappedKey::wrap(&master, "pw", KdfParams::insecure_for_tests(), &mut rng);
-    let proof = record.unlock_params().derive("pw").unlock_proof();
-    let recovery = RecoveryKey::generate(&mut rng);
-    Secrets {
-        passphrase_proof: *proof.expose_secret(),
-        setup: SetupArgs {
-            passphrase_record: ByteBuf::from(record.to_bytes()),
-            passphrase_verifier: ByteBuf::from(verifier.0.to_vec()),
-            recovery_wrapped_key: ByteBuf::from(
-                recovery.wrap_master(&master, &mut rng).as_bytes().to_vec(),
-            ),
-            recovery_verifier: ByteBuf::from(recovery.unlock_proof().verifier().0.to_vec()),
-            sharing_public_key: ByteBuf::from(vec![9; 32]),
-            sharing_secret_wrapped: blob(WRAPPED_KEY_SIZE, 3),
-        },
-    }
-}
-
-/// A deterministic RNG for test keys (rand_core 0.10 `CryptoRng`).
-fn rand_for_tests() -> impl vault_crypto::CryptoRng {
-    struct Counter(u64);
-    impl rand_core::TryRng for Counter {
-        type Error = std::convert::Infallible;
-        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-            Ok(self.try_next_u64()? as u32)
-        }
-        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            Ok(self.0 >> 11)
-        }
-        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-            for b in dst {
-                *b = self.try_next_u64()? as u8;
-            }
-            Ok(())
-        }
-    }
-    impl rand_core::TryCryptoRng for Counter {}
-    Counter(42)
-}
-
-fn upload_args(file: u8, album: Option<u8>, size: u64, key_version: u32) -> BeginUploadArgs {
-    BeginUploadArgs {
-        file_id: id(file),
-        size,
-        content_header: blob(17, file),
-        wrapped_key: blob(WRAPPED_KEY_SIZE, file),
-        album: album.map(id),
-        key_version,
-        metadata: blob(100, file),
-        thumbnail: Some(blob(500, file)),
-        dedupe_hash: Some(ByteBuf::from(vec![file; 32])),
-        sort_key: file as i64 * 1000,
-    }
-}
-
-fn chunk(size: u64, index: u32, fill: u8) -> ByteBuf {
-    let count = vault_crypto::chunk_count(size) as u32;
-    let len = if index + 1 < count {
-        vault_crypto::ENCRYPTED_CHUNK_SIZE
-    } else {
-        (size - (count as u64 - 1) * vault_crypto::CHUNK_SIZE as u64) as usize + 16
-    };
-    ByteBuf::from(vec![fill; len])
-}
-
-fn upload(
-    s: &mut State<VectorMemory>,
-    caller: &Principal,
-    now: u64,
-    args: BeginUploadArgs,
-) -> FileInfo {
-    let (file_id, size) = (args.file_id.clone(), args.size);
-    s.begin_upload(caller, now, args).unwrap();
-    for index in 0..vault_crypto::chunk_count(size) as u32 {
-        s.put_chunk(
-            caller,
-            now,
-            PutChunkArgs {
-                file_id: file_id.clone(),
-                index,
-                data: chunk(size, index, index as u8),
-            }
-            .borrowed(),
-        )
-        .unwrap();
-    }
-    s.commit_upload(caller, now, &file_id).unwrap()
-}
 
 fn sealed(v: u32) -> SealedKeyVersion {
     SealedKeyVersion {
@@ -212,6 +72,7 @@ fn link_args(
             ),
         }),
         label: None,
+        earlier_keys: None,
     }
 }
 

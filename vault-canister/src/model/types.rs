@@ -391,6 +391,10 @@ pub struct CreateLinkArgs {
     pub password: Option<LinkPasswordArgs>,
     /// A name the owner gives the link, sealed under the master key (≤ 1 KiB), if any.
     pub label: Option<ByteBuf>,
+    /// For an album whose key was rotated: earlier versions of its key wrapped by the link key,
+    /// as (version, wrapped key), ascending, so that the link opens the files added before the
+    /// rotations. None or empty for a file, or an album still at version 0.
+    pub earlier_keys: Option<Vec<(u32, ByteBuf)>>,
 }
 
 /// A link's password: PBKDF2 iterations and the proof's verifier.
@@ -425,6 +429,9 @@ pub struct LinkOpen {
     pub expires_at: Option<u64>,
     /// For an album link: its sealed name (to decrypt with the album key).
     pub album_name: Option<ByteBuf>,
+    /// Earlier versions of the album's key wrapped by the link key, (version, wrapped key),
+    /// ascending: a file is wrapped by the album key of its own `key_version`.
+    pub earlier_keys: Vec<(u32, ByteBuf)>,
 }
 
 /// What happened in the vault: one entry of the activity log.

@@ -87,6 +87,7 @@ fn link_record_layout() {
         created_at: 5,
         opened: 0,
         label: None,
+        earlier_keys: None,
     };
     golden(link, GOLDEN_LINK);
 }

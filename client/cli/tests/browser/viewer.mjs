@@ -1,0 +1,215 @@
+// Opens Vault links in Debian's Chromium (headless, through playwright-core) and checks what a
+// recipient sees: run by client/cli/tests/viewer.rs, which makes the vault, the photos and the
+// links, and passes them in a JSON file (argv[2]). Prints one line per check; exits non-zero at
+// the first failure, with what was expected and what was found.
+//
+// Config: { chromium, artifacts, album: { url, files: [{ id, name, path, mime, width, height,
+// orientation }] }, password: { url, password }, file: { url, id, path, name }, revoked,
+// expired, damaged, unknown } (URLs).
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const WAIT = { timeout: 90_000 };
+mkdirSync(config.artifacts, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: config.chromium,
+  headless: true,
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+const ok = (what) => console.log(`ok ${what}`);
+
+/// A fresh context and page, recording every API answer (path and status).
+async function open(url, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  const api = [];
+  const errors = [];
+  page.on('response', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/s/api/')) api.push({ path, status: r.status() });
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  return { context, page, api, errors };
+}
+
+/// Ciphertext a refused page must never have received.
+const decryptable = (api) => api.filter((a) => /^\/s\/api\/(thumb|chunk)\//.test(a.path) && a.status === 200);
+
+async function state(page, wanted) {
+  await page.waitForFunction((s) => document.body.dataset.state === s, wanted, WAIT);
+}
+
+/// The SHA-256 of the RGBA pixels of an image element as the browser decoded it, and of the
+/// original file's bytes decoded by the same browser.
+async function pixels(page, selector, original) {
+  return page.evaluate(async ({ selector, original }) => {
+    const draw = async (img) => {
+      await img.decode();
+      const canvas = new OffscreenCanvas(img.naturalWidth, img.naturalHeight);
+      const ctx = canvas.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      const data = ctx.getImageData(0, 0, img.naturalWidth, img.naturalHeight).data;
+      const digest = await crypto.subtle.digest('SHA-256', data);
+      return {
+        width: img.naturalWidth,
+        height: img.naturalHeight,
+        hash: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join(''),
+      };
+    };
+    const shown = await draw(document.querySelector(selector));
+    const bytes = Uint8Array.from(atob(original), (c) => c.charCodeAt(0));
+    const img = new Image();
+    img.src = URL.createObjectURL(new Blob([bytes], { type: 'image/jpeg' }));
+    const reference = await draw(img);
+    return { shown, reference };
+  }, { selector, original: readFileSync(original).toString('base64') });
+}
+
+async function download(page, file) {
+  const [dl] = await Promise.all([page.waitForEvent('download', WAIT), page.click('#download')]);
+  assert.equal(dl.suggestedFilename(), file.name, 'the download keeps the original name');
+  const saved = join(config.artifacts, `download-${file.name}`);
+  await dl.saveAs(saved);
+  assert.equal(sha256(readFileSync(saved)), sha256(readFileSync(file.path)),
+    `${file.name}: the downloaded file is the original, byte for byte`);
+}
+
+async function openTile(page, file) {
+  await page.click(`button.tile[data-file-id="${file.id}"]`);
+  await page.waitForSelector(`#full[data-file-id="${file.id}"][data-loaded="1"]`, WAIT);
+}
+
+// --- An album link: the grid, the viewer, downloads.
+{
+  const { context, page, api, errors } = await open(config.album.url);
+  await state(page, 'album');
+  const files = config.album.files;
+  const photos = files.filter((f) => f.mime.startsWith('image/'));
+  await page.waitForFunction((n) => document.querySelectorAll('img.thumb[data-loaded="1"]').length >= n,
+    photos.length, WAIT);
+  assert.equal(await page.locator('button.tile').count(), files.length, 'one tile per file');
+  for (const f of photos) {
+    const { w, h } = await page.$eval(`img.thumb[data-file-id="${f.id}"]`,
+      (img) => ({ w: img.naturalWidth, h: img.naturalHeight }));
+    // Upright: orientations 5–8 swap width and height.
+    const [ow, oh] = f.orientation >= 5 ? [f.height, f.width] : [f.width, f.height];
+    assert.ok(Math.max(w, h) <= 720 && Math.max(w, h) >= Math.min(720, Math.max(ow, oh)) - 1,
+      `${f.name}: thumbnail ${w}x${h} is 720 px on its long side (original ${ow}x${oh})`);
+    assert.ok(Math.abs(w / h - ow / oh) < 0.02, `${f.name}: thumbnail ${w}x${h} keeps the shape of ${ow}x${oh}`);
+  }
+  ok(`album: ${files.length} tiles, ${photos.length} thumbnails decoded at the right size`);
+  const title = await page.textContent('#title');
+  assert.equal(title.trim(), config.album.name, 'the album is titled with its decrypted name');
+
+  for (const f of photos) {
+    await openTile(page, f);
+    const { shown, reference } = await pixels(page, 'img#full', f.path);
+    assert.deepEqual(shown, reference, `${f.name}: the full image's pixels are the original's`);
+    ok(`full image ${f.name}: ${shown.width}x${shown.height}, pixels equal the original's`);
+    await download(page, f);
+    ok(`download ${f.name}: byte-identical`);
+    await page.click('#close');
+  }
+
+  // Next and previous walk the album in the grid's order.
+  const order = await page.$$eval('button.tile', (tiles) => tiles.map((t) => t.dataset.fileId));
+  await page.click(`button.tile[data-file-id="${order[0]}"]`);
+  await page.waitForSelector(`#full[data-file-id="${order[0]}"]`, WAIT);
+  await page.keyboard.press('ArrowRight');
+  await page.waitForSelector(`#full[data-file-id="${order[1]}"]`, WAIT);
+  await page.click('#prev');
+  await page.waitForSelector(`#full[data-file-id="${order[0]}"]`, WAIT);
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#viewer', { state: 'hidden', ...WAIT });
+  ok('next, previous and close');
+
+  for (const f of files.filter((f) => !f.mime.startsWith('image/'))) {
+    await page.click(`button.tile[data-file-id="${f.id}"]`);
+    await download(page, f);
+    ok(`download ${f.name} (${f.mime}): byte-identical`);
+    await page.keyboard.press('Escape');
+  }
+  assert.deepEqual(errors, [], 'no script errors');
+  assert.ok(api.every((a) => a.status === 200), `every API answer was 200: ${JSON.stringify(api.filter((a) => a.status !== 200))}`);
+  await context.close();
+}
+
+// --- A phone: the grid at 390x844, kept as a test artifact.
+{
+  const { context, page } = await open(config.album.url, { width: 390, height: 844 });
+  await state(page, 'album');
+  await page.waitForFunction(() => document.querySelectorAll('img.thumb[data-loaded="1"]').length >= 2, null, WAIT);
+  const layout = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    tiles: [...document.querySelectorAll('button.tile')].map((t) => t.getBoundingClientRect().width),
+  }));
+  assert.ok(layout.scroll <= 390, `nothing overflows a phone's width (${layout.scroll} px)`);
+  assert.ok(layout.tiles.every((w) => w >= 80 && w <= 200), `tiles fit a phone: ${layout.tiles}`);
+  const shot = await page.screenshot({ path: join(config.artifacts, 'viewer-phone-390x844.png') });
+  assert.ok(shot.length > 20_000, `the phone screenshot shows something (${shot.length} bytes)`);
+  await page.click('button.tile >> nth=0');
+  await page.waitForSelector('#full[data-loaded="1"]', WAIT);
+  await page.screenshot({ path: join(config.artifacts, 'viewer-phone-photo.png') });
+  ok(`phone: ${layout.tiles.length} tiles ${Math.round(layout.tiles[0])} px wide; screenshots in ${config.artifacts}`);
+  await context.close();
+}
+
+// --- A password link: the form, a wrong password, the right one.
+{
+  const { context, page, api } = await open(config.password.url);
+  await state(page, 'password');
+  await page.fill('#password', 'not the password');
+  await page.click('#unlock');
+  await page.waitForFunction(() => document.body.dataset.passwordError === 'wrong', null, WAIT);
+  assert.deepEqual(decryptable(api), [], 'a wrong password fetches no ciphertext');
+  ok('password link: the wrong password is refused and nothing is fetched');
+  await page.fill('#password', config.password.password);
+  await page.click('#unlock');
+  await state(page, 'album');
+  await page.waitForFunction(() => document.querySelectorAll('img.thumb[data-loaded="1"]').length >= 1, null, WAIT);
+  ok('password link: the right password opens the album');
+  await context.close();
+}
+
+// --- A link to one file.
+{
+  const { context, page } = await open(config.file.url);
+  await state(page, 'file');
+  await page.waitForSelector(`#full[data-file-id="${config.file.id}"][data-loaded="1"]`, WAIT);
+  await download(page, config.file);
+  ok('file link: the photo shows and downloads byte-identical');
+  await context.close();
+}
+
+// --- Links that must not open: each says why, and nothing decryptable arrives.
+for (const [kind, url] of [
+  ['revoked', config.revoked], ['expired', config.expired],
+  ['damaged', config.damaged], ['not-found', config.unknown],
+]) {
+  const { context, page, api } = await open(url);
+  await state(page, 'error');
+  assert.equal(await page.evaluate(() => document.body.dataset.error), kind, `${kind}: the page says so`);
+  const text = (await page.textContent('body')).trim();
+  assert.ok(text.length > 20, `${kind}: a message for a person: ${text}`);
+  assert.deepEqual(decryptable(api), [], `${kind}: no ciphertext was served`);
+  if (kind === 'damaged') assert.deepEqual(api, [], 'a damaged fragment asks the canister nothing');
+  await page.screenshot({ path: join(config.artifacts, `viewer-${kind}.png`) });
+  ok(`${kind} link: "${text.slice(0, 70).replace(/\s+/g, ' ')}…", nothing decryptable fetched`);
+  await context.close();
+}
+
+await browser.close();
+writeFileSync(join(config.artifacts, 'viewer-result.txt'), 'passed\n');
+console.log('viewer: all checks passed');
