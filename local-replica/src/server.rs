@@ -9,8 +9,9 @@
 //! POST /api/v{2,3}/canister/<id>/query         query call; the answer signed by the node key
 //! POST /api/v{2,3}/canister/<id>/read_state    certified paths of the state tree
 //! POST /api/v{2,3}/subnet/<id>/read_state      the same, for subnet paths
-//! *    http://<id>.localhost:<port>/…          the HTTP gateway: the canister's http_request
-//! *    http://127.0.0.1:<port>/…?canisterId=<id>
+//! *    http://<id>.localhost:<port>/…          the HTTP gateway: the canister's http_request,
+//! *    http://127.0.0.1:<port>/…?canisterId=<id>    its answer verified as on the IC
+//! *    http://<id>.raw.localhost:<port>/…      the same, not verified (the IC's raw domains)
 //! ```
 //!
 //! Requests are authenticated by [`crate::ingress::authenticate`] and answers certified with the

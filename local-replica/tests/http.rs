@@ -676,34 +676,57 @@ async fn the_http_gateway_serves_http_request() {
     let upgrading = create_and_install(&agent, &probe_wasm(&upgrade, &updated), vec![]).await;
 
     let client = reqwest::Client::new();
-    let by_host = client
-        .get(replica.endpoint("/x"))
-        .header("host", format!("{id}.localhost:{}", replica.port))
-        .send()
+    let get = |host: String, path: &str| {
+        client
+            .get(replica.endpoint(path))
+            .header("host", host)
+            .send()
+    };
+    let port = replica.port;
+    // Served as it is on the raw domain, which verifies nothing (the IC's <id>.raw.icp0.io).
+    let raw = get(format!("{id}.raw.localhost:{port}"), "/x")
         .await
         .unwrap();
-    let by_query = client
-        .get(replica.endpoint(&format!("/x?canisterId={id}")))
-        .send()
+    assert_eq!(raw.status().as_u16(), 203);
+    assert_eq!(raw.headers()["x-probe"], "plain");
+    assert_eq!(raw.text().await.unwrap(), "hello from a canister");
+
+    // Elsewhere the answer must verify against the canister's certified data, and this one
+    // carries no certificate: refused, as the IC's gateways refuse it.
+    let by_host = get(format!("{id}.localhost:{port}"), "/x").await.unwrap();
+    let by_query = get(format!("127.0.0.1:{port}"), &format!("/x?canisterId={id}"))
         .await
         .unwrap();
     for response in [by_host, by_query] {
-        assert_eq!(response.status().as_u16(), 203);
-        assert_eq!(response.headers()["x-probe"], "plain");
-        assert_eq!(response.text().await.unwrap(), "hello from a canister");
+        assert_eq!(response.status().as_u16(), 503);
+        assert!(response.headers().get("x-probe").is_none());
+        let body = response.text().await.unwrap();
+        assert!(body.contains("could not be verified"), "{body}");
+        assert!(body.contains("Certification values not found"), "{body}");
+        assert!(
+            body.contains(&format!("http://{id}.raw.localhost:{port}/x")),
+            "{body}"
+        );
+        assert!(!body.contains("hello from a canister"), "{body}");
     }
 
-    let response = client
-        .get(replica.endpoint(&format!("/y?canisterId={upgrading}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 201);
-    assert_eq!(response.headers()["x-probe"], "updated");
-    assert_eq!(response.text().await.unwrap(), "from the update");
+    // An upgrade is answered by http_request_update, which went through consensus: served
+    // unverified on the verifying domains too.
+    for (host, path) in [
+        (
+            format!("127.0.0.1:{port}"),
+            format!("/y?canisterId={upgrading}"),
+        ),
+        (format!("{upgrading}.localhost:{port}"), "/y".to_string()),
+    ] {
+        let response = get(host, &path).await.unwrap();
+        assert_eq!(response.status().as_u16(), 201);
+        assert_eq!(response.headers()["x-probe"], "updated");
+        assert_eq!(response.text().await.unwrap(), "from the update");
+    }
     assert_eq!(
         counter(&agent, upgrading).await,
-        1,
+        2,
         "http_request_update ran"
     );
     assert_eq!(counter(&agent, id).await, 0);
@@ -725,6 +748,59 @@ async fn the_http_gateway_serves_http_request() {
         .unwrap();
     assert_eq!(preflight.status().as_u16(), 204);
     assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+}
+
+/// The vault's link viewer through the verifying gateway: the page is certified (response-only,
+/// v2) and verifies; the API's answers are certified as skipped, so they get through verification
+/// whatever they say.
+#[tokio::test]
+async fn the_gateway_verifies_the_vault_viewer() {
+    let replica = ReplicaProcess::start();
+    let identity = ed25519(71);
+    let owner = identity.sender().unwrap();
+    let agent = replica.agent(identity).await;
+    let id = create_and_install(&agent, &common::vault_wasm(), common::init_arg(owner)).await;
+    let client = reqwest::Client::new();
+    let host = format!("{id}.localhost:{}", replica.port);
+
+    let page = client
+        .get(replica.endpoint("/s"))
+        .header("host", &host)
+        .send()
+        .await
+        .unwrap();
+    let status = page.status().as_u16();
+    let content_type = page
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string());
+    let certified = page.headers().contains_key("ic-certificate");
+    let body = page.text().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        content_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{content_type:?}"
+    );
+    assert!(body.contains("<html"), "{body}");
+    assert!(
+        certified,
+        "a verified answer keeps its IC-Certificate header"
+    );
+
+    let api = client
+        .get(replica.endpoint("/s/api/link"))
+        .header("host", &host)
+        .send()
+        .await
+        .unwrap();
+    let status = api.status().as_u16();
+    let body = api.text().await.unwrap();
+    assert!(
+        (400..500).contains(&status),
+        "without a token the API refuses, after verification: {status} {body}"
+    );
 }
 
 #[tokio::test]

@@ -3,14 +3,29 @@
 //! answers — or, when that answer asks for an upgrade, what `http_request_update` answers (IC
 //! HTTP gateway protocol). Calls are made as the anonymous principal, as the IC's gateways do.
 //!
-//! Not provided: streaming callbacks (`streaming_strategy`), and verification of the response's
-//! certification — this gateway and the replica are one trusted process.
+//! As on the IC, a query's answer is served only if it verifies against the canister's certified
+//! data ([`verify`]: response verification version 2 at least, with `ic-response-verification`:
+//! the `IC-Certificate` header's certificate signed by the root key, at most 5 minutes from now,
+//! its witness of `http_expr/…` matching the `IC-CertificateExpression` header, the request and
+//! the response); one that does not verify is refused with 503 and the reason. That is what stops a
+//! malicious node from swapping a page's code on the IC, and it makes a canister whose answers are
+//! not properly certified fail here as it would there. Not verified, as on the IC: the answer of
+//! `http_request_update` (it went through consensus), and everything served on the raw domains,
+//! `http://<canister-id>.raw.localhost:<port>/…` (the IC's `<canister-id>.raw.icp0.io`).
+//! A verified answer is served as the canister gave it: status, body and every header, the
+//! `IC-Certificate` ones included (the IC's `ic-http-gateway` passes on only the headers a v2
+//! certification covers, with `IC-Certificate`; a page that needs an uncertified header works
+//! here and not there).
+//!
+//! Not provided: streaming callbacks (`streaming_strategy`).
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use candid::{CandidType, Deserialize, Principal};
+use ic_http_certification::{CERTIFICATE_EXPRESSION_HEADER_NAME, CERTIFICATE_HEADER_NAME};
+use ic_response_verification::ResponseVerificationError;
 use serde_bytes::ByteBuf;
 
 use super::api::{reject_of, run_query, text};
@@ -37,9 +52,24 @@ struct HttpResponse {
     upgrade: Option<bool>,
 }
 
-/// The canister a browser request is for: the host's first label (`<id>.localhost`), else the
-/// `canisterId` query parameter, else that of the page it came from (`Referer`).
-fn canister_of(request: &Request<Body>) -> Option<Result<Principal, String>> {
+/// How long before or after now a certificate's time may be: the IC's HTTP gateways allow 5 minutes.
+const MAX_CERT_TIME_OFFSET_NS: u128 = 5 * 60 * 1_000_000_000;
+
+/// The oldest response verification version taken: 2 (v1 certifies neither status nor headers).
+const MIN_VERIFICATION_VERSION: u8 = 2;
+
+/// Whom a browser request is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Target {
+    canister: Principal,
+    /// Asked for on a raw domain (`<id>.raw.localhost`): served without verification.
+    raw: bool,
+}
+
+/// The canister a browser request is for: the host's first label (`<id>.localhost`, or
+/// `<id>.raw.localhost`, which is served unverified), else the `canisterId` query parameter, else
+/// that of the page it came from (`Referer`).
+fn canister_of(request: &Request<Body>) -> Option<Result<Target, String>> {
     let host = request
         .headers()
         .get(axum::http::header::HOST)
@@ -51,6 +81,10 @@ fn canister_of(request: &Request<Body>) -> Option<Result<Principal, String>> {
     {
         return Some(
             Principal::from_text(first)
+                .map(|canister| Target {
+                    canister,
+                    raw: rest.split('.').next() == Some("raw"),
+                })
                 .map_err(|e| format!("`{first}` in the host name is not a canister id: {e}")),
         );
     }
@@ -67,25 +101,31 @@ fn canister_of(request: &Request<Body>) -> Option<Result<Principal, String>> {
     })?;
     Some(
         Principal::from_text(&named)
+            .map(|canister| Target {
+                canister,
+                raw: false,
+            })
             .map_err(|e| format!("canisterId `{named}` is not a canister id: {e}")),
     )
 }
 
 /// Serves a browser's request through the canister's `http_request`.
 pub(crate) async fn serve(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
-    let canister = match canister_of(&request) {
-        Some(Ok(canister)) => canister,
+    let target = match canister_of(&request) {
+        Some(Ok(target)) => target,
         Some(Err(why)) => return text(StatusCode::BAD_REQUEST, why),
         None => {
             return text(
                 StatusCode::NOT_FOUND,
                 "This is a local Internet Computer replica. Open a canister at \
-                 http://<canister-id>.localhost:<port>/ or add ?canisterId=<canister-id>; \
-                 agents use /api/v2/status and /api/v{2,3,4}/canister/<id>/…"
+                 http://<canister-id>.localhost:<port>/ or add ?canisterId=<canister-id> \
+                 (answers verified as on the IC), or at http://<canister-id>.raw.localhost:<port>/ \
+                 (not verified); agents use /api/v2/status and /api/v{2,3,4}/canister/<id>/…"
                     .to_string(),
             );
         }
     };
+    let canister = target.canister;
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
         return text(
@@ -125,7 +165,10 @@ pub(crate) async fn serve(shared: Arc<Shared>, request: Request<Body>) -> Respon
         Ok(response) => response,
         Err(failure) => return failure,
     };
-    if response.upgrade == Some(true) {
+    // What the query answered is served as it is, so it is verified; an upgrade's answer went
+    // through consensus (as on the IC, it is not verified); a raw domain verifies nothing.
+    let upgraded = response.upgrade == Some(true);
+    if upgraded {
         let runner = shared.clone();
         let update = call("http_request_update");
         let answer = shared
@@ -151,7 +194,117 @@ pub(crate) async fn serve(shared: Arc<Shared>, request: Request<Body>) -> Respon
             Err(failure) => return failure,
         };
     }
-    into_http(canister, response)
+    let Ok(status) = StatusCode::from_u16(response.status_code) else {
+        return text(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "canister {canister} answered status {}, which is not an HTTP status",
+                response.status_code
+            ),
+        );
+    };
+    if !upgraded && !target.raw {
+        let verified = verify(
+            &http_request,
+            &response,
+            status,
+            canister,
+            &shared.root_key,
+            shared.now(),
+        );
+        if let Err(why) = verified {
+            return unverified(&parts, canister, &why);
+        }
+    }
+    into_http(status, response)
+}
+
+/// Verifies `response`, what `canister`'s `http_request` answered to `request`, as the IC's HTTP
+/// gateways do: `ic_response_verification::verify_request_response_pair` with the replica's root
+/// key (DER), `now_ns` as the current time, a certificate time offset of 5 minutes and response
+/// verification version 2 at least. `Err` says why it does not verify.
+fn verify(
+    request: &HttpRequest,
+    response: &HttpResponse,
+    status: StatusCode,
+    canister: Principal,
+    root_key: &[u8],
+    now_ns: u64,
+) -> Result<(), String> {
+    let method = ic_http_certification::Method::from_bytes(request.method.as_bytes())
+        .map_err(|e| format!("the request's method `{}`: {e}", request.method))?;
+    let certified_request = ic_http_certification::HttpRequest::builder()
+        .with_method(method)
+        .with_url(request.url.as_str())
+        .with_headers(request.headers.clone())
+        .with_body(request.body.as_slice())
+        .build();
+    let certified_response = ic_http_certification::HttpResponse::builder()
+        .with_status_code(status)
+        .with_headers(response.headers.clone())
+        .with_body(response.body.as_slice())
+        .build();
+    ic_response_verification::verify_request_response_pair(
+        certified_request,
+        certified_response,
+        canister.as_slice(),
+        u128::from(now_ns),
+        MAX_CERT_TIME_OFFSET_NS,
+        root_key,
+        MIN_VERIFICATION_VERSION,
+    )
+    .map(drop)
+    .map_err(|e| match e {
+        ResponseVerificationError::HeaderMissingCertification => format!(
+            "{e} (the answer has no {CERTIFICATE_HEADER_NAME} and {CERTIFICATE_EXPRESSION_HEADER_NAME} \
+             headers: the canister does not certify it)"
+        ),
+        e => reason(&e),
+    })
+}
+
+/// `e` and the errors under it, each said once (some errors repeat their source's words).
+fn reason(e: &dyn std::error::Error) -> String {
+    let mut why = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !why.contains(&said) {
+            why.push_str(": ");
+            why.push_str(&said);
+        }
+        source = cause.source();
+    }
+    why
+}
+
+/// The 503 a browser gets for an answer that did not verify: why, and where to reach a canister
+/// that does not certify its answers. (The request's query string is left out: it may hold a
+/// token; nothing is logged.)
+fn unverified(
+    parts: &axum::http::request::Parts,
+    canister: Principal,
+    why: &str,
+) -> Response<Body> {
+    let port = parts
+        .headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|host| host.rsplit_once(':'))
+        .map_or(String::new(), |(_, port)| format!(":{port}"));
+    let path = parts.uri.path();
+    text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "The response of canister {canister} to {method} {path} could not be verified, so it \
+             is not served: {why}\n\n\
+             As the IC's HTTP gateways do, this gateway serves an http_request answer only if it \
+             verifies against the canister's certified data (response verification, version 2).\n\
+             A canister that does not certify its answers can be reached without verification at \
+             http://{canister}.raw.localhost{port}{path} (on the IC: https://{canister}.raw.icp0.io{path}).\n",
+            method = parts.method,
+        ),
+    )
 }
 
 /// The canister's answer, or the page a browser gets when there is none.
@@ -186,16 +339,7 @@ fn decoded(
     })
 }
 
-fn into_http(canister: Principal, answer: HttpResponse) -> Response<Body> {
-    let Ok(status) = StatusCode::from_u16(answer.status_code) else {
-        return text(
-            StatusCode::BAD_GATEWAY,
-            format!(
-                "canister {canister} answered status {}, which is not an HTTP status",
-                answer.status_code
-            ),
-        );
-    };
+fn into_http(status: StatusCode, answer: HttpResponse) -> Response<Body> {
     let mut response = Response::new(Body::from(answer.body.into_vec()));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -215,4 +359,263 @@ fn into_http(canister: Principal, answer: HttpResponse) -> Response<Body> {
         headers.append(name, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certify::{CanisterInfo, ReplicaKeys, StateTree, encode_certificate};
+    use ic_http_certification::utils::add_v2_certificate_header;
+    use ic_http_certification::{
+        DefaultCelBuilder, DefaultResponseCertification, HttpCertification, HttpCertificationPath,
+        HttpCertificationTree, HttpCertificationTreeEntry,
+    };
+
+    const NOW: u64 = 1_750_000_000_000_000_000;
+    const MINUTE: u64 = 60 * 1_000_000_000;
+
+    /// A canister's certified answer to `GET /page`, as a canister certifies it with
+    /// ic-http-certification (response-only, every header), under a root key of the test's own.
+    struct Certified {
+        keys: ReplicaKeys,
+        canister: Principal,
+        request: HttpRequest,
+        response: HttpResponse,
+    }
+
+    impl Certified {
+        /// Certified data set and its data certificate made at `certified_at`.
+        fn at(certified_at: u64) -> Self {
+            let keys = ReplicaKeys::generate(&mut rand::rng());
+            let canister = crate::canister_id(7);
+            let cel = DefaultCelBuilder::response_only_certification()
+                .with_response_certification(
+                    DefaultResponseCertification::response_header_exclusions(vec![]),
+                )
+                .build();
+            let mut response = ic_http_certification::HttpResponse::ok(
+                b"<html>the page</html>".as_slice(),
+                vec![
+                    ("content-type".into(), "text/html".into()),
+                    (CERTIFICATE_EXPRESSION_HEADER_NAME.into(), cel.to_string()),
+                ],
+            )
+            .build();
+            let certification = HttpCertification::response_only(&cel, &response, None).unwrap();
+            let path = HttpCertificationPath::exact("/page");
+            let entry = HttpCertificationTreeEntry::new(&path, certification);
+            let mut tree = HttpCertificationTree::default();
+            tree.insert(&entry);
+            let mut state = StateTree::new(certified_at);
+            state.set_canister(
+                canister,
+                &CanisterInfo {
+                    certified_data: tree.root_hash().to_vec(),
+                    ..CanisterInfo::default()
+                },
+            );
+            let witness = state.witness(&[[
+                b"canister".as_slice(),
+                canister.as_slice(),
+                b"certified_data",
+            ]]);
+            let certificate = encode_certificate(&keys.subnet.certify(witness));
+            add_v2_certificate_header(
+                &certificate,
+                &mut response,
+                &tree.witness(&entry, "/page").unwrap(),
+                &path.to_expr_path(),
+            );
+            Certified {
+                keys,
+                canister,
+                request: HttpRequest {
+                    method: "GET".into(),
+                    url: "/page".into(),
+                    headers: vec![("host".into(), format!("{canister}.localhost:4943"))],
+                    body: ByteBuf::new(),
+                    certificate_version: Some(2),
+                },
+                response: HttpResponse {
+                    status_code: response.status_code().as_u16(),
+                    headers: response.headers().to_vec(),
+                    body: ByteBuf::from(response.body().to_vec()),
+                    upgrade: None,
+                },
+            }
+        }
+
+        fn verify(&self, now: u64) -> Result<(), String> {
+            verify(
+                &self.request,
+                &self.response,
+                StatusCode::from_u16(self.response.status_code).unwrap(),
+                self.canister,
+                &self.keys.subnet.public_key().der(),
+                now,
+            )
+        }
+
+        fn verify_as(&self, request: &HttpRequest, response: &HttpResponse) -> Result<(), String> {
+            verify(
+                request,
+                response,
+                StatusCode::from_u16(response.status_code).unwrap(),
+                self.canister,
+                &self.keys.subnet.public_key().der(),
+                NOW,
+            )
+        }
+    }
+
+    fn copy(response: &HttpResponse) -> HttpResponse {
+        HttpResponse {
+            status_code: response.status_code,
+            headers: response.headers.clone(),
+            body: response.body.clone(),
+            upgrade: response.upgrade,
+        }
+    }
+
+    #[test]
+    fn a_certified_answer_verifies() {
+        let certified = Certified::at(NOW - MINUTE);
+        assert_eq!(certified.verify(NOW), Ok(()));
+        assert!(
+            certified
+                .response
+                .headers
+                .iter()
+                .any(|(name, _)| name == CERTIFICATE_HEADER_NAME)
+        );
+    }
+
+    #[test]
+    fn an_answer_changed_after_certification_is_refused() {
+        let certified = Certified::at(NOW);
+        for at in 0..certified.response.body.len() {
+            let mut altered = copy(&certified.response);
+            altered.body[at] ^= 1;
+            let refused = certified.verify_as(&certified.request, &altered);
+            assert!(refused.is_err(), "byte {at} changed, yet it verified");
+        }
+        let mut altered = copy(&certified.response);
+        altered.body.push(b'!');
+        assert!(certified.verify_as(&certified.request, &altered).is_err());
+
+        let mut altered = copy(&certified.response);
+        altered.status_code = 203;
+        assert!(certified.verify_as(&certified.request, &altered).is_err());
+
+        let mut altered = copy(&certified.response);
+        altered.headers[0].1 = "text/plain".into();
+        assert!(certified.verify_as(&certified.request, &altered).is_err());
+
+        let mut altered = copy(&certified.response);
+        altered
+            .headers
+            .push(("content-security-policy".into(), "default-src *".into()));
+        assert!(certified.verify_as(&certified.request, &altered).is_err());
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        let certified = Certified::at(NOW);
+
+        let mut bare = copy(&certified.response);
+        bare.headers.retain(|(name, _)| name == "content-type");
+        let why = certified.verify_as(&certified.request, &bare).unwrap_err();
+        assert!(
+            why.starts_with("Certification values not found (the answer has no IC-Certificate"),
+            "{why}"
+        );
+
+        // Another page's answer: the witness is for /page.
+        let other = HttpRequest {
+            url: "/other".into(),
+            ..copy_request(&certified.request)
+        };
+        let why = certified
+            .verify_as(&other, &certified.response)
+            .unwrap_err();
+        assert!(why.contains("is not valid for the request path"), "{why}");
+
+        // Certified more than 5 minutes ago, or ahead.
+        let stale = Certified::at(NOW - 6 * MINUTE);
+        let why = stale.verify(NOW).unwrap_err();
+        assert!(why.contains("too far in the past"), "{why}");
+        let ahead = Certified::at(NOW + 6 * MINUTE);
+        assert!(ahead.verify(NOW).unwrap_err().contains("in the future"));
+        assert_eq!(Certified::at(NOW - 4 * MINUTE).verify(NOW), Ok(()));
+
+        // Signed by another root key.
+        let other_keys = ReplicaKeys::generate(&mut rand::rng());
+        let why = verify(
+            &certified.request,
+            &certified.response,
+            StatusCode::OK,
+            certified.canister,
+            &other_keys.subnet.public_key().der(),
+            NOW,
+        )
+        .unwrap_err();
+        assert!(why.contains("Signature verification failed"), "{why}");
+
+        // Another canister's certified data.
+        let why = verify(
+            &certified.request,
+            &certified.response,
+            StatusCode::OK,
+            crate::canister_id(8),
+            &certified.keys.subnet.public_key().der(),
+            NOW,
+        )
+        .unwrap_err();
+        assert!(why.contains("certified data"), "{why}");
+    }
+
+    fn copy_request(request: &HttpRequest) -> HttpRequest {
+        HttpRequest {
+            method: request.method.clone(),
+            url: request.url.clone(),
+            headers: request.headers.clone(),
+            body: request.body.clone(),
+            certificate_version: request.certificate_version,
+        }
+    }
+
+    fn target(host: &str, uri: &str) -> Option<Result<Target, String>> {
+        let request = Request::builder()
+            .uri(uri)
+            .header(axum::http::header::HOST, host)
+            .body(Body::empty())
+            .unwrap();
+        canister_of(&request)
+    }
+
+    #[test]
+    fn raw_domains_are_told_apart() {
+        let canister = crate::canister_id(7);
+        let verified = Some(Ok(Target {
+            canister,
+            raw: false,
+        }));
+        let raw = Some(Ok(Target {
+            canister,
+            raw: true,
+        }));
+        assert_eq!(target(&format!("{canister}.localhost:4943"), "/"), verified);
+        assert_eq!(target(&format!("{canister}.localhost"), "/a/b"), verified);
+        assert_eq!(target(&format!("{canister}.raw.localhost:4943"), "/"), raw);
+        assert_eq!(target(&format!("{canister}.raw.localhost"), "/s?x=1"), raw);
+        assert_eq!(
+            target("127.0.0.1:4943", &format!("/x?canisterId={canister}")),
+            verified
+        );
+        assert_eq!(target("127.0.0.1:4943", "/"), None);
+        assert!(matches!(
+            target("nope.raw.localhost:4943", "/"),
+            Some(Err(_))
+        ));
+    }
 }

@@ -1445,3 +1445,89 @@ proptest! {
         prop_assert_eq!(s.chunks.meta().chunks, live - pending_chunks);
     }
 }
+
+/// A link holds every version of its album's key: those before its creation (given by the
+/// owner) and the one it had before each rotation (kept by the canister).
+#[test]
+fn a_link_keeps_every_version_of_its_album_key() {
+    let mut s = State::init(VectorMemory::default());
+    let owner = p(OWNER);
+    s.install(owner, None, T0).unwrap();
+    s.setup(&owner, T0, secrets().setup).unwrap();
+    s.create_album(
+        &owner,
+        T0,
+        CreateAlbumArgs {
+            album_id: id(ALBUM),
+            name: blob(40, ALBUM),
+            wrapped_key: blob(WRAPPED_KEY_SIZE, ALBUM),
+        },
+    )
+    .unwrap();
+    upload(&mut s, &owner, T0, upload_args(NO_ALBUM, None, 10, 0));
+    let rotate = |s: &mut State<VectorMemory>, version: u32, links: Vec<u8>| {
+        s.rotate_album_key(
+            &owner,
+            T0,
+            RotateAlbumKeyArgs {
+                album_id: id(ALBUM),
+                revoke: vec![],
+                new_version: version,
+                wrapped_key: blob(WRAPPED_KEY_SIZE, 0x50 + version as u8),
+                grants: vec![],
+                links: links
+                    .into_iter()
+                    .map(|l| (token_hash(l), blob(WRAPPED_KEY_SIZE, 0x60 + version as u8)))
+                    .collect(),
+            },
+        )
+        .unwrap();
+    };
+    rotate(&mut s, 1, vec![]);
+    let album = Target::Album(id(ALBUM));
+    let with_earlier = |earlier: Vec<(u32, ByteBuf)>| CreateLinkArgs {
+        earlier_keys: Some(earlier),
+        ..link_args(LINK, album.clone(), 1, None, false)
+    };
+    let refused = [
+        with_earlier(vec![(1, blob(WRAPPED_KEY_SIZE, 1))]),
+        with_earlier(vec![(0, blob(WRAPPED_KEY_SIZE - 1, 1))]),
+        with_earlier(vec![
+            (0, blob(WRAPPED_KEY_SIZE, 1)),
+            (0, blob(WRAPPED_KEY_SIZE, 1)),
+        ]),
+        CreateLinkArgs {
+            earlier_keys: Some(vec![(0, blob(WRAPPED_KEY_SIZE, 1))]),
+            ..link_args(LINK, Target::File(id(NO_ALBUM)), 0, None, false)
+        },
+    ];
+    for args in refused {
+        let before = s.list_links(&owner).unwrap();
+        assert!(
+            matches!(
+                s.create_link(&owner, T0, args.clone()),
+                Err(VaultError::InvalidArgument { .. })
+            ),
+            "{:?}",
+            args.earlier_keys
+        );
+        assert_eq!(s.list_links(&owner).unwrap(), before, "nothing changed");
+    }
+    s.create_link(
+        &owner,
+        T0,
+        with_earlier(vec![(0, blob(WRAPPED_KEY_SIZE, 0x70))]),
+    )
+    .unwrap();
+    rotate(&mut s, 2, vec![LINK]);
+    let open = s.open_link(T0, &access(LINK, None)).unwrap();
+    assert_eq!(open.key_version, 2);
+    assert_eq!(open.wrapped_key, blob(WRAPPED_KEY_SIZE, 0x62));
+    assert_eq!(
+        open.earlier_keys,
+        vec![
+            (0, blob(WRAPPED_KEY_SIZE, 0x70)),
+            (1, blob(WRAPPED_KEY_SIZE, LINK))
+        ]
+    );
+}
