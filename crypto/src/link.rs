@@ -142,7 +142,9 @@ impl LinkSecret {
 
     /// Reads a fragment (with or without the leading `#`); a damaged one is refused.
     pub fn from_fragment(fragment: &str) -> Result<Self, LinkError> {
-        let fragment = fragment.trim().trim_start_matches('#');
+        let fragment = fragment.trim();
+        // FORMAT.md §9.1: one leading `#`, not more.
+        let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
         let bytes = Zeroizing::new(
             BASE64URL_NOPAD
                 .decode(fragment.as_bytes())

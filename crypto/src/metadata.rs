@@ -171,13 +171,16 @@ impl FileMetadata {
     /// Reads a record from CBOR.
     pub fn from_cbor(bytes: &[u8]) -> Result<Self, MetadataError> {
         let mut d = Decoder::new(bytes);
-        let record = decode(&mut d).map_err(|e| match e {
-            DecodeFailure::Version(v) => MetadataError::UnsupportedVersion(v),
+        let (record, version) = decode(&mut d).map_err(|e| match e {
             DecodeFailure::Cbor(e) => MetadataError::Malformed(e.to_string()),
             DecodeFailure::Invalid(why) => MetadataError::Malformed(why.to_string()),
         })?;
         if d.position() != bytes.len() {
             return Err(MetadataError::Malformed("bytes after the record".into()));
+        }
+        // FORMAT.md §10: the version is judged only once the record broke no rule of form.
+        if version != METADATA_VERSION {
+            return Err(MetadataError::UnsupportedVersion(version));
         }
         Ok(record)
     }
@@ -195,7 +198,6 @@ impl FileMetadata {
 }
 
 enum DecodeFailure {
-    Version(u64),
     Cbor(minicbor::decode::Error),
     Invalid(&'static str),
 }
@@ -206,7 +208,8 @@ impl From<minicbor::decode::Error> for DecodeFailure {
     }
 }
 
-fn decode(d: &mut Decoder<'_>) -> Result<FileMetadata, DecodeFailure> {
+/// The record and its version, which the caller judges last.
+fn decode(d: &mut Decoder<'_>) -> Result<(FileMetadata, u64), DecodeFailure> {
     let entries = d
         .map()?
         .ok_or(DecodeFailure::Invalid("indefinite-length map"))?;
@@ -282,14 +285,10 @@ fn decode(d: &mut Decoder<'_>) -> Result<FileMetadata, DecodeFailure> {
             }
         }
     }
-    match version {
-        Some(METADATA_VERSION) => {}
-        Some(v) => return Err(DecodeFailure::Version(v)),
-        None => return Err(DecodeFailure::Invalid("missing version")),
-    }
+    let version = version.ok_or(DecodeFailure::Invalid("missing version"))?;
     m.name = name.ok_or(DecodeFailure::Invalid("missing name"))?;
     m.mime = mime.ok_or(DecodeFailure::Invalid("missing mime"))?;
     m.size = size.ok_or(DecodeFailure::Invalid("missing size"))?;
     m.content_sha256 = hash.ok_or(DecodeFailure::Invalid("missing content hash"))?;
-    Ok(m)
+    Ok((m, version))
 }

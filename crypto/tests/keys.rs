@@ -429,6 +429,8 @@ fn link_round_trip_without_password() {
     let fragment = secret.to_fragment();
     assert_eq!(fragment.len(), 48);
     let back = LinkSecret::from_fragment(&format!("#{}", fragment.as_str())).unwrap();
+    // One leading `#` only (FORMAT.md §9.1).
+    assert!(LinkSecret::from_fragment(&format!("##{}", fragment.as_str())).is_err());
     assert!(back.token().matches(&secret.token().hash()));
     let file_key = FileKey::generate(&mut rng);
     let id = FileId::generate(&mut rng);
@@ -740,4 +742,34 @@ fn deeply_nested_unknown_values_are_skipped_without_overflow() {
     bytes.push(0x00);
     // 100 000 nested arrays under an unknown key: skipped iteratively, no stack overflow.
     assert_eq!(FileMetadata::from_cbor(&bytes).unwrap().name, "a");
+}
+
+/// FORMAT.md §10: a record that breaks a rule of form is malformed whatever its version; only
+/// a well-formed record of another version is `unsupported version`.
+#[test]
+fn metadata_form_is_judged_before_version() {
+    // { 0: 2, 1: "a", 2: "b", 3: 1, 4: 32 bytes }
+    let mut v2 = vec![
+        0xa5, 0x00, 0x02, 0x01, 0x61, b'a', 0x02, 0x61, b'b', 0x03, 0x01, 0x04, 0x58, 32,
+    ];
+    v2.extend_from_slice(&[7; 32]);
+    assert!(matches!(
+        FileMetadata::from_cbor(&v2),
+        Err(MetadataError::UnsupportedVersion(2))
+    ));
+    let mut trailing = v2.clone();
+    trailing.push(0x00);
+    assert!(matches!(
+        FileMetadata::from_cbor(&trailing),
+        Err(MetadataError::Malformed(_))
+    ));
+    // Without its name (key 1): four entries.
+    let mut missing = vec![
+        0xa4, 0x00, 0x02, 0x02, 0x61, b'b', 0x03, 0x01, 0x04, 0x58, 32,
+    ];
+    missing.extend_from_slice(&[7; 32]);
+    assert!(matches!(
+        FileMetadata::from_cbor(&missing),
+        Err(MetadataError::Malformed(_))
+    ));
 }
