@@ -23,11 +23,81 @@ const SECOND: u64 = 1_000_000_000;
 /// (10 s) lapsed, long before anything else expires (as `NOW` in the model's test).
 const CELL_DELAY: u64 = 60 * SECOND;
 
-/// A method's answer, whatever its `Ok` type: `Result<Reserved, _>` decodes any of them.
+/// A method's answer, whatever its `Ok` type: `Result<Reserved, _>` decodes any of them. The
+/// HTTP methods answer a status and, for a refusal, the error's name in CBOR
+/// (PROTOCOL.md §7.2), read back as the `VaultError` it stands for.
 fn answer(method: &str, reply: &[u8]) -> Result<(), VaultError> {
+    if method.starts_with("http_request") {
+        return http_answer(method, reply);
+    }
     Decode!(reply, Result<Reserved, VaultError>)
         .unwrap_or_else(|e| panic!("{method}: the reply is not a vault result: {e}"))
         .map(|_| ())
+}
+
+/// The gateway's request and the canister's answer (IC HTTP gateway protocol).
+#[derive(CandidType)]
+struct HttpRequest {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: ByteBuf,
+    certificate_version: Option<u16>,
+}
+
+#[derive(CandidType, serde::Deserialize)]
+struct HttpResponse {
+    status_code: u16,
+    body: ByteBuf,
+}
+
+/// A link holder's HTTP request, with their token (and proof) in the API's headers.
+fn http_arg(method: &str, url: &str, link: LinkAccess) -> Vec<u8> {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let mut headers = vec![("x-vault-token".to_string(), b64(&link.token))];
+    if let Some(proof) = &link.password_proof {
+        headers.push(("x-vault-proof".to_string(), b64(proof)));
+    }
+    Encode!(&HttpRequest {
+        method: method.into(),
+        url: url.into(),
+        headers,
+        body: ByteBuf::new(),
+        certificate_version: Some(2),
+    })
+    .unwrap()
+}
+
+fn http_answer(method: &str, reply: &[u8]) -> Result<(), VaultError> {
+    let response = Decode!(reply, HttpResponse)
+        .unwrap_or_else(|e| panic!("{method}: the reply is not an HttpResponse: {e}"));
+    if response.status_code == 200 {
+        return Ok(());
+    }
+    let body: BTreeMap<String, serde_cbor::Value> = serde_cbor::from_slice(&response.body)
+        .unwrap_or_else(|e| panic!("{method}: a refusal is a CBOR map: {e}"));
+    let text = |key: &str| match body.get(key) {
+        Some(serde_cbor::Value::Text(t)) => t.clone(),
+        other => panic!("{method}: `{key}` is {other:?}"),
+    };
+    Err(match text("error").as_str() {
+        "NotFound" => VaultError::NotFound,
+        "NotAuthorized" => VaultError::NotAuthorized,
+        "Revoked" => VaultError::Revoked,
+        "Expired" => VaultError::Expired,
+        "WrongPassword" => VaultError::WrongPassword,
+        "PasswordRequired" => VaultError::PasswordRequired {
+            iterations: match body.get("iterations") {
+                Some(serde_cbor::Value::Integer(n)) => *n as u32,
+                other => panic!("{method}: iterations are {other:?}"),
+            },
+        },
+        other => panic!(
+            "{method}: an unexpected refusal {other}: {}",
+            text("message")
+        ),
+    })
 }
 
 fn query<T: CandidType + for<'de> serde::Deserialize<'de>>(
@@ -920,6 +990,19 @@ fn matrix() -> Vec<Row> {
             |_, l| Encode!(&link_only(l)).unwrap(),
             Expect::album_read().set(&PEOPLE, Err(VaultError::NotFound)),
         ),
+        // The same two, over HTTP (PROTOCOL.md §7.2): the same rights.
+        row(
+            "http_request GET /s/api/link",
+            Q,
+            |_, l| http_arg("GET", "/s/api/link", link_only(l)),
+            Expect::album_read().set(&PEOPLE, Err(VaultError::NotFound)),
+        ),
+        row(
+            "http_request_update POST /s/api/opened",
+            Anyone,
+            |_, l| http_arg("POST", "/s/api/opened", link_only(l)),
+            Expect::album_read().set(&PEOPLE, Err(VaultError::NotFound)),
+        ),
         row(
             "activity",
             Q,
@@ -931,6 +1014,9 @@ fn matrix() -> Vec<Row> {
 
 /// Cells in the model's table (`vault-canister/src/model/tests.rs`): the two must stay in step.
 const MODEL_CELLS: usize = 484;
+/// Cells of the two HTTP rows (16 actors each), which only this table has: over HTTP the same
+/// model calls decide (`vault-canister/src/http/api.rs`, tested there endpoint by endpoint).
+const HTTP_CELLS: usize = 32;
 
 /// The replica with the vault's module compiled once; each cell's vault is a new canister.
 struct Lab {
@@ -1076,8 +1162,9 @@ fn authorization_matrix_through_the_wasm() {
         failures.join("\n")
     );
     assert_eq!(
-        cells, MODEL_CELLS,
-        "the model's table has {MODEL_CELLS} cells"
+        cells,
+        MODEL_CELLS + HTTP_CELLS,
+        "the model's table has {MODEL_CELLS} cells, and HTTP {HTTP_CELLS} more"
     );
 }
 
