@@ -8,8 +8,13 @@ use std::path::PathBuf;
 const MAX_INSTALL_BYTES: usize = 2 << 20;
 
 /// What the canister may import: each of these must be provided by any replica that runs it.
-const EXPECTED_IMPORTS: [&str; 16] = [
+/// (`certified_data_set` and `data_certificate_*`: the link viewer's certification.)
+const EXPECTED_IMPORTS: [&str; 20] = [
     "accept_message",
+    "certified_data_set",
+    "data_certificate_copy",
+    "data_certificate_present",
+    "data_certificate_size",
     "debug_print",
     "msg_arg_data_copy",
     "msg_arg_data_size",
