@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use candid::{CandidType, Decode, Encode, Principal, Reserved};
 use local_replica::{CallError, InstallMode, Replica};
 use serde_bytes::ByteBuf;
+use vault_canister::http::interface::{HttpRequest, HttpResponse};
 use vault_canister::model::types::*;
 
 mod common;
@@ -33,22 +34,6 @@ fn answer(method: &str, reply: &[u8]) -> Result<(), VaultError> {
     Decode!(reply, Result<Reserved, VaultError>)
         .unwrap_or_else(|e| panic!("{method}: the reply is not a vault result: {e}"))
         .map(|_| ())
-}
-
-/// The gateway's request and the canister's answer (IC HTTP gateway protocol).
-#[derive(CandidType)]
-struct HttpRequest {
-    method: String,
-    url: String,
-    headers: Vec<(String, String)>,
-    body: ByteBuf,
-    certificate_version: Option<u16>,
-}
-
-#[derive(CandidType, serde::Deserialize)]
-struct HttpResponse {
-    status_code: u16,
-    body: ByteBuf,
 }
 
 /// A link holder's HTTP request, with their token (and proof) in the API's headers.
