@@ -9,7 +9,7 @@ use candid::Principal;
 use indicatif::{ProgressBar, ProgressStyle};
 use vault_client::export::Reader;
 use vault_client::links::{OpenedLink, parse_link_url};
-use vault_client::network::{Network, ReplicaLauncher};
+use vault_client::network::{Network, ReplicaAction, ReplicaLauncher};
 use vault_client::sharing::{ShareTarget, SharedWithMe, now_ns};
 use vault_client::types::*;
 use vault_client::upload::{UploadOptions, UploadProgress, Uploaded};
@@ -144,54 +144,18 @@ fn parse_size(text: &str) -> Result<u64, Error> {
     Ok((n * mult) as u64)
 }
 
-/// The hidden `vault replica …`: the embedded local replica.
+/// The hidden `vault replica …`: the embedded local replica (served by `vault-client`, which
+/// the desktop app's `vault-app replica …` shares).
 pub fn replica(command: &ReplicaCommand) -> ExitCode {
-    use vault_client::network::LOCAL_PORT;
-    let result = (|| -> Result<(), String> {
-        let home = home().map_err(|e| e.to_string())?;
-        match command {
-            ReplicaCommand::Start { port, state_dir } => {
-                let dir = state_dir.clone().unwrap_or_else(|| home.replica_dir());
-                let config = local_replica_config(*port, &dir);
-                local_replica_serve(config, &dir)
-            }
-            ReplicaCommand::Stop => {
-                match vault_client::network::stop_local(&home.replica_dir())? {
-                    Some(url) => println!("stopped the local replica at {url}"),
-                    None => println!("no local replica runs for {}", home.replica_dir().display()),
-                }
-                let _ = LOCAL_PORT;
-                Ok(())
-            }
-            ReplicaCommand::Status => {
-                match vault_client::network::local_running(&home.replica_dir()) {
-                    Some(url) => {
-                        println!("running at {url}");
-                        Ok(())
-                    }
-                    None => Err("not running".into()),
-                }
-            }
-        }
-    })();
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("vault replica: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn local_replica_config(port: u16, dir: &Path) -> vault_client::network::ReplicaConfig {
-    vault_client::network::ReplicaConfig::local(port, Some(dir.to_path_buf()))
-}
-
-fn local_replica_serve(
-    config: vault_client::network::ReplicaConfig,
-    dir: &Path,
-) -> Result<(), String> {
-    vault_client::network::serve_replica(config, dir)
+    let action = match command {
+        ReplicaCommand::Start { port, state_dir } => ReplicaAction::Start {
+            port: *port,
+            state_dir: state_dir.clone(),
+        },
+        ReplicaCommand::Stop => ReplicaAction::Stop,
+        ReplicaCommand::Status => ReplicaAction::Status,
+    };
+    action.run("vault replica")
 }
 
 struct Bars {

@@ -161,11 +161,50 @@ impl Reader {
         }
     }
 
+    /// The original of `info`, decrypted into memory and checked against its SHA-256 (for a
+    /// viewer; [`Self::export`] writes it to a file instead).
+    pub async fn original(&self, info: &FileInfo) -> Result<Vec<u8>, Error> {
+        let meta = self.metadata(info)?;
+        let mut out = Vec::with_capacity(usize::try_from(meta.size.min(1 << 28)).unwrap_or(0));
+        self.decrypt_chunks(info, &meta, |plain| {
+            out.extend_from_slice(plain);
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+
     async fn download(
         &self,
         info: &FileInfo,
         meta: &FileMetadata,
         to: &Path,
+    ) -> Result<[u8; 32], Error> {
+        let mut out = std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(to)
+                .map_err(|e| Error::io(format!("writing {}", to.display()), e))?,
+        );
+        let sha = self
+            .decrypt_chunks(info, meta, |plain| {
+                out.write_all(plain)
+                    .map_err(|e| Error::io(format!("writing {}", to.display()), e))
+            })
+            .await?;
+        out.into_inner()
+            .map_err(|e| Error::io(format!("writing {}", to.display()), e.into_error()))?
+            .sync_all()
+            .map_err(|e| Error::io(format!("writing {}", to.display()), e))?;
+        Ok(sha)
+    }
+
+    /// Fetches and decrypts the content chunks in order, handing each to `sink`; checks the
+    /// size and SHA-256 against the metadata at the end.
+    async fn decrypt_chunks(
+        &self,
+        info: &FileInfo,
+        meta: &FileMetadata,
+        mut sink: impl FnMut(&[u8]) -> Result<(), Error>,
     ) -> Result<[u8; 32], Error> {
         let id = id16(&info.id)?;
         let key = self.keys.file_key(info)?;
@@ -174,11 +213,6 @@ impl Reader {
         })?;
         let cipher = std::sync::Arc::new(StreamCipher::new(&key, StreamKind::Content, &header));
         let count = info.chunk_count;
-        let mut out = std::io::BufWriter::with_capacity(
-            1 << 20,
-            std::fs::File::create(to)
-                .map_err(|e| Error::io(format!("writing {}", to.display()), e))?,
-        );
         let mut sha = sha2::Sha256::new();
         let mut written = 0u64;
         let mut chunks = futures_util::stream::iter(0..count)
@@ -208,13 +242,8 @@ impl Reader {
         while let Some(plain) = chunks.try_next().await? {
             sha.update(&plain);
             written += plain.len() as u64;
-            out.write_all(&plain)
-                .map_err(|e| Error::io(format!("writing {}", to.display()), e))?;
+            sink(&plain)?;
         }
-        out.into_inner()
-            .map_err(|e| Error::io(format!("writing {}", to.display()), e.into_error()))?
-            .sync_all()
-            .map_err(|e| Error::io(format!("writing {}", to.display()), e))?;
         let sha: [u8; 32] = sha.finalize().into();
         if written != meta.size || sha != meta.content_sha256 {
             return Err(Error::Integrity(format!(

@@ -45,7 +45,11 @@ pub use vault_canister::model::types;
 /// installs.
 pub const VAULT_WASM_GZ: &[u8] = include_bytes!(env!("VAULT_WASM_GZ"));
 
-/// A cryptographically secure random-number generator from the operating system.
-pub(crate) fn rng() -> rand::rngs::ThreadRng {
-    rand::rng()
+/// A cryptographically secure random-number generator (ChaCha12, seeded from the thread's
+/// generator, itself seeded from the operating system). Unlike `ThreadRng` it is `Send`, so
+/// the client's futures, which hold one across awaits, can run on a multi-threaded runtime
+/// (the desktop app's).
+pub(crate) fn rng() -> rand::rngs::StdRng {
+    use rand::SeedableRng;
+    rand::rngs::StdRng::from_rng(&mut rand::rng())
 }

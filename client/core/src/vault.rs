@@ -315,6 +315,17 @@ impl Vault {
         self.canister.remove_device(device).await
     }
 
+    /// Another handle on this unlocked vault (same connection and keys, its own caches), for
+    /// work that runs alongside this one: the app uploads with one while browsing with another.
+    pub fn fork(&self) -> Vault {
+        Vault::new(
+            &self.home,
+            self.conn.clone(),
+            self.canister.clone(),
+            self.master().clone(),
+        )
+    }
+
     /// Forgets the unlocked key on this machine.
     pub fn lock(&self) -> bool {
         session::forget(&self.home, &self.canister.id(), &self.conn.me())

@@ -1,0 +1,85 @@
+//! Test hooks: with `VAULT_APP_TEST_HOOKS=<file>`, the app writes what its window shows to
+//! `<file>` (JSON, replaced atomically) four times a second, read from the webview's own DOM:
+//! the screen, the timeline's photo count, thumbnails drawn and decoded, where each element
+//! with a `data-testid` is (so a test can click it with xdotool), what text fields hold
+//! (never passwords), the notice shown, and how
+//! long since launch. Without the variable nothing runs.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use dioxus::prelude::*;
+
+use crate::backend::Desktop;
+
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// Marks the launch (called first thing in `main`).
+pub fn started() {
+    STARTED.get_or_init(Instant::now);
+}
+
+/// What the page reports of itself.
+const PROBE: &str = r#"
+const thumbs = [...document.querySelectorAll('img.thumb')];
+const timeline = document.querySelector('[data-testid="timeline"]');
+const elements = {};
+for (const e of document.querySelectorAll('[data-testid]')) {
+  const r = e.getBoundingClientRect();
+  const label = e.closest('label');
+  const box = (r.width > 0 && r.height > 0) ? r : (label ? label.getBoundingClientRect() : r);
+  if (box.width > 0 && box.height > 0 && !(e.dataset.testid in elements)) {
+    elements[e.dataset.testid] = [Math.round(box.x + box.width / 2), Math.round(box.y + box.height / 2)];
+  }
+}
+const inputs = {};
+for (const e of document.querySelectorAll('input[data-testid]:not([type=password]), textarea[data-testid]')) {
+  inputs[e.dataset.testid] = e.value;
+}
+const active = document.querySelector('.nav-item.active');
+const notice = document.querySelector('[data-testid="notice"] span');
+return {
+  screen: active ? active.textContent.trim() : null,
+  photos: timeline ? Number(timeline.dataset.count) : null,
+  complete: timeline ? timeline.dataset.complete === 'true' : null,
+  thumbs: thumbs.length,
+  thumbs_loaded: thumbs.filter(i => i.complete && i.naturalWidth > 0).length,
+  elements,
+  inputs,
+  notice: notice ? notice.textContent : null,
+  width: window.innerWidth,
+  height: window.innerHeight,
+  text: document.body.innerText.slice(0, 4000),
+};
+"#;
+
+/// Starts the hooks if `VAULT_APP_TEST_HOOKS` is set.
+pub fn use_test_hooks(desktop: Desktop) {
+    use_hook(move || {
+        let Some(file) = std::env::var_os("VAULT_APP_TEST_HOOKS").map(PathBuf::from) else {
+            return;
+        };
+        spawn(async move {
+            let mut first_thumbs = None;
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                let Ok(mut report) = document::eval(PROBE).await else {
+                    continue;
+                };
+                let since = STARTED.get().map_or(0, |s| s.elapsed().as_millis() as u64);
+                if first_thumbs.is_none() && report["thumbs_loaded"].as_u64().unwrap_or(0) > 0 {
+                    first_thumbs = Some(since);
+                }
+                report["ms_since_launch"] = since.into();
+                report["ms_to_first_thumbnails"] = first_thumbs.into();
+                report["thumbnails_served"] = desktop.thumbnails_served().into();
+                report["pid"] = std::process::id().into();
+                let tmp = file.with_extension("tmp");
+                if std::fs::write(&tmp, report.to_string()).is_ok() {
+                    let _ = std::fs::rename(&tmp, &file);
+                }
+            }
+        });
+    });
+}

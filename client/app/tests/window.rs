@@ -1,0 +1,137 @@
+//! The real app in a real window: `vault-app` under `xvfb-run`, on a local replica seeded through
+//! vault-client with the test photos. The webview's own DOM reports what it shows (the app's
+//! test hooks, `VAULT_APP_TEST_HOOKS`); screenshots are kept in `target/test-artifacts/`;
+//! xdotool clicks and types as a person would: an upload through the file chooser, a link and
+//! a share through the sharing screen, each checked afterwards in the canister through
+//! vault-client.
+//!
+//! Needs xvfb-run, xdotool and ImageMagick's `import` (`scripts/test-all` installs them). Run
+//! outside X, the test runs itself again under `xvfb-run`.
+
+mod support;
+
+use std::path::PathBuf;
+
+use support::*;
+use vault_client::upload::{Quiet, UploadOptions};
+
+#[test]
+fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
+    let name = "the_app_shows_the_vault_uploads_and_shares_in_a_real_window";
+    if under_xvfb(&[name, "--exact", "--nocapture", "--test-threads=1"]) {
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let port = free_port();
+    let owner = User::new(port);
+    let friend = User::new(port);
+    let photos = photos();
+    let seeded: Vec<PathBuf> = std::fs::read_dir(photos.join("full"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let (friend_code, friend_principal) = rt.block_on(async {
+        let mut vault = owner.init().await;
+        let results = vault
+            .upload(&[photos.join("full")], &UploadOptions::default(), &Quiet)
+            .await
+            .unwrap();
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        vault.create_album("Holiday").await.unwrap();
+        let friend_vault = friend.init().await;
+        let code =
+            vault_client::sharing::my_share_code(&friend_vault.conn, friend_vault.canister.id())
+                .await
+                .unwrap();
+        (code.share_code, code.principal)
+    });
+
+    let downloads = owner.home.path().join("Downloads");
+    let mut app = AppWindow::launch(&owner, "1200x800", &downloads);
+
+    // The timeline: every photo listed, and every thumbnail drawn decoded.
+    let shown = app.wait("the photos", 120, |r| {
+        r["photos"] == seeded.len()
+            && r["complete"] == true
+            && r["thumbs"].as_u64() > Some(0)
+            && r["thumbs_loaded"] == r["thumbs"]
+    });
+    let colours = screenshot("app-timeline.png");
+    assert!(colours > 1000, "the window is blank: {colours} colours");
+    let drawn = shown["thumbs"].as_u64().unwrap();
+    // 1200 px wide: 6 tiles a row; the test photos span several days, so the first screen
+    // (and the overscan) holds at least a row of them.
+    assert!(drawn >= 6, "{drawn} thumbnails drawn: {shown:#}");
+    assert!(shown["thumbnails_served"].as_u64().unwrap() >= drawn);
+    assert_eq!(shown["screen"], "Photos");
+    println!(
+        "timeline: {} photos, {drawn} thumbnails drawn, first thumbnails {} ms after launch",
+        shown["photos"], shown["ms_to_first_thumbnails"]
+    );
+
+    // Upload, through the file chooser: Upload → "Choose photos…" → type the path → Enter.
+    app.click("nav-upload");
+    app.wait("the upload screen", 30, |r| r["screen"] == "Upload");
+    app.click("pick-files");
+    // Not one of the seeded photos (the Sony one is: the vault would say it has it already).
+    let new_photo = photos.join("exif/short-ascii-II.jpg");
+    choose_in_file_dialog(&new_photo);
+    let done = app.wait("the upload to finish", 120, |r| {
+        r["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Done: 1 of 1 file"))
+    });
+    assert!(
+        done["text"].as_str().unwrap().contains("Uploaded"),
+        "{done:#}"
+    );
+    app.click("nav-photos");
+    app.wait("the new photo in the timeline", 60, |r| {
+        r["photos"] == seeded.len() + 1 && r["complete"] == true
+    });
+
+    // A link: Sharing → "Create link" (the album) → its URL is shown.
+    app.click("nav-sharing");
+    app.wait("the sharing screen", 30, |r| r["screen"] == "Sharing");
+    app.click("create-link");
+    let made = app.wait("the new link", 60, |r| {
+        r["elements"]["new-link-url"].is_array()
+    });
+    assert!(made["elements"]["copy-new-link"].is_array());
+
+    // A share: paste the friend's share code, see their words, share for 7 days.
+    app.type_into("share-code-input", &friend_code);
+    let words = app.wait("the friend's words", 30, |r| {
+        r["elements"]["their-fingerprint"].is_array()
+    });
+    assert!(words["text"].as_str().unwrap().contains("Their words:"));
+    app.click("share");
+    app.wait("the grant listed", 60, |r| {
+        r["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(&friend_principal))
+    });
+    screenshot("app-sharing.png");
+
+    // The canister agrees: 17 photos, one link, one grant to the friend.
+    rt.block_on(async {
+        let mut vault = owner.open().await;
+        let files = vault.list(None, false).await.unwrap();
+        assert_eq!(files.len(), seeded.len() + 1);
+        assert_eq!(vault.links().await.unwrap().len(), 1);
+        let grants = vault.grants().await.unwrap();
+        assert_eq!(grants.len(), 1);
+        assert_eq!(grants[0].grantee, friend_principal);
+    });
+    drop(app);
+
+    // At phone width: the same app, tabs along the bottom.
+    let mut phone = AppWindow::launch(&owner, "360x740", &downloads);
+    let r = phone.wait("the photos at 360 px", 120, |r| {
+        r["photos"] == seeded.len() + 1 && r["thumbs_loaded"].as_u64() > Some(0)
+    });
+    assert_eq!(r["width"], 360);
+    let (_, nav_y) = phone.at("nav-photos");
+    assert!(nav_y > 740 - 80, "the tabs are along the bottom: {nav_y}");
+    assert!(screenshot("app-phone.png") > 1000);
+}

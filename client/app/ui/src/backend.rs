@@ -1,0 +1,95 @@
+//! What the screens ask of a vault. The desktop app implements it over `vault-client` (the
+//! work runs on its own threads; these futures only wait for answers, so the UI thread never
+//! blocks); tests implement it in memory.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+use futures_channel::mpsc::UnboundedReceiver;
+
+use crate::model::*;
+
+/// An answer on its way. Awaited on the UI's executor, never blocking it.
+pub type Call<T> = Pin<Box<dyn Future<Output = Result<T, UiError>> + 'static>>;
+
+/// A vault, as the screens see it.
+pub trait Backend: 'static {
+    /// Where the vault stands at start.
+    fn status(&self) -> Call<Status>;
+    /// Creates a vault locked by `passphrase`; answers its recovery key (24 words), shown once.
+    fn create(&self, passphrase: String) -> Call<String>;
+    /// Unlocks with the passphrase.
+    fn unlock(&self, passphrase: String) -> Call<()>;
+    /// Unlocks with the recovery key and sets a new passphrase.
+    fn recover(&self, recovery_key: String, new_passphrase: String) -> Call<()>;
+    /// Forgets the unlocked key on this device.
+    fn lock(&self) -> Call<()>;
+
+    /// A page of photos, newest first; in `album` when given; the trash when `trash`.
+    fn photos(
+        &self,
+        album: Option<String>,
+        trash: bool,
+        after: Option<String>,
+    ) -> Call<Page<Photo>>;
+    /// A photo's details (EXIF and more).
+    fn details(&self, id: String) -> Call<PhotoDetails>;
+    /// Saves the original into the downloads folder; answers where.
+    fn download(&self, id: String) -> Call<PathBuf>;
+    /// Moves photos to the trash.
+    fn trash(&self, ids: Vec<String>) -> Call<()>;
+    /// Brings photos back from the trash.
+    fn restore(&self, ids: Vec<String>) -> Call<()>;
+    /// The URL an `<img>` loads this photo's image from (a custom protocol, served from memory).
+    fn image_url(&self, kind: ImageKind, id: &str) -> String;
+
+    /// Whether [`Backend::pick`] opens the platform's own file chooser. When not, the upload
+    /// screen uses the webview's `<input type=file>`.
+    fn has_picker(&self) -> bool {
+        false
+    }
+    /// Opens the platform's file chooser for photos (or folders); answers the paths chosen
+    /// (none when cancelled).
+    fn pick(&self, _folders: bool) -> Call<Vec<PathBuf>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Uploads files and folders (walked) into `album`; reports as it goes. Files already
+    /// partly sent resume where they stopped.
+    fn upload(&self, paths: Vec<PathBuf>, album: Option<String>) -> UnboundedReceiver<UploadEvent>;
+
+    /// The albums.
+    fn albums(&self) -> Call<Vec<Album>>;
+    /// Creates an album.
+    fn create_album(&self, name: String) -> Call<Album>;
+    /// Moves photos into an album.
+    fn add_to_album(&self, ids: Vec<String>, album: String) -> Call<()>;
+
+    /// This user's share code and fingerprint words.
+    fn share_code(&self) -> Call<ShareCode>;
+    /// The fingerprint words of someone else's share code (to read back to them), or why the
+    /// code is not valid.
+    fn check_share_code(&self, code: String) -> Call<String>;
+    /// Shares `target` with the owner of `share_code`, for `expires_days` (or for good).
+    fn share(&self, target: Target, share_code: String, expires_days: Option<u32>) -> Call<Grant>;
+    /// Who has what.
+    fn grants(&self) -> Call<Vec<Grant>>;
+    /// Takes a grant back.
+    fn revoke_grant(&self, target: Target, grantee: String) -> Call<()>;
+    /// Makes a link to `target`.
+    fn create_link(&self, target: Target, request: LinkRequest) -> Call<Link>;
+    /// The links made.
+    fn links(&self) -> Call<Vec<Link>>;
+    /// Revokes a link.
+    fn revoke_link(&self, id: String) -> Call<()>;
+    /// What others share with this user.
+    fn shared_with_me(&self) -> Call<Vec<SharedItem>>;
+
+    /// The activity log, newest first.
+    fn activity(&self) -> Call<Vec<Activity>>;
+    /// Settings and usage.
+    fn settings(&self) -> Call<Settings>;
+    /// Puts text on the clipboard.
+    fn copy(&self, text: String) -> Call<()>;
+}

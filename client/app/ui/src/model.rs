@@ -1,0 +1,257 @@
+//! What the screens show: plain records a [`Backend`](crate::Backend) fills in. No keys, no
+//! ciphertext: by the time a record gets here it is decrypted and formatted for people.
+
+use std::path::PathBuf;
+
+/// A photo (or any file) in the timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Photo {
+    /// Its id (hex).
+    pub id: String,
+    /// Its name on the device it came from.
+    pub name: String,
+    /// Media type.
+    pub mime: String,
+    /// Bytes of the original.
+    pub size: u64,
+    /// When it was taken, milliseconds since the epoch on the camera's wall clock (local time),
+    /// or when it was uploaded when the photo does not say.
+    pub taken_ms: i64,
+    /// Pixels, when known.
+    pub width: Option<u32>,
+    /// Pixels, when known.
+    pub height: Option<u32>,
+    /// Whether it has a thumbnail.
+    pub has_thumbnail: bool,
+    /// The album it is in (id).
+    pub album: Option<String>,
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Where the next page starts; `None` on the last.
+    pub next: Option<String>,
+}
+
+/// A photo's details for the viewer's information panel: `(label, value)` rows.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PhotoDetails {
+    /// Rows such as ("Camera", "SONY ILCE-6000").
+    pub rows: Vec<(String, String)>,
+}
+
+/// An album.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Album {
+    /// Its id (hex).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Files in it.
+    pub files: u64,
+    /// A photo in it, for its cover.
+    pub cover: Option<String>,
+}
+
+/// What a share or link is of.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// An album, by id.
+    Album(String),
+    /// A photo, by id.
+    Photo(String),
+}
+
+impl Target {
+    /// "album" or "photo".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Target::Album(_) => "album",
+            Target::Photo(_) => "photo",
+        }
+    }
+    /// The id.
+    pub fn id(&self) -> &str {
+        match self {
+            Target::Album(id) | Target::Photo(id) => id,
+        }
+    }
+}
+
+/// Someone an album or photo is shared with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grant {
+    /// What.
+    pub target: Target,
+    /// Its name, when known.
+    pub name: Option<String>,
+    /// Who (principal).
+    pub grantee: String,
+    /// "view" or "contribute".
+    pub permission: String,
+    /// When it lapses (a date for people).
+    pub expires: Option<String>,
+    /// Whether it has lapsed.
+    pub expired: bool,
+}
+
+/// A sharing link, as its owner sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    /// Its id (token hash, hex).
+    pub id: String,
+    /// What it opens.
+    pub target: Target,
+    /// The album's or photo's name, when known.
+    pub name: Option<String>,
+    /// Its URL, with the key in the fragment (known on this device only).
+    pub url: Option<String>,
+    /// When it lapses.
+    pub expires: Option<String>,
+    /// Whether it has lapsed.
+    pub expired: bool,
+    /// Whether it has been revoked.
+    pub revoked: bool,
+    /// Whether it asks for a password.
+    pub password: bool,
+    /// Times opened.
+    pub opened: u64,
+}
+
+/// What a new link should be.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct LinkRequest {
+    /// Days until it lapses (`None`: never).
+    pub expires_days: Option<u32>,
+    /// A password it asks for.
+    pub password: Option<String>,
+}
+
+/// This user's share code: what others type to share with them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShareCode {
+    /// The code.
+    pub code: String,
+    /// Words both sides read to each other to confirm it.
+    pub fingerprint: String,
+}
+
+/// Something another vault shares with this user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SharedItem {
+    /// Whose vault (canister id).
+    pub vault: String,
+    /// What.
+    pub target: Target,
+    /// Its name.
+    pub name: Option<String>,
+    /// "view" or "contribute".
+    pub permission: String,
+    /// When it lapses.
+    pub expires: Option<String>,
+}
+
+/// An entry of the activity log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activity {
+    /// When (for people).
+    pub time: String,
+    /// Who.
+    pub who: String,
+    /// What happened.
+    pub what: String,
+}
+
+/// Settings and the vault's state.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Settings {
+    /// "local" (the embedded replica), a URL, or "ic".
+    pub network: String,
+    /// This device's identity (principal).
+    pub identity: String,
+    /// The vault canister.
+    pub canister: String,
+    /// Files in the vault.
+    pub files: u64,
+    /// Bytes stored.
+    pub stored_bytes: u64,
+    /// The quota, if any.
+    pub quota_bytes: Option<u64>,
+    /// What keeping it costs, in words ("$0.05 a month at …").
+    pub cost: String,
+    /// Devices that can unlock the vault.
+    pub devices: Vec<String>,
+}
+
+/// Where a vault stands when the app starts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    /// No vault yet on this identity: create one, or recover an existing one.
+    NoVault,
+    /// A vault, locked.
+    Locked,
+    /// Unlocked (a remembered session).
+    Unlocked,
+}
+
+/// Something that went wrong, for people: what and what to do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UiError {
+    /// What went wrong.
+    pub message: String,
+}
+
+impl UiError {
+    /// An error saying `message`.
+    pub fn new(message: impl Into<String>) -> UiError {
+        UiError {
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for UiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// How an upload is going, as the backend reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UploadEvent {
+    /// The batch: files found (folders walked) and their bytes.
+    Begin {
+        /// The files and their sizes.
+        files: Vec<(PathBuf, u64)>,
+    },
+    /// `bytes` more of `path` are done.
+    Advance {
+        /// Which file.
+        path: PathBuf,
+        /// How many more bytes.
+        bytes: u64,
+    },
+    /// A file finished: `Ok(outcome)` ("uploaded", "resumed", "duplicate") or the error.
+    Done {
+        /// Which file.
+        path: PathBuf,
+        /// What became of it.
+        result: Result<String, String>,
+    },
+    /// The batch could not go on (the folder could not be read, the vault is gone).
+    Failed(String),
+    /// Everything was tried.
+    Finished,
+}
+
+/// Kinds of image the app shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageKind {
+    /// The small image the timeline shows.
+    Thumbnail,
+    /// The original, decrypted.
+    Original,
+}

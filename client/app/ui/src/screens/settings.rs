@@ -1,0 +1,72 @@
+//! Settings: network, identity, usage, quota, cost, devices, lock.
+
+use dioxus::prelude::*;
+
+use super::{Failed, Header, Loading, bytes};
+use crate::{Loadable, use_app, use_backend};
+
+/// The settings screen.
+#[component]
+pub fn SettingsPage() -> Element {
+    let backend = use_backend();
+    let mut app = use_app();
+    let mut settings = use_resource({
+        let backend = backend.clone();
+        move || {
+            let backend = backend.clone();
+            async move { backend.settings().await }
+        }
+    });
+    let lock = move |_| {
+        let backend = backend.clone();
+        spawn(async move {
+            match backend.lock().await {
+                Ok(()) => {
+                    app.viewer.set(None);
+                    app.unlocked.set(false);
+                }
+                Err(e) => app.fail(&e),
+            }
+        });
+    };
+    let body = match Loadable::from(settings.read().clone()) {
+        Loadable::Loading => rsx! { Loading { what: "settings" } },
+        Loadable::Failed(e) => rsx! { Failed { error: e, retry: move |_| settings.restart() } },
+        Loadable::Ready(s) => {
+            let used = match s.quota_bytes {
+                Some(q) if q > 0 => {
+                    let pct = (s.stored_bytes as f64 * 100.0 / q as f64).min(100.0);
+                    rsx! {
+                        dd { "{bytes(s.stored_bytes)} of {bytes(q)}"
+                            progress { max: "100", value: "{pct:.1}" }
+                        }
+                    }
+                }
+                _ => rsx! { dd { "{bytes(s.stored_bytes)} (no quota)" } },
+            };
+            rsx! {
+                dl { class: "settings", "data-testid": crate::testid("settings"),
+                    dt { "Network" } dd { "{s.network}" }
+                    dt { "This device" } dd { class: "principal", "{s.identity}" }
+                    dt { "Vault canister" } dd { class: "principal", "{s.canister}" }
+                    dt { "Photos" } dd { "{s.files}" }
+                    dt { "Storage" } {used}
+                    dt { "Cost" } dd { "{s.cost}" }
+                    dt { "Devices" }
+                    dd {
+                        ul { for d in s.devices { li { class: "principal", "{d}" } } }
+                    }
+                }
+            }
+        }
+    };
+    rsx! {
+        section { class: "screen settings-screen",
+            Header { title: "Settings",
+                button { class: "danger", onclick: lock, "data-testid": crate::testid("lock"), "Lock" }
+            }
+            p { class: "muted", "Your photos are encrypted on this device. The canister holds ciphertext only; the keys never leave your devices unencrypted." }
+            {body}
+        }
+    }
+}
