@@ -85,12 +85,50 @@ pub(crate) struct State {
     network: Network,
     conn: OnceCell<Connection>,
     vault: Mutex<Option<Vault>>,
-    /// Files listed so far, by id: what images and downloads need without listing again.
-    files: StdMutex<HashMap<[u8; 16], Arc<Known>>>,
+    /// Files listed so far: what images and downloads need without listing again.
+    files: StdMutex<HashMap<PhotoRef, Arc<Known>>>,
+    /// What other vaults share with this user, opened (their keys unsealed) once each.
+    shared: StdMutex<HashMap<Principal, Arc<SharedWithMe>>>,
     /// Uploads running, stopped when the vault is locked.
     uploads: StdMutex<Vec<tokio::task::AbortHandle>>,
     pub(crate) images: Images,
     clipboard: StdMutex<Option<arboard::Clipboard>>,
+}
+
+/// A photo the app shows: the user's own (`<hex id>`), or one another vault shares with the
+/// user (`<canister>/<hex id>`). Kept apart, so that a sharer cannot stand a file of theirs in
+/// for one of the user's by giving it the same id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PhotoRef {
+    /// The sharer's vault; none for the user's own.
+    pub(crate) vault: Option<Principal>,
+    pub(crate) id: [u8; 16],
+}
+
+impl PhotoRef {
+    pub(crate) fn own(id: [u8; 16]) -> PhotoRef {
+        PhotoRef { vault: None, id }
+    }
+
+    /// Reads a [`vault_ui::Photo`]'s id back.
+    pub(crate) fn parse(text: &str) -> Result<PhotoRef, Error> {
+        Ok(match text.split_once('/') {
+            None => PhotoRef::own(hex_id(text)?),
+            Some((vault, id)) => PhotoRef {
+                vault: Some(parse_principal(vault)?),
+                id: hex_id(id)?,
+            },
+        })
+    }
+}
+
+impl std::fmt::Display for PhotoRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.vault {
+            None => write!(f, "{}", hex::encode(self.id)),
+            Some(vault) => write!(f, "{vault}/{}", hex::encode(self.id)),
+        }
+    }
 }
 
 /// A file as listed: its record, its key, and what the image protocol answers with.
@@ -154,6 +192,7 @@ impl Desktop {
             conn: OnceCell::new(),
             vault: Mutex::new(None),
             files: StdMutex::new(HashMap::new()),
+            shared: StdMutex::new(HashMap::new()),
             uploads: StdMutex::new(Vec::new()),
             images: Images::new(),
             clipboard: StdMutex::new(None),
@@ -241,15 +280,28 @@ impl State {
         MutexGuard::try_map(guard, Option::as_mut).map_err(|_| Error::Locked)
     }
 
-    /// Remembers a listed file (and its key) for images and downloads.
+    /// Remembers a listed file of the user's (and its key) for images and downloads.
     fn know(&self, vault: &mut Vault, info: FileInfo) -> Result<(Arc<Known>, FileMetadata), Error> {
-        let key = vault.reader().keys.file_key(&info)?;
+        self.remember(None, vault.reader(), info)
+    }
+
+    /// Remembers a file read with `reader` (the user's, or `shared_by`'s).
+    fn remember(
+        &self,
+        shared_by: Option<Principal>,
+        reader: &Reader,
+        info: FileInfo,
+    ) -> Result<(Arc<Known>, FileMetadata), Error> {
+        let key = reader.keys.file_key(&info)?;
         let meta = open_metadata(&info, &key)?;
-        let id = vault_client::keyring::id16(&info.id)?;
+        let id = PhotoRef {
+            vault: shared_by,
+            id: vault_client::keyring::id16(&info.id)?,
+        };
         let known = Arc::new(Known {
             info,
             key,
-            canister: vault.canister.clone(),
+            canister: reader.canister.clone(),
             mime: meta.mime.clone(),
         });
         self.files
@@ -259,20 +311,52 @@ impl State {
         Ok((known, meta))
     }
 
-    /// A file by id: as listed, else fetched.
-    pub(crate) async fn file(&self, id: &[u8; 16]) -> Result<Arc<Known>, Error> {
-        if let Some(known) = self.files.lock().expect("not poisoned").get(id).cloned() {
+    /// A file: as listed, else fetched.
+    pub(crate) async fn file(&self, photo: &PhotoRef) -> Result<Arc<Known>, Error> {
+        if let Some(known) = self.files.lock().expect("not poisoned").get(photo).cloned() {
             return Ok(known);
         }
-        let mut vault = self.vault().await?;
-        vault.load_albums().await?;
-        let info = vault.canister.get_file(id, None).await?;
-        Ok(self.know(&mut vault, info)?.0)
+        match photo.vault {
+            None => {
+                let mut vault = self.vault().await?;
+                vault.load_albums().await?;
+                let info = vault.canister.get_file(&photo.id, None).await?;
+                Ok(self.know(&mut vault, info)?.0)
+            }
+            Some(owner) => {
+                let shared = self.shared_by(owner).await?;
+                let info = shared.reader.canister.get_file(&photo.id, None).await?;
+                Ok(self.remember(Some(owner), &shared.reader, info)?.0)
+            }
+        }
+    }
+
+    /// What `owner`'s vault shares with this user, its keys unsealed (once; `fresh` reads the
+    /// grants again).
+    async fn open_shared(&self, owner: Principal, fresh: bool) -> Result<Arc<SharedWithMe>, Error> {
+        if !fresh && let Some(shared) = self.shared.lock().expect("not poisoned").get(&owner) {
+            return Ok(shared.clone());
+        }
+        let (conn, secret) = {
+            let vault = self.vault().await?;
+            (vault.conn.clone(), vault.sharing_keys().await?.0)
+        };
+        let shared = Arc::new(SharedWithMe::open(&conn, owner, &secret).await?);
+        self.shared
+            .lock()
+            .expect("not poisoned")
+            .insert(owner, shared.clone());
+        Ok(shared)
+    }
+
+    async fn shared_by(&self, owner: Principal) -> Result<Arc<SharedWithMe>, Error> {
+        self.open_shared(owner, false).await
     }
 
     /// Forgets what was decrypted: the files' keys and the images.
     fn forget(&self) {
         self.files.lock().expect("not poisoned").clear();
+        self.shared.lock().expect("not poisoned").clear();
         self.images.clear();
         for upload in self.uploads.lock().expect("not poisoned").drain(..) {
             upload.abort();
@@ -325,9 +409,10 @@ impl State {
         Ok(words.0.to_string())
     }
 
-    async fn unlock(&self, passphrase: String) -> Result<(), Error> {
+    async fn unlock(&self, named: Option<String>, passphrase: String) -> Result<(), Error> {
         let conn = self.conn().await?.clone();
-        let id = resolve_canister(&self.home, &conn, None)?;
+        let named = named.as_deref().map(parse_principal).transpose()?;
+        let id = resolve_canister(&self.home, &conn, named)?;
         let mut vault = self.vault.lock().await;
         let unlocked = Vault::unlock(
             &self.home,
@@ -342,10 +427,16 @@ impl State {
         Ok(())
     }
 
-    async fn recover(&self, words: String, new_passphrase: String) -> Result<(), Error> {
+    async fn recover(
+        &self,
+        named: Option<String>,
+        words: String,
+        new_passphrase: String,
+    ) -> Result<(), Error> {
         check_passphrase(&new_passphrase)?;
         let conn = self.conn().await?.clone();
-        let id = resolve_canister(&self.home, &conn, None)?;
+        let named = named.as_deref().map(parse_principal).transpose()?;
+        let id = resolve_canister(&self.home, &conn, named)?;
         let mut vault = self.vault.lock().await;
         let recovered = Vault::recover(
             &self.home,
@@ -418,7 +509,7 @@ impl State {
     }
 
     async fn details(&self, id: String) -> Result<PhotoDetails, Error> {
-        let known = self.file(&hex_id(&id)?).await?;
+        let known = self.file(&PhotoRef::parse(&id)?).await?;
         let meta = known.metadata()?;
         Ok(PhotoDetails {
             rows: detail_rows(&known.info, &meta),
@@ -426,7 +517,7 @@ impl State {
     }
 
     async fn download(&self, id: String) -> Result<PathBuf, Error> {
-        let known = self.file(&hex_id(&id)?).await?;
+        let known = self.file(&PhotoRef::parse(&id)?).await?;
         let dir = downloads_dir()?;
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
@@ -544,7 +635,7 @@ impl State {
         // Their records changed (album, wrapped key): listed again when next needed.
         let mut files = self.files.lock().expect("not poisoned");
         for id in &ids {
-            files.remove(id);
+            files.remove(&PhotoRef::own(*id));
         }
         moved.map(drop)
     }
@@ -558,6 +649,7 @@ impl State {
         Ok(UiShareCode {
             code: code.share_code,
             fingerprint: code.fingerprint,
+            vault: id.to_text(),
         })
     }
 
@@ -650,12 +742,9 @@ impl State {
         if from.is_empty() {
             return Ok(Vec::new());
         }
-        let vault = self.vault().await?;
-        let (secret, _) = vault.sharing_keys().await?;
         let mut out = Vec::new();
         for canister in &from {
-            let shared =
-                SharedWithMe::open(&vault.conn, parse_principal(canister)?, &secret).await?;
+            let shared = self.open_shared(parse_principal(canister)?, true).await?;
             for entry in shared.entries().await? {
                 out.push(SharedItem {
                     vault: entry.vault,
@@ -670,6 +759,52 @@ impl State {
             }
         }
         Ok(out)
+    }
+
+    async fn add_shared_vault(&self, vault: String) -> Result<(), Error> {
+        let vault = vault.trim().to_string();
+        let id = parse_principal(&vault)?;
+        if id == self.vault().await?.canister.id() {
+            return Err(Error::Invalid(
+                "that is your own vault id: paste the one the person who shared with you sent"
+                    .into(),
+            ));
+        }
+        if self.open_shared(id, true).await?.items.is_empty() {
+            return Err(Error::Invalid(format!(
+                "vault {vault} shares nothing with you yet: ask its owner to share with your share code (under Sharing)"
+            )));
+        }
+        let mut settings = self.home.settings()?;
+        if !settings.shared.contains(&vault) {
+            settings.shared.push(vault);
+            self.home.save_settings(&settings)?;
+        }
+        Ok(())
+    }
+
+    async fn shared_photos(&self, vault: String, target: Target) -> Result<Vec<Photo>, Error> {
+        let owner = parse_principal(&vault)?;
+        let shared = self.shared_by(owner).await?;
+        let reader = &shared.reader;
+        let infos = match &target {
+            Target::Album(id) => reader.list_infos(Some(hex_id(id)?), false).await?,
+            Target::Photo(id) => vec![reader.canister.get_file(&hex_id(id)?, None).await?],
+        };
+        let mut photos = Vec::with_capacity(infos.len());
+        for info in infos {
+            let (known, meta) = self.remember(Some(owner), reader, info)?;
+            let mut shown = photo(&known.info, &meta);
+            shown.id = PhotoRef {
+                vault: Some(owner),
+                id: vault_client::keyring::id16(&known.info.id)?,
+            }
+            .to_string();
+            photos.push(shown);
+        }
+        // Newest first, as the timeline groups them.
+        photos.sort_by_key(|p| std::cmp::Reverse(p.taken_ms));
+        Ok(photos)
     }
 
     // ---- the rest ----------------------------------------------------------------------
@@ -815,8 +950,9 @@ impl Names {
             .files
             .lock()
             .expect("not poisoned")
-            .values()
-            .cloned()
+            .iter()
+            .filter(|(photo, _)| photo.vault.is_none())
+            .map(|(_, known)| known.clone())
             .collect();
         for k in known {
             if let Ok(meta) = k.metadata() {
@@ -1059,12 +1195,17 @@ impl Backend for Desktop {
         self.call(|s| async move { s.create(passphrase).await })
     }
 
-    fn unlock(&self, passphrase: String) -> Call<()> {
-        self.call(|s| async move { s.unlock(passphrase).await })
+    fn unlock(&self, vault: Option<String>, passphrase: String) -> Call<()> {
+        self.call(|s| async move { s.unlock(vault, passphrase).await })
     }
 
-    fn recover(&self, recovery_key: String, new_passphrase: String) -> Call<()> {
-        self.call(|s| async move { s.recover(recovery_key, new_passphrase).await })
+    fn recover(
+        &self,
+        vault: Option<String>,
+        recovery_key: String,
+        new_passphrase: String,
+    ) -> Call<()> {
+        self.call(|s| async move { s.recover(vault, recovery_key, new_passphrase).await })
     }
 
     fn lock(&self) -> Call<()> {
@@ -1174,6 +1315,14 @@ impl Backend for Desktop {
 
     fn shared_with_me(&self) -> Call<Vec<SharedItem>> {
         self.call(|s| async move { s.shared_with_me().await })
+    }
+
+    fn add_shared_vault(&self, vault: String) -> Call<()> {
+        self.call(|s| async move { s.add_shared_vault(vault).await })
+    }
+
+    fn shared_photos(&self, vault: String, target: Target) -> Call<Vec<Photo>> {
+        self.call(|s| async move { s.shared_photos(vault, target).await })
     }
 
     fn activity(&self) -> Call<Vec<Activity>> {

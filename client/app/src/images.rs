@@ -6,6 +6,9 @@
 //! vault://localhost/original/<id>   the original, with its media type
 //! ```
 //!
+//! `<id>` is a photo's id as the screens have it: `<32 hex digits>` for the user's own,
+//! `<canister>/<32 hex digits>` for one another vault shares with the user.
+//!
 //! Decrypted thumbnails are kept in an LRU bounded by bytes ([`THUMBNAIL_CACHE_BYTES`]);
 //! originals in a tiny one (the last [`ORIGINAL_CACHE_ITEMS`]). At most [`FETCHES`] images are
 //! fetched at once.
@@ -24,7 +27,7 @@ use vault_client::Error;
 use vault_client::types::VaultError;
 use vault_ui::model::ImageKind;
 
-use crate::backend::{Desktop, State};
+use crate::backend::{Desktop, PhotoRef, State};
 
 /// The scheme main.rs registers the protocol under.
 pub(crate) const SCHEME: &str = "vault";
@@ -39,28 +42,33 @@ const ORIGINAL_MAX_BYTES: u64 = 1 << 30;
 /// Images fetched and decrypted at once.
 pub(crate) const FETCHES: usize = 8;
 
-/// The URL an `<img>` loads `id`'s image of `kind` from.
+/// The URL an `<img>` loads the image of `kind` from, for the photo whose id is `id`.
 pub(crate) fn url(kind: ImageKind, id: &str) -> String {
     let kind = match kind {
         ImageKind::Thumbnail => "thumb",
         ImageKind::Original => "original",
     };
-    format!("{SCHEME}://localhost/{kind}/{id}")
+    format!("{ORIGIN}/{kind}/{id}")
 }
 
-/// What a request's path asks for: `/thumb/<id>` or `/original/<id>` (32 hex digits).
-pub(crate) fn parse_path(path: &str) -> Option<(ImageKind, [u8; 16])> {
+/// Where wry serves the protocol: `vault://localhost` on Linux and macOS (and iOS); on Windows
+/// and Android custom schemes are served as `http://vault.localhost` instead.
+#[cfg(not(any(target_os = "windows", target_os = "android")))]
+const ORIGIN: &str = "vault://localhost";
+#[cfg(any(target_os = "windows", target_os = "android"))]
+const ORIGIN: &str = "http://vault.localhost";
+
+/// What a request's path asks for: `/thumb/<id>` or `/original/<id>`.
+pub(crate) fn parse_path(path: &str) -> Option<(ImageKind, PhotoRef)> {
     let (kind, id) = path.strip_prefix('/')?.split_once('/')?;
     let kind = match kind {
         "thumb" => ImageKind::Thumbnail,
         "original" => ImageKind::Original,
         _ => return None,
     };
-    let id = id.trim_end_matches('/');
-    if id.len() != 32 {
-        return None;
-    }
-    hex::decode(id).ok()?.try_into().ok().map(|id| (kind, id))
+    PhotoRef::parse(id.trim_end_matches('/'))
+        .ok()
+        .map(|id| (kind, id))
 }
 
 /// A decrypted image.
@@ -146,8 +154,8 @@ impl<K: Eq + Hash + Clone> Lru<K> {
 
 /// The protocol's state: caches, the bound on fetches, and a count for the test hooks.
 pub(crate) struct Images {
-    thumbnails: Mutex<Lru<[u8; 16]>>,
-    originals: Mutex<Lru<[u8; 16]>>,
+    thumbnails: Mutex<Lru<PhotoRef>>,
+    originals: Mutex<Lru<PhotoRef>>,
     fetches: Semaphore,
     thumbnails_served: AtomicU64,
 }
@@ -172,14 +180,14 @@ impl Images {
         self.thumbnails_served.load(Ordering::Relaxed)
     }
 
-    fn cache(&self, kind: ImageKind) -> &Mutex<Lru<[u8; 16]>> {
+    fn cache(&self, kind: ImageKind) -> &Mutex<Lru<PhotoRef>> {
         match kind {
             ImageKind::Thumbnail => &self.thumbnails,
             ImageKind::Original => &self.originals,
         }
     }
 
-    fn cached(&self, kind: ImageKind, id: &[u8; 16]) -> Option<Arc<Image>> {
+    fn cached(&self, kind: ImageKind, id: &PhotoRef) -> Option<Arc<Image>> {
         self.cache(kind).lock().expect("not poisoned").get(id)
     }
 }
@@ -201,7 +209,7 @@ impl From<Error> for Refusal {
 }
 
 /// The image, from the cache or fetched and decrypted.
-async fn image(state: &State, kind: ImageKind, id: [u8; 16]) -> Result<Arc<Image>, Refusal> {
+async fn image(state: &State, kind: ImageKind, id: PhotoRef) -> Result<Arc<Image>, Refusal> {
     let images = &state.images;
     if let Some(image) = images.cached(kind, &id) {
         return Ok(image);
@@ -316,16 +324,27 @@ mod tests {
     fn urls_are_parsed_back() {
         for kind in [ImageKind::Thumbnail, ImageKind::Original] {
             let url = url(kind, ID);
-            assert!(url.starts_with("vault://localhost/"), "{url}");
-            let path = url.strip_prefix("vault://localhost").unwrap();
+            assert!(url.starts_with(&format!("{ORIGIN}/")), "{url}");
+            let path = url.strip_prefix(ORIGIN).unwrap();
             let (back, id) = parse_path(path).unwrap();
             assert_eq!(back, kind);
-            assert_eq!(hex::encode(id), ID);
+            assert_eq!(
+                id,
+                PhotoRef::own(hex::decode(ID).unwrap().try_into().unwrap())
+            );
         }
         assert_eq!(
-            parse_path(&format!("/thumb/{}", ID.to_uppercase())).map(|(_, id)| hex::encode(id)),
+            parse_path(&format!("/thumb/{}", ID.to_uppercase())).map(|(_, id)| id.to_string()),
             Some(ID.to_string())
         );
+        // A photo another vault shares: its vault is part of the id, so its images are
+        // another vault's file even where the file ids are the same.
+        let shared = format!("rrkah-fqaaa-aaaaa-aaaaq-cai/{ID}");
+        let url = url(ImageKind::Thumbnail, &shared);
+        let (_, id) = parse_path(url.strip_prefix(ORIGIN).unwrap()).unwrap();
+        assert_eq!(id.to_string(), shared);
+        assert_eq!(id.vault.unwrap().to_text(), "rrkah-fqaaa-aaaaa-aaaaq-cai");
+        assert_ne!(id, PhotoRef::own(id.id));
     }
 
     #[test]
@@ -342,6 +361,8 @@ mod tests {
             "/original/zz112233445566778899aabbccddeeff",
             &format!("/thumb/{ID}/x"),
             &format!("/thumb/../{ID}"),
+            &format!("/thumb/not-a-canister/{ID}"),
+            &format!("/thumb/rrkah-fqaaa-aaaaa-aaaaq-cai/{ID}/x"),
         ] {
             assert!(parse_path(path).is_none(), "{path}");
         }

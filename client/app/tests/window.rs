@@ -3,7 +3,7 @@
 //! test hooks, `VAULT_APP_TEST_HOOKS`); screenshots are kept in `target/test-artifacts/`;
 //! xdotool clicks and types as a person would: an upload through the file chooser, a link and
 //! a share through the sharing screen, each checked afterwards in the canister through
-//! vault-client.
+//! vault-client; then the friend's app adds the owner's vault and sees the album.
 //!
 //! Needs xvfb-run, xdotool and ImageMagick's `import` (`scripts/test-all` installs them). Run
 //! outside X, the test runs itself again under `xvfb-run`.
@@ -21,6 +21,8 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
     if under_xvfb(&[name, "--exact", "--nocapture", "--test-threads=1"]) {
         return;
     }
+    let started = std::time::Instant::now();
+    let step = |what: &str| println!("[{:6.1} s] {what}", started.elapsed().as_secs_f64());
     let rt = tokio::runtime::Runtime::new().unwrap();
     let port = free_port();
     let owner = User::new(port);
@@ -32,12 +34,15 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
         .collect();
     let (friend_code, friend_principal) = rt.block_on(async {
         let mut vault = owner.init().await;
+        vault.create_album("Holiday").await.unwrap();
+        let into_album = UploadOptions {
+            album: Some("Holiday".into()),
+        };
         let results = vault
-            .upload(&[photos.join("full")], &UploadOptions::default(), &Quiet)
+            .upload(&[photos.join("full")], &into_album, &Quiet)
             .await
             .unwrap();
         assert!(results.iter().all(Result::is_ok), "{results:?}");
-        vault.create_album("Holiday").await.unwrap();
         let friend_vault = friend.init().await;
         let code =
             vault_client::sharing::my_share_code(&friend_vault.conn, friend_vault.canister.id())
@@ -46,6 +51,7 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
         (code.share_code, code.principal)
     });
 
+    step("seeded");
     let downloads = owner.home.path().join("Downloads");
     let mut app = AppWindow::launch(&owner, "1200x800", &downloads);
 
@@ -69,6 +75,7 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
         shown["photos"], shown["ms_to_first_thumbnails"]
     );
 
+    step("timeline shown");
     // Upload, through the file chooser: Upload → "Choose photos…" → type the path → Enter.
     app.click("nav-upload");
     app.wait("the upload screen", 30, |r| r["screen"] == "Upload");
@@ -90,6 +97,7 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
         r["photos"] == seeded.len() + 1 && r["complete"] == true
     });
 
+    step("uploaded");
     // A link: Sharing → "Create link" (the album) → its URL is shown.
     app.click("nav-sharing");
     app.wait("the sharing screen", 30, |r| r["screen"] == "Sharing");
@@ -112,9 +120,10 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
             .is_some_and(|t| t.contains(&friend_principal))
     });
     screenshot("app-sharing.png");
+    step("shared");
 
     // The canister agrees: 17 photos, one link, one grant to the friend.
-    rt.block_on(async {
+    let owner_vault = rt.block_on(async {
         let mut vault = owner.open().await;
         let files = vault.list(None, false).await.unwrap();
         assert_eq!(files.len(), seeded.len() + 1);
@@ -122,16 +131,49 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
         let grants = vault.grants().await.unwrap();
         assert_eq!(grants.len(), 1);
         assert_eq!(grants[0].grantee, friend_principal);
+        vault.canister.id().to_text()
     });
     drop(app);
+
+    // The friend's app: they add the owner's vault id under Shared with me, see the album
+    // there, and open it.
+    let mut theirs = AppWindow::launch(&friend, "1200x800", &downloads);
+    theirs.wait("the friend's empty vault", 120, |r| r["screen"] == "Photos");
+    theirs.click("nav-shared");
+    theirs.wait("the shared screen", 30, |r| r["screen"] == "Shared with me");
+    theirs.type_into("shared-vault-input", &owner_vault);
+    theirs.click("add-shared");
+    let shared = theirs.wait("the shared album", 60, |r| {
+        r["elements"]["shared"].is_array()
+    });
+    let text = shared["text"].as_str().unwrap();
+    assert!(
+        text.contains("Holiday") && text.contains(&owner_vault),
+        "{text}"
+    );
+    // Opened: the album's photos, decrypted with the key sealed to the friend.
+    theirs.click("open-shared");
+    let album = theirs.wait("the shared album's photos", 60, |r| {
+        r["complete"] == true && r["thumbs"].as_u64() > Some(0) && r["thumbs_loaded"] == r["thumbs"]
+    });
+    screenshot("app-shared-with-me.png");
+    assert_eq!(album["photos"], seeded.len(), "{album:#}");
+    drop(theirs);
+
+    step("the friend saw it");
 
     // At phone width: the same app, tabs along the bottom.
     let mut phone = AppWindow::launch(&owner, "360x740", &downloads);
     let r = phone.wait("the photos at 360 px", 120, |r| {
         r["photos"] == seeded.len() + 1 && r["thumbs_loaded"].as_u64() > Some(0)
     });
-    assert_eq!(r["width"], 360);
-    let (_, nav_y) = phone.at("nav-photos");
-    assert!(nav_y > 740 - 80, "the tabs are along the bottom: {nav_y}");
+    assert_eq!(r["width"], 360, "{r:#}");
+    let nav_y = r["elements"]["nav-photos"][1].as_i64().unwrap();
+    let height = r["height"].as_i64().unwrap();
+    assert!(
+        nav_y > height - 60 && nav_y < height,
+        "the tabs are along the bottom: {nav_y} in {height}"
+    );
     assert!(screenshot("app-phone.png") > 1000);
+    step("phone width");
 }

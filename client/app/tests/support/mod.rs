@@ -147,6 +147,8 @@ impl AppWindow {
             .env("VAULT_NETWORK", format!("local:{}", user.port))
             .env("VAULT_APP_TEST_HOOKS", &hooks)
             .env("VAULT_DOWNLOADS", downloads)
+            // No D-Bus under Xvfb: GTK keeps its settings in memory instead of warning.
+            .env("GSETTINGS_BACKEND", "memory")
             .stdin(Stdio::null())
             .spawn()
             .expect("vault-app starts");

@@ -19,10 +19,17 @@ pub trait Backend: 'static {
     fn status(&self) -> Call<Status>;
     /// Creates a vault locked by `passphrase`; answers its recovery key (24 words), shown once.
     fn create(&self, passphrase: String) -> Call<String>;
-    /// Unlocks with the passphrase.
-    fn unlock(&self, passphrase: String) -> Call<()>;
-    /// Unlocks with the recovery key and sets a new passphrase.
-    fn recover(&self, recovery_key: String, new_passphrase: String) -> Call<()>;
+    /// Unlocks with the passphrase: the vault this device knows, or on a new device the vault
+    /// whose id is given (this device is then admitted as one of the owner's).
+    fn unlock(&self, vault: Option<String>, passphrase: String) -> Call<()>;
+    /// Unlocks with the recovery key and sets a new passphrase; `vault` as for
+    /// [`Backend::unlock`].
+    fn recover(
+        &self,
+        vault: Option<String>,
+        recovery_key: String,
+        new_passphrase: String,
+    ) -> Call<()>;
     /// Forgets the unlocked key on this device.
     fn lock(&self) -> Call<()>;
 
@@ -83,8 +90,15 @@ pub trait Backend: 'static {
     fn links(&self) -> Call<Vec<Link>>;
     /// Revokes a link.
     fn revoke_link(&self, id: String) -> Call<()>;
-    /// What others share with this user.
+    /// What others share with this user, from the vaults added with
+    /// [`Backend::add_shared_vault`].
     fn shared_with_me(&self) -> Call<Vec<SharedItem>>;
+    /// Adds someone's vault (its id, which they send) to "Shared with me"; refused, and not
+    /// added, when it shares nothing with this user.
+    fn add_shared_vault(&self, vault: String) -> Call<()>;
+    /// The photos of something shared with this user (all of them, newest first); their ids
+    /// and image URLs name the sharer's vault.
+    fn shared_photos(&self, vault: String, target: Target) -> Call<Vec<Photo>>;
 
     /// The activity log, newest first.
     fn activity(&self) -> Call<Vec<Activity>>;

@@ -88,6 +88,15 @@ pub enum Screen {
     Sharing,
     /// What others share with you.
     Shared,
+    /// The photos of one thing shared with you.
+    SharedPhotos {
+        /// The sharer's vault.
+        vault: String,
+        /// The album or photo.
+        target: Target,
+        /// Its name.
+        name: String,
+    },
     /// The activity log.
     Activity,
     /// Network, identity, usage, lock.
@@ -248,6 +257,7 @@ fn Shell() -> Element {
     let uploading = app.uploads.read().active();
     let current = match &screen {
         Screen::Album { .. } => Screen::Albums,
+        Screen::SharedPhotos { .. } => Screen::Shared,
         other => other.clone(),
     };
     let nav = Screen::NAV.iter().map(|(target, label, testid)| {
@@ -282,6 +292,13 @@ fn Shell() -> Element {
         Screen::Upload => rsx! { screens::upload::Upload {} },
         Screen::Sharing => rsx! { screens::sharing::Sharing {} },
         Screen::Shared => rsx! { screens::shared::Shared {} },
+        Screen::SharedPhotos {
+            vault,
+            target,
+            name,
+        } => rsx! {
+            screens::shared::SharedPhotos { vault, target, name }
+        },
         Screen::Activity => rsx! { screens::activity::ActivityLog {} },
         Screen::Settings => rsx! { screens::settings::SettingsPage {} },
     };

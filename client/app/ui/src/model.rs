@@ -137,6 +137,8 @@ pub struct ShareCode {
     pub code: String,
     /// Words both sides read to each other to confirm it.
     pub fingerprint: String,
+    /// This user's vault id: people this user shares with add it under "Shared with me".
+    pub vault: String,
 }
 
 /// Something another vault shares with this user.

@@ -262,7 +262,7 @@ mod tests {
         let top = layout.visible(0.0, 800.0);
         assert_eq!(top.start, 0);
         let shown: f64 = layout.rows[top.clone()].iter().map(|r| r.height).sum();
-        assert!(shown >= 800.0 + OVERSCAN && shown < 800.0 + OVERSCAN + 400.0);
+        assert!((800.0 + OVERSCAN..800.0 + OVERSCAN + 400.0).contains(&shown));
         let middle = layout.visible(layout.height / 2.0, 800.0);
         assert!(middle.start > 0 && middle.len() < 40, "{middle:?}");
         for row in &layout.rows[middle.clone()] {

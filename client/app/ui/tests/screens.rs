@@ -122,8 +122,10 @@ impl Backend for Fake {
     fn create(&self, passphrase: String) -> Call<String> {
         self.answer(format!("create {passphrase}"), KEY.into(), || KEY.into())
     }
-    fn unlock(&self, passphrase: String) -> Call<()> {
-        self.calls.borrow_mut().push(format!("unlock {passphrase}"));
+    fn unlock(&self, vault: Option<String>, passphrase: String) -> Call<()> {
+        self.calls
+            .borrow_mut()
+            .push(format!("unlock {vault:?} {passphrase}"));
         if passphrase == "correct horse" {
             Box::pin(async { Ok(()) })
         } else {
@@ -134,8 +136,12 @@ impl Backend for Fake {
             })
         }
     }
-    fn recover(&self, key: String, new_passphrase: String) -> Call<()> {
-        self.answer(format!("recover {key} / {new_passphrase}"), (), || ())
+    fn recover(&self, vault: Option<String>, key: String, new_passphrase: String) -> Call<()> {
+        self.answer(
+            format!("recover {vault:?} {key} / {new_passphrase}"),
+            (),
+            || (),
+        )
     }
     fn lock(&self) -> Call<()> {
         self.answer("lock".into(), (), || ())
@@ -217,6 +223,7 @@ impl Backend for Fake {
         let c = ShareCode {
             code: "vsc1-myshare-code".into(),
             fingerprint: "apple river stone cloud lamp wolf".into(),
+            vault: "rrkah-fqaaa-aaaaa-aaaaq-cai".into(),
         };
         self.answer("share_code".into(), c.clone(), || c)
     }
@@ -314,6 +321,35 @@ impl Backend for Fake {
                 })
                 .collect()
         })
+    }
+    fn add_shared_vault(&self, vault: String) -> Call<()> {
+        self.calls
+            .borrow_mut()
+            .push(format!("add_shared_vault {vault}"));
+        if vault == "aaaaa-aa" {
+            Box::pin(async { Ok(()) })
+        } else {
+            Box::pin(async {
+                Err(UiError::new(
+                    "that vault shares nothing with you yet: ask its owner to share with your share code",
+                ))
+            })
+        }
+    }
+    fn shared_photos(&self, vault: String, target: Target) -> Call<Vec<Photo>> {
+        let v = vault.clone();
+        self.answer(
+            format!("shared_photos {vault} {}", target.id()),
+            vec![],
+            move || {
+                (0..30)
+                    .map(|i| Photo {
+                        id: format!("{v}/{i:032x}"),
+                        ..photo(i)
+                    })
+                    .collect()
+            },
+        )
     }
     fn activity(&self) -> Call<Vec<Activity>> {
         self.answer("activity".into(), vec![], || {
@@ -762,9 +798,52 @@ fn recovering_needs_all_24_words_and_a_new_passphrase() {
     ui.submit_form("recover-form");
     assert_eq!(
         fake.called("recover"),
-        vec![format!("recover {KEY} / new passphrase")]
+        vec![format!("recover None {KEY} / new passphrase")]
     );
     assert!(ui.html().contains("No photos yet"));
+}
+
+#[test]
+fn a_new_device_opens_an_existing_vault_by_its_id() {
+    // This device knows no vault: it offers to create one, or to open one by its id.
+    let fake = Fake::with_status(Mode::Empty, Status::NoVault);
+    let mut ui = Ui::app(fake.clone());
+    assert!(ui.html().contains("Create your vault"));
+    ui.click_on("to-unlock");
+    assert!(ui.html().contains("Open your vault on this device"));
+    ui.type_in("passphrase", "correct horse");
+    ui.submit_form("unlock-form");
+    assert!(
+        ui.html().contains("Type your vault&#39;s id")
+            || ui.html().contains("Type your vault's id")
+    );
+    assert!(
+        fake.called("unlock").is_empty(),
+        "nothing asked without an id"
+    );
+    ui.type_in("vault-id", "  aaaaa-aa  ");
+    ui.submit_form("unlock-form");
+    assert_eq!(
+        fake.called("unlock"),
+        vec![r#"unlock Some("aaaaa-aa") correct horse"#.to_string()]
+    );
+    assert!(ui.html().contains("No photos yet"));
+
+    // Recovering on a new device asks for the id too.
+    let fake = Fake::with_status(Mode::Empty, Status::NoVault);
+    let mut ui = Ui::app(fake.clone());
+    ui.click_on("to-recover");
+    ui.type_in("vault-id", "aaaaa-aa");
+    ui.type_in("recovery-key", KEY);
+    ui.type_in("passphrase", "new passphrase");
+    ui.type_in("passphrase-again", "new passphrase");
+    ui.submit_form("recover-form");
+    assert_eq!(
+        fake.called("recover"),
+        vec![format!(
+            r#"recover Some("aaaaa-aa") {KEY} / new passphrase"#
+        )]
+    );
 }
 
 #[test]
@@ -995,4 +1074,83 @@ fn the_viewer_steps_shows_details_downloads_shares_and_trashes() {
     let html = ui.html();
     assert!(!html.contains(r#"data-testid="viewer""#));
     assert!(html.contains("photo “IMG_00002.jpg”"), "{html}");
+}
+
+#[test]
+fn a_vault_someone_shares_from_is_added_by_its_id_and_a_wrong_one_is_refused() {
+    let fake = Fake::new(Mode::Empty);
+    let mut ui = Ui::unlocked(fake.clone(), Screen::Shared);
+    assert!(ui.html().contains("Nothing shared with you yet"));
+    ui.submit_form("add-shared-form");
+    assert!(ui.html().contains("Paste the vault id"));
+    assert!(fake.called("add_shared_vault").is_empty());
+    ui.type_in("shared-vault-input", "bbbbb-bb");
+    ui.submit_form("add-shared-form");
+    assert!(ui.html().contains("shares nothing with you yet"));
+    assert_eq!(fake.called("shared_with_me").len(), 1, "not listed again");
+    ui.type_in("shared-vault-input", " aaaaa-aa ");
+    ui.submit_form("add-shared-form");
+    assert_eq!(
+        fake.called("add_shared_vault"),
+        vec!["add_shared_vault bbbbb-bb", "add_shared_vault aaaaa-aa"]
+    );
+    assert_eq!(fake.called("shared_with_me").len(), 2, "listed again");
+    assert!(ui.html().contains("Added"));
+}
+
+#[test]
+fn what_is_shared_with_me_opens_to_its_photos_to_look_at_and_download_only() {
+    let fake = Fake::new(Mode::Many);
+    let mut ui = Ui::unlocked(fake.clone(), Screen::Shared);
+    // The newest "Open" is the last item's.
+    ui.click_on("open-shared");
+    assert_eq!(
+        fake.called("shared_photos"),
+        vec!["shared_photos vault-49 49"]
+    );
+    let html = ui.html();
+    assert!(html.contains("Holiday 49"), "{html}");
+    assert!(html.contains("30 photos · shared with you"), "{html}");
+    // The shared vault's photos load from URLs that name it.
+    assert!(html.contains("vault://localhost/thumb/vault-49/00000000000000000000000000000000"));
+    ui.click_on("back-to-shared");
+    assert!(ui.html().contains("from vault vault-0"));
+
+    // Open the newest: the first tile's click listener comes after the navigation's and
+    // the back button's.
+    let mut ui = Ui::unlocked(
+        fake.clone(),
+        Screen::SharedPhotos {
+            vault: "vault-7".into(),
+            target: Target::Album("7".into()),
+            name: "Holiday 7".into(),
+        },
+    );
+    let first_tile = ui
+        .listeners
+        .iter()
+        .filter(|(n, _)| n == "click")
+        .nth(Screen::NAV.len() + 1)
+        .unwrap()
+        .1;
+    ui.fire(
+        "click",
+        Box::new(SerializedMouseData::default()),
+        first_tile,
+    );
+    let html = ui.html();
+    assert!(html.contains("1 of 30"), "{html}");
+    assert!(html.contains(r#"data-testid="viewer-download""#));
+    // Someone else's photo: no trash, no album, no resharing.
+    for refused in ["viewer-trash", "viewer-album", "viewer-share"] {
+        assert!(
+            !html.contains(&format!(r#"data-testid="{refused}""#)),
+            "{refused}"
+        );
+    }
+    ui.click_on("viewer-download");
+    assert_eq!(
+        fake.called("download"),
+        vec![format!("download vault-7/{:032x}", 0)]
+    );
 }

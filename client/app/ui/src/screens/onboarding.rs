@@ -57,17 +57,22 @@ pub fn Onboarding(status: Status) -> Element {
         error.set(None);
         step.set(to);
     };
+    // On a device that knows no vault, opening one asks for its id.
+    let new_device = status == Status::NoVault;
     let body = match current {
         Step::Create => rsx! {
             CreateForm { error, busy, step }
             p { class: "switch",
                 "Have a vault already? "
+                button { class: "link", "data-testid": crate::testid("to-unlock"),
+                    onclick: move |_| go(Step::Unlock), "Open it on this device" }
+                " or "
                 button { class: "link", "data-testid": crate::testid("to-recover"),
-                    onclick: move |_| go(Step::Recover), "Recover it with your recovery key" }
+                    onclick: move |_| go(Step::Recover), "recover it with your recovery key" }
             }
         },
         Step::Unlock => rsx! {
-            UnlockForm { error, busy }
+            UnlockForm { error, busy, new_device }
             p { class: "switch",
                 "Forgot your passphrase? "
                 button { class: "link", "data-testid": crate::testid("to-recover"),
@@ -75,7 +80,7 @@ pub fn Onboarding(status: Status) -> Element {
             }
         },
         Step::Recover => rsx! {
-            RecoverForm { error, busy }
+            RecoverForm { error, busy, new_device }
             p { class: "switch",
                 button { class: "link", onclick: move |_| go(first.clone()), "Back" }
             }
@@ -148,15 +153,20 @@ fn CreateForm(error: Signal<Option<UiError>>, busy: Signal<bool>, step: Signal<S
 }
 
 #[component]
-fn UnlockForm(error: Signal<Option<UiError>>, busy: Signal<bool>) -> Element {
+fn UnlockForm(error: Signal<Option<UiError>>, busy: Signal<bool>, new_device: bool) -> Element {
     let backend = use_backend();
     let mut app = use_app();
     let mut passphrase = use_signal(String::new);
+    let vault_id = use_signal(String::new);
     let submit = move |e: FormEvent| {
         e.prevent_default();
         if *busy.read() {
             return;
         }
+        let vault = match vault_to_open(new_device, &vault_id.read()) {
+            Ok(vault) => vault,
+            Err(e) => return error.set(Some(e)),
+        };
         let p = passphrase.read().clone();
         if p.is_empty() {
             error.set(Some(UiError::new("Type your passphrase.")));
@@ -166,7 +176,7 @@ fn UnlockForm(error: Signal<Option<UiError>>, busy: Signal<bool>) -> Element {
         busy.set(true);
         let backend = backend.clone();
         spawn(async move {
-            let result = backend.unlock(p).await;
+            let result = backend.unlock(vault, p).await;
             busy.set(false);
             match result {
                 Ok(()) => {
@@ -179,7 +189,8 @@ fn UnlockForm(error: Signal<Option<UiError>>, busy: Signal<bool>) -> Element {
     };
     rsx! {
         form { onsubmit: submit, "data-testid": crate::testid("unlock-form"),
-            h2 { "Unlock your vault" }
+            h2 { if new_device { "Open your vault on this device" } else { "Unlock your vault" } }
+            if new_device { VaultIdField { vault_id } }
             label { "Passphrase"
                 input { r#type: "password", autocomplete: "current-password", "data-testid": crate::testid("passphrase"),
                     oninput: move |e| passphrase.set(e.value()) }
@@ -192,9 +203,10 @@ fn UnlockForm(error: Signal<Option<UiError>>, busy: Signal<bool>) -> Element {
 }
 
 #[component]
-fn RecoverForm(error: Signal<Option<UiError>>, busy: Signal<bool>) -> Element {
+fn RecoverForm(error: Signal<Option<UiError>>, busy: Signal<bool>, new_device: bool) -> Element {
     let backend = use_backend();
     let mut app = use_app();
+    let vault_id = use_signal(String::new);
     let mut key = use_signal(String::new);
     let mut passphrase = use_signal(String::new);
     let mut again = use_signal(String::new);
@@ -203,6 +215,10 @@ fn RecoverForm(error: Signal<Option<UiError>>, busy: Signal<bool>) -> Element {
         if *busy.read() {
             return;
         }
+        let vault = match vault_to_open(new_device, &vault_id.read()) {
+            Ok(vault) => vault,
+            Err(e) => return error.set(Some(e)),
+        };
         let words = key.read().split_whitespace().collect::<Vec<_>>().join(" ");
         if words.split(' ').count() != 24 {
             error.set(Some(UiError::new(
@@ -219,7 +235,7 @@ fn RecoverForm(error: Signal<Option<UiError>>, busy: Signal<bool>) -> Element {
         busy.set(true);
         let backend = backend.clone();
         spawn(async move {
-            let result = backend.recover(words, p).await;
+            let result = backend.recover(vault, words, p).await;
             busy.set(false);
             match result {
                 Ok(()) => {
@@ -234,6 +250,7 @@ fn RecoverForm(error: Signal<Option<UiError>>, busy: Signal<bool>) -> Element {
         form { onsubmit: submit, "data-testid": crate::testid("recover-form"),
             h2 { "Recover your vault" }
             p { "Type the 24 words of the recovery key you wrote down when you created the vault, then choose a new passphrase." }
+            if new_device { VaultIdField { vault_id } }
             label { "Recovery key"
                 textarea { rows: 3, "data-testid": crate::testid("recovery-key"), spellcheck: "false",
                     oninput: move |e| key.set(e.value()) }
@@ -249,6 +266,31 @@ fn RecoverForm(error: Signal<Option<UiError>>, busy: Signal<bool>) -> Element {
             button { r#type: "submit", class: "primary", disabled: *busy.read(), "data-testid": crate::testid("recover"),
                 if *busy.read() { "Recovering…" } else { "Recover vault" }
             }
+        }
+    }
+}
+
+/// The vault to open: none (the one this device knows), or on a new device the id typed.
+fn vault_to_open(new_device: bool, typed: &str) -> Result<Option<String>, UiError> {
+    if !new_device {
+        return Ok(None);
+    }
+    let id = typed.trim();
+    if id.is_empty() {
+        return Err(UiError::new(
+            "Type your vault's id: Settings shows it on a device where your vault is open.",
+        ));
+    }
+    Ok(Some(id.to_string()))
+}
+
+/// The vault's id, asked on a device that knows no vault.
+#[component]
+fn VaultIdField(vault_id: Signal<String>) -> Element {
+    rsx! {
+        label { "Vault id"
+            input { r#type: "text", autocomplete: "off", spellcheck: "false", placeholder: "xxxxx-xxxxx-xxxxx-xxxxx-cai",
+                "data-testid": crate::testid("vault-id"), oninput: move |e| vault_id.set(e.value()) }
         }
     }
 }

@@ -100,7 +100,7 @@ pub fn Photos(album: Option<String>, trash: bool) -> Element {
                     button { onclick: move |_| *attempt.write() += 1, "Try again" }
                 }
             }
-            Grid { listing, trash }
+            Grid { listing, trash, shared: false }
         }
     };
     rsx! {
@@ -111,9 +111,10 @@ pub fn Photos(album: Option<String>, trash: bool) -> Element {
     }
 }
 
-/// The virtualised grid: only the rows near the viewport are in the DOM.
+/// The virtualised grid: only the rows near the viewport are in the DOM. `shared`: another
+/// vault's photos (the viewer offers no changes to them).
 #[component]
-fn Grid(listing: Signal<Listing>, trash: bool) -> Element {
+pub fn Grid(listing: Signal<Listing>, trash: bool, shared: bool) -> Element {
     let backend = use_backend();
     let mut app = use_app();
     // Until the renderer reports sizes: a laptop window's.
@@ -140,7 +141,7 @@ fn Grid(listing: Signal<Listing>, trash: bool) -> Element {
                     let id = photo.id.clone();
                     let open = move |_| {
                         let photos = Rc::new(listing.read().photos.clone());
-                        app.viewer.set(Some(Open { photos, index: i, trash }));
+                        app.viewer.set(Some(Open { photos, index: i, trash, shared }));
                     };
                     let size = format!("width: {tile}px; height: {tile}px");
                     if photo.has_thumbnail {

@@ -48,7 +48,7 @@ pub fn SettingsPage() -> Element {
                 dl { class: "settings", "data-testid": crate::testid("settings"),
                     dt { "Network" } dd { "{s.network}" }
                     dt { "This device" } dd { class: "principal", "{s.identity}" }
-                    dt { "Vault canister" } dd { class: "principal", "{s.canister}" }
+                    dt { "Vault id" } dd { class: "principal", "{s.canister}" }
                     dt { "Photos" } dd { "{s.files}" }
                     dt { "Storage" } {used}
                     dt { "Cost" } dd { "{s.cost}" }

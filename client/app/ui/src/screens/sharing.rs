@@ -95,7 +95,16 @@ pub fn Sharing() -> Element {
                 div { class: "share-code", "data-testid": crate::testid("my-share-code"),
                     code { class: "code", "{c.code}" }
                     p { "Words to read to each other: " strong { class: "fingerprint", "data-testid": crate::testid("my-fingerprint"), "{c.fingerprint}" } }
-                    button { onclick: move |_| copy(text.clone()), "data-testid": crate::testid("copy-share-code"), "Copy share code" }
+                    button { onclick: {
+                        let copy = copy.clone();
+                        move |_| copy(text.clone())
+                    }, "data-testid": crate::testid("copy-share-code"), "Copy share code" }
+                    p { class: "muted", "When you share with someone, send them your vault id too: they add it under Shared with me." }
+                    p { "Your vault id: " code { class: "principal", "data-testid": crate::testid("my-vault-id"), "{c.vault}" } " "
+                        button { class: "link", onclick: {
+                            let vault = c.vault.clone();
+                            move |_| copy(vault.clone())
+                        }, "data-testid": crate::testid("copy-vault-id"), "Copy" } }
                 }
             }
         }
@@ -230,7 +239,9 @@ fn ShareForm(choices: Vec<(Target, String)>, on_shared: EventHandler<()>) -> Ele
             spawn(async move {
                 match backend.share(t, who, expiry).await {
                     Ok(_) => {
-                        app.tell(format!("Shared {label}"));
+                        app.tell(format!(
+                            "Shared {label}: send them your vault id (above) to open it under Shared with me"
+                        ));
                         code.set(String::new());
                         generation += 1;
                         words.set(None);

@@ -17,6 +17,8 @@ pub struct Open {
     pub index: usize,
     /// Opened from the trash: restore rather than trash.
     pub trash: bool,
+    /// Someone else's photos, shared with this user: to look at and download only.
+    pub shared: bool,
 }
 
 /// The full-size viewer, over the current screen.
@@ -227,7 +229,7 @@ pub fn Viewer() -> Element {
                         if info() { "Hide details" } else { "Details" } }
                     button { onclick: download, disabled: busy(), "data-testid": crate::testid("viewer-download"),
                         if busy() { "Saving…" } else { "Download" } }
-                    if !open.trash {
+                    if !open.trash && !open.shared {
                         button { onclick: share, "data-testid": crate::testid("viewer-share"), "Share" }
                         select { "aria-label": "Add to album", onchange: to_album, "data-testid": crate::testid("viewer-album"),
                             option { value: "", "Add to album…" }
@@ -236,8 +238,10 @@ pub fn Viewer() -> Element {
                             }
                         }
                     }
-                    button { class: if open.trash { "" } else { "danger" }, onclick: trash_or_restore, "data-testid": crate::testid("viewer-trash"),
-                        if open.trash { "Restore" } else { "Move to trash" } }
+                    if !open.shared {
+                        button { class: if open.trash { "" } else { "danger" }, onclick: trash_or_restore, "data-testid": crate::testid("viewer-trash"),
+                            if open.trash { "Restore" } else { "Move to trash" } }
+                    }
                 }
             }
             div { class: "viewer-body",
