@@ -29,12 +29,13 @@ fn make_photos(dir: &Path, from: usize, n: usize) -> Vec<PathBuf> {
     (from..from + n)
         .map(|i| {
             let path = dir.join(format!("IMG_{i:05}.jpg"));
+            // Every photo's pixels differ (the vault would store one copy of equal files).
+            let (lo, hi) = ((i % 256) as u32, (i / 256) as u32);
             let img = image::RgbImage::from_fn(800, 600, |x, y| {
-                let v = (i * 37) as u32;
                 image::Rgb([
-                    ((x + v) % 256) as u8,
-                    ((y + v * 3) % 256) as u8,
-                    ((x ^ y ^ v) % 256) as u8,
+                    ((x + lo * 37) % 256) as u8,
+                    ((y + hi * 53) % 256) as u8,
+                    ((x ^ y ^ lo) % 256) as u8,
                 ])
             });
             img.save(&path).unwrap();
@@ -45,10 +46,11 @@ fn make_photos(dir: &Path, from: usize, n: usize) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Resident memory (KiB) of `pid` and every process below it.
+/// Resident memory (KiB) of `pid` and every process below it, and of each by name.
 fn rss_tree(pid: u32) -> (u64, u64) {
     let mut own = 0;
     let mut total = 0;
+    let mut each = Vec::new();
     let mut stack = vec![pid];
     while let Some(p) = stack.pop() {
         let rss = std::fs::read_to_string(format!("/proc/{p}/status"))
@@ -63,6 +65,8 @@ fn rss_tree(pid: u32) -> (u64, u64) {
             own = rss;
         }
         total += rss;
+        let name = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+        each.push(format!("{} {:.0}", name.trim(), mib(rss)));
         if let Ok(children) = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")) {
             stack.extend(
                 children
@@ -71,6 +75,7 @@ fn rss_tree(pid: u32) -> (u64, u64) {
             );
         }
     }
+    println!("  resident MiB by process: {}", each.join(", "));
     (own, total)
 }
 

@@ -1,9 +1,10 @@
 //! Test hooks: with `VAULT_APP_TEST_HOOKS=<file>`, the app writes what its window shows to
-//! `<file>` (JSON, replaced atomically) four times a second, read from the webview's own DOM:
+//! `<file>` (JSON, replaced atomically) ten times a second, read from the webview's own DOM:
 //! the screen, the timeline's photo count, thumbnails drawn and decoded, where each element
 //! with a `data-testid` is (so a test can click it with xdotool), what text fields hold
-//! (never passwords), the notice shown, and how
-//! long since launch. Without the variable nothing runs.
+//! (never passwords), the notice shown, how long since launch, and when the first thumbnail
+//! finished decoding (timed in the page by a `load` listener, not by the polling). Without the
+//! variable nothing runs.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -19,6 +20,19 @@ static STARTED: OnceLock<Instant> = OnceLock::new();
 pub fn started() {
     STARTED.get_or_init(Instant::now);
 }
+
+/// Notes when the first thumbnail has loaded (installed once, before the first probe).
+const WATCH: &str = r#"
+if (!window.__vaultWatch) {
+  window.__vaultWatch = true;
+  document.addEventListener('load', e => {
+    if (window.__vaultFirstThumb == null && e.target.classList && e.target.classList.contains('thumb')) {
+      window.__vaultFirstThumb = performance.now();
+    }
+  }, true);
+}
+return true;
+"#;
 
 /// What the page reports of itself.
 const PROBE: &str = r#"
@@ -51,6 +65,7 @@ return {
   width: window.innerWidth,
   height: window.innerHeight,
   text: document.body.innerText.slice(0, 4000),
+  first_thumb_ms_ago: window.__vaultFirstThumb == null ? null : performance.now() - window.__vaultFirstThumb,
 };
 "#;
 
@@ -61,15 +76,21 @@ pub fn use_test_hooks(desktop: Desktop) {
             return;
         };
         spawn(async move {
+            let _ = document::eval(WATCH).await;
             let mut first_thumbs = None;
             loop {
-                tokio::time::sleep(Duration::from_millis(250)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
                 let Ok(mut report) = document::eval(PROBE).await else {
                     continue;
                 };
                 let since = STARTED.get().map_or(0, |s| s.elapsed().as_millis() as u64);
-                if first_thumbs.is_none() && report["thumbs_loaded"].as_u64().unwrap_or(0) > 0 {
-                    first_thumbs = Some(since);
+                if first_thumbs.is_none() {
+                    first_thumbs = match report["first_thumb_ms_ago"].as_f64() {
+                        Some(ago) => Some(since.saturating_sub(ago as u64)),
+                        // Loaded before the listener was in place: no later than now.
+                        None if report["thumbs_loaded"].as_u64().unwrap_or(0) > 0 => Some(since),
+                        None => None,
+                    };
                 }
                 report["ms_since_launch"] = since.into();
                 report["ms_to_first_thumbnails"] = first_thumbs.into();

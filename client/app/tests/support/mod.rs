@@ -141,6 +141,8 @@ pub struct AppWindow {
 impl AppWindow {
     pub fn launch(user: &User, size: &str, downloads: &Path) -> AppWindow {
         let hooks = user.home.path().join(format!("hooks-{size}.json"));
+        // A report left by an earlier launch would answer for this one.
+        let _ = std::fs::remove_file(&hooks);
         let child = Command::new(env!("CARGO_BIN_EXE_vault-app"))
             .args(["--size", size])
             .env("VAULT_HOME", user.home.path())
