@@ -17,8 +17,8 @@ use std::collections::HashMap;
 
 use dioxus_core::{AttributeValue, ElementId, Mutation};
 use dioxus_html::{
-    PlatformEventData, SerializedFileData, SerializedFormData, SerializedFormObject,
-    SerializedMouseData,
+    PlatformEventData, SerializedDataTransfer, SerializedDragData, SerializedFileData,
+    SerializedFormData, SerializedFormObject, SerializedMouseData,
 };
 use futures_channel::mpsc::{UnboundedReceiver, unbounded};
 use vault_ui::*;
@@ -1153,4 +1153,36 @@ fn what_is_shared_with_me_opens_to_its_photos_to_look_at_and_download_only() {
         fake.called("download"),
         vec![format!("download vault-7/{:032x}", 0)]
     );
+}
+
+#[test]
+fn files_and_folders_dropped_on_the_window_are_uploaded() {
+    let fake = Fake::new(Mode::Many);
+    let mut ui = Ui::unlocked(fake.clone(), Screen::Upload);
+    let id = ui.id("dropzone");
+    // What a renderer puts in a drop of a folder and a file from the file manager.
+    let dropped = |p: &str| SerializedFileData {
+        path: PathBuf::from(p),
+        ..SerializedFileData::empty()
+    };
+    let drag = SerializedDragData {
+        mouse: Default::default(),
+        data_transfer: SerializedDataTransfer {
+            items: vec![],
+            files: vec![
+                dropped("/home/me/Pictures/2024"),
+                dropped("/home/me/IMG_1.heic"),
+            ],
+            effect_allowed: "all".into(),
+            drop_effect: "copy".into(),
+        },
+    };
+    ui.fire("dragover", Box::new(drag.clone()), id);
+    assert!(ui.html().contains("dropzone hover"));
+    ui.fire("drop", Box::new(drag), id);
+    assert_eq!(
+        fake.called("upload"),
+        vec![r#"upload ["/home/me/Pictures/2024", "/home/me/IMG_1.heic"] None"#]
+    );
+    assert!(!ui.html().contains("dropzone hover"));
 }
