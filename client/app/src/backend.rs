@@ -409,10 +409,17 @@ impl State {
         Ok(words.0.to_string())
     }
 
-    async fn unlock(&self, named: Option<String>, passphrase: String) -> Result<(), Error> {
+    /// The connection, and the vault `named` (its id, typed on a new device) or else the one
+    /// this device knows.
+    async fn named_vault(&self, named: Option<&str>) -> Result<(Connection, Principal), Error> {
         let conn = self.conn().await?.clone();
-        let named = named.as_deref().map(parse_principal).transpose()?;
+        let named = named.map(parse_principal).transpose()?;
         let id = resolve_canister(&self.home, &conn, named)?;
+        Ok((conn, id))
+    }
+
+    async fn unlock(&self, named: Option<String>, passphrase: String) -> Result<(), Error> {
+        let (conn, id) = self.named_vault(named.as_deref()).await?;
         let mut vault = self.vault.lock().await;
         let unlocked = Vault::unlock(
             &self.home,
@@ -434,9 +441,7 @@ impl State {
         new_passphrase: String,
     ) -> Result<(), Error> {
         check_passphrase(&new_passphrase)?;
-        let conn = self.conn().await?.clone();
-        let named = named.as_deref().map(parse_principal).transpose()?;
-        let id = resolve_canister(&self.home, &conn, named)?;
+        let (conn, id) = self.named_vault(named.as_deref()).await?;
         let mut vault = self.vault.lock().await;
         let recovered = Vault::recover(
             &self.home,

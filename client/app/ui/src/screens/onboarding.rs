@@ -137,14 +137,7 @@ fn CreateForm(error: Signal<Option<UiError>>, busy: Signal<bool>, step: Signal<S
         form { onsubmit: submit, "data-testid": crate::testid("create-form"),
             h2 { "Create your vault" }
             p { "Choose a passphrase. It unlocks your vault on a new device; nobody, including us, can reset it." }
-            label { "Passphrase"
-                input { r#type: "password", autocomplete: "new-password", "data-testid": crate::testid("passphrase"),
-                    oninput: move |e| passphrase.set(e.value()) }
-            }
-            label { "The same again"
-                input { r#type: "password", autocomplete: "new-password", "data-testid": crate::testid("passphrase-again"),
-                    oninput: move |e| again.set(e.value()) }
-            }
+            NewPassphrase { label: "Passphrase", passphrase, again }
             button { r#type: "submit", class: "primary", disabled: *busy.read(), "data-testid": crate::testid("create"),
                 if *busy.read() { "Creating your vault…" } else { "Create vault" }
             }
@@ -208,8 +201,8 @@ fn RecoverForm(error: Signal<Option<UiError>>, busy: Signal<bool>, new_device: b
     let mut app = use_app();
     let vault_id = use_signal(String::new);
     let mut key = use_signal(String::new);
-    let mut passphrase = use_signal(String::new);
-    let mut again = use_signal(String::new);
+    let passphrase = use_signal(String::new);
+    let again = use_signal(String::new);
     let submit = move |e: FormEvent| {
         e.prevent_default();
         if *busy.read() {
@@ -255,17 +248,29 @@ fn RecoverForm(error: Signal<Option<UiError>>, busy: Signal<bool>, new_device: b
                 textarea { rows: 3, "data-testid": crate::testid("recovery-key"), spellcheck: "false",
                     oninput: move |e| key.set(e.value()) }
             }
-            label { "New passphrase"
-                input { r#type: "password", autocomplete: "new-password", "data-testid": crate::testid("passphrase"),
-                    oninput: move |e| passphrase.set(e.value()) }
-            }
-            label { "The same again"
-                input { r#type: "password", autocomplete: "new-password", "data-testid": crate::testid("passphrase-again"),
-                    oninput: move |e| again.set(e.value()) }
-            }
+            NewPassphrase { label: "New passphrase", passphrase, again }
             button { r#type: "submit", class: "primary", disabled: *busy.read(), "data-testid": crate::testid("recover"),
                 if *busy.read() { "Recovering…" } else { "Recover vault" }
             }
+        }
+    }
+}
+
+/// A new passphrase, typed twice (creating a vault, recovering one).
+#[component]
+fn NewPassphrase(
+    label: &'static str,
+    passphrase: Signal<String>,
+    again: Signal<String>,
+) -> Element {
+    rsx! {
+        label { "{label}"
+            input { r#type: "password", autocomplete: "new-password", "data-testid": crate::testid("passphrase"),
+                oninput: move |e| passphrase.set(e.value()) }
+        }
+        label { "The same again"
+            input { r#type: "password", autocomplete: "new-password", "data-testid": crate::testid("passphrase-again"),
+                oninput: move |e| again.set(e.value()) }
         }
     }
 }
