@@ -88,6 +88,10 @@ fn main() -> ExitCode {
             };
         }
     };
+    if let Err(e) = can_open_a_window() {
+        eprintln!("vault-app: {e}");
+        return ExitCode::FAILURE;
+    }
     let desktop = match start(&options) {
         Ok(d) => d,
         Err(e) => {
@@ -136,4 +140,20 @@ fn root() -> Element {
     let backend = use_hook(|| BackendHandle(Rc::new(desktop.clone())));
     hooks::use_test_hooks(desktop);
     rsx! { App { backend } }
+}
+
+/// GTK starts, or why the window cannot open (rather than the toolkit's panic).
+#[cfg(target_os = "linux")]
+fn can_open_a_window() -> Result<(), String> {
+    gtk::init().map_err(|_| {
+        "cannot open a window: GTK found no display (DISPLAY or WAYLAND_DISPLAY is unset or \
+         unreachable). Run it in a desktop session, or under `xvfb-run -a` for a virtual one; \
+         the `vault` command line needs no display."
+            .to_string()
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn can_open_a_window() -> Result<(), String> {
+    Ok(())
 }
