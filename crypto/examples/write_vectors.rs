@@ -1,4 +1,4 @@
-//! Writes the frozen test vectors in `crypto/tests/vectors/` (see docs/FORMAT.md §10).
+//! Writes the frozen test vectors in `crypto/tests/vectors/` (see docs/FORMAT.md §12).
 //!
 //! Run it only when the format changes on purpose: `cargo run -p vault-crypto --example
 //! write_vectors`. Every random byte the format draws is recorded in the vector, so that
@@ -992,6 +992,512 @@ fn text_stream_vectors(dir: &Path, rng: &mut Recording) {
     }
 }
 
+/// The refusals §1, §5–§10 list that the vectors above do not cover (issue 16): the version
+/// byte judged before the size, wrong sizes and empty input, Argon2id bounds, link iterations
+/// below the floor, damaged fragments, share codes with unused characters, and CBOR the metadata
+/// reader must accept (non-shortest heads, narrow floats) or refuse.
+fn refusal_vectors(dir: &Path, rng: &mut Recording) {
+    fixed_size_vectors(dir, rng);
+    kdf_bound_vectors(dir, rng);
+    fragment_vectors(dir, rng);
+    share_code_refusal_vectors(dir, rng);
+    metadata_form_vectors(dir, rng);
+    Vector::new(
+        "recovery-empty",
+        "recovery",
+        "invalid words",
+        "no words at all",
+    )
+    .with("words", "")
+    .hex("wrapped", &[1; WRAPPED_KEY_SIZE])
+    .write(dir);
+}
+
+/// `bytes` with its version byte (the first) set to `version`.
+fn with_version(bytes: &[u8], version: u8) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[0] = version;
+    out
+}
+
+fn fixed_size_vectors(dir: &Path, rng: &mut Recording) {
+    let key = FileKey::generate(rng);
+    let header = StreamHeader::generate(rng);
+    rng.take();
+    let ciphertext = StreamCipher::new(&key, StreamKind::Content, &header).encrypt(b"fixed sizes");
+    let h = header.to_bytes();
+    for (name, expect, comment, bytes) in [
+        (
+            "stream-header-short",
+            "malformed",
+            "a 16-byte header",
+            h[..16].to_vec(),
+        ),
+        (
+            "stream-header-long",
+            "malformed",
+            "an 18-byte header",
+            [&h[..], &[0]].concat(),
+        ),
+        (
+            "stream-header-empty",
+            "malformed",
+            "an empty header: no version byte, so its size is what is wrong",
+            vec![],
+        ),
+        (
+            "stream-header-short-version-2",
+            "unsupported version",
+            "a 16-byte header whose version byte is 2: the version is judged before the size",
+            with_version(&h[..16], 2),
+        ),
+    ] {
+        Vector::new(name, "stream", expect, comment)
+            .hex("file_key", key.expose_secret())
+            .hex("header", &bytes)
+            .with("stream", "content")
+            .hex("ciphertext", &ciphertext)
+            .write(dir);
+    }
+
+    let master = MasterKey::generate(rng);
+    let file_key = FileKey::generate(rng);
+    let file_id = FileId::generate(rng);
+    rng.take();
+    let wrapped = master.wrap_key(&file_key, &file_id, rng);
+    rng.take();
+    let w = wrapped.as_bytes();
+    for (name, expect, comment, bytes) in [
+        (
+            "wrap-short",
+            "malformed",
+            "a 60-byte wrapped key",
+            w[..60].to_vec(),
+        ),
+        (
+            "wrap-long",
+            "malformed",
+            "a 62-byte wrapped key",
+            [&w[..], &[0]].concat(),
+        ),
+        ("wrap-empty", "malformed", "an empty wrapped key", vec![]),
+        (
+            "wrap-short-version-2",
+            "unsupported version",
+            "a 60-byte wrapped key whose version byte is 2: the version is judged before the size",
+            with_version(&w[..60], 2),
+        ),
+    ] {
+        Vector::new(name, "wrap", expect, comment)
+            .with("wrapped_kind", "file-key")
+            .hex("kek", master.expose_secret())
+            .hex("id", file_id.as_bytes())
+            .hex("key", &[])
+            .hex("wrapped", &bytes)
+            .write(dir);
+    }
+
+    let pair = SharingKeyPair::generate(rng);
+    let file_key = FileKey::generate(rng);
+    let file_id = FileId::generate(rng);
+    rng.take();
+    let recipient = [4u8];
+    let sealed = pair
+        .public
+        .seal_key(&file_key, &recipient, &file_id, rng)
+        .unwrap();
+    rng.take();
+    let z = sealed.as_bytes();
+    for (name, expect, comment, bytes) in [
+        (
+            "seal-short",
+            "malformed",
+            "an 80-byte sealed key",
+            z[..80].to_vec(),
+        ),
+        (
+            "seal-long",
+            "malformed",
+            "an 82-byte sealed key",
+            [&z[..], &[0]].concat(),
+        ),
+        ("seal-empty", "malformed", "an empty sealed key", vec![]),
+        (
+            "seal-short-version-2",
+            "unsupported version",
+            "an 80-byte sealed key whose version byte is 2: the version is judged before the size",
+            with_version(&z[..80], 2),
+        ),
+    ] {
+        Vector::new(name, "seal", expect, comment)
+            .hex("recipient_secret_key", pair.secret.expose_secret())
+            .hex("recipient_public_key", pair.public.as_bytes())
+            .hex("recipient", &recipient)
+            .with("target", "file")
+            .hex("target_id", file_id.as_bytes())
+            .hex("sealed", &bytes)
+            .write(dir);
+    }
+}
+
+/// §6: every refusal comes before any Argon2id work, so these records carry cheap parameters
+/// where they are not the point, and a real wrapped key.
+fn kdf_bound_vectors(dir: &Path, rng: &mut Recording) {
+    let master = MasterKey::generate(rng);
+    rng.take();
+    let record = PassphraseWrappedKey::wrap(&master, "x", KdfParams::insecure_for_tests(), rng)
+        .0
+        .to_bytes();
+    rng.take();
+    let params = |m: u32, t: u32, l: u32| {
+        let mut r = record.clone();
+        r[2..6].copy_from_slice(&m.to_be_bytes());
+        r[6..10].copy_from_slice(&t.to_be_bytes());
+        r[10..14].copy_from_slice(&l.to_be_bytes());
+        r
+    };
+    let at = |mut r: Vec<u8>, index: usize, byte: u8| {
+        r[index] = byte;
+        r
+    };
+    let cases: Vec<(&'static str, &str, &'static str, Vec<u8>)> = vec![
+        (
+            "passphrase-memory-over-ceiling",
+            "parameters refused",
+            "m = 4194305 KiB (4 GiB + 1 KiB), t = 2, l = 1",
+            params(4_194_305, 2, 1),
+        ),
+        (
+            "passphrase-passes-over-ceiling",
+            "parameters refused",
+            "m = 19456, t = 65, l = 1",
+            params(19_456, 65, 1),
+        ),
+        (
+            "passphrase-no-passes",
+            "parameters refused",
+            "m = 19456, t = 0, l = 1",
+            params(19_456, 0, 1),
+        ),
+        (
+            "passphrase-no-lanes",
+            "parameters refused",
+            "m = 19456, t = 2, l = 0",
+            params(19_456, 2, 0),
+        ),
+        (
+            "passphrase-lanes-over-ceiling",
+            "parameters refused",
+            "m = 19456, t = 2, l = 17",
+            params(19_456, 2, 17),
+        ),
+        (
+            "passphrase-memory-under-lanes",
+            "parameters refused",
+            "m = 64, t = 2, l = 16: less than 8 KiB a lane",
+            params(64, 2, 16),
+        ),
+        (
+            "passphrase-kdf-id-0",
+            "unsupported version",
+            "a record whose KDF id is 0",
+            at(record.clone(), 1, 0),
+        ),
+        (
+            "passphrase-unknown-kdf-over-ceiling",
+            "unsupported version",
+            "KDF id 2 with m = 2^32 - 1: the KDF id is judged before the bounds, which are Argon2id's",
+            at(params(u32::MAX, 2, 1), 1, 2),
+        ),
+        (
+            "passphrase-record-version-255",
+            "unsupported version",
+            "a record whose version byte is 255",
+            at(record.clone(), 0, 255),
+        ),
+        (
+            "passphrase-record-short-version-255",
+            "unsupported version",
+            "a 90-byte record whose version byte is 255: the version is judged before the size",
+            at(record[..90].to_vec(), 0, 255),
+        ),
+        (
+            "passphrase-wrapped-key-version-255",
+            "unsupported version",
+            "a record whose wrapped key (byte 30) has version byte 255: refused before any Argon2id work",
+            at(record.clone(), 30, 255),
+        ),
+        (
+            "passphrase-bounds-before-wrapped-key",
+            "parameters refused",
+            "t = 65 and a wrapped key of version 255: the bounds are judged first",
+            at(params(64, 65, 1), 30, 255),
+        ),
+        (
+            "passphrase-long-record",
+            "malformed",
+            "a 92-byte record",
+            [record.as_slice(), &[0]].concat(),
+        ),
+        (
+            "passphrase-unlock-params-only",
+            "malformed",
+            "the 30 bytes of unlock params, not a 91-byte record",
+            record[..30].to_vec(),
+        ),
+        (
+            "passphrase-empty-record",
+            "malformed",
+            "an empty record",
+            vec![],
+        ),
+    ];
+    for (name, expect, comment, bytes) in cases {
+        Vector::new(name, "passphrase", expect, comment)
+            .hex("passphrase", b"x")
+            .hex("record", &bytes)
+            .write(dir);
+    }
+}
+
+fn fragment_vectors(dir: &Path, rng: &mut Recording) {
+    let secret = LinkSecret::generate(rng);
+    rng.take();
+    let fragment = secret.to_fragment().to_string();
+    for (name, iterations, comment) in [
+        (
+            "link-too-few-iterations",
+            99_999u32,
+            "a password link with 99 999 PBKDF2 iterations, one below the floor",
+        ),
+        (
+            "link-zero-iterations",
+            0,
+            "a password link with 0 PBKDF2 iterations",
+        ),
+    ] {
+        Vector::new(name, "link", "parameters refused", comment)
+            .with("fragment", &fragment)
+            .hex("password", b"x")
+            .with("iterations", iterations.to_string())
+            .write(dir);
+    }
+    let mut body = vec![2u8];
+    body.extend_from_slice(secret.expose_secret());
+    let checksum = Sha256::digest(&body);
+    body.extend_from_slice(&checksum[..3]);
+    let version_2 = data_encoding::BASE64URL_NOPAD.encode(&body);
+    let swap = |at: usize, c: char| {
+        let mut chars: Vec<char> = fragment.chars().collect();
+        chars[at] = c;
+        chars.into_iter().collect::<String>()
+    };
+    for (name, text, comment) in [
+        (
+            "link-fragment-version-2",
+            version_2,
+            "a fragment of version 2 with a valid checksum: damaged, not unsupported (§9.1)",
+        ),
+        (
+            "link-fragment-short",
+            fragment[..47].to_string(),
+            "47 characters",
+        ),
+        (
+            "link-fragment-long",
+            format!("{fragment}A"),
+            "49 characters",
+        ),
+        (
+            "link-fragment-padded",
+            format!("{fragment}="),
+            "the fragment with base64 padding",
+        ),
+        (
+            "link-fragment-plus",
+            swap(10, '+'),
+            "a '+' (the standard alphabet's) in place of a character",
+        ),
+        (
+            "link-fragment-slash",
+            swap(10, '/'),
+            "a '/' (the standard alphabet's) in place of a character",
+        ),
+        (
+            "link-fragment-two-hashes",
+            format!("##{fragment}"),
+            "two leading '#': only one is stripped",
+        ),
+        (
+            "link-fragment-inner-space",
+            format!("{} {}", &fragment[..24], &fragment[24..]),
+            "a space inside the fragment",
+        ),
+        ("link-fragment-only-hash", "#".to_string(), "a lone '#'"),
+        ("link-fragment-empty", String::new(), "an empty fragment"),
+    ] {
+        Vector::new(name, "link", "damaged link", comment)
+            .with("fragment", text)
+            .write(dir);
+    }
+}
+
+fn share_code_refusal_vectors(dir: &Path, rng: &mut Recording) {
+    let pair = SharingKeyPair::generate(rng);
+    rng.take();
+    let principal: Vec<u8> = (100..129u8).collect();
+    let text = ShareCode::new(&principal, pair.public).unwrap().to_text();
+    let body: String = text[4..].chars().filter(|&c| c != '-').collect();
+    // 67 bytes are 108 characters (108 mod 8 = 4): the last character holds 4 unused bits.
+    assert_eq!(body.len(), 108);
+    const ALPHABET: &str = "abcdefghijklmnopqrstuvwxyz234567";
+    let last = ALPHABET.find(body.chars().last().unwrap()).unwrap();
+    assert_eq!(last & 0xf, 0);
+    let unused_bit = ALPHABET.chars().nth(last | 1).unwrap();
+    let one = format!("vs1-1{}", &text[5..]);
+    let mut nonzero = text.clone();
+    nonzero.pop();
+    nonzero.push(unused_bit);
+    for (name, code, comment) in [
+        ("share-code-empty", String::new(), "an empty text"),
+        (
+            "share-code-only-prefix",
+            "vs1-".to_string(),
+            "the prefix alone: nothing decodes, so fewer than 38 bytes (bad checksum)",
+        ),
+        (
+            "share-code-unused-character",
+            format!("{text}aa"),
+            "110 base32 characters (110 mod 8 = 6): the last is left wholly unused",
+        ),
+        (
+            "share-code-nonzero-unused-bits",
+            nonzero,
+            "the last character with one of its 4 unused bits set",
+        ),
+        (
+            "share-code-padding",
+            format!("{text}===="),
+            "base32 padding",
+        ),
+        (
+            "share-code-digit-one",
+            one,
+            "a '1' in place of the first character after the prefix: outside the base32 alphabet",
+        ),
+    ] {
+        let expect = if name == "share-code-only-prefix" {
+            "bad checksum"
+        } else {
+            "invalid share code"
+        };
+        Vector::new(name, "share-code", expect, comment)
+            .with("text", code)
+            .write(dir);
+    }
+}
+
+fn metadata_form_vectors(dir: &Path, rng: &mut Recording) {
+    let key = FileKey::generate(rng);
+    rng.take();
+    let hash = Sha256::digest(b"");
+    // The minimal record with every head in a longer form than needed (§10: accepted).
+    let mut long = vec![0xb8, 0x05]; // map of 5, count in one more byte
+    long.extend_from_slice(&[0x18, 0x00, 0x1b, 0, 0, 0, 0, 0, 0, 0, 1]); // version: 1 in 8 bytes
+    long.extend_from_slice(&[0x19, 0x00, 0x01, 0x78, 9]); // key 1 in 2 bytes, length in 1
+    long.extend_from_slice(b"notes.txt");
+    long.extend_from_slice(&[0x02, 0x7a, 0, 0, 0, 10]); // length in 4 bytes
+    long.extend_from_slice(b"text/plain");
+    long.extend_from_slice(&[0x03, 0x1a, 0, 0, 0, 0]); // size 0 in 4 bytes
+    long.extend_from_slice(&[0x04, 0x59, 0x00, 0x20]); // 32 bytes, length in 2
+    long.extend_from_slice(&hash);
+    let minimal = |extra_entries: u8, extra: &[u8]| {
+        let mut b = vec![0xa5 + extra_entries, 0x00, 0x01, 0x01, 0x69];
+        b.extend_from_slice(b"notes.txt");
+        b.extend_from_slice(&[0x02, 0x6a]);
+        b.extend_from_slice(b"text/plain");
+        b.extend_from_slice(&[0x03, 0x00, 0x04, 0x58, 0x20]);
+        b.extend_from_slice(&hash);
+        b.extend_from_slice(extra);
+        b
+    };
+    let f64_zero = [0xfb, 0, 0, 0, 0, 0, 0, 0, 0];
+    let gps = |elements: &[u8]| [&[0x0b][..], elements].concat();
+    let cases: Vec<(&'static str, &str, &'static str, Vec<u8>)> = vec![
+        (
+            "metadata-non-shortest-heads",
+            "success",
+            "the minimal record with every head (count, key, integer, length) longer than needed",
+            long,
+        ),
+        (
+            "metadata-gps-narrow-floats",
+            "success",
+            "GPS [1.0, -2.0] as float16 and float32: readers accept any float width",
+            minimal(
+                1,
+                &gps(&[0x82, 0xf9, 0x3c, 0x00, 0xfa, 0xc0, 0x00, 0x00, 0x00]),
+            ),
+        ),
+        (
+            "metadata-gps-true",
+            "malformed",
+            "GPS [0.0, true]: true is major type 7 but not a float",
+            minimal(1, &gps(&[&[0x82][..], &f64_zero, &[0xf5]].concat())),
+        ),
+        (
+            "metadata-gps-null",
+            "malformed",
+            "GPS null: a writer leaves an unknown position out",
+            minimal(1, &gps(&[0xf6])),
+        ),
+        (
+            "metadata-null-camera",
+            "malformed",
+            "camera make (key 12) null",
+            minimal(1, &[0x0c, 0xf6]),
+        ),
+        (
+            "metadata-indefinite-text",
+            "malformed",
+            "camera make as an indefinite-length text: refused under a known key",
+            minimal(1, &[0x0c, 0x7f, 0x61, b'a', 0xff]),
+        ),
+        (
+            "metadata-indefinite-gps",
+            "malformed",
+            "GPS as an indefinite-length array",
+            minimal(
+                1,
+                &gps(&[&[0x9f][..], &f64_zero, &f64_zero, &[0xff]].concat()),
+            ),
+        ),
+        (
+            "metadata-tagged-value",
+            "malformed",
+            "taken at (key 5) under tag 1",
+            minimal(1, &[0x05, 0xc1, 0x00]),
+        ),
+        (
+            "metadata-empty",
+            "malformed",
+            "an empty record: no CBOR item at all",
+            vec![],
+        ),
+    ];
+    for (name, expect, comment, cbor) in cases {
+        let mut v = Vector::new(name, "metadata", expect, comment)
+            .hex("file_key", key.expose_secret())
+            .hex("cbor", &cbor)
+            .hex("blob", &seal_blob(&key, StreamKind::Metadata, &cbor, rng));
+        rng.take();
+        if expect == "success" {
+            v = v.with("name", "notes.txt").with("size", "0");
+        }
+        v.write(dir);
+    }
+}
+
 fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
     std::fs::create_dir_all(&dir).unwrap();
@@ -1008,5 +1514,6 @@ fn main() {
     metadata_vectors(&dir, &mut Recording::new(8));
     dedupe_vectors(&dir, &mut Recording::new(9));
     text_stream_vectors(&dir, &mut Recording::new(10));
+    refusal_vectors(&dir, &mut Recording::new(20));
     println!("wrote {}", dir.display());
 }

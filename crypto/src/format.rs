@@ -3,6 +3,18 @@
 /// Version byte that starts every binary structure of this format.
 pub const FORMAT_VERSION: u8 = 1;
 
+/// FORMAT.md §1: a reader checks the version byte before the size, so that a structure of a
+/// newer version (which may have another size) says so. Empty input has no version byte: its
+/// size is what is wrong.
+pub(crate) fn check_version(bytes: &[u8]) -> Result<(), crate::DecryptError> {
+    match bytes.first() {
+        Some(&version) if version != FORMAT_VERSION => {
+            Err(crate::DecryptError::UnsupportedVersion(version))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Size of every symmetric key: AES-256 keys and the keys they are derived from.
 pub const KEY_SIZE: usize = 32;
 

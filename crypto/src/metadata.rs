@@ -26,7 +26,6 @@
 //! and refuse a version other than 1, duplicate keys, indefinite lengths and values out of range
 //! (docs/FORMAT.md §10).
 
-use minicbor::data::Type;
 use minicbor::{Decoder, Encoder};
 use rand_core::CryptoRng;
 
@@ -208,6 +207,141 @@ impl From<minicbor::decode::Error> for DecodeFailure {
     }
 }
 
+/// Skips the one CBOR item at `pos`, of any type and nesting depth, and returns where it
+/// ends. It accepts exactly what RFC 8949 calls well-formed (§3, appendix C) and nothing more
+/// (FORMAT.md §10): a break outside an indefinite-length container, reserved additional
+/// information (28..=30), an indefinite length on an integer, tag or simple value, a one-byte
+/// simple value below 32, a string chunk of another type or of indefinite length, and an
+/// indefinite-length map that ends between a key and its value are all refused. Validity is not
+/// judged (text need not be UTF-8). Iterative, so depth costs memory, never stack.
+fn skip_well_formed(b: &[u8], mut pos: usize) -> Result<usize, DecodeFailure> {
+    /// One open container: the items it still holds (`None`: until a break) and, for an
+    /// indefinite-length map, whether it has read a key without its value.
+    struct Open {
+        due: Option<u64>,
+        map_half: bool,
+        indefinite_map: bool,
+    }
+    const TRUNCATED: DecodeFailure = DecodeFailure::Invalid("truncated CBOR");
+    let mut open: Vec<Open> = Vec::new();
+    loop {
+        if let Some(top) = open.last()
+            && top.due.is_none()
+            && b.get(pos) == Some(&0xff)
+        {
+            if top.map_half {
+                return Err(DecodeFailure::Invalid(
+                    "an indefinite-length map ends between a key and its value",
+                ));
+            }
+            pos += 1;
+            open.pop();
+        } else {
+            let (major, argument, next) = cbor_head(b, pos)?;
+            pos = next;
+            match (major, argument) {
+                (2 | 3, Some(len)) => pos = skip_bytes(b, pos, len)?,
+                (2 | 3, None) => loop {
+                    if b.get(pos) == Some(&0xff) {
+                        pos += 1;
+                        break;
+                    }
+                    match cbor_head(b, pos)? {
+                        (chunk_major, Some(len), next) if chunk_major == major => {
+                            pos = skip_bytes(b, next, len)?
+                        }
+                        _ => {
+                            return Err(DecodeFailure::Invalid(
+                                "a bad chunk in an indefinite-length string",
+                            ));
+                        }
+                    }
+                },
+                (4, Some(0)) | (5, Some(0)) => {}
+                (4 | 5, count) => {
+                    let due = match count {
+                        Some(n) if major == 5 => Some(n.checked_mul(2).ok_or(TRUNCATED)?),
+                        n => n,
+                    };
+                    open.push(Open {
+                        due,
+                        map_half: false,
+                        indefinite_map: major == 5 && count.is_none(),
+                    });
+                    continue;
+                }
+                (6, _) => {
+                    open.push(Open {
+                        due: Some(1),
+                        map_half: false,
+                        indefinite_map: false,
+                    });
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        // An item ended: count it in the containers it completes.
+        loop {
+            let Some(top) = open.last_mut() else {
+                return Ok(pos);
+            };
+            match &mut top.due {
+                Some(n) => {
+                    *n -= 1;
+                    if *n > 0 {
+                        break;
+                    }
+                    open.pop();
+                }
+                None => {
+                    if top.indefinite_map {
+                        top.map_half = !top.map_half;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The head at `pos`: (major type, argument or `None` for an indefinite length, next position).
+/// Refuses what is never well-formed in a head, and a break (handled by the caller).
+fn cbor_head(b: &[u8], pos: usize) -> Result<(u8, Option<u64>, usize), DecodeFailure> {
+    const TRUNCATED: DecodeFailure = DecodeFailure::Invalid("truncated CBOR");
+    let initial = *b.get(pos).ok_or(TRUNCATED)?;
+    let (major, info) = (initial >> 5, initial & 0x1f);
+    let pos = pos + 1;
+    match info {
+        0..=23 => Ok((major, Some(info.into()), pos)),
+        24..=27 => {
+            let size = 1usize << (info - 24);
+            let bytes = b.get(pos..pos + size).ok_or(TRUNCATED)?;
+            let value = bytes.iter().fold(0u64, |v, &x| (v << 8) | u64::from(x));
+            if major == 7 && info == 24 && value < 32 {
+                return Err(DecodeFailure::Invalid(
+                    "a simple value below 32 in two bytes",
+                ));
+            }
+            Ok((major, Some(value), pos + size))
+        }
+        31 if (2..=5).contains(&major) => Ok((major, None, pos)),
+        31 if major == 7 => Err(DecodeFailure::Invalid("unexpected break")),
+        _ => Err(DecodeFailure::Invalid(
+            "reserved or indefinite additional information",
+        )),
+    }
+}
+
+/// Skips `len` bytes of string content at `pos`.
+fn skip_bytes(b: &[u8], pos: usize, len: u64) -> Result<usize, DecodeFailure> {
+    usize::try_from(len)
+        .ok()
+        .and_then(|len| pos.checked_add(len))
+        .filter(|&end| end <= b.len())
+        .ok_or(DecodeFailure::Invalid("truncated CBOR"))
+}
+
 /// The record and its version, which the caller judges last.
 fn decode(d: &mut Decoder<'_>) -> Result<(FileMetadata, u64), DecodeFailure> {
     let entries = d
@@ -278,10 +412,8 @@ fn decode(d: &mut Decoder<'_>) -> Result<(FileMetadata, u64), DecodeFailure> {
             key::CAMERA_MODEL => m.camera_model = Some(d.str()?.to_owned()),
             key::DURATION_MS => m.duration_ms = Some(d.u64()?),
             _ => {
-                if d.datatype()? == Type::Break {
-                    return Err(DecodeFailure::Invalid("unexpected break"));
-                }
-                d.skip()?;
+                let end = skip_well_formed(d.input(), d.position())?;
+                d.set_position(end);
             }
         }
     }

@@ -18,7 +18,7 @@ use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
 use crate::error::{DecryptError, KdfParamsError, UnlockError};
-use crate::format::{FORMAT_VERSION, KEY_SIZE, WRAPPED_KEY_SIZE, label};
+use crate::format::{FORMAT_VERSION, KEY_SIZE, WRAPPED_KEY_SIZE, check_version, label};
 use crate::keys::{MasterKey, random_array, secret_key};
 use crate::primitives::{hkdf_sha256, sha256, sha256_matches};
 use crate::wrap::{WrappedKey, unwrap_raw, wrap_raw};
@@ -177,6 +177,7 @@ impl UnlockParams {
 
     /// Reads unlock params, refusing unknown versions and KDFs and parameters over the ceilings.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, UnlockError> {
+        check_version(bytes)?;
         if bytes.len() != UNLOCK_PARAMS_SIZE {
             return Err(DecryptError::WrongLength {
                 what: "unlock params",
@@ -184,9 +185,6 @@ impl UnlockParams {
                 actual: bytes.len(),
             }
             .into());
-        }
-        if bytes[0] != FORMAT_VERSION {
-            return Err(DecryptError::UnsupportedVersion(bytes[0]).into());
         }
         if bytes[1] != KDF_ARGON2ID {
             return Err(KdfParamsError::UnknownKdf(bytes[1]).into());
@@ -316,6 +314,7 @@ impl PassphraseWrappedKey {
 
     /// Reads a record, checking its layout and that its parameters are within the ceilings.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, UnlockError> {
+        check_version(bytes)?;
         if bytes.len() != PASSPHRASE_WRAPPED_KEY_SIZE {
             return Err(DecryptError::WrongLength {
                 what: "passphrase-wrapped key",

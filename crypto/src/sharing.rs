@@ -20,7 +20,9 @@ use hpke::{Deserializable, Kem, OpModeR, OpModeS, Serializable};
 use rand_core::CryptoRng;
 
 use crate::error::{DecryptError, ShareCodeError};
-use crate::format::{FORMAT_VERSION, KEY_SIZE, SEALED_KEY_SIZE, X25519_KEY_SIZE, label};
+use crate::format::{
+    FORMAT_VERSION, KEY_SIZE, SEALED_KEY_SIZE, X25519_KEY_SIZE, check_version, label,
+};
 use crate::keys::{AlbumKey, FileKey, secret_key};
 use crate::primitives::sha256;
 use crate::wrap::WrappableKey;
@@ -170,17 +172,15 @@ impl SealedKey {
         &self.0
     }
 
-    /// Reads a sealed key, checking its length and version (not its authenticity).
+    /// Reads a sealed key, checking its version and then its length (not its authenticity).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecryptError> {
+        check_version(bytes)?;
         let bytes: [u8; SEALED_KEY_SIZE] =
             bytes.try_into().map_err(|_| DecryptError::WrongLength {
                 what: "sealed key",
                 expected: SEALED_KEY_SIZE,
                 actual: bytes.len(),
             })?;
-        if bytes[0] != FORMAT_VERSION {
-            return Err(DecryptError::UnsupportedVersion(bytes[0]));
-        }
         Ok(Self(bytes))
     }
 }

@@ -13,7 +13,9 @@ use core::fmt;
 use rand_core::CryptoRng;
 
 use crate::error::DecryptError;
-use crate::format::{FORMAT_VERSION, KEY_SIZE, NONCE_SIZE, TAG_SIZE, WRAPPED_KEY_SIZE, label};
+use crate::format::{
+    FORMAT_VERSION, KEY_SIZE, NONCE_SIZE, TAG_SIZE, WRAPPED_KEY_SIZE, check_version, label,
+};
 use crate::ids::{AlbumKeyId, FileId};
 use crate::keys::{AlbumKey, FileKey, MasterKey, random_array};
 use crate::primitives::{aes256gcm, gcm_open_in_place, gcm_seal_in_place};
@@ -29,17 +31,15 @@ impl WrappedKey {
         &self.0
     }
 
-    /// Reads a wrapped key, checking its length and version (not its authenticity).
+    /// Reads a wrapped key, checking its version and then its length (not its authenticity).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecryptError> {
+        check_version(bytes)?;
         let bytes: [u8; WRAPPED_KEY_SIZE] =
             bytes.try_into().map_err(|_| DecryptError::WrongLength {
                 what: "wrapped key",
                 expected: WRAPPED_KEY_SIZE,
                 actual: bytes.len(),
             })?;
-        if bytes[0] != FORMAT_VERSION {
-            return Err(DecryptError::UnsupportedVersion(bytes[0]));
-        }
         Ok(Self(bytes))
     }
 }

@@ -108,9 +108,94 @@ fn wrapped_key_refuses_wrong_kek_flipped_bit_and_bad_layout() {
         DecryptError::UnsupportedVersion(9)
     );
     assert!(matches!(
-        WrappedKey::from_bytes(&v9[..60]),
+        WrappedKey::from_bytes(&wrapped.as_bytes()[..60]),
         Err(DecryptError::WrongLength { .. })
     ));
+    // FORMAT.md §1: the version byte is judged before the size.
+    assert_eq!(
+        WrappedKey::from_bytes(&v9[..60]).unwrap_err(),
+        DecryptError::UnsupportedVersion(9)
+    );
+}
+
+/// FORMAT.md §1: every reader of a binary structure judges the version byte, then the size;
+/// empty input (no version byte) is the wrong size.
+#[test]
+fn version_byte_is_judged_before_size_in_every_structure() {
+    fn wrong_length<T: core::fmt::Debug>(r: Result<T, DecryptError>) -> bool {
+        matches!(r, Err(DecryptError::WrongLength { .. }))
+    }
+    fn unlock_wrong_length<T: core::fmt::Debug>(r: Result<T, UnlockError>) -> bool {
+        matches!(
+            r,
+            Err(UnlockError::Malformed(DecryptError::WrongLength { .. }))
+        )
+    }
+    let v2 = |len: usize| {
+        let mut b = vec![0u8; len];
+        if len > 0 {
+            b[0] = 2;
+        }
+        b
+    };
+    let v1 = |len: usize| {
+        let mut b = vec![0u8; len];
+        if len > 0 {
+            b[0] = 1;
+        }
+        b
+    };
+    let unsupported = Err::<(), _>(DecryptError::UnsupportedVersion(2));
+    for len in [1, 16, 18] {
+        assert_eq!(StreamHeader::from_bytes(&v2(len)).map(drop), unsupported);
+        assert!(
+            wrong_length(StreamHeader::from_bytes(&v1(len))),
+            "header of {len}"
+        );
+    }
+    for len in [1, 60, 62] {
+        assert_eq!(WrappedKey::from_bytes(&v2(len)).map(drop), unsupported);
+        assert!(
+            wrong_length(WrappedKey::from_bytes(&v1(len))),
+            "wrapped of {len}"
+        );
+    }
+    for len in [1, 80, 82] {
+        assert_eq!(SealedKey::from_bytes(&v2(len)).map(drop), unsupported);
+        assert!(
+            wrong_length(SealedKey::from_bytes(&v1(len))),
+            "sealed of {len}"
+        );
+    }
+    for len in [1, 29, 31, 91] {
+        assert_eq!(
+            UnlockParams::from_bytes(&v2(len)).map(drop),
+            Err(UnlockError::Malformed(DecryptError::UnsupportedVersion(2)))
+        );
+        assert!(unlock_wrong_length(UnlockParams::from_bytes(&v1(len))));
+    }
+    for len in [1, 30, 90, 92] {
+        assert_eq!(
+            PassphraseWrappedKey::from_bytes(&v2(len)).map(drop),
+            Err(UnlockError::Malformed(DecryptError::UnsupportedVersion(2)))
+        );
+        assert!(unlock_wrong_length(PassphraseWrappedKey::from_bytes(&v1(
+            len
+        ))));
+    }
+    let key = FileKey::from_bytes([7; 32]);
+    assert_eq!(
+        open_blob(&key, StreamKind::Metadata, &v2(5)).map(drop),
+        unsupported
+    );
+    assert!(wrong_length(open_blob(&key, StreamKind::Metadata, &v1(5))));
+    // Empty input has no version byte: it is the wrong size, whatever the structure.
+    assert!(wrong_length(StreamHeader::from_bytes(&[])));
+    assert!(wrong_length(WrappedKey::from_bytes(&[])));
+    assert!(wrong_length(SealedKey::from_bytes(&[])));
+    assert!(wrong_length(open_blob(&key, StreamKind::Metadata, &[])));
+    assert!(unlock_wrong_length(UnlockParams::from_bytes(&[])));
+    assert!(unlock_wrong_length(PassphraseWrappedKey::from_bytes(&[])));
 }
 
 #[test]
@@ -772,4 +857,72 @@ fn metadata_form_is_judged_before_version() {
         FileMetadata::from_cbor(&missing),
         Err(MetadataError::Malformed(_))
     ));
+}
+
+/// FORMAT.md §10: under a key it does not know, a reader skips exactly the values RFC 8949 calls
+/// well-formed — whatever their validity (text that is not UTF-8) — and refuses the rest.
+#[test]
+fn unknown_values_are_judged_by_well_formedness_alone() {
+    let with_unknown = |value: &[u8]| {
+        let mut bytes = vec![
+            0xa6, 0x00, 0x01, 0x01, 0x61, b'a', 0x02, 0x61, b'b', 0x03, 0x00, 0x04, 0x58, 32,
+        ];
+        bytes.extend_from_slice(&[0u8; 32]);
+        bytes.extend_from_slice(&[0x18, 99]);
+        bytes.extend_from_slice(value);
+        FileMetadata::from_cbor(&bytes)
+    };
+    for (why, value) in [
+        ("text that is not UTF-8", &[0x62, 0xff, 0xfe][..]),
+        (
+            "an indefinite text of non-UTF-8 chunks",
+            &[0x7f, 0x61, 0xff, 0xff],
+        ),
+        ("a tag on a float", &[0xc1, 0xfb, 0, 0, 0, 0, 0, 0, 0, 0]),
+        (
+            "an indefinite map holding an indefinite array",
+            &[0xbf, 0x01, 0x9f, 0xf6, 0xf7, 0xff, 0x61, 0x01, 0x02, 0xff],
+        ),
+        ("simple value 32 in two bytes", &[0xf8, 0x20]),
+        ("an empty indefinite byte string", &[0x5f, 0xff]),
+        ("nested tags", &[0xc1, 0xd8, 0x40, 0x80]),
+        ("a non-shortest length", &[0x79, 0x00, 0x01, b'x']),
+    ] {
+        assert!(
+            with_unknown(value).is_ok(),
+            "{why}: {:?}",
+            with_unknown(value)
+        );
+    }
+    for (why, value) in [
+        ("a two-byte simple value below 32", &[0xf8, 0x10][..]),
+        ("a break in a definite array", &[0x82, 0x00, 0xff]),
+        ("a stray break", &[0xff]),
+        ("a tagged break", &[0xc1, 0xff]),
+        ("an indefinite map ending after a key", &[0xbf, 0x00, 0xff]),
+        (
+            "a text chunk in an indefinite byte string",
+            &[0x5f, 0x61, b'a', 0xff],
+        ),
+        (
+            "an indefinite chunk in an indefinite string",
+            &[0x7f, 0x7f, 0xff, 0xff],
+        ),
+        ("reserved additional information", &[0x1c]),
+        ("an indefinite integer", &[0x1f]),
+        ("an indefinite tag", &[0xdf, 0x00]),
+        ("a truncated array", &[0x82, 0x01]),
+        ("a truncated string", &[0x65, b'a']),
+        (
+            "a length beyond the input",
+            &[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        ),
+        ("a map of 2^63 entries", &[0xbb, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+    ] {
+        assert!(
+            matches!(with_unknown(value), Err(MetadataError::Malformed(_))),
+            "{why}: {:?}",
+            with_unknown(value)
+        );
+    }
 }

@@ -54,7 +54,7 @@ from pyhpke import AEADId, CipherSuite, KDFId, KEMId
 from pyhpke.exceptions import PyHPKEError
 
 VECTOR_DIR = Path(__file__).resolve().parents[2] / "crypto" / "tests" / "vectors"
-MIN_VECTORS = 60
+MIN_VECTORS = 120
 
 # §1 constants
 VERSION = 0x01
@@ -330,9 +330,14 @@ def parse_unlock_params(params):
 
 
 def parse_passphrase_record(record):
-    """Return (unlock params, wrapped master key)."""
+    """Return (unlock params, wrapped master key), in §6's order: the record's
+    version and size, the unlock params (KDF id, bounds), then the wrapped key's
+    version byte (byte 30) -- all before any Argon2id work."""
     check_version_and_size(record, PASSPHRASE_RECORD_SIZE, "passphrase record")
-    return parse_unlock_params(record[:UNLOCK_PARAMS_SIZE]), record[UNLOCK_PARAMS_SIZE:]
+    params = parse_unlock_params(record[:UNLOCK_PARAMS_SIZE])
+    wrapped = record[UNLOCK_PARAMS_SIZE:]
+    check_version_and_size(wrapped, WRAPPED_KEY_SIZE, "wrapped master key")
+    return params, wrapped
 
 
 def passphrase_kek(passphrase, params):
@@ -585,8 +590,9 @@ class CborReader:
         """An item's head: (major type, additional info, argument); the
         argument is None for an indefinite length.
 
-        ASSUMPTION: "liberal in form" covers non-shortest lengths and counts and
-        indefinite-length strings and arrays under known keys, not only integers.
+        §10: "liberal in form" covers non-shortest heads of every kind (integers,
+        lengths, counts); indefinite lengths are the business of each caller
+        (refused under known keys, skipped under unknown ones).
         """
         initial = self.take(1)[0]
         major, info = initial >> 5, initial & 0x1F
@@ -674,11 +680,13 @@ def _int(low, high):
 
 
 def _text(r):
-    # ASSUMPTION: text under a known key that is not UTF-8 is `malformed` (under
-    # an unknown key it is well-formed CBOR, so accepted).
+    # Text under a known key that is not UTF-8 is `malformed` (under an unknown
+    # key it is well-formed CBOR, so accepted).
     major, _, length = r.head()
     if major != TEXT:
         raise Malformed(f"major type {major}, not text")
+    if length is None:
+        raise Malformed("indefinite-length text under a known key")
     try:
         return r.string(major, length).decode("utf-8")
     except UnicodeDecodeError:
@@ -689,6 +697,8 @@ def _sha256(r):
     major, _, length = r.head()
     if major != BYTES:
         raise Malformed(f"major type {major}, not bytes")
+    if length is None:
+        raise Malformed("an indefinite-length byte string under a known key")
     digest = r.string(major, length)
     if len(digest) != 32:
         raise Malformed(f"a SHA-256 of {len(digest)} bytes")
@@ -699,11 +709,14 @@ def _gps(r):
     major, _, count = r.head()
     if major != ARRAY:
         raise Malformed(f"major type {major}, not an array")
+    if count is None:
+        raise Malformed("an indefinite-length GPS array")
     values = []
-    while (not r.read_break()) if count is None else len(values) < count:
+    while len(values) < count:
         if len(values) == 3:
             raise Malformed("more than 3 GPS values")
         major, info, argument = r.head()
+        # §10: true, false, null and other simple values are major type 7 too, but not floats.
         if major != SIMPLE or info not in FLOAT_FORMATS:
             raise Malformed("a GPS value that is not a float")
         size = struct.calcsize(FLOAT_FORMATS[info])
@@ -1052,14 +1065,14 @@ def check_dedupe(v):
 
 # §12's table: kind -> (check, its `expect` values)
 KINDS = {
-    "stream": (check_stream, {"success", "decryption failure", "unsupported version"}),
-    "wrap": (check_wrap, {"success", "decryption failure", "unsupported version"}),
+    "stream": (check_stream, {"success", "decryption failure", "unsupported version", "malformed"}),
+    "wrap": (check_wrap, {"success", "decryption failure", "unsupported version", "malformed"}),
     "passphrase": (
         check_passphrase,
         {"success", "wrong secret", "parameters refused", "unsupported version", "malformed"},
     ),
     "recovery": (check_recovery, {"success", "wrong secret", "invalid words"}),
-    "seal": (check_seal, {"success", "decryption failure", "unsupported version"}),
+    "seal": (check_seal, {"success", "decryption failure", "unsupported version", "malformed"}),
     "share-code": (
         check_share_code,
         {"success", "bad checksum", "invalid share code", "unsupported version"},
@@ -1275,8 +1288,11 @@ def test_metadata_reader():
         "keys in any order": cbor_map(*reversed(REQUIRED)),
         "float16 and float32 GPS": record((11, b"\x83" + f16(-90.0) + f32(180.0) + f16(-0.0))),
         "GPS at the limits": record((11, b"\x82" + f64(90.0) + f64(-180.0))),
-        "indefinite-length text and GPS array": record(
-            (12, b"\x7f\x62ab\x61c\xff"), (11, b"\x9f" + f16(1) + f16(2) + b"\xff")
+        "non-shortest lengths and counts": cbor_map(
+            *REQUIRED[:4],
+            (4, b"\x5a\x00\x00\x00\x20" + bytes(32)),
+            (12, b"\x79\x00\x02ab"),
+            (11, b"\x98\x02" + f16(1) + f16(2)),
         ),
         "extreme integers": record(
             (5, I64_MIN), (7, I64_MAX), (8, U32_MAX), (9, 0), (14, U64_MAX), (6, -1440), (10, 8)
@@ -1327,6 +1343,12 @@ def test_metadata_reader():
         "GPS of one value": record((11, [1.0])),
         "GPS of four values": record((11, [1.0, 2.0, 3.0, 4.0])),
         "a simple value in GPS": record((11, b"\x82\xf6" + f64(0.0))),
+        "true in GPS": record((11, b"\x82" + f64(0.0) + b"\xf5")),
+        "null for GPS": record((11, b"\xf6")),
+        "undefined for a name": cbor_map(REQUIRED[0], (1, b"\xf7"), *REQUIRED[2:]),
+        "indefinite-length text under a known key": record((12, b"\x7f\x62ab\x61c\xff")),
+        "an indefinite-length GPS array": record((11, b"\x9f" + f16(1) + f16(2) + b"\xff")),
+        "an indefinite-length hash": cbor_map(*REQUIRED[:4], (4, b"\x5f\x58\x20" + bytes(32) + b"\xff")),
         "missing name": record(drop=(1,)),
         "missing version": record(drop=(0,)),
         "a trailing byte": record() + b"\x00",

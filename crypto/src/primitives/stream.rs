@@ -17,7 +17,7 @@ use rand_core::CryptoRng;
 use crate::error::{DecryptError, EncryptError};
 use crate::format::{
     CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, FORMAT_VERSION, KEY_SIZE, NONCE_SIZE, STREAM_HEADER_SIZE,
-    STREAM_SALT_SIZE, TAG_SIZE, label,
+    STREAM_SALT_SIZE, TAG_SIZE, check_version, label,
 };
 use crate::keys::{FileKey, random_array};
 use crate::primitives::{
@@ -78,17 +78,15 @@ impl StreamHeader {
         out
     }
 
-    /// Reads a header from exactly [`STREAM_HEADER_SIZE`] bytes.
+    /// Reads a header from exactly [`STREAM_HEADER_SIZE`] bytes, checking its version first.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecryptError> {
+        check_version(bytes)?;
         if bytes.len() != STREAM_HEADER_SIZE {
             return Err(DecryptError::WrongLength {
                 what: "stream header",
                 expected: STREAM_HEADER_SIZE,
                 actual: bytes.len(),
             });
-        }
-        if bytes[0] != FORMAT_VERSION {
-            return Err(DecryptError::UnsupportedVersion(bytes[0]));
         }
         Ok(Self {
             salt: bytes[1..].try_into().expect("length checked above"),
@@ -476,14 +474,8 @@ fn open_bytes(
     kind: StreamKind,
     blob: &[u8],
 ) -> Result<Vec<u8>, DecryptError> {
-    if blob.len() < STREAM_HEADER_SIZE {
-        return Err(DecryptError::WrongLength {
-            what: "encrypted blob",
-            expected: STREAM_HEADER_SIZE + TAG_SIZE,
-            actual: blob.len(),
-        });
-    }
-    let (header, body) = blob.split_at(STREAM_HEADER_SIZE);
+    let (header, body) = blob.split_at(blob.len().min(STREAM_HEADER_SIZE));
+    // A blob shorter than its header: the version byte, if any, is judged first (FORMAT.md §4.5).
     let header = StreamHeader::from_bytes(header)?;
     StreamCipher::from_key_bytes(key, kind, &header).decrypt(body)
 }
@@ -494,14 +486,8 @@ pub fn open_blob(
     kind: StreamKind,
     blob: &[u8],
 ) -> Result<Vec<u8>, DecryptError> {
-    if blob.len() < STREAM_HEADER_SIZE {
-        return Err(DecryptError::WrongLength {
-            what: "encrypted blob",
-            expected: STREAM_HEADER_SIZE + TAG_SIZE,
-            actual: blob.len(),
-        });
-    }
-    let (header, body) = blob.split_at(STREAM_HEADER_SIZE);
+    let (header, body) = blob.split_at(blob.len().min(STREAM_HEADER_SIZE));
+    // A blob shorter than its header: the version byte, if any, is judged first (FORMAT.md §4.5).
     let header = StreamHeader::from_bytes(header)?;
     StreamCipher::new(file_key, kind, &header).decrypt(body)
 }

@@ -56,6 +56,22 @@ test('the vector set has every kind the viewer reads', () => {
   for (const kind of KINDS) assert.ok(vectors.some(([, v]) => v.kind === kind), kind);
 });
 
+test('the vector set has every refusal the viewer makes', () => {
+  const has = (kind, expect) => vectors.some(([, v]) => v.kind === kind && v.expect === expect);
+  for (const [kind, expect] of [
+    ['link', F.DAMAGED_LINK], ['link', F.PARAMETERS_REFUSED], ['stream', F.DECRYPTION_FAILURE],
+    ['stream', F.UNSUPPORTED_VERSION], ['stream', F.MALFORMED], ['wrap', F.DECRYPTION_FAILURE],
+    ['wrap', F.UNSUPPORTED_VERSION], ['wrap', F.MALFORMED], ['metadata', F.MALFORMED],
+    ['metadata', F.UNSUPPORTED_VERSION],
+  ]) {
+    assert.ok(has(kind, expect), `${kind}: ${expect}`);
+  }
+  // §9.2: both sides of the iteration bounds.
+  const iterations = vectors.filter(([, v]) => v.expect === F.PARAMETERS_REFUSED).map(([, v]) => Number(v.iterations));
+  assert.ok(iterations.some((n) => n < F.MIN_LINK_ITERATIONS), 'iterations below the floor');
+  assert.ok(iterations.some((n) => n > F.MAX_LINK_ITERATIONS), 'iterations above the ceiling');
+});
+
 const checks = {
   async link(v) {
     if (v.expect === F.DAMAGED_LINK) return rejectsWith(F.parseFragment(v.fragment), v.expect);
@@ -86,7 +102,16 @@ const checks = {
 
   async stream(v) {
     const keyOrRefusal = F.streamKey(v.file_key, v.header, v.stream);
-    if (v.expect === F.UNSUPPORTED_VERSION) return rejectsWith(keyOrRefusal, v.expect);
+    // A header of another version, or of the wrong size, is refused before any chunk is read.
+    if (v.expect === F.UNSUPPORTED_VERSION || v.expect === F.MALFORMED) {
+      await rejectsWith(keyOrRefusal, v.expect);
+      // As a blob the header is the first 17 bytes, whatever their number in the vector: only
+      // the version byte is judged the same way.
+      if (v.expect === F.UNSUPPORTED_VERSION) {
+        await rejectsWith(F.openBlob(v.file_key, F.concat(v.header, v.ciphertext), v.stream), v.expect);
+      }
+      return;
+    }
     const key = await keyOrRefusal;
     // Each reading is started only when awaited, so that no refusal goes unhandled meanwhile.
     const whole = () => F.decryptStream(key, v.ciphertext);
@@ -234,6 +259,10 @@ test('a single chunk: index, count and length rules', async () => {
   await rejectsWith(F.decryptChunk(key, 0, 0, new Uint8Array(20)), F.DECRYPTION_FAILURE);
   await rejectsWith(F.streamKey(new Uint8Array(32), new Uint8Array([1, 2]), 'content'), F.MALFORMED);
   await rejectsWith(F.streamKey(new Uint8Array(32), new Uint8Array([2, 2]), 'content'), F.UNSUPPORTED_VERSION);
+  // §4.5: a blob shorter than its header; the version byte is judged first, empty is malformed.
+  await rejectsWith(F.openBlob(new Uint8Array(32), Uint8Array.of(1, 0, 0), 'metadata'), F.MALFORMED);
+  await rejectsWith(F.openBlob(new Uint8Array(32), Uint8Array.of(2, 0, 0), 'metadata'), F.UNSUPPORTED_VERSION);
+  await rejectsWith(F.openBlob(new Uint8Array(32), new Uint8Array(0), 'metadata'), F.MALFORMED);
 });
 
 test('wrapped keys: version, then size, then the tag', async () => {
