@@ -1486,6 +1486,30 @@ fn metadata_form_vectors(dir: &Path, rng: &mut Recording) {
             "an empty record: no CBOR item at all",
             vec![],
         ),
+        (
+            "metadata-unknown-not-utf8",
+            "success",
+            "key 99 = text that is not UTF-8: well-formed (RFC 8949), so skipped",
+            minimal(1, &[0x18, 99, 0x62, 0xff, 0xfe]),
+        ),
+        (
+            "metadata-unknown-break-in-array",
+            "malformed",
+            "key 99 = a definite array of 2 holding 0 and a break: not well-formed",
+            minimal(1, &[0x18, 99, 0x82, 0x00, 0xff]),
+        ),
+        (
+            "metadata-unknown-short-simple",
+            "malformed",
+            "key 99 = simple value 16 in two bytes (0xf8 0x10): not well-formed",
+            minimal(1, &[0x18, 99, 0xf8, 0x10]),
+        ),
+        (
+            "metadata-unknown-odd-map",
+            "malformed",
+            "key 99 = an indefinite-length map holding a key and no value",
+            minimal(1, &[0x18, 99, 0xbf, 0x00, 0xff]),
+        ),
     ];
     for (name, expect, comment, cbor) in cases {
         let mut v = Vector::new(name, "metadata", expect, comment)
