@@ -894,7 +894,12 @@ impl Replica {
         }
         let running = c.running.as_ref().ok_or(CallError::CanisterEmpty(id))?;
         let candidates = if update {
-            vec![format!("canister_update {method}")]
+            // As on the IC, a query method may be called as an update: it then runs in
+            // replicated mode (its answer is certified) and its changes are discarded.
+            vec![
+                format!("canister_update {method}"),
+                format!("canister_query {method}"),
+            ]
         } else {
             // A composite query that calls no other canister runs as a query.
             vec![
@@ -923,7 +928,9 @@ impl Replica {
         let (runtime, time, limits) = (self.runtime.clone(), self.time, self.limits);
         let (engine, linker) = (&runtime.engine, &runtime.linker);
         let entry = self.entry_point(id, method, update)?;
-        let (context, limit) = if update {
+        // A query method called as an update runs as a query whose changes are discarded.
+        let replicated_query = update && entry.starts_with("canister_query ");
+        let (context, limit) = if update && !replicated_query {
             (Context::Update, limits.update)
         } else {
             (Context::Query, limits.query)
@@ -964,7 +971,7 @@ impl Replica {
             arg,
             time,
             limit,
-            update,
+            update && !replicated_query,
         );
         running.env_mut().data_certificate = None;
         let instructions = run.instructions;

@@ -152,6 +152,19 @@ fn queries_never_persist() {
     assert_eq!(state(&mut r, id), (1, 1, 1, 3));
 }
 
+/// As on the IC, a query method may be called as an update (ingress): it answers — certified,
+/// since it goes through the update path — and its changes are discarded. This is how a client
+/// reads a query's answer certified.
+#[test]
+fn a_query_method_called_as_an_update_answers_and_changes_nothing() {
+    let (mut r, id) = replica_with(COUNTER);
+    r.update_call(controller(), id, "bump", &[]).unwrap();
+    let reply = r.update_call(controller(), id, "get", &[]).unwrap();
+    assert_eq!((reply.bytes[2], reply.bytes[0]), (1, 1));
+    r.update_call(controller(), id, "bump_q", &[]).unwrap();
+    assert_eq!(state(&mut r, id), (1, 1, 1, 3), "bump_q's changes were discarded");
+}
+
 #[test]
 fn an_endless_loop_hits_the_instruction_limit_and_is_rolled_back() {
     let (mut r, id) = replica_with(COUNTER);
