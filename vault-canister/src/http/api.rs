@@ -79,7 +79,9 @@ pub fn query<M: Memory>(
         Err(answer) => return answer,
     };
     let result = match route {
-        Route::Opened => return Answer::Upgrade,
+        // An update is paid by the vault: only a link that opens (token, password proof, not
+        // revoked or expired) is sent on to one, so a stranger cannot make it pay for refusals.
+        Route::Opened => state.resolve_link(now, &access).map(|_| Answer::Upgrade),
         Route::Link => state.open_link(now, &access).map(|open| link(&open)),
         Route::Files { after } => files(state, now, access, after),
         Route::Thumbnail { file_id } => state

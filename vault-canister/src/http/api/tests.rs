@@ -433,6 +433,42 @@ fn an_opening_is_counted_by_an_update() {
     assert_eq!(counted.opened, 2);
 }
 
+/// An opening is counted by an update, which the vault pays for: the query sends on only what
+/// the update would count, so a stranger's (or a lapsed link's) request costs a query.
+#[test]
+fn only_a_link_that_opens_is_sent_on_to_an_update() {
+    let s = vault();
+    let post = |link: u8, proof: Option<[u8; 32]>, now: u64| {
+        query(
+            &s,
+            now,
+            "POST",
+            "/s/api/opened",
+            None,
+            &headers(link, proof),
+        )
+    };
+    assert_eq!(refused(post(0x99, None, T0)), (404, "NotFound".into()));
+    assert_eq!(
+        refused(post(REVOKED_LINK, None, T0)),
+        (410, "Revoked".into())
+    );
+    assert_eq!(
+        refused(post(EXPIRING_LINK, None, T0 + 2 * SECOND)),
+        (410, "Expired".into())
+    );
+    assert_eq!(refused(post(PASSWORD_LINK, None, T0)).0, 401);
+    assert_eq!(
+        refused(post(PASSWORD_LINK, Some([1; 32]), T0)),
+        (403, "WrongPassword".into())
+    );
+    assert_eq!(post(PASSWORD_LINK, Some(PROOF), T0), Answer::Upgrade);
+    assert_eq!(post(FILE_LINK, None, T0), Answer::Upgrade);
+    assert_eq!(post(EXPIRING_LINK, None, T0), Answer::Upgrade);
+    let no_token = query(&s, T0, "POST", "/s/api/opened", None, &[]);
+    assert_eq!(refused(no_token).0, 400);
+}
+
 #[test]
 fn answers_carry_their_cache_policy() {
     let s = vault();
