@@ -162,7 +162,11 @@ fn a_query_method_called_as_an_update_answers_and_changes_nothing() {
     let reply = r.update_call(controller(), id, "get", &[]).unwrap();
     assert_eq!((reply.bytes[2], reply.bytes[0]), (1, 1));
     r.update_call(controller(), id, "bump_q", &[]).unwrap();
-    assert_eq!(state(&mut r, id), (1, 1, 1, 3), "bump_q's changes were discarded");
+    assert_eq!(
+        state(&mut r, id),
+        (1, 1, 1, 3),
+        "bump_q's changes were discarded"
+    );
 }
 
 #[test]
