@@ -50,10 +50,14 @@ fn init(args: InitArgs) {
     ic_cdk::api::certified_data_set(http::assets::root_hash());
 }
 
+/// Refuses, before they are paid for, the ingress messages that can only be refused: by
+/// caller, method and argument size (`State::accepts_ingress`). Not access control: every
+/// method still checks.
 #[inspect_message]
 fn inspect_message() {
     let method = ic_cdk::api::msg_method_name();
-    if read(|s, caller, _| s.accepts_ingress(caller, &method)) {
+    let arg_bytes = ic0::msg_arg_data_size();
+    if read(|s, caller, now| s.accepts_ingress(caller, &method, arg_bytes, now)) {
         ic_cdk::api::accept_message();
     }
 }
@@ -170,7 +174,12 @@ fn _put_chunk_interface(_args: PutChunkArgs) -> VaultResult<()> {
 
 #[query]
 fn upload_status(file_id: FileId) -> VaultResult<UploadStatus> {
-    read(|s, caller, _| s.upload_status(caller, &file_id))
+    read(|s, caller, now| s.upload_status(caller, now, &file_id))
+}
+
+#[query]
+fn list_uploads(args: ListUploadsArgs) -> VaultResult<UploadPage> {
+    read(|s, caller, _| s.list_uploads(caller, args))
 }
 
 #[update]

@@ -27,6 +27,8 @@
 //! 22  DEDUPE             dedupe hash (32) -> file id (16)
 //! 23  RECLAIM            sequence u64 -> ReclaimJob
 //! 24  LINK_TARGETS       target (17) || token hash (32) -> ()
+//! 25  CONTRIBUTIONS      principal slot (30) || file id (16) -> ()   uploads in progress by a
+//!                        grantee (not the owner); none for uploads begun before it existed
 //! ```
 //! `Listed` is a copy of the file's FileRecord, so that listing walks one index (no bytes in
 //! entries written before copies were kept; `model/stored.rs`).
@@ -60,3 +62,4 @@ pub const LOG_DATA: MemoryId = MemoryId::new(21);
 pub const DEDUPE: MemoryId = MemoryId::new(22);
 pub const RECLAIM: MemoryId = MemoryId::new(23);
 pub const LINK_TARGETS: MemoryId = MemoryId::new(24);
+pub const CONTRIBUTIONS: MemoryId = MemoryId::new(25);

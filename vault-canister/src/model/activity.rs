@@ -12,6 +12,10 @@ pub const MAX_ACTIVITY_PAGE: u32 = 500;
 
 impl<M: Memory> State<M> {
     /// Appends an entry (Candid-encoded, so that new variants never break old entries).
+    ///
+    /// Never traps: when stable memory is down to the last half of the maintenance headroom
+    /// (`model/room.rs`), or the log cannot grow, the entry is not written and
+    /// `Config::unrecorded` counts it, so that emptying a full vault's trash always works.
     pub(crate) fn record(&mut self, caller: Principal, now: u64, activity: Activity) {
         let entry = ActivityEntry {
             seq: self.log.len(),
@@ -20,9 +24,16 @@ impl<M: Memory> State<M> {
             activity,
         };
         let bytes = Encode!(&entry).expect("activity entries always encode");
-        self.log
-            .append(&bytes)
-            .expect("the log grows with stable memory; a full stable memory is fatal anyway");
+        // The entry, and its 8-byte index entry.
+        let written = self.log_has_room(bytes.len() as u64 + 8) && self.log.append(&bytes).is_ok();
+        if !written {
+            self.set_config(|c| c.unrecorded = Some(c.unrecorded.unwrap_or(0) + 1));
+        }
+    }
+
+    /// Activity-log entries not written because stable memory was full.
+    pub fn unrecorded_activity(&self) -> u64 {
+        self.config.get().unrecorded.unwrap_or(0)
     }
 
     /// Entries before `before` (all if none), newest first (owner only).

@@ -142,6 +142,15 @@ impl<M: Memory> ChunkStore<M> {
         self.meta.get().clone()
     }
 
+    /// Bytes of the data memory that a chunk can take without the memory growing: free
+    /// blocks, and memory already grown past the high water.
+    pub fn reusable_bytes(&self) -> u64 {
+        let meta = self.meta();
+        meta.free_blocks * BLOCK_SIZE
+            + (self.data.size() * WASM_PAGE_SIZE)
+                .saturating_sub(meta.high_water as u64 * BLOCK_SIZE)
+    }
+
     /// Stable memory held by the data memory, in bytes.
     pub fn data_bytes(&self) -> u64 {
         self.data.size() * WASM_PAGE_SIZE

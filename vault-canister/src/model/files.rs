@@ -4,13 +4,14 @@
 use std::ops::Bound;
 
 use candid::Principal;
-use ic_stable_structures::{Memory, StableBTreeMap};
+use ic_stable_structures::{Memory, StableBTreeMap, Storable};
 use serde_bytes::ByteBuf;
 use vault_crypto::{
     CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, STREAM_HEADER_SIZE, TAG_SIZE, WRAPPED_KEY_SIZE,
 };
 
 use super::chunks::chunk_key;
+use super::room;
 use super::stored::{
     FileRecord, ID, Key, Listed, UploadRecord, from_ordered_i64, key, ordered_i64,
 };
@@ -103,10 +104,7 @@ impl<M: Memory> State<M> {
         self.check_key_version(album.as_ref(), args.key_version)?;
         let thumbnail_len = args.thumbnail.as_ref().map_or(0, |t| t.len());
         let chunk_count = vault_crypto::chunk_count(args.size) as u32;
-        let stored_bytes = vault_crypto::encrypted_len(args.size)
-            + thumbnail_len as u64
-            + args.metadata.len() as u64;
-        let file = FileRecord {
+        let mut file = FileRecord {
             size: args.size,
             chunk_count,
             content_header: args.content_header.to_vec(),
@@ -120,13 +118,19 @@ impl<M: Memory> State<M> {
             created_at: now,
             uploader: caller.as_slice().to_vec(),
             trashed_at: None,
-            stored_bytes,
-            storage_id: 0,
+            // The longest these two encode, for the record's length.
+            stored_bytes: u64::MAX,
+            storage_id: u64::MAX,
         };
+        let record_len = file.to_bytes().len() as u64;
+        let stored_bytes = room::file_charge(args.size, thumbnail_len as u64, record_len);
+        file.stored_bytes = stored_bytes;
         if let Some(existing) = self.uploads.get(&Key(id)) {
+            // (An upload begun before charges were counted as stored keeps its charge.)
             let same = FileRecord {
                 created_at: existing.file.created_at,
                 storage_id: existing.file.storage_id,
+                stored_bytes: existing.file.stored_bytes,
                 ..file
             };
             if same != existing.file {
@@ -142,7 +146,7 @@ impl<M: Memory> State<M> {
                 return Err(VaultError::AlreadyExists);
             }
             self.touch_upload(&id, existing, now);
-            return self.upload_status(caller, &args.file_id);
+            return self.upload_status(caller, now, &args.file_id);
         }
         if self.files.contains_key(&Key(id)) {
             return Err(VaultError::AlreadyExists);
@@ -164,6 +168,10 @@ impl<M: Memory> State<M> {
                 available,
             });
         }
+        self.require_room(stored_bytes)?;
+        if !self.is_owner(caller) {
+            self.check_contribution_bound(caller, stored_bytes)?;
+        }
         let storage_id = self.config.get().next_storage_id;
         if let Some(thumbnail) = &args.thumbnail {
             self.chunks
@@ -183,8 +191,9 @@ impl<M: Memory> State<M> {
             },
         );
         self.upload_expiry.insert(time_key(now, &id), ());
+        self.note_upload(&id, caller);
         self.set_config(|c| c.reserved_bytes += stored_bytes);
-        self.upload_status(caller, &args.file_id)
+        self.upload_status(caller, now, &args.file_id)
     }
 
     /// A file key must be wrapped with its album's current key version (0 outside albums),
@@ -230,17 +239,26 @@ impl<M: Memory> State<M> {
         self.uploads.insert(Key(*id), upload);
     }
 
-    /// The upload `file_id`, if `caller` may act on it (its uploader, or the owner).
+    /// The upload `file_id`, if `caller` may act on it: the owner; or its uploader, while
+    /// still allowed to upload there (checked at every call, so that a revoked or expired
+    /// contributor, or a removed device, can neither keep an upload alive nor finish it).
     fn upload_for(
         &self,
         caller: &Principal,
+        now: u64,
         file_id: &[u8],
     ) -> VaultResult<([u8; ID], UploadRecord)> {
         let id = id_arg("file_id", file_id)?;
-        let upload = self.uploads.get(&Key(id)).ok_or(VaultError::NotFound)?;
-        if caller.as_slice() != upload.file.uploader.as_slice() && !self.is_owner(caller) {
+        let upload = self.uploads.get(&Key(id));
+        if self.is_owner(caller) {
+            return Ok((id, upload.ok_or(VaultError::NotFound)?));
+        }
+        // A stranger learns nothing about which uploads exist.
+        let upload = upload.ok_or(VaultError::NotAuthorized)?;
+        if caller.as_slice() != upload.file.uploader.as_slice() {
             return Err(VaultError::NotAuthorized);
         }
+        self.authorize_upload(caller, now, upload.file.album.as_ref())?;
         Ok((id, upload))
     }
 
@@ -251,7 +269,7 @@ impl<M: Memory> State<M> {
         now: u64,
         args: PutChunkArgsRef<'_>,
     ) -> VaultResult<()> {
-        let (id, mut upload) = self.upload_for(caller, args.file_id)?;
+        let (id, mut upload) = self.upload_for(caller, now, args.file_id)?;
         let f = &upload.file;
         if args.index >= f.chunk_count {
             return Err(VaultError::invalid(
@@ -272,6 +290,15 @@ impl<M: Memory> State<M> {
         }
         let key = chunk_key(f.storage_id, args.index);
         let new = self.chunks.len_of(&key).is_none();
+        // The upload's charge was checked against the memory's room when it began; a chunk
+        // still never takes the headroom kept for emptying a full vault.
+        if new
+            && self
+                .require_room(room::block_rounded(args.data.len() as u64))
+                .is_err()
+        {
+            return Err(store_full());
+        }
         self.chunks.put(key, args.data).map_err(|_| store_full())?;
         if new {
             upload.received += 1;
@@ -284,9 +311,10 @@ impl<M: Memory> State<M> {
     pub fn upload_status(
         &self,
         caller: &Principal,
+        now: u64,
         file_id: &ByteBuf,
     ) -> VaultResult<UploadStatus> {
-        let (_, upload) = self.upload_for(caller, file_id)?;
+        let (_, upload) = self.upload_for(caller, now, file_id)?;
         let mut present = self
             .chunks
             .indices_of(upload.file.storage_id)
@@ -314,7 +342,7 @@ impl<M: Memory> State<M> {
         now: u64,
         file_id: &ByteBuf,
     ) -> VaultResult<FileInfo> {
-        let (id, upload) = self.upload_for(caller, file_id)?;
+        let (id, upload) = self.upload_for(caller, now, file_id)?;
         let f = upload.file;
         let uploader = Principal::from_slice(&f.uploader);
         self.authorize_upload(&uploader, now, f.album.as_ref())?;
@@ -347,6 +375,7 @@ impl<M: Memory> State<M> {
         self.uploads.remove(&Key(id));
         self.upload_expiry
             .remove(&time_key(upload.last_activity, &id));
+        self.forget_upload(&id, &f.uploader);
         let f = FileRecord {
             created_at: now,
             ..f
@@ -383,7 +412,7 @@ impl<M: Memory> State<M> {
         now: u64,
         file_id: &ByteBuf,
     ) -> VaultResult<()> {
-        let (id, upload) = self.upload_for(caller, file_id)?;
+        let (id, upload) = self.upload_for(caller, now, file_id)?;
         self.drop_upload(&id, &upload);
         self.record(
             *caller,
@@ -395,8 +424,9 @@ impl<M: Memory> State<M> {
         Ok(())
     }
 
-    fn drop_upload(&mut self, id: &[u8; ID], upload: &UploadRecord) {
+    pub(crate) fn drop_upload(&mut self, id: &[u8; ID], upload: &UploadRecord) {
         self.uploads.remove(&Key(*id));
+        self.forget_upload(id, &upload.file.uploader);
         self.upload_expiry
             .remove(&time_key(upload.last_activity, id));
         self.set_config(|c| c.reserved_bytes -= upload.file.stored_bytes);
@@ -874,7 +904,9 @@ impl<M: Memory> State<M> {
 }
 
 fn store_full() -> VaultError {
-    VaultError::conflict("the canister's stable memory is full")
+    VaultError::conflict(
+        "the vault's stable memory is full: empty the trash (purge) or abort uploads to make room",
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {

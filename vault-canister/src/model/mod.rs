@@ -10,9 +10,11 @@ pub mod activity;
 pub mod chunks;
 pub mod files;
 pub mod profile;
+pub mod room;
 pub mod sharing;
 pub mod stored;
 pub mod types;
+pub mod uploads;
 
 use candid::Principal;
 use ic_stable_structures::memory_manager::{MemoryManager, VirtualMemory};
@@ -71,6 +73,23 @@ pub const FREE_UNLOCK_ATTEMPTS: u32 = 5;
 pub const MAX_UNLOCK_LOCKOUT_NS: u64 = 24 * 3600 * 1_000_000_000;
 /// Chunk index that holds a file's thumbnail in the chunk store.
 pub const THUMBNAIL_CHUNK: u32 = u32::MAX;
+/// Most uploads one contributor (a grantee, not the owner) may have in progress: a
+/// contribution never holds the owner's space hostage beyond this (see `model/files.rs`).
+pub const MAX_PENDING_CONTRIBUTIONS: usize = 8;
+/// Most bytes one contributor's uploads in progress may reserve: 16 GiB (a long 4K video).
+pub const MAX_CONTRIBUTION_RESERVED: u64 = 16 << 30;
+/// Most pending uploads one `list_uploads` page returns (~200 bytes each).
+pub const MAX_UPLOADS_PAGE: u32 = 500;
+/// Stable memory the vault may ever occupy: the memory manager's ceiling (32 768 buckets of
+/// 8 MiB = 256 GiB, where its `grow` starts failing), below the IC's 500 GiB per canister.
+pub const STABLE_MEMORY_LIMIT: u64 = 256 << 30;
+/// Stable memory kept free for what a full vault must still do: trash, restore, purge, abort,
+/// revoke, housekeeping and the activity-log entries they write. Nothing that adds data (an
+/// upload, a chunk) may use it. 1 GiB is 128 of the memory manager's 8 MiB buckets: every one
+/// of the 26 structures can grow several buckets before it would run out.
+pub const MAINTENANCE_HEADROOM: u64 = 1 << 30;
+/// The largest quota: what the vault may hold with the headroom kept free.
+pub const MAX_QUOTA: u64 = STABLE_MEMORY_LIMIT - MAINTENANCE_HEADROOM;
 
 type VM<M> = VirtualMemory<M>;
 
@@ -78,17 +97,30 @@ type VM<M> = VirtualMemory<M>;
 /// opening, over Candid or through the HTTP gateway (`http_request_update`).
 const ANYONE_UPDATES: [&str; 2] = ["link_opened", "http_request_update"];
 
-/// The updates someone other than the owner can succeed at: admitting a device, a
-/// contributor's upload, and what a link holder does.
-const NON_OWNER_UPDATES: [&str; 7] = [
-    "admit_device",
-    "begin_upload",
-    "put_chunk",
-    "commit_upload",
-    "abort_upload",
-    ANYONE_UPDATES[0],
-    ANYONE_UPDATES[1],
-];
+/// The largest argument inspect_message lets through for the updates a stranger may send,
+/// by method; the owner's devices are not limited (the IC's 2 MiB ingress limit holds).
+/// Each is far above what a real client sends, far below what would make a refused message
+/// expensive: the cost a stranger can make the vault pay is in what inspect_message admits.
+///
+/// | method                 | largest real argument                              | limit   |
+/// |------------------------|----------------------------------------------------|---------|
+/// | admit_device           | a proof (32 B) or a challenge response (< 1 KiB)   | 4 KiB   |
+/// | begin_upload           | thumbnail (1 MiB + 33 B) + metadata (8 KiB) + ~300 | +16 KiB |
+/// | put_chunk              | one encrypted chunk (1 MiB + 16 B) + ~60           | +4 KiB  |
+/// | commit/abort_upload    | a 16-byte file id                                  | 1 KiB   |
+/// | link_opened            | a token and a password proof (64 B)                | 1 KiB   |
+/// | http_request_update    | POST /s/api/opened: headers and a tiny body        | 32 KiB  |
+pub(crate) fn ingress_arg_limit(method: &str) -> Option<usize> {
+    const SMALL: usize = 1 << 10;
+    Some(match method {
+        "admit_device" => 4 << 10,
+        "begin_upload" => MAX_THUMBNAIL_SIZE + MAX_METADATA_SIZE + (16 << 10),
+        "put_chunk" => vault_crypto::ENCRYPTED_CHUNK_SIZE + (4 << 10),
+        "commit_upload" | "abort_upload" | "link_opened" => SMALL,
+        "http_request_update" => 32 << 10,
+        _ => return None,
+    })
+}
 
 /// All of a vault's state, in stable memory.
 pub struct State<M: Memory> {
@@ -112,7 +144,11 @@ pub struct State<M: Memory> {
     pub(crate) log: StableLog<Vec<u8>, VM<M>, VM<M>>,
     pub(crate) dedupe: StableBTreeMap<Key<32>, Key<ID>, VM<M>>,
     pub(crate) reclaim: StableBTreeMap<u64, ReclaimJob, VM<M>>,
+    pub(crate) contributions: StableBTreeMap<Key<{ PRINCIPAL + ID }>, (), VM<M>>,
     stable_pages: Box<dyn Fn() -> u64>,
+    /// How much stable memory the vault may occupy (not stored: a constant of the code,
+    /// smaller in tests).
+    pub(crate) limits: room::MemoryLimits,
 }
 
 impl<M: Memory + Clone + 'static> State<M> {
@@ -160,7 +196,9 @@ impl<M: Memory + Clone + 'static> State<M> {
             log: StableLog::init(m(memory::LOG_INDEX), m(memory::LOG_DATA)),
             dedupe: StableBTreeMap::init(m(memory::DEDUPE)),
             reclaim: StableBTreeMap::init(m(memory::RECLAIM)),
+            contributions: StableBTreeMap::init(m(memory::CONTRIBUTIONS)),
             stable_pages: Box::new(move || size_probe.size()),
+            limits: room::MemoryLimits::default(),
         }
     }
 }
@@ -183,9 +221,16 @@ impl<M: Memory> State<M> {
                 "the anonymous principal cannot own a vault",
             ));
         }
+        let quota = quota_bytes.unwrap_or(DEFAULT_QUOTA);
+        if quota > self.limits.max_quota() {
+            return Err(VaultError::invalid(
+                "quota_bytes",
+                format!("at most {} bytes", self.limits.max_quota()),
+            ));
+        }
         self.set_config(|c| {
             c.owner = owner.as_slice().to_vec();
-            c.quota_bytes = quota_bytes.unwrap_or(DEFAULT_QUOTA);
+            c.quota_bytes = quota;
             c.created_at = now;
         });
         self.record(owner, now, types::Activity::VaultCreated);
@@ -206,14 +251,39 @@ impl<M: Memory> State<M> {
                     .contains_key(&Key(stored::principal_slot(caller))))
     }
 
-    /// Whether to accept an ingress call of `method` from `caller` (`canister_inspect_message`):
-    /// a best-effort filter, run on one node, that spares the canister the cost of calls that
-    /// can only be refused. Every method still checks its caller itself.
-    pub fn accepts_ingress(&self, caller: &Principal, method: &str) -> bool {
+    /// Whether to accept an ingress call of `method` from `caller` with an argument of
+    /// `arg_bytes` bytes (`canister_inspect_message`): a best-effort filter, run on one node,
+    /// that spares the canister the cost of calls that can only be refused (a refused update
+    /// is still paid for by the vault). Cheap: a few map lookups. Every method still checks
+    /// its caller itself.
+    ///
+    /// The owner and devices: everything. Anyone else: only the updates they can succeed
+    /// at, with an argument no larger than [`ingress_arg_limit`] — admitting a device; a
+    /// contributor's upload (begin_upload with a contribute grant; put_chunk, commit and
+    /// abort with an upload of their own in progress); what a link holder does. The
+    /// anonymous principal: only what a link holder does.
+    pub fn accepts_ingress(
+        &self,
+        caller: &Principal,
+        method: &str,
+        arg_bytes: usize,
+        now: u64,
+    ) -> bool {
+        if self.is_owner(caller) {
+            return true;
+        }
+        if ingress_arg_limit(method).is_none_or(|limit| arg_bytes > limit) {
+            return false;
+        }
         if *caller == Principal::anonymous() {
             return ANYONE_UPDATES.contains(&method);
         }
-        self.is_owner(caller) || NON_OWNER_UPDATES.contains(&method)
+        match method {
+            "admit_device" => true,
+            "begin_upload" => self.contributes_somewhere(caller, now),
+            "put_chunk" | "commit_upload" | "abort_upload" => self.has_contributions(caller),
+            _ => ANYONE_UPDATES.contains(&method),
+        }
     }
 
     pub(crate) fn require_owner(&self, caller: &Principal) -> VaultResult<()> {
@@ -326,6 +396,15 @@ impl<M: Memory> State<M> {
             return Err(VaultError::invalid(
                 "bytes",
                 format!("below the {committed} bytes already stored or reserved"),
+            ));
+        }
+        if bytes > self.limits.max_quota() {
+            return Err(VaultError::invalid(
+                "bytes",
+                format!(
+                    "at most {} bytes: the canister's stable memory, less what is kept free to empty the trash",
+                    self.limits.max_quota()
+                ),
             ));
         }
         self.set_config(|c| c.quota_bytes = bytes);

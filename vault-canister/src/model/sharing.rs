@@ -417,6 +417,10 @@ impl<M: Memory> State<M> {
             return false;
         }
         self.grantee_index.remove(&grantee_key(grantee, target));
+        if target[0] == KIND_ALBUM {
+            let album: [u8; ID] = target[1..].try_into().expect("a target is kind || id");
+            self.drop_contributions_to(grantee, &album);
+        }
         let versions: Vec<_> = self
             .grant_keys
             .keys_range(

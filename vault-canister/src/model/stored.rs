@@ -136,6 +136,10 @@ pub struct Config {
     /// chunks it was queued for, even when a client reuses a file id after an abort.
     #[n(11)]
     pub next_storage_id: u64,
+    /// Activity-log entries not written because stable memory was full (`model/room.rs`).
+    /// Appended field: absent (and left out of the encoding) until the first such entry.
+    #[n(12)]
+    pub unrecorded: Option<u64>,
 }
 cbor_record!(Config, 1);
 

@@ -458,7 +458,7 @@ fn matrix() -> Vec<(&'static str, Call, Expect)> {
         ),
         (
             "upload_status",
-            |s, c, _, _| ok(s.upload_status(c, &id(PENDING))),
+            |s, c, _, _| ok(s.upload_status(c, NOW, &id(PENDING))),
             Expect::owner_only(),
         ),
         (
@@ -771,6 +771,11 @@ fn matrix() -> Vec<(&'static str, Call, Expect)> {
             |s, c, _, _| ok(s.activity(c, None, None)),
             Expect::owner_only(),
         ),
+        (
+            "list_uploads",
+            |s, c, _, _| ok(s.list_uploads(c, ListUploadsArgs::default())),
+            Expect::owner_only(),
+        ),
     ]
 }
 
@@ -811,7 +816,7 @@ fn authorization_matrix() {
 }
 
 /// The updates of the interface (queries are not inspected).
-const UPDATES: [&str; 22] = [
+const UPDATES: [&str; 23] = [
     "set_quota",
     "setup",
     "admit_device",
@@ -834,6 +839,7 @@ const UPDATES: [&str; 22] = [
     "create_link",
     "revoke_link",
     "link_opened",
+    "http_request_update",
 ];
 
 /// inspect_message may only refuse what would fail anyway, and refuses anonymous writes.
@@ -848,7 +854,7 @@ fn inspect_message_refuses_only_calls_that_would_fail() {
             continue;
         }
         for (actor, expected) in &expect.0 {
-            let accepted = s.accepts_ingress(&actor.principal(), method);
+            let accepted = s.accepts_ingress(&actor.principal(), method, 0, NOW);
             checked += 1;
             if expected.is_ok() {
                 assert!(
@@ -872,6 +878,67 @@ fn inspect_message_refuses_only_calls_that_would_fail() {
         }
     }
     assert!(checked > 150, "only {checked} update cells");
+}
+
+/// The finding: inspect_message admitted updates by method name only, so any signed caller
+/// could send 2 MiB messages that the vault paid for and refused. It now looks at who calls
+/// and how large the argument is.
+#[test]
+fn inspect_message_refuses_strangers_and_oversized_arguments() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let chunk_arg = vault_crypto::ENCRYPTED_CHUNK_SIZE + 60;
+    let two_mib = 2 << 20;
+    let accepts = |s: &State<VectorMemory>, who: Actor, method: &str, size: usize| {
+        s.accepts_ingress(&who.principal(), method, size, NOW)
+    };
+    // The owner and devices: anything, any size.
+    for who in [Owner, Device] {
+        for method in UPDATES {
+            assert!(accepts(&s, who, method, two_mib), "{who:?} {method}");
+        }
+    }
+    // A stranger, a viewer, a revoked or expired contributor: no chunk, no upload, no
+    // owner's method.
+    for who in [Stranger, Viewer, FileViewer, Revoked, Expired, Anonymous] {
+        for method in ["put_chunk", "begin_upload", "commit_upload", "abort_upload"] {
+            assert!(!accepts(&s, who, method, 100), "{who:?} {method}");
+        }
+        for method in [
+            "set_quota",
+            "trash",
+            "purge",
+            "grant",
+            "create_link",
+            "setup",
+        ] {
+            assert!(!accepts(&s, who, method, 100), "{who:?} {method}");
+        }
+    }
+    // Admitting a device: anyone signed, with a small argument.
+    assert!(accepts(&s, Stranger, "admit_device", 100));
+    assert!(!accepts(&s, Stranger, "admit_device", 64 << 10));
+    assert!(!accepts(&s, Anonymous, "admit_device", 100));
+    // A link holder's updates: anyone, small.
+    assert!(accepts(&s, Anonymous, "link_opened", 100));
+    assert!(!accepts(&s, Anonymous, "link_opened", two_mib));
+    assert!(accepts(&s, Anonymous, "http_request_update", 2000));
+    assert!(!accepts(&s, Anonymous, "http_request_update", two_mib));
+    // A contributor: begin_upload up to a thumbnail's size; chunks once an upload is theirs.
+    assert!(accepts(&s, Contributor, "begin_upload", 1 << 20));
+    assert!(!accepts(&s, Contributor, "begin_upload", two_mib));
+    assert!(!accepts(&s, Contributor, "put_chunk", chunk_arg));
+    s.begin_upload(&p(CONTRIBUTOR), NOW, upload_args(0xe8, Some(ALBUM), 10, 1))
+        .unwrap();
+    assert!(accepts(&s, Contributor, "put_chunk", chunk_arg));
+    assert!(accepts(&s, Contributor, "commit_upload", 30));
+    assert!(!accepts(&s, Contributor, "put_chunk", two_mib));
+    assert!(!accepts(&s, Contributor, "commit_upload", 64 << 10));
+    // Revoked, they lose the upload, and with it the right to send chunks.
+    s.revoke_grant(&p(OWNER), NOW, Target::Album(id(ALBUM)), p(CONTRIBUTOR))
+        .unwrap();
+    assert!(!accepts(&s, Contributor, "put_chunk", chunk_arg));
+    assert!(!accepts(&s, Contributor, "begin_upload", 1000));
 }
 
 #[test]
@@ -966,7 +1033,10 @@ fn chunks_are_checked_and_idempotent() {
     );
     put(&mut s, 1, chunk(size, 1, 7)).unwrap();
     put(&mut s, 1, chunk(size, 1, 7)).unwrap();
-    assert_eq!(s.upload_status(&owner, &id(0xe6)).unwrap().missing, vec![0]);
+    assert_eq!(
+        s.upload_status(&owner, NOW, &id(0xe6)).unwrap().missing,
+        vec![0]
+    );
     assert!(matches!(
         s.commit_upload(&owner, NOW, &id(0xe6)),
         Err(VaultError::Conflict { .. })
@@ -1409,7 +1479,7 @@ proptest! {
             match op {
                 Op::Begin { file, size } => { let _ = s.begin_upload(&owner, now, upload_args(file, None, size, 0)); }
                 Op::PutAll { file } => {
-                    if let Ok(status) = s.upload_status(&owner, &id(file)) {
+                    if let Ok(status) = s.upload_status(&owner, now, &id(file)) {
                         let size = s.uploads.get(&super::stored::Key([file; 16])).unwrap().file.size;
                         for index in status.missing {
                             s.put_chunk(&owner, now, PutChunkArgs { file_id: id(file), index, data: chunk(size, index, file) }.borrowed()).unwrap();

@@ -158,6 +158,42 @@ pub struct UploadStatus {
     pub expires_at: u64,
 }
 
+/// Which pending uploads to list.
+#[derive(CandidType, Deserialize, Clone, Debug, Default)]
+pub struct ListUploadsArgs {
+    /// Continue after this file id (from the previous page's `next`).
+    pub after: Option<FileId>,
+    /// At most this many (capped at [`crate::model::MAX_UPLOADS_PAGE`]); default 100.
+    pub limit: Option<u32>,
+}
+
+/// An upload in progress, as the owner sees it.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PendingUpload {
+    pub file_id: FileId,
+    /// Who sends it: the owner, a device, or a contributor.
+    pub uploader: Principal,
+    pub album: Option<AlbumId>,
+    /// Plaintext size of the content.
+    pub size: u64,
+    /// Bytes it holds against the quota until it is committed, aborted or expires.
+    pub reserved_bytes: u64,
+    pub chunk_count: u32,
+    pub missing_count: u32,
+    /// When it began (ns since the epoch).
+    pub started_at: u64,
+    /// When it expires if nothing more arrives (ns since the epoch).
+    pub expires_at: u64,
+}
+
+/// One page of pending uploads, by file id.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct UploadPage {
+    pub uploads: Vec<PendingUpload>,
+    /// Pass back as `after` for the next page; none at the end.
+    pub next: Option<FileId>,
+}
+
 /// One chunk of an upload.
 #[derive(CandidType, Deserialize, Clone, Debug)]
 pub struct PutChunkArgs {
@@ -533,9 +569,10 @@ pub struct VaultInfo {
     pub version: String,
     pub owner: Principal,
     pub set_up: bool,
-    /// Bytes of committed files (ciphertext, thumbnails, metadata).
+    /// Bytes of committed files, as stored: chunks and thumbnails in whole 4 KiB blocks, and
+    /// each file's records, index entries and log entries (`model/room.rs`).
     pub used_bytes: u64,
-    /// Bytes reserved by uploads in progress.
+    /// Bytes reserved by uploads in progress (counted the same way).
     pub reserved_bytes: u64,
     pub quota_bytes: u64,
     pub files: u64,

@@ -74,6 +74,34 @@ fn config_layout() {
     golden(config, GOLDEN_CONFIG);
 }
 
+/// `unrecorded` (field 12) was appended: a Config without it keeps its bytes (above), and one
+/// with it appends the count, read back as written.
+#[test]
+fn config_counts_unrecorded_activity_in_an_appended_field() {
+    let before = Config {
+        owner: vec![4],
+        quota_bytes: 1 << 30,
+        created_at: 7,
+        files: 3,
+        ..Default::default()
+    };
+    let old_bytes = before.clone().into_bytes();
+    assert_eq!(
+        Config::from_bytes(old_bytes.clone().into()).unrecorded,
+        None
+    );
+    let after = Config {
+        unrecorded: Some(3),
+        ..before
+    };
+    let new_bytes = after.clone().into_bytes();
+    assert_eq!(Config::from_bytes(new_bytes.clone().into()), after);
+    // The same array with one more element: 0x8c (12 fields) becomes 0x8d, then 03.
+    assert_eq!(new_bytes[1], old_bytes[1] + 1);
+    assert_eq!(new_bytes[2..new_bytes.len() - 1], old_bytes[2..]);
+    assert_eq!(new_bytes.last(), Some(&3));
+}
+
 #[test]
 fn link_record_layout() {
     let link = LinkRecord {
