@@ -92,6 +92,13 @@ pub enum Command {
         #[arg(long, value_name = "PRINCIPAL")]
         remove: Option<String>,
     },
+    /// Uploads in progress: yours, your devices' and contributors', with what each reserves.
+    Uploads {
+        /// Stop this one (its id, or the start of it): what it sent is deleted and its
+        /// reserved space freed.
+        #[arg(long, value_name = "ID")]
+        abort: Option<String>,
+    },
     /// Your identity.
     Identity {
         #[command(subcommand)]

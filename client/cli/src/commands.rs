@@ -13,7 +13,7 @@ use vault_client::network::{Network, ReplicaAction, ReplicaLauncher};
 use vault_client::sharing::{ShareTarget, SharedWithMe, now_ns};
 use vault_client::types::*;
 use vault_client::upload::{UploadOptions, UploadProgress, Uploaded};
-use vault_client::vault::{parse_principal, remembered_canister, resolve_canister};
+use vault_client::vault::{hex_id, parse_principal, remembered_canister, resolve_canister};
 use vault_client::view::bytes;
 use vault_client::{Connection, Error, Home, Identity, Vault, cost, session};
 use vault_crypto::{KdfParams, ShareCode};
@@ -346,6 +346,73 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     })
                     .collect();
                 output::table(&["DEVICE", "ADDED", ""], &rows);
+            }
+            Ok(())
+        }
+        Command::Uploads { abort } => {
+            let mut vault = open_vault(&cli).await?;
+            let uploads = vault.pending_uploads().await?;
+            if let Some(wanted) = abort {
+                let wanted = wanted.trim().to_ascii_lowercase();
+                let matching: Vec<_> = uploads
+                    .iter()
+                    .filter(|u| !wanted.is_empty() && u.id.starts_with(&wanted))
+                    .collect();
+                let upload = match matching.as_slice() {
+                    [one] => *one,
+                    [] => {
+                        return Err(Error::NotFound(format!(
+                            "no upload in progress has id {wanted} (`vault uploads` lists them)"
+                        )));
+                    }
+                    _ => {
+                        return Err(Error::Invalid(format!(
+                            "{} uploads start with {wanted}: give more of the id",
+                            matching.len()
+                        )));
+                    }
+                };
+                vault.abort_upload(&hex_id(&upload.id)?).await?;
+                say(
+                    &cli,
+                    &format!(
+                        "aborted upload {} by {}: {} freed",
+                        upload.id,
+                        upload.uploader,
+                        bytes(upload.reserved_bytes)
+                    ),
+                );
+                return Ok(());
+            }
+            if cli.json {
+                output::json(&uploads);
+            } else if uploads.is_empty() {
+                println!("no uploads in progress");
+            } else {
+                let rows: Vec<Vec<String>> = uploads
+                    .iter()
+                    .map(|u| {
+                        vec![
+                            u.id.clone(),
+                            if u.mine {
+                                "you".into()
+                            } else {
+                                short_principal(&u.uploader)
+                            },
+                            u.album_name
+                                .clone()
+                                .or_else(|| u.album.as_ref().map(|a| a[..12].to_string()))
+                                .unwrap_or_default(),
+                            format!("{}/{} chunks", u.chunks_received, u.chunk_count),
+                            bytes(u.reserved_bytes),
+                            u.expires_at.clone(),
+                        ]
+                    })
+                    .collect();
+                output::table(
+                    &["ID", "WHO", "ALBUM", "SENT", "RESERVED", "EXPIRES"],
+                    &rows,
+                );
             }
             Ok(())
         }

@@ -581,6 +581,81 @@ fn an_upload_killed_midway_resumes_without_resending() {
     );
 }
 
+/// An upload stopped midway holds its reservation until it expires: the owner sees it with
+/// `vault uploads` and frees it with `vault uploads --abort`.
+#[test]
+fn the_owner_lists_an_upload_left_midway_and_aborts_it() {
+    let me = User::first();
+    me.init();
+    // 16 chunks of incompressible bytes.
+    let big = me.path("big.bin");
+    let mut bytes = vec![0u8; 16 << 20];
+    let mut x: u64 = 0x2545F4914F6CDD1D;
+    for b in bytes.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    std::fs::write(&big, &bytes).unwrap();
+    assert!(
+        me.json(&["uploads"]).as_array().unwrap().is_empty(),
+        "nothing in progress yet"
+    );
+    let log = me.path("chunks.log");
+    let mut child = me
+        .command(&["upload", big.to_str().unwrap()])
+        .env("VAULT_CHUNK_LOG", &log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 3
+    {
+        assert!(Instant::now() < deadline, "the upload did not start");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the upload ended before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let uploads = me.json(&["uploads"]);
+    let uploads = uploads.as_array().unwrap();
+    assert_eq!(uploads.len(), 1, "{uploads:?}");
+    let upload = &uploads[0];
+    assert_eq!(upload["mine"], true);
+    assert_eq!(upload["chunk_count"], 16);
+    assert!(upload["chunks_received"].as_u64().unwrap() < 16, "{upload}");
+    let reserved = upload["reserved_bytes"].as_u64().unwrap();
+    assert!(reserved > 16 << 20, "reserves {reserved}");
+    assert_eq!(
+        me.json(&["status"])["reserved_bytes"].as_u64().unwrap(),
+        reserved
+    );
+    let text = me.ok(&["uploads"]);
+    assert!(
+        text.contains("you") && text.contains("/16 chunks"),
+        "{text}"
+    );
+
+    me.fails(5, "no upload in progress", &["uploads", "--abort", "ffff"]);
+    let id = upload["id"].as_str().unwrap();
+    let said = me.ok(&["uploads", "--abort", &id[..8]]);
+    assert!(said.contains("aborted upload"), "{said}");
+    assert!(me.json(&["uploads"]).as_array().unwrap().is_empty());
+    assert_eq!(me.json(&["status"])["reserved_bytes"].as_u64().unwrap(), 0);
+    // Nothing of it became a file.
+    assert!(me.json(&["ls"]).as_array().unwrap().is_empty());
+}
+
 #[test]
 fn wrong_passphrase_is_refused_and_the_recovery_key_recovers() {
     let me = User::first();

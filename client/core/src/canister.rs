@@ -190,6 +190,10 @@ impl VaultCanister {
     pub async fn abort_upload(&self, file_id: &[u8]) -> Result<(), Error> {
         self.update("abort_upload", (blob(file_id),)).await
     }
+    /// A page of the uploads in progress (owner).
+    pub async fn list_uploads(&self, args: ListUploadsArgs) -> Result<UploadPage, Error> {
+        self.query("list_uploads", (args,)).await
+    }
     /// A page of files.
     pub async fn list_files(&self, args: ListFilesArgs) -> Result<FilePage, Error> {
         self.query("list_files", (args,)).await

@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::export::Reader;
 use crate::keyring::{Keyring, id16};
-use crate::view::{AlbumEntry, FileEntry, time_ns};
+use crate::view::{AlbumEntry, FileEntry, PendingUploadEntry, time_ns};
 use crate::{Connection, Error, Home, VaultCanister, session};
 
 /// An unlocked vault of the connected identity.
@@ -313,6 +313,63 @@ impl Vault {
     /// opens nothing it can still fetch).
     pub async fn remove_device(&self, device: Principal) -> Result<(), Error> {
         self.canister.remove_device(device).await
+    }
+
+    /// Every upload in progress (owner): the owner's, its devices' and contributors', with
+    /// what each holds against the quota until it is committed, aborted or expires.
+    pub async fn pending_uploads(&mut self) -> Result<Vec<PendingUploadEntry>, Error> {
+        let mut uploads = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .canister
+                .list_uploads(ListUploadsArgs {
+                    after,
+                    limit: Some(vault_canister::model::MAX_UPLOADS_PAGE),
+                })
+                .await?;
+            uploads.extend(page.uploads);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let album_names: std::collections::BTreeMap<String, String> =
+            if uploads.iter().any(|u| u.album.is_some()) {
+                self.albums()
+                    .await?
+                    .into_iter()
+                    .map(|a| (a.id, a.name))
+                    .collect()
+            } else {
+                Default::default()
+            };
+        let me = self.conn.me();
+        Ok(uploads
+            .into_iter()
+            .map(|u| {
+                let album = u.album.as_ref().map(hex::encode);
+                PendingUploadEntry {
+                    id: hex::encode(&u.file_id),
+                    uploader: u.uploader.to_text(),
+                    mine: u.uploader == me,
+                    album_name: album.as_ref().and_then(|a| album_names.get(a).cloned()),
+                    album,
+                    size: u.size,
+                    reserved_bytes: u.reserved_bytes,
+                    chunks_received: u.chunk_count - u.missing_count,
+                    chunk_count: u.chunk_count,
+                    started_at: time_ns(u.started_at),
+                    expires_at: time_ns(u.expires_at),
+                }
+            })
+            .collect())
+    }
+
+    /// Stops an upload in progress, anyone's (owner): what it sent is deleted and what it
+    /// reserved returns to the quota at once.
+    pub async fn abort_upload(&self, id: &[u8; 16]) -> Result<(), Error> {
+        self.canister.abort_upload(id).await
     }
 
     /// Another handle on this unlocked vault (same connection and keys, its own caches), for

@@ -140,6 +140,33 @@ pub struct LinkEntry {
     pub created_at: String,
 }
 
+/// An upload in progress, as the owner sees it: theirs, a device's or a contributor's.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PendingUploadEntry {
+    /// The file id it will have (hex): what `abort` takes.
+    pub id: String,
+    /// Who sends it.
+    pub uploader: String,
+    /// Whether this identity sends it.
+    pub mine: bool,
+    /// The album it goes into (hex id).
+    pub album: Option<String>,
+    /// That album's name, when this vault knows it.
+    pub album_name: Option<String>,
+    /// Bytes of content.
+    pub size: u64,
+    /// What it holds against the quota until it ends.
+    pub reserved_bytes: u64,
+    /// Chunks received so far.
+    pub chunks_received: u32,
+    /// Chunks in all.
+    pub chunk_count: u32,
+    /// Begun (RFC 3339).
+    pub started_at: String,
+    /// Expires if nothing more arrives (RFC 3339).
+    pub expires_at: String,
+}
+
 /// `(kind, hex id)` of a target.
 pub fn target_parts(target: &Target) -> (&'static str, String) {
     match target {
