@@ -39,8 +39,8 @@ use vault_client::{
 use vault_crypto::{FileKey, FileMetadata, KdfParams, ShareCode};
 use vault_ui::backend::{Backend, Call};
 use vault_ui::model::{
-    Activity, Album, Grant, ImageKind, Link, LinkRequest, Page, Photo, PhotoDetails, Settings,
-    ShareCode as UiShareCode, SharedItem, Status, Target, UiError, UploadEvent,
+    Activity, Album, Grant, ImageKind, Link, LinkRequest, Page, PendingUpload, Photo, PhotoDetails,
+    Settings, ShareCode as UiShareCode, SharedItem, Status, Target, UiError, UploadEvent,
 };
 
 use crate::images::Images;
@@ -835,6 +835,28 @@ impl State {
             .collect())
     }
 
+    async fn pending_uploads(&self) -> Result<Vec<PendingUpload>, Error> {
+        let mut vault = self.vault().await?;
+        Ok(vault
+            .pending_uploads()
+            .await?
+            .into_iter()
+            .map(|u| PendingUpload {
+                who: if u.mine { "you".into() } else { u.uploader },
+                album: u.album_name.or(u.album),
+                sent_chunks: u.chunks_received,
+                chunks: u.chunk_count,
+                reserved_bytes: u.reserved_bytes,
+                expires: local_time(&u.expires_at),
+                id: u.id,
+            })
+            .collect())
+    }
+
+    async fn abort_upload(&self, id: String) -> Result<(), Error> {
+        self.vault().await?.abort_upload(&hex_id(&id)?).await
+    }
+
     async fn settings(&self) -> Result<Settings, Error> {
         let vault = self.vault().await?;
         let info = vault.canister.vault_info().await?;
@@ -1336,6 +1358,14 @@ impl Backend for Desktop {
 
     fn settings(&self) -> Call<Settings> {
         self.call(|s| async move { s.settings().await })
+    }
+
+    fn pending_uploads(&self) -> Call<Vec<PendingUpload>> {
+        self.call(|s| async move { s.pending_uploads().await })
+    }
+
+    fn abort_upload(&self, id: String) -> Call<()> {
+        self.call(|s| async move { s.abort_upload(id).await })
     }
 
     fn copy(&self, text: String) -> Call<()> {

@@ -66,6 +66,12 @@ pub trait Backend: 'static {
     /// partly sent resume where they stopped.
     fn upload(&self, paths: Vec<PathBuf>, album: Option<String>) -> UnboundedReceiver<UploadEvent>;
 
+    /// Every upload in progress in the vault: this device's, other devices' and
+    /// contributors'.
+    fn pending_uploads(&self) -> Call<Vec<PendingUpload>>;
+    /// Stops an upload in progress (anyone's): what it sent is deleted, its space freed.
+    fn abort_upload(&self, id: String) -> Call<()>;
+
     /// The albums.
     fn albums(&self) -> Call<Vec<Album>>;
     /// Creates an album.

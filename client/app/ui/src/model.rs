@@ -188,6 +188,26 @@ pub struct Settings {
     pub devices: Vec<String>,
 }
 
+/// An upload in progress in the vault: this device's, another device's, or a contributor's.
+/// Until it is committed, aborted or expires it holds `reserved_bytes` of the quota.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingUpload {
+    /// The file id it will have: what [`crate::Backend::abort_upload`] takes.
+    pub id: String,
+    /// Who sends it: "you", or their principal.
+    pub who: String,
+    /// The album it goes into (its name when known).
+    pub album: Option<String>,
+    /// Chunks received so far.
+    pub sent_chunks: u32,
+    /// Chunks in all.
+    pub chunks: u32,
+    /// What it holds against the quota.
+    pub reserved_bytes: u64,
+    /// When it expires if nothing more arrives (for people).
+    pub expires: String,
+}
+
 /// Where a vault stands when the app starts.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Status {

@@ -351,6 +351,30 @@ impl Backend for Fake {
             },
         )
     }
+    fn pending_uploads(&self) -> Call<Vec<PendingUpload>> {
+        let aborted = self.called("abort_upload");
+        self.answer("pending_uploads".into(), vec![], move || {
+            (0..3)
+                .map(|i| PendingUpload {
+                    id: format!("{i:032x}"),
+                    who: if i == 0 {
+                        "you".into()
+                    } else {
+                        format!("friend-{i}")
+                    },
+                    album: (i > 0).then(|| "Holiday".to_string()),
+                    sent_chunks: i,
+                    chunks: 40,
+                    reserved_bytes: 40 << 20,
+                    expires: "2026-12-04 10:00".into(),
+                })
+                .filter(|u| !aborted.contains(&format!("abort_upload {}", u.id)))
+                .collect()
+        })
+    }
+    fn abort_upload(&self, id: String) -> Call<()> {
+        self.answer(format!("abort_upload {id}"), (), || ())
+    }
     fn activity(&self) -> Call<Vec<Activity>> {
         self.answer("activity".into(), vec![], || {
             (0..200)
@@ -961,6 +985,38 @@ fn an_upload_shows_each_file_and_the_total_and_what_failed_and_tries_again() {
         "{html}"
     );
     assert!(html.contains("Uploaded (resumed)"));
+}
+
+/// The upload screen lists every upload in progress in the vault (a contributor's too), with
+/// what each holds; "Abort" stops one and the list no longer has it.
+#[test]
+fn uploads_in_progress_are_listed_and_one_is_aborted() {
+    let fake = Fake::new(Mode::Many);
+    let mut ui = Ui::unlocked(fake.clone(), Screen::Upload);
+    let html = ui.html();
+    assert!(html.contains(r#"data-testid="pending-uploads""#), "{html}");
+    assert!(html.contains("In progress in your vault"));
+    assert!(html.contains("friend-2 → Holiday"), "{html}");
+    assert!(html.contains("2 of 40 parts sent"));
+    assert!(
+        html.contains("These hold 120.0 MiB of your storage"),
+        "{html}"
+    );
+    let friend = format!("{:032x}", 2);
+    ui.click_on(&format!("abort-upload-{friend}"));
+    assert_eq!(
+        fake.called("abort_upload"),
+        vec![format!("abort_upload {friend}")]
+    );
+    let html = ui.html();
+    assert!(!html.contains("friend-2"), "{html}");
+    assert!(html.contains("friend-1"));
+    assert!(html.contains("These hold 80.0 MiB"));
+    assert!(html.contains("Upload stopped: 40.0 MiB freed"), "{html}");
+
+    // With nothing in progress, nothing is shown.
+    let html = Ui::unlocked(Fake::new(Mode::Empty), Screen::Upload).html();
+    assert!(!html.contains("pending-uploads"), "{html}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ use crate::UiError;
 pub mod activity;
 pub mod albums;
 pub mod onboarding;
+pub mod pending_uploads;
 pub mod photos;
 pub mod settings;
 pub mod shared;

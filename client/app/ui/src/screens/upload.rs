@@ -303,6 +303,7 @@ pub fn Upload() -> Element {
                     if more > 0 { li { class: "muted", "and {more} more" } }
                 }
             }
+            super::pending_uploads::PendingUploads {}
         }
     }
 }
