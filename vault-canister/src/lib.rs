@@ -12,6 +12,10 @@ pub mod memory;
 pub mod model;
 mod put_chunk_arg;
 
+/// put_chunk's argument decoder, for the fuzz harness (`fuzz/harness`): not an interface.
+#[doc(hidden)]
+pub use put_chunk_arg::decode as decode_put_chunk_arg;
+
 use std::cell::RefCell;
 
 use candid::Principal;

@@ -252,7 +252,7 @@ impl<M: Memory> ChunkStore<M> {
     }
 
     /// Every free extent, ascending (tests check invariants with it).
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn free_extents(&self) -> Vec<(u32, u32)> {
         self.free_by_start
             .iter()
@@ -260,8 +260,8 @@ impl<M: Memory> ChunkStore<M> {
             .collect()
     }
 
-    /// Every stored chunk's extents (tests check invariants with it).
-    #[cfg(test)]
+    /// Every stored chunk's extents (tests and the fuzzer check invariants with it).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn all_extents(&self) -> Vec<(u32, u32)> {
         self.index.iter().flat_map(|e| e.value().extents).collect()
     }

@@ -158,8 +158,9 @@ impl<M: Memory + Clone + 'static> State<M> {
     }
 
     /// [`Self::init`] with small MemoryManager buckets (`pages` × 64 KiB), so that test
-    /// snapshots of stable memory stay small. Production uses the default (128 pages).
-    #[cfg(test)]
+    /// snapshots of stable memory stay small (and the fuzzer's executions fast). Production
+    /// uses the default (128 pages).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn init_with_bucket_pages(memory: M, pages: u16) -> Self {
         Self::init_with_manager(
             memory.clone(),
@@ -466,5 +467,7 @@ pub(crate) fn versioned(field: &str, bytes: &ByteBuf, len: usize) -> VaultResult
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(any(test, feature = "fuzzing"))]
+mod invariants;
 #[cfg(test)]
 mod tests;

@@ -1500,6 +1500,8 @@ proptest! {
             prop_assert_eq!(info.used_bytes, used);
             prop_assert_eq!(info.reserved_bytes, reserved);
             prop_assert_eq!(info.files, s.files.len());
+            // And everything else the fuzzer checks after each call (model/invariants.rs).
+            prop_assert_eq!(s.check_invariants(), Ok(()));
             // Listings show every file, each as its record says.
             let listed = listed_and_got(&s);
             prop_assert_eq!(listed.len() as u64, info.files);
