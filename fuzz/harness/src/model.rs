@@ -1,0 +1,876 @@
+//! The canister's entry points driven through its model: sequences of calls by five callers
+//! (the owner, an admitted device, a grantee, a stranger, the anonymous principal), with the
+//! model's invariants checked after every call.
+//!
+//! Each call is applied as the canister's glue applies it (`vault-canister/src/lib.rs`): an
+//! update runs housekeeping first, then the model method with caller and time. After it:
+//! - `State::check_invariants` holds (usage is the sum of files' and uploads' charged sizes and
+//!   never exceeds the quota; every file's chunks and thumbnail are stored; counters, listing
+//!   indices, album counts and sharing indices agree; no block of the chunk store is lost);
+//! - a refused update changed nothing (`State::digest` before and after), except the one
+//!   deliberate change: a wrong unlock proof is counted and logged;
+//! - nothing panicked, queries included.
+
+use std::cell::RefCell;
+
+use arbitrary::{Result, Unstructured};
+use candid::Principal;
+use ic_stable_structures::VectorMemory;
+use serde_bytes::ByteBuf;
+use vault_canister::model::State;
+use vault_canister::model::types::*;
+use vault_crypto::{
+    CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, KdfParams, LinkToken, MasterKey, PassphraseWrappedKey,
+    STREAM_HEADER_SIZE, UnlockProof, WRAPPED_KEY_SIZE,
+};
+
+/// Stable-memory bucket size of the fuzzed state, in 64 KiB pages: small, so that a fresh
+/// state per input is a cheap copy.
+const BUCKET_PAGES: u16 = 1;
+/// The vault's quota: small enough that uploads reach it.
+const QUOTA: u64 = 4 * CHUNK_SIZE as u64;
+/// Most calls one input makes.
+const MAX_CALLS: usize = 48;
+/// Install time (ns since the epoch).
+pub(crate) const T0: u64 = 1_700_000_000_000_000_000;
+const SECOND: u64 = 1_000_000_000;
+
+/// Who calls: the index an input picks.
+pub const CALLERS: [&str; 5] = ["owner", "device", "grantee", "stranger", "anonymous"];
+
+pub(crate) fn caller(index: u8) -> Principal {
+    match index % 5 {
+        4 => Principal::anonymous(),
+        n => Principal::from_slice(&[n + 1; 29]),
+    }
+}
+
+/// The right unlock proof for the passphrase of the fuzzed vault.
+const PROOF: [u8; 32] = [7; 32];
+
+/// One call of the canister's interface, with its arguments.
+#[derive(Debug)]
+pub enum Call {
+    SetQuota(u64),
+    Setup(SetupArgs),
+    AdmitDevice(AdmitDeviceArgs),
+    ChangePassphrase(ByteBuf, ByteBuf),
+    RemoveDevice(Principal),
+    BeginUpload(BeginUploadArgs),
+    PutChunk(PutChunkArgs),
+    CommitUpload(FileId),
+    AbortUpload(FileId),
+    MoveFile(MoveFileArgs),
+    Trash(Vec<FileId>),
+    Restore(Vec<FileId>),
+    Purge(Vec<FileId>),
+    CreateAlbum(CreateAlbumArgs),
+    RenameAlbum(AlbumId, ByteBuf),
+    DeleteAlbum(AlbumId),
+    Grant(GrantArgs),
+    RevokeGrant(Target, Principal),
+    RotateAlbumKey(RotateAlbumKeyArgs),
+    CreateLink(CreateLinkArgs),
+    RevokeLink(ByteBuf),
+    LinkOpened(LinkAccess),
+    VaultInfo,
+    UnlockParams,
+    SharingKey,
+    Profile,
+    Devices,
+    UploadStatus(FileId),
+    ListFiles(ListFilesArgs),
+    GetFile(FileRef),
+    GetChunk(GetChunkArgs),
+    GetThumbnail(FileRef),
+    ListAlbums,
+    GetAlbum(AlbumId, Option<LinkAccess>),
+    ListGrants(Option<Target>),
+    SharedWithMe,
+    ListLinks,
+    OpenLink(LinkAccess),
+    Activity(Option<u64>, Option<u32>),
+}
+
+/// What a call did: a query (which may change nothing), or an update's result.
+enum Outcome {
+    Query,
+    Update(std::result::Result<(), VaultError>),
+}
+
+fn update<T>(r: VaultResult<T>) -> Outcome {
+    Outcome::Update(r.map(|_| ()))
+}
+
+impl Call {
+    /// Applies the call to `s` as `caller` at `now`, as the canister's glue does.
+    fn apply(self, s: &mut State<VectorMemory>, caller: &Principal, now: u64) -> Outcome {
+        use Call::*;
+        let q = |_| Outcome::Query;
+        match self {
+            SetQuota(bytes) => update(s.set_quota(caller, now, bytes)),
+            Setup(args) => update(s.setup(caller, now, args)),
+            AdmitDevice(args) => update(s.admit_device(caller, now, args)),
+            ChangePassphrase(r, v) => update(s.change_passphrase(caller, now, r, v)),
+            RemoveDevice(d) => update(s.remove_device(caller, now, d)),
+            BeginUpload(args) => update(s.begin_upload(caller, now, args)),
+            PutChunk(args) => update(s.put_chunk(caller, now, args.borrowed())),
+            CommitUpload(id) => update(s.commit_upload(caller, now, &id)),
+            AbortUpload(id) => update(s.abort_upload(caller, now, &id)),
+            MoveFile(args) => update(s.move_file(caller, now, args)),
+            Trash(ids) => update(s.trash(caller, now, ids)),
+            Restore(ids) => update(s.restore(caller, now, ids)),
+            Purge(ids) => update(s.purge(caller, now, ids)),
+            CreateAlbum(args) => update(s.create_album(caller, now, args)),
+            RenameAlbum(id, name) => update(s.rename_album(caller, now, id, name)),
+            DeleteAlbum(id) => update(s.delete_album(caller, now, id)),
+            Grant(args) => update(s.grant(caller, now, args)),
+            RevokeGrant(t, p) => update(s.revoke_grant(caller, now, t, p)),
+            RotateAlbumKey(args) => update(s.rotate_album_key(caller, now, args)),
+            CreateLink(args) => update(s.create_link(caller, now, args)),
+            RevokeLink(hash) => update(s.revoke_link(caller, now, hash)),
+            LinkOpened(access) => update(s.link_opened(now, &access)),
+            VaultInfo => q(s.vault_info(caller).map(drop)),
+            UnlockParams => q(s.unlock_params().map(drop)),
+            SharingKey => q(s.sharing_key().map(drop)),
+            Profile => q(s.profile(caller).map(drop)),
+            Devices => q(s.devices(caller).map(drop)),
+            UploadStatus(id) => q(s.upload_status(caller, &id).map(drop)),
+            ListFiles(args) => q(s.list_files(caller, now, args).map(drop)),
+            GetFile(args) => q(s.get_file(caller, now, args).map(drop)),
+            GetChunk(args) => q(s.get_chunk(caller, now, args).map(drop)),
+            GetThumbnail(args) => q(s.get_thumbnail(caller, now, args).map(drop)),
+            ListAlbums => q(s.list_albums(caller).map(drop)),
+            GetAlbum(id, link) => q(s.get_album(caller, now, &id, link.as_ref()).map(drop)),
+            ListGrants(t) => q(s.list_grants(caller, t).map(drop)),
+            SharedWithMe => q(s.shared_with_me(caller, now).map(drop)),
+            ListLinks => q(s.list_links(caller).map(drop)),
+            OpenLink(access) => q(s.open_link(now, &access).map(drop)),
+            Activity(before, limit) => q(s.activity(caller, before, limit).map(drop)),
+        }
+    }
+
+    /// The method's name in vault.did.
+    fn name(&self) -> &'static str {
+        match self {
+            Call::SetQuota(..) => "set_quota",
+            Call::Setup(..) => "setup",
+            Call::AdmitDevice(..) => "admit_device",
+            Call::ChangePassphrase(..) => "change_passphrase",
+            Call::RemoveDevice(..) => "remove_device",
+            Call::BeginUpload(..) => "begin_upload",
+            Call::PutChunk(..) => "put_chunk",
+            Call::CommitUpload(..) => "commit_upload",
+            Call::AbortUpload(..) => "abort_upload",
+            Call::MoveFile(..) => "move_file",
+            Call::Trash(..) => "trash",
+            Call::Restore(..) => "restore",
+            Call::Purge(..) => "purge",
+            Call::CreateAlbum(..) => "create_album",
+            Call::RenameAlbum(..) => "rename_album",
+            Call::DeleteAlbum(..) => "delete_album",
+            Call::Grant(..) => "grant",
+            Call::RevokeGrant(..) => "revoke_grant",
+            Call::RotateAlbumKey(..) => "rotate_album_key",
+            Call::CreateLink(..) => "create_link",
+            Call::RevokeLink(..) => "revoke_link",
+            Call::LinkOpened(..) => "link_opened",
+            Call::VaultInfo => "vault_info",
+            Call::UnlockParams => "unlock_params",
+            Call::SharingKey => "sharing_key",
+            Call::Profile => "profile",
+            Call::Devices => "devices",
+            Call::UploadStatus(..) => "upload_status",
+            Call::ListFiles(..) => "list_files",
+            Call::GetFile(..) => "get_file",
+            Call::GetChunk(..) => "get_chunk",
+            Call::GetThumbnail(..) => "get_thumbnail",
+            Call::ListAlbums => "list_albums",
+            Call::GetAlbum(..) => "get_album",
+            Call::ListGrants(..) => "list_grants",
+            Call::SharedWithMe => "shared_with_me",
+            Call::ListLinks => "list_links",
+            Call::OpenLink(..) => "open_link",
+            Call::Activity(..) => "activity",
+        }
+    }
+
+    /// Whether a refusal (`NotAuthorized`) of this call changes the state: a wrong unlock
+    /// proof is counted (that is what makes guessing slow) and logged.
+    fn counts_refusals(&self) -> bool {
+        matches!(self, Call::AdmitDevice(_))
+    }
+}
+
+/// Applies `call` as the canister would and checks the invariants after it.
+pub fn apply_checked(s: &mut State<VectorMemory>, caller: &Principal, now: u64, call: Call) {
+    let is_query = matches!(
+        call,
+        Call::VaultInfo
+            | Call::UnlockParams
+            | Call::SharingKey
+            | Call::Profile
+            | Call::Devices
+            | Call::UploadStatus(_)
+            | Call::ListFiles(_)
+            | Call::GetFile(_)
+            | Call::GetChunk(_)
+            | Call::GetThumbnail(_)
+            | Call::ListAlbums
+            | Call::GetAlbum(..)
+            | Call::ListGrants(_)
+            | Call::SharedWithMe
+            | Call::ListLinks
+            | Call::OpenLink(_)
+            | Call::Activity(..)
+    );
+    if !is_query {
+        s.housekeeping(now);
+        s.check_invariants()
+            .unwrap_or_else(|e| panic!("after housekeeping at {now}: {e}"));
+    }
+    // Queries take `&State`: only an update can change anything.
+    let before = if is_query { 0 } else { s.digest() };
+    let described = call.name();
+    let counts_refusals = call.counts_refusals();
+    match call.apply(s, caller, now) {
+        Outcome::Query => {}
+        Outcome::Update(Err(e)) if !(counts_refusals && e == VaultError::NotAuthorized) => {
+            assert_eq!(
+                s.digest(),
+                before,
+                "{described} by {caller} was refused ({e:?}) but changed the state"
+            )
+        }
+        Outcome::Update(_) => {}
+    }
+    s.check_invariants()
+        .unwrap_or_else(|e| panic!("after {described} by {caller}: {e}"));
+}
+
+/// The vault every input starts from, as its stable memory: installed with [`QUOTA`], set up
+/// (passphrase proof [`PROOF`]), the device admitted.
+fn base() -> Vec<u8> {
+    let memory = VectorMemory::default();
+    let mut s = State::init_with_bucket_pages(memory.clone(), BUCKET_PAGES);
+    let owner = caller(0);
+    s.install(owner, Some(QUOTA), T0).expect("install");
+    s.setup(&owner, T0, setup_args()).expect("setup");
+    s.admit_device(
+        &caller(1),
+        T0,
+        AdmitDeviceArgs {
+            method: UnlockMethod::Passphrase,
+            proof: ByteBuf::from(PROOF.to_vec()),
+        },
+    )
+    .expect("the device is admitted");
+    s.check_invariants().expect("the base vault is sound");
+    drop(s);
+    memory.borrow().clone()
+}
+
+thread_local! {
+    static BASE: Vec<u8> = base();
+    static RECORD: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+/// A fresh copy of the base vault.
+pub fn fresh_state() -> State<VectorMemory> {
+    state_from(BASE.with(Clone::clone))
+}
+
+/// The state in stable memory `bytes`.
+pub(crate) fn state_from(bytes: Vec<u8>) -> State<VectorMemory> {
+    State::init_with_bucket_pages(
+        std::rc::Rc::new(RefCell::new(bytes)) as VectorMemory,
+        BUCKET_PAGES,
+    )
+}
+
+/// The base vault with [`populate`]'s album, file and links, as its stable memory.
+pub(crate) fn populated() -> Vec<u8> {
+    let memory: VectorMemory = std::rc::Rc::new(RefCell::new(BASE.with(Clone::clone)));
+    let mut s = State::init_with_bucket_pages(memory.clone(), BUCKET_PAGES);
+    populate(&mut s, T0);
+    s.check_invariants().expect("the populated vault is sound");
+    drop(s);
+    memory.borrow().clone()
+}
+
+/// Adds to `s` what link holders reach: album `0x20…` (key version 0) holding file `0x10…`
+/// (100 bytes, with a thumbnail), and three links: `0x40…` to the album, `0x41…` to it with a
+/// password (proof `0x55…`), `0x42…` to the file.
+fn populate(s: &mut State<VectorMemory>, now: u64) {
+    let owner = caller(0);
+    let album = ByteBuf::from(vec![0x20; 16]);
+    let file = ByteBuf::from(vec![0x10; 16]);
+    s.create_album(
+        &owner,
+        now,
+        CreateAlbumArgs {
+            album_id: album.clone(),
+            name: versioned(64, 1),
+            wrapped_key: versioned(WRAPPED_KEY_SIZE, 2),
+        },
+    )
+    .expect("album");
+    s.begin_upload(
+        &owner,
+        now,
+        BeginUploadArgs {
+            file_id: file.clone(),
+            size: 100,
+            content_header: versioned(STREAM_HEADER_SIZE, 3),
+            wrapped_key: versioned(WRAPPED_KEY_SIZE, 4),
+            album: Some(album.clone()),
+            key_version: 0,
+            metadata: versioned(200, 5),
+            thumbnail: Some(versioned(300, 6)),
+            dedupe_hash: None,
+            sort_key: 0,
+        },
+    )
+    .expect("upload");
+    s.put_chunk(
+        &owner,
+        now,
+        PutChunkArgs {
+            file_id: file.clone(),
+            index: 0,
+            data: ByteBuf::from(vec![7; 116]),
+        }
+        .borrowed(),
+    )
+    .expect("chunk");
+    s.commit_upload(&owner, now, &file).expect("commit");
+    for (n, target, password) in [
+        (0, Target::Album(album.clone()), false),
+        (1, Target::Album(album), true),
+        (2, Target::File(file), false),
+    ] {
+        s.create_link(
+            &owner,
+            now,
+            CreateLinkArgs {
+                token_hash: token_hash(n),
+                target,
+                key_version: 0,
+                wrapped_key: versioned(WRAPPED_KEY_SIZE, 8),
+                expires_at: None,
+                password: password.then(|| LinkPasswordArgs {
+                    iterations: vault_crypto::DEFAULT_LINK_PBKDF2_ITERATIONS,
+                    verifier: ByteBuf::from(verifier([0x55; 32])),
+                }),
+                label: None,
+                earlier_keys: None,
+            },
+        )
+        .expect("link");
+    }
+}
+
+/// A valid passphrase record (Argon2id at test parameters; made once).
+fn passphrase_record() -> Vec<u8> {
+    RECORD.with(|r| {
+        r.borrow_mut()
+            .get_or_insert_with(|| {
+                let mut rng = Counter(7);
+                let master = MasterKey::generate(&mut rng);
+                let (record, _) = PassphraseWrappedKey::wrap(
+                    &master,
+                    "pw",
+                    KdfParams::insecure_for_tests(),
+                    &mut rng,
+                );
+                record.to_bytes()
+            })
+            .clone()
+    })
+}
+
+fn setup_args() -> SetupArgs {
+    SetupArgs {
+        passphrase_record: ByteBuf::from(passphrase_record()),
+        passphrase_verifier: ByteBuf::from(verifier(PROOF)),
+        recovery_wrapped_key: versioned(WRAPPED_KEY_SIZE, 3),
+        recovery_verifier: ByteBuf::from(verifier([8; 32])),
+        sharing_public_key: ByteBuf::from(vec![9; 32]),
+        sharing_secret_wrapped: versioned(WRAPPED_KEY_SIZE, 4),
+    }
+}
+
+fn verifier(proof: [u8; 32]) -> Vec<u8> {
+    UnlockProof::from_bytes(proof).verifier().0.to_vec()
+}
+
+/// A deterministic RNG for the record's keys (rand_core 0.10 `CryptoRng`).
+struct Counter(u64);
+
+impl rand_core::TryRng for Counter {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> std::result::Result<u32, Self::Error> {
+        Ok(self.try_next_u64()? as u32)
+    }
+    fn try_next_u64(&mut self) -> std::result::Result<u64, Self::Error> {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        Ok(self.0 >> 11)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> std::result::Result<(), Self::Error> {
+        for b in dst {
+            *b = self.try_next_u64()? as u8;
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for Counter {}
+
+/// A blob of `len` bytes starting with format version 1.
+fn versioned(len: usize, fill: u8) -> ByteBuf {
+    let mut b = vec![fill; len];
+    if let Some(first) = b.first_mut() {
+        *first = 1;
+    }
+    ByteBuf::from(b)
+}
+
+// ---- Arguments from the fuzzer's bytes: mostly well-formed, from small pools of ids, so that
+// calls meet each other's files, albums, grants and links; sometimes malformed. ----
+
+/// One of four file ids, or (rarely) arbitrary bytes.
+fn file_id(u: &mut Unstructured) -> Result<ByteBuf> {
+    id(u, 0x10)
+}
+
+fn album_id(u: &mut Unstructured) -> Result<ByteBuf> {
+    id(u, 0x20)
+}
+
+fn id(u: &mut Unstructured, base: u8) -> Result<ByteBuf> {
+    Ok(match u.int_in_range(0..=8u8)? {
+        8 => ByteBuf::from(Vec::<u8>::arbitrary_take(u, 20)?),
+        n => ByteBuf::from(vec![base + n % 4; 16]),
+    })
+}
+
+trait TakeBytes {
+    fn arbitrary_take(u: &mut Unstructured, max: usize) -> Result<Vec<u8>>;
+}
+
+impl TakeBytes for Vec<u8> {
+    fn arbitrary_take(u: &mut Unstructured, max: usize) -> Result<Vec<u8>> {
+        let len = u.int_in_range(0..=max)?;
+        Ok(u.bytes(len)?.to_vec())
+    }
+}
+
+/// A blob that should be `len` bytes with version 1: mostly so, sometimes not.
+fn blob(u: &mut Unstructured, len: usize) -> Result<ByteBuf> {
+    Ok(match u.int_in_range(0..=9u8)? {
+        9 => ByteBuf::from(Vec::<u8>::arbitrary_take(u, len + 2)?),
+        8 => {
+            let mut b = versioned(len, 0);
+            if let Some(first) = b.first_mut() {
+                *first = 2;
+            }
+            b
+        }
+        fill => versioned(len, fill),
+    })
+}
+
+/// A blob in `min..=max`, mostly small.
+fn sized_blob(u: &mut Unstructured, min: usize, max: usize) -> Result<ByteBuf> {
+    let len = match u.int_in_range(0..=7u8)? {
+        0 => min.saturating_sub(1),
+        1 => max + 1,
+        2 => max,
+        _ => min + u.int_in_range(0..=64usize)?,
+    };
+    let fill: u8 = u.arbitrary()?;
+    Ok(versioned(len, fill))
+}
+
+fn file_size(u: &mut Unstructured) -> Result<u64> {
+    let c = CHUNK_SIZE as u64;
+    Ok(match u.int_in_range(0..=9u8)? {
+        0 => 0,
+        1 => 1,
+        2 => c - 1,
+        3 => c,
+        4 => c + 1,
+        5 => 3 * c,
+        6 => u.arbitrary()?,
+        _ => u.int_in_range(0..=4096u64)?,
+    })
+}
+
+/// Chunk `index` of a `size`-byte file, at its right length, or (sometimes) not.
+fn chunk(u: &mut Unstructured, size: u64, index: u32) -> Result<ByteBuf> {
+    let count = vault_crypto::chunk_count(size).max(1);
+    let right = if (index as u64) + 1 < count {
+        ENCRYPTED_CHUNK_SIZE
+    } else {
+        (size.saturating_sub((count - 1) * CHUNK_SIZE as u64) as usize).min(CHUNK_SIZE) + 16
+    };
+    let len = match u.int_in_range(0..=9u8)? {
+        9 => right + 1,
+        8 => right.saturating_sub(1),
+        _ => right,
+    };
+    Ok(ByteBuf::from(vec![u.arbitrary::<u8>()?; len]))
+}
+
+fn token(u: &mut Unstructured) -> Result<u8> {
+    u.int_in_range(0..=2u8)
+}
+
+fn token_hash(n: u8) -> ByteBuf {
+    ByteBuf::from(LinkToken::from_bytes([0x40 + n; 32]).hash().0.to_vec())
+}
+
+fn link_access(u: &mut Unstructured) -> Result<LinkAccess> {
+    let n = token(u)?;
+    Ok(LinkAccess {
+        token: match u.int_in_range(0..=9u8)? {
+            9 => ByteBuf::from(Vec::<u8>::arbitrary_take(u, 33)?),
+            _ => ByteBuf::from(vec![0x40 + n; 32]),
+        },
+        password_proof: match u.int_in_range(0..=3u8)? {
+            0 => Some(ByteBuf::from(vec![0x55; 32])),
+            1 => Some(ByteBuf::from(Vec::<u8>::arbitrary_take(u, 33)?)),
+            _ => None,
+        },
+    })
+}
+
+fn target(u: &mut Unstructured) -> Result<Target> {
+    Ok(if u.arbitrary()? {
+        Target::Album(album_id(u)?)
+    } else {
+        Target::File(file_id(u)?)
+    })
+}
+
+fn principal(u: &mut Unstructured) -> Result<Principal> {
+    Ok(caller(u.arbitrary()?))
+}
+
+fn expiry(u: &mut Unstructured, now: u64) -> Result<Option<u64>> {
+    Ok(match u.int_in_range(0..=3u8)? {
+        0 => Some(now + u.int_in_range(1..=48u64)? * 3600 * SECOND),
+        1 => Some(u.arbitrary()?),
+        _ => None,
+    })
+}
+
+fn version(u: &mut Unstructured) -> Result<u32> {
+    Ok(match u.int_in_range(0..=7u8)? {
+        7 => u.arbitrary()?,
+        n => (n % 3) as u32,
+    })
+}
+
+fn ids(u: &mut Unstructured) -> Result<Vec<FileId>> {
+    let n = u.int_in_range(0..=3usize)?;
+    (0..n).map(|_| file_id(u)).collect()
+}
+
+/// Decodes one call from the fuzzer's bytes.
+fn call(u: &mut Unstructured, now: u64) -> Result<Call> {
+    use Call::*;
+    Ok(match u.int_in_range(0..=38u8)? {
+        0 => SetQuota(match u.int_in_range(0..=2u8)? {
+            0 => QUOTA,
+            1 => u.int_in_range(0..=2 * QUOTA)?,
+            _ => u.arbitrary()?,
+        }),
+        1 => Setup(setup_args()),
+        2 => AdmitDevice(AdmitDeviceArgs {
+            method: if u.arbitrary()? {
+                UnlockMethod::Passphrase
+            } else {
+                UnlockMethod::Recovery
+            },
+            proof: match u.int_in_range(0..=3u8)? {
+                0 => ByteBuf::from(vec![0; 32]),
+                1 => ByteBuf::from(Vec::<u8>::arbitrary_take(u, 33)?),
+                2 => ByteBuf::from(vec![8; 32]),
+                _ => ByteBuf::from(PROOF.to_vec()),
+            },
+        }),
+        3 => ChangePassphrase(
+            if u.arbitrary()? {
+                ByteBuf::from(passphrase_record())
+            } else {
+                ByteBuf::from(Vec::<u8>::arbitrary_take(u, 100)?)
+            },
+            blob(u, 32)?,
+        ),
+        4 => RemoveDevice(principal(u)?),
+        5 | 6 => BeginUpload(BeginUploadArgs {
+            file_id: file_id(u)?,
+            size: file_size(u)?,
+            content_header: blob(u, STREAM_HEADER_SIZE)?,
+            wrapped_key: blob(u, WRAPPED_KEY_SIZE)?,
+            album: if u.arbitrary()? {
+                Some(album_id(u)?)
+            } else {
+                None
+            },
+            key_version: version(u)?,
+            metadata: sized_blob(u, vault_canister::model::MIN_BLOB_SIZE, 8192)?,
+            thumbnail: if u.arbitrary()? {
+                Some(sized_blob(u, vault_canister::model::MIN_BLOB_SIZE, 4096)?)
+            } else {
+                None
+            },
+            dedupe_hash: match u.int_in_range(0..=3u8)? {
+                0 => None,
+                1 => Some(blob(u, 32)?),
+                n => Some(ByteBuf::from(vec![n; 32])),
+            },
+            sort_key: u.int_in_range(-3..=3i64)?,
+        }),
+        7..=9 => {
+            // The size decides the right length: take it from the fuzzer too (the upload's own
+            // size is what matters, and a wrong guess is a refusal to check).
+            let size = file_size(u)?;
+            let index = match u.int_in_range(0..=5u8)? {
+                5 => u.arbitrary()?,
+                n => (n % 4) as u32,
+            };
+            PutChunk(PutChunkArgs {
+                file_id: file_id(u)?,
+                index,
+                data: chunk(u, size, index)?,
+            })
+        }
+        10 => CommitUpload(file_id(u)?),
+        11 => AbortUpload(file_id(u)?),
+        12 => MoveFile(MoveFileArgs {
+            file_id: file_id(u)?,
+            album: if u.arbitrary()? {
+                Some(album_id(u)?)
+            } else {
+                None
+            },
+            wrapped_key: blob(u, WRAPPED_KEY_SIZE)?,
+            key_version: version(u)?,
+        }),
+        13 => Trash(ids(u)?),
+        14 => Restore(ids(u)?),
+        15 => Purge(ids(u)?),
+        16 => CreateAlbum(CreateAlbumArgs {
+            album_id: album_id(u)?,
+            name: sized_blob(u, vault_canister::model::MIN_BLOB_SIZE, 1024)?,
+            wrapped_key: blob(u, WRAPPED_KEY_SIZE)?,
+        }),
+        17 => RenameAlbum(
+            album_id(u)?,
+            sized_blob(u, vault_canister::model::MIN_BLOB_SIZE, 1024)?,
+        ),
+        18 => DeleteAlbum(album_id(u)?),
+        19 => {
+            let versions = u.int_in_range(0..=3u32)?;
+            Grant(GrantArgs {
+                target: target(u)?,
+                grantee: principal(u)?,
+                grantee_key: blob(u, 32)?,
+                permission: if u.arbitrary()? {
+                    Permission::View
+                } else {
+                    Permission::Contribute
+                },
+                sealed_keys: (0..versions)
+                    .map(|v| {
+                        Ok(SealedKeyVersion {
+                            version: if u.int_in_range(0..=9u8)? == 9 {
+                                v + 1
+                            } else {
+                                v
+                            },
+                            sealed: blob(u, vault_crypto::SEALED_KEY_SIZE)?,
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+                expires_at: expiry(u, now)?,
+            })
+        }
+        20 => RevokeGrant(target(u)?, principal(u)?),
+        21 => {
+            let grants = u.int_in_range(0..=2usize)?;
+            let links = u.int_in_range(0..=2usize)?;
+            RotateAlbumKey(RotateAlbumKeyArgs {
+                album_id: album_id(u)?,
+                revoke: if u.arbitrary()? {
+                    vec![principal(u)?]
+                } else {
+                    vec![]
+                },
+                new_version: version(u)?,
+                wrapped_key: blob(u, WRAPPED_KEY_SIZE)?,
+                grants: (0..grants)
+                    .map(|_| Ok((principal(u)?, blob(u, vault_crypto::SEALED_KEY_SIZE)?)))
+                    .collect::<Result<_>>()?,
+                links: (0..links)
+                    .map(|_| Ok((token_hash(token(u)?), blob(u, WRAPPED_KEY_SIZE)?)))
+                    .collect::<Result<_>>()?,
+            })
+        }
+        22 | 23 => CreateLink(CreateLinkArgs {
+            token_hash: if u.int_in_range(0..=9u8)? == 9 {
+                blob(u, 32)?
+            } else {
+                token_hash(token(u)?)
+            },
+            target: target(u)?,
+            key_version: version(u)?,
+            wrapped_key: blob(u, WRAPPED_KEY_SIZE)?,
+            expires_at: expiry(u, now)?,
+            password: if u.arbitrary()? {
+                Some(LinkPasswordArgs {
+                    iterations: match u.int_in_range(0..=2u8)? {
+                        0 => vault_crypto::DEFAULT_LINK_PBKDF2_ITERATIONS,
+                        1 => vault_crypto::MIN_LINK_PBKDF2_ITERATIONS,
+                        _ => u.arbitrary()?,
+                    },
+                    verifier: ByteBuf::from(verifier([0x55; 32])),
+                })
+            } else {
+                None
+            },
+            label: if u.arbitrary()? {
+                Some(sized_blob(u, vault_canister::model::MIN_BLOB_SIZE, 1024)?)
+            } else {
+                None
+            },
+            earlier_keys: if u.arbitrary()? {
+                let n = u.int_in_range(0..=2u32)?;
+                Some(
+                    (0..n)
+                        .map(|v| Ok((v, blob(u, WRAPPED_KEY_SIZE)?)))
+                        .collect::<Result<_>>()?,
+                )
+            } else {
+                None
+            },
+        }),
+        24 => RevokeLink(token_hash(token(u)?)),
+        25 => LinkOpened(link_access(u)?),
+        26 => VaultInfo,
+        27 => UnlockParams,
+        28 => SharingKey,
+        29 => Profile,
+        30 => Devices,
+        31 => UploadStatus(file_id(u)?),
+        32 => ListFiles(ListFilesArgs {
+            album: if u.arbitrary()? {
+                Some(album_id(u)?)
+            } else {
+                None
+            },
+            after: if u.arbitrary()? {
+                Some(Cursor {
+                    sort_key: u.int_in_range(-3..=3i64)?,
+                    file_id: file_id(u)?,
+                })
+            } else {
+                None
+            },
+            limit: u.arbitrary()?,
+            descending: u.arbitrary()?,
+            trashed: u.arbitrary()?,
+            link: if u.arbitrary()? {
+                Some(link_access(u)?)
+            } else {
+                None
+            },
+        }),
+        33 => GetFile(FileRef {
+            file_id: file_id(u)?,
+            link: if u.arbitrary()? {
+                Some(link_access(u)?)
+            } else {
+                None
+            },
+        }),
+        34 => GetChunk(GetChunkArgs {
+            file_id: file_id(u)?,
+            index: match u.int_in_range(0..=4u8)? {
+                4 => u.arbitrary()?,
+                n => n as u32,
+            },
+            link: if u.arbitrary()? {
+                Some(link_access(u)?)
+            } else {
+                None
+            },
+        }),
+        35 => GetThumbnail(FileRef {
+            file_id: file_id(u)?,
+            link: if u.arbitrary()? {
+                Some(link_access(u)?)
+            } else {
+                None
+            },
+        }),
+        36 => GetAlbum(
+            album_id(u)?,
+            if u.arbitrary()? {
+                Some(link_access(u)?)
+            } else {
+                None
+            },
+        ),
+        37 => match u.int_in_range(0..=4u8)? {
+            0 => ListAlbums,
+            1 => ListGrants(if u.arbitrary()? {
+                Some(target(u)?)
+            } else {
+                None
+            }),
+            2 => SharedWithMe,
+            3 => ListLinks,
+            _ => Activity(u.arbitrary()?, u.arbitrary()?),
+        },
+        _ => OpenLink(link_access(u)?),
+    })
+}
+
+/// How far the clock moves before a call.
+fn time_step(u: &mut Unstructured) -> Result<u64> {
+    Ok(match u.int_in_range(0..=15u8)? {
+        0 => 3600 * SECOND,
+        1 => 25 * 3600 * SECOND,
+        2 => 31 * 24 * 3600 * SECOND,
+        3 => u.int_in_range(0..=u32::MAX as u64)? * SECOND,
+        _ => SECOND,
+    })
+}
+
+/// The target: a sequence of (caller, time step, call) from `data`, applied to the base
+/// vault, invariants checked after each.
+pub fn calls(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let mut s = fresh_state();
+    let mut now = T0;
+    for _ in 0..MAX_CALLS {
+        if u.is_empty() {
+            break;
+        }
+        let Ok((who, step, call)) = (|| {
+            let who: u8 = u.arbitrary()?;
+            let step = time_step(&mut u)?;
+            Ok::<_, arbitrary::Error>((who, step, call(&mut u, now + step)?))
+        })() else {
+            break;
+        };
+        now += step;
+        apply_checked(&mut s, &caller(who), now, call);
+    }
+}
