@@ -1524,6 +1524,107 @@ fn metadata_form_vectors(dir: &Path, rng: &mut Recording) {
     }
 }
 
+/// §8.4: grant authenticators, and the refusals of a swapped key, a new version, a short one.
+fn grant_vectors(dir: &Path, rng: &mut Recording) {
+    let master = MasterKey::generate(rng);
+    let grant_key = GrantKey::derive(&master);
+    let vault: Vec<u8> = (0..10).map(|i| 0xa0 + i).collect();
+    let grantee: Vec<u8> = (0..29).collect();
+    let public = SharingKeyPair::generate(rng).public;
+    let swapped = SharingKeyPair::generate(rng).public;
+    let album = AlbumId::generate(rng);
+    let file = FileId::generate(rng);
+    let album_terms = GrantTerms {
+        vault: &vault,
+        target: GrantTarget::Album(album),
+        grantee: &grantee,
+        grantee_key: &public,
+        permission: GrantPermission::Contribute,
+        expires_at: Some(1_767_225_600_000_000_000),
+    };
+    let file_terms = GrantTerms {
+        target: GrantTarget::File(file),
+        permission: GrantPermission::View,
+        expires_at: None,
+        ..album_terms
+    };
+    let authenticator = *grant_key.authenticate(&album_terms).unwrap().as_bytes();
+    let mut version_2 = authenticator;
+    version_2[0] = 2;
+    let swapped_terms = GrantTerms {
+        grantee_key: &swapped,
+        ..album_terms
+    };
+    let cases: [(&'static str, &str, &'static str, GrantTerms, Vec<u8>); 5] = [
+        (
+            "grant-album",
+            "success",
+            "an album grant with contribute and an expiry",
+            album_terms,
+            authenticator.to_vec(),
+        ),
+        (
+            "grant-file",
+            "success",
+            "a file grant with view and no expiry",
+            file_terms,
+            grant_key
+                .authenticate(&file_terms)
+                .unwrap()
+                .as_bytes()
+                .to_vec(),
+        ),
+        (
+            "grant-swapped-key",
+            "not authentic",
+            "grant-album's authenticator, with another grantee public key in the record",
+            swapped_terms,
+            authenticator.to_vec(),
+        ),
+        (
+            "grant-version-2",
+            "unsupported version",
+            "grant-album's authenticator with version byte 2",
+            album_terms,
+            version_2.to_vec(),
+        ),
+        (
+            "grant-short",
+            "malformed",
+            "grant-album's authenticator without its last byte",
+            album_terms,
+            authenticator[..32].to_vec(),
+        ),
+    ];
+    for (name, expect, comment, terms, authenticator) in cases {
+        let (target, id) = match terms.target {
+            GrantTarget::Album(a) => ("album", a.0),
+            GrantTarget::File(f) => ("file", f.0),
+        };
+        let mut v = Vector::new(name, "grant", expect, comment)
+            .hex("master_key", master.expose_secret())
+            .hex("grant_key", grant_key.expose_secret())
+            .hex("vault", terms.vault)
+            .with("target", target)
+            .hex("target_id", &id)
+            .hex("grantee", terms.grantee)
+            .hex("grantee_public_key", terms.grantee_key.as_bytes())
+            .with(
+                "permission",
+                match terms.permission {
+                    GrantPermission::View => "view",
+                    GrantPermission::Contribute => "contribute",
+                },
+            );
+        if let Some(t) = terms.expires_at {
+            v = v.with("expires_at", t.to_string());
+        }
+        v.hex("message", &terms.message().unwrap())
+            .hex("authenticator", &authenticator)
+            .write(dir);
+    }
+}
+
 fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
     std::fs::create_dir_all(&dir).unwrap();
@@ -1541,5 +1642,6 @@ fn main() {
     dedupe_vectors(&dir, &mut Recording::new(9));
     text_stream_vectors(&dir, &mut Recording::new(10));
     refusal_vectors(&dir, &mut Recording::new(20));
+    grant_vectors(&dir, &mut Recording::new(11));
     println!("wrote {}", dir.display());
 }

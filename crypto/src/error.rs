@@ -172,3 +172,31 @@ pub enum MetadataError {
     #[error("metadata record version {0} is not supported: upgrade Vault")]
     UnsupportedVersion(u64),
 }
+
+/// A grant authenticator could not be made or did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum GrantError {
+    /// The authenticator was not made under this owner's key for exactly these terms: the
+    /// grant record was altered (its grantee's public key swapped, say) or is another vault's.
+    #[error("the grant is not authentic: it is not what this vault's owner granted")]
+    NotAuthentic,
+    /// An authenticator of a version this build does not know.
+    #[error("unsupported grant authenticator version {0}: upgrade Vault")]
+    UnsupportedVersion(u8),
+    /// An authenticator of the wrong size.
+    #[error("malformed grant authenticator: expected {expected} bytes, got {actual}")]
+    WrongLength {
+        /// [`crate::GRANT_AUTHENTICATOR_SIZE`].
+        expected: usize,
+        /// The length given.
+        actual: usize,
+    },
+    /// A principal longer than the IC's 29 bytes.
+    #[error("the {what} principal has {len} bytes; principals have at most 29")]
+    PrincipalTooLong {
+        /// Which principal.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+    },
+}

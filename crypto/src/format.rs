@@ -58,6 +58,7 @@ pub(crate) mod label {
     pub const STREAM_ALBUM_NAME: &[u8] = b"vault/v1/stream/album-name";
     pub const STREAM_LINK_RECORD: &[u8] = b"vault/v1/stream/link-record";
     pub const DEDUPE: &[u8] = b"vault/v1/dedupe";
+    pub const GRANT: &[u8] = b"vault/v1/grant";
     pub const WRAP_PREFIX: &[u8] = b"vault/v1/wrap/";
     pub const WRAP_MASTER_PASSPHRASE: &str = "master-key/passphrase";
     pub const WRAP_MASTER_RECOVERY: &str = "master-key/recovery";

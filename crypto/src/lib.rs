@@ -11,7 +11,7 @@
 //!                                           |
 //!            +------------------------------+---------------------------+
 //!            | wraps                        | wraps                     | HKDF
-//!      SharingSecretKey (X25519)        AlbumKey --wraps--> FileKey   DedupeKey
+//!      SharingSecretKey (X25519)        AlbumKey --wraps--> FileKey   DedupeKey, GrantKey
 //!                                           |                  |
 //!            sealed (HPKE) to a grantee ----+------------------+
 //!            wrapped by a LinkKey ----------+------------------+
@@ -28,6 +28,7 @@
 mod dedupe;
 mod error;
 mod format;
+mod grant;
 mod ids;
 mod keys;
 mod link;
@@ -40,12 +41,16 @@ mod wrap;
 
 pub use dedupe::{DedupeHash, DedupeHasher, DedupeKey};
 pub use error::{
-    DecryptError, EncryptError, KdfParamsError, LinkError, MetadataError, RecoveryKeyError,
-    ShareCodeError, UnlockError,
+    DecryptError, EncryptError, GrantError, KdfParamsError, LinkError, MetadataError,
+    RecoveryKeyError, ShareCodeError, UnlockError,
 };
 pub use format::{
     CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, FORMAT_VERSION, KEY_SIZE, NONCE_SIZE, SEALED_KEY_SIZE,
     STREAM_HEADER_SIZE, TAG_SIZE, WRAPPED_KEY_SIZE,
+};
+pub use grant::{
+    GRANT_AUTHENTICATOR_SIZE, GrantAuthenticator, GrantKey, GrantPermission, GrantTarget,
+    GrantTerms,
 };
 pub use ids::{AlbumId, AlbumKeyId, FileId, ID_SIZE, KeyVersion};
 pub use keys::{AlbumKey, FileKey, MasterKey};

@@ -466,6 +466,61 @@ fn check_dedupe(v: &Vector) {
     assert_eq!(dedupe.hash(&v.hex("content")).0, v.key("hash"));
 }
 
+fn check_grant(v: &Vector) {
+    let master = MasterKey::from_bytes(v.key("master_key"));
+    let grant_key = GrantKey::derive(&master);
+    assert_eq!(grant_key.expose_secret(), &v.key("grant_key"), "{}", v.name);
+    let id: [u8; ID_SIZE] = v.hex("target_id").try_into().unwrap();
+    let target = match v.get("target") {
+        "album" => GrantTarget::Album(AlbumId(id)),
+        "file" => GrantTarget::File(FileId(id)),
+        other => panic!("{}: target {other}", v.name),
+    };
+    let permission = match v.get("permission") {
+        "view" => GrantPermission::View,
+        "contribute" => GrantPermission::Contribute,
+        other => panic!("{}: permission {other}", v.name),
+    };
+    let (vault, grantee) = (v.hex("vault"), v.hex("grantee"));
+    let public = SharingPublicKey::from_bytes(&v.hex("grantee_public_key")).unwrap();
+    let terms = GrantTerms {
+        vault: &vault,
+        target,
+        grantee: &grantee,
+        grantee_key: &public,
+        permission,
+        expires_at: v
+            .has("expires_at")
+            .then(|| v.get("expires_at").parse().unwrap()),
+    };
+    assert_eq!(terms.message().unwrap(), v.hex("message"), "{}", v.name);
+    let authenticator = v.hex("authenticator");
+    let got = grant_key.verify(&terms, &authenticator);
+    match v.expect() {
+        "success" => {
+            assert_eq!(got, Ok(()), "{}", v.name);
+            assert_eq!(
+                grant_key.authenticate(&terms).unwrap().as_bytes().to_vec(),
+                authenticator,
+                "{}",
+                v.name
+            );
+        }
+        "not authentic" => assert_eq!(got, Err(GrantError::NotAuthentic), "{}", v.name),
+        "unsupported version" => assert!(
+            matches!(got, Err(GrantError::UnsupportedVersion(_))),
+            "{}",
+            v.name
+        ),
+        "malformed" => assert!(
+            matches!(got, Err(GrantError::WrongLength { .. })),
+            "{}",
+            v.name
+        ),
+        other => panic!("{}: unexpected expect {other}", v.name),
+    }
+}
+
 #[test]
 fn every_vector_holds() {
     let vectors = load_all();
@@ -482,11 +537,13 @@ fn every_vector_holds() {
             "link" => check_link(v),
             "metadata" => check_metadata(v),
             "dedupe" => check_dedupe(v),
+            "grant" => check_grant(v),
             other => panic!("{}: unknown kind {other}", v.name),
         }
     }
     let expected = [
         "dedupe",
+        "grant",
         "link",
         "metadata",
         "passphrase",
@@ -544,6 +601,7 @@ fn every_refusal_named_in_the_issue_has_a_vector() {
         "metadata-gps-true",
         "metadata-gps-null",
         "metadata-indefinite-text",
+        "grant-swapped-key",
     ] {
         assert!(
             names.iter().any(|n| n == required),

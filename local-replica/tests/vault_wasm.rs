@@ -344,6 +344,7 @@ fn scenario(t: u64, secrets: &Secrets) -> Vec<Message> {
         permission,
         sealed_keys: keys,
         expires_at,
+        authenticator: None,
     };
     for (who, permission) in [
         (VIEWER, Permission::View),
@@ -360,6 +361,7 @@ fn scenario(t: u64, secrets: &Secrets) -> Vec<Message> {
         permission: Permission::View,
         sealed_keys: vec![sealed(0)],
         expires_at: None,
+        authenticator: None,
     };
     send(owner, "grant", Encode!(&file_grant).unwrap());
     let revoked_link = link_args(LINK_REVOKED, album.clone(), 0, None, false);
@@ -906,6 +908,23 @@ fn matrix() -> Vec<Row> {
                     permission: Permission::View,
                     sealed_keys: vec![sealed(0), sealed(1)],
                     expires_at: None,
+                    authenticator: None,
+                })
+                .unwrap()
+            },
+            Expect::owner_only(),
+        ),
+        row(
+            "authenticate_grant",
+            O,
+            |_, _| {
+                Encode!(&AuthenticateGrantArgs {
+                    target: Target::Album(id(ALBUM)),
+                    grantee: p(VIEWER),
+                    grantee_key: public_key(VIEWER),
+                    permission: Permission::View,
+                    expires_at: None,
+                    authenticator: blob(33, 0x61),
                 })
                 .unwrap()
             },

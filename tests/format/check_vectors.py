@@ -124,6 +124,10 @@ class DamagedLink(Refusal):
     outcome = "damaged link"
 
 
+class NotAuthentic(Refusal):
+    outcome = "not authentic"
+
+
 class CheckFailed(Exception):
     """This implementation disagrees with a vector, or a vector breaks §12."""
 
@@ -823,12 +827,50 @@ def dedupe_hash(master_key, content):
 
 
 # ---------------------------------------------------------------------------
+# §8.4 grant authenticators
+
+GRANT_AUTHENTICATOR_SIZE = 33
+GRANT_TARGET_KINDS = {"album": 0x01, "file": 0x02}
+GRANT_PERMISSIONS = {"view": 0x00, "contribute": 0x01}
+
+
+def grant_message(vault, target, target_id, grantee, public_key, permission, expires_at):
+    """§8.4's message; `expires_at` None means no expiry."""
+    for principal in (vault, grantee):
+        if len(principal) > 29:
+            raise Malformed(f"a principal of {len(principal)} bytes")
+    if len(target_id) != ID_SIZE or len(public_key) != 32:
+        raise Malformed("target id or public key of the wrong size")
+    expiry = bytes(9) if expires_at is None else b"\x01" + struct.pack(">Q", expires_at)
+    return (
+        bytes([VERSION, len(vault)]) + vault + bytes([GRANT_TARGET_KINDS[target]]) + target_id
+        + bytes([len(grantee)]) + grantee + public_key + bytes([GRANT_PERMISSIONS[permission]]) + expiry
+    )
+
+
+def grant_key(master_key):
+    return hkdf(b"", master_key, b"vault/v1/grant")
+
+
+def grant_authenticator(key, message):
+    return bytes([VERSION]) + hmac.new(key, message, hashlib.sha256).digest()
+
+
+def verify_grant(key, message, authenticator):
+    """§8.4: version, size, then the MAC in constant time."""
+    check_version_and_size(authenticator, GRANT_AUTHENTICATOR_SIZE, "grant authenticator")
+    if not hmac.compare_digest(grant_authenticator(key, message), authenticator):
+        raise NotAuthentic("the MAC does not match")
+
+
+# ---------------------------------------------------------------------------
 # §12 vector files
 
 TEXT_FIELDS = {
-    "kind", "expect", "stream", "target", "wrapped_kind", "words", "text", "fingerprint", "fragment", "name"
+    "kind", "expect", "stream", "target", "wrapped_kind", "words", "text", "fingerprint", "fragment", "name",
+    "permission",
 }
-DECIMAL_FIELDS = {"size", "iterations", "plaintext_pattern"}
+DECIMAL_FIELDS = {"size", "iterations", "plaintext_pattern", "expires_at"}
 FIELD_LINE = re.compile(r"([a-z0-9_]+):(?: (.*))?")
 HEX = re.compile(r"(?:[0-9a-f]{2})*")
 DECIMAL = re.compile(r"[0-9]+")
@@ -1063,6 +1105,23 @@ def check_dedupe(v):
     expect_equal("dedupe hash", digest, v.hex("hash"))
 
 
+def check_grant(v):
+    key = grant_key(v.hex("master_key"))
+    expect_equal("grant key", key, v.hex("grant_key"))
+    target, permission = v.text("target"), v.text("permission")
+    if target not in GRANT_TARGET_KINDS or permission not in GRANT_PERMISSIONS:
+        raise CheckFailed(f"target {target!r} or permission {permission!r} is not §8.4's")
+    expires_at = v.decimal("expires_at") if v.has("expires_at") else None
+    message = grant_message(
+        v.hex("vault"), target, v.hex("target_id"), v.hex("grantee"),
+        v.hex("grantee_public_key"), permission, expires_at,
+    )
+    expect_equal("grant message", message, v.hex("message"))
+    authenticator = v.hex("authenticator")
+    verify_grant(key, message, authenticator)
+    expect_equal("authenticator written from the fields", grant_authenticator(key, message), authenticator)
+
+
 # §12's table: kind -> (check, its `expect` values)
 KINDS = {
     "stream": (check_stream, {"success", "decryption failure", "unsupported version", "malformed"}),
@@ -1080,6 +1139,7 @@ KINDS = {
     "link": (check_link, {"success", "damaged link", "parameters refused"}),
     "metadata": (check_metadata, {"success", "unsupported version", "malformed"}),
     "dedupe": (check_dedupe, {"success"}),
+    "grant": (check_grant, {"success", "not authentic", "unsupported version", "malformed"}),
 }
 
 
@@ -1138,6 +1198,14 @@ def test_fixed_sizes():
     secret = bytes(range(32))
     refused("malformed", open_sealed, secret, b"", "file", bytes(16), b"\x01" + bytes(79))
     refused("unsupported version", open_sealed, secret, b"", "file", bytes(16), b"\x02" + bytes(79))
+    message = grant_message(b"v", "file", bytes(16), b"g", bytes(32), "view", None)
+    good = grant_authenticator(key, message)
+    verify_grant(key, message, good)
+    refused("malformed", verify_grant, key, message, b"")
+    refused("malformed", verify_grant, key, message, good + b"\x00")
+    refused("unsupported version", verify_grant, key, message, b"\x02" + good[1:32])
+    refused("not authentic", verify_grant, bytes([1]) * 32, message, good)
+    refused("malformed", grant_message, bytes(30), "file", bytes(16), b"g", bytes(32), "view", None)
 
 
 def test_stream_chunks():

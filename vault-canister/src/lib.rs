@@ -275,6 +275,11 @@ fn grant(args: GrantArgs) -> VaultResult<GrantInfo> {
 }
 
 #[update]
+fn authenticate_grant(args: AuthenticateGrantArgs) -> VaultResult<GrantInfo> {
+    mutate(|s, caller, _| s.authenticate_grant(caller, args))
+}
+
+#[update]
 fn revoke_grant(target: Target, grantee: Principal) -> VaultResult<()> {
     mutate(|s, caller, now| s.revoke_grant(caller, now, target, grantee))
 }

@@ -125,6 +125,7 @@ impl Vault {
                 permission,
                 sealed_keys,
                 expires_at,
+                authenticator: None,
             })
             .await?;
         self.grant_entry(&grant).await

@@ -308,6 +308,7 @@ fn main() {
                     sealed: blob(81, 8),
                 }],
                 expires_at: None,
+                authenticator: None,
             })
             .unwrap(),
         ),

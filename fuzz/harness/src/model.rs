@@ -135,7 +135,7 @@ impl Call {
             SharingKey => q(s.sharing_key().map(drop)),
             Profile => q(s.profile(caller).map(drop)),
             Devices => q(s.devices(caller).map(drop)),
-            UploadStatus(id) => q(s.upload_status(caller, &id).map(drop)),
+            UploadStatus(id) => q(s.upload_status(caller, now, &id).map(drop)),
             ListFiles(args) => q(s.list_files(caller, now, args).map(drop)),
             GetFile(args) => q(s.get_file(caller, now, args).map(drop)),
             GetChunk(args) => q(s.get_chunk(caller, now, args).map(drop)),
@@ -699,6 +699,11 @@ fn call(u: &mut Unstructured, now: u64) -> Result<Call> {
                     })
                     .collect::<Result<_>>()?,
                 expires_at: expiry(u, now)?,
+                authenticator: if u.arbitrary()? {
+                    Some(blob(u, vault_crypto::GRANT_AUTHENTICATOR_SIZE)?)
+                } else {
+                    None
+                },
             })
         }
         20 => RevokeGrant(target(u)?, principal(u)?),

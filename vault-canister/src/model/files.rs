@@ -511,16 +511,14 @@ impl<M: Memory> State<M> {
         if f.trashed_at.is_some() {
             return Err(VaultError::NotAuthorized);
         }
-        if self.grant_allows(caller, now, &Target::File(ByteBuf::from(id.to_vec())))? {
-            return Ok(());
-        }
-        match &f.album {
-            Some(a)
-                if self.grant_allows(caller, now, &Target::Album(ByteBuf::from(a.to_vec())))? =>
-            {
-                Ok(())
-            }
-            _ => Err(VaultError::NotAuthorized),
+        // A grant on the file or on its album: either one valid gives access (an expired file
+        // grant does not hide a valid album grant).
+        let mut covering = vec![Target::File(ByteBuf::from(id.to_vec()))];
+        covering.extend(f.album.map(|a| Target::Album(ByteBuf::from(a.to_vec()))));
+        if self.any_grant_allows(caller, now, &covering)? {
+            Ok(())
+        } else {
+            Err(VaultError::NotAuthorized)
         }
     }
 

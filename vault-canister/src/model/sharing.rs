@@ -9,16 +9,19 @@
 use candid::Principal;
 use ic_stable_structures::Memory;
 use serde_bytes::ByteBuf;
-use vault_crypto::{LinkToken, PasswordProof, PasswordVerifier, SEALED_KEY_SIZE, WRAPPED_KEY_SIZE};
+use vault_crypto::{
+    GRANT_AUTHENTICATOR_SIZE, LinkToken, PasswordProof, PasswordVerifier, SEALED_KEY_SIZE,
+    WRAPPED_KEY_SIZE,
+};
 
 use super::stored::{
     AlbumRecord, EarlierKey, GrantRecord, ID, Key, LinkRecord, PRINCIPAL, TARGET, key,
     principal_slot, slot_principal,
 };
 use super::types::{
-    Activity, AlbumInfo, CreateAlbumArgs, CreateLinkArgs, GrantArgs, GrantInfo, LinkAccess,
-    LinkInfo, LinkOpen, Permission, RotateAlbumKeyArgs, SealedKeyVersion, SharedItem, Target,
-    VaultError, VaultResult,
+    Activity, AlbumInfo, AuthenticateGrantArgs, CreateAlbumArgs, CreateLinkArgs, GrantArgs,
+    GrantInfo, LinkAccess, LinkInfo, LinkOpen, Permission, RotateAlbumKeyArgs, SealedKeyVersion,
+    SharedItem, Target, VaultError, VaultResult,
 };
 use super::{
     MAX_ALBUM_NAME_SIZE, MAX_ALBUMS, MAX_GRANTS_PER_TARGET, MAX_KEY_VERSIONS, MAX_LINKS,
@@ -303,6 +306,11 @@ impl<M: Memory> State<M> {
         }
         // Only its length can be checked: any 32 bytes are an X25519 public key.
         let public_key = bytes32("grantee_key", &args.grantee_key)?;
+        let authenticator = args
+            .authenticator
+            .as_ref()
+            .map(authenticator_arg)
+            .transpose()?;
         let gkey = grant_key(&target, &args.grantee);
         let existing = self.grants.get(&gkey);
         if existing.is_none() && self.grants_on(&target).count() >= MAX_GRANTS_PER_TARGET {
@@ -318,6 +326,7 @@ impl<M: Memory> State<M> {
                 expires_at: args.expires_at,
                 created_at,
                 grantee_key: Some(public_key),
+                authenticator,
             },
         );
         self.grantee_index
@@ -379,7 +388,38 @@ impl<M: Memory> State<M> {
             sealed_keys,
             expires_at: g.expires_at,
             created_at: g.created_at,
+            authenticator: g.authenticator.map(|a| ByteBuf::from(a.to_vec())),
         }))
+    }
+
+    /// Attaches the owner's authenticator to a grant whose stored terms are exactly the ones
+    /// given (owner). The client computed it from an uncertified `list_grants`; this update
+    /// compares those terms with the stored ones in replicated execution, so a node that lied
+    /// in the query gets a refusal here, not an authenticator for its own key.
+    pub fn authenticate_grant(
+        &mut self,
+        caller: &Principal,
+        args: AuthenticateGrantArgs,
+    ) -> VaultResult<GrantInfo> {
+        self.require_owner(caller)?;
+        let target = target_bytes(&args.target)?;
+        let public_key = bytes32("grantee_key", &args.grantee_key)?;
+        let authenticator = authenticator_arg(&args.authenticator)?;
+        let gkey = grant_key(&target, &args.grantee);
+        let mut grant = self.grants.get(&gkey).ok_or(VaultError::NotFound)?;
+        if grant.grantee_key != Some(public_key)
+            || grant.permission != permission_byte(args.permission)
+            || grant.expires_at != args.expires_at
+        {
+            return Err(VaultError::conflict(
+                "the grant's stored terms are not the ones given: list the grants again, and \
+                 share again with the grantee's share code if their key differs",
+            ));
+        }
+        grant.authenticator = Some(authenticator);
+        self.grants.insert(gkey, grant);
+        self.grant_info(&target, &args.grantee)
+            .map(|g| g.expect("just updated"))
     }
 
     /// Whether `caller` holds an unexpired grant on `target`; an expired one is [`VaultError::Expired`].
@@ -389,11 +429,31 @@ impl<M: Memory> State<M> {
         now: u64,
         target: &Target,
     ) -> VaultResult<bool> {
-        let target = target_bytes(target)?;
-        match self.grants.get(&grant_key(&target, caller)) {
-            None => Ok(false),
-            Some(g) if g.expires_at.is_some_and(|t| t <= now) => Err(VaultError::Expired),
-            Some(_) => Ok(true),
+        self.any_grant_allows(caller, now, std::slice::from_ref(target))
+    }
+
+    /// Whether `caller` holds an unexpired grant on any of `targets` (a file, and its album):
+    /// any valid grant gives access, whatever the others are. [`VaultError::Expired`] only when
+    /// none is valid and one has expired.
+    pub(crate) fn any_grant_allows(
+        &self,
+        caller: &Principal,
+        now: u64,
+        targets: &[Target],
+    ) -> VaultResult<bool> {
+        let mut expired = false;
+        for target in targets {
+            let target = target_bytes(target)?;
+            match self.grants.get(&grant_key(&target, caller)) {
+                None => {}
+                Some(g) if g.expires_at.is_some_and(|t| t <= now) => expired = true,
+                Some(_) => return Ok(true),
+            }
+        }
+        if expired {
+            Err(VaultError::Expired)
+        } else {
+            Ok(false)
         }
     }
 
@@ -545,17 +605,23 @@ impl<M: Memory> State<M> {
                 ));
             }
         }
-        let mut remaining: Vec<Principal> = grantees
+        // Expired grants get no new key: they are dropped in this rotation. A key sealed to one
+        // is accepted and ignored (the client's clock may be a little behind the canister's).
+        let (live, expired): (Vec<Principal>, Vec<Principal>) = grantees
             .into_iter()
             .filter(|p| !args.revoke.contains(p))
-            .collect();
+            .partition(|p| !self.grant_expired(&target, p, now));
         let mut given: Vec<Principal> = args.grants.iter().map(|(p, _)| *p).collect();
-        remaining.sort();
         given.sort();
-        if remaining != given {
+        let distinct = given.windows(2).all(|w| w[0] != w[1]);
+        let covers_live = live.iter().all(|p| given.binary_search(p).is_ok());
+        let only_remaining = given
+            .iter()
+            .all(|p| live.contains(p) || expired.contains(p));
+        if !(distinct && covers_live && only_remaining) {
             return Err(VaultError::invalid(
                 "grants",
-                "give the new key sealed to exactly every remaining grantee",
+                "give the new key sealed to exactly every remaining grantee that has not expired",
             ));
         }
         for (_, sealed) in &args.grants {
@@ -578,7 +644,7 @@ impl<M: Memory> State<M> {
         for (_, wrapped) in &args.links {
             versioned("links", wrapped, WRAPPED_KEY_SIZE)?;
         }
-        for p in &args.revoke {
+        for p in args.revoke.iter().chain(&expired) {
             self.remove_grant(&target, p);
             self.record(
                 *caller,
@@ -590,6 +656,9 @@ impl<M: Memory> State<M> {
             );
         }
         for (p, sealed) in args.grants {
+            if expired.contains(&p) {
+                continue;
+            }
             self.grant_keys.insert(
                 grant_version_key(&target, &p, args.new_version),
                 sealed.into_vec(),
@@ -621,6 +690,13 @@ impl<M: Memory> State<M> {
             },
         );
         Ok(args.new_version)
+    }
+
+    /// Whether `grantee`'s grant on `target` exists and has expired.
+    fn grant_expired(&self, target: &[u8; TARGET], grantee: &Principal, now: u64) -> bool {
+        self.grants
+            .get(&grant_key(target, grantee))
+            .is_some_and(|g| g.expires_at.is_some_and(|t| t <= now))
     }
 
     /// Token hashes of the links to `target` that are neither revoked nor expired.
@@ -838,6 +914,13 @@ impl<M: Memory> State<M> {
         self.links.insert(Key(hash), link);
         Ok(opened)
     }
+}
+
+/// An owner's grant authenticator (docs/FORMAT.md §8.4): its size and version are checked; only
+/// the owner's devices can check the MAC.
+fn authenticator_arg(bytes: &ByteBuf) -> VaultResult<[u8; GRANT_AUTHENTICATOR_SIZE]> {
+    versioned("authenticator", bytes, GRANT_AUTHENTICATOR_SIZE)?;
+    Ok(bytes.as_slice().try_into().expect("length checked"))
 }
 
 /// A new link's earlier album key versions, checked: an album's only, ascending, below the

@@ -315,6 +315,10 @@ pub struct GrantRecord {
     /// trailing absent fields out of the array), so a record without one keeps its old bytes.
     #[cbor(n(3), with = "minicbor::bytes")]
     pub grantee_key: Option<[u8; 32]>,
+    /// The owner's MAC over the grant's terms (docs/FORMAT.md §8.4). Appended field: grants
+    /// stored before it decode with `None`, and `None` is omitted from the encoding.
+    #[cbor(n(4), with = "minicbor::bytes")]
+    pub authenticator: Option<[u8; vault_crypto::GRANT_AUTHENTICATOR_SIZE]>,
 }
 cbor_record!(GrantRecord, 1);
 

@@ -8,7 +8,9 @@ use candid::Principal;
 use ic_stable_structures::{Memory, VectorMemory};
 use proptest::prelude::*;
 use serde_bytes::ByteBuf;
-use vault_crypto::{PasswordProof, SEALED_KEY_SIZE, UNLOCK_PARAMS_SIZE, WRAPPED_KEY_SIZE};
+use vault_crypto::{
+    GRANT_AUTHENTICATOR_SIZE, PasswordProof, SEALED_KEY_SIZE, UNLOCK_PARAMS_SIZE, WRAPPED_KEY_SIZE,
+};
 
 use super::State;
 use super::fixtures::*;
@@ -131,6 +133,7 @@ fn scenario() -> (Vec<u8>, Secrets) {
         permission,
         sealed_keys: keys,
         expires_at,
+        authenticator: None,
     };
     s.grant(
         &owner,
@@ -160,6 +163,7 @@ fn scenario() -> (Vec<u8>, Secrets) {
             permission: Permission::View,
             sealed_keys: vec![sealed(0)],
             expires_at: None,
+            authenticator: None,
         },
     )
     .unwrap();
@@ -694,6 +698,24 @@ fn matrix() -> Vec<(&'static str, Call, Expect)> {
                         permission: Permission::View,
                         sealed_keys: vec![sealed(0), sealed(1)],
                         expires_at: None,
+                        authenticator: None,
+                    },
+                ))
+            },
+            Expect::owner_only(),
+        ),
+        (
+            "authenticate_grant",
+            |s, c, _, _| {
+                ok(s.authenticate_grant(
+                    c,
+                    AuthenticateGrantArgs {
+                        target: Target::Album(id(ALBUM)),
+                        grantee: p(VIEWER),
+                        grantee_key: public_key(VIEWER),
+                        permission: Permission::View,
+                        expires_at: None,
+                        authenticator: blob(GRANT_AUTHENTICATOR_SIZE, 0x61),
                     },
                 ))
             },
@@ -816,7 +838,7 @@ fn authorization_matrix() {
 }
 
 /// The updates of the interface (queries are not inspected).
-const UPDATES: [&str; 23] = [
+const UPDATES: [&str; 24] = [
     "set_quota",
     "setup",
     "admit_device",
@@ -834,6 +856,7 @@ const UPDATES: [&str; 23] = [
     "rename_album",
     "delete_album",
     "grant",
+    "authenticate_grant",
     "revoke_grant",
     "rotate_album_key",
     "create_link",
@@ -1265,6 +1288,7 @@ fn regrant_viewer(key: ByteBuf) -> GrantArgs {
         permission: Permission::Contribute,
         sealed_keys: vec![sealed(0), sealed(1)],
         expires_at: None,
+        authenticator: None,
     }
 }
 
@@ -1602,4 +1626,224 @@ fn a_link_keeps_every_version_of_its_album_key() {
             (1, blob(WRAPPED_KEY_SIZE, LINK))
         ]
     );
+}
+
+/// Issue 16 finding 5: revoking a person from an album while another grant on it has expired
+/// succeeds without a key for the expired grantee; the expired grant is dropped.
+#[test]
+fn revoking_a_person_while_another_grant_has_expired_drops_the_expired_one() {
+    let (bytes, _) = scenario();
+    let owner = p(OWNER);
+    let album = Some(Target::Album(id(ALBUM)));
+    let rotate = |grants: Vec<(Principal, ByteBuf)>| RotateAlbumKeyArgs {
+        album_id: id(ALBUM),
+        revoke: vec![p(VIEWER)],
+        new_version: 2,
+        wrapped_key: blob(WRAPPED_KEY_SIZE, 2),
+        grants,
+        links: vec![
+            (token_hash(LINK), blob(WRAPPED_KEY_SIZE, 2)),
+            (token_hash(LINK_PASSWORD), blob(WRAPPED_KEY_SIZE, 2)),
+        ],
+    };
+    // Without a key for the expired grantee (as the client sends it), and with one (a client
+    // whose clock is behind): both succeed, and neither leaves the expired grant.
+    for grants in [
+        vec![(p(CONTRIBUTOR), blob(SEALED_KEY_SIZE, 2))],
+        vec![
+            (p(CONTRIBUTOR), blob(SEALED_KEY_SIZE, 2)),
+            (p(EXPIRED), blob(SEALED_KEY_SIZE, 2)),
+        ],
+    ] {
+        let mut s = restore(&bytes);
+        assert_eq!(s.rotate_album_key(&owner, NOW, rotate(grants)), Ok(2));
+        let left: Vec<u8> = s
+            .list_grants(&owner, album.clone())
+            .unwrap()
+            .iter()
+            .map(|g| who(&g.grantee))
+            .collect();
+        assert_eq!(
+            left,
+            vec![CONTRIBUTOR],
+            "the revoked and the expired are gone"
+        );
+        for gone in [VIEWER, EXPIRED] {
+            assert!(s.shared_with_me(&p(gone), NOW).unwrap().is_empty());
+            assert!(
+                s.grant_keys
+                    .iter()
+                    .all(|e| e.key().0[17..47] != super::stored::principal_slot(&p(gone))),
+                "no sealed key of {gone} is left"
+            );
+        }
+        let versions: Vec<u32> = s.shared_with_me(&p(CONTRIBUTOR), NOW).unwrap()[0]
+            .grant
+            .sealed_keys
+            .iter()
+            .map(|k| k.version)
+            .collect();
+        assert_eq!(versions, vec![0, 1, 2]);
+    }
+    // Still refused: a live grantee left out, someone with no grant, a grantee twice.
+    for grants in [
+        vec![],
+        vec![
+            (p(CONTRIBUTOR), blob(SEALED_KEY_SIZE, 2)),
+            (p(STRANGER), blob(SEALED_KEY_SIZE, 2)),
+        ],
+        vec![
+            (p(CONTRIBUTOR), blob(SEALED_KEY_SIZE, 2)),
+            (p(CONTRIBUTOR), blob(SEALED_KEY_SIZE, 2)),
+        ],
+    ] {
+        let mut s = restore(&bytes);
+        match s.rotate_album_key(&owner, NOW, rotate(grants.clone())) {
+            Err(VaultError::InvalidArgument { field, .. }) => assert_eq!(field, "grants"),
+            other => panic!("{grants:?}: {other:?}"),
+        }
+        assert_eq!(s.list_grants(&owner, album.clone()).unwrap().len(), 3);
+    }
+}
+
+/// Issue 16 finding 10c: an expired grant on a file does not hide a valid grant on its album.
+#[test]
+fn an_expired_file_grant_does_not_hide_a_valid_album_grant() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let file_grant = |who: u8| GrantArgs {
+        target: Target::File(id(IN_ALBUM)),
+        grantee: p(who),
+        grantee_key: public_key(who),
+        permission: Permission::View,
+        sealed_keys: vec![sealed(0)],
+        expires_at: Some(NOW + SECOND),
+        authenticator: None,
+    };
+    s.grant(&p(OWNER), NOW, file_grant(VIEWER)).unwrap();
+    s.grant(&p(OWNER), NOW, file_grant(STRANGER)).unwrap();
+    let later = NOW + 2 * SECOND;
+    let read = |who: u8| {
+        s.get_file(
+            &p(who),
+            later,
+            FileRef {
+                file_id: id(IN_ALBUM),
+                link: None,
+            },
+        )
+        .map(|f| f.id)
+    };
+    assert_eq!(
+        read(VIEWER),
+        Ok(id(IN_ALBUM)),
+        "the album grant still covers it"
+    );
+    assert_eq!(
+        read(STRANGER),
+        Err(VaultError::Expired),
+        "only an expired grant"
+    );
+}
+
+fn authenticate_viewer(key: u8, permission: Permission, fill: u8) -> AuthenticateGrantArgs {
+    AuthenticateGrantArgs {
+        target: Target::Album(id(ALBUM)),
+        grantee: p(VIEWER),
+        grantee_key: public_key(key),
+        permission,
+        expires_at: None,
+        authenticator: blob(GRANT_AUTHENTICATOR_SIZE, fill),
+    }
+}
+
+/// The owner's grant authenticator (docs/FORMAT.md §8.4) is kept with the grant and returned;
+/// a re-grant replaces it; one is attached to an older grant only for its stored terms.
+#[test]
+fn grants_keep_the_owner_authenticator_and_attach_it_only_for_the_stored_terms() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let owner = p(OWNER);
+    let viewer = |s: &State<VectorMemory>| {
+        s.list_grants(&owner, Some(Target::Album(id(ALBUM))))
+            .unwrap()
+            .into_iter()
+            .find(|g| g.grantee == p(VIEWER))
+            .unwrap()
+    };
+    assert_eq!(viewer(&s).authenticator, None, "granted without one");
+    // Attached only when the stored terms are the ones given.
+    let before = sharing_state(&s);
+    for wrong in [
+        authenticate_viewer(0x99, Permission::View, 0x61),
+        authenticate_viewer(VIEWER, Permission::Contribute, 0x61),
+        AuthenticateGrantArgs {
+            expires_at: Some(NOW + SECOND),
+            ..authenticate_viewer(VIEWER, Permission::View, 0x61)
+        },
+    ] {
+        assert!(matches!(
+            s.authenticate_grant(&owner, wrong),
+            Err(VaultError::Conflict { .. })
+        ));
+    }
+    for (len, version) in [(32, 1), (34, 1), (GRANT_AUTHENTICATOR_SIZE, 2)] {
+        let mut a = blob(len, 0x61);
+        a[0] = version;
+        let args = AuthenticateGrantArgs {
+            authenticator: a,
+            ..authenticate_viewer(VIEWER, Permission::View, 0x61)
+        };
+        match s.authenticate_grant(&owner, args) {
+            Err(VaultError::InvalidArgument { field, .. }) => assert_eq!(field, "authenticator"),
+            other => panic!("{len} bytes, version {version}: {other:?}"),
+        }
+    }
+    assert_eq!(
+        s.authenticate_grant(
+            &p(VIEWER),
+            authenticate_viewer(VIEWER, Permission::View, 0x61)
+        ),
+        Err(VaultError::NotAuthorized)
+    );
+    assert_eq!(
+        s.authenticate_grant(
+            &owner,
+            AuthenticateGrantArgs {
+                grantee: p(STRANGER),
+                ..authenticate_viewer(STRANGER, Permission::View, 0x61)
+            }
+        ),
+        Err(VaultError::NotFound)
+    );
+    assert_eq!(sharing_state(&s), before, "refusals change nothing");
+    let done = s
+        .authenticate_grant(&owner, authenticate_viewer(VIEWER, Permission::View, 0x61))
+        .unwrap();
+    assert_eq!(
+        done.authenticator,
+        Some(blob(GRANT_AUTHENTICATOR_SIZE, 0x61))
+    );
+    assert_eq!(viewer(&s), done);
+    // A re-grant stores the authenticator it carries, or none.
+    let regrant = GrantArgs {
+        authenticator: Some(blob(GRANT_AUTHENTICATOR_SIZE, 0x62)),
+        ..regrant_viewer(public_key(VIEWER))
+    };
+    s.grant(&owner, NOW, regrant).unwrap();
+    assert_eq!(
+        viewer(&s).authenticator,
+        Some(blob(GRANT_AUTHENTICATOR_SIZE, 0x62))
+    );
+    s.grant(&owner, NOW, regrant_viewer(public_key(VIEWER)))
+        .unwrap();
+    assert_eq!(viewer(&s).authenticator, None);
+    let bad = GrantArgs {
+        authenticator: Some(blob(GRANT_AUTHENTICATOR_SIZE - 1, 0x62)),
+        ..regrant_viewer(public_key(VIEWER))
+    };
+    assert!(matches!(
+        s.grant(&owner, NOW, bad),
+        Err(VaultError::InvalidArgument { .. })
+    ));
 }

@@ -380,6 +380,10 @@ pub struct GrantArgs {
     pub sealed_keys: Vec<SealedKeyVersion>,
     /// When the grant lapses (ns since the epoch); none for never.
     pub expires_at: Option<u64>,
+    /// The owner's MAC over the grant's terms (33 bytes, docs/FORMAT.md §8.4), kept with the
+    /// grant so that the owner's devices can check what `list_grants` returns. Absent from
+    /// clients that predate it; a re-grant replaces it (absent: removes it).
+    pub authenticator: Option<ByteBuf>,
 }
 
 /// A grant, as its owner or its grantee sees it.
@@ -394,6 +398,24 @@ pub struct GrantInfo {
     pub sealed_keys: Vec<SealedKeyVersion>,
     pub expires_at: Option<u64>,
     pub created_at: u64,
+    /// The owner's MAC over the grant's terms (docs/FORMAT.md §8.4); none for a grant made
+    /// without one (`authenticate_grant` adds it).
+    pub authenticator: Option<ByteBuf>,
+}
+
+/// Attach the owner's authenticator to a grant made without one. The canister stores it only
+/// if the grant's stored terms are exactly these, so the reply — certified, being an update's —
+/// confirms what the owner read with an uncertified `list_grants`.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct AuthenticateGrantArgs {
+    pub target: Target,
+    pub grantee: Principal,
+    /// The grantee's sharing public key as the owner read it (32 bytes).
+    pub grantee_key: ByteBuf,
+    pub permission: Permission,
+    pub expires_at: Option<u64>,
+    /// The owner's MAC over exactly these terms (33 bytes, docs/FORMAT.md §8.4).
+    pub authenticator: ByteBuf,
 }
 
 /// A new version of an album key, re-sealed for every remaining grantee and re-wrapped for
@@ -407,7 +429,8 @@ pub struct RotateAlbumKeyArgs {
     pub new_version: u32,
     /// The new key wrapped by the master key.
     pub wrapped_key: ByteBuf,
-    /// (grantee, the new key sealed to them): every grantee of the album that remains.
+    /// (grantee, the new key sealed to them): every grantee of the album that remains and has
+    /// not expired. Expired grants are dropped in the rotation; a key given for one is ignored.
     pub grants: Vec<(Principal, ByteBuf)>,
     /// (token hash, the new key wrapped by the link key): every live link to the album.
     pub links: Vec<(ByteBuf, ByteBuf)>,

@@ -13,8 +13,9 @@ const VECTORS = new URL('../../../crypto/tests/vectors/', import.meta.url);
 const KINDS = new Set(['link', 'stream', 'wrap', 'metadata']);
 const TEXT_FIELDS = new Set([
   'kind', 'expect', 'stream', 'target', 'wrapped_kind', 'words', 'text', 'fingerprint', 'fragment', 'name',
+  'permission',
 ]);
-const DECIMAL_FIELDS = new Set(['size', 'iterations', 'plaintext_pattern']);
+const DECIMAL_FIELDS = new Set(['size', 'iterations', 'plaintext_pattern', 'expires_at']);
 
 /** §12's syntax: `field: value` lines, `#` comments, each field once; values typed by name. */
 function parseVector(name) {

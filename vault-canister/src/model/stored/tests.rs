@@ -137,6 +137,7 @@ fn album_grant_profile_reclaim_layouts() {
             expires_at: None,
             created_at: 2,
             grantee_key: None,
+            authenticator: None,
         },
         GOLDEN_GRANT,
     );
@@ -146,8 +147,19 @@ fn album_grant_profile_reclaim_layouts() {
             expires_at: Some(9),
             created_at: 2,
             grantee_key: Some([5; 32]),
+            authenticator: None,
         },
         GOLDEN_GRANT_WITH_KEY,
+    );
+    golden(
+        GrantRecord {
+            permission: 0,
+            expires_at: Some(9),
+            created_at: 2,
+            grantee_key: Some([5; 32]),
+            authenticator: Some([7; 33]),
+        },
+        GOLDEN_GRANT_WITH_AUTHENTICATOR,
     );
     golden(
         ReclaimJob {
@@ -174,6 +186,7 @@ fn grant_records_without_a_sharing_key_decode_with_none() {
             expires_at: None,
             created_at: 2,
             grantee_key: None,
+            authenticator: None,
         }
     );
     // A view grant expiring an hour after it was made (times in ns).
@@ -185,6 +198,7 @@ fn grant_records_without_a_sharing_key_decode_with_none() {
             expires_at: Some(t + 3600 * 1_000_000_000),
             created_at: t,
             grantee_key: None,
+            authenticator: None,
         }
     );
     assert_eq!(hex(&old.into_bytes()), GOLDEN_GRANT);
@@ -229,7 +243,23 @@ const GOLDEN_ALBUM: &str = "01844101010203";
 const GOLDEN_GRANT: &str = "018301f602";
 const GOLDEN_GRANT_WITH_KEY: &str =
     "018400090258200505050505050505050505050505050505050505050505050505050505050505";
+/// With the owner's authenticator (docs/FORMAT.md §8.4), appended after `grantee_key`.
+const GOLDEN_GRANT_WITH_AUTHENTICATOR: &str = concat!(
+    "0185000902",
+    "58200505050505050505050505050505050505050505050505050505050505050505",
+    "5821070707070707070707070707070707070707070707070707070707070707070707",
+);
 /// Written by the layout before `grantee_key` (as are GOLDEN_GRANT's bytes).
 const GOLDEN_GRANT_OLD_EXPIRING: &str = "0183001b1797a04466e2a0001b17979cfe362a0000";
 const GOLDEN_RECLAIM: &str = "0184030104f5";
 const GOLDEN_PROFILE_EMPTY: &str = "0180";
+
+/// A grant written before grants kept the owner's authenticator (GOLDEN_GRANT_WITH_KEY's bytes)
+/// decodes with none, and re-encodes to the same bytes.
+#[test]
+fn grant_records_without_an_authenticator_decode_with_none() {
+    let old = GrantRecord::from_bytes(hex_bytes(GOLDEN_GRANT_WITH_KEY).into());
+    assert_eq!(old.grantee_key, Some([5; 32]));
+    assert_eq!(old.authenticator, None);
+    assert_eq!(hex(&old.into_bytes()), GOLDEN_GRANT_WITH_KEY);
+}

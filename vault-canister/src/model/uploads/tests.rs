@@ -31,6 +31,7 @@ fn contribute_grant(expires_at: Option<u64>) -> GrantArgs {
         permission: Permission::Contribute,
         sealed_keys: vec![sealed(0)],
         expires_at,
+        authenticator: None,
     }
 }
 
