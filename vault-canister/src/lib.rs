@@ -15,6 +15,8 @@ mod put_chunk_arg;
 /// put_chunk's argument decoder, for the fuzz harness (`fuzz/harness`): not an interface.
 #[doc(hidden)]
 pub use put_chunk_arg::decode as decode_put_chunk_arg;
+#[doc(hidden)]
+pub use put_chunk_arg::decode_as_update;
 
 use std::cell::RefCell;
 

@@ -72,7 +72,7 @@ pub fn decode<'a>(
 }
 
 /// Decodes `bytes` as `#[update]` decodes an endpoint's parameters (it then traps on an error).
-fn decode_as_update<'a, T: ArgumentDecoder<'a>>(bytes: &'a [u8]) -> candid::Result<T> {
+pub fn decode_as_update<'a, T: ArgumentDecoder<'a>>(bytes: &'a [u8]) -> candid::Result<T> {
     // No argument at all reads as an empty argument list.
     let bytes: &[u8] = if bytes.is_empty() {
         b"DIDL\x00\x00"

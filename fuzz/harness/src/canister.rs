@@ -5,8 +5,7 @@
 use arbitrary::Unstructured;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use candid::utils::ArgumentDecoder;
-use candid::{DecoderConfig, Principal};
+use candid::Principal;
 use ic_http_certification::{HttpRequest, Method};
 use ic_stable_structures::VectorMemory;
 use serde_bytes::ByteBuf;
@@ -16,20 +15,8 @@ use vault_canister::model::types::*;
 
 use crate::model::{Call, apply_checked, fresh_state};
 
-/// What `#[update]` and `#[query]` let their decoder skip (ic-cdk 0.20's export macros).
-const SKIPPING_QUOTA: usize = 10_000;
-
-/// Decodes `bytes` as ic-cdk decodes an entry point's arguments.
-fn decode_as_entry_point<'a, T: ArgumentDecoder<'a>>(bytes: &'a [u8]) -> candid::Result<T> {
-    let bytes: &[u8] = if bytes.is_empty() {
-        b"DIDL\x00\x00"
-    } else {
-        bytes
-    };
-    let mut config = DecoderConfig::new();
-    config.set_skipping_quota(SKIPPING_QUOTA);
-    candid::utils::decode_args_with_config(bytes, &config)
-}
+/// Decodes `bytes` as ic-cdk decodes an entry point's arguments: the canister's own decoder.
+use vault_canister::decode_as_update as decode_as_entry_point;
 
 /// put_chunk's zero-copy decoder against the decoder `#[update]` would use: both refuse, or
 /// both read the same file id, index and data.
