@@ -219,10 +219,29 @@ impl AppWindow {
             .unwrap();
         let windows = String::from_utf8_lossy(&out.stdout).to_string();
         let window = windows.lines().next().expect("the app's window");
-        xdotool(&["windowfocus", "--sync", window]);
-        self.click(testid);
-        std::thread::sleep(Duration::from_millis(500));
-        xdotool(&["type", "--delay", "20", text]);
+        // Under load xdotool's synthetic keys are sometimes lost (CI once typed a canister id
+        // without its last letter): type again, over what the field holds, until it holds `text`.
+        for _ in 0..3 {
+            xdotool(&["windowfocus", "--sync", window]);
+            self.click(testid);
+            std::thread::sleep(Duration::from_millis(500));
+            xdotool(&["key", "ctrl+a", "BackSpace"]);
+            xdotool(&["type", "--delay", "20", text]);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if self
+                    .report()
+                    .is_some_and(|r| r["inputs"][testid].as_str() == Some(text))
+                {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+        panic!(
+            "{testid} does not hold {text:?} after typing it three times; it holds {:?}",
+            self.report().map(|r| r["inputs"][testid].clone())
+        );
     }
 
     pub fn click(&mut self, testid: &str) {
