@@ -415,15 +415,7 @@ fn passphrase_vectors(dir: &Path, rng: &mut Recording) {
         &str,
         KdfParams,
         &'static str,
-    ); 4] = [
-        (
-            "passphrase-test-params",
-            "success",
-            "correct horse battery staple",
-            "correct horse battery staple",
-            KdfParams::insecure_for_tests(),
-            "m = 64 KiB, t = 1, p = 1 (tests only)",
-        ),
+    ); 3] = [
         (
             "passphrase-owasp-minimum",
             "success",
@@ -437,7 +429,7 @@ fn passphrase_vectors(dir: &Path, rng: &mut Recording) {
             "success",
             "caf\u{e9} cr\u{e8}me",
             "cafe\u{301} cre\u{300}me",
-            KdfParams::insecure_for_tests(),
+            KdfParams::MINIMUM,
             "wrapped with NFC 'café crème', unlocked with the NFD spelling: both normalise to NFC",
         ),
         (
@@ -445,7 +437,7 @@ fn passphrase_vectors(dir: &Path, rng: &mut Recording) {
             "wrong secret",
             "correct horse battery staple",
             "correct horse battery stapler",
-            KdfParams::insecure_for_tests(),
+            KdfParams::MINIMUM,
             "a wrong passphrase",
         ),
     ];
@@ -460,14 +452,27 @@ fn passphrase_vectors(dir: &Path, rng: &mut Recording) {
                 .hex("master_key", master.expose_secret())
                 .hex("random", &random)
                 .hex("kek", kek.expose_secret())
+                .hex("admission_verifier", &verifier.0)
                 .hex("unlock_proof", kek.unlock_proof().expose_secret())
-                .hex("unlock_verifier", &verifier.0);
+                .hex("unlock_verifier", &kek.unlock_proof().verifier().0);
         }
         v.hex("record", &record.to_bytes()).write(dir);
     }
-    let record = PassphraseWrappedKey::wrap(&master, "x", KdfParams::insecure_for_tests(), rng)
+    let record = PassphraseWrappedKey::wrap(&master, "x", KdfParams::MINIMUM, rng)
         .0
         .to_bytes();
+    let mut weak = record.clone();
+    weak[2..6].copy_from_slice(&64u32.to_be_bytes());
+    weak[6..10].copy_from_slice(&1u32.to_be_bytes());
+    Vector::new(
+        "passphrase-below-floor",
+        "passphrase",
+        "parameters refused",
+        "a record asking for m = 64 KiB, t = 1: below OWASP's floor, refused before any work",
+    )
+    .hex("passphrase", b"x")
+    .hex("record", &weak)
+    .write(dir);
     let mut unknown_kdf = record.clone();
     unknown_kdf[1] = 2;
     Vector::new(
@@ -501,6 +506,98 @@ fn passphrase_vectors(dir: &Path, rng: &mut Recording) {
     .write(dir);
 }
 
+fn admission_vectors(dir: &Path, rng: &mut Recording) {
+    let kek = PassphraseKek::generate(rng);
+    let recovery = RecoveryKey::generate(rng);
+    // A canister id and a self-authenticating principal, as the IC makes them.
+    let canister: &[u8] = &[0, 0, 0, 0, 0, 0x30, 0, 0x1c, 1, 1];
+    let caller: Vec<u8> = (0..29).map(|i| 0xa0 + i as u8).collect();
+    let other: Vec<u8> = (0..29).map(|i| 0x10 + i as u8).collect();
+    let challenge = AdmissionChallenge {
+        canister,
+        caller: &caller,
+        counter: 7,
+    };
+    let cases: [(
+        &str,
+        &str,
+        &str,
+        &[u8; 32],
+        AdmissionKey,
+        AdmissionChallenge,
+        &str,
+    ); 4] = [
+        (
+            "admission-passphrase",
+            "success",
+            "passphrase",
+            kek.expose_secret(),
+            kek.admission_key(),
+            challenge,
+            "a device proves the passphrase: the KEK's admission key signs the challenge",
+        ),
+        (
+            "admission-recovery",
+            "success",
+            "recovery",
+            recovery.expose_secret(),
+            recovery.admission_key(),
+            AdmissionChallenge {
+                counter: 0,
+                ..challenge
+            },
+            "a device proves the recovery key, at counter 0 (a vault that admitted nobody yet)",
+        ),
+        (
+            "admission-other-caller",
+            "wrong proof",
+            "passphrase",
+            kek.expose_secret(),
+            kek.admission_key(),
+            AdmissionChallenge {
+                caller: &other,
+                ..challenge
+            },
+            "the proof below was made for another caller: replayed by this one, it is refused",
+        ),
+        (
+            "admission-old-counter",
+            "wrong proof",
+            "passphrase",
+            kek.expose_secret(),
+            kek.admission_key(),
+            AdmissionChallenge {
+                counter: 6,
+                ..challenge
+            },
+            "the proof below was made at counter 6: at counter 7 it is refused",
+        ),
+    ];
+    for (name, expect, method, secret, key, signed, comment) in cases {
+        let proof = key.prove(&signed).unwrap();
+        let method_value = match method {
+            "passphrase" => AdmissionMethod::Passphrase,
+            _ => AdmissionMethod::Recovery,
+        };
+        let checked = if expect == "success" {
+            signed
+        } else {
+            challenge
+        };
+        let mut v = Vector::new(name, "admission", expect, comment)
+            .with("method", method)
+            .hex("secret", secret)
+            .hex("canister", checked.canister)
+            .hex("caller", checked.caller)
+            .with("counter", checked.counter.to_string())
+            .hex("verifier", &key.verifier().0);
+        if expect == "success" {
+            v = v.hex("message", &checked.message(method_value).unwrap());
+        }
+        v.hex("proof", &proof.0).write(dir);
+    }
+}
+
 fn recovery_vectors(dir: &Path, rng: &mut Recording) {
     let master = MasterKey::generate(rng);
     let recovery = RecoveryKey::generate(rng);
@@ -515,6 +612,7 @@ fn recovery_vectors(dir: &Path, rng: &mut Recording) {
     )
     .with("words", recovery.to_words().as_str())
     .hex("recovery_key", recovery.expose_secret())
+    .hex("admission_verifier", &recovery.admission_key().verifier().0)
     .hex("unlock_proof", recovery.unlock_proof().expose_secret())
     .hex("unlock_verifier", &recovery.unlock_proof().verifier().0)
     .hex("master_key", master.expose_secret())
@@ -1635,6 +1733,7 @@ fn main() {
     wrap_vectors(&dir, &mut Recording::new(2));
     passphrase_vectors(&dir, &mut Recording::new(3));
     recovery_vectors(&dir, &mut Recording::new(4));
+    admission_vectors(&dir, &mut Recording::new(11));
     seal_vectors(&dir, &mut Recording::new(5));
     share_code_vectors(&dir, &mut Recording::new(6));
     link_vectors(&dir, &mut Recording::new(7));

@@ -69,6 +69,9 @@ pub(crate) mod label {
     pub const FINGERPRINT: &[u8] = b"vault/v1/fingerprint";
     pub const UNLOCK_PROOF_PASSPHRASE: &[u8] = b"vault/v1/unlock-proof/passphrase";
     pub const UNLOCK_PROOF_RECOVERY: &[u8] = b"vault/v1/unlock-proof/recovery";
+    pub const ADMISSION_KEY_PASSPHRASE: &[u8] = b"vault/v2/admission-key/passphrase";
+    pub const ADMISSION_KEY_RECOVERY: &[u8] = b"vault/v2/admission-key/recovery";
+    pub const ADMISSION_MESSAGE: &[u8] = b"vault/v2/admission";
     pub const LINK_TOKEN: &[u8] = b"vault/v1/link/token";
     pub const LINK_KEY: &[u8] = b"vault/v1/link/key";
     pub const LINK_PASSWORD_SALT: &[u8] = b"vault/v1/link/password-salt";

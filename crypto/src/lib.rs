@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod admission;
 mod dedupe;
 mod error;
 mod format;
@@ -39,6 +40,10 @@ mod recovery;
 mod sharing;
 mod wrap;
 
+pub use admission::{
+    ADMISSION_PROOF_SIZE, ADMISSION_VERIFIER_SIZE, AdmissionChallenge, AdmissionKey,
+    AdmissionMethod, AdmissionProof, AdmissionVerifier,
+};
 pub use dedupe::{DedupeHash, DedupeHasher, DedupeKey};
 pub use error::{
     DecryptError, EncryptError, GrantError, KdfParamsError, LinkError, MetadataError,

@@ -4,19 +4,25 @@
 //! unlock params = 0x01 || 0x01 (Argon2id) || m u32be || t u32be || p u32be || salt (16)   (public)
 //! kek           = Argon2id v1.3 (password = NFC(passphrase) as UTF-8, salt, m, t, p, 32 bytes)
 //! record        = unlock params || WrappedKey(kek, master key, kind "master-key/passphrase", id "")
+//! admission key = Ed25519(HKDF-SHA256[info = "vault/v2/admission-key/passphrase"](kek))
+//!                 (`admission`; its public key is the verifier the canister stores)
 //! unlock proof  = HKDF-SHA256[salt = "", info = "vault/v1/unlock-proof/passphrase"](kek)
-//! verifier      = SHA-256(unlock proof)                         (the canister stores it)
+//! v1 verifier   = SHA-256(unlock proof)        (old vaults only, replaced on the next unlock)
 //! ```
 //!
 //! A new device has a new principal, so the canister does not yet know it as the owner's:
-//! it reads the public unlock params, derives the KEK, and presents the unlock proof to be
-//! admitted; only then may it read the record.
+//! it reads the public unlock params, derives the KEK, and signs the canister's admission
+//! challenge to be admitted; only then may it read the record.
+//!
+//! Parameters below OWASP's floor are refused everywhere, stored records included: a node
+//! that answers the unlock params query cannot make a device derive a cheap KEK.
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand_core::CryptoRng;
 use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
+use crate::admission::{AdmissionKey, AdmissionMethod, AdmissionVerifier};
 use crate::error::{DecryptError, KdfParamsError, UnlockError};
 use crate::format::{FORMAT_VERSION, KEY_SIZE, WRAPPED_KEY_SIZE, check_version, label};
 use crate::keys::{MasterKey, random_array, secret_key};
@@ -67,7 +73,17 @@ impl KdfParams {
         p: 1,
     };
 
-    /// Parameters for a new vault; refused below OWASP's floor or above the ceilings.
+    /// OWASP's floor itself (19 MiB, 2 passes, 1 lane): the weakest parameters accepted
+    /// anywhere, and the cheapest that tests may use.
+    pub const MINIMUM: KdfParams = KdfParams {
+        m_kib: MIN_M_KIB,
+        t: MIN_T,
+        p: 1,
+    };
+
+    /// Parameters; refused below OWASP's floor or above the ceilings. The same rule applies to
+    /// a stored record, so that whoever answers the unlock params cannot make a device derive a
+    /// cheap key (docs/FORMAT.md §6).
     pub fn new(m_kib: u32, t: u32, p: u32) -> Result<Self, KdfParamsError> {
         if m_kib < MIN_M_KIB || t < MIN_T {
             return Err(KdfParamsError::TooWeak {
@@ -77,22 +93,7 @@ impl KdfParams {
                 min_t: MIN_T,
             });
         }
-        Self::stored(m_kib, t, p)
-    }
-
-    /// Cheap parameters (64 KiB, 1 pass) **for tests only**: they protect nothing.
-    pub fn insecure_for_tests() -> Self {
-        KdfParams {
-            m_kib: 64,
-            t: 1,
-            p: 1,
-        }
-    }
-
-    /// Parameters read from a stored record: only the ceilings apply (an old vault created
-    /// with weaker parameters still opens).
-    fn stored(m_kib: u32, t: u32, p: u32) -> Result<Self, KdfParamsError> {
-        if m_kib > MAX_M_KIB || t > MAX_T || p == 0 || p > MAX_P || t == 0 {
+        if m_kib > MAX_M_KIB || t > MAX_T || p == 0 || p > MAX_P {
             return Err(KdfParamsError::TooCostly {
                 m_kib,
                 t,
@@ -175,7 +176,8 @@ impl UnlockParams {
         out
     }
 
-    /// Reads unlock params, refusing unknown versions and KDFs and parameters over the ceilings.
+    /// Reads unlock params, refusing unknown versions and KDFs, and parameters below the floor
+    /// or over the ceilings.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, UnlockError> {
         check_version(bytes)?;
         if bytes.len() != UNLOCK_PARAMS_SIZE {
@@ -191,7 +193,7 @@ impl UnlockParams {
         }
         let be =
             |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("fixed layout"));
-        let params = KdfParams::stored(be(2), be(6), be(10))?;
+        let params = KdfParams::new(be(2), be(6), be(10))?;
         Ok(Self {
             params,
             salt: bytes[14..].try_into().expect("fixed layout"),
@@ -232,15 +234,21 @@ impl PassphraseKek {
         Ok(MasterKey::from_bytes(*raw))
     }
 
-    /// The proof that admits a new device.
+    /// The key whose signature admits a new device (docs/FORMAT.md §6.1).
+    pub fn admission_key(&self) -> AdmissionKey {
+        AdmissionKey::derive(&self.0, AdmissionMethod::Passphrase)
+    }
+
+    /// Version 1's proof (a password equivalent): only to admit a device to an old vault
+    /// whose canister still holds a v1 verifier, which the client then replaces.
     pub fn unlock_proof(&self) -> UnlockProof {
         UnlockProof::from_bytes(*hkdf_sha256(&[], &self.0, label::UNLOCK_PROOF_PASSPHRASE))
     }
 }
 
 secret_key!(
-    /// Proof of the passphrase (or recovery key), presented to the canister to admit a new
-    /// device. The canister keeps only its [`UnlockVerifier`].
+    /// Version 1's proof of the passphrase (or recovery key): whoever sees it can replay it
+    /// while the canister still holds its [`UnlockVerifier`]. Old vaults only.
     pub UnlockProof
 );
 
@@ -256,7 +264,8 @@ impl UnlockProof {
     }
 }
 
-/// `SHA-256(unlock proof)`: how the canister recognises the passphrase without learning it.
+/// `SHA-256(unlock proof)`: how a version-1 canister recognised the passphrase (or recovery
+/// key). Replaced by an [`AdmissionVerifier`] on the next unlock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct UnlockVerifier(pub [u8; 32]);
 
@@ -276,19 +285,19 @@ impl core::fmt::Debug for PassphraseWrappedKey {
 }
 
 impl PassphraseWrappedKey {
-    /// Wraps `master` under `passphrase` with a fresh salt, and returns the unlock verifier
-    /// for the canister too. Takes as long as `params` say.
+    /// Wraps `master` under `passphrase` with a fresh salt, and returns the admission
+    /// verifier for the canister too. Takes as long as `params` say.
     pub fn wrap(
         master: &MasterKey,
         passphrase: &str,
         params: KdfParams,
         rng: &mut impl CryptoRng,
-    ) -> (Self, UnlockVerifier) {
+    ) -> (Self, AdmissionVerifier) {
         let unlock = UnlockParams::generate(params, rng);
         let kek = unlock.derive(passphrase);
         (
             kek.wrap_master(&unlock, master, rng),
-            kek.unlock_proof().verifier(),
+            kek.admission_key().verifier(),
         )
     }
 

@@ -3,12 +3,15 @@
 //! ```text
 //! words   = BIP39-English(recovery key)            (24 words, the last one carries the checksum)
 //! wrapped = WrappedKey(recovery key, master key, kind "master-key/recovery", id "")
-//! unlock proof = HKDF-SHA256[salt = "", info = "vault/v1/unlock-proof/recovery"](recovery key)
+//! admission key = Ed25519(HKDF-SHA256[info = "vault/v2/admission-key/recovery"](recovery key))
+//! unlock proof  = HKDF-SHA256[salt = "", info = "vault/v1/unlock-proof/recovery"](recovery key)
+//!                 (version 1, old vaults only)
 //! ```
 
 use bip39::{Language, Mnemonic};
 use zeroize::Zeroizing;
 
+use crate::admission::{AdmissionKey, AdmissionMethod};
 use crate::error::{RecoveryKeyError, UnlockError};
 use crate::format::{KEY_SIZE, label};
 use crate::keys::{MasterKey, secret_key};
@@ -65,7 +68,14 @@ impl RecoveryKey {
         )
     }
 
-    /// The proof that admits a new device to the vault (its verifier is stored at set-up).
+    /// The key whose signature admits a new device (docs/FORMAT.md §7); its public key is
+    /// stored at set-up and whenever the recovery key is replaced.
+    pub fn admission_key(&self) -> AdmissionKey {
+        AdmissionKey::derive(&self.0, AdmissionMethod::Recovery)
+    }
+
+    /// Version 1's proof (a password equivalent): only for an old vault whose canister still
+    /// holds a v1 recovery verifier, which the client replaces in the same step.
     pub fn unlock_proof(&self) -> UnlockProof {
         UnlockProof::from_bytes(*hkdf_sha256(&[], &self.0, label::UNLOCK_PROOF_RECOVERY))
     }

@@ -202,12 +202,8 @@ fn version_byte_is_judged_before_size_in_every_structure() {
 fn passphrase_unlocks_and_wrong_passphrase_is_refused() {
     let mut rng = seeded(6);
     let master = MasterKey::generate(&mut rng);
-    let (record, verifier) = PassphraseWrappedKey::wrap(
-        &master,
-        "correct horse",
-        KdfParams::insecure_for_tests(),
-        &mut rng,
-    );
+    let (record, verifier) =
+        PassphraseWrappedKey::wrap(&master, "correct horse", KdfParams::MINIMUM, &mut rng);
     let bytes = record.to_bytes();
     assert_eq!(bytes.len(), PASSPHRASE_WRAPPED_KEY_SIZE);
     let read = PassphraseWrappedKey::from_bytes(&bytes).unwrap();
@@ -223,17 +219,72 @@ fn passphrase_unlocks_and_wrong_passphrase_is_refused() {
     // A new device: only the public unlock params, then the proof, then the record.
     let params = UnlockParams::from_bytes(&bytes[..UNLOCK_PARAMS_SIZE]).unwrap();
     let kek = params.derive("correct horse");
-    assert!(kek.unlock_proof().matches(&verifier));
-    assert!(
-        !params
-            .derive("correct horse!")
-            .unlock_proof()
-            .matches(&verifier)
-    );
+    let challenge = AdmissionChallenge {
+        canister: &[0, 0, 0, 0, 0, 0, 0, 1, 1, 1],
+        caller: &[7; 29],
+        counter: 3,
+    };
+    let proof = kek.admission_key().prove(&challenge).unwrap();
+    assert_eq!(kek.admission_key().verifier(), verifier);
+    assert!(verifier.verify(AdmissionMethod::Passphrase, &challenge, &proof.0));
+    let wrong = params.derive("correct horse!").admission_key();
+    assert!(!verifier.verify(
+        AdmissionMethod::Passphrase,
+        &challenge,
+        &wrong.prove(&challenge).unwrap().0
+    ));
     assert_eq!(
         kek.unwrap_master(&read).unwrap().expose_secret(),
         master.expose_secret()
     );
+}
+
+#[test]
+fn admission_proof_is_bound_to_caller_canister_counter_and_method() {
+    let mut rng = seeded(24);
+    let kek = PassphraseKek::generate(&mut rng);
+    let key = kek.admission_key();
+    let verifier = AdmissionVerifier::from_bytes(&key.verifier().0).unwrap();
+    let challenge = AdmissionChallenge {
+        canister: &[1, 2, 3],
+        caller: &[4; 29],
+        counter: 9,
+    };
+    let proof = key.prove(&challenge).unwrap();
+    let passphrase = AdmissionMethod::Passphrase;
+    assert!(verifier.verify(passphrase, &challenge, &proof.0));
+    // Another caller, canister or counter, or the other method: refused.
+    for other in [
+        AdmissionChallenge {
+            caller: &[5; 29],
+            ..challenge
+        },
+        AdmissionChallenge {
+            canister: &[1, 2, 4],
+            ..challenge
+        },
+        AdmissionChallenge {
+            counter: 10,
+            ..challenge
+        },
+    ] {
+        assert!(!verifier.verify(passphrase, &other, &proof.0));
+    }
+    assert!(!verifier.verify(AdmissionMethod::Recovery, &challenge, &proof.0));
+    assert!(!verifier.verify(passphrase, &challenge, &proof.0[..63]));
+    // A principal over 29 bytes names no challenge.
+    let long = AdmissionChallenge {
+        caller: &[4; 30],
+        ..challenge
+    };
+    assert!(key.prove(&long).is_none());
+    assert!(!verifier.verify(passphrase, &long, &proof.0));
+    // The recovery key's admission key differs from the passphrase one of the same bytes.
+    let recovery = RecoveryKey::from_bytes(*kek.expose_secret());
+    assert_ne!(recovery.admission_key().verifier(), key.verifier());
+    // A verifier must be a valid point of large order.
+    assert!(AdmissionVerifier::from_bytes(&[0; 32]).is_none());
+    assert!(AdmissionVerifier::from_bytes(&[1; 31]).is_none());
 }
 
 #[test]
@@ -261,12 +312,8 @@ fn recovery_key_has_its_own_unlock_proof() {
 fn passphrase_is_unicode_normalized() {
     let mut rng = seeded(7);
     let master = MasterKey::generate(&mut rng);
-    let (record, _) = PassphraseWrappedKey::wrap(
-        &master,
-        "caf\u{e9}",
-        KdfParams::insecure_for_tests(),
-        &mut rng,
-    );
+    let (record, _) =
+        PassphraseWrappedKey::wrap(&master, "caf\u{e9}", KdfParams::MINIMUM, &mut rng);
     // The same word typed with a combining accent (as macOS keyboards may produce it).
     assert!(record.unwrap("cafe\u{301}").is_ok());
 }
@@ -286,13 +333,27 @@ fn kdf_params_enforce_floor_and_ceilings() {
         KdfParams::new(8 * 1024 * 1024, 3, 1),
         Err(KdfParamsError::TooCostly { .. })
     ));
-    // A stored record asking for 8 GiB is refused before any work is done.
+    // A stored record below the floor is refused as a new one is: a node answering the unlock
+    // params query cannot make a device derive a cheap key.
     let mut rng = seeded(8);
     let master = MasterKey::generate(&mut rng);
-    let mut bytes =
-        PassphraseWrappedKey::wrap(&master, "x", KdfParams::insecure_for_tests(), &mut rng)
-            .0
-            .to_bytes();
+    let mut weak = PassphraseWrappedKey::wrap(&master, "x", KdfParams::MINIMUM, &mut rng)
+        .0
+        .to_bytes();
+    weak[2..6].copy_from_slice(&8u32.to_be_bytes());
+    weak[6..10].copy_from_slice(&1u32.to_be_bytes());
+    assert!(matches!(
+        PassphraseWrappedKey::from_bytes(&weak),
+        Err(UnlockError::Params(KdfParamsError::TooWeak { .. }))
+    ));
+    assert!(matches!(
+        UnlockParams::from_bytes(&weak[..UNLOCK_PARAMS_SIZE]),
+        Err(UnlockError::Params(KdfParamsError::TooWeak { .. }))
+    ));
+    // A stored record asking for 8 GiB is refused before any work is done.
+    let mut bytes = PassphraseWrappedKey::wrap(&master, "x", KdfParams::MINIMUM, &mut rng)
+        .0
+        .to_bytes();
     bytes[2..6].copy_from_slice(&(8u32 * 1024 * 1024).to_be_bytes());
     assert!(matches!(
         PassphraseWrappedKey::from_bytes(&bytes),
@@ -783,10 +844,11 @@ fn secrets_never_print() {
         format!("{:?}", DedupeKey::derive(&master)),
         format!(
             "{:?}",
-            PassphraseWrappedKey::wrap(&master, "pw", KdfParams::insecure_for_tests(), &mut rng).0
+            PassphraseWrappedKey::wrap(&master, "pw", KdfParams::MINIMUM, &mut rng).0
         ),
         format!("{:?}", PassphraseKek::from_bytes(*master.expose_secret())),
         format!("{:?}", RecoveryKey::generate(&mut rng).unlock_proof()),
+        format!("{:?}", RecoveryKey::generate(&mut rng).admission_key()),
     ];
     for p in &printed {
         assert!(!p.contains(&hex), "{p}");

@@ -240,6 +240,10 @@ fn check_passphrase(v: &Vector) {
             assert_eq!(kek.expose_secret(), &v.key("kek"), "{}", v.name);
             assert_eq!(kek.unlock_proof().expose_secret(), &v.key("unlock_proof"));
             assert_eq!(kek.unlock_proof().verifier().0, v.key("unlock_verifier"));
+            assert_eq!(
+                kek.admission_key().verifier().0,
+                v.key("admission_verifier")
+            );
             // Re-wrap with the recorded salt and nonce, under the passphrase as first typed (NFC).
             let nfc: String = v.text("passphrase").nfc().collect();
             let (again, verifier) = PassphraseWrappedKey::wrap(
@@ -254,7 +258,7 @@ fn check_passphrase(v: &Vector) {
                 "{}: record changed",
                 v.name
             );
-            assert_eq!(verifier.0, v.key("unlock_verifier"));
+            assert_eq!(verifier.0, v.key("admission_verifier"));
         }
         "wrong secret" => assert_eq!(result.unwrap_err(), UnlockError::WrongSecret, "{}", v.name),
         other => panic!("{}: unexpected expect {other}", v.name),
@@ -275,6 +279,10 @@ fn check_recovery(v: &Vector) {
             assert_eq!(key.expose_secret(), &v.key("recovery_key"));
             assert_eq!(key.unlock_proof().expose_secret(), &v.key("unlock_proof"));
             assert_eq!(key.unlock_proof().verifier().0, v.key("unlock_verifier"));
+            assert_eq!(
+                key.admission_key().verifier().0,
+                v.key("admission_verifier")
+            );
             assert_eq!(key.to_words().as_str(), v.get("words"));
             let master = key.unwrap_master(&wrapped).unwrap();
             assert_eq!(master.expose_secret(), &v.key("master_key"));
@@ -289,6 +297,39 @@ fn check_recovery(v: &Vector) {
             key.unwrap_master(&wrapped).unwrap_err(),
             UnlockError::WrongSecret
         ),
+        other => panic!("{}: unexpected expect {other}", v.name),
+    }
+}
+
+fn check_admission(v: &Vector) {
+    let secret = v.key("secret");
+    let (method, key) = match v.get("method") {
+        "passphrase" => (
+            AdmissionMethod::Passphrase,
+            PassphraseKek::from_bytes(secret).admission_key(),
+        ),
+        "recovery" => (
+            AdmissionMethod::Recovery,
+            RecoveryKey::from_bytes(secret).admission_key(),
+        ),
+        other => panic!("{}: unknown method {other}", v.name),
+    };
+    assert_eq!(key.verifier().0, v.key("verifier"), "{}", v.name);
+    let verifier = AdmissionVerifier::from_bytes(&v.hex("verifier")).unwrap();
+    let (canister, caller) = (v.hex("canister"), v.hex("caller"));
+    let challenge = AdmissionChallenge {
+        canister: &canister,
+        caller: &caller,
+        counter: v.get("counter").parse().unwrap(),
+    };
+    let proof = v.hex("proof");
+    match v.expect() {
+        "success" => {
+            assert_eq!(challenge.message(method).unwrap(), v.hex("message"));
+            assert_eq!(key.prove(&challenge).unwrap().0.as_slice(), proof);
+            assert!(verifier.verify(method, &challenge, &proof), "{}", v.name);
+        }
+        "wrong proof" => assert!(!verifier.verify(method, &challenge, &proof), "{}", v.name),
         other => panic!("{}: unexpected expect {other}", v.name),
     }
 }
@@ -532,6 +573,7 @@ fn every_vector_holds() {
             "wrap" => check_wrap(v),
             "passphrase" => check_passphrase(v),
             "recovery" => check_recovery(v),
+            "admission" => check_admission(v),
             "seal" => check_seal(v),
             "share-code" => check_share_code(v),
             "link" => check_link(v),
@@ -542,6 +584,7 @@ fn every_vector_holds() {
         }
     }
     let expected = [
+        "admission",
         "dedupe",
         "grant",
         "link",

@@ -15,8 +15,8 @@ use vault_canister::model::types::*;
 mod common;
 use common::{T0, install_vault, vault_wasm};
 use vault_crypto::{
-    KdfParams, LinkToken, MasterKey, PassphraseWrappedKey, PasswordProof, RecoveryKey,
-    SEALED_KEY_SIZE, WRAPPED_KEY_SIZE,
+    AdmissionChallenge, KdfParams, LinkToken, MasterKey, PassphraseKek, PassphraseWrappedKey,
+    PasswordProof, RecoveryKey, SEALED_KEY_SIZE, WRAPPED_KEY_SIZE,
 };
 
 const SECOND: u64 = 1_000_000_000;
@@ -157,29 +157,62 @@ const PASSWORD_PROOF: [u8; 32] = [0x77; 32];
 
 /// The secrets of the scenario's vault.
 struct Secrets {
-    passphrase_proof: [u8; 32],
+    kek: PassphraseKek,
+    recovery: RecoveryKey,
     setup: SetupArgs,
+}
+
+/// The admission counter once the scenario is built: it admitted one device.
+const SCENARIO_COUNTER: u64 = 1;
+
+impl Secrets {
+    /// `caller`'s proof for vault `canister` at `counter` (docs/FORMAT.md §6.1).
+    fn admit(
+        &self,
+        method: UnlockMethod,
+        canister: Principal,
+        caller: Principal,
+        counter: u64,
+    ) -> AdmitDeviceArgs {
+        let key = match method {
+            UnlockMethod::Passphrase => self.kek.admission_key(),
+            UnlockMethod::Recovery => self.recovery.admission_key(),
+        };
+        let proof = key
+            .prove(&AdmissionChallenge {
+                canister: canister.as_slice(),
+                caller: caller.as_slice(),
+                counter,
+            })
+            .unwrap();
+        AdmitDeviceArgs {
+            method,
+            proof: ByteBuf::from(proof.0.to_vec()),
+            counter: Some(counter),
+        }
+    }
 }
 
 fn secrets() -> Secrets {
     let mut rng = rand_for_tests();
     let master = MasterKey::generate(&mut rng);
     let (record, verifier) =
-        PassphraseWrappedKey::wrap(&master, "pw", KdfParams::insecure_for_tests(), &mut rng);
-    let proof = record.unlock_params().derive("pw").unlock_proof();
+        PassphraseWrappedKey::wrap(&master, "pw", KdfParams::MINIMUM, &mut rng);
+    let kek = record.unlock_params().derive("pw");
     let recovery = RecoveryKey::generate(&mut rng);
     Secrets {
-        passphrase_proof: *proof.expose_secret(),
+        kek,
         setup: SetupArgs {
             passphrase_record: ByteBuf::from(record.to_bytes()),
             passphrase_verifier: ByteBuf::from(verifier.0.to_vec()),
             recovery_wrapped_key: ByteBuf::from(
                 recovery.wrap_master(&master, &mut rng).as_bytes().to_vec(),
             ),
-            recovery_verifier: ByteBuf::from(recovery.unlock_proof().verifier().0.to_vec()),
+            recovery_verifier: ByteBuf::from(recovery.admission_key().verifier().0.to_vec()),
             sharing_public_key: ByteBuf::from(vec![9; 32]),
             sharing_secret_wrapped: blob(WRAPPED_KEY_SIZE, 3),
         },
+        recovery,
     }
 }
 
@@ -285,7 +318,7 @@ struct Message {
 }
 
 /// The model test's scenario, as the messages that build it at time `t`.
-fn scenario(t: u64, secrets: &Secrets) -> Vec<Message> {
+fn scenario(t: u64, secrets: &Secrets, vault: Principal) -> Vec<Message> {
     let owner = p(OWNER);
     let mut script = Vec::new();
     let mut send = |caller: Principal, method, arg: Vec<u8>| {
@@ -296,10 +329,7 @@ fn scenario(t: u64, secrets: &Secrets) -> Vec<Message> {
         })
     };
     send(owner, "setup", Encode!(&secrets.setup).unwrap());
-    let admit = AdmitDeviceArgs {
-        method: UnlockMethod::Passphrase,
-        proof: ByteBuf::from(secrets.passphrase_proof.to_vec()),
-    };
+    let admit = secrets.admit(UnlockMethod::Passphrase, vault, p(DEVICE), 0);
     send(p(DEVICE), "admit_device", Encode!(&admit).unwrap());
     for album in [ALBUM, EMPTY_ALBUM] {
         let args = CreateAlbumArgs {
@@ -655,15 +685,22 @@ fn matrix() -> Vec<Row> {
             Expect::all(&PEOPLE, Ok(())),
         ),
         row(
+            "admission_ticket",
+            Signed,
+            |_, _| Encode!().unwrap(),
+            Expect::all(&PEOPLE, Ok(())).set(&[Anonymous], not_auth()),
+        ),
+        // The proof depends on the caller and the vault: `Lab::call` makes it.
+        row(
             "admit_device (right proof)",
             Signed,
-            |x, _| {
-                Encode!(&AdmitDeviceArgs {
-                    method: UnlockMethod::Passphrase,
-                    proof: ByteBuf::from(x.passphrase_proof.to_vec()),
-                })
-                .unwrap()
-            },
+            |_, _| Vec::new(),
+            Expect::all(&PEOPLE, Ok(())).set(&[Anonymous], not_auth()),
+        ),
+        row(
+            "admit_device (right recovery proof)",
+            Signed,
+            |_, _| Vec::new(),
             Expect::all(&PEOPLE, Ok(())).set(&[Anonymous], not_auth()),
         ),
         row(
@@ -672,11 +709,24 @@ fn matrix() -> Vec<Row> {
             |_, _| {
                 Encode!(&AdmitDeviceArgs {
                     method: UnlockMethod::Recovery,
-                    proof: ByteBuf::from(vec![0; 32]),
+                    proof: ByteBuf::from(vec![0; 64]),
+                    counter: None,
                 })
                 .unwrap()
             },
             Expect::all(&PEOPLE, not_auth()),
+        ),
+        row(
+            "clear_unlock_failures",
+            O,
+            |_, _| Encode!().unwrap(),
+            Expect::owner_only(),
+        ),
+        row(
+            "change_recovery",
+            O,
+            |x, _| Encode!(&x.setup.recovery_wrapped_key, &x.setup.recovery_verifier).unwrap(),
+            Expect::owner_only(),
         ),
         row(
             "profile",
@@ -1042,7 +1092,7 @@ impl Lab {
     /// A new vault holding the scenario, built now; the clock then moves on by `CELL_DELAY`.
     fn scenario_vault(&mut self) -> Principal {
         let id = install_vault(&mut self.r, &self.wasm, p(OWNER));
-        for m in scenario(self.r.time(), &self.secrets) {
+        for m in scenario(self.r.time(), &self.secrets, id) {
             update_ok(&mut self.r, id, m.caller, m.method, &m.arg);
         }
         let later = self.r.time() + CELL_DELAY;
@@ -1056,7 +1106,20 @@ impl Lab {
     }
 
     fn call(&mut self, id: Principal, row: &Row, actor: Actor) -> Result<Outcome, CallError> {
-        let arg = (row.arg)(&self.secrets, actor.link());
+        let method = match row.name {
+            "admit_device (right proof)" => Some(UnlockMethod::Passphrase),
+            "admit_device (right recovery proof)" => Some(UnlockMethod::Recovery),
+            _ => None,
+        };
+        let arg = match method {
+            Some(method) => {
+                let args = self
+                    .secrets
+                    .admit(method, id, actor.principal(), SCENARIO_COUNTER);
+                Encode!(&args).unwrap()
+            }
+            None => (row.arg)(&self.secrets, actor.link()),
+        };
         let reply = if row.ingress == Ingress::Query {
             self.r.query_call(actor.principal(), id, row.method(), &arg)
         } else {

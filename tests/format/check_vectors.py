@@ -45,6 +45,8 @@ from argon2.low_level import Type as Argon2Type
 from argon2.low_level import hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -126,6 +128,8 @@ class DamagedLink(Refusal):
 
 class NotAuthentic(Refusal):
     outcome = "not authentic"
+class WrongProof(Refusal):
+    outcome = "wrong proof"
 
 
 class CheckFailed(Exception):
@@ -314,7 +318,10 @@ UnlockParams = namedtuple("UnlockParams", "m t lanes salt")
 
 
 def check_argon2_params(m, t, lanes):
-    """§6 reader bounds, checked before any work."""
+    """§6 reader bounds, checked before any work: OWASP's floor (m >= 19456, t >= 2) and
+    the ceilings."""
+    if m < 19_456 or t < 2:
+        raise ParametersRefused(f"Argon2id m={m} t={t} is below the floor")
     if m > 4_194_304 or t > 64 or t == 0 or lanes == 0 or lanes > 16 or m < 8 * lanes:
         raise ParametersRefused(f"Argon2id m={m} t={t} l={lanes}")
 
@@ -357,6 +364,11 @@ def passphrase_kek(passphrase, params):
     )
 
 
+def passphrase_admission_seed(kek):
+    """§6.1: the seed of the passphrase's Ed25519 admission key."""
+    return hkdf(b"", kek, b"vault/v2/admission-key/passphrase")
+
+
 def passphrase_unlock_proof(kek):
     return hkdf(b"", kek, b"vault/v1/unlock-proof/passphrase")
 
@@ -368,12 +380,9 @@ def unlock_passphrase(passphrase, record):
     return kek, unwrap_master_key(kek, "master-key/passphrase", wrapped)
 
 
-def make_passphrase_record(passphrase, master_key, params, nonce, enforce_floor=True):
-    """§6 writer. New vaults are refused below m = 19456, t = 2 (ASSUMPTION:
-    m < 19456 or t < 2); the vectors' test parameters need enforce_floor=False."""
+def make_passphrase_record(passphrase, master_key, params, nonce):
+    """§6 writer: the reader's bounds apply (a writer refuses the same)."""
     check_argon2_params(params.m, params.t, params.lanes)
-    if enforce_floor and (params.m < 19_456 or params.t < 2):
-        raise ParametersRefused(f"m={params.m} t={params.t} is below the floor for new vaults")
     kek = passphrase_kek(passphrase, params)
     return (
         bytes([VERSION, ARGON2ID])
@@ -411,10 +420,48 @@ def recovery_unlock_proof(recovery_key):
     return hkdf(b"", recovery_key, b"vault/v1/unlock-proof/recovery")
 
 
+def recovery_admission_seed(recovery_key):
+    return hkdf(b"", recovery_key, b"vault/v2/admission-key/recovery")
+
+
 def unlock_recovery(words, wrapped):
     """Return (recovery key, master key)."""
     recovery_key = words_to_recovery_key(words)
     return recovery_key, unwrap_master_key(recovery_key, "master-key/recovery", wrapped)
+
+
+# ---------------------------------------------------------------------------
+# §6.1 device admission
+
+ADMISSION_METHODS = {"passphrase": (0x01, passphrase_admission_seed), "recovery": (0x02, recovery_admission_seed)}
+
+
+def admission_public_key(seed):
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
+
+
+def admission_message(method, canister, caller, counter):
+    if len(canister) > 29 or len(caller) > 29:
+        raise WrongProof("a principal longer than 29 bytes names no challenge")
+    return (
+        b"vault/v2/admission\x00"
+        + bytes([ADMISSION_METHODS[method][0], len(canister)])
+        + canister
+        + bytes([len(caller)])
+        + caller
+        + struct.pack(">Q", counter)
+    )
+
+
+def verify_admission(verifier, method, canister, caller, counter, proof):
+    """§6.1: the canister's check. Raises WrongProof."""
+    message = admission_message(method, canister, caller, counter)
+    if len(proof) != 64:
+        raise WrongProof(f"a proof is 64 bytes, not {len(proof)}")
+    try:
+        Ed25519PublicKey.from_public_bytes(verifier).verify(proof, message)
+    except InvalidSignature:
+        raise WrongProof("the signature does not verify") from None
 
 
 # ---------------------------------------------------------------------------
@@ -869,8 +916,9 @@ def verify_grant(key, message, authenticator):
 TEXT_FIELDS = {
     "kind", "expect", "stream", "target", "wrapped_kind", "words", "text", "fingerprint", "fragment", "name",
     "permission",
+    "method",
 }
-DECIMAL_FIELDS = {"size", "iterations", "plaintext_pattern", "expires_at"}
+DECIMAL_FIELDS = {"size", "iterations", "plaintext_pattern", "expires_at", "counter"}
 FIELD_LINE = re.compile(r"([a-z0-9_]+):(?: (.*))?")
 HEX = re.compile(r"(?:[0-9a-f]{2})*")
 DECIMAL = re.compile(r"[0-9]+")
@@ -1005,13 +1053,17 @@ def check_passphrase(v):
     proof = passphrase_unlock_proof(kek)
     expect_equal("unlock proof", proof, v.hex("unlock_proof"))
     expect_equal("unlock verifier", sha256(proof), v.hex("unlock_verifier"))
+    expect_equal(
+        "admission verifier",
+        admission_public_key(passphrase_admission_seed(kek)),
+        v.hex("admission_verifier"),
+    )
     expect_equal("master key", master_key, v.hex("master_key"))
     random = v.hex("random")
     expect_equal("random length (salt || nonce)", len(random), SALT_SIZE + NONCE_SIZE)
     salt, nonce = random[:SALT_SIZE], random[SALT_SIZE:]
     params = params._replace(salt=salt)
-    # §6: the vectors' test parameters are below the floor for new vaults.
-    rebuilt = make_passphrase_record(passphrase, master_key, params, nonce, enforce_floor=False)
+    rebuilt = make_passphrase_record(passphrase, master_key, params, nonce)
     expect_equal("re-made record", rebuilt, record)
 
 
@@ -1023,10 +1075,31 @@ def check_recovery(v):
     proof = recovery_unlock_proof(recovery_key)
     expect_equal("unlock proof", proof, v.hex("unlock_proof"))
     expect_equal("unlock verifier", sha256(proof), v.hex("unlock_verifier"))
+    expect_equal(
+        "admission verifier",
+        admission_public_key(recovery_admission_seed(recovery_key)),
+        v.hex("admission_verifier"),
+    )
     expect_equal("master key", master_key, v.hex("master_key"))
     nonce = v.hex("random")
     rewrapped = wrap_key(recovery_key, "master-key/recovery", b"", master_key, nonce)
     expect_equal("re-wrapped", rewrapped, wrapped)
+
+
+def check_admission(v):
+    method = v.text("method")
+    if method not in ADMISSION_METHODS:
+        raise CheckFailed(f"unknown method {method!r}")
+    secret, canister, caller = v.hex("secret"), v.hex("canister"), v.hex("caller")
+    counter, verifier, proof = v.decimal("counter"), v.hex("verifier"), v.hex("proof")
+    seed = ADMISSION_METHODS[method][1](secret)
+    expect_equal("verifier", admission_public_key(seed), verifier)
+    if v.expect == "success":
+        message = admission_message(method, canister, caller, counter)
+        expect_equal("message", message, v.hex("message"))
+        # Ed25519 is deterministic: signing again gives the recorded proof.
+        expect_equal("proof", Ed25519PrivateKey.from_private_bytes(seed).sign(message), proof)
+    verify_admission(verifier, method, canister, caller, counter, proof)
 
 
 def check_seal(v):
@@ -1131,6 +1204,7 @@ KINDS = {
         {"success", "wrong secret", "parameters refused", "unsupported version", "malformed"},
     ),
     "recovery": (check_recovery, {"success", "wrong secret", "invalid words"}),
+    "admission": (check_admission, {"success", "wrong proof"}),
     "seal": (check_seal, {"success", "decryption failure", "unsupported version", "malformed"}),
     "share-code": (
         check_share_code,
@@ -1220,7 +1294,7 @@ def test_stream_chunks():
     expect_equal("empty stream", decrypt_chunks(key, encrypt_chunks(key, b"")), b"")
 
 
-def unlock_params(version=1, kdf=1, m=64, t=1, lanes=1):
+def unlock_params(version=1, kdf=1, m=19_456, t=2, lanes=1):
     return bytes([version, kdf]) + struct.pack(">III", m, t, lanes) + bytes(SALT_SIZE)
 
 
@@ -1232,13 +1306,29 @@ def test_passphrase_params():
     refused("unsupported version", parse_passphrase_record, unlock_params(version=2) + bytes(59))
     refused("unsupported version", parse_unlock_params, unlock_params(kdf=0))
     refused("unsupported version", parse_unlock_params, unlock_params(kdf=2, m=2**32 - 1))
-    for m, t, lanes in ((4_194_305, 1, 1), (64, 65, 1), (64, 0, 1), (64, 1, 0), (256, 1, 17), (63, 1, 8)):
+    for m, t, lanes in (
+        (4_194_305, 2, 1), (19_456, 65, 1), (19_456, 0, 1), (19_456, 2, 0), (19_456, 2, 17),
+        (19_456, 1, 1), (19_455, 2, 1), (8, 1, 1), (64, 1, 1),
+    ):
         refused("parameters refused", parse_unlock_params, unlock_params(m=m, t=t, lanes=lanes))
-    for m, t, lanes in ((4_194_304, 64, 16), (8, 1, 1), (128, 1, 16), (19_456, 2, 1)):
+    for m, t, lanes in ((4_194_304, 64, 16), (19_456, 2, 1), (19_456, 2, 16)):
         parse_unlock_params(unlock_params(m=m, t=t, lanes=lanes))
     for m, t in ((19_455, 2), (19_456, 1)):
         params = UnlockParams(m, t, 1, bytes(SALT_SIZE))
         refused("parameters refused", make_passphrase_record, b"x", bytes(32), params, bytes(12))
+
+
+def test_admission_rules():
+    """§6.1: principals of at most 29 bytes, 64-byte proofs, the method bound in."""
+    seed = passphrase_admission_seed(bytes(32))
+    verifier = admission_public_key(seed)
+    message = admission_message("passphrase", bytes(10), bytes(29), 1)
+    expect_equal("message length", len(message), 18 + 1 + 1 + 1 + 10 + 1 + 29 + 8)
+    proof = Ed25519PrivateKey.from_private_bytes(seed).sign(message)
+    verify_admission(verifier, "passphrase", bytes(10), bytes(29), 1, proof)
+    refused("wrong proof", verify_admission, verifier, "recovery", bytes(10), bytes(29), 1, proof)
+    refused("wrong proof", verify_admission, verifier, "passphrase", bytes(10), bytes(29), 1, proof[:63])
+    refused("wrong proof", admission_message, "passphrase", bytes(10), bytes(30), 1)
 
 
 def test_recovery_words():
@@ -1495,6 +1585,7 @@ SELF_TESTS = [
     test_fixed_sizes,
     test_stream_chunks,
     test_passphrase_params,
+    test_admission_rules,
     test_recovery_words,
     test_share_codes,
     test_fragments,

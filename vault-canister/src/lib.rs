@@ -128,9 +128,22 @@ fn sharing_key() -> VaultResult<ByteBuf> {
     read(|s, _, _| s.sharing_key())
 }
 
+/// An update although it changes nothing: its answer is certified, so one node cannot tell a
+/// device it is not admitted (to draw a proof out of it) or lie about the unlock params.
+#[update]
+fn admission_ticket() -> VaultResult<AdmissionTicket> {
+    mutate(|s, caller, now| s.admission_ticket(caller, now))
+}
+
 #[update]
 fn admit_device(args: AdmitDeviceArgs) -> VaultResult<()> {
-    mutate(|s, caller, now| s.admit_device(caller, now, args))
+    let canister = ic_cdk::api::canister_self();
+    mutate(|s, caller, now| s.admit_device(caller, &canister, now, args))
+}
+
+#[update]
+fn clear_unlock_failures() -> VaultResult<u64> {
+    mutate(|s, caller, now| s.clear_unlock_failures(caller, now))
 }
 
 #[query]
@@ -141,6 +154,11 @@ fn profile() -> VaultResult<Profile> {
 #[update]
 fn change_passphrase(record: ByteBuf, verifier: ByteBuf) -> VaultResult<()> {
     mutate(|s, caller, now| s.change_passphrase(caller, now, record, verifier))
+}
+
+#[update]
+fn change_recovery(wrapped_key: ByteBuf, verifier: ByteBuf) -> VaultResult<()> {
+    mutate(|s, caller, now| s.change_recovery(caller, now, wrapped_key, verifier))
 }
 
 #[query]

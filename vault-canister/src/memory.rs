@@ -29,6 +29,7 @@
 //! 24  LINK_TARGETS       target (17) || token hash (32) -> ()
 //! 25  CONTRIBUTIONS      principal slot (30) || file id (16) -> ()   uploads in progress by a
 //!                        grantee (not the owner); none for uploads begun before it existed
+//! 26  UNLOCK_FAILURES    principal slot (30) -> (wrong passphrase proofs u32, locked until u64)
 //! ```
 //! `Listed` is a copy of the file's FileRecord, so that listing walks one index (no bytes in
 //! entries written before copies were kept; `model/stored.rs`).
@@ -63,3 +64,4 @@ pub const DEDUPE: MemoryId = MemoryId::new(22);
 pub const RECLAIM: MemoryId = MemoryId::new(23);
 pub const LINK_TARGETS: MemoryId = MemoryId::new(24);
 pub const CONTRIBUTIONS: MemoryId = MemoryId::new(25);
+pub const UNLOCK_FAILURES: MemoryId = MemoryId::new(26);

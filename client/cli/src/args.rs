@@ -84,6 +84,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         kdf: Kdf,
     },
+    /// Replace the recovery key: shows 24 new words once; the old words stop working.
+    /// (After removing a lost device, also change the passphrase with `vault passwd`.)
+    RecoveryKey,
     /// Forget the unlocked key on this device.
     Lock,
     /// The devices that act as you (admitted by `vault unlock` or `vault recover`).
@@ -91,6 +94,9 @@ pub enum Command {
         /// Remove this one (a lost laptop): it can no longer reach your vault.
         #[arg(long, value_name = "PRINCIPAL")]
         remove: Option<String>,
+        /// Let devices locked out by wrong passphrases try again at once.
+        #[arg(long, conflicts_with = "remove")]
+        clear_lockouts: bool,
     },
     /// Uploads in progress: yours, your devices' and contributors', with what each reserves.
     Uploads {

@@ -296,6 +296,20 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             );
             Ok(())
         }
+        Command::RecoveryKey => {
+            let vault = open_vault(&cli).await?;
+            let words = vault.rotate_recovery_key().await?;
+            if cli.json {
+                output::json(&serde_json::json!({ "recovery_key": words.0.as_str() }));
+            } else {
+                println!("Your new recovery key — write it down; it is shown only this once.");
+                println!("The old one no longer opens the vault:");
+                println!();
+                println!("    {}", words.0.as_str());
+                println!();
+            }
+            Ok(())
+        }
         Command::Lock => {
             let home = home()?;
             let (identity, _) = Identity::load_or_create(&home.identity_file())?;
@@ -316,11 +330,29 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Identity { command } => identity(&cli, command).await,
-        Command::Devices { remove } => {
+        Command::Devices {
+            remove,
+            clear_lockouts,
+        } => {
             let vault = open_vault(&cli).await?;
+            if *clear_lockouts {
+                let cleared = vault.clear_unlock_failures().await?;
+                say(
+                    &cli,
+                    &format!("cleared the wrong-passphrase counts of {cleared} caller(s)"),
+                );
+                return Ok(());
+            }
             if let Some(device) = remove {
                 vault.remove_device(parse_principal(device)?).await?;
-                say(&cli, &format!("removed device {device}"));
+                say(
+                    &cli,
+                    &format!(
+                        "removed device {device}. It can no longer reach your vault; if whoever \
+                         has it may know your passphrase or recovery words, replace them \
+                         (`vault passwd`, `vault recovery-key`)"
+                    ),
+                );
                 return Ok(());
             }
             let devices = vault.devices().await?;

@@ -752,3 +752,106 @@ fn wrong_passphrase_is_refused_and_the_recovery_key_recovers() {
         "{kinds:?}"
     );
 }
+
+/// Finding 16.4 and 10d through the real wasm: a stranger's wrong passphrases do not lock the
+/// owner's new device out; a device locked out by its own typos is let back in by a device
+/// already unlocked; a replaced recovery key stops working and its new words recover.
+#[test]
+fn lockouts_are_per_device_and_the_recovery_key_can_be_replaced() {
+    let me = User::first();
+    let (vault, old_words) = me.init();
+    let stranger = User::beside(&me);
+    // Wrong guesses until the stranger is locked out for 8 s or more (lock-outs double).
+    let mut locked_for = 0;
+    for _ in 0..40 {
+        let out = stranger.run_with(
+            &[("VAULT_PASSPHRASE", "a guess")],
+            &["unlock", "--canister", &vault],
+        );
+        assert_eq!(out.status.code(), Some(4));
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        if let Some(rest) = err.split("try again in ").nth(1) {
+            locked_for = rest.split(' ').next().unwrap().parse::<u64>().unwrap();
+            if locked_for >= 8 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_secs(locked_for));
+        }
+    }
+    assert!(locked_for >= 8, "never locked out");
+    // Even with the right passphrase, the stranger's principal waits.
+    let err = String::from_utf8_lossy(
+        &stranger
+            .run_with(
+                &[("VAULT_PASSPHRASE", PASSPHRASE)],
+                &["unlock", "--canister", &vault],
+            )
+            .stderr,
+    )
+    .to_string();
+    assert!(err.contains("too many wrong passphrases"), "{err}");
+    // The owner's new laptop, meanwhile, unlocks at once.
+    let laptop = User::beside(&me);
+    let out = laptop.run_with(
+        &[("VAULT_PASSPHRASE", PASSPHRASE)],
+        &["unlock", "--canister", &vault],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // An unlocked device clears the counts: the locked-out caller may try at once.
+    me.ok(&["devices", "--clear-lockouts"]);
+    let out = stranger.run_with(
+        &[("VAULT_PASSPHRASE", PASSPHRASE)],
+        &["unlock", "--canister", &vault],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let new_words = me.json(&["recovery-key"])["recovery_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(new_words, old_words);
+    let phone = User::beside(&me);
+    let recover = |words: &str| {
+        phone.run_with(
+            &[
+                ("VAULT_RECOVERY_KEY", words),
+                ("VAULT_NEW_PASSPHRASE", "another new passphrase"),
+            ],
+            &["recover", "--canister", &vault, "--kdf", "minimum"],
+        )
+    };
+    let out = recover(&old_words);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "the old words no longer open it: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = recover(&new_words);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    phone.ok(&["ls"]);
+    let kinds: Vec<String> = me
+        .json(&["log"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        kinds.iter().any(|k| k == "RecoveryKeyChanged")
+            && kinds.iter().any(|k| k == "UnlockFailuresCleared"),
+        "{kinds:?}"
+    );
+}

@@ -46,6 +46,11 @@ pub fn describe(activity: &Activity) -> (&'static str, String) {
             format!("a device was refused: wrong {}", method(m)),
         ),
         Activity::PassphraseChanged => ("PassphraseChanged", "passphrase changed".into()),
+        Activity::RecoveryKeyChanged => ("RecoveryKeyChanged", "recovery key replaced".into()),
+        Activity::UnlockFailuresCleared => (
+            "UnlockFailuresCleared",
+            "wrong-passphrase counts cleared".into(),
+        ),
         Activity::QuotaSet { bytes: b } => ("QuotaSet", format!("quota set to {}", bytes(*b))),
         Activity::FileUploaded {
             file_id,

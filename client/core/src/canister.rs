@@ -137,16 +137,36 @@ impl VaultCanister {
             .await
             .map(ByteBuf::into_vec)
     }
+    /// Whether this identity is admitted, the challenge to sign and the unlock params: an
+    /// update call, so the answer is certified (no single node can make it up).
+    pub async fn admission_ticket(&self) -> Result<AdmissionTicket, Error> {
+        self.update("admission_ticket", ()).await
+    }
     /// Admits this identity as one of the owner's devices.
-    pub async fn admit_device(&self, method: UnlockMethod, proof: &[u8]) -> Result<(), Error> {
+    pub async fn admit_device(
+        &self,
+        method: UnlockMethod,
+        proof: &[u8],
+        counter: u64,
+    ) -> Result<(), Error> {
         self.update(
             "admit_device",
             (AdmitDeviceArgs {
                 method,
                 proof: blob(proof),
+                counter: Some(counter),
             },),
         )
         .await
+    }
+    /// Forgets every caller's wrong passphrase proofs (owner).
+    pub async fn clear_unlock_failures(&self) -> Result<u64, Error> {
+        self.update("clear_unlock_failures", ()).await
+    }
+    /// Replaces the recovery wrapping of the master key and its verifier (owner).
+    pub async fn change_recovery(&self, wrapped_key: &[u8], verifier: &[u8]) -> Result<(), Error> {
+        self.update("change_recovery", (blob(wrapped_key), blob(verifier)))
+            .await
     }
     /// The wrapped keys (owner).
     pub async fn profile(&self) -> Result<Profile, Error> {

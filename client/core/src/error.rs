@@ -174,7 +174,8 @@ pub fn describe(e: &VaultError) -> String {
         }
         VaultError::WrongPassword => "wrong link password".into(),
         VaultError::RateLimited { retry_after_ns } => format!(
-            "too many wrong attempts: try again in {} s",
+            "too many wrong passphrases from this device: try again in {} s, or clear the \
+             count from a device already unlocked (`vault devices --clear-lockouts`)",
             retry_after_ns.div_ceil(1_000_000_000)
         ),
         VaultError::NotSetUp => "the vault is not set up: run `vault init`".into(),

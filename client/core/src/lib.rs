@@ -26,6 +26,7 @@ pub mod keyring;
 pub mod links;
 pub mod network;
 pub mod photo;
+pub mod pin;
 pub mod session;
 pub mod sharing;
 pub mod upload;

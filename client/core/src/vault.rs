@@ -7,16 +7,16 @@ use candid::Principal;
 use serde_bytes::ByteBuf;
 use vault_canister::model::types::*;
 use vault_crypto::{
-    AlbumId, AlbumKey, AlbumKeyId, FileId, FileMetadata, KdfParams, KeyWrapper, MasterKey,
-    PassphraseWrappedKey, RecoveryKey, SharingKeyPair, SharingPublicKey, SharingSecretKey,
-    UnlockParams, WrappedKey,
+    AdmissionChallenge, AdmissionKey, AlbumId, AlbumKey, AlbumKeyId, FileId, FileMetadata,
+    KdfParams, KeyWrapper, MasterKey, PassphraseWrappedKey, RecoveryKey, SharingKeyPair,
+    SharingPublicKey, SharingSecretKey, UnlockParams, UnlockProof, WrappedKey,
 };
 use zeroize::Zeroizing;
 
 use crate::export::Reader;
 use crate::keyring::{Keyring, id16};
 use crate::view::{AlbumEntry, FileEntry, PendingUploadEntry, time_ns};
-use crate::{Connection, Error, Home, VaultCanister, session};
+use crate::{Connection, Error, Home, VaultCanister, pin, session};
 
 /// An unlocked vault of the connected identity.
 pub struct Vault {
@@ -86,6 +86,44 @@ pub struct DeviceEntry {
 /// What `init` hands back: the recovery words, shown once.
 pub struct RecoveryWords(pub Zeroizing<String>);
 
+/// Reads the unlock params a vault answered with: refused below OWASP's floor (whoever
+/// answered may be lying, to make the passphrase cheap to guess) and below what this device
+/// pinned for `canister` when it last unlocked it. Returns them, and whether to pin them after
+/// the unlock succeeds.
+pub fn checked_unlock_params(
+    home: &Home,
+    canister: &Principal,
+    bytes: &[u8],
+) -> Result<(UnlockParams, bool), Error> {
+    let params = UnlockParams::from_bytes(bytes)
+        .map_err(|e| Error::Integrity(format!("the vault's passphrase parameters: {e}")))?;
+    let repin = pin::check(home, canister, params.params())?;
+    Ok((params, repin))
+}
+
+/// What a new device sends to be admitted: the proof of `key` over the ticket's challenge for
+/// a version-2 verifier, or an old vault's version-1 proof.
+fn admission_proof(
+    ticket: &AdmissionTicket,
+    version: u8,
+    key: &AdmissionKey,
+    v1: impl FnOnce() -> UnlockProof,
+    canister: &Principal,
+    me: &Principal,
+) -> Result<Vec<u8>, Error> {
+    if version == 1 {
+        return Ok(v1().expose_secret().to_vec());
+    }
+    let challenge = AdmissionChallenge {
+        canister: canister.as_slice(),
+        caller: me.as_slice(),
+        counter: ticket.counter,
+    };
+    key.prove(&challenge)
+        .map(|proof| proof.0.to_vec())
+        .ok_or_else(|| Error::Invalid("a principal is longer than 29 bytes".into()))
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f)
         .await
@@ -152,7 +190,7 @@ impl Vault {
             recovery_wrapped_key: ByteBuf::from(
                 recovery.wrap_master(&master, &mut rng).as_bytes().to_vec(),
             ),
-            recovery_verifier: ByteBuf::from(recovery.unlock_proof().verifier().0.to_vec()),
+            recovery_verifier: ByteBuf::from(recovery.admission_key().verifier().0.to_vec()),
             sharing_public_key: ByteBuf::from(pair.public.as_bytes().to_vec()),
             sharing_secret_wrapped: ByteBuf::from(
                 master
@@ -162,6 +200,7 @@ impl Vault {
             ),
         };
         canister.setup(args).await?;
+        pin::save(home, &canister.id(), kdf)?;
         session::save(home, &canister.id(), &conn.me(), &master, session)?;
         let words = RecoveryWords(recovery.to_words());
         Ok((Vault::new(home, conn, canister, master), words))
@@ -188,33 +227,54 @@ impl Vault {
         session: Option<Duration>,
     ) -> Result<Vault, Error> {
         let canister = conn.vault(canister);
-        let params = UnlockParams::from_bytes(&canister.unlock_params().await?)
-            .map_err(|e| Error::Integrity(format!("the vault's passphrase parameters: {e}")))?;
+        // Certified: one node can neither claim this device is not admitted (to draw a proof
+        // out of it) nor hand it weak parameters.
+        let ticket = canister.admission_ticket().await?;
+        let (params, repin) = checked_unlock_params(home, &canister.id(), &ticket.unlock_params)?;
+        if !ticket.admitted
+            && let Some(retry_after_ns) = ticket.retry_after_ns
+        {
+            return Err(Error::Vault(VaultError::RateLimited { retry_after_ns }));
+        }
         let kek = {
             let passphrase = Zeroizing::new(passphrase.to_string());
             blocking(move || params.derive(&passphrase)).await
         };
-        let profile = match canister.profile().await {
-            Ok(profile) => profile,
-            Err(Error::Vault(VaultError::NotAuthorized)) => {
-                match canister
-                    .admit_device(UnlockMethod::Passphrase, kek.unlock_proof().expose_secret())
-                    .await
-                {
-                    Ok(()) => canister.profile().await?,
-                    Err(Error::Vault(VaultError::NotAuthorized)) => {
-                        return Err(Error::WrongPassphrase);
-                    }
-                    Err(e) => return Err(e),
-                }
+        if !ticket.admitted {
+            let proof = admission_proof(
+                &ticket,
+                ticket.passphrase_version,
+                &kek.admission_key(),
+                || kek.unlock_proof(),
+                &canister.id(),
+                &conn.me(),
+            )?;
+            match canister
+                .admit_device(UnlockMethod::Passphrase, &proof, ticket.counter)
+                .await
+            {
+                Ok(()) => {}
+                Err(Error::Vault(VaultError::NotAuthorized)) => return Err(Error::WrongPassphrase),
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
-        };
+        }
+        let profile = canister.profile().await?;
         let record = PassphraseWrappedKey::from_bytes(&profile.passphrase_record)
             .map_err(|e| Error::Integrity(format!("the vault's passphrase record: {e}")))?;
         let master = kek
             .unwrap_master(&record)
             .map_err(|_| Error::WrongPassphrase)?;
+        if ticket.passphrase_version == 1 {
+            // An old vault: replace its replayable verifier with the admission key's, under
+            // the certified params (the record is rebuilt, not taken from the query).
+            let record = kek.wrap_master(&params, &master, &mut crate::rng());
+            canister
+                .change_passphrase(&record.to_bytes(), &kek.admission_key().verifier().0)
+                .await?;
+        }
+        if repin {
+            pin::save(home, &canister.id(), params.params())?;
+        }
         if let Some(duration) = session {
             session::save(home, &canister.id(), &conn.me(), &master, duration)?;
         }
@@ -238,30 +298,39 @@ impl Vault {
             ))
         })?;
         let canister = conn.vault(canister);
-        let profile = match canister.profile().await {
-            Ok(profile) => profile,
-            Err(Error::Vault(VaultError::NotAuthorized)) => {
-                match canister
-                    .admit_device(
-                        UnlockMethod::Recovery,
-                        recovery.unlock_proof().expose_secret(),
-                    )
-                    .await
-                {
-                    Ok(()) => canister.profile().await?,
-                    Err(Error::Vault(VaultError::NotAuthorized)) => {
-                        return Err(Error::WrongRecoveryKey);
-                    }
-                    Err(e) => return Err(e),
+        let ticket = canister.admission_ticket().await?;
+        if !ticket.admitted {
+            let proof = admission_proof(
+                &ticket,
+                ticket.recovery_version,
+                &recovery.admission_key(),
+                || recovery.unlock_proof(),
+                &canister.id(),
+                &conn.me(),
+            )?;
+            match canister
+                .admit_device(UnlockMethod::Recovery, &proof, ticket.counter)
+                .await
+            {
+                Ok(()) => {}
+                Err(Error::Vault(VaultError::NotAuthorized)) => {
+                    return Err(Error::WrongRecoveryKey);
                 }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
-        };
+        }
+        let profile = canister.profile().await?;
         let wrapped = WrappedKey::from_bytes(&profile.recovery_wrapped_key)
             .map_err(|e| Error::Integrity(format!("the vault's recovery record: {e}")))?;
         let master = recovery
             .unwrap_master(&wrapped)
             .map_err(|_| Error::WrongRecoveryKey)?;
+        if ticket.recovery_version == 1 {
+            // An old vault: the same wrapping (it just opened), the admission key's verifier.
+            canister
+                .change_recovery(wrapped.as_bytes(), &recovery.admission_key().verifier().0)
+                .await?;
+        }
         remember_canister(home, &conn, canister.id())?;
         let vault = Vault::new(home, conn, canister, master);
         vault.change_passphrase(new_passphrase, kdf).await?;
@@ -291,7 +360,27 @@ impl Vault {
         };
         self.canister
             .change_passphrase(&record.to_bytes(), &verifier.0)
-            .await
+            .await?;
+        pin::save(&self.home, &self.canister.id(), kdf)
+    }
+
+    /// Replaces the recovery key: new words (returned, to show once), the old ones stop
+    /// opening the vault. The master key stays, so nothing is re-encrypted.
+    pub async fn rotate_recovery_key(&self) -> Result<RecoveryWords, Error> {
+        let mut rng = crate::rng();
+        let recovery = RecoveryKey::generate(&mut rng);
+        let wrapped = recovery.wrap_master(self.master(), &mut rng);
+        self.canister
+            .change_recovery(wrapped.as_bytes(), &recovery.admission_key().verifier().0)
+            .await?;
+        Ok(RecoveryWords(recovery.to_words()))
+    }
+
+    /// Forgets every caller's wrong passphrase attempts, so that a new device of the owner's
+    /// locked out by its own typos may try again at once. Returns how many callers were
+    /// counted.
+    pub async fn clear_unlock_failures(&self) -> Result<u64, Error> {
+        self.canister.clear_unlock_failures().await
     }
 
     /// The owner's devices: identities admitted with the passphrase or recovery key.
@@ -739,4 +828,47 @@ pub fn hex_id(text: &str) -> Result<[u8; 16], Error> {
     bytes
         .try_into()
         .map_err(|_| Error::Invalid(format!("`{text}` is not a 32-digit hex id")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canister() -> Principal {
+        Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0, 1, 1, 1])
+    }
+
+    /// Finding 16.1: the client took any parameters under the ceilings from the uncertified
+    /// `unlock_params` answer. Here a lying node answers with m = 8 KiB, t = 1.
+    #[test]
+    fn downgraded_unlock_params_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        let honest = UnlockParams::generate(KdfParams::DEFAULT, &mut crate::rng()).to_bytes();
+        let mut lie = honest;
+        lie[2..6].copy_from_slice(&8u32.to_be_bytes());
+        lie[6..10].copy_from_slice(&1u32.to_be_bytes());
+        let refused = checked_unlock_params(&home, &canister(), &lie).unwrap_err();
+        assert!(
+            matches!(&refused, Error::Integrity(m) if m.contains("weaker than the minimum")),
+            "{refused}"
+        );
+        // At the floor it is accepted by a device that never unlocked this vault, but not by
+        // one that pinned the vault's stronger parameters.
+        let floor = UnlockParams::generate(KdfParams::MINIMUM, &mut crate::rng()).to_bytes();
+        assert!(checked_unlock_params(&home, &canister(), &floor).unwrap().1);
+        let (params, repin) = checked_unlock_params(&home, &canister(), &honest).unwrap();
+        assert!(repin);
+        pin::save(&home, &canister(), params.params()).unwrap();
+        let refused = checked_unlock_params(&home, &canister(), &floor).unwrap_err();
+        assert!(
+            refused.to_string().contains("weaker passphrase hashing"),
+            "{refused}"
+        );
+        assert!(
+            !checked_unlock_params(&home, &canister(), &honest)
+                .unwrap()
+                .1
+        );
+    }
 }

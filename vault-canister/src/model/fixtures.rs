@@ -2,10 +2,12 @@
 //! blobs of the right shape, a set-up vault's secrets, whole uploads.
 
 use candid::Principal;
+use ic_stable_structures::Memory;
 use ic_stable_structures::VectorMemory;
 use serde_bytes::ByteBuf;
 use vault_crypto::{
-    KdfParams, LinkToken, MasterKey, PassphraseWrappedKey, RecoveryKey, WRAPPED_KEY_SIZE,
+    AdmissionChallenge, KdfParams, LinkToken, MasterKey, PassphraseKek, PassphraseWrappedKey,
+    RecoveryKey, WRAPPED_KEY_SIZE,
 };
 
 use super::State;
@@ -46,31 +48,72 @@ pub(crate) fn access(n: u8, proof: Option<[u8; 32]>) -> LinkAccess {
     }
 }
 
+/// The canister's own id in model tests.
+pub(crate) fn canister() -> Principal {
+    Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0, 1, 1, 1])
+}
+
 /// The secrets of the scenario's vault.
 pub(crate) struct Secrets {
-    pub passphrase_proof: [u8; 32],
+    pub kek: PassphraseKek,
+    pub recovery: RecoveryKey,
     pub setup: SetupArgs,
+}
+
+impl Secrets {
+    /// `caller`'s proof of the passphrase (or recovery key) at the vault's current counter.
+    pub fn admit<M: Memory>(
+        &self,
+        s: &super::State<M>,
+        caller: &Principal,
+        method: UnlockMethod,
+    ) -> AdmitDeviceArgs {
+        let counter = s
+            .profile
+            .get()
+            .profile
+            .as_ref()
+            .and_then(|p| p.admission_counter)
+            .unwrap_or(0);
+        let key = match method {
+            UnlockMethod::Passphrase => self.kek.admission_key(),
+            UnlockMethod::Recovery => self.recovery.admission_key(),
+        };
+        let proof = key
+            .prove(&AdmissionChallenge {
+                canister: canister().as_slice(),
+                caller: caller.as_slice(),
+                counter,
+            })
+            .expect("principals fit");
+        AdmitDeviceArgs {
+            method,
+            proof: ByteBuf::from(proof.0.to_vec()),
+            counter: Some(counter),
+        }
+    }
 }
 
 pub(crate) fn secrets() -> Secrets {
     let mut rng = rand_for_tests();
     let master = MasterKey::generate(&mut rng);
     let (record, verifier) =
-        PassphraseWrappedKey::wrap(&master, "pw", KdfParams::insecure_for_tests(), &mut rng);
-    let proof = record.unlock_params().derive("pw").unlock_proof();
+        PassphraseWrappedKey::wrap(&master, "pw", KdfParams::MINIMUM, &mut rng);
+    let kek = record.unlock_params().derive("pw");
     let recovery = RecoveryKey::generate(&mut rng);
     Secrets {
-        passphrase_proof: *proof.expose_secret(),
+        kek,
         setup: SetupArgs {
             passphrase_record: ByteBuf::from(record.to_bytes()),
             passphrase_verifier: ByteBuf::from(verifier.0.to_vec()),
             recovery_wrapped_key: ByteBuf::from(
                 recovery.wrap_master(&master, &mut rng).as_bytes().to_vec(),
             ),
-            recovery_verifier: ByteBuf::from(recovery.unlock_proof().verifier().0.to_vec()),
+            recovery_verifier: ByteBuf::from(recovery.admission_key().verifier().0.to_vec()),
             sharing_public_key: ByteBuf::from(vec![9; 32]),
             sharing_secret_wrapped: blob(WRAPPED_KEY_SIZE, 3),
         },
+        recovery,
     }
 }
 

@@ -2,7 +2,7 @@
 //! calls, caller and time passed in, so all of it is tested natively on `VectorMemory`.
 //!
 //! Every update method validates everything first and only then mutates, so an error reply
-//! leaves the state as it was. (The one deliberate exception is counting failed unlock proofs.)
+//! leaves the state as it was. (The one deliberate exception is counting wrong unlock proofs.)
 
 #![forbid(unsafe_code)]
 
@@ -67,10 +67,14 @@ pub const MAX_GRANTS_PER_TARGET: usize = 256;
 pub const MAX_LINKS: u64 = 10_000;
 /// Versions an album key may go through.
 pub const MAX_KEY_VERSIONS: u32 = 1_000;
-/// Wrong unlock proofs allowed before lock-outs begin.
+/// Wrong passphrase proofs a caller may make before its lock-outs begin.
 pub const FREE_UNLOCK_ATTEMPTS: u32 = 5;
-/// Longest lock-out after wrong unlock proofs: a day.
+/// Longest lock-out of a caller after wrong passphrase proofs: a day.
 pub const MAX_UNLOCK_LOCKOUT_NS: u64 = 24 * 3600 * 1_000_000_000;
+/// Callers whose wrong proofs are counted at once (30 + 12 bytes each, ~50 KiB in all). When
+/// full, the lowest principal's count is dropped: strangers can always take fresh principals,
+/// so the bound only keeps memory bounded; it never touches the owner's devices.
+pub const MAX_COUNTED_CALLERS: u64 = 1_000;
 /// Chunk index that holds a file's thumbnail in the chunk store.
 pub const THUMBNAIL_CHUNK: u32 = u32::MAX;
 /// Most uploads one contributor (a grantee, not the owner) may have in progress: a
@@ -104,7 +108,8 @@ const ANYONE_UPDATES: [&str; 2] = ["link_opened", "http_request_update"];
 ///
 /// | method                 | largest real argument                              | limit   |
 /// |------------------------|----------------------------------------------------|---------|
-/// | admit_device           | a proof (32 B) or a challenge response (< 1 KiB)   | 4 KiB   |
+/// | admission_ticket       | nothing                                            | 1 KiB   |
+/// | admit_device           | a proof (64 B), its method and counter (< 1 KiB)   | 4 KiB   |
 /// | begin_upload           | thumbnail (1 MiB + 33 B) + metadata (8 KiB) + ~300 | +16 KiB |
 /// | put_chunk              | one encrypted chunk (1 MiB + 16 B) + ~60           | +4 KiB  |
 /// | commit/abort_upload    | a 16-byte file id                                  | 1 KiB   |
@@ -116,7 +121,7 @@ pub(crate) fn ingress_arg_limit(method: &str) -> Option<usize> {
         "admit_device" => 4 << 10,
         "begin_upload" => MAX_THUMBNAIL_SIZE + MAX_METADATA_SIZE + (16 << 10),
         "put_chunk" => vault_crypto::ENCRYPTED_CHUNK_SIZE + (4 << 10),
-        "commit_upload" | "abort_upload" | "link_opened" => SMALL,
+        "admission_ticket" | "commit_upload" | "abort_upload" | "link_opened" => SMALL,
         "http_request_update" => 32 << 10,
         _ => return None,
     })
@@ -127,6 +132,7 @@ pub struct State<M: Memory> {
     pub(crate) config: StableCell<Config, VM<M>>,
     pub(crate) profile: StableCell<ProfileCell, VM<M>>,
     pub(crate) devices: StableBTreeMap<Key<PRINCIPAL>, u64, VM<M>>,
+    pub(crate) unlock_failures: StableBTreeMap<Key<PRINCIPAL>, (u32, u64), VM<M>>,
     pub(crate) files: StableBTreeMap<Key<ID>, FileRecord, VM<M>>,
     pub(crate) timeline: StableBTreeMap<Key<24>, Listed, VM<M>>,
     pub(crate) album_files: StableBTreeMap<Key<40>, Listed, VM<M>>,
@@ -174,6 +180,7 @@ impl<M: Memory + Clone + 'static> State<M> {
             config: StableCell::init(m(memory::CONFIG), Config::default()),
             profile: StableCell::init(m(memory::PROFILE), ProfileCell::default()),
             devices: StableBTreeMap::init(m(memory::DEVICES)),
+            unlock_failures: StableBTreeMap::init(m(memory::UNLOCK_FAILURES)),
             files: StableBTreeMap::init(m(memory::FILES)),
             timeline: StableBTreeMap::init(m(memory::TIMELINE)),
             album_files: StableBTreeMap::init(m(memory::ALBUM_FILES)),
@@ -280,7 +287,7 @@ impl<M: Memory> State<M> {
             return ANYONE_UPDATES.contains(&method);
         }
         match method {
-            "admit_device" => true,
+            "admission_ticket" | "admit_device" => true,
             "begin_upload" => self.contributes_somewhere(caller, now),
             "put_chunk" | "commit_upload" | "abort_upload" => self.has_contributions(caller),
             _ => ANYONE_UPDATES.contains(&method),

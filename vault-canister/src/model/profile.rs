@@ -1,24 +1,51 @@
 //! The owner's wrapped keys, and the devices that act as the owner.
 //!
-//! A new device has a new principal. It reads the public unlock params, derives the passphrase
-//! key, and presents the unlock proof (docs/FORMAT.md §6); the canister compares its SHA-256
-//! with the stored verifier and admits the device. Wrong proofs are counted: after
-//! [`FREE_UNLOCK_ATTEMPTS`] the canister refuses further attempts for a doubling time.
+//! A new device has a new principal. It asks for an admission ticket (an update call, so the
+//! answer is certified): whether it is admitted already, the counter to sign and the unlock
+//! params. It derives the passphrase key and signs `canister || caller || counter` with the
+//! admission key derived from it (docs/FORMAT.md §6.1); the canister checks the signature with
+//! the stored public key, admits the device and moves the counter on, so a proof admits one
+//! caller once. Old vaults' version-1 verifiers (`SHA-256(proof)`) are accepted until the
+//! owner's client replaces them (on its next unlock).
+//!
+//! Wrong passphrase proofs are counted per caller: after [`FREE_UNLOCK_ATTEMPTS`] that caller
+//! waits a doubling time, so a stranger's guesses slow only the stranger. Recovery proofs (a
+//! 256-bit key) are never throttled.
 
 use candid::Principal;
 use ic_stable_structures::Memory;
 use serde_bytes::ByteBuf;
 use vault_crypto::{
+    ADMISSION_PROOF_SIZE, AdmissionChallenge, AdmissionMethod, AdmissionVerifier,
     PASSPHRASE_WRAPPED_KEY_SIZE, UNLOCK_PARAMS_SIZE, UnlockProof, UnlockVerifier, WRAPPED_KEY_SIZE,
 };
 
 use super::stored::{Key, ProfileCell, ProfileRecord, principal_slot, slot_principal};
 use super::types::{
-    Activity, AdmitDeviceArgs, Device, Profile, SetupArgs, UnlockMethod, VaultError, VaultResult,
+    Activity, AdmissionTicket, AdmitDeviceArgs, Device, Profile, SetupArgs, UnlockMethod,
+    VaultError, VaultResult,
 };
 use super::{
-    FREE_UNLOCK_ATTEMPTS, MAX_DEVICES, MAX_UNLOCK_LOCKOUT_NS, State, bytes32, exact, versioned,
+    FREE_UNLOCK_ATTEMPTS, MAX_COUNTED_CALLERS, MAX_DEVICES, MAX_UNLOCK_LOCKOUT_NS, State, bytes32,
+    exact, versioned,
 };
+
+/// Version of a verifier that is `SHA-256(unlock proof)` (vaults set up before admission v2).
+const VERIFIER_V1: u8 = 1;
+/// Version of a verifier that is an Ed25519 admission public key (docs/FORMAT.md §6.1).
+const VERIFIER_V2: u8 = 2;
+
+impl ProfileRecord {
+    fn passphrase_version(&self) -> u8 {
+        self.passphrase_verifier_version.unwrap_or(VERIFIER_V1)
+    }
+    fn recovery_version(&self) -> u8 {
+        self.recovery_verifier_version.unwrap_or(VERIFIER_V1)
+    }
+    fn counter(&self) -> u64 {
+        self.admission_counter.unwrap_or(0)
+    }
+}
 
 impl<M: Memory> State<M> {
     fn stored_profile(&self) -> VaultResult<ProfileRecord> {
@@ -29,6 +56,12 @@ impl<M: Memory> State<M> {
             .ok_or(VaultError::NotSetUp)
     }
 
+    fn set_profile(&mut self, profile: ProfileRecord) {
+        self.profile.set(ProfileCell {
+            profile: Some(profile),
+        });
+    }
+
     /// Stores the owner's wrapped keys, once (owner).
     pub fn setup(&mut self, caller: &Principal, now: u64, args: SetupArgs) -> VaultResult<()> {
         self.require_owner(caller)?;
@@ -36,29 +69,29 @@ impl<M: Memory> State<M> {
             return Err(VaultError::AlreadySetUp);
         }
         check_passphrase_record(&args.passphrase_record)?;
-        bytes32("passphrase_verifier", &args.passphrase_verifier)?;
+        admission_verifier("passphrase_verifier", &args.passphrase_verifier)?;
         versioned(
             "recovery_wrapped_key",
             &args.recovery_wrapped_key,
             WRAPPED_KEY_SIZE,
         )?;
-        bytes32("recovery_verifier", &args.recovery_verifier)?;
+        admission_verifier("recovery_verifier", &args.recovery_verifier)?;
         exact("sharing_public_key", &args.sharing_public_key, 32)?;
         versioned(
             "sharing_secret_wrapped",
             &args.sharing_secret_wrapped,
             WRAPPED_KEY_SIZE,
         )?;
-        let record = ProfileRecord {
+        self.set_profile(ProfileRecord {
             passphrase_record: args.passphrase_record.into_vec(),
             passphrase_verifier: args.passphrase_verifier.into_vec(),
             recovery_wrapped_key: args.recovery_wrapped_key.into_vec(),
             recovery_verifier: args.recovery_verifier.into_vec(),
             sharing_public_key: args.sharing_public_key.into_vec(),
             sharing_secret_wrapped: args.sharing_secret_wrapped.into_vec(),
-        };
-        self.profile.set(ProfileCell {
-            profile: Some(record),
+            passphrase_verifier_version: Some(VERIFIER_V2),
+            recovery_verifier_version: Some(VERIFIER_V2),
+            admission_counter: None,
         });
         self.record(*caller, now, Activity::SetUp);
         Ok(())
@@ -76,63 +109,105 @@ impl<M: Memory> State<M> {
         Ok(ByteBuf::from(self.stored_profile()?.sharing_public_key))
     }
 
-    /// Admits the caller as one of the owner's devices, given an unlock proof (any signed caller).
+    /// What a device reads, certified, before proving anything (any signed caller; an update
+    /// that changes nothing).
+    pub fn admission_ticket(&self, caller: &Principal, now: u64) -> VaultResult<AdmissionTicket> {
+        if *caller == Principal::anonymous() {
+            return Err(VaultError::NotAuthorized);
+        }
+        let profile = self.stored_profile()?;
+        let locked_until = self
+            .unlock_failures
+            .get(&Key(principal_slot(caller)))
+            .map_or(0, |(_, until)| until);
+        Ok(AdmissionTicket {
+            admitted: self.is_owner(caller),
+            counter: profile.counter(),
+            unlock_params: ByteBuf::from(&profile.passphrase_record[..UNLOCK_PARAMS_SIZE]),
+            passphrase_version: profile.passphrase_version(),
+            recovery_version: profile.recovery_version(),
+            retry_after_ns: (now < locked_until).then(|| locked_until - now),
+        })
+    }
+
+    /// Admits the caller as one of the owner's devices, given a proof over this canister's
+    /// challenge (any signed caller). `canister` is this canister's own id.
     pub fn admit_device(
         &mut self,
         caller: &Principal,
+        canister: &Principal,
         now: u64,
         args: AdmitDeviceArgs,
     ) -> VaultResult<()> {
         if *caller == Principal::anonymous() {
             return Err(VaultError::NotAuthorized);
         }
-        let profile = self.stored_profile()?;
-        let proof = bytes32("proof", &args.proof)?;
-        let locked_until = self.config.get().unlock_locked_until;
-        if now < locked_until {
+        let mut profile = self.stored_profile()?;
+        let counter = profile.counter();
+        if args.counter.is_some_and(|c| c != counter) {
+            return Err(VaultError::conflict(
+                "the admission counter moved on (another device was admitted): \
+                 ask for a new admission ticket and prove again",
+            ));
+        }
+        let slot = Key(principal_slot(caller));
+        let (failures, locked_until) = self.unlock_failures.get(&slot).unwrap_or((0, 0));
+        // Only the passphrase is throttled: a recovery key is 256 random bits.
+        if args.method == UnlockMethod::Passphrase && now < locked_until {
             return Err(VaultError::RateLimited {
                 retry_after_ns: locked_until - now,
             });
         }
-        let verifier = match args.method {
-            UnlockMethod::Passphrase => &profile.passphrase_verifier,
-            UnlockMethod::Recovery => &profile.recovery_verifier,
+        let (version, verifier, method) = match args.method {
+            UnlockMethod::Passphrase => (
+                profile.passphrase_version(),
+                &profile.passphrase_verifier,
+                AdmissionMethod::Passphrase,
+            ),
+            UnlockMethod::Recovery => (
+                profile.recovery_version(),
+                &profile.recovery_verifier,
+                AdmissionMethod::Recovery,
+            ),
         };
-        let verifier = UnlockVerifier(
-            verifier
-                .as_slice()
-                .try_into()
-                .expect("setup stored 32 bytes"),
-        );
-        if !UnlockProof::from_bytes(proof).matches(&verifier) {
-            // Counted on purpose, although the call fails: this is what makes guessing slow.
-            let failures = self.config.get().failed_unlocks + 1;
-            let lockout = lockout_after(failures);
-            self.set_config(|c| {
-                c.failed_unlocks = failures;
-                c.unlock_locked_until = now.saturating_add(lockout);
-            });
-            self.record(
-                *caller,
-                now,
-                Activity::DeviceRefused {
-                    method: args.method,
-                },
+        let right = if version == VERIFIER_V1 {
+            let proof = bytes32("proof", &args.proof)?;
+            let verifier = UnlockVerifier(
+                verifier
+                    .as_slice()
+                    .try_into()
+                    .expect("setup stored 32 bytes"),
             );
+            UnlockProof::from_bytes(proof).matches(&verifier)
+        } else {
+            exact("proof", &args.proof, ADMISSION_PROOF_SIZE)?;
+            let verifier =
+                AdmissionVerifier::from_bytes(verifier).expect("stored verifiers were checked");
+            let challenge = AdmissionChallenge {
+                canister: canister.as_slice(),
+                caller: caller.as_slice(),
+                counter,
+            };
+            verifier.verify(method, &challenge, &args.proof)
+        };
+        if !right {
+            self.count_failure(caller, slot, failures, now, args.method);
             return Err(VaultError::NotAuthorized);
         }
-        if self.is_owner(caller) {
-            // The proof is right and the caller is already the owner's: nothing to add.
-            self.set_config(|c| c.failed_unlocks = 0);
-            return Ok(());
-        }
-        if self.devices.len() >= MAX_DEVICES {
+        if !self.is_owner(caller) && self.devices.len() >= MAX_DEVICES {
             return Err(VaultError::conflict(format!(
                 "{MAX_DEVICES} devices already: remove one first"
             )));
         }
-        self.devices.insert(Key(principal_slot(caller)), now);
-        self.set_config(|c| c.failed_unlocks = 0);
+        self.unlock_failures.remove(&slot);
+        // The proof has been used: the next one must sign the next counter.
+        profile.admission_counter = Some(counter + 1);
+        self.set_profile(profile);
+        if self.is_owner(caller) {
+            // The caller is already the owner's: nothing to add.
+            return Ok(());
+        }
+        self.devices.insert(slot, now);
         self.record(
             *caller,
             now,
@@ -142,6 +217,46 @@ impl<M: Memory> State<M> {
             },
         );
         Ok(())
+    }
+
+    /// Counts a wrong proof against `caller` (on purpose, although the call fails: this is what
+    /// makes guessing slow). Recovery proofs are counted but never locked out; the log gets one
+    /// entry per streak of wrong proofs, so strangers cannot fill it through one principal.
+    fn count_failure(
+        &mut self,
+        caller: &Principal,
+        slot: Key<{ super::stored::PRINCIPAL }>,
+        failures: u32,
+        now: u64,
+        method: UnlockMethod,
+    ) {
+        let failures = failures.saturating_add(1);
+        let until = match method {
+            UnlockMethod::Passphrase => now.saturating_add(lockout_after(failures)),
+            UnlockMethod::Recovery => self.unlock_failures.get(&slot).map_or(0, |(_, u)| u),
+        };
+        if !self.unlock_failures.contains_key(&slot)
+            && self.unlock_failures.len() >= MAX_COUNTED_CALLERS
+            && let Some(first) = self.unlock_failures.first_key_value()
+        {
+            self.unlock_failures.remove(&first.0);
+        }
+        self.unlock_failures.insert(slot, (failures, until));
+        if failures == 1 {
+            self.record(*caller, now, Activity::DeviceRefused { method });
+        }
+    }
+
+    /// Forgets every caller's wrong proofs (owner): a new device of the owner's that mistyped
+    /// its passphrase too often may try again at once.
+    pub fn clear_unlock_failures(&mut self, caller: &Principal, now: u64) -> VaultResult<u64> {
+        self.require_owner(caller)?;
+        let keys: Vec<_> = self.unlock_failures.iter().map(|e| *e.key()).collect();
+        for key in &keys {
+            self.unlock_failures.remove(key);
+        }
+        self.record(*caller, now, Activity::UnlockFailuresCleared);
+        Ok(keys.len() as u64)
     }
 
     /// The owner's wrapped keys, for a device that unlocks (owner).
@@ -156,7 +271,8 @@ impl<M: Memory> State<M> {
         })
     }
 
-    /// Replaces the passphrase record and its verifier (owner).
+    /// Replaces the passphrase record and its admission verifier (owner). Also how an old
+    /// vault's version-1 verifier is replaced: the same record, a version-2 verifier.
     pub fn change_passphrase(
         &mut self,
         caller: &Principal,
@@ -167,13 +283,34 @@ impl<M: Memory> State<M> {
         self.require_owner(caller)?;
         let mut profile = self.stored_profile()?;
         check_passphrase_record(&record)?;
-        bytes32("verifier", &verifier)?;
+        admission_verifier("verifier", &verifier)?;
         profile.passphrase_record = record.into_vec();
         profile.passphrase_verifier = verifier.into_vec();
-        self.profile.set(ProfileCell {
-            profile: Some(profile),
-        });
+        profile.passphrase_verifier_version = Some(VERIFIER_V2);
+        self.set_profile(profile);
         self.record(*caller, now, Activity::PassphraseChanged);
+        Ok(())
+    }
+
+    /// Replaces the recovery key's wrapping of the master key and its admission verifier
+    /// (owner): a new recovery key (the old words stop working), or an old vault's verifier
+    /// brought to version 2 (the same wrapping).
+    pub fn change_recovery(
+        &mut self,
+        caller: &Principal,
+        now: u64,
+        wrapped_key: ByteBuf,
+        verifier: ByteBuf,
+    ) -> VaultResult<()> {
+        self.require_owner(caller)?;
+        let mut profile = self.stored_profile()?;
+        versioned("wrapped_key", &wrapped_key, WRAPPED_KEY_SIZE)?;
+        admission_verifier("verifier", &verifier)?;
+        profile.recovery_wrapped_key = wrapped_key.into_vec();
+        profile.recovery_verifier = verifier.into_vec();
+        profile.recovery_verifier_version = Some(VERIFIER_V2);
+        self.set_profile(profile);
+        self.record(*caller, now, Activity::RecoveryKeyChanged);
         Ok(())
     }
 
@@ -206,7 +343,21 @@ impl<M: Memory> State<M> {
     }
 }
 
-/// A passphrase record: its size, version and KDF id (the rest is opaque to the canister).
+/// An admission verifier: 32 bytes that are an Ed25519 public key of large order.
+fn admission_verifier(field: &str, bytes: &ByteBuf) -> VaultResult<()> {
+    bytes32(field, bytes)?;
+    AdmissionVerifier::from_bytes(bytes)
+        .map(|_| ())
+        .ok_or_else(|| {
+            VaultError::invalid(
+                field,
+                "not an Ed25519 admission public key (docs/FORMAT.md §6.1): update the client",
+            )
+        })
+}
+
+/// A passphrase record: its size, version, KDF id and parameters, refused below OWASP's floor
+/// (the wrapped key is opaque to the canister).
 fn check_passphrase_record(record: &ByteBuf) -> VaultResult<()> {
     versioned("passphrase_record", record, PASSPHRASE_WRAPPED_KEY_SIZE)?;
     vault_crypto::UnlockParams::from_bytes(&record[..UNLOCK_PARAMS_SIZE])
@@ -214,7 +365,7 @@ fn check_passphrase_record(record: &ByteBuf) -> VaultResult<()> {
         .map_err(|e| VaultError::invalid("passphrase_record", e.to_string()))
 }
 
-/// Lock-out after `failures` wrong proofs: none for the first few, then 1 s doubling, to a day.
+/// Lock-out of one caller after `failures` wrong passphrase proofs: none for the first few, then 1 s doubling, to a day.
 fn lockout_after(failures: u32) -> u64 {
     if failures <= FREE_UNLOCK_ATTEMPTS {
         return 0;

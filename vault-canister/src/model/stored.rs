@@ -159,6 +159,16 @@ pub struct ProfileRecord {
     pub sharing_public_key: Vec<u8>,
     #[cbor(n(5), with = "minicbor::bytes")]
     pub sharing_secret_wrapped: Vec<u8>,
+    /// What `passphrase_verifier` is: absent = 1 (`SHA-256(unlock proof)`, vaults set up before
+    /// admission v2), 2 = an Ed25519 admission public key (docs/FORMAT.md §6.1).
+    #[n(6)]
+    pub passphrase_verifier_version: Option<u8>,
+    /// The same for `recovery_verifier`.
+    #[n(7)]
+    pub recovery_verifier_version: Option<u8>,
+    /// The admission counter a proof signs; absent = 0. Moves on after every admission.
+    #[n(8)]
+    pub admission_counter: Option<u64>,
 }
 cbor_record!(ProfileRecord, 1);
 

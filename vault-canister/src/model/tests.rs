@@ -87,15 +87,8 @@ fn scenario() -> (Vec<u8>, Secrets) {
     let t = T0;
     s.install(owner, None, t).unwrap();
     s.setup(&owner, t, secrets.setup.clone()).unwrap();
-    s.admit_device(
-        &p(DEVICE),
-        t,
-        AdmitDeviceArgs {
-            method: UnlockMethod::Passphrase,
-            proof: ByteBuf::from(secrets.passphrase_proof.to_vec()),
-        },
-    )
-    .unwrap();
+    let admit = secrets.admit(&s, &p(DEVICE), UnlockMethod::Passphrase);
+    s.admit_device(&p(DEVICE), &canister(), t, admit).unwrap();
     for album in [ALBUM, EMPTY_ALBUM] {
         s.create_album(
             &owner,
@@ -378,16 +371,23 @@ fn matrix() -> Vec<(&'static str, Call, Expect)> {
             Expect::all(&PEOPLE, Ok(())),
         ),
         (
+            "admission_ticket",
+            |s, c, _, _| ok(s.admission_ticket(c, NOW)),
+            Expect::all(&PEOPLE, Ok(())).set(&[Anonymous], not_auth.clone()),
+        ),
+        (
             "admit_device (right proof)",
             |s, c, _, x| {
-                ok(s.admit_device(
-                    c,
-                    NOW,
-                    AdmitDeviceArgs {
-                        method: UnlockMethod::Passphrase,
-                        proof: ByteBuf::from(x.passphrase_proof.to_vec()),
-                    },
-                ))
+                let args = x.admit(s, c, UnlockMethod::Passphrase);
+                ok(s.admit_device(c, &canister(), NOW, args))
+            },
+            Expect::all(&PEOPLE, Ok(())).set(&[Anonymous], not_auth.clone()),
+        ),
+        (
+            "admit_device (right recovery proof)",
+            |s, c, _, x| {
+                let args = x.admit(s, c, UnlockMethod::Recovery);
+                ok(s.admit_device(c, &canister(), NOW, args))
             },
             Expect::all(&PEOPLE, Ok(())).set(&[Anonymous], not_auth.clone()),
         ),
@@ -396,14 +396,33 @@ fn matrix() -> Vec<(&'static str, Call, Expect)> {
             |s, c, _, _| {
                 ok(s.admit_device(
                     c,
+                    &canister(),
                     NOW,
                     AdmitDeviceArgs {
                         method: UnlockMethod::Recovery,
-                        proof: ByteBuf::from(vec![0; 32]),
+                        proof: ByteBuf::from(vec![0; 64]),
+                        counter: None,
                     },
                 ))
             },
             Expect::all(&PEOPLE, not_auth.clone()),
+        ),
+        (
+            "clear_unlock_failures",
+            |s, c, _, _| ok(s.clear_unlock_failures(c, NOW)),
+            Expect::owner_only(),
+        ),
+        (
+            "change_recovery",
+            |s, c, _, x| {
+                ok(s.change_recovery(
+                    c,
+                    NOW,
+                    x.setup.recovery_wrapped_key.clone(),
+                    x.setup.recovery_verifier.clone(),
+                ))
+            },
+            Expect::owner_only(),
         ),
         (
             "profile",
@@ -838,11 +857,14 @@ fn authorization_matrix() {
 }
 
 /// The updates of the interface (queries are not inspected).
-const UPDATES: [&str; 24] = [
+const UPDATES: [&str; 27] = [
     "set_quota",
     "setup",
+    "admission_ticket",
     "admit_device",
+    "clear_unlock_failures",
     "change_passphrase",
+    "change_recovery",
     "remove_device",
     "begin_upload",
     "put_chunk",
@@ -1399,34 +1421,298 @@ fn grants_stored_without_a_sharing_key_list_with_none() {
     );
 }
 
+fn wrong_passphrase(counter: Option<u64>) -> AdmitDeviceArgs {
+    AdmitDeviceArgs {
+        method: UnlockMethod::Passphrase,
+        proof: ByteBuf::from(vec![0; 64]),
+        counter,
+    }
+}
+
 #[test]
-fn wrong_unlock_proofs_lock_out_then_recover() {
+fn wrong_unlock_proofs_lock_out_the_caller_then_let_it_retry() {
     let (bytes, secrets) = scenario();
     let mut s = restore(&bytes);
-    let wrong = AdmitDeviceArgs {
-        method: UnlockMethod::Passphrase,
-        proof: ByteBuf::from(vec![0; 32]),
-    };
-    for _ in 0..super::FREE_UNLOCK_ATTEMPTS {
+    let (me, stranger) = (p(0x30), p(STRANGER));
+    for _ in 0..=super::FREE_UNLOCK_ATTEMPTS {
         assert_eq!(
-            s.admit_device(&p(STRANGER), NOW, wrong.clone()),
+            s.admit_device(&me, &canister(), NOW, wrong_passphrase(None)),
             Err(VaultError::NotAuthorized)
         );
     }
-    assert_eq!(
-        s.admit_device(&p(STRANGER), NOW, wrong.clone()),
-        Err(VaultError::NotAuthorized)
-    );
-    let right = AdmitDeviceArgs {
-        method: UnlockMethod::Passphrase,
-        proof: ByteBuf::from(secrets.passphrase_proof.to_vec()),
-    };
+    let right = secrets.admit(&s, &me, UnlockMethod::Passphrase);
     assert!(matches!(
-        s.admit_device(&p(0x30), NOW, right.clone()),
+        s.admit_device(&me, &canister(), NOW, right.clone()),
         Err(VaultError::RateLimited { .. })
     ));
-    assert_eq!(s.admit_device(&p(0x30), NOW + 2 * SECOND, right), Ok(()));
-    assert!(s.is_owner(&p(0x30)));
+    assert_eq!(
+        s.admission_ticket(&me, NOW).unwrap().retry_after_ns,
+        Some(SECOND)
+    );
+    assert_eq!(
+        s.admission_ticket(&stranger, NOW).unwrap().retry_after_ns,
+        None
+    );
+    assert_eq!(
+        s.admit_device(&me, &canister(), NOW + 2 * SECOND, right),
+        Ok(())
+    );
+    assert!(s.is_owner(&me));
+    // The streak is forgotten once the caller is admitted.
+    assert_eq!(s.unlock_failures.len(), 0);
+}
+
+/// Finding 16.4: one vault-wide counter let a stranger lock the owner's new device out.
+#[test]
+fn a_strangers_wrong_proofs_never_rate_limit_another_caller() {
+    let (bytes, secrets) = scenario();
+    let mut s = restore(&bytes);
+    for _ in 0..50 {
+        let _ = s.admit_device(&p(STRANGER), &canister(), NOW, wrong_passphrase(None));
+    }
+    assert!(matches!(
+        s.admit_device(&p(STRANGER), &canister(), NOW, wrong_passphrase(None)),
+        Err(VaultError::RateLimited { .. })
+    ));
+    // The owner's new device, at the same instant: admitted by passphrase, and by recovery.
+    let new_device = p(0x31);
+    let args = secrets.admit(&s, &new_device, UnlockMethod::Passphrase);
+    assert_eq!(s.admit_device(&new_device, &canister(), NOW, args), Ok(()));
+    let other_device = p(0x32);
+    let args = secrets.admit(&s, &other_device, UnlockMethod::Recovery);
+    assert_eq!(
+        s.admit_device(&other_device, &canister(), NOW, args),
+        Ok(())
+    );
+}
+
+#[test]
+fn recovery_proofs_are_never_throttled() {
+    let (bytes, secrets) = scenario();
+    let mut s = restore(&bytes);
+    let me = p(0x30);
+    let wrong = AdmitDeviceArgs {
+        method: UnlockMethod::Recovery,
+        proof: ByteBuf::from(vec![0; 64]),
+        counter: None,
+    };
+    for _ in 0..100 {
+        assert_eq!(
+            s.admit_device(&me, &canister(), NOW, wrong.clone()),
+            Err(VaultError::NotAuthorized)
+        );
+    }
+    let args = secrets.admit(&s, &me, UnlockMethod::Recovery);
+    assert_eq!(s.admit_device(&me, &canister(), NOW, args), Ok(()));
+    // Even a caller locked out of passphrase attempts may prove the recovery key.
+    let locked = p(0x33);
+    for _ in 0..=super::FREE_UNLOCK_ATTEMPTS {
+        let _ = s.admit_device(&locked, &canister(), NOW, wrong_passphrase(None));
+    }
+    let args = secrets.admit(&s, &locked, UnlockMethod::Recovery);
+    assert_eq!(s.admit_device(&locked, &canister(), NOW, args), Ok(()));
+}
+
+#[test]
+fn an_admitted_device_clears_the_lockouts() {
+    let (bytes, secrets) = scenario();
+    let mut s = restore(&bytes);
+    let new_device = p(0x30);
+    for _ in 0..10 {
+        let _ = s.admit_device(&new_device, &canister(), NOW, wrong_passphrase(None));
+    }
+    let args = secrets.admit(&s, &new_device, UnlockMethod::Passphrase);
+    assert!(matches!(
+        s.admit_device(&new_device, &canister(), NOW, args.clone()),
+        Err(VaultError::RateLimited { .. })
+    ));
+    assert_eq!(
+        s.clear_unlock_failures(&p(STRANGER), NOW),
+        Err(VaultError::NotAuthorized)
+    );
+    assert_eq!(s.clear_unlock_failures(&p(DEVICE), NOW), Ok(1));
+    assert_eq!(s.admit_device(&new_device, &canister(), NOW, args), Ok(()));
+}
+
+#[test]
+fn counted_callers_are_bounded() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    for n in 0..super::MAX_COUNTED_CALLERS + 20 {
+        let caller = Principal::from_slice(&n.to_be_bytes());
+        let _ = s.admit_device(&caller, &canister(), NOW, wrong_passphrase(None));
+    }
+    assert_eq!(s.unlock_failures.len(), super::MAX_COUNTED_CALLERS);
+}
+
+/// Finding 16.1: a proof was `SHA-256(proof) == verifier`, so whoever saw one admission
+/// message could admit their own principal with it.
+#[test]
+fn a_proof_admits_only_its_caller_and_only_once() {
+    let (bytes, secrets) = scenario();
+    let mut s = restore(&bytes);
+    let (device, eavesdropper) = (p(0x30), p(0x31));
+    let seen = secrets.admit(&s, &device, UnlockMethod::Passphrase);
+    // Replayed at once by another caller: refused.
+    assert_eq!(
+        s.admit_device(&eavesdropper, &canister(), NOW, seen.clone()),
+        Err(VaultError::NotAuthorized)
+    );
+    // Made for another canister: refused.
+    let elsewhere = Principal::from_slice(&[9; 10]);
+    assert_eq!(
+        s.admit_device(&device, &elsewhere, NOW, seen.clone()),
+        Err(VaultError::NotAuthorized)
+    );
+    assert_eq!(
+        s.admit_device(&device, &canister(), NOW, seen.clone()),
+        Ok(())
+    );
+    // Replayed later by its own caller (removed meanwhile): the counter moved on.
+    s.remove_device(&p(OWNER), NOW, device).unwrap();
+    let replay = AdmitDeviceArgs {
+        counter: None,
+        ..seen.clone()
+    };
+    assert_eq!(
+        s.admit_device(&device, &canister(), NOW, replay),
+        Err(VaultError::NotAuthorized)
+    );
+    assert!(matches!(
+        s.admit_device(&device, &canister(), NOW, seen),
+        Err(VaultError::Conflict { .. })
+    ));
+    assert!(!s.is_owner(&device) && !s.is_owner(&eavesdropper));
+}
+
+#[test]
+fn admission_ticket_tells_the_truth() {
+    let (bytes, secrets) = scenario();
+    let mut s = restore(&bytes);
+    let ticket = s.admission_ticket(&p(STRANGER), NOW).unwrap();
+    assert!(!ticket.admitted);
+    assert_eq!(ticket.unlock_params, s.unlock_params().unwrap());
+    assert_eq!((ticket.passphrase_version, ticket.recovery_version), (2, 2));
+    assert!(s.admission_ticket(&p(DEVICE), NOW).unwrap().admitted);
+    let before = ticket.counter;
+    let args = secrets.admit(&s, &p(STRANGER), UnlockMethod::Passphrase);
+    s.admit_device(&p(STRANGER), &canister(), NOW, args)
+        .unwrap();
+    let ticket = s.admission_ticket(&p(STRANGER), NOW).unwrap();
+    assert!(ticket.admitted);
+    assert_eq!(ticket.counter, before + 1);
+}
+
+/// Finding 16.1: `change_passphrase` stored m = 8 KiB, t = 1.
+#[test]
+fn parameters_below_the_floor_are_refused() {
+    let (bytes, secrets) = scenario();
+    let mut s = restore(&bytes);
+    let mut weak = secrets.setup.passphrase_record.to_vec();
+    weak[2..6].copy_from_slice(&8u32.to_be_bytes());
+    weak[6..10].copy_from_slice(&1u32.to_be_bytes());
+    let refused = s.change_passphrase(
+        &p(OWNER),
+        NOW,
+        ByteBuf::from(weak.clone()),
+        secrets.setup.passphrase_verifier.clone(),
+    );
+    assert!(
+        matches!(&refused, Err(VaultError::InvalidArgument { field, .. }) if field == "passphrase_record"),
+        "{refused:?}"
+    );
+    let mut fresh = State::init_with_bucket_pages(VectorMemory::default(), 2);
+    fresh.install(p(OWNER), None, T0).unwrap();
+    let mut args = secrets.setup.clone();
+    args.passphrase_record = ByteBuf::from(weak);
+    assert!(matches!(
+        fresh.setup(&p(OWNER), T0, args),
+        Err(VaultError::InvalidArgument { .. })
+    ));
+    // A verifier that is no Ed25519 key (a version-1 SHA-256 verifier, say) is refused too.
+    let mut args = secrets.setup.clone();
+    args.passphrase_verifier = ByteBuf::from(vec![0; 32]);
+    assert!(matches!(
+        fresh.setup(&p(OWNER), T0, args),
+        Err(VaultError::InvalidArgument { .. })
+    ));
+}
+
+/// A vault set up before admission v2 (SHA-256 verifiers, no counter, as its stable memory
+/// holds them): a new device is admitted with the v1 proof, its client replaces the verifiers,
+/// and from then on the v1 proof admits nobody.
+#[test]
+fn an_old_vault_admits_with_v1_until_its_verifiers_are_replaced() {
+    let (bytes, secrets) = scenario();
+    let mut s = restore(&bytes);
+    // The profile as an old canister wrote it.
+    let mut old = s.profile.get().profile.clone().unwrap();
+    let v1_passphrase = secrets.kek.unlock_proof();
+    let v1_recovery = secrets.recovery.unlock_proof();
+    old.passphrase_verifier = v1_passphrase.verifier().0.to_vec();
+    old.recovery_verifier = v1_recovery.verifier().0.to_vec();
+    old.passphrase_verifier_version = None;
+    old.recovery_verifier_version = None;
+    old.admission_counter = None;
+    s.profile
+        .set(super::stored::ProfileCell { profile: Some(old) });
+    let ticket = s.admission_ticket(&p(0x30), NOW).unwrap();
+    assert_eq!((ticket.passphrase_version, ticket.recovery_version), (1, 1));
+    let v1 = |proof: &[u8; 32], method| AdmitDeviceArgs {
+        method,
+        proof: ByteBuf::from(proof.to_vec()),
+        counter: Some(0),
+    };
+    let passphrase_v1 = v1(v1_passphrase.expose_secret(), UnlockMethod::Passphrase);
+    let recovery_v1 = v1(v1_recovery.expose_secret(), UnlockMethod::Recovery);
+    assert_eq!(
+        s.admit_device(&p(0x30), &canister(), NOW, passphrase_v1.clone()),
+        Ok(())
+    );
+    // The new device's client replaces both verifiers (the recovery one after a recovery).
+    s.change_passphrase(
+        &p(0x30),
+        NOW,
+        secrets.setup.passphrase_record.clone(),
+        secrets.setup.passphrase_verifier.clone(),
+    )
+    .unwrap();
+    let counter = Some(s.admission_ticket(&p(0x31), NOW).unwrap().counter);
+    assert_eq!(
+        s.admit_device(
+            &p(0x31),
+            &canister(),
+            NOW,
+            AdmitDeviceArgs {
+                counter,
+                ..recovery_v1.clone()
+            }
+        ),
+        Ok(())
+    );
+    s.change_recovery(
+        &p(0x31),
+        NOW,
+        secrets.setup.recovery_wrapped_key.clone(),
+        secrets.setup.recovery_verifier.clone(),
+    )
+    .unwrap();
+    let ticket = s.admission_ticket(&p(0x32), NOW).unwrap();
+    assert_eq!((ticket.passphrase_version, ticket.recovery_version), (2, 2));
+    // The old proofs, seen on the way, admit nobody now; the new ones do.
+    let counter = Some(ticket.counter);
+    for old in [passphrase_v1, recovery_v1] {
+        let refused = s.admit_device(
+            &p(0x32),
+            &canister(),
+            NOW,
+            AdmitDeviceArgs { counter, ..old },
+        );
+        assert!(refused.is_err(), "{refused:?}");
+    }
+    assert!(!s.is_owner(&p(0x32)));
+    let args = secrets.admit(&s, &p(0x32), UnlockMethod::Passphrase);
+    assert_eq!(s.admit_device(&p(0x32), &canister(), NOW, args), Ok(()));
 }
 
 #[test]

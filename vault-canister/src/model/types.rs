@@ -33,7 +33,8 @@ pub enum VaultError {
     PasswordRequired { iterations: u32 },
     /// The link password's proof is wrong.
     WrongPassword,
-    /// Too many wrong unlock proofs: try again after this many nanoseconds.
+    /// Too many wrong passphrase proofs from this caller: try again after this many
+    /// nanoseconds (or have one of the owner's devices clear the count).
     RateLimited { retry_after_ns: u64 },
     /// The vault has not been set up yet (`setup`).
     NotSetUp,
@@ -79,11 +80,11 @@ pub struct InitArgs {
 pub struct SetupArgs {
     /// The passphrase record (91 bytes).
     pub passphrase_record: ByteBuf,
-    /// SHA-256 of the passphrase unlock proof (32 bytes).
+    /// The passphrase's admission verifier: an Ed25519 public key (32 bytes), FORMAT §6.1.
     pub passphrase_verifier: ByteBuf,
     /// The master key wrapped by the recovery key (61 bytes).
     pub recovery_wrapped_key: ByteBuf,
-    /// SHA-256 of the recovery unlock proof (32 bytes).
+    /// The recovery key's admission verifier: an Ed25519 public key (32 bytes), FORMAT §7.
     pub recovery_verifier: ByteBuf,
     /// The X25519 sharing public key (32 bytes).
     pub sharing_public_key: ByteBuf,
@@ -111,8 +112,31 @@ pub enum UnlockMethod {
 #[derive(CandidType, Deserialize, Clone, Debug)]
 pub struct AdmitDeviceArgs {
     pub method: UnlockMethod,
-    /// The unlock proof (32 bytes), docs/FORMAT.md §6–§7.
+    /// The admission proof: for a version-2 verifier the 64-byte signature of the challenge
+    /// (docs/FORMAT.md §6.1); for an old vault's version-1 verifier, the 32-byte unlock proof.
     pub proof: ByteBuf,
+    /// The counter the proof signs, from `admission_ticket`: a stale one is a `Conflict`
+    /// (ask again), not a wrong proof.
+    pub counter: Option<u64>,
+}
+
+/// What a device needs before it proves anything, read with an update call so that its answer
+/// is certified: whether it is admitted already, the challenge counter, and which kind of
+/// verifier the canister holds.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct AdmissionTicket {
+    /// The caller already acts as the owner: no proof needed (and none should be sent).
+    pub admitted: bool,
+    /// The admission counter a proof must sign (FORMAT §6.1); it moves on after each admission.
+    pub counter: u64,
+    /// The public unlock params (30 bytes), certified.
+    pub unlock_params: ByteBuf,
+    /// The passphrase verifier's version: 1 (SHA-256, old vaults) or 2 (Ed25519).
+    pub passphrase_version: u8,
+    /// The recovery verifier's version: 1 or 2.
+    pub recovery_version: u8,
+    /// This caller's passphrase attempts are refused for this long (wrong proofs before).
+    pub retry_after_ns: Option<u64>,
 }
 
 /// A device that acts as the owner.
@@ -509,6 +533,11 @@ pub enum Activity {
         method: UnlockMethod,
     },
     PassphraseChanged,
+    /// The recovery key's wrapping and verifier were replaced (a new recovery key, or an old
+    /// vault's verifier brought to version 2).
+    RecoveryKeyChanged,
+    /// An owner's device cleared every caller's count of wrong passphrase proofs.
+    UnlockFailuresCleared,
     QuotaSet {
         bytes: u64,
     },

@@ -14,8 +14,9 @@ const KINDS = new Set(['link', 'stream', 'wrap', 'metadata']);
 const TEXT_FIELDS = new Set([
   'kind', 'expect', 'stream', 'target', 'wrapped_kind', 'words', 'text', 'fingerprint', 'fragment', 'name',
   'permission',
+  'method',
 ]);
-const DECIMAL_FIELDS = new Set(['size', 'iterations', 'plaintext_pattern', 'expires_at']);
+const DECIMAL_FIELDS = new Set(['size', 'iterations', 'plaintext_pattern', 'expires_at', 'counter']);
 
 /** §12's syntax: `field: value` lines, `#` comments, each field once; values typed by name. */
 function parseVector(name) {

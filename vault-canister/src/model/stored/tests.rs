@@ -263,3 +263,33 @@ fn grant_records_without_an_authenticator_decode_with_none() {
     assert_eq!(old.authenticator, None);
     assert_eq!(hex(&old.into_bytes()), GOLDEN_GRANT_WITH_KEY);
 }
+
+/// A profile written before admission v2 (six fields, `0x86`) reads with no verifier versions
+/// and no counter (so: version-1 verifiers, counter 0), and one without them still writes the
+/// same six fields.
+#[test]
+fn profiles_from_before_admission_v2_read_as_version_1() {
+    let old = ProfileRecord {
+        passphrase_record: vec![1; 91],
+        passphrase_verifier: vec![2; 32],
+        recovery_wrapped_key: vec![3; 61],
+        recovery_verifier: vec![4; 32],
+        sharing_public_key: vec![5; 32],
+        sharing_secret_wrapped: vec![6; 61],
+        passphrase_verifier_version: None,
+        recovery_verifier_version: None,
+        admission_counter: None,
+    };
+    let bytes = old.to_bytes().into_owned();
+    assert_eq!(&bytes[..2], &[1, 0x86], "layout 1, a 6-field array");
+    assert_eq!(ProfileRecord::from_bytes(bytes.into()), old);
+    let new = ProfileRecord {
+        passphrase_verifier_version: Some(2),
+        recovery_verifier_version: Some(2),
+        admission_counter: Some(7),
+        ..old
+    };
+    let bytes = new.to_bytes().into_owned();
+    assert_eq!(&bytes[..2], &[1, 0x89]);
+    assert_eq!(ProfileRecord::from_bytes(bytes.into()), new);
+}
