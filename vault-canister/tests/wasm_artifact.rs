@@ -8,9 +8,12 @@ use std::path::PathBuf;
 const MAX_INSTALL_BYTES: usize = 2 << 20;
 
 /// What the canister may import: each of these must be provided by any replica that runs it.
-/// (`certified_data_set` and `data_certificate_*`: the link viewer's certification.)
-const EXPECTED_IMPORTS: [&str; 20] = [
+/// (`certified_data_set` and `data_certificate_*`: the link viewer's certification;
+/// `canister_self_*`: the canister's id, which device admission proofs sign.)
+const EXPECTED_IMPORTS: [&str; 22] = [
     "accept_message",
+    "canister_self_copy",
+    "canister_self_size",
     "certified_data_set",
     "data_certificate_copy",
     "data_certificate_present",
