@@ -103,7 +103,7 @@ impl AdmissionKey {
         let seed = hkdf_sha256(&[], secret, method.seed_label());
         Self {
             method,
-            key: SigningKey::from_bytes(&*seed),
+            key: SigningKey::from_bytes(&seed),
         }
     }
 
