@@ -506,6 +506,17 @@ fn passphrase_vectors(dir: &Path, rng: &mut Recording) {
     .write(dir);
 }
 
+/// name, expect, method, secret, key, the challenge the proof signs, comment.
+type AdmissionCase<'a> = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'a [u8; 32],
+    AdmissionKey,
+    AdmissionChallenge<'a>,
+    &'static str,
+);
+
 fn admission_vectors(dir: &Path, rng: &mut Recording) {
     let kek = PassphraseKek::generate(rng);
     let recovery = RecoveryKey::generate(rng);
@@ -518,15 +529,7 @@ fn admission_vectors(dir: &Path, rng: &mut Recording) {
         caller: &caller,
         counter: 7,
     };
-    let cases: [(
-        &str,
-        &str,
-        &str,
-        &[u8; 32],
-        AdmissionKey,
-        AdmissionChallenge,
-        &str,
-    ); 4] = [
+    let cases: [AdmissionCase; 4] = [
         (
             "admission-passphrase",
             "success",
