@@ -23,7 +23,12 @@ struct Source {
 }
 
 /// In dependency order: a file's references are rewritten before its own hash is taken.
-const HASHED: [Source; 3] = [
+const HASHED: [Source; 4] = [
+    Source {
+        file: "origin.js",
+        referenced_as: "./origin.js",
+        content_type: "text/javascript; charset=utf-8",
+    },
     Source {
         file: "format.js",
         referenced_as: "./format.js",

@@ -789,6 +789,7 @@ async fn the_gateway_verifies_the_vault_viewer() {
         "a verified answer keeps its IC-Certificate header"
     );
 
+    // The API's answers are not certified: not served on the viewer's origin ...
     let api = client
         .get(replica.endpoint("/s/api/link"))
         .header("host", &host)
@@ -797,10 +798,145 @@ async fn the_gateway_verifies_the_vault_viewer() {
         .unwrap();
     let status = api.status().as_u16();
     let body = api.text().await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("could not be verified"), "{body}");
+    // ... but on the raw domain, to any origin (the viewer's is another one).
+    let raw = format!("{id}.raw.localhost:{}", replica.port);
+    let api = client
+        .get(replica.endpoint("/s/api/link"))
+        .header("host", &raw)
+        .header("origin", format!("http://{host}"))
+        .send()
+        .await
+        .unwrap();
+    let status = api.status().as_u16();
+    let allowed = api.headers().get("access-control-allow-origin").cloned();
+    let body = api.text().await.unwrap();
+    assert_eq!(status, 400, "without a token the API refuses: {body}");
+    assert_eq!(allowed.unwrap(), "*");
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, replica.endpoint("/s/api/link"))
+        .header("host", &raw)
+        .header("origin", format!("http://{host}"))
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "x-vault-token")
+        .send()
+        .await
+        .unwrap();
+    // (This replica answers every preflight itself, allowing any header; on the IC the
+    // canister's own preflight answer is used, see the vault's API tests.)
+    assert_eq!(preflight.status().as_u16(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+}
+
+/// A dishonest node answers `http_request` with whatever it likes, here a script that would
+/// install itself as a service worker over the viewer's whole origin. It cannot forge the
+/// subnet's signature, so the best it can do is to reuse the certificates of the vault's real
+/// answers, or claim that the vault skips certification. Verified as the IC's gateways verify
+/// (ic-response-verification, the replica's root key), none of its answers passes, on any
+/// path of the viewer's origin: there is no path whose certification the vault skips.
+#[tokio::test]
+async fn a_node_cannot_serve_its_own_script_on_the_viewers_origin() {
+    use ic_http_certification::{
+        CERTIFICATE_EXPRESSION_HEADER_NAME, CERTIFICATE_HEADER_NAME, DefaultCelBuilder,
+        HttpRequest as GatewayRequest, HttpResponse as CanisterResponse, StatusCode,
+    };
+
+    let replica = ReplicaProcess::start();
+    let identity = ed25519(72);
+    let owner = identity.sender().unwrap();
+    let agent = replica.agent(identity).await;
+    let id = create_and_install(&agent, &common::vault_wasm(), common::init_arg(owner)).await;
+    let request = |path: &str| {
+        GatewayRequest::get(path)
+            .with_headers(vec![(
+                "host".to_string(),
+                format!("{id}.localhost:{}", replica.port),
+            )])
+            .build()
+    };
+    // What the vault really answers (a query: with the replica's data certificate).
+    let honest = |path: String| {
+        let agent = &agent;
+        let request = request(&path);
+        async move {
+            let reply = agent
+                .query(&id, "http_request")
+                .with_arg(Encode!(&request).unwrap())
+                .call()
+                .await
+                .unwrap();
+            Decode!(&reply, CanisterResponse<'static>).unwrap()
+        }
+    };
+    let verify = |path: &str, response: CanisterResponse<'static>| {
+        ic_response_verification::verify_request_response_pair(
+            request(path),
+            response,
+            id.as_slice(),
+            u128::from(now_ns()),
+            5 * 60 * SECOND as u128,
+            &replica.root_key,
+            2,
+        )
+    };
+    let header = |response: &CanisterResponse, name: &str| {
+        response
+            .headers()
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+
+    // The harness verifies what should verify.
+    let page = honest("/s".into()).await;
+    assert!(verify("/s", page.clone()).is_ok());
+    assert!(header(&page, "service-worker-allowed").is_none());
+
+    // Every certificate the vault hands out, to reuse.
+    let mut certificates = Vec::new();
+    for path in ["/s", "/s/", "/nothing", "/s/api/link", "/sw.js"] {
+        let answer = honest(path.into()).await;
+        if let Some(certificate) = header(&answer, CERTIFICATE_HEADER_NAME) {
+            certificates.push(certificate);
+        }
+    }
     assert!(
-        (400..500).contains(&status),
-        "without a token the API refuses, after verification: {status} {body}"
+        certificates.len() >= 3,
+        "the viewer's answers are certified"
     );
+    let expressions = [
+        header(&page, CERTIFICATE_EXPRESSION_HEADER_NAME).unwrap(),
+        DefaultCelBuilder::skip_certification().to_string(),
+    ];
+    let script = b"self.onfetch = (e) => e.respondWith(new Response('a trojan viewer'));";
+    let mut tried = 0;
+    for path in ["/s/api/x", "/s/api/link", "/sw.js", "/s/sw.js", "/s", "/"] {
+        for certificate in &certificates {
+            for expression in &expressions {
+                let forged = CanisterResponse::builder()
+                    .with_status_code(StatusCode::OK)
+                    .with_headers(vec![
+                        ("content-type".into(), "text/javascript".into()),
+                        ("service-worker-allowed".into(), "/".into()),
+                        (
+                            CERTIFICATE_EXPRESSION_HEADER_NAME.into(),
+                            expression.clone(),
+                        ),
+                        (CERTIFICATE_HEADER_NAME.into(), certificate.clone()),
+                    ])
+                    .with_body(script.to_vec())
+                    .build();
+                let verified = verify(path, forged);
+                assert!(
+                    verified.is_err(),
+                    "{path}: a node's script verified: {verified:?}"
+                );
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried >= 36);
 }
 
 #[tokio::test]

@@ -5,17 +5,22 @@
 //!   (response verification v2, [`assets`]): the code that handles the key cannot be swapped by
 //!   a node or a boundary node, whose gateway refuses an answer that does not verify.
 //! - `/s/api/…` serves a link holder ciphertext and what is needed to decrypt it ([`api`]),
-//!   checking the token (and the password proof) on every request. These answers **skip
-//!   certification**: they are made per request from the vault's state, and need no
-//!   certificate to be trusted — every byte a browser decrypts is authenticated by AES-GCM under
-//!   keys derived from the fragment, so an altered answer fails to decrypt; what a forger could
-//!   do is withhold or replay, which certification of a query would not prevent either.
+//!   checking the token (and the password proof) on every request. These answers are **not
+//!   certified**: they are made per request from the vault's state, and need no certificate to
+//!   be trusted — every byte a browser decrypts is authenticated by AES-GCM under keys derived
+//!   from the fragment, so an altered answer fails to decrypt; what a forger could do is
+//!   withhold or replay, which certification of a query would not prevent either. But an
+//!   uncertified answer must never reach the viewer's origin (a node could serve a script there
+//!   instead, and register it as a service worker over `/s`): the viewer fetches the API from
+//!   the canister's raw domain, another origin, and on the viewer's origin no path skips
+//!   certification, so a gateway serves there only what the canister certified.
 //!
 //! Everything here is glue between the gateway's `HttpRequest` and those two modules.
 
 pub(crate) mod api;
 pub(crate) mod assets;
 
+use candid::Principal;
 use ic_http_certification::{HttpRequest, HttpResponse, HttpUpdateRequest, HttpUpdateResponse};
 use ic_stable_structures::Memory;
 
@@ -24,31 +29,28 @@ use crate::model::State;
 /// The path the viewer and its API live under (a link URL is `<origin>/s#<fragment>`).
 pub const BASE: &str = "/s";
 
-/// Answers an `http_request` query: the certified viewer, or the API. `certificate` is the
-/// message's data certificate (a query has one), which the gateway checks the answer against.
+/// Answers `canister`'s `http_request` query: the certified viewer, or the API (uncertified).
+/// `certificate` is the message's data certificate (a query has one), which the gateway checks
+/// the viewer's answers against.
 pub fn request<M: Memory>(
     state: &State<M>,
     now: u64,
+    canister: &Principal,
     request: &HttpRequest,
     certificate: Option<&[u8]>,
 ) -> HttpResponse<'static> {
     let path = request.get_path().unwrap_or_default();
     if !api::is_api(&path) {
-        return assets::response(&path, certificate);
+        return assets::response(canister, &path, certificate);
     }
-    let answer = api::query(
+    api::response(api::query(
         state,
         now,
         request.method().as_str(),
         &path,
         request.get_query().ok().flatten().as_deref(),
         request.headers(),
-    );
-    api::response(answer, |response| {
-        if let Some(certificate) = certificate {
-            assets::skip_certification(response, &path, certificate);
-        }
-    })
+    ))
 }
 
 /// Answers an `http_request_update` (an API request that changes state: counting an opening).
@@ -66,7 +68,7 @@ pub fn update<M: Memory>(
         request.headers(),
     );
     // An update's answer is certified by the IC's consensus, not by a witness.
-    api::response(answer, |_| {}).into()
+    api::response(answer).into()
 }
 
 /// The gateway's types as `vault.did` declares them: what `ic-http-certification`'s types

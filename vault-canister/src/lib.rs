@@ -53,7 +53,7 @@ fn init(args: InitArgs) {
     if let Err(e) = STATE.with(|s| s.borrow_mut().install(args.owner, args.quota_bytes, time())) {
         ic_cdk::trap(format!("invalid install argument: {e:?}"));
     }
-    ic_cdk::api::certified_data_set(http::assets::root_hash());
+    ic_cdk::api::certified_data_set(http::assets::root_hash(&ic_cdk::api::canister_self()));
 }
 
 /// Refuses, before they are paid for, the ingress messages that can only be refused: by
@@ -72,14 +72,15 @@ fn inspect_message() {
 /// wasm's viewer is certified in its place.
 #[post_upgrade]
 fn post_upgrade() {
-    ic_cdk::api::certified_data_set(http::assets::root_hash());
+    ic_cdk::api::certified_data_set(http::assets::root_hash(&ic_cdk::api::canister_self()));
 }
 
 /// The link viewer and the link holder's API, for browsers (see `http`).
 #[query(hidden = true)]
 fn http_request(request: HttpRequest) -> HttpResponse<'static> {
     let certificate = ic_cdk::api::data_certificate();
-    read(|s, _, now| http::request(s, now, &request, certificate.as_deref()))
+    let canister = ic_cdk::api::canister_self();
+    read(|s, _, now| http::request(s, now, &canister, &request, certificate.as_deref()))
 }
 
 /// The API's one request that changes state: counting a link's opening.

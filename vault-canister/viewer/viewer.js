@@ -1,9 +1,10 @@
 // The link viewer (PROTOCOL.md §7.3): reads the link's secret from the URL fragment, derives the
-// token and keys with WebCrypto, fetches ciphertext from this canister's /s/api/ and decrypts it
-// here. The secret and every key stay in this page; the canister only ever sees the token (and
-// the password proof).
+// token and keys with WebCrypto, fetches ciphertext from this canister's /s/api/ on its raw
+// domain (another origin: origin.js says why) and decrypts it here. The secret and every key
+// stay in this page; the canister only ever sees the token (and the password proof).
 
 import * as F from './format.js';
+import { apiOrigin } from './origin.js';
 
 const THUMB_FETCHES = 6; // thumbnails in flight at once
 const CHUNK_FETCHES = 3; // chunks of one original in flight at once
@@ -12,6 +13,9 @@ const STREAM_TO_DISK_OVER = 256 * 2 ** 20; // larger downloads go straight to di
 const PREVIEW_LIMIT = 512 * 2 ** 20; // larger originals are offered for download, not shown
 
 const $ = (id) => document.getElementById(id);
+
+/** Where the link holder's API is: the canister's raw domain (null: this address names no canister). */
+const API_ORIGIN = apiOrigin(location.href);
 
 /** What the link gives access to, once opened. */
 const link = { token: '', proof: '', albumKeys: new Map(), fileKey: null };
@@ -32,6 +36,7 @@ const PAGES = {
   unexpected: ['Something went wrong', 'The vault gave an answer this page doesn’t understand. Try again in a moment.', 'network'],
   unsupported: ['This link needs a newer Vault', 'It was made by a newer version of Vault than this page can read. Ask the person who sent it.', 'unsupported'],
   browser: ['This browser can’t open the link', 'It needs a secure (https) connection and a recent browser. Open the link in another browser.', 'unsupported'],
+  address: ['This address can’t open links', 'Open the link exactly as it was sent to you: it begins with https://, then the vault’s id, then .icp0.io/s.', 'unsupported'],
   refused: ['This link can’t be opened safely', 'Its password settings are outside what Vault accepts. Ask the person who sent it for a new link.', 'unsupported'],
 };
 
@@ -72,7 +77,7 @@ function fatal(error) {
 const isGone = (e) => e instanceof ApiError && (e.code === 'Revoked' || e.code === 'Expired');
 
 // ---------------------------------------------------------------------------------------------
-// The canister's API (same origin)
+// The canister's API (on its raw domain)
 
 class ApiError extends Error {
   constructor(status, code, message = '', iterations = undefined) {
@@ -81,10 +86,9 @@ class ApiError extends Error {
   }
 }
 
-/** An API URL; the page's own query (`?canisterId=…` for some gateways) goes on every request. */
+/** An API URL, on the canister's raw domain. */
 function apiUrl(path, params = '') {
-  const query = [location.search.slice(1), params].filter(Boolean).join('&');
-  return `/s/api/${path}${query ? `?${query}` : ''}`;
+  return `${API_ORIGIN}/s/api/${path}${params ? `?${params}` : ''}`;
 }
 
 /** A CBOR answer decoded, or the raw bytes (`raw`); a refusal throws an ApiError. */
@@ -95,7 +99,11 @@ async function api(path, { params, method = 'GET', raw = false, signal } = {}) {
   let body;
   try {
     // Listings and refusals must be fresh (a revocation is seen at once); ciphertext may be cached.
-    response = await fetch(apiUrl(path, params), { method, headers, signal, cache: raw ? 'default' : 'no-store' });
+    // Another origin: no cookie goes, and no referrer (the page's address holds the secret).
+    response = await fetch(apiUrl(path, params), {
+      method, headers, signal, cache: raw ? 'default' : 'no-store',
+      mode: 'cors', credentials: 'omit', referrerPolicy: 'no-referrer',
+    });
     body = new Uint8Array(await response.arrayBuffer());
   } catch (e) {
     if (signal?.aborted) throw e;
@@ -120,6 +128,7 @@ async function api(path, { params, method = 'GET', raw = false, signal } = {}) {
 
 async function start() {
   if (!globalThis.crypto?.subtle) return showError('browser'); // WebCrypto: secure contexts only
+  if (!API_ORIGIN) return showError('address');
   let secret;
   try {
     let fragment = location.hash.slice(1); // after the URL's own `#`

@@ -5,6 +5,11 @@
 //! sees: thumbnails, full images pixel for pixel, byte-identical downloads, the password form,
 //! and the pages of revoked, expired, damaged and unknown links. Screenshots (one at phone
 //! size, 390x844) are kept in `target/test-artifacts/viewer/`.
+//!
+//! The replica plays one dishonest node (`LOCAL_REPLICA_DISHONEST_ANSWER`, see
+//! local-replica's gateway): at [`TROJAN_PATH`] it answers with a service worker that would
+//! take over the viewer's whole origin, keeping the certificate of the canister's real answer.
+//! The browser must never run it there, and the links must open all the same.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,6 +43,29 @@ fn described(listing: &Value, name: &str, path: &Path) -> Value {
     })
 }
 
+/// Where the dishonest node answers with its script: under the API, which a gateway once let
+/// through unverified on the viewer's origin.
+const TROJAN_PATH: &str = "/s/api/sw.js";
+
+/// The node's script: it claims every page of its origin and answers each with a trojan
+/// viewer (one that would take the fragment's secret and the password).
+const TROJAN: &str = "self.addEventListener('install', (e) => e.waitUntil(self.skipWaiting()));\n\
+self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));\n\
+self.addEventListener('fetch', (e) => e.respondWith(new Response(\n\
+  '<!doctype html><title>Shared with you</title><body data-state=\"trojan\">a trojan viewer</body>',\n\
+  { headers: { 'content-type': 'text/html' } })));\n";
+
+/// The file that makes the replica answer [`TROJAN_PATH`] as a dishonest node would.
+fn dishonest_answer(user: &User) -> PathBuf {
+    let file = user.path("dishonest-answer");
+    let answer = format!(
+        "{TROJAN_PATH} 200\ncontent-type: text/javascript\nservice-worker-allowed: /\n\
+         cache-control: no-store\n\n{TROJAN}"
+    );
+    std::fs::write(&file, answer).unwrap();
+    file
+}
+
 /// `url` with one character of its fragment changed: its checksum fails.
 fn damaged(url: &str) -> String {
     let (base, fragment) = url.split_once('#').expect("a fragment");
@@ -54,7 +82,23 @@ fn link_recipients_see_photos_in_a_browser() {
         browser_tests().display()
     );
     let owner = User::first();
-    owner.init();
+    // The first command starts the replica: as one dishonest node.
+    let dishonest = dishonest_answer(&owner);
+    let started = owner.run_with(
+        &[
+            ("VAULT_PASSPHRASE", PASSPHRASE),
+            (
+                "LOCAL_REPLICA_DISHONEST_ANSWER",
+                dishonest.to_str().unwrap(),
+            ),
+        ],
+        &["--json", "init", "--kdf", "minimum"],
+    );
+    assert!(
+        started.status.success(),
+        "init: {}",
+        String::from_utf8_lossy(&started.stderr)
+    );
     let photos = photos();
     let rotated = photos.join("exif/right.jpg");
     let camera = photos.join("full/sony-alpha-6000.jpg");
@@ -131,6 +175,7 @@ fn link_recipients_see_photos_in_a_browser() {
         "expired": expired["url"],
         "damaged": damaged(before["url"].as_str().unwrap()),
         "unknown": unknown,
+        "trojan": TROJAN_PATH,
     });
     let config_file = owner.path("viewer.json");
     std::fs::write(&config_file, config.to_string()).unwrap();

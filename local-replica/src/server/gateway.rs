@@ -12,12 +12,22 @@
 //! not properly certified fail here as it would there. Not verified, as on the IC: the answer of
 //! `http_request_update` (it went through consensus), and everything served on the raw domains,
 //! `http://<canister-id>.raw.localhost:<port>/…` (the IC's `<canister-id>.raw.icp0.io`).
-//! A verified answer is served as the canister gave it: status, body and every header, the
-//! `IC-Certificate` ones included (the IC's `ic-http-gateway` passes on only the headers a v2
-//! certification covers, with `IC-Certificate`; a page that needs an uncertified header works
-//! here and not there).
+//!
+//! Headers, as the IC's `ic-http-gateway` serves them (`protocol/handler.rs`): of an answer that
+//! verifies under a certification, only the headers the certification covers, with
+//! `IC-CertificateExpression` and `IC-Certificate` (what `ic-response-verification` returns as
+//! the verified response) — a header a node adds, `Service-Worker-Allowed` or `Set-Cookie` say,
+//! never reaches the browser; of an answer whose certification the canister itself skips (a
+//! witnessed `no_certification` expression), of an upgrade's and of a raw domain's, every
+//! header as the canister gave it. (So a canister must not skip certification on an origin
+//! that runs code it certified: the node may then say anything there.)
 //!
 //! Not provided: streaming callbacks (`streaming_strategy`).
+//!
+//! For tests only, the replica can play one dishonest node ([`DISHONEST_ANSWER_VAR`]): it then
+//! answers `http_request` for one path with an answer of the test's own, as a node on the IC
+//! can, keeping the certificate headers of the canister's real answer (a node cannot sign
+//! anything itself). The gateway verifies that answer like any other.
 
 use std::sync::Arc;
 
@@ -165,6 +175,11 @@ pub(crate) async fn serve(shared: Arc<Shared>, request: Request<Body>) -> Respon
         Ok(response) => response,
         Err(failure) => return failure,
     };
+    if let Some(dishonest) = DISHONEST.get_or_init(DishonestAnswer::from_env)
+        && dishonest.path == parts.uri.path()
+    {
+        response = dishonest.instead_of(response);
+    }
     // What the query answered is served as it is, so it is verified; an upgrade's answer went
     // through consensus (as on the IC, it is not verified); a raw domain verifies nothing.
     let upgraded = response.upgrade == Some(true);
@@ -212,11 +227,93 @@ pub(crate) async fn serve(shared: Arc<Shared>, request: Request<Body>) -> Respon
             &shared.root_key,
             shared.now(),
         );
-        if let Err(why) = verified {
-            return unverified(&parts, canister, &why);
+        match verified {
+            Ok(Verified::Certified { headers }) => response.headers = headers,
+            Ok(Verified::Skipped) => {}
+            Err(why) => return unverified(&parts, canister, &why),
         }
     }
     into_http(status, response)
+}
+
+/// Names a file that makes this replica answer like one dishonest node (tests only): its first
+/// line is `<request path> <status>`, then `<name>: <value>` header lines, an empty line and
+/// the body. Every `http_request` to that path, on any canister and domain, gets that answer
+/// with the `IC-Certificate` and `IC-CertificateExpression` headers of the canister's own.
+const DISHONEST_ANSWER_VAR: &str = "LOCAL_REPLICA_DISHONEST_ANSWER";
+
+static DISHONEST: std::sync::OnceLock<Option<DishonestAnswer>> = std::sync::OnceLock::new();
+
+/// What a dishonest node answers for one path ([`DISHONEST_ANSWER_VAR`]).
+#[derive(Debug, PartialEq)]
+struct DishonestAnswer {
+    path: String,
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl DishonestAnswer {
+    fn from_env() -> Option<Self> {
+        let file = std::env::var_os(DISHONEST_ANSWER_VAR)?;
+        let answer = std::fs::read(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                Self::parse(&text).ok_or_else(|| {
+                    "not `<path> <status>`, header lines, an empty line and a body".to_string()
+                })
+            });
+        match answer {
+            Ok(answer) => Some(answer),
+            Err(why) => {
+                eprintln!("{DISHONEST_ANSWER_VAR}={}: {why}; ignored", file.display());
+                None
+            }
+        }
+    }
+
+    fn parse(text: &[u8]) -> Option<Self> {
+        let split = text.windows(2).position(|w| w == b"\n\n")?;
+        let head = std::str::from_utf8(&text[..split]).ok()?;
+        let mut lines = head.lines();
+        let (path, status) = lines.next()?.split_once(' ')?;
+        let headers = lines
+            .map(|line| {
+                let (name, value) = line.split_once(':')?;
+                Some((name.trim().to_string(), value.trim().to_string()))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(DishonestAnswer {
+            path: path.to_string(),
+            status: status.trim().parse().ok()?,
+            headers,
+            body: text[split + 2..].to_vec(),
+        })
+    }
+
+    /// This answer in the place of the canister's `real` one, with its certificate headers.
+    fn instead_of(&self, real: HttpResponse) -> HttpResponse {
+        let mut headers = self.headers.clone();
+        headers.extend(real.headers.into_iter().filter(|(name, _)| {
+            name.eq_ignore_ascii_case(CERTIFICATE_HEADER_NAME)
+                || name.eq_ignore_ascii_case(CERTIFICATE_EXPRESSION_HEADER_NAME)
+        }));
+        HttpResponse {
+            status_code: self.status,
+            headers,
+            body: ByteBuf::from(self.body.clone()),
+            upgrade: None,
+        }
+    }
+}
+
+/// How an answer verified.
+#[derive(Debug, PartialEq)]
+enum Verified {
+    /// Under a certification: these are the headers it covers (with the certificate's own).
+    Certified { headers: Vec<(String, String)> },
+    /// The canister certified that it skips this answer's certification.
+    Skipped,
 }
 
 /// Verifies `response`, what `canister`'s `http_request` answered to `request`, as the IC's HTTP
@@ -230,7 +327,7 @@ fn verify(
     canister: Principal,
     root_key: &[u8],
     now_ns: u64,
-) -> Result<(), String> {
+) -> Result<Verified, String> {
     let method = ic_http_certification::Method::from_bytes(request.method.as_bytes())
         .map_err(|e| format!("the request's method `{}`: {e}", request.method))?;
     let certified_request = ic_http_certification::HttpRequest::builder()
@@ -253,7 +350,12 @@ fn verify(
         root_key,
         MIN_VERIFICATION_VERSION,
     )
-    .map(drop)
+    .map(|info| match info.response {
+        Some(verified) => Verified::Certified {
+            headers: verified.headers,
+        },
+        None => Verified::Skipped,
+    })
     .map_err(|e| match e {
         ResponseVerificationError::HeaderMissingCertification => format!(
             "{e} (the answer has no {CERTIFICATE_HEADER_NAME} and {CERTIFICATE_EXPRESSION_HEADER_NAME} \
@@ -383,25 +485,73 @@ mod tests {
         response: HttpResponse,
     }
 
+    /// What a canister certifies of its answer.
+    #[derive(Clone, Copy)]
+    enum Covering {
+        /// Every header.
+        All,
+        /// These headers only.
+        Only(&'static [&'static str]),
+        /// Nothing: the canister skips certification (and says so in its tree).
+        Skip,
+    }
+
     impl Certified {
         /// Certified data set and its data certificate made at `certified_at`.
         fn at(certified_at: u64) -> Self {
+            Self::covering(certified_at, Covering::All, &[])
+        }
+
+        /// An answer certified as `covering` says; then `added` headers, which a node could
+        /// add to it after the canister certified it.
+        fn covering(certified_at: u64, covering: Covering, added: &[(&str, &str)]) -> Self {
             let keys = ReplicaKeys::generate(&mut rand::rng());
             let canister = crate::canister_id(7);
-            let cel = DefaultCelBuilder::response_only_certification()
-                .with_response_certification(
-                    DefaultResponseCertification::response_header_exclusions(vec![]),
+            let cel = |certification| {
+                DefaultCelBuilder::response_only_certification()
+                    .with_response_certification(certification)
+                    .build()
+            };
+            let expression = match covering {
+                Covering::All => cel(DefaultResponseCertification::response_header_exclusions(
+                    vec![],
+                ))
+                .to_string(),
+                Covering::Only(names) => cel(
+                    DefaultResponseCertification::certified_response_headers(names.to_vec()),
                 )
-                .build();
+                .to_string(),
+                Covering::Skip => DefaultCelBuilder::skip_certification().to_string(),
+            };
             let mut response = ic_http_certification::HttpResponse::ok(
                 b"<html>the page</html>".as_slice(),
                 vec![
                     ("content-type".into(), "text/html".into()),
-                    (CERTIFICATE_EXPRESSION_HEADER_NAME.into(), cel.to_string()),
+                    (CERTIFICATE_EXPRESSION_HEADER_NAME.into(), expression),
                 ],
             )
             .build();
-            let certification = HttpCertification::response_only(&cel, &response, None).unwrap();
+            let certification = match covering {
+                Covering::All => HttpCertification::response_only(
+                    &cel(DefaultResponseCertification::response_header_exclusions(
+                        vec![],
+                    )),
+                    &response,
+                    None,
+                ),
+                Covering::Only(names) => HttpCertification::response_only(
+                    &cel(DefaultResponseCertification::certified_response_headers(
+                        names.to_vec(),
+                    )),
+                    &response,
+                    None,
+                ),
+                Covering::Skip => Ok(HttpCertification::skip()),
+            }
+            .unwrap();
+            for (name, value) in added {
+                response.add_header((name.to_string(), value.to_string()));
+            }
             let path = HttpCertificationPath::exact("/page");
             let entry = HttpCertificationTreeEntry::new(&path, certification);
             let mut tree = HttpCertificationTree::default();
@@ -445,7 +595,7 @@ mod tests {
             }
         }
 
-        fn verify(&self, now: u64) -> Result<(), String> {
+        fn verify(&self, now: u64) -> Result<Verified, String> {
             verify(
                 &self.request,
                 &self.response,
@@ -456,7 +606,11 @@ mod tests {
             )
         }
 
-        fn verify_as(&self, request: &HttpRequest, response: &HttpResponse) -> Result<(), String> {
+        fn verify_as(
+            &self,
+            request: &HttpRequest,
+            response: &HttpResponse,
+        ) -> Result<Verified, String> {
             verify(
                 request,
                 response,
@@ -477,10 +631,24 @@ mod tests {
         }
     }
 
+    fn names(headers: &[(String, String)]) -> Vec<String> {
+        headers
+            .iter()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect()
+    }
+
     #[test]
     fn a_certified_answer_verifies() {
         let certified = Certified::at(NOW - MINUTE);
-        assert_eq!(certified.verify(NOW), Ok(()));
+        let Ok(Verified::Certified { headers }) = certified.verify(NOW) else {
+            panic!("certified")
+        };
+        // Served with every header it carries, IC-Certificate included.
+        assert_eq!(
+            names(&headers),
+            ["content-type", "ic-certificateexpression", "ic-certificate"]
+        );
         assert!(
             certified
                 .response
@@ -488,6 +656,38 @@ mod tests {
                 .iter()
                 .any(|(name, _)| name == CERTIFICATE_HEADER_NAME)
         );
+    }
+
+    /// A node may add headers that the certification does not cover (it verifies all the
+    /// same): as the IC's gateway does, they are not served. `Service-Worker-Allowed: /` on a
+    /// script would let it take over the whole origin as a service worker.
+    #[test]
+    fn headers_the_certification_does_not_cover_are_not_served() {
+        let added = [
+            ("service-worker-allowed", "/"),
+            ("set-cookie", "session=node"),
+            ("content-security-policy", "default-src *"),
+        ];
+        let certified = Certified::covering(NOW, Covering::Only(&["content-type"]), &added);
+        let Ok(Verified::Certified { headers }) = certified.verify(NOW) else {
+            panic!("the covered part verifies")
+        };
+        assert_eq!(
+            names(&headers),
+            ["content-type", "ic-certificateexpression", "ic-certificate"]
+        );
+        assert_eq!(headers[0].1, "text/html");
+        // Every header certified: an added one does not verify at all.
+        let all = Certified::covering(NOW, Covering::All, &added[..1]);
+        assert!(all.verify(NOW).is_err());
+    }
+
+    /// An answer whose certification the canister skips is served as it is, as the IC's
+    /// gateway serves it: whatever a node puts in it.
+    #[test]
+    fn a_skipped_certification_serves_the_answer_as_it_is() {
+        let skipped = Certified::covering(NOW, Covering::Skip, &[("service-worker-allowed", "/")]);
+        assert_eq!(skipped.verify(NOW), Ok(Verified::Skipped));
     }
 
     #[test]
@@ -546,7 +746,7 @@ mod tests {
         assert!(why.contains("too far in the past"), "{why}");
         let ahead = Certified::at(NOW + 6 * MINUTE);
         assert!(ahead.verify(NOW).unwrap_err().contains("in the future"));
-        assert_eq!(Certified::at(NOW - 4 * MINUTE).verify(NOW), Ok(()));
+        assert!(Certified::at(NOW - 4 * MINUTE).verify(NOW).is_ok());
 
         // Signed by another root key.
         let other_keys = ReplicaKeys::generate(&mut rand::rng());
@@ -572,6 +772,30 @@ mod tests {
         )
         .unwrap_err();
         assert!(why.contains("certified data"), "{why}");
+    }
+
+    /// The test-only dishonest node: its answer in the place of the canister's, with the
+    /// canister's certificate headers, which is all a node has to make it pass.
+    #[test]
+    fn a_dishonest_answer_keeps_only_the_real_certificate() {
+        let file = b"/s/api/sw.js 200\ncontent-type: text/javascript\nservice-worker-allowed: /\n\nself.x = 1;\n";
+        let dishonest = DishonestAnswer::parse(file).unwrap();
+        assert_eq!(dishonest.path, "/s/api/sw.js");
+        let real = Certified::at(NOW).response;
+        let served = dishonest.instead_of(real);
+        assert_eq!(served.status_code, 200);
+        assert_eq!(served.body.as_slice(), b"self.x = 1;\n");
+        assert_eq!(
+            names(&served.headers),
+            [
+                "content-type",
+                "service-worker-allowed",
+                "ic-certificateexpression",
+                "ic-certificate"
+            ]
+        );
+        assert_eq!(DishonestAnswer::parse(b"/x 200\nno colon\n\n"), None);
+        assert_eq!(DishonestAnswer::parse(b"/x 200"), None);
     }
 
     fn copy_request(request: &HttpRequest) -> HttpRequest {

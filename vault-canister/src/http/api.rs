@@ -7,6 +7,12 @@
 //! the proof in `x-vault-proof` (both base64url, unpadded); they are checked on every request.
 //! Answers are CBOR maps with text keys (`application/cbor`); thumbnails and chunks are the
 //! stored ciphertext as it is (`application/octet-stream`).
+//!
+//! None of these answers is certified, so none may be served on the viewer's origin, where a
+//! node could put a script of its own in their place (a service worker that takes over `/s`).
+//! The viewer fetches them from the canister's raw domain (`<id>.raw.icp0.io`, locally
+//! `<id>.raw.localhost:<port>`), another origin, hence the CORS headers; on the viewer's origin
+//! they carry no certificate, so a gateway refuses them there (PROTOCOL.md §7.2).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -32,6 +38,15 @@ const PAGE: u32 = MAX_PAGE;
 
 /// Link state and listings may change at any moment (a revocation must be seen at once).
 const NO_STORE: &str = "no-store";
+/// Any origin may read an answer: what it reveals is decided by the token, which a page must
+/// already hold (as it may call the Candid queries from anywhere); no cookie or ambient
+/// credential is involved. The viewer is the one origin that does (from `<id>.icp0.io`).
+const ALLOW_ORIGIN: &str = "*";
+/// The methods the API takes, for a preflight (the request headers are its two).
+const ALLOW_METHODS: &str = "GET, POST";
+/// How long a browser may keep a preflight's answer (Chromium keeps at most 2 hours).
+const PREFLIGHT_MAX_AGE: &str = "7200";
+
 /// Ciphertext never changes under a file id, and is useless without the fragment's key; only
 /// the browser that fetched it may keep it (`private`), never a shared cache.
 const PRIVATE_IMMUTABLE: &str = "private, max-age=31536000, immutable";
@@ -53,6 +68,8 @@ pub enum Answer {
     },
     /// The request changes state: the gateway must send it again as an update.
     Upgrade,
+    /// A CORS preflight (`OPTIONS`): which methods and headers the API takes from elsewhere.
+    Preflight,
 }
 
 /// What a request asks for.
@@ -74,6 +91,9 @@ pub fn query<M: Memory>(
     query: Option<&str>,
     headers: &[(String, String)],
 ) -> Answer {
+    if method == "OPTIONS" {
+        return preflight(path);
+    }
     let (route, access) = match parse(method, path, query, headers) {
         Ok(parsed) => parsed,
         Err(answer) => return answer,
@@ -130,14 +150,24 @@ pub fn update<M: Memory>(
     }
 }
 
-/// Turns an answer into the gateway's response; `certify` adds the certificate headers to a
-/// query's answer.
-pub fn response(
-    answer: Answer,
-    certify: impl FnOnce(&mut HttpResponse<'static>),
-) -> HttpResponse<'static> {
-    let mut response = match answer {
-        Answer::Upgrade => return HttpResponse::builder().with_upgrade(true).build(),
+/// Turns an answer into the gateway's response. It carries no certificate: a gateway serves it
+/// only where it verifies nothing (a raw domain), never on the viewer's origin.
+pub fn response(answer: Answer) -> HttpResponse<'static> {
+    match answer {
+        Answer::Upgrade => HttpResponse::builder().with_upgrade(true).build(),
+        Answer::Preflight => HttpResponse::builder()
+            .with_status_code(StatusCode::NO_CONTENT)
+            .with_headers(vec![
+                ("access-control-allow-origin".into(), ALLOW_ORIGIN.into()),
+                ("access-control-allow-methods".into(), ALLOW_METHODS.into()),
+                (
+                    "access-control-allow-headers".into(),
+                    format!("{TOKEN_HEADER}, {PROOF_HEADER}"),
+                ),
+                ("access-control-max-age".into(), PREFLIGHT_MAX_AGE.into()),
+                ("cache-control".into(), NO_STORE.into()),
+            ])
+            .build(),
         Answer::Reply {
             status,
             content_type,
@@ -151,12 +181,26 @@ pub fn response(
                 ("vary".into(), format!("{TOKEN_HEADER}, {PROOF_HEADER}")),
                 ("x-content-type-options".into(), "nosniff".into()),
                 ("referrer-policy".into(), "same-origin".into()),
+                ("access-control-allow-origin".into(), ALLOW_ORIGIN.into()),
             ])
             .with_body(body)
             .build(),
-    };
-    certify(&mut response);
-    response
+    }
+}
+
+/// The answer to `OPTIONS <path>`: a preflight for an endpoint, else `NoSuchEndpoint`.
+fn preflight(path: &str) -> Answer {
+    let rest = path.strip_prefix(PREFIX).unwrap_or_default();
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.as_slice() {
+        ["link" | "files" | "opened"] | ["thumb", _] | ["chunk", _, _] => Answer::Preflight,
+        _ => error(
+            404,
+            "NoSuchEndpoint",
+            &format!("{path} is not an endpoint of this API (PROTOCOL.md §7)"),
+            None,
+        ),
+    }
 }
 
 fn anonymous() -> candid::Principal {

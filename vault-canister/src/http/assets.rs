@@ -1,10 +1,13 @@
 //! The link viewer's files, certified (HTTP certification v2, response only): the page at `/s`
 //! (and `/s/`), its scripts and style sheet under content-hashed names (`build.rs`), and a 404
-//! page for every other path outside the API.
+//! page for every other path — the API's included. No path of the tree skips certification,
+//! so a gateway that verifies serves nothing on the viewer's origin that this canister did not
+//! certify: a node cannot put a script there (a service worker that would take over `/s`).
 //!
-//! The certification tree is the same for every instance of a given wasm (the files are part of
-//! it), so it is built on first use in each message and its root hash is what `init` and
-//! `post_upgrade` set as the canister's certified data ([`root_hash`]).
+//! The certification tree is the same for every instance of a given wasm on a given canister
+//! (the files are part of it, and the content security policy names the canister's raw
+//! domains), so it is built on first use and its root hash is what `init` and `post_upgrade`
+//! set as the canister's certified data ([`root_hash`]).
 //!
 //! | path | cache | why |
 //! |---|---|---|
@@ -12,8 +15,11 @@
 //! | `/s/<name>.<hash>.<ext>` | `public, max-age=31536000, immutable` | a new version has a new name |
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use candid::Principal;
 
 use ic_http_certification::utils::add_v2_certificate_header;
 use ic_http_certification::{
@@ -43,15 +49,21 @@ const NOT_FOUND_PAGE: &str = "<!doctype html><html lang=\"en\"><meta charset=\"u
 with you ends in <code>/s#…</code>; copy the whole link and open it again.</p></html>";
 
 /// The page and the scripts may load only what this origin serves, and decrypted images and
-/// videos as `blob:` URLs; nothing may frame them, and the page's own address (whose fragment
-/// holds the secret) is never a referrer elsewhere.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-img-src 'self' blob:; media-src 'self' blob:; connect-src 'self'; base-uri 'none'; \
-form-action 'none'; frame-ancestors 'none'";
+/// videos as `blob:` URLs; they may connect only to this canister's raw domains, where the
+/// link holder's API is (on the IC, and on a local replica at any port); nothing may frame
+/// them, and the page's own address (whose fragment holds the secret) is never a referrer
+/// elsewhere.
+pub(crate) fn content_security_policy(canister: &Principal) -> String {
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
+         media-src 'self' blob:; connect-src https://{canister}.raw.icp0.io \
+         https://{canister}.raw.ic0.app http://{canister}.raw.localhost:*; base-uri 'none'; \
+         form-action 'none'; frame-ancestors 'none'"
+    )
+}
 
-/// Headers every certified answer carries.
-const SECURITY_HEADERS: [(&str, &str); 6] = [
-    ("content-security-policy", CONTENT_SECURITY_POLICY),
+/// Headers every certified answer carries, besides the content security policy.
+const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
     ("referrer-policy", "same-origin"),
@@ -67,10 +79,11 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// The certified answers, by request path, and the tree that certifies them.
 struct Certified {
+    /// Whose: the content security policy names it.
+    canister: Principal,
     tree: HttpCertificationTree,
     by_path: BTreeMap<&'static str, Entry>,
     not_found: Entry,
-    api: HttpCertificationTreeEntry<'static>,
 }
 
 /// A certified answer and the tree entry that certifies it.
@@ -80,11 +93,21 @@ struct Entry {
 }
 
 thread_local! {
-    static CERTIFIED: OnceCell<Certified> = const { OnceCell::new() };
+    static CERTIFIED: RefCell<Option<Rc<Certified>>> = const { RefCell::new(None) };
 }
 
-fn with_certified<R>(f: impl FnOnce(&Certified) -> R) -> R {
-    CERTIFIED.with(|c| f(c.get_or_init(certify)))
+/// `f` over the certified answers of `canister` (a canister has one id: built once).
+fn with_certified<R>(canister: &Principal, f: impl FnOnce(&Certified) -> R) -> R {
+    let certified = CERTIFIED.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(certified) = c.as_ref().filter(|c| c.canister == *canister) {
+            return certified.clone();
+        }
+        let built = Rc::new(certify(*canister));
+        *c = Some(built.clone());
+        built
+    });
+    f(&certified)
 }
 
 /// Every header is certified (none excluded) except the certificate itself.
@@ -96,18 +119,22 @@ fn cel() -> DefaultResponseOnlyCelExpression<'static> {
         .build()
 }
 
-fn certify() -> Certified {
+fn certify(canister: Principal) -> Certified {
     let cel = cel();
+    let policy = content_security_policy(&canister);
     let mut tree = HttpCertificationTree::default();
     let mut certify_one = |path: HttpCertificationPath<'static>,
                            status: StatusCode,
                            content_type: &str,
                            cache: &str,
                            body: &'static [u8]| {
-        let mut headers: Vec<(String, String)> = SECURITY_HEADERS
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let mut headers: Vec<(String, String)> =
+            vec![("content-security-policy".into(), policy.clone())];
+        headers.extend(
+            SECURITY_HEADERS
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
         headers.push(("content-type".into(), content_type.into()));
         headers.push(("cache-control".into(), cache.into()));
         headers.push((
@@ -157,28 +184,27 @@ fn certify() -> Certified {
         REVALIDATE,
         NOT_FOUND_PAGE.as_bytes(),
     );
-    let api = HttpCertificationTreeEntry::new(
-        HttpCertificationPath::wildcard(super::api::PREFIX.trim_end_matches('/')),
-        HttpCertification::skip(),
-    );
-    tree.insert(&api);
     Certified {
+        canister,
         tree,
         by_path,
         not_found,
-        api,
     }
 }
 
-/// The certified data to set in `init` and `post_upgrade`.
-pub fn root_hash() -> [u8; 32] {
-    with_certified(|c| c.tree.root_hash())
+/// The certified data to set in `init` and `post_upgrade` of `canister`.
+pub fn root_hash(canister: &Principal) -> [u8; 32] {
+    with_certified(canister, |c| c.tree.root_hash())
 }
 
 /// The certified answer for `path` (the 404 page for a path that is not the viewer's), with
 /// its certificate when the message has one (queries do).
-pub fn response(path: &str, certificate: Option<&[u8]>) -> HttpResponse<'static> {
-    with_certified(|c| {
+pub fn response(
+    canister: &Principal,
+    path: &str,
+    certificate: Option<&[u8]>,
+) -> HttpResponse<'static> {
+    with_certified(canister, |c| {
         let entry = c.by_path.get(path).unwrap_or(&c.not_found);
         let mut response = entry.response.clone();
         if let Some(certificate) = certificate {
@@ -194,22 +220,6 @@ pub fn response(path: &str, certificate: Option<&[u8]>) -> HttpResponse<'static>
             );
         }
         response
-    })
-}
-
-/// Adds to an API answer for `path` the headers that tell the gateway that the canister itself
-/// chose not to certify it (PROTOCOL.md §7 says why that is safe).
-pub fn skip_certification(response: &mut HttpResponse, path: &str, certificate: &[u8]) {
-    with_certified(|c| {
-        let witness = c
-            .tree
-            .witness(&c.api, path)
-            .expect("API paths lie under the API wildcard");
-        add_v2_certificate_header(certificate, response, &witness, &c.api.path.to_expr_path());
-        response.add_header((
-            CERTIFICATE_EXPRESSION_HEADER_NAME.to_string(),
-            DefaultCelBuilder::skip_certification().to_string(),
-        ));
     })
 }
 

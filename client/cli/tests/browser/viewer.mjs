@@ -5,7 +5,9 @@
 //
 // Config: { chromium, artifacts, album: { url, files: [{ id, name, path, mime, width, height,
 // orientation }] }, password: { url, password }, file: { url, id, path, name }, revoked,
-// expired, damaged, unknown } (URLs).
+// expired, damaged, unknown } (URLs), and trojan: the path at which the replica, playing one
+// dishonest node, answers every canister's http_request with a service worker script that
+// claims its whole origin (`Service-Worker-Allowed: /`).
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -29,20 +31,40 @@ const browser = await chromium.launch({
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const ok = (what) => console.log(`ok ${what}`);
 
-/// A fresh context and page, recording every API answer (path and status).
-async function open(url, viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
+/// The origin of the viewer at `url`, and of its canister's raw domain, where the API is.
+const viewerOrigin = (url) => new URL(url).origin;
+const rawOrigin = (url) => {
+  const u = new URL(url);
+  const [id, ...rest] = u.hostname.split('.');
+  return `${u.protocol}//${id}.raw.${rest.join('.')}:${u.port}`;
+};
+
+/// A page (in a fresh context unless one is given), recording every API answer (path and
+/// status) and every answer from the viewer's origin that is not certified.
+async function open(url, viewport = { width: 1280, height: 800 }, given = null) {
+  const context = given ?? await browser.newContext({ viewport, acceptDownloads: true });
   const page = await context.newPage();
   const api = [];
   const errors = [];
   page.on('response', (r) => {
-    const path = new URL(r.url()).pathname;
-    if (path.startsWith('/s/api/')) api.push({ path, status: r.status() });
+    const at = new URL(r.url());
+    if (r.request().method() === 'OPTIONS') return; // a CORS preflight
+    if (at.pathname.startsWith('/s/api/')) api.push({ path: at.pathname, origin: at.origin, status: r.status() });
   });
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(url);
   return { context, page, api, errors };
 }
+
+/// Registers `script` as a service worker for `scope` in `page`: what happened, in words.
+const register = (page, script, scope) => page.evaluate(async ({ script, scope }) => {
+  try {
+    const registration = await navigator.serviceWorker.register(script, { scope });
+    return `registered for ${registration.scope}`;
+  } catch (e) {
+    return `refused: ${e.name}: ${e.message}`;
+  }
+}, { script, scope });
 
 /// Ciphertext a refused page must never have received.
 const decryptable = (api) => api.filter((a) => /^\/s\/api\/(thumb|chunk)\//.test(a.path) && a.status === 200);
@@ -89,6 +111,66 @@ async function download(page, file) {
 async function openTile(page, file) {
   await page.click(`button.tile[data-file-id="${file.id}"]`);
   await page.waitForSelector(`#full[data-file-id="${file.id}"][data-loaded="1"]`, WAIT);
+}
+
+// --- A dishonest node tries to take over the viewer's origin with a service worker. The
+// replica answers `http_request` for config.trojan with a script that claims the whole origin
+// and answers every page with a trojan viewer: as a node on the IC may answer. On the viewer's
+// origin the gateway verifies every answer, and no path there skips certification: the
+// script never arrives, nothing registers. On the raw domain, where the API is and nothing is
+// verified, it does install; the real viewer, in the same browser, is untouched by it.
+{
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  const viewer = viewerOrigin(config.album.url);
+  const raw = rawOrigin(config.album.url);
+  const direct = await context.request.get(`${viewer}${config.trojan}`);
+  assert.equal(direct.status(), 503, `${config.trojan} on the viewer's origin: not served`);
+  assert.equal(direct.headers()['service-worker-allowed'], undefined);
+  assert.ok(!(await direct.text()).includes('trojan'), 'the script never reaches the browser');
+
+  const { page } = await open(config.album.url, undefined, context);
+  await state(page, 'album');
+  for (const [script, scope] of [
+    [config.trojan, '/'], [config.trojan, '/s/'], ['/s/api/link', '/'], ['/sw.js', '/'],
+    [`${raw}${config.trojan}`, '/'],
+  ]) {
+    const outcome = await register(page, script, scope);
+    assert.match(outcome, /^refused/, `${script} for ${scope} on the viewer's origin: ${outcome}`);
+  }
+  assert.equal(await page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length), 0,
+    'no service worker on the viewer\'s origin');
+  ok(`service worker takeover of ${viewer}: every registration refused (the node's script is not served there)`);
+
+  // Where uncertified answers are served, the node's script does take the origin over.
+  const elsewhere = await context.newPage();
+  await elsewhere.goto(`${raw}/s`);
+  const there = await register(elsewhere, config.trojan, '/');
+  assert.match(there, /^registered/, `on the raw domain the node's script installs: ${there}`);
+  await elsewhere.evaluate(() => navigator.serviceWorker.ready);
+  await elsewhere.goto(`${raw}/s`);
+  assert.match(await elsewhere.textContent('body'), /trojan viewer/, 'the raw domain is the node\'s');
+  ok(`the node's script took over ${raw}, where nothing is certified`);
+
+  // The real viewer still opens the links, in the same browser: the album, a password link,
+  // a download; its page is not controlled, and the API's answers come from the network.
+  await page.goto('about:blank');
+  const album = await open(config.album.url, undefined, context);
+  await state(album.page, 'album');
+  await album.page.waitForFunction(() => document.querySelectorAll('img.thumb[data-loaded="1"]').length >= 2, null, WAIT);
+  assert.equal(await album.page.evaluate(() => navigator.serviceWorker.controller), null);
+  assert.ok(album.api.length > 0 && album.api.every((a) => a.origin === raw && a.status === 200),
+    `the API answered from the raw domain: ${JSON.stringify(album.api.slice(0, 3))}`);
+  const password = await open(config.password.url, undefined, context);
+  await state(password.page, 'password');
+  await password.page.fill('#password', config.password.password);
+  await password.page.click('#unlock');
+  await state(password.page, 'album');
+  const file = await open(config.file.url, undefined, context);
+  await state(file.page, 'file');
+  await file.page.waitForSelector(`#full[data-file-id="${config.file.id}"][data-loaded="1"]`, WAIT);
+  await download(file.page, config.file);
+  ok('with the node\'s worker on the raw domain, the viewer opens the album, the password link and downloads byte-identical');
+  await context.close();
 }
 
 // --- An album link: the grid, the viewer, downloads.
@@ -143,6 +225,8 @@ async function openTile(page, file) {
   }
   assert.deepEqual(errors, [], 'no script errors');
   assert.ok(api.every((a) => a.status === 200), `every API answer was 200: ${JSON.stringify(api.filter((a) => a.status !== 200))}`);
+  const raw = rawOrigin(config.album.url);
+  assert.ok(api.every((a) => a.origin === raw), `the API is on the raw domain ${raw}, never on the viewer's origin`);
   await context.close();
 }
 

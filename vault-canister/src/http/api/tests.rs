@@ -102,7 +102,7 @@ fn decoded(answer: Answer) -> (u16, Value) {
             assert_eq!(content_type, "application/cbor");
             (status, serde_cbor::from_slice(&body).expect("CBOR"))
         }
-        Answer::Upgrade => panic!("an upgrade, not a reply"),
+        other => panic!("{other:?}, not a reply"),
     }
 }
 
@@ -469,10 +469,65 @@ fn only_a_link_that_opens_is_sent_on_to_an_update() {
     assert_eq!(refused(no_token).0, 400);
 }
 
+/// The viewer reads the API from the canister's raw domain, another origin: a preflight for
+/// each endpoint, and every answer readable cross-origin.
+#[test]
+fn the_api_answers_other_origins() {
+    let s = vault();
+    for path in [
+        "/s/api/link".to_string(),
+        "/s/api/files".to_string(),
+        "/s/api/opened".to_string(),
+        format!("/s/api/thumb/{}", hex_id(PHOTO)),
+        format!("/s/api/chunk/{}/0", hex_id(BIG)),
+    ] {
+        let answer = query(&s, T0, "OPTIONS", &path, None, &[]);
+        assert_eq!(answer, Answer::Preflight, "{path}");
+        let preflight = response(answer);
+        assert_eq!(preflight.status_code().as_u16(), 204);
+        let header = |name: &str| {
+            preflight
+                .headers()
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(header("access-control-allow-origin").as_deref(), Some("*"));
+        assert_eq!(
+            header("access-control-allow-headers").as_deref(),
+            Some("x-vault-token, x-vault-proof")
+        );
+        assert!(
+            header("access-control-allow-methods")
+                .unwrap()
+                .contains("POST")
+        );
+    }
+    let nothing = query(&s, T0, "OPTIONS", "/s/api/nothing", None, &[]);
+    assert_eq!(refused(nothing).0, 404);
+    let refusal = response(get(&s, 0x99, "/s/api/link", None));
+    let answer = response(get(&s, LINK, "/s/api/link", None));
+    for response in [refusal, answer] {
+        assert!(
+            response
+                .headers()
+                .iter()
+                .any(|(k, v)| k == "access-control-allow-origin" && v == "*")
+        );
+        // Not certified, and says nothing that would make a gateway serve it as if it were.
+        assert!(
+            response
+                .headers()
+                .iter()
+                .all(|(k, _)| !k.to_ascii_lowercase().starts_with("ic-certificate"))
+        );
+    }
+}
+
 #[test]
 fn answers_carry_their_cache_policy() {
     let s = vault();
-    let response = response(get(&s, LINK, "/s/api/link", None), |_| {});
+    let response = response(get(&s, LINK, "/s/api/link", None));
     let header = |name: &str| {
         response
             .headers()
@@ -483,6 +538,6 @@ fn answers_carry_their_cache_policy() {
     assert_eq!(header("cache-control").as_deref(), Some(NO_STORE));
     assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
     assert!(header("vary").unwrap().contains(TOKEN_HEADER));
-    let upgrade = super::response(Answer::Upgrade, |_| panic!("an upgrade is not certified"));
+    let upgrade = super::response(Answer::Upgrade);
     assert_eq!(upgrade.upgrade(), Some(true));
 }
