@@ -123,10 +123,13 @@ async function openTile(page, file) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   const viewer = viewerOrigin(config.album.url);
   const raw = rawOrigin(config.album.url);
-  const direct = await context.request.get(`${viewer}${config.trojan}`);
+  // Asked for by the browser itself (Node's resolver knows no `*.localhost`; Chromium does).
+  const probe = await context.newPage();
+  const direct = await probe.goto(`${viewer}${config.trojan}`);
   assert.equal(direct.status(), 503, `${config.trojan} on the viewer's origin: not served`);
   assert.equal(direct.headers()['service-worker-allowed'], undefined);
   assert.ok(!(await direct.text()).includes('trojan'), 'the script never reaches the browser');
+  await probe.close();
 
   const { page } = await open(config.album.url, undefined, context);
   await state(page, 'album');
