@@ -10,6 +10,10 @@
 //! <dir>/lock                locked by the one process using the directory
 //! ```
 //!
+//! Only the user running the replica can open any of it (stable memory holds each vault's
+//! passphrase record): directories are created 0700 and files 0600 whatever the umask, and a
+//! directory another user owns is refused ([`crate::owner_only`]).
+//!
 //! Execution is deterministic, so the log records inputs, not effects: opening the directory
 //! loads the checkpoint and replays the log. A checkpoint writes only the pages changed since
 //! the last one: first all of them (and the new checkpoint record) to the journal, synced;
@@ -18,8 +22,13 @@
 //! nothing of it was applied yet). Records carry sequence numbers, so a log entry that a
 //! checkpoint already contains is never applied twice.
 //!
-//! Every frame, in the log and the journal, is `len: u32 LE, crc32: u32 LE, payload`; a torn
-//! frame at the end of the log is a write that was never acknowledged, and is cut off.
+//! The log and the journal start with an 8-byte header: a magic naming the file and the
+//! layout's version ([`WAL_MAGIC`], [`JOURNAL_MAGIC`]; a log written before there was a header
+//! is read from its first byte). Then frames: `len: u32 LE, crc32: u32 LE, payload`; a torn
+//! frame at the end of the log is a write that was never acknowledged, and is cut off. A log
+//! record of an input that came from an ingress message carries its request id and expiry
+//! ([`SeenRequest`], kind [`INGRESS`]); the checkpoint keeps those not yet expired, so a signed
+//! call sent again after a restart is still refused.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -29,6 +38,7 @@ use candid::{CandidType, Deserialize, Principal};
 use serde_bytes::ByteBuf;
 
 use crate::InstallMode;
+use crate::owner_only;
 
 /// One input to the replica, as the log records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +86,23 @@ pub struct Record {
     pub seq: u64,
     pub time: u64,
     pub input: Input,
+    /// The ingress message (HTTP call) the input came from, if it came from one.
+    pub ingress: Option<SeenRequest>,
+}
+
+/// An ingress message that ran: kept, in the log with its input and then in the checkpoint,
+/// until its `ingress_expiry`, so that the same signed bytes sent again after a restart are
+/// refused as the IC refuses them (the HTTP layer's history starts from these).
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SeenRequest {
+    /// The request id (32 bytes).
+    pub request_id: ByteBuf,
+    /// Nanoseconds since the epoch after which the request is refused as expired anyway.
+    pub ingress_expiry: u64,
+    /// Who sent it: only they may read its status.
+    pub sender: Principal,
+    /// The canister of the URL it was sent to.
+    pub effective_canister_id: Principal,
 }
 
 /// The checkpoint: everything but page contents.
@@ -86,6 +113,9 @@ pub struct Checkpoint {
     pub time: u64,
     pub next_canister: u64,
     pub canisters: Vec<CanisterState>,
+    /// Ingress messages that ran and have not expired (absent in checkpoints written before
+    /// they were kept).
+    pub requests: Option<Vec<SeenRequest>>,
 }
 
 #[derive(CandidType, Deserialize, Clone, Debug)]
@@ -138,6 +168,11 @@ pub struct StateDir {
     next_seq: u64,
 }
 
+/// The log's first bytes: `LRWAL`, two zero bytes, layout version 1.
+pub const WAL_MAGIC: [u8; 8] = *b"LRWAL\0\0\x01";
+/// The journal's first bytes: `LRJNL`, two zero bytes, layout version 1.
+pub const JOURNAL_MAGIC: [u8; 8] = *b"LRJNL\0\0\x01";
+
 const JOURNAL_WRITE: u8 = 1;
 const JOURNAL_LENGTH: u8 = 2;
 const JOURNAL_COMMIT: u8 = 3;
@@ -146,8 +181,8 @@ impl StateDir {
     /// Opens (creating it if need be) `dir`: finishes an interrupted checkpoint, cuts a torn
     /// log tail, and returns the checkpoint and the log records after it.
     pub fn open(dir: &Path) -> io::Result<(StateDir, Checkpoint, Vec<Record>)> {
-        fs::create_dir_all(dir)?;
-        let lock = OpenOptions::new()
+        owner_only::ensure_dir(dir)?;
+        let lock = owner_only::file_options()
             .read(true)
             .write(true)
             .create(true)
@@ -166,8 +201,13 @@ impl StateDir {
                 fs::TryLockError::Error(e) => e,
             });
         }
-        fs::create_dir_all(dir.join("modules"))?;
-        fs::create_dir_all(dir.join("canisters"))?;
+        for sub in ["modules", "canisters", "cache"] {
+            owner_only::ensure_dir(&dir.join(sub))?;
+        }
+        // State written before files were created private.
+        for sub in [Path::new(""), Path::new("modules"), Path::new("canisters")] {
+            owner_only::tighten_entries(&dir.join(sub))?;
+        }
         recover_journal(dir)?;
         let checkpoint = match fs::read(dir.join("checkpoint")) {
             Ok(bytes) => candid::decode_one::<Checkpoint>(&bytes)
@@ -176,12 +216,22 @@ impl StateDir {
             Err(e) => return Err(e),
         };
         let wal_path = dir.join("wal");
-        let mut wal = OpenOptions::new()
+        let mut wal = owner_only::file_options()
             .read(true)
             .append(true)
             .create(true)
             .open(&wal_path)?;
-        let (frames, good) = read_frames(&mut wal)?;
+        let start = match frames_start(&mut wal, &WAL_MAGIC)? {
+            Some(start) => start,
+            None => {
+                // New, or torn before its header was whole: nothing in it was acknowledged.
+                wal.set_len(0)?;
+                wal.write_all(&WAL_MAGIC)?;
+                wal.sync_all()?;
+                WAL_MAGIC.len() as u64
+            }
+        };
+        let (frames, good) = read_frames(&mut wal, start)?;
         if good < wal.metadata()?.len() {
             // A record torn by a crash was never acknowledged.
             wal.set_len(good)?;
@@ -219,10 +269,16 @@ impl StateDir {
         self.wal_bytes
     }
 
-    /// Appends an input and syncs it: once this returns, the input survives any crash.
-    pub fn log(&mut self, time: u64, input: &Input) -> io::Result<u64> {
+    /// Appends an input (and the ingress message it came from) and syncs it: once this
+    /// returns, the input survives any crash.
+    pub fn log(
+        &mut self,
+        time: u64,
+        input: &Input,
+        ingress: Option<&SeenRequest>,
+    ) -> io::Result<u64> {
         let seq = self.next_seq;
-        let payload = encode_record(seq, time, input);
+        let payload = encode_ingress_record(seq, time, input, ingress);
         let mut frame = Vec::with_capacity(payload.len() + 8);
         frame_into(&mut frame, &payload);
         self.wal.write_all(&frame)?;
@@ -239,7 +295,7 @@ impl StateDir {
             return Ok(());
         }
         let tmp = path.with_extension("tmp");
-        let mut f = File::create(&tmp)?;
+        let mut f = owner_only::create_file(&tmp)?;
         f.write_all(wasm)?;
         f.sync_all()?;
         fs::rename(&tmp, &path)?;
@@ -275,7 +331,8 @@ impl StateDir {
         checkpoint.seq = self.next_seq - 1;
         let journal = self.dir.join("journal");
         {
-            let mut j = BufWriter::new(File::create(&journal)?);
+            let mut j = BufWriter::new(owner_only::create_file(&journal)?);
+            j.write_all(&JOURNAL_MAGIC)?;
             let mut payload = Vec::new();
             for w in writes {
                 payload.clear();
@@ -303,8 +360,9 @@ impl StateDir {
         sync_dir(&self.dir)?;
         recover_journal(&self.dir)?;
         self.wal.set_len(0)?;
+        self.wal.write_all(&WAL_MAGIC)?;
         self.wal.sync_all()?;
-        self.wal_bytes = 0;
+        self.wal_bytes = WAL_MAGIC.len() as u64;
         Ok(())
     }
 }
@@ -318,7 +376,11 @@ fn recover_journal(dir: &Path) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
-    let (frames, _) = read_frames(&mut file)?;
+    let frames = match frames_start(&mut file, &JOURNAL_MAGIC)? {
+        Some(start) => read_frames(&mut file, start)?.0,
+        // Cut short before its header was whole: incomplete.
+        None => Vec::new(),
+    };
     let complete = frames
         .last()
         .is_some_and(|f| f.first() == Some(&JOURNAL_COMMIT));
@@ -329,7 +391,7 @@ fn recover_journal(dir: &Path) -> io::Result<()> {
             if let Some(i) = touched.iter().position(|(n, _)| n == name) {
                 return Ok(i);
             }
-            let f = OpenOptions::new()
+            let f = owner_only::file_options()
                 .write(true)
                 .create(true)
                 .truncate(false)
@@ -362,7 +424,7 @@ fn recover_journal(dir: &Path) -> io::Result<()> {
                     }
                     sync_dir(&canisters)?;
                     let tmp = dir.join("checkpoint.tmp");
-                    let mut f = File::create(&tmp)?;
+                    let mut f = owner_only::create_file(&tmp)?;
                     f.write_all(&frame[1..])?;
                     f.sync_all()?;
                     fs::rename(&tmp, dir.join("checkpoint"))?;
@@ -424,13 +486,39 @@ fn write_frame(w: &mut impl Write, payload: &[u8]) -> io::Result<()> {
     w.write_all(payload)
 }
 
-/// Reads whole, intact frames from the start; returns them and where the intact part ends.
-fn read_frames(file: &mut File) -> io::Result<(Vec<Vec<u8>>, u64)> {
+/// Where the frames of a log or journal begin: after its header `magic`, or at 0 in a file
+/// written before there were headers; `None` if the file is shorter than a header (new, or torn
+/// before its first write was whole). A header of a later version is refused.
+fn frames_start(file: &mut File, magic: &[u8; 8]) -> io::Result<Option<u64>> {
     use std::io::Seek;
     file.seek(io::SeekFrom::Start(0))?;
+    let mut head = [0u8; 8];
+    if read_full(file, &mut head)? < head.len() {
+        return Ok(None);
+    }
+    if head == *magic {
+        Ok(Some(magic.len() as u64))
+    } else if head[..7] == magic[..7] {
+        Err(corrupt(format!(
+            "{} is of layout version {}, and this local-replica reads version {}: use the \
+             local-replica that wrote it",
+            String::from_utf8_lossy(&magic[..5]).to_lowercase(),
+            head[7],
+            magic[7]
+        )))
+    } else {
+        // Written before headers: a frame's length, which is never as large as a magic reads.
+        Ok(Some(0))
+    }
+}
+
+/// Reads whole, intact frames from `start`; returns them and where the intact part ends.
+fn read_frames(file: &mut File, start: u64) -> io::Result<(Vec<Vec<u8>>, u64)> {
+    use std::io::Seek;
+    file.seek(io::SeekFrom::Start(start))?;
     let mut r = BufReader::new(file);
     let mut frames = Vec::new();
-    let mut good = 0u64;
+    let mut good = start;
     loop {
         let mut head = [0u8; 8];
         if read_full(&mut r, &mut head)? < 8 {
@@ -517,6 +605,9 @@ const CONTROLLERS: u8 = 5;
 const STOP: u8 = 6;
 const START: u8 = 7;
 const DELETE: u8 = 8;
+/// Before the kind of an input that came from an ingress message: the [`SeenRequest`], then
+/// the input's own kind and fields.
+const INGRESS: u8 = 9;
 
 fn mode_byte(mode: InstallMode) -> u8 {
     match mode {
@@ -529,9 +620,28 @@ fn mode_byte(mode: InstallMode) -> u8 {
 /// `seq: u64, time: u64, kind: u8`, then the input's fields (byte strings and lists with a
 /// u32 length first; all integers little-endian).
 pub fn encode_record(seq: u64, time: u64, input: &Input) -> Vec<u8> {
+    encode_ingress_record(seq, time, input, None)
+}
+
+/// [`encode_record`] of an input that came from an ingress message: after `time`, the kind
+/// [`INGRESS`], `request_id, ingress_expiry: u64, sender, effective_canister_id`, then the
+/// input's kind and fields as usual.
+pub fn encode_ingress_record(
+    seq: u64,
+    time: u64,
+    input: &Input,
+    ingress: Option<&SeenRequest>,
+) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&seq.to_le_bytes());
     out.extend_from_slice(&time.to_le_bytes());
+    if let Some(seen) = ingress {
+        out.push(INGRESS);
+        put_bytes(&mut out, &seen.request_id);
+        out.extend_from_slice(&seen.ingress_expiry.to_le_bytes());
+        put_bytes(&mut out, seen.sender.as_slice());
+        put_bytes(&mut out, seen.effective_canister_id.as_slice());
+    }
     match input {
         Input::CreateCanister { controllers } => {
             out.push(CREATE);
@@ -593,7 +703,22 @@ pub fn decode_record(bytes: &[u8]) -> Option<Record> {
     let mut r = Reader(bytes);
     let seq = r.u64()?;
     let time = r.u64()?;
-    let input = match r.u8()? {
+    let mut kind = r.u8()?;
+    let mut ingress = None;
+    if kind == INGRESS {
+        let request_id = r.bytes()?;
+        if request_id.len() != 32 {
+            return None;
+        }
+        ingress = Some(SeenRequest {
+            request_id: ByteBuf::from(request_id.to_vec()),
+            ingress_expiry: r.u64()?,
+            sender: r.principal()?,
+            effective_canister_id: r.principal()?,
+        });
+        kind = r.u8()?;
+    }
+    let input = match kind {
         CREATE => Input::CreateCanister {
             controllers: r.principals()?,
         },
@@ -631,7 +756,12 @@ pub fn decode_record(bytes: &[u8]) -> Option<Record> {
         }
         _ => return None,
     };
-    r.0.is_empty().then_some(Record { seq, time, input })
+    r.0.is_empty().then_some(Record {
+        seq,
+        time,
+        input,
+        ingress,
+    })
 }
 
 #[cfg(test)]
@@ -687,11 +817,196 @@ mod tests {
                 Some(Record {
                     seq: i as u64,
                     time: 77,
-                    input
+                    input: input.clone(),
+                    ingress: None,
+                })
+            );
+            assert_eq!(decode_record(&bytes[..bytes.len() - 1]), None);
+            let seen = SeenRequest {
+                request_id: ByteBuf::from(vec![i as u8; 32]),
+                ingress_expiry: 1_000 + i as u64,
+                sender: p(1),
+                effective_canister_id: p(3),
+            };
+            let bytes = encode_ingress_record(i as u64, 77, &input, Some(&seen));
+            assert_eq!(
+                decode_record(&bytes),
+                Some(Record {
+                    seq: i as u64,
+                    time: 77,
+                    input,
+                    ingress: Some(seen),
                 })
             );
             assert_eq!(decode_record(&bytes[..bytes.len() - 1]), None);
         }
+    }
+
+    /// The bytes of a log record as written before ingress messages were kept: they still read.
+    #[test]
+    fn a_record_without_an_ingress_message_still_reads() {
+        let mut golden = Vec::new();
+        golden.extend_from_slice(&3u64.to_le_bytes());
+        golden.extend_from_slice(&77u64.to_le_bytes());
+        golden.push(4); // Time
+        assert_eq!(
+            decode_record(&golden),
+            Some(Record {
+                seq: 3,
+                time: 77,
+                input: Input::Time,
+                ingress: None
+            })
+        );
+    }
+
+    /// A checkpoint written before ingress messages were kept still reads (with none).
+    #[test]
+    fn a_checkpoint_without_requests_still_reads() {
+        #[derive(CandidType)]
+        struct OldCheckpoint {
+            seq: u64,
+            time: u64,
+            next_canister: u64,
+            canisters: Vec<CanisterState>,
+        }
+        let old = candid::encode_one(OldCheckpoint {
+            seq: 5,
+            time: 6,
+            next_canister: 7,
+            canisters: vec![],
+        })
+        .unwrap();
+        let read: Checkpoint = candid::decode_one(&old).unwrap();
+        assert_eq!((read.seq, read.time, read.next_canister), (5, 6, 7));
+        assert_eq!(read.requests, None);
+    }
+
+    /// Every directory and file of the state, as the modes say, whatever the umask.
+    fn modes_under(dir: &Path) -> Vec<(PathBuf, u32)> {
+        use std::os::unix::fs::MetadataExt;
+        let mut found = Vec::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(path) = todo.pop() {
+            let meta = fs::symlink_metadata(&path).unwrap();
+            found.push((path.clone(), meta.mode() & 0o7777));
+            if meta.is_dir() {
+                todo.extend(fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_state_is_private_whatever_the_umask() {
+        use crate::owner_only::{DIR_MODE, FILE_MODE};
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+        let root = std::env::temp_dir().join(format!("lr-private-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let dir = root.join("state");
+        let (mut state, _, _) = StateDir::open(&dir).unwrap();
+        state.log(5, &Input::Time, None).unwrap();
+        state.save_module(&[7; 32], b"\0asm").unwrap();
+        let page = [1u8; 64];
+        state
+            .checkpoint(
+                [PageWrite {
+                    file: "c.stable",
+                    offset: 0,
+                    bytes: &page,
+                }]
+                .into_iter(),
+                &[("c.stable".to_string(), 64)],
+                Checkpoint::default(),
+            )
+            .unwrap();
+        let modes = modes_under(&dir);
+        for name in ["wal", "lock", "checkpoint", "modules", "canisters", "cache"] {
+            assert!(
+                modes.iter().any(|(p, _)| p.ends_with(name)),
+                "{name} in {modes:?}"
+            );
+        }
+        assert!(modes.iter().any(|(p, _)| p.ends_with("canisters/c.stable")));
+        for (path, mode) in &modes {
+            let want = if path.is_dir() { DIR_MODE } else { FILE_MODE };
+            assert_eq!(*mode, want, "{}", path.display());
+        }
+        assert_eq!(modes_under(&root)[0].1, DIR_MODE, "a parent it created");
+        drop(state);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_state_directory_of_another_user_is_refused_and_an_open_one_closed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("lr-open-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("checkpoint.tmp"), b"").unwrap();
+        for p in [dir.clone(), dir.join("checkpoint.tmp")] {
+            fs::set_permissions(p, fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        drop(StateDir::open(&dir).unwrap());
+        let modes = modes_under(&dir);
+        assert_eq!(modes[0].1, 0o700);
+        assert!(
+            modes
+                .iter()
+                .any(|(p, m)| p.ends_with("checkpoint.tmp") && *m == 0o600),
+            "{modes:?}"
+        );
+
+        let other = crate::owner_only::effective_uid().wrapping_add(4242);
+        if nix::unistd::chown(&dir, Some(nix::unistd::Uid::from_raw(other)), None).is_ok() {
+            let refused = StateDir::open(&dir).err().expect("refused");
+            assert_eq!(refused.kind(), io::ErrorKind::PermissionDenied);
+            assert!(
+                refused.to_string().contains("belongs to another user"),
+                "{refused}"
+            );
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A log written before logs had a header still reads, and gets one at the next checkpoint.
+    #[test]
+    fn a_log_without_a_header_still_reads() {
+        let dir = std::env::temp_dir().join(format!("lr-old-wal-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let mut old = Vec::new();
+        frame_into(&mut old, &encode_record(1, 5, &Input::Time));
+        frame_into(&mut old, &encode_record(2, 6, &Input::Time));
+        fs::write(dir.join("wal"), &old).unwrap();
+        let (mut state, _, records) = StateDir::open(&dir).unwrap();
+        assert_eq!(
+            records.iter().map(|r| r.time).collect::<Vec<_>>(),
+            vec![5, 6]
+        );
+        assert_eq!(state.log(7, &Input::Time, None).unwrap(), 3);
+        state
+            .checkpoint(std::iter::empty(), &[], Checkpoint::default())
+            .unwrap();
+        drop(state);
+        assert_eq!(fs::read(dir.join("wal")).unwrap(), WAL_MAGIC);
+        let (_, checkpoint, records) = StateDir::open(&dir).unwrap();
+        assert_eq!((checkpoint.seq, records.len()), (3, 0));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_log_of_a_later_layout_is_refused() {
+        let dir = std::env::temp_dir().join(format!("lr-new-wal-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let mut later = WAL_MAGIC;
+        later[7] = 2;
+        fs::write(dir.join("wal"), later).unwrap();
+        let refused = StateDir::open(&dir).err().expect("refused");
+        assert_eq!(refused.kind(), io::ErrorKind::InvalidData);
+        assert!(refused.to_string().contains("version 2"), "{refused}");
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -700,8 +1015,8 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
         let (mut state, _, records) = StateDir::open(&dir).unwrap();
         assert!(records.is_empty());
-        state.log(5, &Input::Time).unwrap();
-        state.log(6, &Input::Time).unwrap();
+        state.log(5, &Input::Time, None).unwrap();
+        state.log(6, &Input::Time, None).unwrap();
         drop(state);
         // A third record, torn halfway.
         let mut frame = Vec::new();
@@ -718,7 +1033,7 @@ mod tests {
             vec![5, 6]
         );
         assert_eq!(
-            state.log(8, &Input::Time).unwrap(),
+            state.log(8, &Input::Time, None).unwrap(),
             3,
             "the torn record's place is reused"
         );

@@ -15,6 +15,7 @@ pub mod heap;
 pub mod ingress;
 pub mod management;
 pub mod module;
+pub mod owner_only;
 pub mod server;
 pub mod stable;
 pub mod system_api;
@@ -28,6 +29,7 @@ use wasmtime::{Cache, CacheConfig, Config, Engine, Linker, Module, Val};
 
 use canister::Running;
 pub use canister::{Executed, Outcome};
+pub use durable::SeenRequest;
 use durable::{CanisterState, Checkpoint, CodeState, GlobalValue, Input, PageWrite, StateDir};
 use module::{HEAP_PAGE, ModuleError, PreparedModule};
 use stable::{Backing, PAGE_SIZE, StableMemory};
@@ -236,6 +238,16 @@ pub struct Replica {
     /// Where inputs are logged and checkpoints written (None: in memory only, or replaying).
     state: Option<StateDir>,
     checkpoint_after: u64,
+    /// The ingress message the input about to be logged comes from.
+    ingress: Option<SeenRequest>,
+    /// Ingress messages that ran (a durable replica), by request id, until they expire.
+    seen_requests: BTreeMap<Vec<u8>, SeenRequest>,
+}
+
+/// Whether a call's outcome means it ran: a call turned away by `canister_inspect_message`
+/// did not, and may be sent again.
+fn ran<T>(outcome: &Result<T, CallError>) -> bool {
+    !matches!(outcome, Err(CallError::NotAccepted))
 }
 
 /// A canister id as the IC forms them: an 8-byte big-endian number, then `0x01 0x01`.
@@ -256,6 +268,8 @@ impl Replica {
             limits: Limits::default(),
             state: None,
             checkpoint_after: CHECKPOINT_AFTER_LOG_BYTES,
+            ingress: None,
+            seen_requests: BTreeMap::new(),
         })
     }
 
@@ -271,14 +285,24 @@ impl Replica {
             limits: Limits::default(),
             state: None,
             checkpoint_after: CHECKPOINT_AFTER_LOG_BYTES,
+            ingress: None,
+            seen_requests: BTreeMap::new(),
         };
         for c in checkpoint.canisters {
             replica.restore(&state, c)?;
         }
+        for seen in checkpoint.requests.unwrap_or_default() {
+            replica.seen_requests.insert(seen.request_id.to_vec(), seen);
+        }
         for record in records {
             replica.time = record.time;
             // Replay reaches the same outcome as the first run, refusals included.
-            let _ = replica.apply(record.input, &state);
+            let outcome = replica.apply(record.input, &state);
+            if let Some(seen) = record.ingress
+                && ran(&outcome)
+            {
+                replica.seen_requests.insert(seen.request_id.to_vec(), seen);
+            }
         }
         replica.time = replica.time.max(time);
         replica.state = Some(state);
@@ -299,12 +323,43 @@ impl Replica {
         self.state.as_ref().map(|s| s.path())
     }
 
-    /// Makes `input` durable before it runs (a durable replica; nothing otherwise).
+    /// Makes `input` durable before it runs (a durable replica; nothing otherwise), with the
+    /// ingress message it comes from, which is then remembered.
     fn log(&mut self, input: impl FnOnce() -> Input) -> Result<(), CallError> {
+        let ingress = self.ingress.take();
         if let Some(state) = self.state.as_mut() {
-            state.log(self.time, &input())?;
+            state.log(self.time, &input(), ingress.as_ref())?;
+            if let Some(seen) = ingress {
+                self.seen_requests.insert(seen.request_id.to_vec(), seen);
+            }
         }
         Ok(())
+    }
+
+    /// [`Replica::update_call`] as the ingress message `seen` (an HTTP call): a durable replica
+    /// logs the message's request id with the input the call makes, and remembers it until the
+    /// message expires ([`Replica::seen_requests`]), across restarts.
+    pub fn ingress_update_call(
+        &mut self,
+        seen: SeenRequest,
+        sender: Principal,
+        id: Principal,
+        method: &str,
+        arg: &[u8],
+    ) -> Result<Reply, CallError> {
+        self.ingress = Some(seen);
+        let result = self.update_call(sender, id, method, arg);
+        // Still here if nothing was logged (refused before): nothing to remember.
+        self.ingress = None;
+        result
+    }
+
+    /// The ingress messages that ran and expire at `now` or later: a restarted replica's HTTP
+    /// layer refuses them if they are sent again. (Empty for a replica kept in memory.)
+    pub fn seen_requests(&self, now: u64) -> impl Iterator<Item = &SeenRequest> {
+        self.seen_requests
+            .values()
+            .filter(move |seen| seen.ingress_expiry >= now)
     }
 
     /// How many log bytes a durable replica lets accumulate before it writes a checkpoint
@@ -441,17 +496,21 @@ impl Replica {
             canisters,
             time,
             next_canister,
+            seen_requests,
             ..
         } = self
         else {
             return Ok(());
         };
         let seq = state.next_seq();
+        // Those that expired can no longer be sent: forget them.
+        seen_requests.retain(|_, seen| seen.ingress_expiry >= *time);
         let mut meta = Checkpoint {
             seq: 0,
             time: *time,
             next_canister: *next_canister,
             canisters: Vec::new(),
+            requests: Some(seen_requests.values().cloned().collect()),
         };
         // File names first: the page writes borrow them.
         let mut names = Vec::new();
@@ -831,6 +890,7 @@ impl Replica {
         }
         // A call that cannot run is refused before it is logged.
         self.entry_point(id, method, true)?;
+        let ingress = self.ingress.as_ref().map(|seen| seen.request_id.to_vec());
         self.log(|| Input::UpdateCall {
             sender,
             canister: id,
@@ -838,6 +898,12 @@ impl Replica {
             arg: arg.to_vec(),
         })?;
         let reply = self.execute(sender, id, method, arg, true, None);
+        if let Some(request_id) = ingress
+            && !ran(&reply)
+        {
+            // Turned away by `canister_inspect_message`: it may be sent again (replay agrees).
+            self.seen_requests.remove(&request_id);
+        }
         self.maybe_checkpoint()?;
         reply
     }

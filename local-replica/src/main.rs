@@ -1,7 +1,7 @@
 //! `local-replica`: a single-node Internet Computer replica on this machine.
 //!
 //! ```text
-//! local-replica start [--port 4943] [--state-dir DIR] [--background]
+//! local-replica start [--port 4943] [--state-dir DIR] [--background] [--host-name NAME,...]
 //! local-replica status [--state-dir DIR]
 //! local-replica stop [--state-dir DIR]
 //! local-replica script --state-dir DIR [--checkpoint-after BYTES]
@@ -10,6 +10,8 @@
 //! `start` serves the IC HTTP interface (see `local_replica::server`) until stopped (Ctrl-C,
 //! SIGTERM or `stop`), printing its URL and root key; `--background` starts it detached and
 //! returns once it answers. The state directory defaults to `~/.local/share/vault/replica`.
+//! Requests must name the replica by `localhost`, `*.localhost` or an IP address in their
+//! `Host`, or by a name given with `--host-name` (against DNS rebinding).
 //! `status` exits 0 and prints the URL if a replica serves the directory, 3 if none does.
 //!
 //! `script` runs the replica kept in DIR and takes one command a line on standard input,
@@ -38,6 +40,7 @@ use local_replica::{InstallMode, Replica};
 
 const USAGE: &str = "usage:
   local-replica start [--port PORT] [--state-dir DIR] [--background] [--sync-call-timeout-ms MS]
+                      [--host-name NAME,...]
   local-replica status [--state-dir DIR]
   local-replica stop [--state-dir DIR]
   local-replica script --state-dir DIR [--checkpoint-after BYTES]";
@@ -97,6 +100,7 @@ fn run(args: &[String]) -> Result<u8, String> {
                     "--state-dir",
                     "--background",
                     "--sync-call-timeout-ms",
+                    "--host-name",
                 ],
             )?;
             let port = match options.get("--port") {
@@ -112,14 +116,23 @@ fn run(args: &[String]) -> Result<u8, String> {
                     format!("--sync-call-timeout-ms takes milliseconds, not `{ms}`")
                 })?);
             }
+            if let Some(names) = options.get("--host-name") {
+                config.host_names = names
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string)
+                    .collect();
+            }
             if options.contains_key("--background") {
                 let exe = std::env::current_exe()
                     .map_err(|e| format!("cannot find this program: {e}"))?;
                 // What the replica is started with, but where and how (said above).
-                let extra: Vec<String> = options
-                    .get_key_value("--sync-call-timeout-ms")
-                    .map(|(flag, ms)| vec![flag.clone(), ms.clone()])
-                    .unwrap_or_default();
+                let extra: Vec<String> = ["--sync-call-timeout-ms", "--host-name"]
+                    .into_iter()
+                    .filter_map(|flag| options.get_key_value(flag))
+                    .flat_map(|(flag, value)| [flag.clone(), value.clone()])
+                    .collect();
                 let running = daemon::start_background_with(
                     &exe,
                     port,
@@ -170,6 +183,8 @@ fn script(args: &[String]) -> Result<(), String> {
         .get("--state-dir")
         .map(PathBuf::from)
         .ok_or_else(|| format!("--state-dir is required\n{USAGE}"))?;
+    // As `start` does: what this process writes (wasmtime's cache too) is its owner's alone.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let mut replica = Replica::open(&dir, now()).map_err(|e| e.to_string())?;
     if let Some(bytes) = options.get("--checkpoint-after") {
         replica.set_checkpoint_after(

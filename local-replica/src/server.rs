@@ -14,6 +14,9 @@
 //! *    http://<id>.raw.localhost:<port>/…      the same, not verified (the IC's raw domains)
 //! ```
 //!
+//! A request whose `Host` is not one of the replica's names is refused first (403), whatever it
+//! asks for: see [`host`] (DNS rebinding).
+//!
 //! Requests are authenticated by [`crate::ingress::authenticate`] and answers certified with the
 //! keys of [`crate::certify`], kept in the state directory. One thread owns the [`Replica`] and
 //! runs messages one at a time, in arrival order ([`executor`]); read_state and the certified
@@ -25,6 +28,7 @@ mod api;
 pub mod daemon;
 mod executor;
 mod gateway;
+mod host;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -69,6 +73,9 @@ pub struct Config {
     pub state_dir: Option<PathBuf>,
     /// See [`SYNC_CALL_TIMEOUT`].
     pub sync_call_timeout: Duration,
+    /// Host names requests may name besides `localhost`, `*.localhost` and IP addresses: others
+    /// are refused, against DNS rebinding (see `server/host.rs`).
+    pub host_names: Vec<String>,
 }
 
 impl Config {
@@ -78,6 +85,7 @@ impl Config {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             state_dir,
             sync_call_timeout: SYNC_CALL_TIMEOUT,
+            host_names: Vec::new(),
         }
     }
 }
@@ -144,11 +152,16 @@ impl Server {
             clock: AtomicU64::new(0),
             executor,
             sync_call_timeout: config.sync_call_timeout,
+            host_names: config.host_names,
         });
         let sync = shared.clone();
         shared
             .executor
-            .run(move |replica| sync.sync_all_canisters(replica))
+            .run(move |replica| {
+                sync.clock.fetch_max(replica.time(), Ordering::SeqCst);
+                sync.sync_all_canisters(replica);
+                sync.remember_requests(replica);
+            })
             .await
             .map_err(|stopped| ServerError::Replica(CallError::Engine(stopped.to_string())))?;
         Ok(Server {
@@ -235,6 +248,8 @@ fn load_or_create_keys(dir: &Path) -> Result<ReplicaKeys, ServerError> {
         path: path.clone(),
         why,
     };
+    // Before reading anything from it: a directory another user owns is refused.
+    crate::owner_only::ensure_dir(dir).map_err(|e| fail(e.to_string()))?;
     match std::fs::read(&path) {
         Ok(bytes) => {
             return ReplicaKeys::from_bytes(&zeroize::Zeroizing::new(bytes))
@@ -243,14 +258,9 @@ fn load_or_create_keys(dir: &Path) -> Result<ReplicaKeys, ServerError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(fail(e.to_string())),
     }
-    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
     let keys = ReplicaKeys::generate(&mut rand::rng());
     let partial = dir.join(format!("{KEY_FILE}.partial"));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&partial).and_then(|mut file| {
+    let written = crate::owner_only::create_file(&partial).and_then(|mut file| {
         file.write_all(&keys.to_bytes())?;
         file.sync_all()
     });
@@ -277,6 +287,7 @@ pub(crate) struct Shared {
     clock: AtomicU64,
     executor: Executor,
     sync_call_timeout: Duration,
+    host_names: Vec<String>,
 }
 
 /// The certified state and what read_state access checks need, kept apart from the replica so
@@ -360,6 +371,31 @@ impl Shared {
         certified
             .history
             .set_status(request_id, Ingress { status, ..entry }, now);
+    }
+
+    /// Takes into the history the ingress messages a durable replica ran before it restarted,
+    /// so that they are not run again: their replies were not kept, so their status is `done`
+    /// (as on the IC once a reply is pruned).
+    fn remember_requests(&self, replica: &Replica) {
+        let now = self.now();
+        let mut certified = self.certified();
+        for seen in replica.seen_requests(now) {
+            let Ok(id) = <[u8; 32]>::try_from(seen.request_id.as_slice()) else {
+                continue;
+            };
+            let request_id = RequestId::new(&id);
+            let done = Ingress {
+                sender: seen.sender,
+                effective_canister_id: seen.effective_canister_id,
+                status: RequestStatus::Done,
+            };
+            certified
+                .history
+                .admit(request_id, seen.ingress_expiry, done, now);
+            certified
+                .tree
+                .set_request_status(&request_id, &RequestStatus::Done);
+        }
     }
 
     /// Forgets a request that was refused before it ran: it may be sent again.

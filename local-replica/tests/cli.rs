@@ -336,3 +336,151 @@ fn script_still_answers_line_by_line() {
     assert!(status.success(), "{status}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every directory under `dir` (itself included) and every file, with its permission bits.
+fn modes_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u32)> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(path) = todo.pop() {
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        found.push((path.clone(), meta.permissions().mode() & 0o7777));
+        if meta.is_dir() {
+            todo.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    found
+}
+
+/// `local-replica <args>` run by a shell whose umask lets everyone read what it creates.
+fn under_umask_022(args: &[&str]) -> Command {
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "umask 022 && exec \"$0\" \"$@\"", EXE])
+        .args(args);
+    command
+}
+
+#[test]
+fn the_state_directory_is_private_whatever_the_umask() {
+    let root = fresh_dir("cli-private");
+    let dir = root.join("state");
+    let d = arg(&dir);
+    let wasm = root.join("counter.wasm");
+    std::fs::write(
+        &wasm,
+        wat::parse_str(
+            r#"(module
+                (import "ic0" "msg_reply" (func $reply))
+                (memory 1)
+                (func (export "canister_update inc") call $reply))"#,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+
+    // A canister installed and called through `script`: modules, canister files, the log,
+    // a checkpoint, the compiled-module cache.
+    let mut child = under_umask_022(&["script", "--state-dir", d])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut answers = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut ask = |line: &str| {
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+        let answer = answers.next().expect("an answer").unwrap();
+        assert!(answer.starts_with("ok"), "{line}: {answer}");
+        answer[2..].trim().to_string()
+    };
+    let controller = "2vxsx-fae";
+    let canister = ask(&format!("create {controller}"));
+    ask(&format!(
+        "install {controller} {canister} install {} -",
+        arg(&wasm)
+    ));
+    ask(&format!("update {controller} {canister} inc -"));
+    ask("checkpoint");
+    ask(&format!("update {controller} {canister} inc -"));
+    drop(stdin);
+    let status = process::wait_for(&mut child, QUICK).expect("script ends with its input");
+    assert!(status.success(), "{status}");
+
+    // The server: its keys, pid file and log (created before it starts, by whoever starts it).
+    let output = under_umask_022(&["start", "--background", "--port", "0", "--state-dir", d])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let running = modes_under(&dir);
+    let (status, out, err) = run_text(&["stop", "--state-dir", d], QUICK);
+    assert!(status.success(), "{out}\n{err}");
+    let stopped = modes_under(&dir);
+
+    for name in [
+        "wal",
+        "checkpoint",
+        "modules",
+        "canisters",
+        "cache",
+        "replica-keys",
+        "replica.pid",
+        "replica.log",
+    ] {
+        assert!(
+            running.iter().any(|(p, _)| p.ends_with(name)),
+            "{name} in {running:?}"
+        );
+    }
+    assert!(
+        stopped
+            .iter()
+            .any(|(p, _)| p.parent().unwrap().ends_with("canisters"))
+    );
+    assert!(
+        stopped
+            .iter()
+            .filter(|(p, _)| p.starts_with(dir.join("cache")))
+            .count()
+            > 1,
+        "the compiled module is cached: {stopped:?}"
+    );
+    for (path, mode) in running.iter().chain(&stopped) {
+        let want = if path.is_dir() { 0o700 } else { 0o600 };
+        if path.exists() {
+            assert_eq!(*mode, want, "{}", path.display());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_state_directory_of_another_user_is_refused() {
+    let dir = fresh_dir("cli-not-mine");
+    let d = arg(&dir);
+    let me = nix::unistd::geteuid();
+    let other = nix::unistd::Uid::from_raw(me.as_raw().wrapping_add(4242));
+    if nix::unistd::chown(&dir, Some(other), None).is_err() {
+        // Only root can give a directory away.
+        eprintln!("skipped: uid {me} cannot chown");
+        return;
+    }
+    for args in [
+        &["start", "--port", "0", "--state-dir", d][..],
+        &["script", "--state-dir", d][..],
+    ] {
+        let (status, out, err) = run_text(args, QUICK);
+        assert!(!status.success(), "{args:?}: {out}");
+        assert!(
+            err.contains("belongs to another user") && err.contains("use a directory of your own"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "nothing was written there"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

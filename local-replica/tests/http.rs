@@ -971,3 +971,140 @@ fn assert_key_file_is_private(dir: &Path) {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// Kills the replica outright (SIGKILL: no checkpoint) and leaves its directory.
+fn kill(mut replica: ReplicaProcess) -> PathBuf {
+    let _ = replica.process.child.kill();
+    let _ = replica.process.child.wait();
+    replica.owns_dir = false;
+    replica.dir.clone()
+}
+
+#[tokio::test]
+async fn a_call_sent_again_after_a_restart_runs_once() {
+    let replica = ReplicaProcess::start();
+    let agent = replica.agent(ed25519(90)).await;
+    let id = create_and_install(&agent, &plain_probe(), vec![]).await;
+    let path = format!("/api/v4/canister/{id}/call");
+    let first = agent.update(&id, "inc").sign().unwrap();
+    let second = agent.update(&id, "inc").sign().unwrap();
+    let (status, _) = replica.post(&path, first.signed_update.clone()).await;
+    assert_eq!(status, 200);
+    drop(agent);
+    // Killed: the call is only in the log.
+    let dir = kill(replica);
+    let _cleanup = RemoveOnDrop(dir.clone());
+
+    let again = ReplicaProcess::start_in(dir.clone(), &[]);
+    let agent = again.agent(ed25519(90)).await;
+    assert_eq!(counter(&agent, id).await, 1);
+    let (status, body) = again.post(&path, first.signed_update.clone()).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        counter(&agent, id).await,
+        1,
+        "the same bytes did not run again"
+    );
+    let (done, _) = agent
+        .request_status_raw(&first.request_id, id)
+        .await
+        .unwrap();
+    assert!(
+        matches!(done, RequestStatusResponse::Done),
+        "its reply was not kept, so its status is done: {done:?}"
+    );
+    // A call of its own still runs.
+    let (status, _) = again.post(&path, second.signed_update.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(counter(&agent, id).await, 2);
+    drop(agent);
+    // Stopped: both calls are in the checkpoint now, not in the log.
+    again.stop();
+
+    let third = ReplicaProcess::start_in(dir.clone(), &[]);
+    let agent = third.agent(ed25519(90)).await;
+    for signed in [&first, &second] {
+        let (status, _) = third.post(&path, signed.signed_update.clone()).await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(counter(&agent, id).await, 2, "neither ran again");
+}
+
+#[tokio::test]
+async fn a_request_naming_another_host_is_refused() {
+    let replica = ReplicaProcess::start();
+    let agent = replica.agent(ed25519(91)).await;
+    let id = create_and_install(&agent, &plain_probe(), vec![]).await;
+    let port = replica.port;
+    let client = reqwest::Client::new();
+    let status_of = |host: String, path: String| {
+        let request = client.get(replica.endpoint(&path)).header("host", host);
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.text().await.unwrap_or_default(),
+            )
+        }
+    };
+    // DNS rebinding: a page at evil.example.com, its name pointed at 127.0.0.1.
+    for (host, path) in [
+        (
+            format!("evil.example.com:{port}"),
+            "/api/v2/status".to_string(),
+        ),
+        ("evil.example.com".to_string(), "/api/v2/status".to_string()),
+        (
+            format!("evil.example.com:{port}"),
+            format!("/?canisterId={id}"),
+        ),
+        (
+            format!("localhost.evil.example.com:{port}"),
+            "/api/v2/status".to_string(),
+        ),
+    ] {
+        let (status, body) = status_of(host.clone(), path).await;
+        assert_eq!(status, 403, "{host}: {body}");
+        assert!(body.contains("DNS rebinding"), "{host}: {body}");
+    }
+    // The names it serves.
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let (status, body) = status_of(host.clone(), "/api/v2/status".into()).await;
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+    for host in [
+        format!("{id}.localhost:{port}"),
+        format!("{id}.raw.localhost:{port}"),
+    ] {
+        let (status, body) = status_of(host.clone(), "/".into()).await;
+        assert_ne!(status, 403, "{host}: {body}");
+    }
+    // The agents send the host of their URL.
+    agent.update(&id, "inc").call_and_wait().await.unwrap();
+    let by_name = Agent::builder()
+        .with_url(format!("http://localhost:{port}"))
+        .with_identity(ed25519(91))
+        .build()
+        .unwrap();
+    by_name.fetch_root_key().await.unwrap();
+    assert_eq!(counter(&by_name, id).await, 1);
+}
+
+#[tokio::test]
+async fn a_configured_host_name_is_served() {
+    let replica = ReplicaProcess::start_in(fresh_dir(), &["--host-name", "vault.test,other.test"]);
+    let client = reqwest::Client::new();
+    for (host, want) in [("vault.test", 200), ("OTHER.test", 200), ("evil.test", 403)] {
+        let response = client
+            .get(replica.endpoint("/api/v2/status"))
+            .header("host", format!("{host}:{}", replica.port))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), want, "{host}");
+    }
+}

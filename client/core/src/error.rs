@@ -96,6 +96,10 @@ pub enum Error {
     /// The local replica could not be started.
     #[error("the local replica: {0}")]
     Replica(String),
+    /// A directory the client keeps its keys and sessions in belongs to another user, or is
+    /// open to others and cannot be closed; the message says what to do.
+    #[error("{0}")]
+    NotPrivate(#[from] local_replica::owner_only::OwnerOnlyError),
     /// Some items of a batch failed.
     #[error("{failed} of {total} failed (see above)")]
     Partial {
@@ -144,9 +148,11 @@ impl Error {
             Error::Integrity(_) => exit::INTEGRITY,
             Error::Invalid(_) => exit::USAGE,
             Error::Partial { .. } => exit::PARTIAL,
-            Error::Agent(_) | Error::Io { .. } | Error::Identity { .. } | Error::Replica(_) => {
-                exit::FAILURE
-            }
+            Error::Agent(_)
+            | Error::Io { .. }
+            | Error::Identity { .. }
+            | Error::Replica(_)
+            | Error::NotPrivate(_) => exit::FAILURE,
         }
     }
 }

@@ -10,10 +10,16 @@
 //! runtime ($VAULT_HOME/run, or $XDG_RUNTIME_DIR/vault, or <data>/run)
 //!   session-<canister>-<principal>   the unlocked master key, mode 0600, until it expires or `vault lock`
 //! ```
+//!
+//! Each directory is this user's alone: created with mode 0700 (files 0600) whatever the umask;
+//! one that already exists must belong to this user — another user could plant an identity or
+//! a session key there, or read them — and is closed to others if it was open
+//! ([`local_replica::owner_only`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use local_replica::owner_only;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -50,8 +56,29 @@ fn env_dir(name: &str) -> Option<PathBuf> {
 }
 
 impl Home {
-    /// The directories from the environment (see the module documentation).
+    /// The directories from the environment (see the module documentation), each checked to
+    /// be this user's alone if it exists.
     pub fn from_env() -> Result<Home, Error> {
+        let home = Home::from_env_unchecked()?;
+        home.check()?;
+        Ok(home)
+    }
+
+    /// Checks the directories that exist: each must belong to this user; one open to others
+    /// is closed (mode 0700), with what it holds ([`Error::NotPrivate`] if that cannot be).
+    pub fn check(&self) -> Result<(), Error> {
+        for dir in [&self.config, &self.data, &self.runtime] {
+            if !dir.exists() {
+                continue;
+            }
+            owner_only::check_dir(dir)?;
+            owner_only::tighten_entries(dir)
+                .map_err(|e| Error::io(format!("making {} private", dir.display()), e))?;
+        }
+        Ok(())
+    }
+
+    fn from_env_unchecked() -> Result<Home, Error> {
         if let Some(home) = env_dir("VAULT_HOME") {
             return Ok(Home::at(&home));
         }
@@ -120,21 +147,17 @@ impl Home {
     /// Saves the settings (whole file replaced atomically).
     pub fn save_settings(&self, settings: &Settings) -> Result<(), Error> {
         let json = serde_json::to_vec_pretty(settings).expect("settings always serialise");
-        write_atomic(&self.settings_file(), &json, 0o644)
+        write_atomic(&self.settings_file(), &json, owner_only::FILE_MODE)
     }
 }
 
-/// Writes `bytes` to `path` whole (a temporary file renamed over it), with `mode`, creating the
-/// parent directory (mode 0700).
+/// Writes `bytes` to `path` whole (a temporary file renamed over it), with `mode`, in a
+/// directory of this user's alone (created with mode 0700; refused if another user's).
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
     use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().expect("files are written in a directory");
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    owner_only::ensure_dir(dir)?;
     let partial = path.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
     let mut file = std::fs::OpenOptions::new()
@@ -147,4 +170,107 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
         .and_then(|()| file.sync_all())
         .map_err(|e| Error::io(format!("writing {}", partial.display()), e))?;
     std::fs::rename(&partial, path).map_err(|e| Error::io(format!("writing {}", path.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+
+    use super::*;
+    use crate::Identity;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().mode() & 0o7777
+    }
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("vault-home-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn what_the_client_keeps_is_private_whatever_the_umask() {
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+        let root = temp("modes");
+        let home = Home::at(&root.join("vault"));
+        home.save_settings(&Settings::default()).unwrap();
+        Identity::load_or_create(&home.identity_file()).unwrap();
+        let canister = candid::Principal::from_slice(&[1; 10]);
+        let master = vault_crypto::MasterKey::from_bytes([7; 32]);
+        crate::session::save(
+            &home,
+            &canister,
+            &canister,
+            &master,
+            std::time::Duration::from_secs(60),
+        )
+        .unwrap();
+        write_atomic(&home.uploads_dir().join("j.json"), b"{}", 0o600).unwrap();
+        assert_eq!(mode(&root), 0o700, "a parent it created");
+        for dir in [&home.config, &home.runtime, &home.uploads_dir()] {
+            assert_eq!(mode(dir), 0o700, "{}", dir.display());
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                let want = if path.is_dir() { 0o700 } else { 0o600 };
+                assert_eq!(mode(&path), want, "{}", path.display());
+            }
+        }
+        assert!(crate::session::load(&home, &canister, &canister).is_some());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn an_open_home_of_ours_is_closed() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = temp("open");
+        let home = Home::at(&root);
+        home.save_settings(&Settings::default()).unwrap();
+        for path in [&root, &home.settings_file()] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        home.check().unwrap();
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(&home.settings_file()), 0o600);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_home_or_session_directory_of_another_user_is_refused() {
+        let root = temp("other");
+        let home = Home::at(&root);
+        home.save_settings(&Settings::default()).unwrap();
+        std::fs::create_dir_all(&home.runtime).unwrap();
+        let me = std::fs::metadata(&root).unwrap().uid();
+        let other = me.wrapping_add(4242);
+        // Only root can give a directory away; as anyone else this case cannot be made.
+        if std::os::unix::fs::chown(&home.runtime, Some(other), None).is_err() {
+            eprintln!("skipped: uid {me} cannot chown");
+            return;
+        }
+        let refused = home.check().unwrap_err();
+        assert!(
+            matches!(&refused, Error::NotPrivate(_))
+                && refused.to_string().contains("another user"),
+            "{refused}"
+        );
+        // Writing a session there is refused too, before anything is written.
+        let canister = candid::Principal::from_slice(&[1; 10]);
+        let master = vault_crypto::MasterKey::from_bytes([7; 32]);
+        let refused = crate::session::save(
+            &home,
+            &canister,
+            &canister,
+            &master,
+            std::time::Duration::from_secs(60),
+        )
+        .unwrap_err();
+        assert!(matches!(refused, Error::NotPrivate(_)), "{refused}");
+        assert_eq!(std::fs::read_dir(&home.runtime).unwrap().count(), 0);
+
+        std::os::unix::fs::chown(&home.runtime, Some(me), None).unwrap();
+        std::os::unix::fs::chown(&root, Some(other), None).unwrap();
+        assert!(matches!(home.check(), Err(Error::NotPrivate(_))));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

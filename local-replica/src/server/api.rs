@@ -11,17 +11,19 @@ use ic_transport_types::{
 };
 
 use super::access::{ReadStateAt, check_paths};
-use super::{Ingress, MAX_REQUEST_BYTES, Shared, gateway};
-use crate::CallError;
+use super::{Ingress, MAX_REQUEST_BYTES, Shared, gateway, host};
 use crate::certify::{RequestStatus, to_tagged_cbor};
 use crate::ingress::{
     Admission, CanisterCall, Endpoint, ManagementTarget, RequestContent, VerifiedRequest,
     authenticate,
 };
+use crate::{CallError, SeenRequest};
 
 /// Answers one HTTP request.
 pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
-    let mut response = if request.method() == Method::OPTIONS {
+    let mut response = if let Some(refused) = misdirected(&shared, &request) {
+        refused
+    } else if request.method() == Method::OPTIONS {
         // A CORS preflight: what may be sent is answered below, on every response.
         status_only(StatusCode::NO_CONTENT)
     } else {
@@ -38,6 +40,25 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Respo
         headers.insert(name, HeaderValue::from_static(value));
     }
     response
+}
+
+/// The refusal of a request whose `Host` is not a name of this replica ([`host`]).
+fn misdirected(shared: &Shared, request: &Request<Body>) -> Option<Response<Body>> {
+    let host = match request.headers().get(header::HOST) {
+        Some(value) => value.to_str().unwrap_or_default(),
+        None => request.uri().authority()?.as_str(),
+    };
+    if host::allowed(host, &shared.host_names) {
+        return None;
+    }
+    Some(text(
+        StatusCode::FORBIDDEN,
+        format!(
+            "this replica answers to localhost, *.localhost and IP addresses, not to `{host}` \
+             (a web page may be reaching it by DNS rebinding); to serve that name, start the \
+             replica with --host-name NAME"
+        ),
+    ))
 }
 
 async fn route(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
@@ -232,10 +253,15 @@ async fn call(
         }
     }
     let runner = shared.clone();
-    let sender = request.sender;
+    let seen = SeenRequest {
+        request_id: request_id.as_slice().to_vec().into(),
+        ingress_expiry: request.ingress_expiry,
+        sender: request.sender,
+        effective_canister_id: effective,
+    };
     let job = shared
         .executor
-        .run(move |replica| runner.execute_call(replica, request_id, sender, call));
+        .run(move |replica| runner.execute_call(replica, seen, call));
     if shared.sync_call_timeout.is_zero() {
         // The job is queued and runs; with no wait at all, the agent always polls.
         return status_only(StatusCode::ACCEPTED);
@@ -267,18 +293,31 @@ fn certified_answer(shared: &Shared, request_id: &RequestId) -> Response<Body> {
 }
 
 impl Shared {
-    /// Runs an admitted update call on the replica's thread and certifies its outcome.
+    /// Runs an admitted update call (the ingress message `seen`) on the replica's thread and
+    /// certifies its outcome.
     pub(crate) fn execute_call(
         &self,
         replica: &mut crate::Replica,
-        request_id: RequestId,
-        sender: Principal,
+        seen: SeenRequest,
         call: CanisterCall,
     ) -> CallOutcome {
+        let request_id = RequestId::new(
+            seen.request_id
+                .as_slice()
+                .try_into()
+                .expect("made from a request id"),
+        );
         self.set_status(&request_id, RequestStatus::Processing);
         self.advance_time(replica);
         let management = call.canister_id == Principal::management_canister();
-        let result = replica.update_call(sender, call.canister_id, &call.method_name, &call.arg);
+        let sender = seen.sender;
+        let result = replica.ingress_update_call(
+            seen,
+            sender,
+            call.canister_id,
+            &call.method_name,
+            &call.arg,
+        );
         let status = match result {
             Ok(reply) => RequestStatus::Replied(reply.bytes),
             Err(e) if refused_before_running(&e, management) => {

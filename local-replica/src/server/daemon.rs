@@ -41,7 +41,7 @@ pub fn default_state_dir() -> Option<PathBuf> {
 /// Records that this process serves `dir` at `url` (replacing the file whole).
 pub fn write_pid_file(dir: &Path, url: &str) -> std::io::Result<()> {
     let partial = dir.join(format!("{PID_FILE}.partial"));
-    let mut file = std::fs::File::create(&partial)?;
+    let mut file = crate::owner_only::create_file(&partial)?;
     writeln!(file, "{}\n{url}", std::process::id())?;
     file.sync_all()?;
     std::fs::rename(partial, dir.join(PID_FILE))
@@ -149,9 +149,9 @@ pub fn start_background_command(
         ));
     }
     let exe = PathBuf::from(command.get_program());
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    crate::owner_only::ensure_dir(dir).map_err(|e| e.to_string())?;
     let log_path = dir.join(LOG_FILE);
-    let log = std::fs::File::create(&log_path)
+    let log = crate::owner_only::create_file(&log_path)
         .map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
     let err_log = log
         .try_clone()
@@ -239,6 +239,10 @@ pub fn stop(dir: &Path, timeout: Duration) -> Result<Option<Running>, String> {
 /// is written before the banner (so whoever reads the banner finds the replica with [`running`])
 /// and removed on exit, after the final checkpoint.
 pub fn serve(config: super::Config, dir: &Path) -> Result<(), String> {
+    // What this process writes is its owner's alone, whoever writes it (the compiled-module
+    // cache is wasmtime's), on top of the modes each file of ours is created with.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    crate::owner_only::ensure_dir(dir).map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
