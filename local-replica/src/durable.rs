@@ -30,7 +30,7 @@
 //! ([`SeenRequest`], kind [`INGRESS`]); the checkpoint keeps those not yet expired, so a signed
 //! call sent again after a restart is still refused.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -1021,7 +1021,7 @@ mod tests {
         // A third record, torn halfway.
         let mut frame = Vec::new();
         frame_into(&mut frame, &encode_record(3, 7, &Input::Time));
-        let mut wal = OpenOptions::new()
+        let mut wal = fs::OpenOptions::new()
             .append(true)
             .open(dir.join("wal"))
             .unwrap();
