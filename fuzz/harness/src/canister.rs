@@ -61,7 +61,7 @@ fn decode_call(method: u8, args: &[u8]) -> Option<Call> {
     fn none(args: &[u8]) -> Option<()> {
         decode_as_entry_point::<()>(args).ok()
     }
-    Some(match method % 39 {
+    Some(match method % 42 {
         0 => SetQuota(one(args)?),
         1 => Setup(one(args)?),
         2 => AdmitDevice(one(args)?),
@@ -120,6 +120,12 @@ fn decode_call(method: u8, args: &[u8]) -> Option<Call> {
         35 => none(args).map(|()| SharedWithMe)?,
         36 => none(args).map(|()| ListLinks)?,
         37 => OpenLink(one(args)?),
+        39 => none(args).map(|()| AdmissionTicket)?,
+        40 => none(args).map(|()| ClearUnlockFailures)?,
+        41 => {
+            let (wrapped, verifier) = decode_as_entry_point::<(ByteBuf, ByteBuf)>(args).ok()?;
+            ChangeRecovery(wrapped, verifier)
+        }
         _ => {
             let (before, limit) = decode_as_entry_point::<(Option<u64>, Option<u32>)>(args).ok()?;
             Activity(before, limit)

@@ -20,8 +20,9 @@ use serde_bytes::ByteBuf;
 use vault_canister::model::State;
 use vault_canister::model::types::*;
 use vault_crypto::{
-    CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, KdfParams, LinkToken, MasterKey, PassphraseWrappedKey,
-    STREAM_HEADER_SIZE, UnlockProof, WRAPPED_KEY_SIZE,
+    AdmissionChallenge, AdmissionKey, CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, KdfParams, LinkToken,
+    MasterKey, PassphraseWrappedKey, RecoveryKey, STREAM_HEADER_SIZE, UnlockProof,
+    WRAPPED_KEY_SIZE,
 };
 
 /// Stable-memory bucket size of the fuzzed state, in 64 KiB pages: small, so that a fresh
@@ -45,16 +46,36 @@ pub(crate) fn caller(index: u8) -> Principal {
     }
 }
 
-/// The right unlock proof for the passphrase of the fuzzed vault.
-const PROOF: [u8; 32] = [7; 32];
+/// The fuzzed canister's own id (what admission proofs sign).
+pub(crate) fn canister() -> Principal {
+    Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0, 1, 1, 1])
+}
+
+/// The fuzzed vault's secrets, made once: its passphrase record (Argon2id at the floor), the
+/// admission keys of its passphrase and of its recovery key.
+struct Secrets {
+    record: Vec<u8>,
+    passphrase: AdmissionKey,
+    recovery: AdmissionKey,
+}
 
 /// One call of the canister's interface, with its arguments.
 #[derive(Debug)]
 pub enum Call {
     SetQuota(u64),
     Setup(SetupArgs),
+    AdmissionTicket,
     AdmitDevice(AdmitDeviceArgs),
+    /// admit_device with a real proof, signed when the call is applied (for the caller and
+    /// the counter then, moved by `counter_offset`).
+    AdmitProven {
+        method: UnlockMethod,
+        counter_offset: u64,
+        send_counter: bool,
+    },
+    ClearUnlockFailures,
     ChangePassphrase(ByteBuf, ByteBuf),
+    ChangeRecovery(ByteBuf, ByteBuf),
     RemoveDevice(Principal),
     BeginUpload(BeginUploadArgs),
     PutChunk(PutChunkArgs),
@@ -110,8 +131,19 @@ impl Call {
         match self {
             SetQuota(bytes) => update(s.set_quota(caller, now, bytes)),
             Setup(args) => update(s.setup(caller, now, args)),
-            AdmitDevice(args) => update(s.admit_device(caller, now, args)),
+            AdmissionTicket => update(s.admission_ticket(caller, now)),
+            AdmitDevice(args) => update(s.admit_device(caller, &canister(), now, args)),
+            AdmitProven {
+                method,
+                counter_offset,
+                send_counter,
+            } => {
+                let args = proven(s, caller, now, method, counter_offset, send_counter);
+                update(s.admit_device(caller, &canister(), now, args))
+            }
+            ClearUnlockFailures => update(s.clear_unlock_failures(caller, now)),
             ChangePassphrase(r, v) => update(s.change_passphrase(caller, now, r, v)),
+            ChangeRecovery(w, v) => update(s.change_recovery(caller, now, w, v)),
             RemoveDevice(d) => update(s.remove_device(caller, now, d)),
             BeginUpload(args) => update(s.begin_upload(caller, now, args)),
             PutChunk(args) => update(s.put_chunk(caller, now, args.borrowed())),
@@ -155,8 +187,11 @@ impl Call {
         match self {
             Call::SetQuota(..) => "set_quota",
             Call::Setup(..) => "setup",
-            Call::AdmitDevice(..) => "admit_device",
+            Call::AdmissionTicket => "admission_ticket",
+            Call::AdmitDevice(..) | Call::AdmitProven { .. } => "admit_device",
+            Call::ClearUnlockFailures => "clear_unlock_failures",
             Call::ChangePassphrase(..) => "change_passphrase",
+            Call::ChangeRecovery(..) => "change_recovery",
             Call::RemoveDevice(..) => "remove_device",
             Call::BeginUpload(..) => "begin_upload",
             Call::PutChunk(..) => "put_chunk",
@@ -198,7 +233,7 @@ impl Call {
     /// Whether a refusal (`NotAuthorized`) of this call changes the state: a wrong unlock
     /// proof is counted (that is what makes guessing slow) and logged.
     fn counts_refusals(&self) -> bool {
-        matches!(self, Call::AdmitDevice(_))
+        matches!(self, Call::AdmitDevice(_) | Call::AdmitProven { .. })
     }
 }
 
@@ -249,22 +284,16 @@ pub fn apply_checked(s: &mut State<VectorMemory>, caller: &Principal, now: u64, 
 }
 
 /// The vault every input starts from, as its stable memory: installed with [`QUOTA`], set up
-/// (passphrase proof [`PROOF`]), the device admitted.
+/// (with [`Secrets`]' passphrase and recovery key), the device admitted.
 fn base() -> Vec<u8> {
     let memory = VectorMemory::default();
     let mut s = State::init_with_bucket_pages(memory.clone(), BUCKET_PAGES);
     let owner = caller(0);
     s.install(owner, Some(QUOTA), T0).expect("install");
     s.setup(&owner, T0, setup_args()).expect("setup");
-    s.admit_device(
-        &caller(1),
-        T0,
-        AdmitDeviceArgs {
-            method: UnlockMethod::Passphrase,
-            proof: ByteBuf::from(PROOF.to_vec()),
-        },
-    )
-    .expect("the device is admitted");
+    let args = proven(&s, &caller(1), T0, UnlockMethod::Passphrase, 0, true);
+    s.admit_device(&caller(1), &canister(), T0, args)
+        .expect("the device is admitted");
     s.check_invariants().expect("the base vault is sound");
     drop(s);
     memory.borrow().clone()
@@ -272,7 +301,7 @@ fn base() -> Vec<u8> {
 
 thread_local! {
     static BASE: Vec<u8> = base();
-    static RECORD: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+    static SECRETS: Secrets = secrets();
 }
 
 /// A fresh copy of the base vault.
@@ -370,31 +399,72 @@ fn populate(s: &mut State<VectorMemory>, now: u64) {
     }
 }
 
-/// A valid passphrase record (Argon2id at test parameters; made once).
+/// Made once per process: one Argon2id derivation at the floor's parameters.
+fn secrets() -> Secrets {
+    let mut rng = Counter(7);
+    let master = MasterKey::generate(&mut rng);
+    let (record, _) = PassphraseWrappedKey::wrap(&master, "pw", KdfParams::MINIMUM, &mut rng);
+    let passphrase = record.unlock_params().derive("pw").admission_key();
+    let recovery = RecoveryKey::generate(&mut rng).admission_key();
+    Secrets {
+        record: record.to_bytes(),
+        passphrase,
+        recovery,
+    }
+}
+
+/// A valid passphrase record.
 fn passphrase_record() -> Vec<u8> {
-    RECORD.with(|r| {
-        r.borrow_mut()
-            .get_or_insert_with(|| {
-                let mut rng = Counter(7);
-                let master = MasterKey::generate(&mut rng);
-                let (record, _) = PassphraseWrappedKey::wrap(
-                    &master,
-                    "pw",
-                    KdfParams::insecure_for_tests(),
-                    &mut rng,
-                );
-                record.to_bytes()
-            })
-            .clone()
+    SECRETS.with(|k| k.record.clone())
+}
+
+/// The verifier of the passphrase's (or the recovery key's) admission key.
+fn admission_verifier(method: UnlockMethod) -> Vec<u8> {
+    SECRETS.with(|k| match method {
+        UnlockMethod::Passphrase => k.passphrase.verifier().0.to_vec(),
+        UnlockMethod::Recovery => k.recovery.verifier().0.to_vec(),
     })
+}
+
+/// admit_device's arguments with a real proof for `caller` at the vault's counter (plus
+/// `counter_offset`), as a client signs it after reading its admission ticket.
+fn proven(
+    s: &State<VectorMemory>,
+    caller: &Principal,
+    now: u64,
+    method: UnlockMethod,
+    counter_offset: u64,
+    send_counter: bool,
+) -> AdmitDeviceArgs {
+    let counter = s
+        .admission_ticket(&self::caller(0), now)
+        .map_or(0, |t| t.counter)
+        .wrapping_add(counter_offset);
+    let challenge = AdmissionChallenge {
+        canister: canister().as_slice(),
+        caller: caller.as_slice(),
+        counter,
+    };
+    let proof = SECRETS.with(|k| {
+        let key = match method {
+            UnlockMethod::Passphrase => &k.passphrase,
+            UnlockMethod::Recovery => &k.recovery,
+        };
+        key.prove(&challenge).expect("principals fit")
+    });
+    AdmitDeviceArgs {
+        method,
+        proof: ByteBuf::from(proof.0.to_vec()),
+        counter: send_counter.then_some(counter),
+    }
 }
 
 fn setup_args() -> SetupArgs {
     SetupArgs {
         passphrase_record: ByteBuf::from(passphrase_record()),
-        passphrase_verifier: ByteBuf::from(verifier(PROOF)),
+        passphrase_verifier: ByteBuf::from(admission_verifier(UnlockMethod::Passphrase)),
         recovery_wrapped_key: versioned(WRAPPED_KEY_SIZE, 3),
-        recovery_verifier: ByteBuf::from(verifier([8; 32])),
+        recovery_verifier: ByteBuf::from(admission_verifier(UnlockMethod::Recovery)),
         sharing_public_key: ByteBuf::from(vec![9; 32]),
         sharing_secret_wrapped: versioned(WRAPPED_KEY_SIZE, 4),
     }
@@ -583,33 +653,48 @@ fn ids(u: &mut Unstructured) -> Result<Vec<FileId>> {
 /// Decodes one call from the fuzzer's bytes.
 fn call(u: &mut Unstructured, now: u64) -> Result<Call> {
     use Call::*;
-    Ok(match u.int_in_range(0..=38u8)? {
+    Ok(match u.int_in_range(0..=41u8)? {
         0 => SetQuota(match u.int_in_range(0..=2u8)? {
             0 => QUOTA,
             1 => u.int_in_range(0..=2 * QUOTA)?,
             _ => u.arbitrary()?,
         }),
         1 => Setup(setup_args()),
-        2 => AdmitDevice(AdmitDeviceArgs {
-            method: if u.arbitrary()? {
+        2 => {
+            let method = if u.arbitrary()? {
                 UnlockMethod::Passphrase
             } else {
                 UnlockMethod::Recovery
-            },
-            proof: match u.int_in_range(0..=3u8)? {
-                0 => ByteBuf::from(vec![0; 32]),
-                1 => ByteBuf::from(Vec::<u8>::arbitrary_take(u, 33)?),
-                2 => ByteBuf::from(vec![8; 32]),
-                _ => ByteBuf::from(PROOF.to_vec()),
-            },
-        }),
+            };
+            match u.int_in_range(0..=4u8)? {
+                // A real proof: for this caller at the current counter, or a stale one.
+                0 | 1 => AdmitProven {
+                    method,
+                    counter_offset: u.int_in_range(0..=2u64)?.wrapping_sub(1),
+                    send_counter: u.arbitrary()?,
+                },
+                n => AdmitDevice(AdmitDeviceArgs {
+                    method,
+                    proof: match n {
+                        2 => ByteBuf::from(vec![0; 64]),
+                        3 => ByteBuf::from(Vec::<u8>::arbitrary_take(u, 65)?),
+                        _ => ByteBuf::from(verifier([7; 32])),
+                    },
+                    counter: u.arbitrary()?,
+                }),
+            }
+        }
         3 => ChangePassphrase(
             if u.arbitrary()? {
                 ByteBuf::from(passphrase_record())
             } else {
                 ByteBuf::from(Vec::<u8>::arbitrary_take(u, 100)?)
             },
-            blob(u, 32)?,
+            if u.arbitrary()? {
+                ByteBuf::from(admission_verifier(UnlockMethod::Recovery))
+            } else {
+                blob(u, 32)?
+            },
         ),
         4 => RemoveDevice(principal(u)?),
         5 | 6 => BeginUpload(BeginUploadArgs {
@@ -843,6 +928,16 @@ fn call(u: &mut Unstructured, now: u64) -> Result<Call> {
             3 => ListLinks,
             _ => Activity(u.arbitrary()?, u.arbitrary()?),
         },
+        39 => AdmissionTicket,
+        40 => ClearUnlockFailures,
+        41 => ChangeRecovery(
+            versioned(WRAPPED_KEY_SIZE, u.arbitrary()?),
+            if u.arbitrary()? {
+                ByteBuf::from(admission_verifier(UnlockMethod::Passphrase))
+            } else {
+                blob(u, 32)?
+            },
+        ),
         _ => OpenLink(link_access(u)?),
     })
 }
