@@ -648,13 +648,13 @@ impl State {
     // ---- sharing -----------------------------------------------------------------------
 
     async fn share_code(&self) -> Result<UiShareCode, Error> {
-        let conn = self.conn().await?;
-        let id = resolve_canister(&self.home, conn, None)?;
-        let code = vault_client::sharing::my_share_code(conn, id).await?;
+        // From the unlocked sharing secret, not from the canister's anonymous answer.
+        let vault = self.vault().await?;
+        let code = vault_client::sharing::my_share_code(&vault).await?;
         Ok(UiShareCode {
             code: code.share_code,
             fingerprint: code.fingerprint,
-            vault: id.to_text(),
+            vault: vault.canister.id().to_text(),
         })
     }
 

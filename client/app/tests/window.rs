@@ -44,10 +44,9 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
             .unwrap();
         assert!(results.iter().all(Result::is_ok), "{results:?}");
         let friend_vault = friend.init().await;
-        let code =
-            vault_client::sharing::my_share_code(&friend_vault.conn, friend_vault.canister.id())
-                .await
-                .unwrap();
+        let code = vault_client::sharing::my_share_code(&friend_vault)
+            .await
+            .unwrap();
         (code.share_code, code.principal)
     });
 

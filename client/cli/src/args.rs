@@ -239,7 +239,8 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum IdentityCommand {
-    /// Your principal, share code and its fingerprint words.
+    /// Your principal, share code and its fingerprint words (the vault must be unlocked: the
+    /// code is computed from your own sharing secret).
     Show,
     /// Use a PEM identity (dfx's `~/.config/dfx/identity/NAME/identity.pem`) from now on.
     Import {

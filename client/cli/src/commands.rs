@@ -918,9 +918,9 @@ async fn export(cli: &Cli, reader: &Reader, infos: &[FileInfo], to: &Path) -> Re
 async fn identity(cli: &Cli, command: &IdentityCommand) -> Result<(), Error> {
     match command {
         IdentityCommand::Show => {
-            let (home, conn) = connect(cli).await?;
-            let canister = resolve_canister(&home, &conn, None)?;
-            let code = vault_client::sharing::my_share_code(&conn, canister).await?;
+            // From the unlocked sharing secret, not from the canister's anonymous answer.
+            let vault = open_vault(cli).await?;
+            let code = vault_client::sharing::my_share_code(&vault).await?;
             if cli.json {
                 output::json(&code);
             } else {

@@ -369,6 +369,146 @@ fn friend_lists(friend: &User, vault: &str, album: &str) -> Result<usize, vault_
     })
 }
 
+/// The owner's unlocked vault in this process (from the CLI's session), with a runtime to drive it.
+fn owner_vault(owner: &User, vault: &str) -> (tokio::runtime::Runtime, vault_client::Vault) {
+    use vault_client::{Connection, Home, Identity, Vault};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let v = runtime.block_on(async {
+        let launcher = || Command::new("false");
+        let home = Home::at(owner.home.path());
+        let net = vault_client::Network::Local { port: owner.port };
+        let conn = Connection::open(
+            &home,
+            net,
+            Identity::load(&home.identity_file()).unwrap(),
+            &launcher,
+        )
+        .await
+        .unwrap();
+        Vault::from_session(&home, conn, candid::Principal::from_text(vault).unwrap()).unwrap()
+    });
+    (runtime, v)
+}
+
+/// Issue 16 findings 3 and 5: revoking one person from an album whose other grants are an
+/// expired one and one made before grants carried the owner's authenticator. The revoke
+/// succeeds (it used to fail with `InvalidArgument("grants")` and leave the person their grant);
+/// the expired grant is dropped; the older grant is confirmed by the canister and authenticated,
+/// and its grantee can read what is added after the rotation.
+#[test]
+fn a_revoke_beside_an_expired_grant_and_an_older_grant_rotates_to_the_rest() {
+    use vault_client::types::{GrantArgs, Target};
+    let owner = User::first();
+    let (vault, _) = owner.init();
+    let people: Vec<User> = (0..3).map(|_| User::beside(&owner)).collect();
+    let codes: Vec<Value> = people
+        .iter()
+        .map(|u| {
+            u.init();
+            u.json(&["identity", "show"])
+        })
+        .collect();
+    let code = |i: usize| codes[i]["share_code"].as_str().unwrap().to_string();
+    let principal = |i: usize| codes[i]["principal"].as_str().unwrap().to_string();
+    let exif = photos().join("exif");
+    owner.ok(&["album", "create", "Trip"]);
+    owner.ok(&[
+        "upload",
+        "--album",
+        "Trip",
+        exif.join("right.jpg").to_str().unwrap(),
+    ]);
+    owner.ok(&["share", "Trip", "--with", &code(0), "--expires", "2s"]);
+    owner.ok(&["share", "Trip", "--with", &code(1)]);
+    owner.ok(&["share", "Trip", "--with", &code(2)]);
+
+    // Person 1's grant as a client made it before grants carried an authenticator: the same
+    // grant, re-granted without one.
+    let (runtime, owner_vault) = owner_vault(&owner, &vault);
+    let authenticated = |p: &str| {
+        runtime.block_on(async {
+            owner_vault
+                .canister
+                .list_grants(None)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|g| g.grantee.to_text() == p)
+                .map(|g| g.authenticator.is_some())
+        })
+    };
+    assert_eq!(
+        authenticated(&principal(1)),
+        Some(true),
+        "share authenticates"
+    );
+    runtime.block_on(async {
+        let g = owner_vault
+            .canister
+            .list_grants(None)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|g| g.grantee.to_text() == principal(1))
+            .unwrap();
+        assert!(matches!(g.target, Target::Album(_)));
+        owner_vault
+            .canister
+            .grant(GrantArgs {
+                target: g.target,
+                grantee: g.grantee,
+                grantee_key: g.grantee_key.unwrap(),
+                permission: g.permission,
+                sealed_keys: g.sealed_keys,
+                expires_at: g.expires_at,
+                authenticator: None,
+            })
+            .await
+            .unwrap();
+    });
+    assert_eq!(authenticated(&principal(1)), Some(false));
+
+    std::thread::sleep(Duration::from_secs(3));
+    owner.ok(&["revoke", "Trip", "--from", &principal(2)]);
+    let grants = owner.json(&["grants"]);
+    let left: Vec<&str> = grants
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["grantee"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, vec![principal(1).as_str()], "{grants}");
+    assert_eq!(
+        authenticated(&principal(1)),
+        Some(true),
+        "confirmed, then authenticated"
+    );
+    assert_eq!(owner.json(&["album", "ls"])[0]["key_version"], 1);
+
+    // The new key reached person 1: a photo added now opens for them.
+    owner.ok(&[
+        "upload",
+        "--album",
+        "Trip",
+        exif.join("test1.jpg").to_str().unwrap(),
+    ]);
+    let out = people[1].path("trip");
+    people[1].ok(&[
+        "export",
+        "--from",
+        &vault,
+        "--all",
+        "--to",
+        out.to_str().unwrap(),
+    ]);
+    let got = files_in(&out);
+    assert_eq!(
+        got["test1.jpg"],
+        std::fs::read(exif.join("test1.jpg")).unwrap()
+    );
+    assert_eq!(got.len(), 2);
+}
+
 /// Whether version 0 of the album key — the one sealed to the friend before the revoke — opens
 /// the key of file `id` (fetched by the owner, as if its ciphertext had leaked).
 fn held_keys_open(owner: &User, vault: &str, id: &str) -> bool {

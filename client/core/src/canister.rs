@@ -310,6 +310,14 @@ impl VaultCanister {
     pub async fn grant(&self, args: GrantArgs) -> Result<GrantInfo, Error> {
         self.update("grant", (args,)).await
     }
+    /// Attaches the owner's authenticator to a grant made without one, if its stored terms are
+    /// the ones given (an update: its answer is certified).
+    pub async fn authenticate_grant(
+        &self,
+        args: AuthenticateGrantArgs,
+    ) -> Result<GrantInfo, Error> {
+        self.update("authenticate_grant", (args,)).await
+    }
     /// Withdraws a grant.
     pub async fn revoke_grant(&self, target: Target, grantee: Principal) -> Result<(), Error> {
         self.update("revoke_grant", (target, grantee)).await

@@ -5,7 +5,8 @@ use candid::Principal;
 use serde_bytes::ByteBuf;
 use vault_canister::model::types::*;
 use vault_crypto::{
-    AlbumId, AlbumKey, AlbumKeyId, FileId, FileKey, KeyWrapper, LinkKey, SealedKey, ShareCode,
+    AlbumId, AlbumKey, AlbumKeyId, FileId, FileKey, GrantKey, GrantPermission, GrantTarget,
+    GrantTerms, KeyWrapper, LinkKey, LinkTokenHash, MasterKey, SealedKey, ShareCode,
     SharingPublicKey, SharingSecretKey, open_link_record,
 };
 
@@ -116,16 +117,28 @@ impl Vault {
                 }]
             }
         };
+        // The owner's seal on these terms, with the key from the share code they checked: what
+        // any of their devices will trust when it reads the grant back (FORMAT.md §8.4).
+        let candid_target = target.candid();
+        let authenticator = grant_terms(
+            self.canister.id(),
+            &candid_target,
+            &grantee,
+            &public,
+            permission,
+            expires_at,
+            |terms| GrantKey::derive(self.master()).authenticate(terms),
+        )?;
         let grant = self
             .canister
             .grant(GrantArgs {
-                target: target.candid(),
+                target: candid_target,
                 grantee,
                 grantee_key: ByteBuf::from(public.as_bytes().to_vec()),
                 permission,
                 sealed_keys,
                 expires_at,
-                authenticator: None,
+                authenticator: Some(ByteBuf::from(authenticator.as_bytes().to_vec())),
             })
             .await?;
         self.grant_entry(&grant).await
@@ -206,21 +219,21 @@ impl Vault {
             album: AlbumId(*album),
             version: new_version,
         };
+        // Seal only to keys this owner authenticated (or that the canister confirms in a
+        // certified update): never to a key as an uncertified query gave it.
+        let listed = self.canister.list_grants(Some(target.clone())).await?;
+        let grant_key = GrantKey::derive(self.master());
+        let mut to_seal =
+            grantees_to_seal(&grant_key, self.canister.id(), &listed, revoke, now_ns())?;
+        for grant in std::mem::take(&mut to_seal.unauthenticated) {
+            to_seal
+                .verified
+                .push(self.authenticate_grant(&grant_key, &grant).await?);
+        }
         let mut grants = Vec::new();
-        for grant in self.canister.list_grants(Some(target.clone())).await? {
-            if revoke.contains(&grant.grantee) || grant.expires_at.is_some_and(|t| t <= now_ns()) {
-                continue;
-            }
-            let public = grant
-                .grantee_key
-                .as_deref()
-                .and_then(|k| SharingPublicKey::from_bytes(k).ok())
-                .ok_or_else(|| Error::Invalid(format!(
-                    "{} was granted before grants kept the grantee's key: revoke them too, then share again",
-                    grant.grantee
-                )))?;
-            let sealed = seal(&public, &key, grant.grantee.as_slice(), &key_id, &mut rng)?;
-            grants.push((grant.grantee, sealed));
+        for (grantee, public) in &to_seal.verified {
+            let sealed = seal(public, &key, grantee.as_slice(), &key_id, &mut rng)?;
+            grants.push((*grantee, sealed));
         }
         let mut links = Vec::new();
         for link in self.canister.list_links().await? {
@@ -255,15 +268,174 @@ impl Vault {
         Ok(())
     }
 
-    /// A link's key, from the owner's sealed record of it.
-    pub(crate) fn link_key_of(&self, link: &LinkInfo) -> Result<LinkKey, Error> {
-        let record = link.label.as_deref().ok_or_else(|| {
-            Error::Integrity("a link has no record of its key: revoke it and make a new one".into())
-        })?;
-        let (_, key, _) = open_link_record(self.master(), record)
-            .map_err(|_| Error::Integrity("a link's record does not decrypt".into()))?;
-        Ok(key)
+    /// Authenticates a grant made before grants carried the owner's authenticator: the terms as
+    /// `list_grants` gave them go to `authenticate_grant`, an update, which stores the
+    /// authenticator only if they are the stored terms, and answers certified. Returns the key
+    /// to seal to, confirmed so.
+    async fn authenticate_grant(
+        &self,
+        grant_key: &GrantKey,
+        grant: &GrantInfo,
+    ) -> Result<(Principal, SharingPublicKey), Error> {
+        let public = listed_key(grant)?;
+        let authenticator = grant_terms(
+            self.canister.id(),
+            &grant.target,
+            &grant.grantee,
+            &public,
+            grant.permission,
+            grant.expires_at,
+            |terms| grant_key.authenticate(terms),
+        )?;
+        let confirmed = self
+            .canister
+            .authenticate_grant(AuthenticateGrantArgs {
+                target: grant.target.clone(),
+                grantee: grant.grantee,
+                grantee_key: ByteBuf::from(public.as_bytes().to_vec()),
+                permission: grant.permission,
+                expires_at: grant.expires_at,
+                authenticator: ByteBuf::from(authenticator.as_bytes().to_vec()),
+            })
+            .await
+            .map_err(|e| match e {
+                Error::Vault(VaultError::Conflict { .. }) => Error::Integrity(format!(
+                    "the grant to {} is not as the vault answered it when listed: the answer \
+                     may have been altered; nothing was sealed to it. Try again",
+                    grant.grantee
+                )),
+                other => other,
+            })?;
+        if confirmed.grantee_key.as_deref() != Some(public.as_bytes().as_slice()) {
+            return Err(Error::Integrity(format!(
+                "the vault confirmed another key for {} than the one it listed",
+                grant.grantee
+            )));
+        }
+        Ok((grant.grantee, public))
     }
+
+    /// A link's key, from the owner's sealed record of it. The record holds the link's secret,
+    /// which must give the token hash of the link it is listed with: a record moved to another
+    /// link (by whoever answered `list_links`) is refused.
+    pub(crate) fn link_key_of(&self, link: &LinkInfo) -> Result<LinkKey, Error> {
+        link_key_from_record(self.master(), link)
+    }
+}
+
+/// A listed link's key from the owner's record of it, checked to be that link's record.
+pub fn link_key_from_record(master: &MasterKey, link: &LinkInfo) -> Result<LinkKey, Error> {
+    let record = link.label.as_deref().ok_or_else(|| {
+        Error::Integrity("a link has no record of its key: revoke it and make a new one".into())
+    })?;
+    let (secret, key, _) = open_link_record(master, record)
+        .map_err(|_| Error::Integrity("a link's record does not decrypt".into()))?;
+    let listed = <[u8; 32]>::try_from(link.token_hash.as_slice())
+        .map_err(|_| Error::Integrity("a link's token hash is not 32 bytes".into()))?;
+    if !secret.token().matches(&LinkTokenHash(listed)) {
+        return Err(Error::Integrity(
+            "a link's record belongs to another link: the answer may have been altered".into(),
+        ));
+    }
+    Ok(key)
+}
+
+/// The keys a rotation of an album's key may seal the new key to, from the album's grants as
+/// `list_grants` answered them (uncertified: one node could have swapped a key).
+#[derive(Debug, Default)]
+pub struct GranteesToSeal {
+    /// Grantees whose key the owner's authenticator vouches for.
+    pub verified: Vec<(Principal, SharingPublicKey)>,
+    /// Grants made before grants carried an authenticator: to be confirmed by the canister in
+    /// an update (`authenticate_grant`) before anything is sealed to them.
+    pub unauthenticated: Vec<GrantInfo>,
+}
+
+/// Sorts an album's grants for a rotation: the revoked and the expired get nothing (the
+/// canister drops expired grants in the rotation); a grant with an authenticator is used only
+/// if the authenticator verifies under this owner's grant key for exactly the listed terms —
+/// else the whole rotation is refused, naming the grantee.
+pub fn grantees_to_seal(
+    grant_key: &GrantKey,
+    vault: Principal,
+    grants: &[GrantInfo],
+    revoke: &[Principal],
+    now: u64,
+) -> Result<GranteesToSeal, Error> {
+    let mut out = GranteesToSeal::default();
+    for grant in grants {
+        if revoke.contains(&grant.grantee) || grant.expires_at.is_some_and(|t| t <= now) {
+            continue;
+        }
+        let Some(authenticator) = &grant.authenticator else {
+            listed_key(grant)?;
+            out.unauthenticated.push(grant.clone());
+            continue;
+        };
+        let public = listed_key(grant)?;
+        grant_terms(
+            vault,
+            &grant.target,
+            &grant.grantee,
+            &public,
+            grant.permission,
+            grant.expires_at,
+            |terms| grant_key.verify(terms, authenticator),
+        )
+        .map_err(|_| {
+            Error::Integrity(format!(
+                "the grant to {} does not verify under your keys: its public key or terms are \
+                 not what you granted (the vault's answer may have been altered). Nothing was \
+                 sealed to it; try again, and if this persists, revoke {} and share again with \
+                 their share code",
+                grant.grantee, grant.grantee
+            ))
+        })?;
+        out.verified.push((grant.grantee, public));
+    }
+    Ok(out)
+}
+
+/// The grantee's public key as a grant lists it.
+fn listed_key(grant: &GrantInfo) -> Result<SharingPublicKey, Error> {
+    grant
+        .grantee_key
+        .as_deref()
+        .and_then(|k| SharingPublicKey::from_bytes(k).ok())
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "{} was granted before grants kept the grantee's key: revoke them too, then share again",
+                grant.grantee
+            ))
+        })
+}
+
+/// Runs `f` on the FORMAT.md §8.4 terms of a grant.
+fn grant_terms<R>(
+    vault: Principal,
+    target: &Target,
+    grantee: &Principal,
+    public: &SharingPublicKey,
+    permission: Permission,
+    expires_at: Option<u64>,
+    f: impl FnOnce(&GrantTerms<'_>) -> Result<R, vault_crypto::GrantError>,
+) -> Result<R, Error> {
+    let target = match target {
+        Target::Album(id) => GrantTarget::Album(AlbumId(id16(id)?)),
+        Target::File(id) => GrantTarget::File(FileId(id16(id)?)),
+    };
+    let terms = GrantTerms {
+        vault: vault.as_slice(),
+        target,
+        grantee: grantee.as_slice(),
+        grantee_key: public,
+        permission: match permission {
+            Permission::View => GrantPermission::View,
+            Permission::Contribute => GrantPermission::Contribute,
+        },
+        expires_at,
+    };
+    f(&terms).map_err(|e| Error::Integrity(format!("grant of {grantee}: {e}")))
 }
 
 fn seal<K: vault_crypto::ShareableKey>(
@@ -279,15 +451,34 @@ fn seal<K: vault_crypto::ShareableKey>(
         .map_err(|_| Error::Invalid("the share code's public key is not usable".into()))
 }
 
-/// This identity's share code: its principal and its vault's public sharing key (public: no
-/// unlock needed).
-pub async fn my_share_code(conn: &Connection, my_vault: Principal) -> Result<MyShareCode, Error> {
-    let public = SharingPublicKey::from_bytes(&conn.vault(my_vault).sharing_key().await?)
-        .map_err(|_| Error::Integrity("the vault's sharing key is damaged".into()))?;
-    let code = ShareCode::new(conn.me().as_slice(), public)
+/// This identity's share code: its principal and the public key of its vault's sharing secret.
+///
+/// The key is computed from the secret itself (unwrapped with the master key), never taken from
+/// the anonymous `sharing_key` query, whose answer one node could replace with its own key.
+pub async fn my_share_code(vault: &Vault) -> Result<MyShareCode, Error> {
+    let (secret, published) = vault.sharing_keys().await?;
+    share_code_of(&vault.conn.me(), &secret, &published)
+}
+
+/// The share code of `me` with `secret`'s public key; refused if the profile's published key
+/// (`published`) is another one.
+pub fn share_code_of(
+    me: &Principal,
+    secret: &SharingSecretKey,
+    published: &SharingPublicKey,
+) -> Result<MyShareCode, Error> {
+    let public = secret.public_key();
+    if public != *published {
+        return Err(Error::Integrity(
+            "the vault's published sharing key is not the one of your sharing secret: \
+             not making a share code from it"
+                .into(),
+        ));
+    }
+    let code = ShareCode::new(me.as_slice(), public)
         .map_err(|e| Error::Agent(format!("cannot make the share code: {e}")))?;
     Ok(MyShareCode {
-        principal: conn.me().to_text(),
+        principal: me.to_text(),
         share_code: code.to_text(),
         fingerprint: code.fingerprint(),
     })
@@ -438,5 +629,188 @@ impl SharedWithMe {
             )));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The client's decisions on what a vault answered, fed the answers a dishonest node could
+    //! give (a node cannot be made to lie for real in a test, so the lie is made here).
+    use super::*;
+    use vault_crypto::{LinkSecret, SharingKeyPair, seal_link_record};
+
+    fn principal(n: u8) -> Principal {
+        Principal::from_slice(&[n; 29])
+    }
+
+    const VAULT: u8 = 0xaa;
+    const ALBUM: [u8; 16] = [0xa1; 16];
+
+    /// The owner's grant of the album to `who`, with its authenticator, as `grant` stored it.
+    fn granted(
+        grant_key: &GrantKey,
+        who: u8,
+        key: &SharingPublicKey,
+        expires_at: Option<u64>,
+    ) -> GrantInfo {
+        let target = Target::Album(ByteBuf::from(ALBUM.to_vec()));
+        let authenticator = grant_terms(
+            principal(VAULT),
+            &target,
+            &principal(who),
+            key,
+            Permission::View,
+            expires_at,
+            |t| grant_key.authenticate(t),
+        )
+        .unwrap();
+        GrantInfo {
+            target,
+            grantee: principal(who),
+            grantee_key: Some(ByteBuf::from(key.as_bytes().to_vec())),
+            permission: Permission::View,
+            sealed_keys: vec![],
+            expires_at,
+            created_at: 1,
+            authenticator: Some(ByteBuf::from(authenticator.as_bytes().to_vec())),
+        }
+    }
+
+    fn keys(n: usize) -> Vec<SharingPublicKey> {
+        let mut rng = crate::rng();
+        (0..n)
+            .map(|_| SharingKeyPair::generate(&mut rng).public)
+            .collect()
+    }
+
+    #[test]
+    fn a_rotation_seals_to_authenticated_keys_and_skips_the_revoked_and_the_expired() {
+        let master = MasterKey::generate(&mut crate::rng());
+        let grant_key = GrantKey::derive(&master);
+        let k = keys(4);
+        let mut legacy = granted(&grant_key, 4, &k[3], None);
+        legacy.authenticator = None;
+        let grants = vec![
+            granted(&grant_key, 1, &k[0], None),
+            granted(&grant_key, 2, &k[1], Some(100)),
+            granted(&grant_key, 3, &k[2], Some(50)),
+            legacy,
+        ];
+        let to_seal =
+            grantees_to_seal(&grant_key, principal(VAULT), &grants, &[principal(1)], 60).unwrap();
+        assert_eq!(to_seal.verified, vec![(principal(2), k[1])]);
+        assert_eq!(
+            to_seal
+                .unauthenticated
+                .iter()
+                .map(|g| g.grantee)
+                .collect::<Vec<_>>(),
+            vec![principal(4)],
+            "an older grant is confirmed by the canister before anything is sealed to it"
+        );
+    }
+
+    /// Issue 16 finding 3: a node answers `list_grants` with its own key in place of a
+    /// grantee's; the rotation refuses, naming the grantee, and seals nothing.
+    #[test]
+    fn a_swapped_grantee_key_is_refused() {
+        let master = MasterKey::generate(&mut crate::rng());
+        let grant_key = GrantKey::derive(&master);
+        let k = keys(3);
+        let honest = vec![
+            granted(&grant_key, 1, &k[0], None),
+            granted(&grant_key, 2, &k[1], Some(100)),
+        ];
+        assert!(grantees_to_seal(&grant_key, principal(VAULT), &honest, &[], 60).is_ok());
+        let lies: Vec<Box<dyn Fn(&mut GrantInfo)>> = vec![
+            // The node's own key in place of grantee 2's.
+            Box::new(|g| g.grantee_key = Some(ByteBuf::from(k[2].as_bytes().to_vec()))),
+            // Grantee 1's authenticated record under grantee 2's name.
+            Box::new(|g| g.authenticator = honest[0].authenticator.clone()),
+            // Its expiry moved, or its permission raised.
+            Box::new(|g| g.expires_at = Some(200)),
+            Box::new(|g| g.permission = Permission::Contribute),
+            // The authenticated record of a grant on another album.
+            Box::new(|g| {
+                let other = granted(&grant_key, 2, &k[1], Some(100));
+                g.authenticator = other.authenticator;
+                g.target = Target::Album(ByteBuf::from(vec![0xa2; 16]));
+            }),
+            // A damaged authenticator.
+            Box::new(|g| g.authenticator = Some(ByteBuf::from(vec![1; 32]))),
+        ];
+        for (i, lie) in lies.iter().enumerate() {
+            let mut grants = honest.clone();
+            lie(&mut grants[1]);
+            match grantees_to_seal(&grant_key, principal(VAULT), &grants, &[], 60) {
+                Err(Error::Integrity(why)) => {
+                    assert!(why.contains(&principal(2).to_text()), "lie {i}: {why}")
+                }
+                other => panic!("lie {i} was not refused: {other:?}"),
+            }
+        }
+        // Another owner's authenticators are not this owner's.
+        let stranger = GrantKey::derive(&MasterKey::generate(&mut crate::rng()));
+        assert!(matches!(
+            grantees_to_seal(&stranger, principal(VAULT), &honest, &[], 60),
+            Err(Error::Integrity(_))
+        ));
+        // The same grants in another vault (a record copied across vaults) do not verify.
+        assert!(matches!(
+            grantees_to_seal(&grant_key, principal(0xab), &honest, &[], 60),
+            Err(Error::Integrity(_))
+        ));
+    }
+
+    /// Issue 16 finding 3: a share code is made from the sharing secret's own public key; a
+    /// published key that is not it (as the anonymous `sharing_key` query could answer) is refused.
+    #[test]
+    fn a_swapped_own_sharing_key_is_refused() {
+        let mut rng = crate::rng();
+        let mine = SharingKeyPair::generate(&mut rng);
+        let theirs = SharingKeyPair::generate(&mut rng);
+        let me = principal(7);
+        let code = share_code_of(&me, &mine.secret, &mine.public).unwrap();
+        let parsed = ShareCode::parse(&code.share_code).unwrap();
+        assert_eq!(parsed.public_key, mine.public);
+        assert_eq!(parsed.principal, me.as_slice());
+        assert!(matches!(
+            share_code_of(&me, &mine.secret, &theirs.public),
+            Err(Error::Integrity(_))
+        ));
+    }
+
+    /// A link's record listed with another link's token hash (so that the new album key would be
+    /// wrapped for a link the owner revoked) is refused.
+    #[test]
+    fn a_link_record_moved_to_another_link_is_refused() {
+        let mut rng = crate::rng();
+        let master = MasterKey::generate(&mut rng);
+        let secret = LinkSecret::generate(&mut rng);
+        let record = seal_link_record(
+            &master,
+            &secret,
+            &secret.link_key(None),
+            "for Ann",
+            &mut rng,
+        );
+        let link = |hash: [u8; 32]| LinkInfo {
+            token_hash: ByteBuf::from(hash.to_vec()),
+            target: Target::Album(ByteBuf::from(ALBUM.to_vec())),
+            key_version: 0,
+            expires_at: None,
+            has_password: false,
+            revoked_at: None,
+            created_at: 1,
+            opened: 0,
+            label: Some(ByteBuf::from(record.clone())),
+        };
+        let own = link_key_from_record(&master, &link(secret.token().hash().0)).unwrap();
+        assert_eq!(own.expose_secret(), secret.link_key(None).expose_secret());
+        let other = LinkSecret::generate(&mut rng).token().hash().0;
+        assert!(matches!(
+            link_key_from_record(&master, &link(other)),
+            Err(Error::Integrity(_))
+        ));
     }
 }
