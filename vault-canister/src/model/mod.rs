@@ -114,6 +114,7 @@ const ANYONE_UPDATES: [&str; 2] = ["link_opened", "http_request_update"];
 /// | put_chunk              | one encrypted chunk (1 MiB + 16 B) + ~60           | +4 KiB  |
 /// | commit/abort_upload    | a 16-byte file id                                  | 1 KiB   |
 /// | link_opened            | a token and a password proof (64 B)                | 1 KiB   |
+/// | shared_with_me         | nothing (a grantee reads it certified, as an update) | 1 KiB   |
 /// | http_request_update    | POST /s/api/opened: headers and a tiny body        | 32 KiB  |
 pub(crate) fn ingress_arg_limit(method: &str) -> Option<usize> {
     const SMALL: usize = 1 << 10;
@@ -121,7 +122,8 @@ pub(crate) fn ingress_arg_limit(method: &str) -> Option<usize> {
         "admit_device" => 4 << 10,
         "begin_upload" => MAX_THUMBNAIL_SIZE + MAX_METADATA_SIZE + (16 << 10),
         "put_chunk" => vault_crypto::ENCRYPTED_CHUNK_SIZE + (4 << 10),
-        "admission_ticket" | "commit_upload" | "abort_upload" | "link_opened" => SMALL,
+        "admission_ticket" | "commit_upload" | "abort_upload" | "link_opened"
+        | "shared_with_me" => SMALL,
         "http_request_update" => 32 << 10,
         _ => return None,
     })
@@ -268,8 +270,9 @@ impl<M: Memory> State<M> {
     /// The owner and devices: everything. Anyone else: only the updates they can succeed
     /// at, with an argument no larger than [`ingress_arg_limit`] — admitting a device; a
     /// contributor's upload (begin_upload with a contribute grant; put_chunk, commit and
-    /// abort with an upload of their own in progress); what a link holder does. The
-    /// anonymous principal: only what a link holder does.
+    /// abort with an upload of their own in progress); a grantee's certified read of
+    /// `shared_with_me`; what a link holder does. The anonymous principal: only what a link
+    /// holder does.
     pub fn accepts_ingress(
         &self,
         caller: &Principal,
@@ -290,6 +293,7 @@ impl<M: Memory> State<M> {
             "admission_ticket" | "admit_device" => true,
             "begin_upload" => self.contributes_somewhere(caller, now),
             "put_chunk" | "commit_upload" | "abort_upload" => self.has_contributions(caller),
+            "shared_with_me" => self.has_live_grant(caller, now),
             _ => ANYONE_UPDATES.contains(&method),
         }
     }

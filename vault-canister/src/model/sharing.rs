@@ -544,6 +544,26 @@ impl<M: Memory> State<M> {
     }
 
     /// What is shared with the caller and not expired (any signed caller).
+    /// Whether `caller` holds an unexpired grant here (inspect_message, for `shared_with_me`
+    /// called as an update: a grantee reads its sealed keys certified). Looks through at most
+    /// [`GRANTS_INSPECTED`](super::uploads::GRANTS_INSPECTED) grants; a grantee of more is let
+    /// through.
+    pub(crate) fn has_live_grant(&self, caller: &Principal, now: u64) -> bool {
+        let low = key::<{ PRINCIPAL + TARGET }>(&[&principal_slot(caller), &[0u8; TARGET]]);
+        let high = key::<{ PRINCIPAL + TARGET }>(&[&principal_slot(caller), &[0xffu8; TARGET]]);
+        let mut grants = self.grantee_index.keys_range(low..=high);
+        (&mut grants)
+            .take(super::uploads::GRANTS_INSPECTED)
+            .any(|k| {
+                let target: [u8; TARGET] = k.0[PRINCIPAL..].try_into().expect("17 bytes");
+                self.grant_info(&target, caller)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|g| g.expires_at.is_none_or(|t| t > now))
+            })
+            || grants.next().is_some()
+    }
+
     pub fn shared_with_me(&self, caller: &Principal, now: u64) -> VaultResult<Vec<SharedItem>> {
         if *caller == Principal::anonymous() {
             return Err(VaultError::NotAuthorized);

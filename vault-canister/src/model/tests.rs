@@ -986,6 +986,31 @@ fn inspect_message_refuses_strangers_and_oversized_arguments() {
     assert!(!accepts(&s, Contributor, "begin_upload", 1000));
 }
 
+/// The follow-up to finding 3: a contributor took the album key it encrypts uploads under from
+/// the `shared_with_me` query, where one node could seal a key of its own to it (HPKE base
+/// mode does not authenticate who sealed). Grantees now read it certified, calling the query
+/// as an update: inspect_message admits that from holders of a live grant, and from no one
+/// else.
+#[test]
+fn grantees_and_only_grantees_read_what_is_shared_with_them_certified() {
+    let (bytes, _) = scenario();
+    let s = restore(&bytes);
+    for who in [Viewer, FileViewer, Contributor, Owner, Device] {
+        assert!(
+            s.accepts_ingress(&who.principal(), "shared_with_me", 0, NOW),
+            "{who:?}"
+        );
+    }
+    for who in [Stranger, Revoked, Expired, Anonymous] {
+        assert!(
+            !s.accepts_ingress(&who.principal(), "shared_with_me", 0, NOW),
+            "{who:?}"
+        );
+    }
+    assert!(!s.accepts_ingress(&p(VIEWER), "shared_with_me", 64 << 10, NOW));
+    assert!(!s.shared_with_me(&p(VIEWER), NOW).unwrap().is_empty());
+}
+
 #[test]
 fn anonymous_never_writes() {
     let (bytes, secrets) = scenario();

@@ -29,7 +29,7 @@ pub(crate) fn contribution_key(uploader: &Principal, id: &[u8; ID]) -> Key<{ PRI
 const ALBUM_KIND: u8 = 1;
 /// Grants inspect_message looks through for a contribute grant: a grantee of more albums
 /// than this is sent on to begin_upload, which checks the one album named.
-const GRANTS_INSPECTED: usize = 64;
+pub(crate) const GRANTS_INSPECTED: usize = 64;
 
 impl<M: Memory> State<M> {
     /// The file ids of `uploader`'s contributions in progress.
