@@ -306,7 +306,9 @@ impl Vault {
                 )),
                 other => other,
             })?;
-        if confirmed.grantee_key.as_deref() != Some(public.as_bytes().as_slice()) {
+        if confirmed.grantee_key.as_deref().map(|k| k.as_slice())
+            != Some(public.as_bytes().as_slice())
+        {
             return Err(Error::Integrity(format!(
                 "the vault confirmed another key for {} than the one it listed",
                 grant.grantee
@@ -722,7 +724,8 @@ mod tests {
             granted(&grant_key, 2, &k[1], Some(100)),
         ];
         assert!(grantees_to_seal(&grant_key, principal(VAULT), &honest, &[], 60).is_ok());
-        let lies: Vec<Box<dyn Fn(&mut GrantInfo)>> = vec![
+        type Lie<'a> = Box<dyn Fn(&mut GrantInfo) + 'a>;
+        let lies: Vec<Lie> = vec![
             // The node's own key in place of grantee 2's.
             Box::new(|g| g.grantee_key = Some(ByteBuf::from(k[2].as_bytes().to_vec()))),
             // Grantee 1's authenticated record under grantee 2's name.

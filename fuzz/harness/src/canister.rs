@@ -155,7 +155,13 @@ pub fn http_api(data: &[u8]) {
     let certificate: Option<Vec<u8>> = u.arbitrary().unwrap_or(None);
     let mut s = http_state();
     let now = crate::model::T0 + u.int_in_range(0..=3u64).unwrap_or(0) * 3600 * 1_000_000_000;
-    let response = vault_canister::http::request(&s, now, &request, certificate.as_deref());
+    let response = vault_canister::http::request(
+        &s,
+        now,
+        &crate::model::canister(),
+        &request,
+        certificate.as_deref(),
+    );
     let status = response.status_code().as_u16();
     assert!((100..600).contains(&status), "status {status}");
     if response.upgrade() == Some(true) {

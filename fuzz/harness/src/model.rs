@@ -440,8 +440,9 @@ fn proven(
         .admission_ticket(&self::caller(0), now)
         .map_or(0, |t| t.counter)
         .wrapping_add(counter_offset);
+    let canister = canister();
     let challenge = AdmissionChallenge {
-        canister: canister().as_slice(),
+        canister: canister.as_slice(),
         caller: caller.as_slice(),
         counter,
     };
