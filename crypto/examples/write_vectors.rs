@@ -1354,6 +1354,18 @@ fn kdf_bound_vectors(dir: &Path, rng: &mut Recording) {
             "an empty record",
             vec![],
         ),
+        (
+            "passphrase-memory-below-floor",
+            "parameters refused",
+            "m = 19455 KiB, t = 2, l = 1: 1 KiB below OWASP's floor, refused by readers too",
+            params(19_455, 2, 1),
+        ),
+        (
+            "passphrase-passes-below-floor",
+            "parameters refused",
+            "m = 19456 KiB, t = 1, l = 1: one pass below OWASP's floor, refused by readers too",
+            params(19_456, 1, 1),
+        ),
     ];
     for (name, expect, comment, bytes) in cases {
         Vector::new(name, "passphrase", expect, comment)

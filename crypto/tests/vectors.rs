@@ -634,6 +634,8 @@ fn every_refusal_named_in_the_issue_has_a_vector() {
         "passphrase-no-lanes",
         "passphrase-lanes-over-ceiling",
         "passphrase-memory-under-lanes",
+        "passphrase-memory-below-floor",
+        "passphrase-passes-below-floor",
         "passphrase-wrapped-key-version-255",
         "link-too-few-iterations",
         "link-fragment-version-2",
