@@ -1,14 +1,18 @@
 //! Writes the seed corpora under `fuzz/corpus/<target>/` from the format's test vectors
-//! (crypto/tests/vectors), the canister's golden stable records, and Candid arguments as
-//! clients encode them. Run after a format change:
+//! (crypto/tests/vectors), the canister's golden stable records, Candid arguments as clients
+//! encode them, and ingress envelopes signed by ic-agent. Run after a format change:
 //! `cargo run -p vault-fuzz --example write_seeds`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
 
 use candid::{Encode, Principal};
+use ic_agent::identity::{AnonymousIdentity, BasicIdentity};
+use ic_agent::{Agent, Identity};
 use serde_bytes::ByteBuf;
 use vault_canister::model::types::*;
+use vault_fuzz::replica::{INGRESS_NOW, ingress_canister};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -351,6 +355,19 @@ fn main() {
         &seed(38, Encode!(&Some(3u64), &Some(2u32)).unwrap()),
     );
 
+    // ingress: endpoint byte (high nibble 2: the canister; low: 0 call, 1 query, 2 read_state)
+    // || an envelope ic-agent signs, expiring a minute after the target's clock.
+    let c = Corpus::new("ingress");
+    for (name, which, body) in envelopes() {
+        c.write(&name, &[&[which][..], &body].concat());
+    }
+
+    // module: small modules as the replica sees them (plain and gzipped).
+    let c = Corpus::new("module");
+    for (name, wasm) in modules() {
+        c.write(&name, &wasm);
+    }
+
     // http_api and model take structured input (arbitrary): a few fixed byte strings start
     // them; the fuzzer's coverage feedback does the rest.
     for target in ["http_api", "model"] {
@@ -369,4 +386,97 @@ fn main() {
         }
         c.write("zeros", &[0; 128]);
     }
+}
+
+/// Envelopes as ic-agent POSTs them: an Ed25519 update, query and read_state, and an anonymous
+/// query, all expiring a minute after [`INGRESS_NOW`].
+fn envelopes() -> Vec<(String, u8, Vec<u8>)> {
+    let expiry = UNIX_EPOCH + Duration::from_nanos(INGRESS_NOW + 60_000_000_000);
+    fn agent(identity: impl Identity + 'static) -> Agent {
+        Agent::builder()
+            .with_url("http://127.0.0.1:4943")
+            .with_identity(identity)
+            .build()
+            .expect("an agent builds without a network")
+    }
+    let signed = agent(BasicIdentity::from_raw_key(&[7; 32]));
+    let anonymous = agent(AnonymousIdentity);
+    let canister = ingress_canister();
+    let arg = Encode!(&ListFilesArgs::default()).unwrap();
+    let update = signed
+        .update(&canister, "list_files")
+        .with_arg(arg.clone())
+        .expire_at(expiry)
+        .sign()
+        .expect("an update signs");
+    let query = signed
+        .query(&canister, "list_files")
+        .with_arg(arg.clone())
+        .expire_at(expiry)
+        .sign()
+        .expect("a query signs");
+    let anonymous_query = anonymous
+        .query(&canister, "open_link")
+        .with_arg(arg)
+        .expire_at(expiry)
+        .sign()
+        .expect("an anonymous query signs");
+    let status = signed
+        .sign_request_status(canister, update.request_id)
+        .expect("a read_state signs");
+    vec![
+        ("ed25519-call".into(), 0x20, update.signed_update),
+        ("ed25519-query".into(), 0x21, query.signed_query),
+        ("anonymous-query".into(), 0x21, anonymous_query.signed_query),
+        (
+            "ed25519-read-state".into(),
+            0x22,
+            status.signed_request_status,
+        ),
+    ]
+}
+
+/// Small canister modules: one with an update, a query, a heap and a mutable global; the same
+/// gzipped; one importing what the replica does not provide; one with `icp:` metadata.
+fn modules() -> Vec<(String, Vec<u8>)> {
+    let canister = wat::parse_str(
+        r#"(module
+            (import "ic0" "msg_reply" (func $reply))
+            (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+            (memory 1)
+            (global $n (mut i32) (i32.const 0))
+            (data (i32.const 0) "DIDL\00\00")
+            (func (export "canister_update inc")
+                (global.set $n (i32.add (global.get $n) (i32.const 1)))
+                (loop $l (br_if $l (i32.lt_u (global.get $n) (i32.const 0))))
+                (call $append (i32.const 0) (i32.const 6))
+                (call $reply))
+            (func (export "canister_query get") (call $reply))
+            (func (export "canister_init")))"#,
+    )
+    .expect("valid wat");
+    let missing = wat::parse_str(
+        r#"(module (import "ic0" "no_such_call" (func)) (func (export "canister_init")))"#,
+    )
+    .expect("valid wat");
+    let mut with_metadata = canister.clone();
+    // A custom section `icp:public candid:service` with a one-line service.
+    let name = b"icp:public candid:service";
+    let content = b"service : {}";
+    let mut section = vec![name.len() as u8];
+    section.extend_from_slice(name);
+    section.extend_from_slice(content);
+    with_metadata.push(0);
+    with_metadata.push(section.len() as u8);
+    with_metadata.extend_from_slice(&section);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &canister).unwrap();
+    let gzipped = gz.finish().unwrap();
+    vec![
+        ("canister".into(), canister),
+        ("canister-gzipped".into(), gzipped),
+        ("missing-import".into(), missing),
+        ("icp-metadata".into(), with_metadata),
+        ("empty-module".into(), b"\0asm\x01\0\0\0".to_vec()),
+    ]
 }

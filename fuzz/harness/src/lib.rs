@@ -1,4 +1,5 @@
-//! Vault's fuzz targets: one plain function per decoder that takes bytes from outside.
+//! Vault's fuzz targets: one plain function per decoder that takes bytes from outside (the
+//! canister's, the client's formats', and the local replica's: ingress envelopes, modules).
 //!
 //! Each `fn(&[u8])` must return for every input: a panic is a finding. cargo-fuzz drives them
 //! on nightly (`fuzz/fuzz_targets/*.rs` are one-line wrappers, `scripts/fuzz` runs them), and
@@ -13,6 +14,7 @@
 pub mod canister;
 pub mod crypto;
 pub mod model;
+pub mod replica;
 
 /// A fuzz target: any bytes in, a panic on a finding.
 pub type Target = fn(&[u8]);
@@ -29,4 +31,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("candid_args", canister::candid_args),
     ("http_api", canister::http_api),
     ("model", model::calls),
+    ("ingress", replica::ingress),
+    ("module", replica::module),
 ];
