@@ -2,7 +2,7 @@
 //! canister's, the client's formats', and the local replica's: ingress envelopes, modules).
 //!
 //! Each `fn(&[u8])` must return for every input: a panic is a finding. cargo-fuzz drives them
-//! on nightly (`fuzz/fuzz_targets/*.rs` are one-line wrappers, `scripts/fuzz` runs them), and
+//! on nightly (`fuzz/libfuzzer/fuzz_targets/*.rs` are one-line wrappers, `scripts/fuzz` runs them), and
 //! `tests/replay.rs` runs every seed in `fuzz/corpus/<target>/` and every fixed crash in
 //! `fuzz/artifacts/<target>/` through the same functions on stable, in CI, so a fixed crash
 //! stays fixed.

@@ -48,7 +48,7 @@ fn every_seed_and_fixed_crash_passes_its_target() {
 
 #[test]
 fn every_target_has_a_cargo_fuzz_wrapper_and_back() {
-    let mut wrappers: Vec<String> = inputs(&fuzz_dir().join("fuzz_targets"))
+    let mut wrappers: Vec<String> = inputs(&fuzz_dir().join("libfuzzer").join("fuzz_targets"))
         .iter()
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
@@ -56,14 +56,14 @@ fn every_target_has_a_cargo_fuzz_wrapper_and_back() {
     let mut names: Vec<String> = TARGETS.iter().map(|(n, _)| n.to_string()).collect();
     names.sort();
     assert_eq!(wrappers, names);
-    let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap();
+    let manifest = std::fs::read_to_string(fuzz_dir().join("libfuzzer").join("Cargo.toml")).unwrap();
     for name in &names {
         assert!(
             manifest.contains(&format!("name = \"{name}\"")),
-            "fuzz/Cargo.toml has no [[bin]] {name}"
+            "fuzz/libfuzzer/Cargo.toml has no [[bin]] {name}"
         );
         let wrapper =
-            std::fs::read_to_string(fuzz_dir().join("fuzz_targets").join(format!("{name}.rs")))
+            std::fs::read_to_string(fuzz_dir().join("libfuzzer").join("fuzz_targets").join(format!("{name}.rs")))
                 .unwrap();
         assert!(
             wrapper.contains("fuzz_target!") && wrapper.contains("vault_fuzz::"),
