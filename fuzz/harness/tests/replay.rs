@@ -56,15 +56,20 @@ fn every_target_has_a_cargo_fuzz_wrapper_and_back() {
     let mut names: Vec<String> = TARGETS.iter().map(|(n, _)| n.to_string()).collect();
     names.sort();
     assert_eq!(wrappers, names);
-    let manifest = std::fs::read_to_string(fuzz_dir().join("libfuzzer").join("Cargo.toml")).unwrap();
+    let manifest =
+        std::fs::read_to_string(fuzz_dir().join("libfuzzer").join("Cargo.toml")).unwrap();
     for name in &names {
         assert!(
             manifest.contains(&format!("name = \"{name}\"")),
             "fuzz/libfuzzer/Cargo.toml has no [[bin]] {name}"
         );
-        let wrapper =
-            std::fs::read_to_string(fuzz_dir().join("libfuzzer").join("fuzz_targets").join(format!("{name}.rs")))
-                .unwrap();
+        let wrapper = std::fs::read_to_string(
+            fuzz_dir()
+                .join("libfuzzer")
+                .join("fuzz_targets")
+                .join(format!("{name}.rs")),
+        )
+        .unwrap();
         assert!(
             wrapper.contains("fuzz_target!") && wrapper.contains("vault_fuzz::"),
             "fuzz_targets/{name}.rs does not wrap a harness function"
