@@ -31,8 +31,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("== a new vault");
     let master = MasterKey::generate(&mut rng);
-    let (record, _unlock_verifier) =
-        PassphraseWrappedKey::wrap(&master, "demo passphrase", KdfParams::DEFAULT, &mut rng);
+    let (record, _unlock_verifier) = PassphraseWrappedKey::wrap(
+        &master,
+        MasterGeneration::default(),
+        "demo passphrase",
+        KdfParams::DEFAULT,
+        &mut rng,
+    );
     println!(
         "passphrase record: {} bytes (Argon2id m={} MiB, t={})",
         record.to_bytes().len(),
@@ -40,7 +45,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         record.params().iterations()
     );
     let recovery = RecoveryKey::generate(&mut rng);
-    let _recovery_wrapped = recovery.wrap_master(&master, &mut rng);
+    let _recovery_wrapped = recovery.wrap_master(&master, MasterGeneration::default(), &mut rng);
     println!(
         "recovery words (shown once): {}",
         recovery.to_words().as_str()

@@ -405,6 +405,87 @@ fn wrap_vectors(dir: &Path, rng: &mut Recording) {
     .write(dir);
 }
 
+/// The master key's generations (FORMAT §3, §5): the chain of earlier master keys, and the
+/// passphrase and recovery wrappings bound to a generation.
+fn master_generation_vectors(dir: &Path, rng: &mut Recording) {
+    let old = MasterKey::generate(rng);
+    let new = MasterKey::generate(rng);
+    let passphrase_kek = MasterKey::generate(rng); // 32 bytes standing for a passphrase KEK
+    let recovery = RecoveryKey::generate(rng);
+    let unlock = UnlockParams::generate(KdfParams::MINIMUM, rng);
+    rng.take();
+    let v =
+        |name, expect, comment, kind: &str, kek: &[u8], id: &[u8], key: &[u8], wrapped: &[u8]| {
+            Vector::new(name, "wrap", expect, comment)
+                .with("wrapped_kind", kind)
+                .hex("kek", kek)
+                .hex("id", id)
+                .hex("key", key)
+                .hex("wrapped", wrapped)
+        };
+    let previous = new.wrap_key(&old, &MasterGeneration(0), rng);
+    v(
+        "wrap-master-key-previous",
+        "success",
+        "the generation-0 master key wrapped by the generation-1 master key (the chain)",
+        "master-key/previous",
+        new.expose_secret(),
+        &0u32.to_be_bytes(),
+        old.expose_secret(),
+        previous.as_bytes(),
+    )
+    .write(dir);
+    v(
+        "wrap-master-key-previous-other-generation",
+        "decryption failure",
+        "wrap-master-key-previous unwrapped as generation 1",
+        "master-key/previous",
+        new.expose_secret(),
+        &1u32.to_be_bytes(),
+        &[],
+        previous.as_bytes(),
+    )
+    .write(dir);
+    let kek = PassphraseKek::from_bytes(*passphrase_kek.expose_secret());
+    let record = kek.wrap_master(&unlock, &new, MasterGeneration(1), rng);
+    let wrapped = &record.to_bytes()[UNLOCK_PARAMS_SIZE..];
+    v(
+        "wrap-master-key-passphrase-generation-1",
+        "success",
+        "a passphrase record's wrapped master key (bytes 30..91) at generation 1, under its KEK",
+        "master-key/passphrase",
+        passphrase_kek.expose_secret(),
+        &1u32.to_be_bytes(),
+        new.expose_secret(),
+        wrapped,
+    )
+    .write(dir);
+    let stale = kek.wrap_master(&unlock, &old, MasterGeneration(0), rng);
+    v(
+        "wrap-master-key-passphrase-stale",
+        "decryption failure",
+        "a generation-0 passphrase record's wrapped key (an old record served again) read as generation 1",
+        "master-key/passphrase",
+        passphrase_kek.expose_secret(),
+        &1u32.to_be_bytes(),
+        &[],
+        &stale.to_bytes()[UNLOCK_PARAMS_SIZE..],
+    )
+    .write(dir);
+    let by_recovery = recovery.wrap_master(&new, MasterGeneration(2), rng);
+    v(
+        "wrap-master-key-recovery-generation-2",
+        "success",
+        "the master key at generation 2 wrapped by the recovery key",
+        "master-key/recovery",
+        recovery.expose_secret(),
+        &2u32.to_be_bytes(),
+        new.expose_secret(),
+        by_recovery.as_bytes(),
+    )
+    .write(dir);
+}
+
 fn passphrase_vectors(dir: &Path, rng: &mut Recording) {
     let master = MasterKey::generate(rng);
     rng.take();
@@ -442,7 +523,13 @@ fn passphrase_vectors(dir: &Path, rng: &mut Recording) {
         ),
     ];
     for (name, expect, wrap_with, unlock_with, params, comment) in cases {
-        let (record, verifier) = PassphraseWrappedKey::wrap(&master, wrap_with, params, rng);
+        let (record, verifier) = PassphraseWrappedKey::wrap(
+            &master,
+            MasterGeneration::default(),
+            wrap_with,
+            params,
+            rng,
+        );
         let random = rng.take();
         let mut v = Vector::new(name, "passphrase", expect, comment)
             .hex("passphrase", unlock_with.as_bytes());
@@ -458,9 +545,15 @@ fn passphrase_vectors(dir: &Path, rng: &mut Recording) {
         }
         v.hex("record", &record.to_bytes()).write(dir);
     }
-    let record = PassphraseWrappedKey::wrap(&master, "x", KdfParams::MINIMUM, rng)
-        .0
-        .to_bytes();
+    let record = PassphraseWrappedKey::wrap(
+        &master,
+        MasterGeneration::default(),
+        "x",
+        KdfParams::MINIMUM,
+        rng,
+    )
+    .0
+    .to_bytes();
     let mut weak = record.clone();
     weak[2..6].copy_from_slice(&64u32.to_be_bytes());
     weak[6..10].copy_from_slice(&1u32.to_be_bytes());
@@ -605,7 +698,7 @@ fn recovery_vectors(dir: &Path, rng: &mut Recording) {
     let master = MasterKey::generate(rng);
     let recovery = RecoveryKey::generate(rng);
     rng.take();
-    let wrapped = recovery.wrap_master(&master, rng);
+    let wrapped = recovery.wrap_master(&master, MasterGeneration::default(), rng);
     let nonce = rng.take();
     Vector::new(
         "recovery",
@@ -1248,7 +1341,7 @@ fn kdf_bound_vectors(dir: &Path, rng: &mut Recording) {
     let master = MasterKey::generate(rng);
     rng.take();
     let floor = KdfParams::new(19 * 1024, 2, 1).unwrap();
-    let record = PassphraseWrappedKey::wrap(&master, "x", floor, rng)
+    let record = PassphraseWrappedKey::wrap(&master, MasterGeneration::default(), "x", floor, rng)
         .0
         .to_bytes();
     rng.take();
@@ -1757,5 +1850,6 @@ fn main() {
     text_stream_vectors(&dir, &mut Recording::new(10));
     refusal_vectors(&dir, &mut Recording::new(20));
     grant_vectors(&dir, &mut Recording::new(11));
+    master_generation_vectors(&dir, &mut Recording::new(12));
     println!("wrote {}", dir.display());
 }

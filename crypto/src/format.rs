@@ -62,6 +62,7 @@ pub(crate) mod label {
     pub const WRAP_PREFIX: &[u8] = b"vault/v1/wrap/";
     pub const WRAP_MASTER_PASSPHRASE: &str = "master-key/passphrase";
     pub const WRAP_MASTER_RECOVERY: &str = "master-key/recovery";
+    pub const WRAP_MASTER_PREVIOUS: &str = "master-key/previous";
     pub const WRAP_SHARING_SECRET: &str = "sharing-secret-key";
     pub const WRAP_ALBUM: &str = "album-key";
     pub const WRAP_FILE: &str = "file-key";

@@ -72,6 +72,33 @@ pub struct AlbumKeyId {
     pub version: KeyVersion,
 }
 
+/// Which master key: its **generation**, 0 when the vault is set up and one more at each
+/// rotation of the master key (docs/FORMAT.md §3). Bound into every wrapping of a master key:
+/// `""` for generation 0 (as before rotation existed), `u32be(generation)` after.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MasterGeneration(pub u32);
+
+impl MasterGeneration {
+    /// The id bytes of a wrapping of this generation's master key.
+    pub(crate) fn id_bytes(self) -> Vec<u8> {
+        if self.0 == 0 {
+            Vec::new()
+        } else {
+            self.0.to_be_bytes().to_vec()
+        }
+    }
+
+    /// The generation before this one, if any.
+    pub fn previous(self) -> Option<MasterGeneration> {
+        self.0.checked_sub(1).map(MasterGeneration)
+    }
+
+    /// The generation after this one.
+    pub fn next(self) -> Option<MasterGeneration> {
+        self.0.checked_add(1).map(MasterGeneration)
+    }
+}
+
 impl AlbumKeyId {
     /// `album_id (16) || version (u32, big-endian)`: the id bytes bound into wrapped and
     /// sealed album keys.

@@ -57,7 +57,7 @@ pub use grant::{
     GRANT_AUTHENTICATOR_SIZE, GrantAuthenticator, GrantKey, GrantPermission, GrantTarget,
     GrantTerms,
 };
-pub use ids::{AlbumId, AlbumKeyId, FileId, ID_SIZE, KeyVersion};
+pub use ids::{AlbumId, AlbumKeyId, FileId, ID_SIZE, KeyVersion, MasterGeneration};
 pub use keys::{AlbumKey, FileKey, MasterKey};
 pub use link::{
     DEFAULT_LINK_PBKDF2_ITERATIONS, LinkKey, LinkPassword, LinkSecret, LinkToken, LinkTokenHash,

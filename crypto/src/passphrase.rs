@@ -3,7 +3,8 @@
 //! ```text
 //! unlock params = 0x01 || 0x01 (Argon2id) || m u32be || t u32be || p u32be || salt (16)   (public)
 //! kek           = Argon2id v1.3 (password = NFC(passphrase) as UTF-8, salt, m, t, p, 32 bytes)
-//! record        = unlock params || WrappedKey(kek, master key, kind "master-key/passphrase", id "")
+//! record        = unlock params || WrappedKey(kek, master key, kind "master-key/passphrase",
+//!                 id "" at generation 0, u32be(generation) after a rotation of the master key)
 //! admission key = Ed25519(HKDF-SHA256[info = "vault/v2/admission-key/passphrase"](kek))
 //!                 (`admission`; its public key is the verifier the canister stores)
 //! unlock proof  = HKDF-SHA256[salt = "", info = "vault/v1/unlock-proof/passphrase"](kek)
@@ -25,6 +26,7 @@ use zeroize::Zeroizing;
 use crate::admission::{AdmissionKey, AdmissionMethod, AdmissionVerifier};
 use crate::error::{DecryptError, KdfParamsError, UnlockError};
 use crate::format::{FORMAT_VERSION, KEY_SIZE, WRAPPED_KEY_SIZE, check_version, label};
+use crate::ids::MasterGeneration;
 use crate::keys::{MasterKey, random_array, secret_key};
 use crate::primitives::{hkdf_sha256, sha256, sha256_matches};
 use crate::wrap::{WrappedKey, unwrap_raw, wrap_raw};
@@ -207,18 +209,19 @@ secret_key!(
 );
 
 impl PassphraseKek {
-    /// Wraps `master`: the record to store, made with these `unlock` params.
+    /// Wraps `master` of `generation`: the record to store, made with these `unlock` params.
     pub fn wrap_master(
         &self,
         unlock: &UnlockParams,
         master: &MasterKey,
+        generation: MasterGeneration,
         rng: &mut impl CryptoRng,
     ) -> PassphraseWrappedKey {
         let wrapped = wrap_raw(
             &self.0,
             master.expose_secret(),
             label::WRAP_MASTER_PASSPHRASE,
-            &[],
+            &generation.id_bytes(),
             rng,
         );
         PassphraseWrappedKey {
@@ -227,10 +230,20 @@ impl PassphraseKek {
         }
     }
 
-    /// Unwraps the master key; [`UnlockError::WrongSecret`] if the passphrase was wrong.
-    pub fn unwrap_master(&self, record: &PassphraseWrappedKey) -> Result<MasterKey, UnlockError> {
-        let raw = unwrap_raw(&self.0, &record.wrapped, label::WRAP_MASTER_PASSPHRASE, &[])
-            .map_err(|_| UnlockError::WrongSecret)?;
+    /// Unwraps the master key of `generation`; [`UnlockError::WrongSecret`] if the passphrase
+    /// was wrong — or the record is of another generation (an old record served again).
+    pub fn unwrap_master(
+        &self,
+        record: &PassphraseWrappedKey,
+        generation: MasterGeneration,
+    ) -> Result<MasterKey, UnlockError> {
+        let raw = unwrap_raw(
+            &self.0,
+            &record.wrapped,
+            label::WRAP_MASTER_PASSPHRASE,
+            &generation.id_bytes(),
+        )
+        .map_err(|_| UnlockError::WrongSecret)?;
         Ok(MasterKey::from_bytes(*raw))
     }
 
@@ -285,10 +298,11 @@ impl core::fmt::Debug for PassphraseWrappedKey {
 }
 
 impl PassphraseWrappedKey {
-    /// Wraps `master` under `passphrase` with a fresh salt, and returns the admission
-    /// verifier for the canister too. Takes as long as `params` say.
+    /// Wraps `master` of `generation` under `passphrase` with a fresh salt, and returns the
+    /// admission verifier for the canister too. Takes as long as `params` say.
     pub fn wrap(
         master: &MasterKey,
+        generation: MasterGeneration,
         passphrase: &str,
         params: KdfParams,
         rng: &mut impl CryptoRng,
@@ -296,14 +310,21 @@ impl PassphraseWrappedKey {
         let unlock = UnlockParams::generate(params, rng);
         let kek = unlock.derive(passphrase);
         (
-            kek.wrap_master(&unlock, master, rng),
+            kek.wrap_master(&unlock, master, generation, rng),
             kek.admission_key().verifier(),
         )
     }
 
-    /// Unwraps the master key; [`UnlockError::WrongSecret`] if the passphrase is wrong.
-    pub fn unwrap(&self, passphrase: &str) -> Result<MasterKey, UnlockError> {
-        self.unlock.derive(passphrase).unwrap_master(self)
+    /// Unwraps the master key of `generation`; [`UnlockError::WrongSecret`] if the
+    /// passphrase is wrong.
+    pub fn unwrap(
+        &self,
+        passphrase: &str,
+        generation: MasterGeneration,
+    ) -> Result<MasterKey, UnlockError> {
+        self.unlock
+            .derive(passphrase)
+            .unwrap_master(self, generation)
     }
 
     /// The public unlock params (the record's first [`UNLOCK_PARAMS_SIZE`] bytes).

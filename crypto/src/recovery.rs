@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! words   = BIP39-English(recovery key)            (24 words, the last one carries the checksum)
-//! wrapped = WrappedKey(recovery key, master key, kind "master-key/recovery", id "")
+//! wrapped = WrappedKey(recovery key, master key, kind "master-key/recovery",
+//!           id "" at generation 0, u32be(generation) after a rotation of the master key)
 //! admission key = Ed25519(HKDF-SHA256[info = "vault/v2/admission-key/recovery"](recovery key))
 //! unlock proof  = HKDF-SHA256[salt = "", info = "vault/v1/unlock-proof/recovery"](recovery key)
 //!                 (version 1, old vaults only)
@@ -14,6 +15,7 @@ use zeroize::Zeroizing;
 use crate::admission::{AdmissionKey, AdmissionMethod};
 use crate::error::{RecoveryKeyError, UnlockError};
 use crate::format::{KEY_SIZE, label};
+use crate::ids::MasterGeneration;
 use crate::keys::{MasterKey, secret_key};
 use crate::passphrase::UnlockProof;
 use crate::primitives::hkdf_sha256;
@@ -53,17 +55,18 @@ impl RecoveryKey {
         Ok(Self(bytes))
     }
 
-    /// Wraps the master key under this recovery key.
+    /// Wraps the master key of `generation` under this recovery key.
     pub fn wrap_master(
         &self,
         master: &MasterKey,
+        generation: MasterGeneration,
         rng: &mut impl rand_core::CryptoRng,
     ) -> WrappedKey {
         wrap_raw(
             &self.0,
             master.expose_secret(),
             label::WRAP_MASTER_RECOVERY,
-            &[],
+            &generation.id_bytes(),
             rng,
         )
     }
@@ -80,10 +83,20 @@ impl RecoveryKey {
         UnlockProof::from_bytes(*hkdf_sha256(&[], &self.0, label::UNLOCK_PROOF_RECOVERY))
     }
 
-    /// Unwraps the master key; [`UnlockError::WrongSecret`] if this is not its recovery key.
-    pub fn unwrap_master(&self, wrapped: &WrappedKey) -> Result<MasterKey, UnlockError> {
-        let raw = unwrap_raw(&self.0, wrapped, label::WRAP_MASTER_RECOVERY, &[])
-            .map_err(|_| UnlockError::WrongSecret)?;
+    /// Unwraps the master key of `generation`; [`UnlockError::WrongSecret`] if this is not
+    /// its recovery key (or the wrapping is of another generation).
+    pub fn unwrap_master(
+        &self,
+        wrapped: &WrappedKey,
+        generation: MasterGeneration,
+    ) -> Result<MasterKey, UnlockError> {
+        let raw = unwrap_raw(
+            &self.0,
+            wrapped,
+            label::WRAP_MASTER_RECOVERY,
+            &generation.id_bytes(),
+        )
+        .map_err(|_| UnlockError::WrongSecret)?;
         Ok(MasterKey::from_bytes(*raw))
     }
 }

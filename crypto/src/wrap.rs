@@ -16,7 +16,7 @@ use crate::error::DecryptError;
 use crate::format::{
     FORMAT_VERSION, KEY_SIZE, NONCE_SIZE, TAG_SIZE, WRAPPED_KEY_SIZE, check_version, label,
 };
-use crate::ids::{AlbumKeyId, FileId};
+use crate::ids::{AlbumKeyId, FileId, MasterGeneration};
 use crate::keys::{AlbumKey, FileKey, MasterKey, random_array};
 use crate::primitives::{aes256gcm, gcm_open_in_place, gcm_seal_in_place};
 use crate::sharing::{SharingPublicKey, SharingSecretKey};
@@ -135,6 +135,23 @@ impl WrappableKey for FileKey {
     const KIND: &'static str = label::WRAP_FILE;
     fn id_bytes(id: &FileId) -> Vec<u8> {
         id.0.to_vec()
+    }
+    fn raw(&self) -> &[u8; KEY_SIZE] {
+        self.expose_secret()
+    }
+    fn from_raw(raw: [u8; KEY_SIZE]) -> Self {
+        Self::from_bytes(raw)
+    }
+}
+
+/// A master key of an earlier generation, wrapped by the next generation's (docs/FORMAT.md §3):
+/// the chain that lets the owner open what was wrapped before a rotation. The id is the
+/// wrapped key's own generation, always 4 bytes (`u32be`).
+impl WrappableKey for MasterKey {
+    type Id = MasterGeneration;
+    const KIND: &'static str = label::WRAP_MASTER_PREVIOUS;
+    fn id_bytes(id: &MasterGeneration) -> Vec<u8> {
+        id.0.to_be_bytes().to_vec()
     }
     fn raw(&self) -> &[u8; KEY_SIZE] {
         self.expose_secret()

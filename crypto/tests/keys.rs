@@ -202,17 +202,25 @@ fn version_byte_is_judged_before_size_in_every_structure() {
 fn passphrase_unlocks_and_wrong_passphrase_is_refused() {
     let mut rng = seeded(6);
     let master = MasterKey::generate(&mut rng);
-    let (record, verifier) =
-        PassphraseWrappedKey::wrap(&master, "correct horse", KdfParams::MINIMUM, &mut rng);
+    let (record, verifier) = PassphraseWrappedKey::wrap(
+        &master,
+        MasterGeneration::default(),
+        "correct horse",
+        KdfParams::MINIMUM,
+        &mut rng,
+    );
     let bytes = record.to_bytes();
     assert_eq!(bytes.len(), PASSPHRASE_WRAPPED_KEY_SIZE);
     let read = PassphraseWrappedKey::from_bytes(&bytes).unwrap();
     assert_eq!(
-        read.unwrap("correct horse").unwrap().expose_secret(),
+        read.unwrap("correct horse", MasterGeneration::default())
+            .unwrap()
+            .expose_secret(),
         master.expose_secret()
     );
     assert_eq!(
-        read.unwrap("correct horse!").unwrap_err(),
+        read.unwrap("correct horse!", MasterGeneration::default())
+            .unwrap_err(),
         UnlockError::WrongSecret
     );
 
@@ -234,7 +242,9 @@ fn passphrase_unlocks_and_wrong_passphrase_is_refused() {
         &wrong.prove(&challenge).unwrap().0
     ));
     assert_eq!(
-        kek.unwrap_master(&read).unwrap().expose_secret(),
+        kek.unwrap_master(&read, MasterGeneration::default())
+            .unwrap()
+            .expose_secret(),
         master.expose_secret()
     );
 }
@@ -312,10 +322,19 @@ fn recovery_key_has_its_own_unlock_proof() {
 fn passphrase_is_unicode_normalized() {
     let mut rng = seeded(7);
     let master = MasterKey::generate(&mut rng);
-    let (record, _) =
-        PassphraseWrappedKey::wrap(&master, "caf\u{e9}", KdfParams::MINIMUM, &mut rng);
+    let (record, _) = PassphraseWrappedKey::wrap(
+        &master,
+        MasterGeneration::default(),
+        "caf\u{e9}",
+        KdfParams::MINIMUM,
+        &mut rng,
+    );
     // The same word typed with a combining accent (as macOS keyboards may produce it).
-    assert!(record.unwrap("cafe\u{301}").is_ok());
+    assert!(
+        record
+            .unwrap("cafe\u{301}", MasterGeneration::default())
+            .is_ok()
+    );
 }
 
 #[test]
@@ -337,9 +356,15 @@ fn kdf_params_enforce_floor_and_ceilings() {
     // params query cannot make a device derive a cheap key.
     let mut rng = seeded(8);
     let master = MasterKey::generate(&mut rng);
-    let mut weak = PassphraseWrappedKey::wrap(&master, "x", KdfParams::MINIMUM, &mut rng)
-        .0
-        .to_bytes();
+    let mut weak = PassphraseWrappedKey::wrap(
+        &master,
+        MasterGeneration::default(),
+        "x",
+        KdfParams::MINIMUM,
+        &mut rng,
+    )
+    .0
+    .to_bytes();
     weak[2..6].copy_from_slice(&8u32.to_be_bytes());
     weak[6..10].copy_from_slice(&1u32.to_be_bytes());
     assert!(matches!(
@@ -351,9 +376,15 @@ fn kdf_params_enforce_floor_and_ceilings() {
         Err(UnlockError::Params(KdfParamsError::TooWeak { .. }))
     ));
     // A stored record asking for 8 GiB is refused before any work is done.
-    let mut bytes = PassphraseWrappedKey::wrap(&master, "x", KdfParams::MINIMUM, &mut rng)
-        .0
-        .to_bytes();
+    let mut bytes = PassphraseWrappedKey::wrap(
+        &master,
+        MasterGeneration::default(),
+        "x",
+        KdfParams::MINIMUM,
+        &mut rng,
+    )
+    .0
+    .to_bytes();
     bytes[2..6].copy_from_slice(&(8u32 * 1024 * 1024).to_be_bytes());
     assert!(matches!(
         PassphraseWrappedKey::from_bytes(&bytes),
@@ -391,20 +422,80 @@ fn recovery_words_round_trip_and_unlock() {
     let mut rng = seeded(9);
     let master = MasterKey::generate(&mut rng);
     let recovery = RecoveryKey::generate(&mut rng);
-    let wrapped = recovery.wrap_master(&master, &mut rng);
+    let wrapped = recovery.wrap_master(&master, MasterGeneration::default(), &mut rng);
     let words = recovery.to_words();
     assert_eq!(words.split(' ').count(), 24);
     let typed = format!("  {}\n", words.to_uppercase().replace(' ', "   "));
     let again = RecoveryKey::from_words(&typed).unwrap();
     assert_eq!(
-        again.unwrap_master(&wrapped).unwrap().expose_secret(),
+        again
+            .unwrap_master(&wrapped, MasterGeneration::default())
+            .unwrap()
+            .expose_secret(),
         master.expose_secret()
     );
     let other = RecoveryKey::generate(&mut rng);
     assert_eq!(
-        other.unwrap_master(&wrapped).unwrap_err(),
+        other
+            .unwrap_master(&wrapped, MasterGeneration::default())
+            .unwrap_err(),
         UnlockError::WrongSecret
     );
+}
+
+/// Issue 16 finding 10d: after a rotation of the master key, every wrapping of it names its
+/// generation, so a wrapping of an older key served again (by one node answering `profile`)
+/// does not open as the current one, nor a newer one as an older; the chain of earlier keys
+/// opens only link by link.
+#[test]
+fn master_key_wrappings_are_bound_to_their_generation() {
+    let mut rng = seeded(21);
+    let old = MasterKey::generate(&mut rng);
+    let new = MasterKey::generate(&mut rng);
+    let (g0, g1, g2) = (
+        MasterGeneration(0),
+        MasterGeneration(1),
+        MasterGeneration(2),
+    );
+    let (stale, _) = PassphraseWrappedKey::wrap(&old, g0, "pw", KdfParams::MINIMUM, &mut rng);
+    let kek = stale.unlock_params().derive("pw");
+    let current = kek.wrap_master(&stale.unlock_params(), &new, g1, &mut rng);
+    assert_eq!(
+        kek.unwrap_master(&current, g1).unwrap().expose_secret(),
+        new.expose_secret()
+    );
+    assert_eq!(
+        kek.unwrap_master(&stale, g1).unwrap_err(),
+        UnlockError::WrongSecret,
+        "an old record served again does not open as the current generation"
+    );
+    assert_eq!(
+        kek.unwrap_master(&current, g0).unwrap_err(),
+        UnlockError::WrongSecret
+    );
+    assert_eq!(
+        kek.unwrap_master(&current, g2).unwrap_err(),
+        UnlockError::WrongSecret
+    );
+
+    let recovery = RecoveryKey::generate(&mut rng);
+    let by_recovery = recovery.wrap_master(&new, g1, &mut rng);
+    assert!(recovery.unwrap_master(&by_recovery, g1).is_ok());
+    assert_eq!(
+        recovery.unwrap_master(&by_recovery, g0).unwrap_err(),
+        UnlockError::WrongSecret
+    );
+
+    let chain = new.wrap_key(&old, &g0, &mut rng);
+    let opened: MasterKey = new.unwrap_key(&chain, &g0).unwrap();
+    assert_eq!(opened.expose_secret(), old.expose_secret());
+    assert!(new.unwrap_key::<MasterKey>(&chain, &g1).is_err());
+    assert!(
+        old.unwrap_key::<MasterKey>(&chain, &g0).is_err(),
+        "the old key does not open the new one"
+    );
+    // Kinds stay apart: the chain's wrapping is not an album or file key.
+    assert!(new.unwrap_key::<FileKey>(&chain, &FileId([0; 16])).is_err());
 }
 
 #[test]
@@ -844,7 +935,14 @@ fn secrets_never_print() {
         format!("{:?}", DedupeKey::derive(&master)),
         format!(
             "{:?}",
-            PassphraseWrappedKey::wrap(&master, "pw", KdfParams::MINIMUM, &mut rng).0
+            PassphraseWrappedKey::wrap(
+                &master,
+                MasterGeneration::default(),
+                "pw",
+                KdfParams::MINIMUM,
+                &mut rng
+            )
+            .0
         ),
         format!("{:?}", PassphraseKek::from_bytes(*master.expose_secret())),
         format!("{:?}", RecoveryKey::generate(&mut rng).unlock_proof()),

@@ -197,6 +197,16 @@ fn check_wrap_with(v: &Vector, kek: &impl KeyWrapper, wrapped_hex: &str) {
                 });
                 (r, again)
             }
+            "master-key/previous" => {
+                let id = generation_of(&id);
+                let r = kek
+                    .unwrap_key::<MasterKey>(&wrapped, &id)
+                    .map(|k| *k.expose_secret());
+                let again = r.as_ref().ok().map(|k| {
+                    kek.wrap_key(&MasterKey::from_bytes(*k), &id, &mut Replay::new(nonce))
+                });
+                (r, again)
+            }
             other => panic!("{}: unknown wrapped_kind {other}", v.name),
         };
     if v.success() {
@@ -208,7 +218,67 @@ fn check_wrap_with(v: &Vector, kek: &impl KeyWrapper, wrapped_hex: &str) {
     }
 }
 
+/// The generation a master-key wrapping's id names: `""` is 0, else `u32be`.
+fn generation_of(id: &[u8]) -> MasterGeneration {
+    match id.len() {
+        0 => MasterGeneration(0),
+        _ => MasterGeneration(u32::from_be_bytes(id.try_into().unwrap())),
+    }
+}
+
+/// A master key wrapped by the passphrase KEK (a record's bytes 30..91) or the recovery key.
+fn check_master_wrap(v: &Vector) {
+    let wrapped = WrappedKey::from_bytes(&v.hex("wrapped")).unwrap();
+    let generation = generation_of(&v.hex("id"));
+    let nonce = v.hex("wrapped")[1..13].to_vec();
+    let (opened, again) = match v.get("wrapped_kind") {
+        "master-key/passphrase" => {
+            let kek = PassphraseKek::from_bytes(v.key("kek"));
+            let unlock = UnlockParams::generate(KdfParams::MINIMUM, &mut Replay::new(&[0; 16]));
+            let record = PassphraseWrappedKey::from_bytes(
+                &[unlock.to_bytes().as_slice(), wrapped.as_bytes()].concat(),
+            )
+            .unwrap();
+            let opened = kek.unwrap_master(&record, generation);
+            let again = opened.as_ref().ok().map(|m| {
+                kek.wrap_master(&unlock, m, generation, &mut Replay::new(&nonce))
+                    .to_bytes()[UNLOCK_PARAMS_SIZE..]
+                    .to_vec()
+            });
+            (opened, again)
+        }
+        _ => {
+            let key = RecoveryKey::from_bytes(v.key("kek"));
+            let opened = key.unwrap_master(&wrapped, generation);
+            let again = opened.as_ref().ok().map(|m| {
+                key.wrap_master(m, generation, &mut Replay::new(&nonce))
+                    .as_bytes()
+                    .to_vec()
+            });
+            (opened, again)
+        }
+    };
+    if v.success() {
+        assert_eq!(opened.unwrap().expose_secret(), &v.key("key"), "{}", v.name);
+        assert_eq!(
+            again.unwrap(),
+            v.hex("wrapped"),
+            "{}: wrapping changed",
+            v.name
+        );
+    } else {
+        assert_eq!(v.expect(), "decryption failure");
+        assert_eq!(opened.unwrap_err(), UnlockError::WrongSecret, "{}", v.name);
+    }
+}
+
 fn check_wrap(v: &Vector) {
+    if matches!(
+        v.get("wrapped_kind"),
+        "master-key/passphrase" | "master-key/recovery"
+    ) {
+        return check_master_wrap(v);
+    }
     check_wrap_with(v, &MasterKey::from_bytes(v.key("kek")), "wrapped");
     // The same bytes unwrap identically under an album key as KEK (KEKs differ only by type).
     check_wrap_with(v, &AlbumKey::from_bytes(v.key("kek")), "wrapped");
@@ -232,7 +302,7 @@ fn check_passphrase(v: &Vector) {
         }
     };
     let kek = record.unlock_params().derive(&v.text("passphrase"));
-    let result = kek.unwrap_master(&record);
+    let result = kek.unwrap_master(&record, MasterGeneration::default());
     match v.expect() {
         "success" => {
             let master = result.unwrap();
@@ -248,6 +318,7 @@ fn check_passphrase(v: &Vector) {
             let nfc: String = v.text("passphrase").nfc().collect();
             let (again, verifier) = PassphraseWrappedKey::wrap(
                 &master,
+                MasterGeneration::default(),
                 &nfc,
                 record.params(),
                 &mut Replay::new(&v.hex("random")),
@@ -284,17 +355,24 @@ fn check_recovery(v: &Vector) {
                 v.key("admission_verifier")
             );
             assert_eq!(key.to_words().as_str(), v.get("words"));
-            let master = key.unwrap_master(&wrapped).unwrap();
+            let master = key
+                .unwrap_master(&wrapped, MasterGeneration::default())
+                .unwrap();
             assert_eq!(master.expose_secret(), &v.key("master_key"));
             assert_eq!(
-                key.wrap_master(&master, &mut Replay::new(&v.hex("random"))),
+                key.wrap_master(
+                    &master,
+                    MasterGeneration::default(),
+                    &mut Replay::new(&v.hex("random"))
+                ),
                 wrapped,
                 "{}: wrapping changed",
                 v.name
             );
         }
         "wrong secret" => assert_eq!(
-            key.unwrap_master(&wrapped).unwrap_err(),
+            key.unwrap_master(&wrapped, MasterGeneration::default())
+                .unwrap_err(),
             UnlockError::WrongSecret
         ),
         other => panic!("{}: unexpected expect {other}", v.name),

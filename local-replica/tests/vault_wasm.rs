@@ -15,8 +15,8 @@ use vault_canister::model::types::*;
 mod common;
 use common::{T0, install_vault, vault_wasm};
 use vault_crypto::{
-    AdmissionChallenge, KdfParams, LinkToken, MasterKey, PassphraseKek, PassphraseWrappedKey,
-    PasswordProof, RecoveryKey, SEALED_KEY_SIZE, WRAPPED_KEY_SIZE,
+    AdmissionChallenge, KdfParams, LinkToken, MasterGeneration, MasterKey, PassphraseKek,
+    PassphraseWrappedKey, PasswordProof, RecoveryKey, SEALED_KEY_SIZE, WRAPPED_KEY_SIZE,
 };
 
 const SECOND: u64 = 1_000_000_000;
@@ -196,8 +196,13 @@ impl Secrets {
 fn secrets() -> Secrets {
     let mut rng = rand_for_tests();
     let master = MasterKey::generate(&mut rng);
-    let (record, verifier) =
-        PassphraseWrappedKey::wrap(&master, "pw", KdfParams::MINIMUM, &mut rng);
+    let (record, verifier) = PassphraseWrappedKey::wrap(
+        &master,
+        MasterGeneration::default(),
+        "pw",
+        KdfParams::MINIMUM,
+        &mut rng,
+    );
     let kek = record.unlock_params().derive("pw");
     let recovery = RecoveryKey::generate(&mut rng);
     Secrets {
@@ -206,7 +211,10 @@ fn secrets() -> Secrets {
             passphrase_record: ByteBuf::from(record.to_bytes()),
             passphrase_verifier: ByteBuf::from(verifier.0.to_vec()),
             recovery_wrapped_key: ByteBuf::from(
-                recovery.wrap_master(&master, &mut rng).as_bytes().to_vec(),
+                recovery
+                    .wrap_master(&master, MasterGeneration::default(), &mut rng)
+                    .as_bytes()
+                    .to_vec(),
             ),
             recovery_verifier: ByteBuf::from(recovery.admission_key().verifier().0.to_vec()),
             sharing_public_key: ByteBuf::from(vec![9; 32]),
@@ -729,6 +737,23 @@ fn matrix() -> Vec<Row> {
             Expect::owner_only(),
         ),
         row(
+            "rotate_master_key",
+            O,
+            |x, _| {
+                Encode!(&RotateMasterKeyArgs {
+                    generation: 1,
+                    passphrase_record: x.setup.passphrase_record.clone(),
+                    passphrase_verifier: x.setup.passphrase_verifier.clone(),
+                    recovery_wrapped_key: x.setup.recovery_wrapped_key.clone(),
+                    recovery_verifier: x.setup.recovery_verifier.clone(),
+                    sharing_secret_wrapped: x.setup.sharing_secret_wrapped.clone(),
+                    previous_master_wrapped: x.setup.recovery_wrapped_key.clone(),
+                })
+                .unwrap()
+            },
+            Expect::owner_only(),
+        ),
+        row(
             "profile",
             Q,
             |_, _| Encode!().unwrap(),
@@ -1076,7 +1101,7 @@ fn matrix() -> Vec<Row> {
 }
 
 /// Cells in the model's table (`vault-canister/src/model/tests.rs`): the two must stay in step.
-const MODEL_CELLS: usize = 538;
+const MODEL_CELLS: usize = 547;
 /// Cells of the two HTTP rows (16 actors each), which only this table has: over HTTP the same
 /// model calls decide (`vault-canister/src/http/api.rs`, tested there endpoint by endpoint).
 const HTTP_CELLS: usize = 32;

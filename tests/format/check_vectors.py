@@ -276,17 +276,19 @@ def decrypt_blob(file_key, blob, stream):
 # §5 wrapped keys
 
 WRAP_ID_SIZES = {
-    "album-key": ID_SIZE + 4,  # album_id || u32be(key version)
-    "file-key": ID_SIZE,
-    "sharing-secret-key": 32,  # the X25519 public key
-    "master-key/passphrase": 0,
-    "master-key/recovery": 0,
+    "album-key": {ID_SIZE + 4},  # album_id || u32be(key version)
+    "file-key": {ID_SIZE},
+    "sharing-secret-key": {32},  # the X25519 public key
+    # §3: "" for the master key of generation 0, u32be(generation) after a rotation
+    "master-key/passphrase": {0, 4},
+    "master-key/recovery": {0, 4},
+    "master-key/previous": {4},  # u32be(the wrapped key's own generation)
 }
 
 
 def wrap_aad(kind, ident):
-    if len(ident) != WRAP_ID_SIZES[kind]:
-        raise ValueError(f"the id of a {kind} is {WRAP_ID_SIZES[kind]} bytes, not {len(ident)}")
+    if len(ident) not in WRAP_ID_SIZES[kind]:
+        raise ValueError(f"the id of a {kind} is {sorted(WRAP_ID_SIZES[kind])} bytes, not {len(ident)}")
     return b"vault/v1/wrap/" + kind.encode("ascii") + b"\x00" + ident
 
 

@@ -162,6 +162,11 @@ fn change_recovery(wrapped_key: ByteBuf, verifier: ByteBuf) -> VaultResult<()> {
     mutate(|s, caller, now| s.change_recovery(caller, now, wrapped_key, verifier))
 }
 
+#[update]
+fn rotate_master_key(args: RotateMasterKeyArgs) -> VaultResult<MasterKeyRotated> {
+    mutate(|s, caller, now| s.rotate_master_key(caller, now, args))
+}
+
 #[query]
 fn devices() -> VaultResult<Vec<Device>> {
     read(|s, caller, _| s.devices(caller))

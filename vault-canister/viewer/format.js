@@ -202,11 +202,13 @@ export const linkKey = (secret, pwKey = null) => hkdf(pwKey ?? EMPTY, secret, 'v
 // Wrapped keys (FORMAT.md §5)
 
 const WRAP_ID_SIZES = {
-  'album-key': ID_SIZE + 4,
-  'file-key': ID_SIZE,
-  'sharing-secret-key': 32,
-  'master-key/passphrase': 0,
-  'master-key/recovery': 0,
+  'album-key': [ID_SIZE + 4],
+  'file-key': [ID_SIZE],
+  'sharing-secret-key': [32],
+  // §3: "" for generation 0's master key, u32be(generation) after a rotation.
+  'master-key/passphrase': [0, 4],
+  'master-key/recovery': [0, 4],
+  'master-key/previous': [4],
 };
 
 /** An album key's wrap id: album_id ‖ u32be(version). */
@@ -219,7 +221,7 @@ export function albumKeyId(albumId, version) {
 
 /** §5: the 32-byte key in `wrapped`, bound to `kind` and `id` by the AAD. */
 export async function unwrapKey(kek, kind, id, wrapped) {
-  if (WRAP_ID_SIZES[kind] !== id.length) throw new TypeError(`a ${kind} id of ${id.length} bytes`);
+  if (!WRAP_ID_SIZES[kind]?.includes(id.length)) throw new TypeError(`a ${kind} id of ${id.length} bytes`);
   checkVersionAndSize(wrapped, WRAPPED_KEY_SIZE, 'wrapped key');
   const aad = concat(utf8(`vault/v1/wrap/${kind}`), Uint8Array.of(0), id);
   return aesOpen(await aesKey(kek), wrapped.subarray(1, 13), aad, wrapped.subarray(13));

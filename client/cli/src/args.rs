@@ -87,6 +87,16 @@ pub enum Command {
     /// Replace the recovery key: shows 24 new words once; the old words stop working.
     /// (After removing a lost device, also change the passphrase with `vault passwd`.)
     RecoveryKey,
+    /// After losing a device: replace the master key, so that nothing added from now on opens
+    /// with the key the lost device held. Asks for the passphrase; shows a new recovery key
+    /// once; signs out every other device (each unlocks again with the passphrase); gives
+    /// every album a new key. Nothing is uploaded again.
+    RotateKeys {
+        /// Only give albums still under a key from before the last rotation a new key (to
+        /// finish a rotation that was interrupted).
+        #[arg(long)]
+        albums_only: bool,
+    },
     /// Forget the unlocked key on this device.
     Lock,
     /// The devices that act as you (admitted by `vault unlock` or `vault recover`).

@@ -310,6 +310,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
+        Command::RotateKeys { albums_only } => rotate_keys(&cli, *albums_only).await,
         Command::Lock => {
             let home = home()?;
             let (identity, _) = Identity::load_or_create(&home.identity_file())?;
@@ -855,6 +856,96 @@ fn humantime(d: Duration) -> String {
         format!("{} hours", s / 3600)
     } else {
         format!("{} minutes", s.div_ceil(60))
+    }
+}
+
+/// `vault rotate-keys`: the master key, then every album's key.
+async fn rotate_keys(cli: &Cli, albums_only: bool) -> Result<(), Error> {
+    let mut vault = open_vault(cli).await?;
+    let mut rotation = None;
+    if !albums_only {
+        let had_session =
+            session::load(&vault.home, &vault.canister.id(), &vault.conn.me()).is_some();
+        let passphrase = secrets::passphrase(
+            cli.passphrase_file.as_deref(),
+            "Passphrase (to wrap the new key): ",
+            false,
+        )?;
+        let done = vault
+            .rotate_master_key(&passphrase, had_session.then_some(session::DEFAULT_SESSION))
+            .await?;
+        if !cli.json {
+            println!(
+                "The master key is replaced (generation {}); {} other device(s) signed out: \
+                 each unlocks again with the passphrase.",
+                done.generation, done.devices_signed_out
+            );
+            println!("Your new recovery key — write it down; it is shown only this once.");
+            println!("The old one no longer opens the vault:");
+            println!();
+            println!("    {}", done.recovery_words.0.as_str());
+            println!();
+        }
+        rotation = Some(done);
+    }
+    let bar = (!cli.json).then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("new album keys {pos}/{len}").expect("a valid template"),
+        );
+        bar
+    });
+    let albums = vault
+        .rotate_album_keys(|done, total| {
+            if let Some(bar) = &bar {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            }
+        })
+        .await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let now = now_ns();
+    let live_links = vault
+        .canister
+        .list_links()
+        .await?
+        .iter()
+        .filter(|l| l.revoked_at.is_none() && l.expires_at.is_none_or(|t| t > now))
+        .count();
+    if cli.json {
+        output::json(&serde_json::json!({
+            "generation": rotation.as_ref().map(|r| r.generation),
+            "devices_signed_out": rotation.as_ref().map(|r| r.devices_signed_out),
+            "recovery_key": rotation.as_ref().map(|r| r.recovery_words.0.as_str()),
+            "albums_rotated": albums.rotated,
+            "albums_failed": albums
+                .failed
+                .iter()
+                .map(|(album, e)| serde_json::json!({ "album": album, "error": e.to_string() }))
+                .collect::<Vec<_>>(),
+            "live_links": live_links,
+        }));
+    } else {
+        println!("{} album(s) given a new key.", albums.rotated);
+        for (album, e) in &albums.failed {
+            eprintln!("album {album}: not rotated: {e}");
+        }
+        if live_links > 0 {
+            println!(
+                "{live_links} link(s) still open: whoever holds one — the lost device too, if it \
+                 listed them — can open it. `vault link ls` lists them; `vault link revoke` stops one."
+            );
+        }
+    }
+    if albums.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "{} album(s) kept their old key: run `vault rotate-keys --albums-only` again",
+            albums.failed.len()
+        )))
     }
 }
 

@@ -995,3 +995,167 @@ fn lockouts_are_per_device_and_the_recovery_key_can_be_replaced() {
         "{kinds:?}"
     );
 }
+
+/// Issue 16 finding 10d: a laptop that held the master key is lost. The owner removes it and
+/// rotates the master key: a new recovery key (the old words open nothing), every other device
+/// signed out (each unlocks again with the passphrase), every album a new key, nothing
+/// uploaded again. What was there opens for the owner, a device unlocked again and a grantee;
+/// what is added afterwards opens with none of the keys the laptop held. A wrong passphrase
+/// changes nothing.
+#[test]
+fn rotating_the_master_key_after_losing_a_device() {
+    use vault_client::keyring::{Keyring, MasterKeys};
+    let me = User::first();
+    let (vault, old_words) = me.init();
+    let friend = User::beside(&me);
+    friend.init();
+    let code = friend.json(&["identity", "show"])["share_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let exif = photos().join("exif");
+    let photo = |name: &str| exif.join(name).to_str().unwrap().to_string();
+    me.ok(&["album", "create", "Trip"]);
+    me.ok(&["upload", "--album", "Trip", &photo("right.jpg")]);
+    me.ok(&["upload", &photo("test1.jpg")]);
+    me.ok(&["share", "Trip", "--with", &code]);
+    let link = me.json(&["link", "create", "Trip"])["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let unlock = |u: &User| {
+        u.run_with(
+            &[("VAULT_PASSPHRASE", PASSPHRASE)],
+            &["unlock", "--canister", &vault],
+        )
+    };
+    let (laptop, phone) = (User::beside(&me), User::beside(&me));
+    assert!(unlock(&laptop).status.success() && unlock(&phone).status.success());
+    // What whoever finds the laptop has: its session file's master key.
+    let runtime_dir = vault_client::Home::at(laptop.home.path()).runtime;
+    let session = std::fs::read_dir(&runtime_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("session-")
+        })
+        .unwrap();
+    let bytes = std::fs::read(session).unwrap();
+    let stolen = vault_crypto::MasterKey::from_bytes(bytes[16..48].try_into().unwrap());
+    let laptop_id = laptop.json(&["identity", "show"])["principal"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    me.ok(&["devices", "--remove", &laptop_id]);
+
+    let out = me.run_with(&[("VAULT_PASSPHRASE", "not it")], &["rotate-keys"]);
+    assert_eq!(out.status.code(), Some(4), "a wrong passphrase is refused");
+    assert!(phone.run(&["ls"]).status.success(), "and nothing changed");
+
+    let out = me.run_with(
+        &[("VAULT_PASSPHRASE", PASSPHRASE)],
+        &["--json", "rotate-keys"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(done["generation"], 1, "{done}");
+    assert_eq!(done["devices_signed_out"], 1, "the phone: {done}");
+    assert_eq!(done["albums_rotated"], 1, "{done}");
+    assert_eq!(done["live_links"], 1, "{done}");
+    let new_words = done["recovery_key"].as_str().unwrap().to_string();
+    assert_ne!(new_words, old_words);
+    assert_eq!(me.json(&["album", "ls"])[0]["key_version"], 1);
+    // Run again for the albums alone: nothing left to do.
+    assert_eq!(
+        me.json(&["rotate-keys", "--albums-only"])["albums_rotated"],
+        0
+    );
+
+    // The phone was signed out; the passphrase signs it in again, and it reads everything.
+    assert_eq!(phone.run(&["ls"]).status.code(), Some(4));
+    assert!(unlock(&phone).status.success());
+    assert_eq!(phone.json(&["ls"]).as_array().unwrap().len(), 2);
+    // The old words open nothing; the new ones do.
+    let stranger = User::beside(&me);
+    let recover = |words: &str| {
+        stranger.run_with(
+            &[
+                ("VAULT_RECOVERY_KEY", words),
+                ("VAULT_NEW_PASSPHRASE", PASSPHRASE),
+            ],
+            &["recover", "--canister", &vault, "--kdf", "minimum"],
+        )
+    };
+    assert_eq!(recover(&old_words).status.code(), Some(4));
+    assert!(recover(&new_words).status.success());
+
+    // Added after the rotation: one photo in the album, one in none.
+    me.ok(&["upload", "--album", "Trip", &photo("test2.jpg")]);
+    me.ok(&["upload", &photo("test3.jpg")]);
+    let out = me.path("all");
+    me.ok(&["export", "--all", "--to", out.to_str().unwrap()]);
+    let got = files_in(&out);
+    assert_eq!(got.len(), 4, "{:?}", got.keys());
+    for name in ["right.jpg", "test1.jpg", "test2.jpg", "test3.jpg"] {
+        assert_eq!(got[name], std::fs::read(exif.join(name)).unwrap(), "{name}");
+    }
+    // The friend and the link got the album's new key.
+    let theirs = friend.path("trip");
+    friend.ok(&[
+        "export",
+        "--from",
+        &vault,
+        "--all",
+        "--to",
+        theirs.to_str().unwrap(),
+    ]);
+    assert_eq!(files_in(&theirs).len(), 2);
+    let opened = User::beside(&me).json(&["link", "open", &link]);
+    assert_eq!(opened["files"].as_array().unwrap().len(), 2);
+
+    // The laptop's key opens what was there before (keys already handed out stay handed out)
+    // and nothing added since, whoever leaks the ciphertext.
+    let (runtime, mut owner) = owner_vault(&me, &vault);
+    let opens: BTreeMap<String, bool> = runtime.block_on(async {
+        let albums = owner.canister.list_albums().await.unwrap();
+        let mut held = Keyring::owner(MasterKeys::first(stolen));
+        for album in &albums {
+            for (version, wrapped) in &album.wrapped_keys {
+                let id: [u8; 16] = album.id.as_slice().try_into().unwrap();
+                let _ = held.add_wrapped_album_key(id, *version, wrapped);
+            }
+        }
+        let mut opens = BTreeMap::new();
+        for entry in owner.list(None, false).await.unwrap() {
+            let id = vault_client::vault::hex_id(&entry.id).unwrap();
+            let info = owner.canister.get_file(&id, None).await.unwrap();
+            opens.insert(entry.name, held.file_key(&info).is_ok());
+        }
+        opens
+    });
+    let want: BTreeMap<String, bool> = [
+        ("right.jpg", true),
+        ("test1.jpg", true),
+        ("test2.jpg", false),
+        ("test3.jpg", false),
+    ]
+    .into_iter()
+    .map(|(n, b)| (n.to_string(), b))
+    .collect();
+    assert_eq!(opens, want);
+    let kinds: Vec<String> = me
+        .json(&["log"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert!(kinds.iter().any(|k| k == "MasterKeyRotated"), "{kinds:?}");
+}

@@ -434,7 +434,7 @@ async fn baseline_run(vault: &Vault, size: u64, chunks: &[Vec<u8>]) -> f64 {
 fn cpu_pieces(vault: &Vault, len: usize) -> (f64, f64) {
     use sha2::Digest;
     let data = random_bytes(len);
-    let dedupe = DedupeKey::derive(vault.master());
+    let dedupe = DedupeKey::derive(vault.masters().first_generation());
     let mut hash = Vec::new();
     let mut encrypt = Vec::new();
     for _ in 0..RUNS {

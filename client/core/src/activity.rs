@@ -51,6 +51,16 @@ pub fn describe(activity: &Activity) -> (&'static str, String) {
             "UnlockFailuresCleared",
             "wrong-passphrase counts cleared".into(),
         ),
+        Activity::MasterKeyRotated {
+            generation,
+            devices_signed_out,
+        } => (
+            "MasterKeyRotated",
+            format!(
+                "master key replaced (generation {generation}); {devices_signed_out} other \
+                 device(s) signed out"
+            ),
+        ),
         Activity::QuotaSet { bytes: b } => ("QuotaSet", format!("quota set to {}", bytes(*b))),
         Activity::FileUploaded {
             file_id,

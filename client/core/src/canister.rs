@@ -168,6 +168,13 @@ impl VaultCanister {
         self.update("change_recovery", (blob(wrapped_key), blob(verifier)))
             .await
     }
+    /// Replaces the master key (owner): FORMAT §3.
+    pub async fn rotate_master_key(
+        &self,
+        args: RotateMasterKeyArgs,
+    ) -> Result<MasterKeyRotated, Error> {
+        self.update("rotate_master_key", (args,)).await
+    }
     /// The wrapped keys (owner).
     pub async fn profile(&self) -> Result<Profile, Error> {
         self.query("profile", ()).await

@@ -197,7 +197,8 @@ mod tests {
         home.save_settings(&Settings::default()).unwrap();
         Identity::load_or_create(&home.identity_file()).unwrap();
         let canister = candid::Principal::from_slice(&[1; 10]);
-        let master = vault_crypto::MasterKey::from_bytes([7; 32]);
+        let master =
+            crate::keyring::MasterKeys::first(vault_crypto::MasterKey::from_bytes([7; 32]));
         crate::session::save(
             &home,
             &canister,
@@ -256,7 +257,8 @@ mod tests {
         );
         // Writing a session there is refused too, before anything is written.
         let canister = candid::Principal::from_slice(&[1; 10]);
-        let master = vault_crypto::MasterKey::from_bytes([7; 32]);
+        let master =
+            crate::keyring::MasterKeys::first(vault_crypto::MasterKey::from_bytes([7; 32]));
         let refused = crate::session::save(
             &home,
             &canister,

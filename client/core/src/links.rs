@@ -178,10 +178,11 @@ impl Vault {
 
     fn link_with_url(&self, info: &LinkInfo) -> LinkWithUrl {
         let (kind, target) = target_parts(&info.target);
-        let record = info
-            .label
-            .as_deref()
-            .and_then(|blob| open_link_record(self.master(), blob).ok());
+        let record = info.label.as_deref().and_then(|blob| {
+            self.masters()
+                .all()
+                .find_map(|m| open_link_record(m, blob).ok())
+        });
         LinkWithUrl {
             link: LinkEntry {
                 id: hex::encode(&info.token_hash),

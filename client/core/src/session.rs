@@ -7,8 +7,12 @@
 //! (or `--passphrase-file`), a command unlocks for itself and writes nothing, as restic does.
 //!
 //! ```text
-//! session file (44 bytes): "VSS1" | expires_at (u64be, seconds since the epoch) | master key (32)
+//! session file: "VSS2" | expires_at (u64be, seconds since the epoch) | generation g (u32be)
+//!               | master key (32) | the earlier master keys, generations g-1 down to 0 (32 each)
 //! ```
+//!
+//! (A `VSS1` file, from before master keys were rotated, is `"VSS1" | expires_at | master key`:
+//! generation 0.)
 //!
 //! Anyone who can read this user's files while the session lasts can read the key: the same
 //! exposure as ssh-agent or a keyring unlocked for the login session.
@@ -18,14 +22,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use candid::Principal;
 use sha2::Digest;
-use vault_crypto::MasterKey;
+use vault_crypto::{MasterGeneration, MasterKey};
 use zeroize::Zeroizing;
 
 use crate::home::write_atomic;
+use crate::keyring::MasterKeys;
 use crate::{Error, Home};
 
-const MAGIC: &[u8; 4] = b"VSS1";
-const SESSION_SIZE: usize = 4 + 8 + 32;
+const MAGIC_V1: &[u8; 4] = b"VSS1";
+const MAGIC: &[u8; 4] = b"VSS2";
+const HEADER_SIZE: usize = 4 + 8 + 4;
 /// How long an unlock lasts unless told otherwise.
 pub const DEFAULT_SESSION: Duration = Duration::from_secs(12 * 3600);
 
@@ -48,31 +54,49 @@ pub fn save(
     home: &Home,
     canister: &Principal,
     identity: &Principal,
-    master: &MasterKey,
+    master: &MasterKeys,
     duration: Duration,
 ) -> Result<(), Error> {
-    let mut bytes = Zeroizing::new(Vec::with_capacity(SESSION_SIZE));
+    let mut bytes = Zeroizing::new(Vec::with_capacity(
+        HEADER_SIZE + 32 * (1 + master.earlier().len()),
+    ));
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&(now_secs().saturating_add(duration.as_secs())).to_be_bytes());
-    bytes.extend_from_slice(master.expose_secret());
+    bytes.extend_from_slice(&master.generation().0.to_be_bytes());
+    for key in master.all() {
+        bytes.extend_from_slice(key.expose_secret());
+    }
     write_atomic(&session_file(home, canister, identity), &bytes, 0o600)
 }
 
-/// The unlocked master key, if a session is live (an expired one is deleted).
-pub fn load(home: &Home, canister: &Principal, identity: &Principal) -> Option<MasterKey> {
+/// The unlocked master keys, if a session is live (an expired or unreadable one is deleted).
+pub fn load(home: &Home, canister: &Principal, identity: &Principal) -> Option<MasterKeys> {
     let path = session_file(home, canister, identity);
     let bytes = Zeroizing::new(std::fs::read(&path).ok()?);
-    if bytes.len() != SESSION_SIZE || &bytes[..4] != MAGIC {
+    let keys = read(&bytes);
+    if keys.is_none() {
         forget_file(&path);
+    }
+    keys
+}
+
+fn read(bytes: &[u8]) -> Option<MasterKeys> {
+    let key = |b: &[u8]| MasterKey::from_bytes(b.try_into().expect("32 bytes"));
+    let live = |at: &[u8]| u64::from_be_bytes(at.try_into().expect("8 bytes")) > now_secs();
+    if bytes.len() == 4 + 8 + 32 && &bytes[..4] == MAGIC_V1 {
+        return live(&bytes[4..12]).then(|| MasterKeys::first(key(&bytes[12..])));
+    }
+    if bytes.len() < HEADER_SIZE + 32
+        || &bytes[..4] != MAGIC
+        || (bytes.len() - HEADER_SIZE) % 32 != 0
+        || !live(&bytes[4..12])
+    {
         return None;
     }
-    let expires = u64::from_be_bytes(bytes[4..12].try_into().expect("8 bytes"));
-    if expires <= now_secs() {
-        forget_file(&path);
-        return None;
-    }
-    let key: [u8; 32] = bytes[12..].try_into().expect("32 bytes");
-    Some(MasterKey::from_bytes(key))
+    let generation = MasterGeneration(u32::from_be_bytes(bytes[12..16].try_into().ok()?));
+    let mut keys = bytes[HEADER_SIZE..].chunks_exact(32).map(key);
+    let current = keys.next()?;
+    MasterKeys::from_parts(current, generation, keys.collect())
 }
 
 /// Forgets the session; returns whether there was one.

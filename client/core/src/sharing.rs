@@ -6,12 +6,12 @@ use serde_bytes::ByteBuf;
 use vault_canister::model::types::*;
 use vault_crypto::{
     AlbumId, AlbumKey, AlbumKeyId, FileId, FileKey, GrantKey, GrantPermission, GrantTarget,
-    GrantTerms, KeyWrapper, LinkKey, LinkTokenHash, MasterKey, SealedKey, ShareCode,
-    SharingPublicKey, SharingSecretKey, open_link_record,
+    GrantTerms, KeyWrapper, LinkKey, LinkTokenHash, SealedKey, ShareCode, SharingPublicKey,
+    SharingSecretKey, open_link_record,
 };
 
 use crate::export::Reader;
-use crate::keyring::{Keyring, id16};
+use crate::keyring::{Keyring, MasterKeys, id16};
 use crate::view::{GrantEntry, permission_text, target_parts, time_ns};
 use crate::{Connection, Error, Vault};
 
@@ -205,7 +205,7 @@ impl Vault {
         revoke: &[Principal],
     ) -> Result<(), Error> {
         let target = ShareTarget::Album(*album).candid();
-        let (version, _) = self.current_album_key(album).await?;
+        let (version, _) = self.listed_album_key(album).await?;
         let name = self
             .albums()
             .await?
@@ -223,8 +223,20 @@ impl Vault {
         // certified update): never to a key as an uncertified query gave it.
         let listed = self.canister.list_grants(Some(target.clone())).await?;
         let grant_key = GrantKey::derive(self.master());
-        let mut to_seal =
-            grantees_to_seal(&grant_key, self.canister.id(), &listed, revoke, now_ns())?;
+        let earlier: Vec<GrantKey> = self
+            .masters()
+            .earlier()
+            .iter()
+            .map(GrantKey::derive)
+            .collect();
+        let mut to_seal = grantees_to_seal(
+            &grant_key,
+            &earlier,
+            self.canister.id(),
+            &listed,
+            revoke,
+            now_ns(),
+        )?;
         for grant in std::mem::take(&mut to_seal.unauthenticated) {
             to_seal
                 .verified
@@ -299,6 +311,11 @@ impl Vault {
             })
             .await
             .map_err(|e| match e {
+                Error::Vault(VaultError::NotFound) => Error::Integrity(format!(
+                    "the vault listed a grant to {} that it does not hold: the answer may have \
+                     been altered; nothing was sealed. Try again",
+                    grant.grantee
+                )),
                 Error::Vault(VaultError::Conflict { .. }) => Error::Integrity(format!(
                     "the grant to {} is not as the vault answered it when listed: the answer \
                      may have been altered; nothing was sealed to it. Try again",
@@ -321,17 +338,22 @@ impl Vault {
     /// which must give the token hash of the link it is listed with: a record moved to another
     /// link (by whoever answered `list_links`) is refused.
     pub(crate) fn link_key_of(&self, link: &LinkInfo) -> Result<LinkKey, Error> {
-        link_key_from_record(self.master(), link)
+        link_key_from_record(self.masters(), link)
     }
 }
 
-/// A listed link's key from the owner's record of it, checked to be that link's record.
-pub fn link_key_from_record(master: &MasterKey, link: &LinkInfo) -> Result<LinkKey, Error> {
+/// A listed link's key from the owner's record of it (sealed under the master key of its day),
+/// checked to be that link's record: its secret must give the listed token hash, which only
+/// the link's own secret does — so an earlier master key, which a removed device may hold,
+/// cannot be used to slip in a record of the device's choosing.
+pub fn link_key_from_record(masters: &MasterKeys, link: &LinkInfo) -> Result<LinkKey, Error> {
     let record = link.label.as_deref().ok_or_else(|| {
         Error::Integrity("a link has no record of its key: revoke it and make a new one".into())
     })?;
-    let (secret, key, _) = open_link_record(master, record)
-        .map_err(|_| Error::Integrity("a link's record does not decrypt".into()))?;
+    let (secret, key, _) = masters
+        .all()
+        .find_map(|m| open_link_record(m, record).ok())
+        .ok_or_else(|| Error::Integrity("a link's record does not decrypt".into()))?;
     let listed = <[u8; 32]>::try_from(link.token_hash.as_slice())
         .map_err(|_| Error::Integrity("a link's token hash is not 32 bytes".into()))?;
     if !secret.token().matches(&LinkTokenHash(listed)) {
@@ -355,10 +377,14 @@ pub struct GranteesToSeal {
 
 /// Sorts an album's grants for a rotation: the revoked and the expired get nothing (the
 /// canister drops expired grants in the rotation); a grant with an authenticator is used only
-/// if the authenticator verifies under this owner's grant key for exactly the listed terms —
-/// else the whole rotation is refused, naming the grantee.
+/// if the authenticator verifies under this owner's grant key for exactly the listed terms.
+/// One that verifies only under an `earlier` grant key (a master key of before its last
+/// rotation, which a removed device may hold, so it vouches for nothing now) is confirmed by
+/// the canister like a grant without one; any other is refused — the whole rotation, naming
+/// the grantee.
 pub fn grantees_to_seal(
     grant_key: &GrantKey,
+    earlier: &[GrantKey],
     vault: Principal,
     grants: &[GrantInfo],
     revoke: &[Principal],
@@ -375,6 +401,22 @@ pub fn grantees_to_seal(
             continue;
         };
         let public = listed_key(grant)?;
+        let verifies = |key: &GrantKey| {
+            grant_terms(
+                vault,
+                &grant.target,
+                &grant.grantee,
+                &public,
+                grant.permission,
+                grant.expires_at,
+                |terms| key.verify(terms, authenticator),
+            )
+            .is_ok()
+        };
+        if !verifies(grant_key) && earlier.iter().any(verifies) {
+            out.unauthenticated.push(grant.clone());
+            continue;
+        }
         grant_terms(
             vault,
             &grant.target,
@@ -639,7 +681,7 @@ mod tests {
     //! The client's decisions on what a vault answered, fed the answers a dishonest node could
     //! give (a node cannot be made to lie for real in a test, so the lie is made here).
     use super::*;
-    use vault_crypto::{LinkSecret, SharingKeyPair, seal_link_record};
+    use vault_crypto::{LinkSecret, MasterKey, SharingKeyPair, seal_link_record};
 
     fn principal(n: u8) -> Principal {
         Principal::from_slice(&[n; 29])
@@ -698,8 +740,15 @@ mod tests {
             granted(&grant_key, 3, &k[2], Some(50)),
             legacy,
         ];
-        let to_seal =
-            grantees_to_seal(&grant_key, principal(VAULT), &grants, &[principal(1)], 60).unwrap();
+        let to_seal = grantees_to_seal(
+            &grant_key,
+            &[],
+            principal(VAULT),
+            &grants,
+            &[principal(1)],
+            60,
+        )
+        .unwrap();
         assert_eq!(to_seal.verified, vec![(principal(2), k[1])]);
         assert_eq!(
             to_seal
@@ -723,7 +772,7 @@ mod tests {
             granted(&grant_key, 1, &k[0], None),
             granted(&grant_key, 2, &k[1], Some(100)),
         ];
-        assert!(grantees_to_seal(&grant_key, principal(VAULT), &honest, &[], 60).is_ok());
+        assert!(grantees_to_seal(&grant_key, &[], principal(VAULT), &honest, &[], 60).is_ok());
         type Lie<'a> = Box<dyn Fn(&mut GrantInfo) + 'a>;
         let lies: Vec<Lie> = vec![
             // The node's own key in place of grantee 2's.
@@ -745,7 +794,7 @@ mod tests {
         for (i, lie) in lies.iter().enumerate() {
             let mut grants = honest.clone();
             lie(&mut grants[1]);
-            match grantees_to_seal(&grant_key, principal(VAULT), &grants, &[], 60) {
+            match grantees_to_seal(&grant_key, &[], principal(VAULT), &grants, &[], 60) {
                 Err(Error::Integrity(why)) => {
                     assert!(why.contains(&principal(2).to_text()), "lie {i}: {why}")
                 }
@@ -755,12 +804,61 @@ mod tests {
         // Another owner's authenticators are not this owner's.
         let stranger = GrantKey::derive(&MasterKey::generate(&mut crate::rng()));
         assert!(matches!(
-            grantees_to_seal(&stranger, principal(VAULT), &honest, &[], 60),
+            grantees_to_seal(&stranger, &[], principal(VAULT), &honest, &[], 60),
             Err(Error::Integrity(_))
         ));
         // The same grants in another vault (a record copied across vaults) do not verify.
         assert!(matches!(
-            grantees_to_seal(&grant_key, principal(0xab), &honest, &[], 60),
+            grantees_to_seal(&grant_key, &[], principal(0xab), &honest, &[], 60),
+            Err(Error::Integrity(_))
+        ));
+    }
+
+    /// Issue 16 finding 10d: after a rotation of the master key, an authenticator made under
+    /// the earlier key vouches for nothing (a removed device holds that key, and could make
+    /// one for a key of its own): the grant is confirmed by the canister, in an update, before
+    /// anything is sealed to it. One under neither key is still refused.
+    #[test]
+    fn after_a_rotation_earlier_authenticators_are_confirmed_not_trusted() {
+        let mut rng = crate::rng();
+        let old = GrantKey::derive(&MasterKey::generate(&mut rng));
+        let new = GrantKey::derive(&MasterKey::generate(&mut rng));
+        let k = keys(3);
+        let grants = vec![
+            granted(&new, 1, &k[0], None),
+            granted(&old, 2, &k[1], None),
+            // What a removed device could list through one node: its own key, vouched for
+            // by the earlier key.
+            granted(&old, 3, &k[2], None),
+        ];
+        let to_seal = grantees_to_seal(
+            &new,
+            std::slice::from_ref(&old),
+            principal(VAULT),
+            &grants,
+            &[],
+            60,
+        )
+        .unwrap();
+        assert_eq!(to_seal.verified, vec![(principal(1), k[0])]);
+        assert_eq!(
+            to_seal
+                .unauthenticated
+                .iter()
+                .map(|g| g.grantee)
+                .collect::<Vec<_>>(),
+            vec![principal(2), principal(3)],
+            "confirmed by the canister (which holds no grant to 3) before sealing"
+        );
+        // Without the earlier key, they are not this owner's: refused.
+        assert!(matches!(
+            grantees_to_seal(&new, &[], principal(VAULT), &grants, &[], 60),
+            Err(Error::Integrity(_))
+        ));
+        let stranger = GrantKey::derive(&MasterKey::generate(&mut rng));
+        let forged = vec![granted(&stranger, 3, &k[2], None)];
+        assert!(matches!(
+            grantees_to_seal(&new, &[old], principal(VAULT), &forged, &[], 60),
             Err(Error::Integrity(_))
         ));
     }
@@ -808,11 +906,20 @@ mod tests {
             opened: 0,
             label: Some(ByteBuf::from(record.clone())),
         };
-        let own = link_key_from_record(&master, &link(secret.token().hash().0)).unwrap();
+        let masters = MasterKeys::first(master);
+        let own = link_key_from_record(&masters, &link(secret.token().hash().0)).unwrap();
         assert_eq!(own.expose_secret(), secret.link_key(None).expose_secret());
         let other = LinkSecret::generate(&mut rng).token().hash().0;
         assert!(matches!(
-            link_key_from_record(&master, &link(other)),
+            link_key_from_record(&masters, &link(other)),
+            Err(Error::Integrity(_))
+        ));
+        // After a rotation of the master key the record, sealed under the earlier key, still
+        // opens — and moved to another link is still refused.
+        let rotated = masters.rotated(MasterKey::generate(&mut rng));
+        assert!(link_key_from_record(&rotated, &link(secret.token().hash().0)).is_ok());
+        assert!(matches!(
+            link_key_from_record(&rotated, &link(other)),
             Err(Error::Integrity(_))
         ));
     }

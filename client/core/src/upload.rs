@@ -297,7 +297,8 @@ impl Vault {
         progress: &dyn UploadProgress,
     ) -> Result<Prepared, Error> {
         let album = dest.album.as_ref();
-        let dedupe = DedupeKey::derive(self.master());
+        // Generation 0's key: a photo sent again after a rotation of the master key is found.
+        let dedupe = DedupeKey::derive(self.masters().first_generation());
         let (size, sha, dedupe_hash, head, modified) = {
             let path = path.to_path_buf();
             let progress_path = path.clone();
@@ -321,9 +322,12 @@ impl Vault {
                     .map_err(|_| {
                         Error::Integrity(format!("{}: damaged; remove it", journal_path.display()))
                     })?;
+            let file_id = FileId(hex_id(&journal.file_id)?);
             let file_key: FileKey = self
-                .master()
-                .unwrap_key(&wrapped, &FileId(hex_id(&journal.file_id)?))
+                .masters()
+                .all()
+                .find_map(|m| m.unwrap_key(&wrapped, &file_id).ok())
+                .ok_or(())
                 .map_err(|_| {
                     Error::Integrity(format!(
                         "{}: not this vault's; remove it",

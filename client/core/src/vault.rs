@@ -8,13 +8,13 @@ use serde_bytes::ByteBuf;
 use vault_canister::model::types::*;
 use vault_crypto::{
     AdmissionChallenge, AdmissionKey, AlbumId, AlbumKey, AlbumKeyId, FileId, FileMetadata,
-    KdfParams, KeyWrapper, MasterKey, PassphraseWrappedKey, RecoveryKey, SharingKeyPair,
-    SharingPublicKey, SharingSecretKey, UnlockParams, UnlockProof, WrappedKey,
+    KdfParams, KeyWrapper, MasterGeneration, MasterKey, PassphraseWrappedKey, RecoveryKey,
+    SharingKeyPair, SharingPublicKey, SharingSecretKey, UnlockParams, UnlockProof, WrappedKey,
 };
 use zeroize::Zeroizing;
 
 use crate::export::Reader;
-use crate::keyring::{Keyring, id16};
+use crate::keyring::{Keyring, MasterKeys, id16};
 use crate::view::{AlbumEntry, FileEntry, PendingUploadEntry, time_ns};
 use crate::{Connection, Error, Home, VaultCanister, pin, session};
 
@@ -86,6 +86,26 @@ pub struct DeviceEntry {
 /// What `init` hands back: the recovery words, shown once.
 pub struct RecoveryWords(pub Zeroizing<String>);
 
+/// What a rotation of the master key did (`Vault::rotate_master_key`).
+pub struct MasterKeyRotation {
+    /// The new master key's generation.
+    pub generation: u32,
+    /// Devices signed out: they unlock again with the passphrase.
+    pub devices_signed_out: u64,
+    /// The new recovery key's words, to show once: the old words open nothing now.
+    pub recovery_words: RecoveryWords,
+}
+
+/// What giving albums new keys after a rotation of the master key did.
+#[derive(Debug, Default)]
+pub struct AlbumRotations {
+    /// Albums given a new key.
+    pub rotated: usize,
+    /// Albums whose rotation failed (name or id, and why): they are rotated the next time
+    /// anything is added to them, or by running the rotation again.
+    pub failed: Vec<(String, Error)>,
+}
+
 /// Reads the unlock params a vault answered with: refused below OWASP's floor (whoever
 /// answered may be lying, to make the passphrase cheap to guess) and below what this device
 /// pinned for `canister` when it last unlocked it. Returns them, and whether to pin them after
@@ -131,7 +151,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 impl Vault {
-    fn new(home: &Home, conn: Connection, canister: VaultCanister, master: MasterKey) -> Vault {
+    fn new(home: &Home, conn: Connection, canister: VaultCanister, master: MasterKeys) -> Vault {
         let reader = Reader::new(canister.clone(), Keyring::owner(master), None);
         Vault {
             home: home.clone(),
@@ -173,12 +193,13 @@ impl Vault {
         };
         remember_canister(home, &conn, canister.id())?;
         let mut rng = crate::rng();
-        let master = MasterKey::generate(&mut rng);
+        let master = MasterKeys::first(MasterKey::generate(&mut rng));
+        let generation = master.generation();
         let (record, verifier) = {
-            let master = master.clone();
+            let master = master.current().clone();
             let passphrase = Zeroizing::new(passphrase.to_string());
             blocking(move || {
-                PassphraseWrappedKey::wrap(&master, &passphrase, kdf, &mut crate::rng())
+                PassphraseWrappedKey::wrap(&master, generation, &passphrase, kdf, &mut crate::rng())
             })
             .await
         };
@@ -188,12 +209,16 @@ impl Vault {
             passphrase_record: ByteBuf::from(record.to_bytes()),
             passphrase_verifier: ByteBuf::from(verifier.0.to_vec()),
             recovery_wrapped_key: ByteBuf::from(
-                recovery.wrap_master(&master, &mut rng).as_bytes().to_vec(),
+                recovery
+                    .wrap_master(master.current(), generation, &mut rng)
+                    .as_bytes()
+                    .to_vec(),
             ),
             recovery_verifier: ByteBuf::from(recovery.admission_key().verifier().0.to_vec()),
             sharing_public_key: ByteBuf::from(pair.public.as_bytes().to_vec()),
             sharing_secret_wrapped: ByteBuf::from(
                 master
+                    .current()
                     .wrap_key(&pair.secret, &pair.public, &mut rng)
                     .as_bytes()
                     .to_vec(),
@@ -261,13 +286,17 @@ impl Vault {
         let profile = canister.profile().await?;
         let record = PassphraseWrappedKey::from_bytes(&profile.passphrase_record)
             .map_err(|e| Error::Integrity(format!("the vault's passphrase record: {e}")))?;
+        // The generation comes from the certified ticket: a record of an earlier master key
+        // (served again by one node) does not open as the current one.
+        let generation = MasterGeneration(ticket.master_generation);
         let master = kek
-            .unwrap_master(&record)
+            .unwrap_master(&record, generation)
             .map_err(|_| Error::WrongPassphrase)?;
+        let master = MasterKeys::open_chain(master, generation, &profile.previous_masters)?;
         if ticket.passphrase_version == 1 {
             // An old vault: replace its replayable verifier with the admission key's, under
             // the certified params (the record is rebuilt, not taken from the query).
-            let record = kek.wrap_master(&params, &master, &mut crate::rng());
+            let record = kek.wrap_master(&params, master.current(), generation, &mut crate::rng());
             canister
                 .change_passphrase(&record.to_bytes(), &kek.admission_key().verifier().0)
                 .await?;
@@ -322,9 +351,11 @@ impl Vault {
         let profile = canister.profile().await?;
         let wrapped = WrappedKey::from_bytes(&profile.recovery_wrapped_key)
             .map_err(|e| Error::Integrity(format!("the vault's recovery record: {e}")))?;
+        let generation = MasterGeneration(ticket.master_generation);
         let master = recovery
-            .unwrap_master(&wrapped)
+            .unwrap_master(&wrapped, generation)
             .map_err(|_| Error::WrongRecoveryKey)?;
+        let master = MasterKeys::open_chain(master, generation, &profile.previous_masters)?;
         if ticket.recovery_version == 1 {
             // An old vault: the same wrapping (it just opened), the admission key's verifier.
             canister
@@ -338,7 +369,7 @@ impl Vault {
             home,
             &vault.canister.id(),
             &vault.conn.me(),
-            vault.master(),
+            vault.masters(),
             session,
         )?;
         Ok(vault)
@@ -352,9 +383,10 @@ impl Vault {
     ) -> Result<(), Error> {
         let (record, verifier) = {
             let master = self.master().clone();
+            let generation = self.masters().generation();
             let passphrase = Zeroizing::new(new_passphrase.to_string());
             blocking(move || {
-                PassphraseWrappedKey::wrap(&master, &passphrase, kdf, &mut crate::rng())
+                PassphraseWrappedKey::wrap(&master, generation, &passphrase, kdf, &mut crate::rng())
             })
             .await
         };
@@ -369,11 +401,147 @@ impl Vault {
     pub async fn rotate_recovery_key(&self) -> Result<RecoveryWords, Error> {
         let mut rng = crate::rng();
         let recovery = RecoveryKey::generate(&mut rng);
-        let wrapped = recovery.wrap_master(self.master(), &mut rng);
+        let wrapped = recovery.wrap_master(self.master(), self.masters().generation(), &mut rng);
         self.canister
             .change_recovery(wrapped.as_bytes(), &recovery.admission_key().verifier().0)
             .await?;
         Ok(RecoveryWords(recovery.to_words()))
+    }
+
+    /// Replaces the master key (docs/FORMAT.md §3), for when a device that held it is lost or
+    /// removed: nothing wrapped from now on opens with the old key. `passphrase` is checked
+    /// against the vault's record first, then wraps the new key (fresh salt, the pinned
+    /// parameters). A new recovery key is made (its words are returned, to show once; the old
+    /// words stop working). The old key is kept wrapped under the new one, so every photo
+    /// still opens and nothing is uploaded again. Every other device is signed out and
+    /// unlocks again with the passphrase. This device's session (if `session`) holds the new
+    /// keys. Then give the albums new keys: [`Vault::rotate_album_keys`].
+    pub async fn rotate_master_key(
+        &mut self,
+        passphrase: &str,
+        session: Option<Duration>,
+    ) -> Result<MasterKeyRotation, Error> {
+        let generation = self.masters().generation();
+        // Certified: the generation, and the parameters the new record is made with.
+        let ticket = self.canister.admission_ticket().await?;
+        if ticket.master_generation != generation.0 {
+            return Err(Error::Vault(VaultError::conflict(
+                "the master key was rotated on another device since this one unlocked: \
+                 unlock again",
+            )));
+        }
+        let (params, _) =
+            checked_unlock_params(&self.home, &self.canister.id(), &ticket.unlock_params)?;
+        let profile = self.canister.profile().await?;
+        let record = PassphraseWrappedKey::from_bytes(&profile.passphrase_record)
+            .map_err(|e| Error::Integrity(format!("the vault's passphrase record: {e}")))?;
+        let next = generation
+            .next()
+            .ok_or_else(|| Error::Invalid("no generation after this one".into()))?;
+        let new = MasterKey::generate(&mut crate::rng());
+        let (opened, (new_record, verifier)) = {
+            let passphrase = Zeroizing::new(passphrase.to_string());
+            let new = new.clone();
+            let kdf = params.params();
+            blocking(move || {
+                let opened = params
+                    .derive(&passphrase)
+                    .unwrap_master(&record, generation);
+                let made =
+                    PassphraseWrappedKey::wrap(&new, next, &passphrase, kdf, &mut crate::rng());
+                (opened, made)
+            })
+            .await
+        };
+        if opened.map_err(|_| Error::WrongPassphrase)?.expose_secret()
+            != self.master().expose_secret()
+        {
+            return Err(Error::WrongPassphrase);
+        }
+        let (secret, public) = self.sharing_keys().await?;
+        if secret.public_key() != public {
+            return Err(Error::Integrity(
+                "the vault's sharing secret is not the pair of its published key: the answer \
+                 may have been altered; nothing was changed. Try again"
+                    .into(),
+            ));
+        }
+        let mut rng = crate::rng();
+        let recovery = RecoveryKey::generate(&mut rng);
+        let done = self
+            .canister
+            .rotate_master_key(RotateMasterKeyArgs {
+                generation: next.0,
+                passphrase_record: ByteBuf::from(new_record.to_bytes()),
+                passphrase_verifier: ByteBuf::from(verifier.0.to_vec()),
+                recovery_wrapped_key: ByteBuf::from(
+                    recovery
+                        .wrap_master(&new, next, &mut rng)
+                        .as_bytes()
+                        .to_vec(),
+                ),
+                recovery_verifier: ByteBuf::from(recovery.admission_key().verifier().0.to_vec()),
+                sharing_secret_wrapped: ByteBuf::from(
+                    new.wrap_key(&secret, &public, &mut rng).as_bytes().to_vec(),
+                ),
+                previous_master_wrapped: ByteBuf::from(
+                    new.wrap_key(self.master(), &generation, &mut rng)
+                        .as_bytes()
+                        .to_vec(),
+                ),
+            })
+            .await?;
+        let keys = self.masters().rotated(new);
+        self.reader.keys = Keyring::owner(keys.clone());
+        self.refresh();
+        session::forget(&self.home, &self.canister.id(), &self.conn.me());
+        if let Some(duration) = session {
+            session::save(
+                &self.home,
+                &self.canister.id(),
+                &self.conn.me(),
+                &keys,
+                duration,
+            )?;
+        }
+        Ok(MasterKeyRotation {
+            generation: done.generation,
+            devices_signed_out: done.devices_signed_out,
+            recovery_words: RecoveryWords(recovery.to_words()),
+        })
+    }
+
+    /// Gives a new key to every album whose current key was made before the master key's
+    /// last rotation (it opens only under an earlier master key, so a removed device may hold
+    /// it), sealed to the album's grantees and wrapped for its live links: photos added from
+    /// now on are under keys the removed device never had. `progress` is told each album done.
+    /// An album that fails is listed and left for the next run (or the next upload to it).
+    pub async fn rotate_album_keys(
+        &mut self,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<AlbumRotations, Error> {
+        self.refresh();
+        let albums = self.load_albums().await?.to_vec();
+        let stale: Vec<_> = albums
+            .iter()
+            .filter(|a| id16(&a.id).is_ok_and(|id| self.reader.keys.is_stale(&id, a.key_version)))
+            .collect();
+        let mut out = AlbumRotations::default();
+        for (done, album) in stale.iter().enumerate() {
+            let id = id16(&album.id)?;
+            match self.rotate_album_key(&id, &[]).await {
+                Ok(()) => out.rotated += 1,
+                Err(e) => {
+                    let name = self
+                        .album_entry(album)
+                        .map(|a| a.name)
+                        .unwrap_or_else(|_| hex::encode(id));
+                    out.failed.push((name, e));
+                }
+            }
+            progress(done + 1, stale.len());
+        }
+        Ok(out)
     }
 
     /// Forgets every caller's wrong passphrase attempts, so that a new device of the owner's
@@ -468,7 +636,7 @@ impl Vault {
             &self.home,
             self.conn.clone(),
             self.canister.clone(),
-            self.master().clone(),
+            self.masters().clone(),
         )
     }
 
@@ -477,11 +645,16 @@ impl Vault {
         session::forget(&self.home, &self.canister.id(), &self.conn.me())
     }
 
-    /// The master key.
+    /// The current master key: everything new is wrapped under it.
     pub fn master(&self) -> &MasterKey {
+        self.masters().current()
+    }
+
+    /// The master keys: the current one and those of earlier generations.
+    pub fn masters(&self) -> &MasterKeys {
         self.reader
             .keys
-            .master()
+            .masters()
             .expect("an owner's vault holds its master key")
     }
 
@@ -641,8 +814,22 @@ impl Vault {
         Ok(entry)
     }
 
-    /// An album's current key and version.
+    /// An album's current key and version, to wrap something new under. A key made before the
+    /// master key's last rotation is replaced first (the album rotated), so nothing new is
+    /// wrapped under a key a removed device may hold.
     pub async fn current_album_key(&mut self, album: &[u8; 16]) -> Result<(u32, &AlbumKey), Error> {
+        let (version, _) = self.listed_album_key(album).await?;
+        if self.reader.keys.is_stale(album, version) {
+            self.rotate_album_key(album, &[]).await?;
+        }
+        self.listed_album_key(album).await
+    }
+
+    /// An album's key and version as the album lists them.
+    pub(crate) async fn listed_album_key(
+        &mut self,
+        album: &[u8; 16],
+    ) -> Result<(u32, &AlbumKey), Error> {
         self.load_albums().await?;
         let version = self
             .albums

@@ -4,6 +4,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use candid::Principal;
+use vault_client::keyring::MasterKeys;
 use vault_client::links::{link_url, parse_link_url};
 use vault_client::{Home, Identity, Network, session};
 use vault_crypto::{LinkSecret, MasterKey};
@@ -77,14 +78,28 @@ fn sessions_expire_and_lock_forgets_them() {
     let canister = Principal::from_text("rwlgt-iiaaa-aaaaa-aaaaa-cai").unwrap();
     let me = Principal::from_slice(&[7; 29]);
     let other = Principal::from_slice(&[8; 29]);
-    let key = MasterKey::generate(&mut rand::rng());
+    let key = MasterKeys::first(MasterKey::generate(&mut rand::rng()));
     assert!(session::load(&home, &canister, &me).is_none());
     session::save(&home, &canister, &me, &key, Duration::from_secs(60)).unwrap();
     assert_eq!(
         session::load(&home, &canister, &me)
             .unwrap()
+            .current()
             .expose_secret(),
-        key.expose_secret()
+        key.current().expose_secret()
+    );
+    // After rotations of the master key, the session keeps every generation, in order.
+    let rotated = key
+        .rotated(MasterKey::generate(&mut rand::rng()))
+        .rotated(MasterKey::generate(&mut rand::rng()));
+    session::save(&home, &canister, &me, &rotated, Duration::from_secs(60)).unwrap();
+    let loaded = session::load(&home, &canister, &me).unwrap();
+    assert_eq!(loaded.generation().0, 2);
+    let secrets = |k: &MasterKeys| k.all().map(|m| *m.expose_secret()).collect::<Vec<_>>();
+    assert_eq!(secrets(&loaded), secrets(&rotated));
+    assert_eq!(
+        loaded.first_generation().expose_secret(),
+        key.current().expose_secret()
     );
     assert!(
         session::load(&home, &canister, &other).is_none(),

@@ -21,8 +21,8 @@ use vault_canister::model::State;
 use vault_canister::model::types::*;
 use vault_crypto::{
     AdmissionChallenge, AdmissionKey, CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, KdfParams, LinkToken,
-    MasterKey, PassphraseWrappedKey, RecoveryKey, STREAM_HEADER_SIZE, UnlockProof,
-    WRAPPED_KEY_SIZE,
+    MasterGeneration, MasterKey, PassphraseWrappedKey, RecoveryKey, STREAM_HEADER_SIZE,
+    UnlockProof, WRAPPED_KEY_SIZE,
 };
 
 /// Stable-memory bucket size of the fuzzed state, in 64 KiB pages: small, so that a fresh
@@ -76,6 +76,7 @@ pub enum Call {
     ClearUnlockFailures,
     ChangePassphrase(ByteBuf, ByteBuf),
     ChangeRecovery(ByteBuf, ByteBuf),
+    RotateMasterKey(RotateMasterKeyArgs),
     RemoveDevice(Principal),
     BeginUpload(BeginUploadArgs),
     PutChunk(PutChunkArgs),
@@ -144,6 +145,7 @@ impl Call {
             ClearUnlockFailures => update(s.clear_unlock_failures(caller, now)),
             ChangePassphrase(r, v) => update(s.change_passphrase(caller, now, r, v)),
             ChangeRecovery(w, v) => update(s.change_recovery(caller, now, w, v)),
+            RotateMasterKey(args) => update(s.rotate_master_key(caller, now, args)),
             RemoveDevice(d) => update(s.remove_device(caller, now, d)),
             BeginUpload(args) => update(s.begin_upload(caller, now, args)),
             PutChunk(args) => update(s.put_chunk(caller, now, args.borrowed())),
@@ -192,6 +194,7 @@ impl Call {
             Call::ClearUnlockFailures => "clear_unlock_failures",
             Call::ChangePassphrase(..) => "change_passphrase",
             Call::ChangeRecovery(..) => "change_recovery",
+            Call::RotateMasterKey(..) => "rotate_master_key",
             Call::RemoveDevice(..) => "remove_device",
             Call::BeginUpload(..) => "begin_upload",
             Call::PutChunk(..) => "put_chunk",
@@ -403,7 +406,13 @@ fn populate(s: &mut State<VectorMemory>, now: u64) {
 fn secrets() -> Secrets {
     let mut rng = Counter(7);
     let master = MasterKey::generate(&mut rng);
-    let (record, _) = PassphraseWrappedKey::wrap(&master, "pw", KdfParams::MINIMUM, &mut rng);
+    let (record, _) = PassphraseWrappedKey::wrap(
+        &master,
+        MasterGeneration::default(),
+        "pw",
+        KdfParams::MINIMUM,
+        &mut rng,
+    );
     let passphrase = record.unlock_params().derive("pw").admission_key();
     let recovery = RecoveryKey::generate(&mut rng).admission_key();
     Secrets {
@@ -654,7 +663,7 @@ fn ids(u: &mut Unstructured) -> Result<Vec<FileId>> {
 /// Decodes one call from the fuzzer's bytes.
 fn call(u: &mut Unstructured, now: u64) -> Result<Call> {
     use Call::*;
-    Ok(match u.int_in_range(0..=41u8)? {
+    Ok(match u.int_in_range(0..=42u8)? {
         0 => SetQuota(match u.int_in_range(0..=2u8)? {
             0 => QUOTA,
             1 => u.int_in_range(0..=2 * QUOTA)?,
@@ -939,6 +948,32 @@ fn call(u: &mut Unstructured, now: u64) -> Result<Call> {
                 blob(u, 32)?
             },
         ),
+        42 => RotateMasterKey(RotateMasterKeyArgs {
+            // Mostly the next generation (0, 1 or 2 rotations in), sometimes anything.
+            generation: if u.arbitrary()? {
+                u.int_in_range(0..=3u32)?
+            } else {
+                u.arbitrary()?
+            },
+            passphrase_record: if u.arbitrary()? {
+                ByteBuf::from(passphrase_record())
+            } else {
+                ByteBuf::from(Vec::<u8>::arbitrary_take(u, 100)?)
+            },
+            passphrase_verifier: ByteBuf::from(admission_verifier(UnlockMethod::Passphrase)),
+            recovery_wrapped_key: versioned(WRAPPED_KEY_SIZE, u.arbitrary()?),
+            recovery_verifier: if u.arbitrary()? {
+                ByteBuf::from(admission_verifier(UnlockMethod::Recovery))
+            } else {
+                blob(u, 32)?
+            },
+            sharing_secret_wrapped: versioned(WRAPPED_KEY_SIZE, 4),
+            previous_master_wrapped: if u.arbitrary()? {
+                versioned(WRAPPED_KEY_SIZE, u.arbitrary()?)
+            } else {
+                blob(u, WRAPPED_KEY_SIZE)?
+            },
+        }),
         _ => OpenLink(link_access(u)?),
     })
 }

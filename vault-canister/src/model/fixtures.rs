@@ -6,8 +6,8 @@ use ic_stable_structures::Memory;
 use ic_stable_structures::VectorMemory;
 use serde_bytes::ByteBuf;
 use vault_crypto::{
-    AdmissionChallenge, KdfParams, LinkToken, MasterKey, PassphraseKek, PassphraseWrappedKey,
-    RecoveryKey, WRAPPED_KEY_SIZE,
+    AdmissionChallenge, KdfParams, LinkToken, MasterGeneration, MasterKey, PassphraseKek,
+    PassphraseWrappedKey, RecoveryKey, WRAPPED_KEY_SIZE,
 };
 
 use super::State;
@@ -97,8 +97,13 @@ impl Secrets {
 pub(crate) fn secrets() -> Secrets {
     let mut rng = rand_for_tests();
     let master = MasterKey::generate(&mut rng);
-    let (record, verifier) =
-        PassphraseWrappedKey::wrap(&master, "pw", KdfParams::MINIMUM, &mut rng);
+    let (record, verifier) = PassphraseWrappedKey::wrap(
+        &master,
+        MasterGeneration::default(),
+        "pw",
+        KdfParams::MINIMUM,
+        &mut rng,
+    );
     let kek = record.unlock_params().derive("pw");
     let recovery = RecoveryKey::generate(&mut rng);
     Secrets {
@@ -107,7 +112,10 @@ pub(crate) fn secrets() -> Secrets {
             passphrase_record: ByteBuf::from(record.to_bytes()),
             passphrase_verifier: ByteBuf::from(verifier.0.to_vec()),
             recovery_wrapped_key: ByteBuf::from(
-                recovery.wrap_master(&master, &mut rng).as_bytes().to_vec(),
+                recovery
+                    .wrap_master(&master, MasterGeneration::default(), &mut rng)
+                    .as_bytes()
+                    .to_vec(),
             ),
             recovery_verifier: ByteBuf::from(recovery.admission_key().verifier().0.to_vec()),
             sharing_public_key: ByteBuf::from(vec![9; 32]),

@@ -67,6 +67,8 @@ pub const MAX_GRANTS_PER_TARGET: usize = 256;
 pub const MAX_LINKS: u64 = 10_000;
 /// Versions an album key may go through.
 pub const MAX_KEY_VERSIONS: u32 = 1_000;
+/// Rotations of the master key a vault allows (each keeps 61 bytes of the chain).
+pub const MAX_MASTER_GENERATIONS: u32 = 1_000;
 /// Wrong passphrase proofs a caller may make before its lock-outs begin.
 pub const FREE_UNLOCK_ATTEMPTS: u32 = 5;
 /// Longest lock-out of a caller after wrong passphrase proofs: a day.
@@ -255,7 +257,7 @@ impl<M: Memory> State<M> {
     /// Whether `caller` acts as the owner: the install owner or an admitted device.
     pub fn is_owner(&self, caller: &Principal) -> bool {
         *caller != Principal::anonymous()
-            && (*caller == self.owner()
+            && ((*caller == self.owner() && !self.install_owner_signed_out())
                 || self
                     .devices
                     .contains_key(&Key(stored::principal_slot(caller))))
@@ -296,6 +298,16 @@ impl<M: Memory> State<M> {
             "shared_with_me" => self.has_live_grant(caller, now),
             _ => ANYONE_UPDATES.contains(&method),
         }
+    }
+
+    /// Whether a rotation of the master key made on another device signed the install owner
+    /// out (it proves a secret again to act as the owner).
+    fn install_owner_signed_out(&self) -> bool {
+        self.profile
+            .get()
+            .profile
+            .as_ref()
+            .is_some_and(|p| p.owner_signed_out())
     }
 
     pub(crate) fn require_owner(&self, caller: &Principal) -> VaultResult<()> {

@@ -22,12 +22,12 @@ use vault_crypto::{
 
 use super::stored::{Key, ProfileCell, ProfileRecord, principal_slot, slot_principal};
 use super::types::{
-    Activity, AdmissionTicket, AdmitDeviceArgs, Device, Profile, SetupArgs, UnlockMethod,
-    VaultError, VaultResult,
+    Activity, AdmissionTicket, AdmitDeviceArgs, Device, MasterKeyRotated, Profile,
+    RotateMasterKeyArgs, SetupArgs, UnlockMethod, VaultError, VaultResult,
 };
 use super::{
-    FREE_UNLOCK_ATTEMPTS, MAX_COUNTED_CALLERS, MAX_DEVICES, MAX_UNLOCK_LOCKOUT_NS, State, bytes32,
-    exact, versioned,
+    FREE_UNLOCK_ATTEMPTS, MAX_COUNTED_CALLERS, MAX_DEVICES, MAX_MASTER_GENERATIONS,
+    MAX_UNLOCK_LOCKOUT_NS, State, bytes32, exact, versioned,
 };
 
 /// Version of a verifier that is `SHA-256(unlock proof)` (vaults set up before admission v2).
@@ -44,6 +44,12 @@ impl ProfileRecord {
     }
     fn counter(&self) -> u64 {
         self.admission_counter.unwrap_or(0)
+    }
+    fn generation(&self) -> u32 {
+        self.master_generation.unwrap_or(0)
+    }
+    pub(crate) fn owner_signed_out(&self) -> bool {
+        self.owner_signed_out == Some(true)
     }
 }
 
@@ -92,6 +98,9 @@ impl<M: Memory> State<M> {
             passphrase_verifier_version: Some(VERIFIER_V2),
             recovery_verifier_version: Some(VERIFIER_V2),
             admission_counter: None,
+            master_generation: None,
+            previous_masters: None,
+            owner_signed_out: None,
         });
         self.record(*caller, now, Activity::SetUp);
         Ok(())
@@ -127,6 +136,7 @@ impl<M: Memory> State<M> {
             passphrase_version: profile.passphrase_version(),
             recovery_version: profile.recovery_version(),
             retry_after_ns: (now < locked_until).then(|| locked_until - now),
+            master_generation: profile.generation(),
         })
     }
 
@@ -194,7 +204,8 @@ impl<M: Memory> State<M> {
             self.count_failure(caller, slot, failures, now, args.method);
             return Err(VaultError::NotAuthorized);
         }
-        if !self.is_owner(caller) && self.devices.len() >= MAX_DEVICES {
+        let install_owner = *caller == self.owner();
+        if !install_owner && !self.is_owner(caller) && self.devices.len() >= MAX_DEVICES {
             return Err(VaultError::conflict(format!(
                 "{MAX_DEVICES} devices already: remove one first"
             )));
@@ -202,8 +213,12 @@ impl<M: Memory> State<M> {
         self.unlock_failures.remove(&slot);
         // The proof has been used: the next one must sign the next counter.
         profile.admission_counter = Some(counter + 1);
+        if install_owner {
+            // Signed out by a rotation made elsewhere: proving a secret signs it in again.
+            profile.owner_signed_out = None;
+        }
         self.set_profile(profile);
-        if self.is_owner(caller) {
+        if install_owner || self.is_owner(caller) {
             // The caller is already the owner's: nothing to add.
             return Ok(());
         }
@@ -263,11 +278,104 @@ impl<M: Memory> State<M> {
     pub fn profile(&self, caller: &Principal) -> VaultResult<Profile> {
         self.require_owner(caller)?;
         let p = self.stored_profile()?;
+        let master_generation = p.generation();
         Ok(Profile {
             passphrase_record: ByteBuf::from(p.passphrase_record),
             recovery_wrapped_key: ByteBuf::from(p.recovery_wrapped_key),
             sharing_public_key: ByteBuf::from(p.sharing_public_key),
             sharing_secret_wrapped: ByteBuf::from(p.sharing_secret_wrapped),
+            master_generation,
+            previous_masters: p
+                .previous_masters
+                .unwrap_or_default()
+                .into_iter()
+                .map(|k| ByteBuf::from(k.to_vec()))
+                .collect(),
+        })
+    }
+
+    /// Replaces the master key (owner): the passphrase record, the recovery wrapping (a new
+    /// recovery key) and the sharing secret's wrapping are made again for the new key, and the
+    /// current key is wrapped by it (docs/FORMAT.md §3). Every other device is signed out —
+    /// removed, and the install owner too unless it is the caller — so that none goes on
+    /// wrapping under the old key; each unlocks again with the passphrase. Checked whole
+    /// before anything changes.
+    pub fn rotate_master_key(
+        &mut self,
+        caller: &Principal,
+        now: u64,
+        args: RotateMasterKeyArgs,
+    ) -> VaultResult<MasterKeyRotated> {
+        self.require_owner(caller)?;
+        let mut profile = self.stored_profile()?;
+        let current = profile.generation();
+        if current.checked_add(1) != Some(args.generation) {
+            return Err(VaultError::conflict(format!(
+                "the master key is at generation {current}, so the next is {}: it was rotated \
+                 on another device since this one unlocked; unlock again, then rotate",
+                current.saturating_add(1)
+            )));
+        }
+        if current >= MAX_MASTER_GENERATIONS {
+            return Err(VaultError::conflict(format!(
+                "the master key was rotated {MAX_MASTER_GENERATIONS} times: no more rotations"
+            )));
+        }
+        check_passphrase_record(&args.passphrase_record)?;
+        admission_verifier("passphrase_verifier", &args.passphrase_verifier)?;
+        versioned(
+            "recovery_wrapped_key",
+            &args.recovery_wrapped_key,
+            WRAPPED_KEY_SIZE,
+        )?;
+        admission_verifier("recovery_verifier", &args.recovery_verifier)?;
+        versioned(
+            "sharing_secret_wrapped",
+            &args.sharing_secret_wrapped,
+            WRAPPED_KEY_SIZE,
+        )?;
+        versioned(
+            "previous_master_wrapped",
+            &args.previous_master_wrapped,
+            WRAPPED_KEY_SIZE,
+        )?;
+        profile.passphrase_record = args.passphrase_record.into_vec();
+        profile.passphrase_verifier = args.passphrase_verifier.into_vec();
+        profile.passphrase_verifier_version = Some(VERIFIER_V2);
+        profile.recovery_wrapped_key = args.recovery_wrapped_key.into_vec();
+        profile.recovery_verifier = args.recovery_verifier.into_vec();
+        profile.recovery_verifier_version = Some(VERIFIER_V2);
+        profile.sharing_secret_wrapped = args.sharing_secret_wrapped.into_vec();
+        profile
+            .previous_masters
+            .get_or_insert_with(Vec::new)
+            .push(args.previous_master_wrapped.into_vec().into());
+        profile.master_generation = Some(args.generation);
+        let install_owner = *caller == self.owner();
+        profile.owner_signed_out = (!install_owner).then_some(true);
+        self.set_profile(profile);
+        let mine = Key(principal_slot(caller));
+        let others: Vec<_> = self
+            .devices
+            .iter()
+            .map(|e| *e.key())
+            .filter(|k| *k != mine)
+            .collect();
+        for device in &others {
+            self.devices.remove(device);
+        }
+        let devices_signed_out = others.len() as u64 + u64::from(!install_owner);
+        self.record(
+            *caller,
+            now,
+            Activity::MasterKeyRotated {
+                generation: args.generation,
+                devices_signed_out,
+            },
+        );
+        Ok(MasterKeyRotated {
+            generation: args.generation,
+            devices_signed_out,
         })
     }
 

@@ -169,6 +169,17 @@ pub struct ProfileRecord {
     /// The admission counter a proof signs; absent = 0. Moves on after every admission.
     #[n(8)]
     pub admission_counter: Option<u64>,
+    /// The master key's generation (docs/FORMAT.md §3); absent = 0. One more at each rotation.
+    #[n(9)]
+    pub master_generation: Option<u32>,
+    /// The chain of earlier master keys: entry `g` is generation `g`'s master key wrapped by
+    /// generation `g + 1`'s (kind `master-key/previous`); absent = none.
+    #[n(10)]
+    pub previous_masters: Option<Vec<minicbor::bytes::ByteVec>>,
+    /// The install owner was signed out by a rotation made on another device, and acts as the
+    /// owner again only once it proves the passphrase or recovery key (`admit_device`).
+    #[n(11)]
+    pub owner_signed_out: Option<bool>,
 }
 cbor_record!(ProfileRecord, 1);
 

@@ -425,6 +425,25 @@ fn matrix() -> Vec<(&'static str, Call, Expect)> {
             Expect::owner_only(),
         ),
         (
+            "rotate_master_key",
+            |s, c, _, x| {
+                ok(s.rotate_master_key(
+                    c,
+                    NOW,
+                    RotateMasterKeyArgs {
+                        generation: 1,
+                        passphrase_record: x.setup.passphrase_record.clone(),
+                        passphrase_verifier: x.setup.passphrase_verifier.clone(),
+                        recovery_wrapped_key: x.setup.recovery_wrapped_key.clone(),
+                        recovery_verifier: x.setup.recovery_verifier.clone(),
+                        sharing_secret_wrapped: x.setup.sharing_secret_wrapped.clone(),
+                        previous_master_wrapped: x.setup.recovery_wrapped_key.clone(),
+                    },
+                ))
+            },
+            Expect::owner_only(),
+        ),
+        (
             "profile",
             |s, c, _, _| ok(s.profile(c)),
             Expect::owner_only(),
@@ -857,7 +876,7 @@ fn authorization_matrix() {
 }
 
 /// The updates of the interface (queries are not inspected).
-const UPDATES: [&str; 27] = [
+const UPDATES: [&str; 28] = [
     "set_quota",
     "setup",
     "admission_ticket",
@@ -865,6 +884,7 @@ const UPDATES: [&str; 27] = [
     "clear_unlock_failures",
     "change_passphrase",
     "change_recovery",
+    "rotate_master_key",
     "remove_device",
     "begin_upload",
     "put_chunk",
@@ -1608,6 +1628,137 @@ fn a_proof_admits_only_its_caller_and_only_once() {
         Err(VaultError::Conflict { .. })
     ));
     assert!(!s.is_owner(&device) && !s.is_owner(&eavesdropper));
+}
+
+/// Finding 16.10d: a removed device keeps the master key it held. Rotating it makes a new
+/// generation whose wrappings the canister keeps, chains the old key under the new one, and
+/// signs out every other device — the install owner included — so that none goes on wrapping
+/// new keys under the old master key. A wrong generation or a bad argument changes nothing.
+#[test]
+fn rotating_the_master_key_signs_out_every_other_device_and_chains_the_old_key() {
+    let (bytes, secrets) = scenario();
+    let mut s = restore(&bytes);
+    let args = |generation: u32| RotateMasterKeyArgs {
+        generation,
+        passphrase_record: secrets.setup.passphrase_record.clone(),
+        passphrase_verifier: secrets.setup.passphrase_verifier.clone(),
+        recovery_wrapped_key: blob(WRAPPED_KEY_SIZE, 0x70u8.wrapping_add(generation as u8)),
+        recovery_verifier: secrets.setup.recovery_verifier.clone(),
+        sharing_secret_wrapped: blob(WRAPPED_KEY_SIZE, 0x80u8.wrapping_add(generation as u8)),
+        previous_master_wrapped: blob(WRAPPED_KEY_SIZE, generation as u8),
+    };
+    let other = p(0x40);
+    let proof = secrets.admit(&s, &other, UnlockMethod::Passphrase);
+    s.admit_device(&other, &canister(), NOW, proof).unwrap();
+    let before = s.profile(&p(OWNER)).unwrap();
+    assert_eq!(
+        (before.master_generation, before.previous_masters.len()),
+        (0, 0)
+    );
+
+    for stranger in [
+        p(STRANGER),
+        p(VIEWER),
+        p(CONTRIBUTOR),
+        Principal::anonymous(),
+    ] {
+        assert_eq!(
+            s.rotate_master_key(&stranger, NOW, args(1)),
+            Err(VaultError::NotAuthorized)
+        );
+    }
+    for generation in [0, 2, u32::MAX] {
+        assert!(matches!(
+            s.rotate_master_key(&p(DEVICE), NOW, args(generation)),
+            Err(VaultError::Conflict { .. })
+        ));
+    }
+    let mut weak = args(1);
+    weak.passphrase_record = {
+        let mut r = secrets.setup.passphrase_record.to_vec();
+        r[2..6].copy_from_slice(&8u32.to_be_bytes());
+        ByteBuf::from(r)
+    };
+    let mut short = args(1);
+    short.previous_master_wrapped = blob(WRAPPED_KEY_SIZE - 1, 1);
+    let mut not_a_key = args(1);
+    not_a_key.recovery_verifier = ByteBuf::from(vec![0; 32]);
+    for bad in [weak, short, not_a_key] {
+        assert!(matches!(
+            s.rotate_master_key(&p(DEVICE), NOW, bad),
+            Err(VaultError::InvalidArgument { .. })
+        ));
+    }
+    assert_eq!(
+        s.profile(&p(OWNER)).unwrap(),
+        before,
+        "refusals change nothing"
+    );
+    assert!(s.is_owner(&other) && s.is_owner(&p(OWNER)));
+
+    // From a device: the other device and the install owner are signed out.
+    assert_eq!(
+        s.rotate_master_key(&p(DEVICE), NOW, args(1)),
+        Ok(MasterKeyRotated {
+            generation: 1,
+            devices_signed_out: 2
+        })
+    );
+    assert!(s.is_owner(&p(DEVICE)));
+    assert!(!s.is_owner(&other) && !s.is_owner(&p(OWNER)));
+    assert_eq!(s.profile(&p(OWNER)), Err(VaultError::NotAuthorized));
+    assert_eq!(s.list_albums(&p(OWNER)), Err(VaultError::NotAuthorized));
+    let after = s.profile(&p(DEVICE)).unwrap();
+    assert_eq!(after.master_generation, 1);
+    assert_eq!(after.previous_masters, vec![blob(WRAPPED_KEY_SIZE, 1)]);
+    assert_eq!(after.recovery_wrapped_key, blob(WRAPPED_KEY_SIZE, 0x71));
+    assert_eq!(after.sharing_secret_wrapped, blob(WRAPPED_KEY_SIZE, 0x81));
+    assert_eq!(after.sharing_public_key, before.sharing_public_key);
+    // The certified ticket names the generation, and that the install owner must prove again.
+    let ticket = s.admission_ticket(&p(OWNER), NOW).unwrap();
+    assert!(!ticket.admitted);
+    assert_eq!(ticket.master_generation, 1);
+    // The install owner proves the passphrase: signed in again, and not made a device.
+    let proof = secrets.admit(&s, &p(OWNER), UnlockMethod::Passphrase);
+    s.admit_device(&p(OWNER), &canister(), NOW, proof).unwrap();
+    assert!(s.is_owner(&p(OWNER)));
+    assert!(
+        !s.devices(&p(OWNER))
+            .unwrap()
+            .iter()
+            .any(|d| d.principal == p(OWNER))
+    );
+
+    // The next rotation, from the install owner, signs out the device.
+    assert!(matches!(
+        s.rotate_master_key(&p(OWNER), NOW, args(1)),
+        Err(VaultError::Conflict { .. })
+    ));
+    assert_eq!(
+        s.rotate_master_key(&p(OWNER), NOW, args(2)),
+        Ok(MasterKeyRotated {
+            generation: 2,
+            devices_signed_out: 1
+        })
+    );
+    assert!(s.is_owner(&p(OWNER)) && !s.is_owner(&p(DEVICE)));
+    assert_eq!(
+        s.profile(&p(OWNER)).unwrap().previous_masters,
+        vec![blob(WRAPPED_KEY_SIZE, 1), blob(WRAPPED_KEY_SIZE, 2)]
+    );
+    let log = s.activity(&p(OWNER), None, Some(10)).unwrap();
+    assert_eq!(
+        log.entries[0].activity,
+        Activity::MasterKeyRotated {
+            generation: 2,
+            devices_signed_out: 1
+        }
+    );
+    // Grants, links and files are untouched: grantees keep reading what they could.
+    assert!(
+        s.shared_with_me(&p(VIEWER), NOW)
+            .is_ok_and(|v| !v.is_empty())
+    );
 }
 
 #[test]

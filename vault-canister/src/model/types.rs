@@ -99,6 +99,37 @@ pub struct Profile {
     pub recovery_wrapped_key: ByteBuf,
     pub sharing_public_key: ByteBuf,
     pub sharing_secret_wrapped: ByteBuf,
+    /// The master key's generation, which the passphrase and recovery wrappings bind.
+    pub master_generation: u32,
+    /// Entry `g`: generation `g`'s master key wrapped by generation `g + 1`'s (61 bytes).
+    pub previous_masters: Vec<ByteBuf>,
+}
+
+/// A new master key (docs/FORMAT.md §3): everything that wraps the master key, made again for
+/// it, with the current one wrapped by it so that what was wrapped before still opens.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RotateMasterKeyArgs {
+    /// The new generation: the current one plus one (else `Conflict`: another device rotated).
+    pub generation: u32,
+    /// The new master key under the passphrase (91 bytes), and its admission verifier.
+    pub passphrase_record: ByteBuf,
+    pub passphrase_verifier: ByteBuf,
+    /// The new master key under a new recovery key (61 bytes), and its admission verifier.
+    pub recovery_wrapped_key: ByteBuf,
+    pub recovery_verifier: ByteBuf,
+    /// The sharing secret key (the same pair) wrapped by the new master key (61 bytes).
+    pub sharing_secret_wrapped: ByteBuf,
+    /// The current master key wrapped by the new one (61 bytes, kind `master-key/previous`).
+    pub previous_master_wrapped: ByteBuf,
+}
+
+/// What a rotation of the master key did.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct MasterKeyRotated {
+    pub generation: u32,
+    /// Devices signed out (removed): every one but the caller. They unlock again with the
+    /// passphrase; the install owner, if it is not the caller, too.
+    pub devices_signed_out: u64,
 }
 
 /// Which secret a new device proves it knows.
@@ -137,6 +168,9 @@ pub struct AdmissionTicket {
     pub recovery_version: u8,
     /// This caller's passphrase attempts are refused for this long (wrong proofs before).
     pub retry_after_ns: Option<u64>,
+    /// The master key's generation: which wrapping of it the passphrase and recovery key open
+    /// (FORMAT §3). Certified here, so a stale profile served by one node does not open.
+    pub master_generation: u32,
 }
 
 /// A device that acts as the owner.
@@ -538,6 +572,11 @@ pub enum Activity {
     RecoveryKeyChanged,
     /// An owner's device cleared every caller's count of wrong passphrase proofs.
     UnlockFailuresCleared,
+    /// The master key was replaced by generation `generation`; every other device was signed out.
+    MasterKeyRotated {
+        generation: u32,
+        devices_signed_out: u64,
+    },
     QuotaSet {
         bytes: u64,
     },

@@ -279,6 +279,9 @@ fn profiles_from_before_admission_v2_read_as_version_1() {
         passphrase_verifier_version: None,
         recovery_verifier_version: None,
         admission_counter: None,
+        master_generation: None,
+        previous_masters: None,
+        owner_signed_out: None,
     };
     let bytes = old.to_bytes().into_owned();
     assert_eq!(&bytes[..2], &[1, 0x86], "layout 1, a 6-field array");
@@ -291,5 +294,16 @@ fn profiles_from_before_admission_v2_read_as_version_1() {
     };
     let bytes = new.to_bytes().into_owned();
     assert_eq!(&bytes[..2], &[1, 0x89]);
-    assert_eq!(ProfileRecord::from_bytes(bytes.into()), new);
+    assert_eq!(ProfileRecord::from_bytes(bytes.into()), new.clone());
+    // A rotated master key (issue 16 finding 10d) appends the generation, the chain and the
+    // install owner's sign-out; a profile from before reads them as absent (generation 0).
+    let rotated = ProfileRecord {
+        master_generation: Some(1),
+        previous_masters: Some(vec![vec![8; 61].into()]),
+        owner_signed_out: Some(true),
+        ..new
+    };
+    let bytes = rotated.to_bytes().into_owned();
+    assert_eq!(&bytes[..2], &[1, 0x8c]);
+    assert_eq!(ProfileRecord::from_bytes(bytes.into()), rotated);
 }
