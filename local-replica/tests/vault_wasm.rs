@@ -740,8 +740,11 @@ fn matrix() -> Vec<Row> {
             "rotate_master_key",
             O,
             |x, _| {
+                // The proof is made for each caller when the cell runs (`Cells::call`).
                 Encode!(&RotateMasterKeyArgs {
                     generation: 1,
+                    proof: ByteBuf::from(vec![0; 64]),
+                    sharing_public_key: x.setup.sharing_public_key.clone(),
                     passphrase_record: x.setup.passphrase_record.clone(),
                     passphrase_verifier: x.setup.passphrase_verifier.clone(),
                     recovery_wrapped_key: x.setup.recovery_wrapped_key.clone(),
@@ -1141,6 +1144,20 @@ impl Lab {
                 let args = self
                     .secrets
                     .admit(method, id, actor.principal(), SCENARIO_COUNTER);
+                Encode!(&args).unwrap()
+            }
+            None if row.name == "rotate_master_key" => {
+                let mut args =
+                    Decode!(&(row.arg)(&self.secrets, actor.link()), RotateMasterKeyArgs).unwrap();
+                args.proof = self
+                    .secrets
+                    .admit(
+                        UnlockMethod::Passphrase,
+                        id,
+                        actor.principal(),
+                        SCENARIO_COUNTER,
+                    )
+                    .proof;
                 Encode!(&args).unwrap()
             }
             None => (row.arg)(&self.secrets, actor.link()),

@@ -164,7 +164,8 @@ fn change_recovery(wrapped_key: ByteBuf, verifier: ByteBuf) -> VaultResult<()> {
 
 #[update]
 fn rotate_master_key(args: RotateMasterKeyArgs) -> VaultResult<MasterKeyRotated> {
-    mutate(|s, caller, now| s.rotate_master_key(caller, now, args))
+    let canister = ic_cdk::api::canister_self();
+    mutate(|s, caller, now| s.rotate_master_key(caller, &canister, now, args))
 }
 
 #[query]

@@ -92,10 +92,14 @@ pub enum Command {
     /// once; signs out every other device (each unlocks again with the passphrase); gives
     /// every album a new key. Nothing is uploaded again.
     RotateKeys {
-        /// Only give albums still under a key from before the last rotation a new key (to
-        /// finish a rotation that was interrupted).
+        /// Only finish a rotation that was interrupted: revoke the links and re-key the albums
+        /// still from before the last rotation.
         #[arg(long)]
         albums_only: bool,
+        /// Keep the links made before the rotation open (by default they are revoked: the
+        /// lost device could read their secrets, and would get every album key added later).
+        #[arg(long)]
+        keep_links: bool,
     },
     /// Forget the unlocked key on this device.
     Lock,

@@ -310,7 +310,10 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::RotateKeys { albums_only } => rotate_keys(&cli, *albums_only).await,
+        Command::RotateKeys {
+            albums_only,
+            keep_links,
+        } => rotate_keys(&cli, *albums_only, *keep_links).await,
         Command::Lock => {
             let home = home()?;
             let (identity, _) = Identity::load_or_create(&home.identity_file())?;
@@ -860,7 +863,7 @@ fn humantime(d: Duration) -> String {
 }
 
 /// `vault rotate-keys`: the master key, then every album's key.
-async fn rotate_keys(cli: &Cli, albums_only: bool) -> Result<(), Error> {
+async fn rotate_keys(cli: &Cli, albums_only: bool, keep_links: bool) -> Result<(), Error> {
     let mut vault = open_vault(cli).await?;
     let mut rotation = None;
     if !albums_only {
@@ -888,6 +891,12 @@ async fn rotate_keys(cli: &Cli, albums_only: bool) -> Result<(), Error> {
         }
         rotation = Some(done);
     }
+    // Before the albums: their new keys are then wrapped only for the links left.
+    let links_revoked = if keep_links {
+        0
+    } else {
+        vault.revoke_links_from_before_rotation().await?
+    };
     let bar = (!cli.json).then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -925,14 +934,21 @@ async fn rotate_keys(cli: &Cli, albums_only: bool) -> Result<(), Error> {
                 .iter()
                 .map(|(album, e)| serde_json::json!({ "album": album, "error": e.to_string() }))
                 .collect::<Vec<_>>(),
+            "links_revoked": links_revoked,
             "live_links": live_links,
         }));
     } else {
         println!("{} album(s) given a new key.", albums.rotated);
+        if links_revoked > 0 {
+            println!(
+                "{links_revoked} link(s) made before the rotation revoked (the lost device could \
+                 read them): make new ones for the people who need them (`vault link create`)."
+            );
+        }
         for (album, e) in &albums.failed {
             eprintln!("album {album}: not rotated: {e}");
         }
-        if live_links > 0 {
+        if keep_links && live_links > 0 {
             println!(
                 "{live_links} link(s) still open: whoever holds one — the lost device too, if it \
                  listed them — can open it. `vault link ls` lists them; `vault link revoke` stops one."
@@ -1150,7 +1166,7 @@ async fn link(cli: &Cli, command: &LinkCommand) -> Result<(), Error> {
             }
         }
         LinkCommand::Revoke { id } => {
-            let vault = open_vault(cli).await?;
+            let mut vault = open_vault(cli).await?;
             let link = vault.revoke_link(id).await?;
             say(cli, &format!("revoked link {}", &link.link.id[..12]));
         }

@@ -168,6 +168,11 @@ impl VaultCanister {
         self.update("change_recovery", (blob(wrapped_key), blob(verifier)))
             .await
     }
+    /// Every album, read certified (`list_albums` called as an update): what a rotation of the
+    /// master key must reach, which one node must not be able to hide.
+    pub async fn list_albums_certified(&self) -> Result<Vec<AlbumInfo>, Error> {
+        self.update("list_albums", ()).await
+    }
     /// Replaces the master key (owner): FORMAT §3.
     pub async fn rotate_master_key(
         &self,
@@ -358,6 +363,10 @@ impl VaultCanister {
     /// The owner's links.
     pub async fn list_links(&self) -> Result<Vec<LinkInfo>, Error> {
         self.query("list_links", ()).await
+    }
+    /// The owner's links, read certified (`list_links` called as an update).
+    pub async fn list_links_certified(&self) -> Result<Vec<LinkInfo>, Error> {
+        self.update("list_links", ()).await
     }
     /// What a link holder needs.
     pub async fn open_link(&self, access: LinkAccess) -> Result<LinkOpen, Error> {

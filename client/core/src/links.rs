@@ -214,8 +214,11 @@ impl Vault {
             .collect())
     }
 
-    /// Revokes the link whose id (token hash, hex) starts with `id`, or whose URL is `id`.
-    pub async fn revoke_link(&self, id: &str) -> Result<LinkWithUrl, Error> {
+    /// Revokes the link whose id (token hash, hex) starts with `id`, or whose URL is `id`. An
+    /// album's key is then rotated (its live links and grantees get the new key; this link
+    /// not), so that what is added later is under a key the link's holder never had — as for
+    /// a revoked person.
+    pub async fn revoke_link(&mut self, id: &str) -> Result<LinkWithUrl, Error> {
         let links = self.links().await?;
         let wanted = id.trim().to_ascii_lowercase();
         let matches: Vec<_> = links
@@ -243,7 +246,33 @@ impl Vault {
         self.canister
             .revoke_link(&hex::decode(&link.link.id).expect("ids are hex"))
             .await?;
+        if link.link.kind == "album" {
+            let album = crate::vault::hex_id(&link.link.target)?;
+            self.rotate_album_key(&album, &[]).await?;
+        }
         Ok(link)
+    }
+
+    /// Revokes every live link made before the master key's last rotation (its record opens
+    /// only under an earlier master key, so a removed device that held that key knows the
+    /// link's secret). Reads the links certified, so one node cannot hide one. Returns how
+    /// many were revoked; the albums' keys are rotated afterwards by the caller
+    /// (`rotate_album_keys`), which wraps the new keys only for the links left.
+    pub async fn revoke_links_from_before_rotation(&mut self) -> Result<usize, Error> {
+        let now = crate::sharing::now_ns();
+        let mut revoked = 0;
+        for link in self.canister.list_links_certified().await? {
+            let live = link.revoked_at.is_none() && link.expires_at.is_none_or(|t| t > now);
+            let current = link
+                .label
+                .as_deref()
+                .is_some_and(|record| open_link_record(self.master(), record).is_ok());
+            if live && !current {
+                self.canister.revoke_link(&link.token_hash).await?;
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
     }
 }
 

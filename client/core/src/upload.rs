@@ -323,22 +323,33 @@ impl Vault {
                         Error::Integrity(format!("{}: damaged; remove it", journal_path.display()))
                     })?;
             let file_id = FileId(hex_id(&journal.file_id)?);
-            let file_key: FileKey = self
-                .masters()
-                .all()
-                .find_map(|m| m.unwrap_key(&wrapped, &file_id).ok())
-                .ok_or(())
-                .map_err(|_| {
-                    Error::Integrity(format!(
+            let current: Option<FileKey> = self.master().unwrap_key(&wrapped, &file_id).ok();
+            match current {
+                Some(file_key) => {
+                    return Ok(Prepared {
+                        journal,
+                        file_key,
+                        resumed: true,
+                    });
+                }
+                // Prepared before the master key was rotated: its keys are wrapped under a key
+                // a removed device may hold, so it is prepared again (the upload it started
+                // expires on its own).
+                None if self
+                    .masters()
+                    .earlier()
+                    .iter()
+                    .any(|m| m.unwrap_key::<FileKey>(&wrapped, &file_id).is_ok()) =>
+                {
+                    let _ = std::fs::remove_file(&journal_path);
+                }
+                None => {
+                    return Err(Error::Integrity(format!(
                         "{}: not this vault's; remove it",
                         journal_path.display()
-                    ))
-                })?;
-            return Ok(Prepared {
-                journal,
-                file_key,
-                resumed: true,
-            });
+                    )));
+                }
+            }
         }
         let info = PhotoInfo::read(path, &head);
         let thumb = {

@@ -439,25 +439,33 @@ impl Vault {
             .next()
             .ok_or_else(|| Error::Invalid("no generation after this one".into()))?;
         let new = MasterKey::generate(&mut crate::rng());
-        let (opened, (new_record, verifier)) = {
+        let (kek, (new_record, verifier)) = {
             let passphrase = Zeroizing::new(passphrase.to_string());
             let new = new.clone();
             let kdf = params.params();
             blocking(move || {
-                let opened = params
-                    .derive(&passphrase)
-                    .unwrap_master(&record, generation);
+                let kek = params.derive(&passphrase);
                 let made =
                     PassphraseWrappedKey::wrap(&new, next, &passphrase, kdf, &mut crate::rng());
-                (opened, made)
+                (kek, made)
             })
             .await
         };
-        if opened.map_err(|_| Error::WrongPassphrase)?.expose_secret()
-            != self.master().expose_secret()
-        {
+        let opened = kek
+            .unwrap_master(&record, generation)
+            .map_err(|_| Error::WrongPassphrase)?;
+        if opened.expose_secret() != self.master().expose_secret() {
             return Err(Error::WrongPassphrase);
         }
+        // The canister asks for the passphrase's proof too: a device alone cannot rotate.
+        let proof = admission_proof(
+            &ticket,
+            ticket.passphrase_version,
+            &kek.admission_key(),
+            || kek.unlock_proof(),
+            &self.canister.id(),
+            &self.conn.me(),
+        )?;
         let (secret, public) = self.sharing_keys().await?;
         if secret.public_key() != public {
             return Err(Error::Integrity(
@@ -468,10 +476,12 @@ impl Vault {
         }
         let mut rng = crate::rng();
         let recovery = RecoveryKey::generate(&mut rng);
-        let done = self
+        let sent = self
             .canister
             .rotate_master_key(RotateMasterKeyArgs {
                 generation: next.0,
+                proof: ByteBuf::from(proof),
+                sharing_public_key: ByteBuf::from(public.as_bytes().to_vec()),
                 passphrase_record: ByteBuf::from(new_record.to_bytes()),
                 passphrase_verifier: ByteBuf::from(verifier.0.to_vec()),
                 recovery_wrapped_key: ByteBuf::from(
@@ -490,7 +500,21 @@ impl Vault {
                         .to_vec(),
                 ),
             })
-            .await?;
+            .await;
+        let done = match sent {
+            Ok(done) => done,
+            Err(e) => {
+                // The answer may be lost while the rotation took place: the certified ticket
+                // tells. If it did, the new key (only in this process) must not be lost.
+                match self.canister.admission_ticket().await {
+                    Ok(t) if t.master_generation == next.0 => MasterKeyRotated {
+                        generation: next.0,
+                        devices_signed_out: 0,
+                    },
+                    _ => return Err(e),
+                }
+            }
+        };
         let keys = self.masters().rotated(new);
         self.reader.keys = Keyring::owner(keys.clone());
         self.refresh();
@@ -520,8 +544,17 @@ impl Vault {
         &mut self,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<AlbumRotations, Error> {
-        self.refresh();
-        let albums = self.load_albums().await?.to_vec();
+        // Certified: one node cannot hide an album from the rotation.
+        let albums = self.canister.list_albums_certified().await?;
+        for album in &albums {
+            let id = id16(&album.id)?;
+            for (version, wrapped) in &album.wrapped_keys {
+                self.reader
+                    .keys
+                    .add_wrapped_album_key(id, *version, wrapped)?;
+            }
+        }
+        self.albums = Some(albums.clone());
         let stale: Vec<_> = albums
             .iter()
             .filter(|a| id16(&a.id).is_ok_and(|id| self.reader.keys.is_stale(&id, a.key_version)))

@@ -76,7 +76,8 @@ pub enum Call {
     ClearUnlockFailures,
     ChangePassphrase(ByteBuf, ByteBuf),
     ChangeRecovery(ByteBuf, ByteBuf),
-    RotateMasterKey(RotateMasterKeyArgs),
+    /// With `prove`, the proof is made for the caller at the current counter when it runs.
+    RotateMasterKey(RotateMasterKeyArgs, bool),
     RemoveDevice(Principal),
     BeginUpload(BeginUploadArgs),
     PutChunk(PutChunkArgs),
@@ -145,7 +146,12 @@ impl Call {
             ClearUnlockFailures => update(s.clear_unlock_failures(caller, now)),
             ChangePassphrase(r, v) => update(s.change_passphrase(caller, now, r, v)),
             ChangeRecovery(w, v) => update(s.change_recovery(caller, now, w, v)),
-            RotateMasterKey(args) => update(s.rotate_master_key(caller, now, args)),
+            RotateMasterKey(mut args, prove) => {
+                if prove {
+                    args.proof = proven(s, caller, now, UnlockMethod::Passphrase, 0, false).proof;
+                }
+                update(s.rotate_master_key(caller, &canister(), now, args))
+            }
             RemoveDevice(d) => update(s.remove_device(caller, now, d)),
             BeginUpload(args) => update(s.begin_upload(caller, now, args)),
             PutChunk(args) => update(s.put_chunk(caller, now, args.borrowed())),
@@ -948,32 +954,37 @@ fn call(u: &mut Unstructured, now: u64) -> Result<Call> {
                 blob(u, 32)?
             },
         ),
-        42 => RotateMasterKey(RotateMasterKeyArgs {
-            // Mostly the next generation (0, 1 or 2 rotations in), sometimes anything.
-            generation: if u.arbitrary()? {
-                u.int_in_range(0..=3u32)?
-            } else {
-                u.arbitrary()?
+        42 => RotateMasterKey(
+            RotateMasterKeyArgs {
+                // Mostly the next generation (0, 1 or 2 rotations in), sometimes anything.
+                generation: if u.arbitrary()? {
+                    u.int_in_range(0..=3u32)?
+                } else {
+                    u.arbitrary()?
+                },
+                passphrase_record: if u.arbitrary()? {
+                    ByteBuf::from(passphrase_record())
+                } else {
+                    ByteBuf::from(Vec::<u8>::arbitrary_take(u, 100)?)
+                },
+                passphrase_verifier: ByteBuf::from(admission_verifier(UnlockMethod::Passphrase)),
+                recovery_wrapped_key: versioned(WRAPPED_KEY_SIZE, u.arbitrary()?),
+                recovery_verifier: if u.arbitrary()? {
+                    ByteBuf::from(admission_verifier(UnlockMethod::Recovery))
+                } else {
+                    blob(u, 32)?
+                },
+                sharing_secret_wrapped: versioned(WRAPPED_KEY_SIZE, 4),
+                previous_master_wrapped: if u.arbitrary()? {
+                    versioned(WRAPPED_KEY_SIZE, u.arbitrary()?)
+                } else {
+                    blob(u, WRAPPED_KEY_SIZE)?
+                },
+                proof: blob(u, 64)?,
+                sharing_public_key: ByteBuf::from(vec![if u.arbitrary()? { 9 } else { 8 }; 32]),
             },
-            passphrase_record: if u.arbitrary()? {
-                ByteBuf::from(passphrase_record())
-            } else {
-                ByteBuf::from(Vec::<u8>::arbitrary_take(u, 100)?)
-            },
-            passphrase_verifier: ByteBuf::from(admission_verifier(UnlockMethod::Passphrase)),
-            recovery_wrapped_key: versioned(WRAPPED_KEY_SIZE, u.arbitrary()?),
-            recovery_verifier: if u.arbitrary()? {
-                ByteBuf::from(admission_verifier(UnlockMethod::Recovery))
-            } else {
-                blob(u, 32)?
-            },
-            sharing_secret_wrapped: versioned(WRAPPED_KEY_SIZE, 4),
-            previous_master_wrapped: if u.arbitrary()? {
-                versioned(WRAPPED_KEY_SIZE, u.arbitrary()?)
-            } else {
-                blob(u, WRAPPED_KEY_SIZE)?
-            },
-        }),
+            u.arbitrary()?,
+        ),
         _ => OpenLink(link_access(u)?),
     })
 }

@@ -234,6 +234,47 @@ impl<M: Memory> State<M> {
         Ok(())
     }
 
+    /// Checks a proof of the current passphrase by an owner's device about to change what only
+    /// the passphrase's holder should (`rotate_master_key`): throttled and counted like an
+    /// admission proof, so a stolen device cannot guess faster either. The counter is moved
+    /// on by the caller with its other changes.
+    fn check_passphrase_proof(
+        &mut self,
+        caller: &Principal,
+        canister: &Principal,
+        now: u64,
+        profile: &ProfileRecord,
+        proof: &ByteBuf,
+    ) -> VaultResult<()> {
+        if profile.passphrase_version() != VERIFIER_V2 {
+            return Err(VaultError::conflict(
+                "this vault's passphrase verifier is from before admission v2: unlock once with \
+                 this client (which replaces it), then try again",
+            ));
+        }
+        let slot = Key(principal_slot(caller));
+        let (failures, locked_until) = self.unlock_failures.get(&slot).unwrap_or((0, 0));
+        if now < locked_until {
+            return Err(VaultError::RateLimited {
+                retry_after_ns: locked_until - now,
+            });
+        }
+        exact("proof", proof, ADMISSION_PROOF_SIZE)?;
+        let verifier = AdmissionVerifier::from_bytes(&profile.passphrase_verifier)
+            .expect("stored verifiers were checked");
+        let challenge = AdmissionChallenge {
+            canister: canister.as_slice(),
+            caller: caller.as_slice(),
+            counter: profile.counter(),
+        };
+        if !verifier.verify(AdmissionMethod::Passphrase, &challenge, proof) {
+            self.count_failure(caller, slot, failures, now, UnlockMethod::Passphrase);
+            return Err(VaultError::NotAuthorized);
+        }
+        self.unlock_failures.remove(&slot);
+        Ok(())
+    }
+
     /// Counts a wrong proof against `caller` (on purpose, although the call fails: this is what
     /// makes guessing slow). Recovery proofs are counted but never locked out; the log gets one
     /// entry per streak of wrong proofs, so strangers cannot fill it through one principal.
@@ -303,11 +344,14 @@ impl<M: Memory> State<M> {
     pub fn rotate_master_key(
         &mut self,
         caller: &Principal,
+        canister: &Principal,
         now: u64,
         args: RotateMasterKeyArgs,
     ) -> VaultResult<MasterKeyRotated> {
         self.require_owner(caller)?;
         let mut profile = self.stored_profile()?;
+        self.check_passphrase_proof(caller, canister, now, &profile, &args.proof)?;
+        profile.admission_counter = Some(profile.counter() + 1);
         let current = profile.generation();
         if current.checked_add(1) != Some(args.generation) {
             return Err(VaultError::conflict(format!(
@@ -339,6 +383,12 @@ impl<M: Memory> State<M> {
             &args.previous_master_wrapped,
             WRAPPED_KEY_SIZE,
         )?;
+        if args.sharing_public_key.as_slice() != profile.sharing_public_key.as_slice() {
+            return Err(VaultError::conflict(
+                "the sharing secret given is not for this vault's sharing key: the profile this \
+                 device read may have been altered; nothing was changed, try again",
+            ));
+        }
         profile.passphrase_record = args.passphrase_record.into_vec();
         profile.passphrase_verifier = args.passphrase_verifier.into_vec();
         profile.passphrase_verifier_version = Some(VERIFIER_V2);

@@ -427,11 +427,15 @@ fn matrix() -> Vec<(&'static str, Call, Expect)> {
         (
             "rotate_master_key",
             |s, c, _, x| {
+                let proof = x.admit(s, c, UnlockMethod::Passphrase).proof;
                 ok(s.rotate_master_key(
                     c,
+                    &canister(),
                     NOW,
                     RotateMasterKeyArgs {
                         generation: 1,
+                        proof,
+                        sharing_public_key: x.setup.sharing_public_key.clone(),
                         passphrase_record: x.setup.passphrase_record.clone(),
                         passphrase_verifier: x.setup.passphrase_verifier.clone(),
                         recovery_wrapped_key: x.setup.recovery_wrapped_key.clone(),
@@ -1638,8 +1642,11 @@ fn a_proof_admits_only_its_caller_and_only_once() {
 fn rotating_the_master_key_signs_out_every_other_device_and_chains_the_old_key() {
     let (bytes, secrets) = scenario();
     let mut s = restore(&bytes);
-    let args = |generation: u32| RotateMasterKeyArgs {
+    // What a device that knows the passphrase sends: a proof for itself at the current counter.
+    let args = |s: &State<VectorMemory>, caller: Principal, generation: u32| RotateMasterKeyArgs {
         generation,
+        proof: secrets.admit(s, &caller, UnlockMethod::Passphrase).proof,
+        sharing_public_key: secrets.setup.sharing_public_key.clone(),
         passphrase_record: secrets.setup.passphrase_record.clone(),
         passphrase_verifier: secrets.setup.passphrase_verifier.clone(),
         recovery_wrapped_key: blob(WRAPPED_KEY_SIZE, 0x70u8.wrapping_add(generation as u8)),
@@ -1647,10 +1654,14 @@ fn rotating_the_master_key_signs_out_every_other_device_and_chains_the_old_key()
         sharing_secret_wrapped: blob(WRAPPED_KEY_SIZE, 0x80u8.wrapping_add(generation as u8)),
         previous_master_wrapped: blob(WRAPPED_KEY_SIZE, generation as u8),
     };
+    let rotate = |s: &mut State<VectorMemory>, caller: Principal, a: RotateMasterKeyArgs| {
+        s.rotate_master_key(&caller, &canister(), NOW, a)
+    };
+    let (dev, owner) = (p(DEVICE), p(OWNER));
     let other = p(0x40);
     let proof = secrets.admit(&s, &other, UnlockMethod::Passphrase);
     s.admit_device(&other, &canister(), NOW, proof).unwrap();
-    let before = s.profile(&p(OWNER)).unwrap();
+    let before = s.profile(&owner).unwrap();
     assert_eq!(
         (before.master_generation, before.previous_masters.len()),
         (0, 0)
@@ -1662,91 +1673,108 @@ fn rotating_the_master_key_signs_out_every_other_device_and_chains_the_old_key()
         p(CONTRIBUTOR),
         Principal::anonymous(),
     ] {
-        assert_eq!(
-            s.rotate_master_key(&stranger, NOW, args(1)),
-            Err(VaultError::NotAuthorized)
-        );
+        let a = args(&s, stranger, 1);
+        assert_eq!(rotate(&mut s, stranger, a), Err(VaultError::NotAuthorized));
     }
     for generation in [0, 2, u32::MAX] {
+        let a = args(&s, dev, generation);
         assert!(matches!(
-            s.rotate_master_key(&p(DEVICE), NOW, args(generation)),
+            rotate(&mut s, dev, a),
             Err(VaultError::Conflict { .. })
         ));
     }
-    let mut weak = args(1);
+    // Holding an admitted device is not enough: without a proof of the passphrase (another
+    // caller's, or none) it is refused — a stolen device cannot rotate the owner out.
+    let mut stolen = args(&s, dev, 1);
+    stolen.proof = args(&s, other, 1).proof;
+    assert_eq!(rotate(&mut s, dev, stolen), Err(VaultError::NotAuthorized));
+    let mut none = args(&s, dev, 1);
+    none.proof = ByteBuf::from(vec![0; 64]);
+    assert_eq!(rotate(&mut s, dev, none), Err(VaultError::NotAuthorized));
+    // A sharing key pair one node served in place of the owner's: refused, the secret kept.
+    let mut swapped = args(&s, dev, 1);
+    swapped.sharing_public_key = ByteBuf::from(vec![0x55; 32]);
+    assert!(matches!(
+        rotate(&mut s, dev, swapped),
+        Err(VaultError::Conflict { .. })
+    ));
+    let mut weak = args(&s, dev, 1);
     weak.passphrase_record = {
         let mut r = secrets.setup.passphrase_record.to_vec();
         r[2..6].copy_from_slice(&8u32.to_be_bytes());
         ByteBuf::from(r)
     };
-    let mut short = args(1);
+    let mut short = args(&s, dev, 1);
     short.previous_master_wrapped = blob(WRAPPED_KEY_SIZE - 1, 1);
-    let mut not_a_key = args(1);
+    let mut not_a_key = args(&s, dev, 1);
     not_a_key.recovery_verifier = ByteBuf::from(vec![0; 32]);
     for bad in [weak, short, not_a_key] {
         assert!(matches!(
-            s.rotate_master_key(&p(DEVICE), NOW, bad),
+            rotate(&mut s, dev, bad),
             Err(VaultError::InvalidArgument { .. })
         ));
     }
     assert_eq!(
-        s.profile(&p(OWNER)).unwrap(),
+        s.profile(&owner).unwrap(),
         before,
         "refusals change nothing"
     );
-    assert!(s.is_owner(&other) && s.is_owner(&p(OWNER)));
+    assert!(s.is_owner(&other) && s.is_owner(&owner));
 
     // From a device: the other device and the install owner are signed out.
+    let a = args(&s, dev, 1);
     assert_eq!(
-        s.rotate_master_key(&p(DEVICE), NOW, args(1)),
+        rotate(&mut s, dev, a),
         Ok(MasterKeyRotated {
             generation: 1,
             devices_signed_out: 2
         })
     );
-    assert!(s.is_owner(&p(DEVICE)));
-    assert!(!s.is_owner(&other) && !s.is_owner(&p(OWNER)));
-    assert_eq!(s.profile(&p(OWNER)), Err(VaultError::NotAuthorized));
-    assert_eq!(s.list_albums(&p(OWNER)), Err(VaultError::NotAuthorized));
-    let after = s.profile(&p(DEVICE)).unwrap();
+    assert!(s.is_owner(&dev));
+    assert!(!s.is_owner(&other) && !s.is_owner(&owner));
+    assert_eq!(s.profile(&owner), Err(VaultError::NotAuthorized));
+    assert_eq!(s.list_albums(&owner), Err(VaultError::NotAuthorized));
+    let after = s.profile(&dev).unwrap();
     assert_eq!(after.master_generation, 1);
     assert_eq!(after.previous_masters, vec![blob(WRAPPED_KEY_SIZE, 1)]);
     assert_eq!(after.recovery_wrapped_key, blob(WRAPPED_KEY_SIZE, 0x71));
     assert_eq!(after.sharing_secret_wrapped, blob(WRAPPED_KEY_SIZE, 0x81));
     assert_eq!(after.sharing_public_key, before.sharing_public_key);
     // The certified ticket names the generation, and that the install owner must prove again.
-    let ticket = s.admission_ticket(&p(OWNER), NOW).unwrap();
+    let ticket = s.admission_ticket(&owner, NOW).unwrap();
     assert!(!ticket.admitted);
     assert_eq!(ticket.master_generation, 1);
     // The install owner proves the passphrase: signed in again, and not made a device.
-    let proof = secrets.admit(&s, &p(OWNER), UnlockMethod::Passphrase);
-    s.admit_device(&p(OWNER), &canister(), NOW, proof).unwrap();
-    assert!(s.is_owner(&p(OWNER)));
+    let proof = secrets.admit(&s, &owner, UnlockMethod::Passphrase);
+    s.admit_device(&owner, &canister(), NOW, proof).unwrap();
+    assert!(s.is_owner(&owner));
     assert!(
-        !s.devices(&p(OWNER))
+        !s.devices(&owner)
             .unwrap()
             .iter()
-            .any(|d| d.principal == p(OWNER))
+            .any(|d| d.principal == owner)
     );
 
     // The next rotation, from the install owner, signs out the device.
+    let a = args(&s, owner, 1);
     assert!(matches!(
-        s.rotate_master_key(&p(OWNER), NOW, args(1)),
+        rotate(&mut s, owner, a),
         Err(VaultError::Conflict { .. })
     ));
+    let a = args(&s, owner, 2);
     assert_eq!(
-        s.rotate_master_key(&p(OWNER), NOW, args(2)),
+        rotate(&mut s, owner, a),
         Ok(MasterKeyRotated {
             generation: 2,
             devices_signed_out: 1
         })
     );
-    assert!(s.is_owner(&p(OWNER)) && !s.is_owner(&p(DEVICE)));
+    assert!(s.is_owner(&owner) && !s.is_owner(&dev));
     assert_eq!(
-        s.profile(&p(OWNER)).unwrap().previous_masters,
+        s.profile(&owner).unwrap().previous_masters,
         vec![blob(WRAPPED_KEY_SIZE, 1), blob(WRAPPED_KEY_SIZE, 2)]
     );
-    let log = s.activity(&p(OWNER), None, Some(10)).unwrap();
+    let log = s.activity(&owner, None, Some(10)).unwrap();
     assert_eq!(
         log.entries[0].activity,
         Activity::MasterKeyRotated {

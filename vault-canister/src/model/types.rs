@@ -111,6 +111,14 @@ pub struct Profile {
 pub struct RotateMasterKeyArgs {
     /// The new generation: the current one plus one (else `Conflict`: another device rotated).
     pub generation: u32,
+    /// Proof that the caller knows the current passphrase: an admission proof (FORMAT §6.1,
+    /// method passphrase) over this canister, the caller and the current admission counter.
+    /// Holding a device is not enough to take the vault: a stolen device that is still
+    /// admitted cannot rotate the owner out.
+    pub proof: ByteBuf,
+    /// The sharing public key the re-wrapped secret belongs to: must be the stored one (so a
+    /// key pair one node served instead is refused, and the owner's secret is never lost).
+    pub sharing_public_key: ByteBuf,
     /// The new master key under the passphrase (91 bytes), and its admission verifier.
     pub passphrase_record: ByteBuf,
     pub passphrase_verifier: ByteBuf,
