@@ -923,6 +923,9 @@ async fn rotate_keys(cli: &Cli, albums_only: bool, keep_links: bool) -> Result<(
         .iter()
         .filter(|l| l.revoked_at.is_none() && l.expires_at.is_none_or(|t| t > now))
         .count();
+    // Grants stay (the people you share with keep access, with the albums' new keys); one the
+    // lost device made while it was yours would too: the owner reviews them.
+    let grants = vault.canister.list_grants(None).await?.len();
     if cli.json {
         output::json(&serde_json::json!({
             "generation": rotation.as_ref().map(|r| r.generation),
@@ -936,6 +939,7 @@ async fn rotate_keys(cli: &Cli, albums_only: bool, keep_links: bool) -> Result<(
                 .collect::<Vec<_>>(),
             "links_revoked": links_revoked,
             "live_links": live_links,
+            "grants": grants,
         }));
     } else {
         println!("{} album(s) given a new key.", albums.rotated);
@@ -947,6 +951,13 @@ async fn rotate_keys(cli: &Cli, albums_only: bool, keep_links: bool) -> Result<(
         }
         for (album, e) in &albums.failed {
             eprintln!("album {album}: not rotated: {e}");
+        }
+        if grants > 0 {
+            println!(
+                "{grants} grant(s) keep access, with the new album keys: check them with \
+                 `vault grants` (one the lost device made would be there too) and revoke any \
+                 you did not make."
+            );
         }
         if keep_links && live_links > 0 {
             println!(

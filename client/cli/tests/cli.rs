@@ -1072,6 +1072,7 @@ fn rotating_the_master_key_after_losing_a_device() {
     // album's new key is wrapped for no link the laptop knows.
     assert_eq!(done["links_revoked"], 1, "{done}");
     assert_eq!(done["live_links"], 0, "{done}");
+    assert_eq!(done["grants"], 1, "the friend's, to review: {done}");
     let new_words = done["recovery_key"].as_str().unwrap().to_string();
     assert_ne!(new_words, old_words);
     assert_eq!(me.json(&["album", "ls"])[0]["key_version"], 1);
@@ -1082,7 +1083,7 @@ fn rotating_the_master_key_after_losing_a_device() {
     );
 
     // The phone was signed out; the passphrase signs it in again, and it reads everything.
-    assert_eq!(phone.run(&["ls"]).status.code(), Some(4));
+    phone.fails(4, "signed out by a key rotation", &["ls"]);
     assert!(unlock(&phone).status.success());
     assert_eq!(phone.json(&["ls"]).as_array().unwrap().len(), 2);
     // The old words open nothing; the new ones do.

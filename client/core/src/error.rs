@@ -160,9 +160,11 @@ impl Error {
 /// What a canister refusal means to the user, and what to do.
 pub fn describe(e: &VaultError) -> String {
     match e {
-        VaultError::NotAuthorized => {
-            "not allowed: this identity has no access to that (check `vault identity show`)".into()
-        }
+        VaultError::NotAuthorized => "not allowed: this identity has no access to that (check \
+                                       `vault identity show`; a device of yours that was removed, \
+                                       or signed out by a key rotation, unlocks again with \
+                                       `vault unlock`)"
+            .into(),
         VaultError::NotFound => "not found in the vault".into(),
         VaultError::AlreadyExists => "already exists".into(),
         VaultError::Duplicate { existing } => {

@@ -88,7 +88,7 @@ fn read(bytes: &[u8]) -> Option<MasterKeys> {
     }
     if bytes.len() < HEADER_SIZE + 32
         || &bytes[..4] != MAGIC
-        || (bytes.len() - HEADER_SIZE) % 32 != 0
+        || !(bytes.len() - HEADER_SIZE).is_multiple_of(32)
         || !live(&bytes[4..12])
     {
         return None;
