@@ -241,8 +241,13 @@ impl Call {
 
     /// Whether a refusal (`NotAuthorized`) of this call changes the state: a wrong unlock
     /// proof is counted (that is what makes guessing slow) and logged.
+    /// Calls whose wrong passphrase proofs are counted on purpose (a refusal that changes the
+    /// caller's count): admission, and a rotation of the master key by an owner's device.
     fn counts_refusals(&self) -> bool {
-        matches!(self, Call::AdmitDevice(_) | Call::AdmitProven { .. })
+        matches!(
+            self,
+            Call::AdmitDevice(_) | Call::AdmitProven { .. } | Call::RotateMasterKey(..)
+        )
     }
 }
 
