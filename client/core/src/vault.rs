@@ -546,15 +546,7 @@ impl Vault {
     ) -> Result<AlbumRotations, Error> {
         // Certified: one node cannot hide an album from the rotation.
         let albums = self.canister.list_albums_certified().await?;
-        for album in &albums {
-            let id = id16(&album.id)?;
-            for (version, wrapped) in &album.wrapped_keys {
-                self.reader
-                    .keys
-                    .add_wrapped_album_key(id, *version, wrapped)?;
-            }
-        }
-        self.albums = Some(albums.clone());
+        self.keep_albums(albums.clone())?;
         let stale: Vec<_> = albums
             .iter()
             .filter(|a| id16(&a.id).is_ok_and(|id| self.reader.keys.is_stale(&id, a.key_version)))
@@ -716,17 +708,23 @@ impl Vault {
     pub async fn load_albums(&mut self) -> Result<&[AlbumInfo], Error> {
         if self.albums.is_none() {
             let albums = self.canister.list_albums().await?;
-            for album in &albums {
-                let id = id16(&album.id)?;
-                for (version, wrapped) in &album.wrapped_keys {
-                    self.reader
-                        .keys
-                        .add_wrapped_album_key(id, *version, wrapped)?;
-                }
-            }
-            self.albums = Some(albums);
+            self.keep_albums(albums)?;
         }
         Ok(self.albums.as_deref().expect("just loaded"))
+    }
+
+    /// Keeps `albums` as the cached listing, their keys unwrapped into the keyring.
+    fn keep_albums(&mut self, albums: Vec<AlbumInfo>) -> Result<(), Error> {
+        for album in &albums {
+            let id = id16(&album.id)?;
+            for (version, wrapped) in &album.wrapped_keys {
+                self.reader
+                    .keys
+                    .add_wrapped_album_key(id, *version, wrapped)?;
+            }
+        }
+        self.albums = Some(albums);
+        Ok(())
     }
 
     fn album_entry(&self, album: &AlbumInfo) -> Result<AlbumEntry, Error> {

@@ -74,20 +74,14 @@ impl<M: Memory> State<M> {
         if self.profile.get().profile.is_some() {
             return Err(VaultError::AlreadySetUp);
         }
-        check_passphrase_record(&args.passphrase_record)?;
-        admission_verifier("passphrase_verifier", &args.passphrase_verifier)?;
-        versioned(
-            "recovery_wrapped_key",
+        check_master_wrappings(
+            &args.passphrase_record,
+            &args.passphrase_verifier,
             &args.recovery_wrapped_key,
-            WRAPPED_KEY_SIZE,
-        )?;
-        admission_verifier("recovery_verifier", &args.recovery_verifier)?;
-        exact("sharing_public_key", &args.sharing_public_key, 32)?;
-        versioned(
-            "sharing_secret_wrapped",
+            &args.recovery_verifier,
             &args.sharing_secret_wrapped,
-            WRAPPED_KEY_SIZE,
         )?;
+        exact("sharing_public_key", &args.sharing_public_key, 32)?;
         self.set_profile(ProfileRecord {
             passphrase_record: args.passphrase_record.into_vec(),
             passphrase_verifier: args.passphrase_verifier.into_vec(),
@@ -365,18 +359,12 @@ impl<M: Memory> State<M> {
                 "the master key was rotated {MAX_MASTER_GENERATIONS} times: no more rotations"
             )));
         }
-        check_passphrase_record(&args.passphrase_record)?;
-        admission_verifier("passphrase_verifier", &args.passphrase_verifier)?;
-        versioned(
-            "recovery_wrapped_key",
+        check_master_wrappings(
+            &args.passphrase_record,
+            &args.passphrase_verifier,
             &args.recovery_wrapped_key,
-            WRAPPED_KEY_SIZE,
-        )?;
-        admission_verifier("recovery_verifier", &args.recovery_verifier)?;
-        versioned(
-            "sharing_secret_wrapped",
+            &args.recovery_verifier,
             &args.sharing_secret_wrapped,
-            WRAPPED_KEY_SIZE,
         )?;
         versioned(
             "previous_master_wrapped",
@@ -512,6 +500,30 @@ fn admission_verifier(field: &str, bytes: &ByteBuf) -> VaultResult<()> {
                 "not an Ed25519 admission public key (docs/FORMAT.md §6.1): update the client",
             )
         })
+}
+
+/// What wraps a master key, as `setup` and `rotate_master_key` receive it: the passphrase
+/// record and its verifier, the recovery wrapping and its verifier, the wrapped sharing secret.
+fn check_master_wrappings(
+    passphrase_record: &ByteBuf,
+    passphrase_verifier: &ByteBuf,
+    recovery_wrapped_key: &ByteBuf,
+    recovery_verifier: &ByteBuf,
+    sharing_secret_wrapped: &ByteBuf,
+) -> VaultResult<()> {
+    check_passphrase_record(passphrase_record)?;
+    admission_verifier("passphrase_verifier", passphrase_verifier)?;
+    versioned(
+        "recovery_wrapped_key",
+        recovery_wrapped_key,
+        WRAPPED_KEY_SIZE,
+    )?;
+    admission_verifier("recovery_verifier", recovery_verifier)?;
+    versioned(
+        "sharing_secret_wrapped",
+        sharing_secret_wrapped,
+        WRAPPED_KEY_SIZE,
+    )
 }
 
 /// A passphrase record: its size, version, KDF id and parameters, refused below OWASP's floor
