@@ -354,7 +354,7 @@ fn the_vault_publishes_its_candid_interface() {
     let state = r.certified_state(id).unwrap();
     let did = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../vault-canister/vault.did"
+        "/../vault-interface/vault.did"
     ))
     .unwrap();
     assert_eq!(

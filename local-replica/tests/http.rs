@@ -385,7 +385,7 @@ async fn vault_through_the_management_canister() {
         .unwrap();
     let did = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../vault-canister/vault.did"
+        "/../vault-interface/vault.did"
     ))
     .unwrap();
     assert_eq!(String::from_utf8(candid).unwrap(), did);

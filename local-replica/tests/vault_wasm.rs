@@ -1186,7 +1186,7 @@ impl Lab {
 
 /// `vault.did`'s methods, each with whether it is a query.
 fn did_methods() -> BTreeSet<(String, bool)> {
-    let did = include_str!("../../vault-canister/vault.did");
+    let did = include_str!("../../vault-interface/vault.did");
     let service = did
         .split_once("service : (InitArgs) -> {")
         .expect("vault.did declares its service")

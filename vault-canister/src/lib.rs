@@ -365,7 +365,7 @@ mod tests {
     #[test]
     fn did_file_matches_the_code() {
         let exported = super::__export_service();
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/vault.did");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../vault-interface/vault.did");
         if std::env::var_os("VAULT_WRITE_DID").is_some() {
             std::fs::write(path, &exported).expect("write vault.did");
         }

@@ -1,6 +1,6 @@
 //! The activity log, in words.
 
-use vault_canister::model::types::{Activity, ActivityEntry, UnlockMethod};
+use vault_interface::types::{Activity, ActivityEntry, UnlockMethod};
 
 use crate::view::{bytes, permission_text, target_parts, time_ns};
 use crate::{Error, Vault};

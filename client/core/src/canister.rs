@@ -5,7 +5,7 @@ use candid::{CandidType, Principal};
 use ic_agent::{Agent, AgentError};
 use serde::de::DeserializeOwned;
 use serde_bytes::ByteBuf;
-use vault_canister::model::types::*;
+use vault_interface::types::*;
 
 use crate::Error;
 

@@ -1,6 +1,6 @@
 //! What can go wrong, each with what to do about it, and the exit code the command line uses.
 
-use vault_canister::model::types::VaultError;
+use vault_interface::types::VaultError;
 
 /// Exit codes of the `vault` command line (documented in its `--help` and the README).
 pub mod exit {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use futures_util::{StreamExt, TryStreamExt};
 use sha2::Digest;
-use vault_canister::model::types::{FileInfo, LinkAccess, ListFilesArgs};
+use vault_interface::types::{FileInfo, LinkAccess, ListFilesArgs};
 use vault_crypto::{FileMetadata, StreamCipher, StreamHeader, StreamKind, open_blob};
 
 use crate::keyring::{Keyring, id16};
@@ -77,7 +77,7 @@ impl Reader {
                 .list_files(ListFilesArgs {
                     album: album.map(|a| serde_bytes::ByteBuf::from(a.to_vec())),
                     after,
-                    limit: Some(vault_canister::model::MAX_PAGE),
+                    limit: Some(vault_interface::limits::MAX_PAGE),
                     descending: Some(true),
                     trashed: Some(trashed),
                     link: self.link.clone(),

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_bytes::ByteBuf;
-use vault_canister::model::types::FileInfo;
+use vault_interface::types::FileInfo;
 use vault_crypto::{
     AlbumId, AlbumKey, AlbumKeyId, FileId, FileKey, KeyWrapper, MasterGeneration, MasterKey,
     WrappedKey,

@@ -40,7 +40,7 @@ pub use identity::Identity;
 pub use network::{Connection, Network};
 pub use vault::Vault;
 /// The canister's Candid types (arguments, records, `VaultError`).
-pub use vault_canister::model::types;
+pub use vault_interface::{limits, types};
 
 /// The vault canister's wasm (gzip), as `scripts/build-canister` builds it: what `vault init`
 /// installs.

@@ -7,7 +7,7 @@
 
 use candid::Principal;
 use serde_bytes::ByteBuf;
-use vault_canister::model::types::*;
+use vault_interface::types::*;
 use vault_crypto::{
     AlbumId, AlbumKey, AlbumKeyId, DEFAULT_LINK_PBKDF2_ITERATIONS, FileId, FileKey, KeyWrapper,
     LinkPassword, LinkSecret, WrappedKey, open_link_record, seal_link_record,

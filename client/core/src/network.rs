@@ -228,7 +228,7 @@ impl Connection {
     /// identity.
     pub async fn install_vault(&self, id: Principal) -> Result<(), Error> {
         let management = ic_utils::interfaces::ManagementCanister::create(&self.agent);
-        let arg = vault_canister::model::types::InitArgs {
+        let arg = vault_interface::types::InitArgs {
             owner: self.me(),
             quota_bytes: None,
         };

@@ -3,7 +3,7 @@
 
 use candid::Principal;
 use serde_bytes::ByteBuf;
-use vault_canister::model::types::*;
+use vault_interface::types::*;
 use vault_crypto::{
     AlbumId, AlbumKey, AlbumKeyId, FileId, FileKey, GrantKey, GrantPermission, GrantTarget,
     GrantTerms, KeyWrapper, LinkKey, LinkTokenHash, SealedKey, ShareCode, SharingPublicKey,

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use sha2::Digest;
 use tokio::sync::Semaphore;
-use vault_canister::model::types::{BeginUploadArgs, FileInfo, VaultError};
+use vault_interface::types::{BeginUploadArgs, FileInfo, VaultError};
 use vault_crypto::{
     CHUNK_SIZE, DedupeKey, FileId, FileKey, FileMetadata, KeyWrapper, StreamCipher, StreamHeader,
     StreamKind, WrappedKey, chunk_count, seal_blob,
@@ -201,12 +201,12 @@ impl Vault {
             .ok_or_else(|| {
                 Error::NotFound(format!("no album `{album}` is shared with you there"))
             })?;
-        if item.grant.permission != vault_canister::model::types::Permission::Contribute {
+        if item.grant.permission != vault_interface::types::Permission::Contribute {
             return Err(Error::Invalid(format!(
                 "`{album}` is shared with you to view only: ask its owner to share it with --contribute"
             )));
         }
-        let vault_canister::model::types::Target::Album(id) = &item.grant.target else {
+        let vault_interface::types::Target::Album(id) = &item.grant.target else {
             unreachable!("filtered to albums");
         };
         let id = crate::keyring::id16(id)?;

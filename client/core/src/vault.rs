@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use candid::Principal;
 use serde_bytes::ByteBuf;
-use vault_canister::model::types::*;
+use vault_interface::types::*;
 use vault_crypto::{
     AdmissionChallenge, AdmissionKey, AlbumId, AlbumKey, AlbumKeyId, FileId, FileMetadata,
     KdfParams, KeyWrapper, MasterGeneration, MasterKey, PassphraseWrappedKey, RecoveryKey,
@@ -607,7 +607,7 @@ impl Vault {
                 .canister
                 .list_uploads(ListUploadsArgs {
                     after,
-                    limit: Some(vault_canister::model::MAX_UPLOADS_PAGE),
+                    limit: Some(vault_interface::limits::MAX_UPLOADS_PAGE),
                 })
                 .await?;
             uploads.extend(page.uploads);
@@ -1001,7 +1001,7 @@ impl Vault {
 
     /// Moves files to the trash.
     pub async fn trash(&self, ids: &[[u8; 16]]) -> Result<(), Error> {
-        for batch in ids.chunks(vault_canister::model::MAX_BATCH) {
+        for batch in ids.chunks(vault_interface::limits::MAX_BATCH) {
             self.canister
                 .trash(batch.iter().map(|i| ByteBuf::from(i.to_vec())).collect())
                 .await?;
@@ -1011,7 +1011,7 @@ impl Vault {
 
     /// Restores files from the trash.
     pub async fn restore(&self, ids: &[[u8; 16]]) -> Result<(), Error> {
-        for batch in ids.chunks(vault_canister::model::MAX_BATCH) {
+        for batch in ids.chunks(vault_interface::limits::MAX_BATCH) {
             self.canister
                 .restore(batch.iter().map(|i| ByteBuf::from(i.to_vec())).collect())
                 .await?;
@@ -1021,7 +1021,7 @@ impl Vault {
 
     /// Deletes trashed files for good (their space is freed at once).
     pub async fn purge(&self, ids: &[[u8; 16]]) -> Result<(), Error> {
-        for batch in ids.chunks(vault_canister::model::MAX_BATCH) {
+        for batch in ids.chunks(vault_interface::limits::MAX_BATCH) {
             self.canister
                 .purge(batch.iter().map(|i| ByteBuf::from(i.to_vec())).collect())
                 .await?;

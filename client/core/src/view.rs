@@ -2,7 +2,7 @@
 
 use candid::Principal;
 use serde::Serialize;
-use vault_canister::model::types::{FileInfo, Permission, Target};
+use vault_interface::types::{FileInfo, Permission, Target};
 use vault_crypto::FileMetadata;
 
 /// A file, decrypted.

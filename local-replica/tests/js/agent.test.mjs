@@ -214,7 +214,7 @@ test('CanisterStatus: time, controllers, module hash, candid and subnet, certifi
   assert.ok(subnet.nodeKeys.size >= 1, 'the subnet lists its node keys');
 });
 
-// The vault canister (vault-canister/vault.did), if tests/agents.rs installed one.
+// The vault canister (vault-interface/vault.did), if tests/agents.rs installed one.
 const vaultIdl = ({ IDL }) => {
   const VaultError = IDL.Variant({
     AlreadySetUp: IDL.Null,

@@ -220,7 +220,7 @@ fn parse(
         ("GET", ["link"]) => Route::Link,
         ("GET", ["files"]) => Route::Files {
             after: match param(query, "after") {
-                Some(text) => Some(parse_cursor(text).ok_or_else(|| {
+                Some(text) => Some(text.parse().map_err(|_| {
                     bad_request("`after` is the `next` of the previous page, as it was given")
                 })?),
                 None => None,
@@ -286,38 +286,11 @@ fn param<'q>(query: Option<&'q str>, name: &str) -> Option<&'q str> {
     })
 }
 
-fn parse_id(hex: &str) -> Result<FileId, Answer> {
-    decode_hex16(hex)
-        .map(|id| ByteBuf::from(id.to_vec()))
-        .ok_or_else(|| bad_request("a file id is 32 hexadecimal digits"))
-}
-
-fn decode_hex16(hex: &str) -> Option<[u8; 16]> {
-    if hex.len() != 32 {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A page cursor as text: `<sort key>.<file id in hex>`.
-fn format_cursor(cursor: &Cursor) -> String {
-    format!("{}.{}", cursor.sort_key, hex(&cursor.file_id))
-}
-
-fn parse_cursor(text: &str) -> Option<Cursor> {
-    let (sort_key, id) = text.split_once('.')?;
-    Some(Cursor {
-        sort_key: sort_key.parse().ok()?,
-        file_id: ByteBuf::from(decode_hex16(id)?.to_vec()),
-    })
+fn parse_id(text: &str) -> Result<FileId, Answer> {
+    let mut id = [0u8; 16];
+    hex::decode_to_slice(text, &mut id)
+        .map(|()| ByteBuf::from(id.to_vec()))
+        .map_err(|_| bad_request("a file id is 32 hexadecimal digits"))
 }
 
 /// The files a link reaches: a page of its album, or its one file.
@@ -381,7 +354,7 @@ fn files<M: Memory>(
         }
         e.str("next")?;
         match &next {
-            Some(cursor) => e.str(&format_cursor(cursor))?,
+            Some(cursor) => e.str(&cursor.to_string())?,
             None => e.null()?,
         };
         Ok(())

@@ -7,8 +7,7 @@ use ic_stable_structures::Memory;
 use super::State;
 use super::types::{Activity, ActivityEntry, ActivityPage, VaultResult};
 
-/// Most entries one page returns.
-pub const MAX_ACTIVITY_PAGE: u32 = 500;
+pub use vault_interface::limits::MAX_ACTIVITY_PAGE;
 
 impl<M: Memory> State<M> {
     /// Appends an entry (Candid-encoded, so that new variants never break old entries).

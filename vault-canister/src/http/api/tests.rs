@@ -132,7 +132,7 @@ fn refused(answer: Answer) -> (u16, String) {
 }
 
 fn hex_id(n: u8) -> String {
-    hex(&[n; 16])
+    hex::encode([n; 16])
 }
 
 #[test]

@@ -71,7 +71,7 @@ impl VaultError {
 pub struct InitArgs {
     /// Who owns the vault. Should also be a controller (nobody else can upgrade it).
     pub owner: Principal,
-    /// Bytes the vault may hold; default [`crate::model::DEFAULT_QUOTA`].
+    /// Bytes the vault may hold; default [`crate::limits::DEFAULT_QUOTA`].
     pub quota_bytes: Option<u64>,
 }
 
@@ -202,7 +202,7 @@ pub struct BeginUploadArgs {
     pub album: Option<AlbumId>,
     /// Which version of the album's key wraps the file key (must be the current one).
     pub key_version: u32,
-    /// The sealed metadata record (a blob, ≤ [`crate::model::MAX_METADATA_SIZE`]).
+    /// The sealed metadata record (a blob, ≤ [`crate::limits::MAX_METADATA_SIZE`]).
     pub metadata: ByteBuf,
     /// The sealed thumbnail (a blob of one chunk), if any.
     pub thumbnail: Option<ByteBuf>,
@@ -217,7 +217,7 @@ pub struct BeginUploadArgs {
 pub struct UploadStatus {
     pub file_id: FileId,
     pub chunk_count: u32,
-    /// The chunks still to send (at most [`crate::model::MAX_MISSING_LISTED`] listed).
+    /// The chunks still to send (at most [`crate::limits::MAX_MISSING_LISTED`] listed).
     pub missing: Vec<u32>,
     pub missing_count: u32,
     /// When the upload expires if nothing more arrives (ns since the epoch).
@@ -229,7 +229,7 @@ pub struct UploadStatus {
 pub struct ListUploadsArgs {
     /// Continue after this file id (from the previous page's `next`).
     pub after: Option<FileId>,
-    /// At most this many (capped at [`crate::model::MAX_UPLOADS_PAGE`]); default 100.
+    /// At most this many (capped at [`crate::limits::MAX_UPLOADS_PAGE`]); default 100.
     pub limit: Option<u32>,
 }
 
@@ -332,7 +332,7 @@ pub struct ListFilesArgs {
     pub album: Option<AlbumId>,
     /// Continue after this entry (from the previous page's `next`).
     pub after: Option<Cursor>,
-    /// At most this many (capped at [`crate::model::MAX_PAGE`]).
+    /// At most this many (capped at [`crate::limits::MAX_PAGE`]).
     pub limit: Option<u32>,
     /// Newest first (descending sort key); default true.
     pub descending: Option<bool>,
@@ -390,7 +390,7 @@ pub struct SharedItem {
 #[derive(CandidType, Deserialize, Clone, Debug)]
 pub struct CreateAlbumArgs {
     pub album_id: AlbumId,
-    /// The album's name, sealed under its key (a blob, ≤ [`crate::model::MAX_ALBUM_NAME_SIZE`]).
+    /// The album's name, sealed under its key (a blob, ≤ [`crate::limits::MAX_ALBUM_NAME_SIZE`]).
     pub name: ByteBuf,
     /// The album key (version 0) wrapped by the master key, 61 bytes.
     pub wrapped_key: ByteBuf,
