@@ -101,7 +101,11 @@ fn carries_its_candid_and_imports_only_the_known_system_api() {
     imports.sort();
     assert_eq!(imports, EXPECTED_IMPORTS);
     assert!(!start, "a canister module has no start function");
-    let did = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../vault-interface/vault.did")).unwrap();
+    let did = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../vault-interface/vault.did"
+    ))
+    .unwrap();
     assert_eq!(
         candid.as_deref(),
         Some(did.as_str()),

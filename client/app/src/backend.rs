@@ -27,7 +27,7 @@ use tokio::runtime::Runtime;
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard, OnceCell};
 use vault_client::export::Reader;
 use vault_client::keyring::Keyring;
-use vault_client::network::ReplicaLauncher;
+use vault_client::replica::ReplicaLauncher;
 use vault_client::sharing::{ShareTarget, SharedWithMe, now_ns};
 use vault_client::types::{Cursor, FileInfo, ListFilesArgs, Permission, VaultError};
 use vault_client::upload::{UploadOptions, UploadProgress, Uploaded, collect_files};
@@ -257,12 +257,18 @@ impl State {
     async fn conn(&self) -> Result<&Connection, Error> {
         self.conn
             .get_or_try_init(|| async {
-                let identity_file = self.home.identity_file();
+                let home = self.home.clone();
                 let (identity, _) =
-                    tokio::task::spawn_blocking(move || Identity::load_or_create(&identity_file))
+                    tokio::task::spawn_blocking(move || Identity::load_or_create(&home))
                         .await
                         .expect("loading the identity does not panic")?;
-                Connection::open(&self.home, self.network.clone(), identity, &*launcher()).await
+                vault_client::replica::open(
+                    &self.home,
+                    self.network.clone(),
+                    identity,
+                    &*launcher(),
+                )
+                .await
             })
             .await
     }
@@ -750,7 +756,7 @@ impl State {
     }
 
     async fn shared_with_me(&self) -> Result<Vec<SharedItem>, Error> {
-        let from = self.home.settings()?.shared;
+        let from = vault_client::Settings::load(&self.home)?.shared;
         if from.is_empty() {
             return Ok(Vec::new());
         }
@@ -787,10 +793,10 @@ impl State {
                 "vault {vault} shares nothing with you yet: ask its owner to share with your share code (under Sharing)"
             )));
         }
-        let mut settings = self.home.settings()?;
+        let mut settings = vault_client::Settings::load(&self.home)?;
         if !settings.shared.contains(&vault) {
             settings.shared.push(vault);
-            self.home.save_settings(&settings)?;
+            settings.save(&self.home)?;
         }
         Ok(())
     }

@@ -23,7 +23,7 @@ use std::rc::Rc;
 
 use dioxus::desktop::{Config, LogicalSize, WindowBuilder};
 use dioxus::prelude::*;
-use vault_client::{Home, Network};
+use vault_client::{Home, Network, Settings};
 use vault_ui::{App, BackendHandle};
 
 use crate::backend::Desktop;
@@ -124,7 +124,7 @@ fn start(options: &Options) -> Result<Desktop, String> {
     });
     let network = match &chosen {
         Some(name) => Network::parse(name),
-        None => match home.settings().map_err(|e| e.to_string())?.network {
+        None => match Settings::load(&home).map_err(|e| e.to_string())?.network {
             Some(name) => Network::parse(&name),
             None => Ok(Network::Local {
                 port: vault_client::network::LOCAL_PORT,

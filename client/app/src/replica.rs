@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use vault_client::network::ReplicaAction;
+use vault_client::replica::ReplicaAction;
 
 /// Serves or controls the replica. `args` are the arguments after `replica`: `start [--port N]
 /// [--state-dir DIR]`, `stop` or `status`.

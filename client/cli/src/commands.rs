@@ -9,13 +9,14 @@ use candid::Principal;
 use indicatif::{ProgressBar, ProgressStyle};
 use vault_client::export::Reader;
 use vault_client::links::{OpenedLink, parse_link_url};
-use vault_client::network::{Network, ReplicaAction, ReplicaLauncher};
+use vault_client::network::Network;
+use vault_client::replica::{ReplicaAction, ReplicaLauncher};
 use vault_client::sharing::{ShareTarget, SharedWithMe, now_ns};
 use vault_client::types::*;
 use vault_client::upload::{UploadOptions, UploadProgress, Uploaded};
 use vault_client::vault::{hex_id, parse_principal, remembered_canister, resolve_canister};
 use vault_client::view::bytes;
-use vault_client::{Connection, Error, Home, Identity, Vault, cost, session};
+use vault_client::{Connection, Error, Home, Identity, Settings, Vault, cost, session};
 use vault_crypto::{KdfParams, ShareCode};
 
 use crate::args::*;
@@ -29,7 +30,7 @@ fn home() -> Result<Home, Error> {
 fn network(cli: &Cli, home: &Home) -> Result<Network, Error> {
     match &cli.network {
         Some(name) => Network::parse(name),
-        None => match home.settings()?.network {
+        None => match Settings::load(home)?.network {
             Some(name) => Network::parse(&name),
             None => Ok(Network::Local {
                 port: vault_client::network::LOCAL_PORT,
@@ -50,7 +51,7 @@ fn launcher() -> Box<ReplicaLauncher> {
 async fn connect(cli: &Cli) -> Result<(Home, Connection), Error> {
     let home = home()?;
     let network = network(cli, &home)?;
-    let (identity, created) = Identity::load_or_create(&home.identity_file())?;
+    let (identity, created) = Identity::load_or_create(&home)?;
     if created && !cli.json {
         eprintln!(
             "vault: created your identity {} in {}",
@@ -58,7 +59,7 @@ async fn connect(cli: &Cli) -> Result<(Home, Connection), Error> {
             home.identity_file().display()
         );
     }
-    let conn = Connection::open(&home, network, identity, &*launcher()).await?;
+    let conn = vault_client::replica::open(&home, network, identity, &*launcher()).await?;
     Ok((home, conn))
 }
 
@@ -316,9 +317,9 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         } => rotate_keys(&cli, *albums_only, *keep_links).await,
         Command::Lock => {
             let home = home()?;
-            let (identity, _) = Identity::load_or_create(&home.identity_file())?;
+            let (identity, _) = Identity::load_or_create(&home)?;
             let net = network(&cli, &home)?;
-            let settings = home.settings()?;
+            let settings = Settings::load(&home)?;
             let forgot = match settings.vaults.get(&net.name()) {
                 Some(id) => session::forget(&home, &parse_principal(id)?, &identity.principal()),
                 None => false,
@@ -728,12 +729,12 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Shared { from } => {
             let home = home()?;
-            let mut settings = home.settings()?;
+            let mut settings = Settings::load(&home)?;
             if let Some(from) = from {
                 parse_principal(from)?;
                 if !settings.shared.contains(from) {
                     settings.shared.push(from.clone());
-                    home.save_settings(&settings)?;
+                    settings.save(&home)?;
                 }
             }
             let mut all = Vec::new();
@@ -867,8 +868,7 @@ async fn rotate_keys(cli: &Cli, albums_only: bool, keep_links: bool) -> Result<(
     let mut vault = open_vault(cli).await?;
     let mut rotation = None;
     if !albums_only {
-        let had_session =
-            session::load(&vault.home, &vault.canister.id(), &vault.conn.me()).is_some();
+        let had_session = vault.has_session();
         let passphrase = secrets::passphrase(
             cli.passphrase_file.as_deref(),
             "Passphrase (to wrap the new key): ",
@@ -1060,7 +1060,9 @@ async fn identity(cli: &Cli, command: &IdentityCommand) -> Result<(), Error> {
                     path.display()
                 )));
             }
-            let identity = Identity::import(file, &path)?;
+            let pem = std::fs::read(file)
+                .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
+            let identity = Identity::import(&pem, &file.display().to_string(), &home)?;
             say(cli, &format!("now using identity {}", identity.principal()));
             Ok(())
         }
@@ -1187,8 +1189,7 @@ async fn link(cli: &Cli, command: &LinkCommand) -> Result<(), Error> {
             export: to,
         } => {
             let (network, canister, secret) = parse_link_url(url)?;
-            let home = home()?;
-            let conn = Connection::open_anonymous(&home, network).await?;
+            let conn = Connection::open_anonymous(network).await?;
             let opened = OpenedLink::open(&conn, canister, &secret, password.as_deref()).await?;
             let infos = opened.files().await?;
             match to {

@@ -345,19 +345,15 @@ fn friend_reads_a_shared_album_until_revoked_and_never_what_came_after() {
 
 /// The owner's album as the friend's identity asks the canister for it directly.
 fn friend_lists(friend: &User, vault: &str, album: &str) -> Result<usize, vault_client::Error> {
-    use vault_client::{Connection, Home, Identity};
+    use vault_client::{Home, Identity};
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let home = Home::at(friend.home.path());
         let net = vault_client::Network::Local { port: friend.port };
         let launcher = || Command::new("false");
-        let conn = Connection::open(
-            &home,
-            net,
-            Identity::load(&home.identity_file()).unwrap(),
-            &launcher,
-        )
-        .await
-        .unwrap();
+        let conn =
+            vault_client::replica::open(&home, net, Identity::load(&home).unwrap(), &launcher)
+                .await
+                .unwrap();
         let canister = conn.vault(candid::Principal::from_text(vault).unwrap());
         let page = canister
             .list_files(vault_client::types::ListFilesArgs {
@@ -371,20 +367,16 @@ fn friend_lists(friend: &User, vault: &str, album: &str) -> Result<usize, vault_
 
 /// The owner's unlocked vault in this process (from the CLI's session), with a runtime to drive it.
 fn owner_vault(owner: &User, vault: &str) -> (tokio::runtime::Runtime, vault_client::Vault) {
-    use vault_client::{Connection, Home, Identity, Vault};
+    use vault_client::{Home, Identity, Vault};
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let v = runtime.block_on(async {
         let launcher = || Command::new("false");
         let home = Home::at(owner.home.path());
         let net = vault_client::Network::Local { port: owner.port };
-        let conn = Connection::open(
-            &home,
-            net,
-            Identity::load(&home.identity_file()).unwrap(),
-            &launcher,
-        )
-        .await
-        .unwrap();
+        let conn =
+            vault_client::replica::open(&home, net, Identity::load(&home).unwrap(), &launcher)
+                .await
+                .unwrap();
         Vault::from_session(&home, conn, candid::Principal::from_text(vault).unwrap()).unwrap()
     });
     (runtime, v)
@@ -512,20 +504,16 @@ fn a_revoke_beside_an_expired_grant_and_an_older_grant_rotates_to_the_rest() {
 /// Whether version 0 of the album key — the one sealed to the friend before the revoke — opens
 /// the key of file `id` (fetched by the owner, as if its ciphertext had leaked).
 fn held_keys_open(owner: &User, vault: &str, id: &str) -> bool {
-    use vault_client::{Connection, Home, Identity, Vault};
+    use vault_client::{Home, Identity, Vault};
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let launcher = || Command::new("false");
         let home = Home::at(owner.home.path());
         let net = vault_client::Network::Local { port: owner.port };
-        let conn = Connection::open(
-            &home,
-            net,
-            Identity::load(&home.identity_file()).unwrap(),
-            &launcher,
-        )
-        .await
-        .unwrap();
+        let conn =
+            vault_client::replica::open(&home, net, Identity::load(&home).unwrap(), &launcher)
+                .await
+                .unwrap();
         let canister = candid::Principal::from_text(vault).unwrap();
         let mut owner_vault = Vault::from_session(&home, conn, canister).unwrap();
         let info = owner_vault

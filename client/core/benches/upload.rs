@@ -15,7 +15,7 @@
 //!    session the parent's `Vault::init` left) and reports its VmHWM (the goal: within 150 MiB).
 //!
 //! The replica is this binary too, run as `VAULT_BENCH_CHILD=replica … start --port P
-//! --state-dir D` by `Connection::open`'s launcher, as `vault` runs itself as `vault replica`.
+//! --state-dir D` by `replica::open`'s launcher, as `vault` runs itself as `vault replica`.
 //! Everything (the replica's state, the big file) lives in a temporary directory, removed at
 //! the end, the replica stopped first.
 
@@ -29,7 +29,7 @@ use rand::Rng;
 use serde_bytes::ByteBuf;
 use vault_client::types::BeginUploadArgs;
 use vault_client::upload::{CHUNKS_IN_FLIGHT, Quiet, UploadOptions, Uploaded};
-use vault_client::{Connection, Error, Home, Identity, Network, Vault};
+use vault_client::{Error, Home, Identity, Network, Vault};
 use vault_crypto::{
     CHUNK_SIZE, DedupeKey, FileId, FileKey, FileMetadata, KdfParams, KeyWrapper, StreamCipher,
     StreamHeader, StreamKind, TAG_SIZE,
@@ -70,7 +70,7 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// How `Connection::open` starts the replica: this program as one.
+/// How `replica::open` starts the replica: this program as one.
 fn launcher() -> Command {
     let mut c = Command::new(std::env::current_exe().expect("this program"));
     c.env(CHILD, "replica");
@@ -133,7 +133,7 @@ impl Drop for Cleanup {
         if let Some(big) = self.big.take() {
             let _ = std::fs::remove_file(big);
         }
-        if let Err(e) = vault_client::network::stop_local(&self.replica_dir) {
+        if let Err(e) = vault_client::replica::stop_local(&self.replica_dir) {
             eprintln!("stopping the replica: {e}");
         }
     }
@@ -162,8 +162,8 @@ fn main() -> ExitCode {
     let rt = runtime();
     let started = Instant::now();
     let mut vault = rt.block_on(async {
-        let (identity, _) = Identity::load_or_create(&home.identity_file()).expect("identity");
-        let conn = Connection::open(&home, Network::Local { port }, identity, &launcher)
+        let (identity, _) = Identity::load_or_create(&home).expect("identity");
+        let conn = vault_client::replica::open(&home, Network::Local { port }, identity, &launcher)
             .await
             .expect("the replica starts and answers");
         let kdf = KdfParams::new(19456, 2, 1).expect("OWASP minimum");
@@ -492,8 +492,8 @@ fn serve_replica() -> ExitCode {
     };
     let port: u16 = value("--port").parse().expect("a port");
     let dir = PathBuf::from(value("--state-dir"));
-    let config = vault_client::network::ReplicaConfig::local(port, Some(dir.clone()));
-    match vault_client::network::serve_replica(config, &dir) {
+    let config = vault_client::replica::ReplicaConfig::local(port, Some(dir.clone()));
+    match vault_client::replica::serve_replica(config, &dir) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("replica: {e}");
@@ -515,8 +515,9 @@ fn child_upload() -> ExitCode {
     let file = PathBuf::from(file);
     let rt = runtime();
     let result = rt.block_on(async {
-        let identity = Identity::load(&home.identity_file())?;
-        let conn = Connection::open(&home, Network::Local { port }, identity, &launcher).await?;
+        let identity = Identity::load(&home)?;
+        let conn = vault_client::replica::open(&home, Network::Local { port }, identity, &launcher)
+            .await?;
         let canister =
             vault_client::vault::remembered_canister(&home, &conn)?.ok_or(Error::Locked)?;
         let mut vault = Vault::from_session(&home, conn, canister)?;

@@ -99,7 +99,7 @@ pub enum Error {
     /// A directory the client keeps its keys and sessions in belongs to another user, or is
     /// open to others and cannot be closed; the message says what to do.
     #[error("{0}")]
-    NotPrivate(#[from] local_replica::owner_only::OwnerOnlyError),
+    NotPrivate(String),
     /// Some items of a batch failed.
     #[error("{failed} of {total} failed (see above)")]
     Partial {
@@ -108,6 +108,13 @@ pub enum Error {
         /// Out of.
         total: usize,
     },
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl From<local_replica::owner_only::OwnerOnlyError> for Error {
+    fn from(e: local_replica::owner_only::OwnerOnlyError) -> Self {
+        Error::NotPrivate(e.to_string())
+    }
 }
 
 impl From<VaultError> for Error {

@@ -2,13 +2,12 @@
 //! original bytes, under their name and dates, checked against the SHA-256 sealed in their
 //! metadata.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use futures_util::{StreamExt, TryStreamExt};
 use sha2::Digest;
-use vault_interface::types::{FileInfo, LinkAccess, ListFilesArgs};
 use vault_crypto::{FileMetadata, StreamCipher, StreamHeader, StreamKind, open_blob};
+use vault_interface::types::{FileInfo, LinkAccess, ListFilesArgs};
 
 use crate::keyring::{Keyring, id16};
 use crate::view::FileEntry;
@@ -126,9 +125,81 @@ impl Reader {
             })
     }
 
+    /// The original of `info`, decrypted into memory and checked against its SHA-256 (for a
+    /// viewer; [`Self::export`] writes it to a file instead).
+    pub async fn original(&self, info: &FileInfo) -> Result<Vec<u8>, Error> {
+        let meta = self.metadata(info)?;
+        let mut out = Vec::with_capacity(usize::try_from(meta.size.min(1 << 28)).unwrap_or(0));
+        self.decrypt_chunks(info, &meta, |plain| {
+            out.extend_from_slice(plain);
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Fetches and decrypts the content chunks in order, handing each to `sink`; checks the
+    /// size and SHA-256 against the metadata at the end.
+    pub async fn decrypt_chunks(
+        &self,
+        info: &FileInfo,
+        meta: &FileMetadata,
+        mut sink: impl FnMut(&[u8]) -> Result<(), Error>,
+    ) -> Result<[u8; 32], Error> {
+        let id = id16(&info.id)?;
+        let key = self.keys.file_key(info)?;
+        let header = StreamHeader::from_bytes(&info.content_header).map_err(|_| {
+            Error::Integrity(format!("file {}: its header is damaged", hex::encode(id)))
+        })?;
+        let cipher = std::sync::Arc::new(StreamCipher::new(&key, StreamKind::Content, &header));
+        let count = info.chunk_count;
+        let mut sha = sha2::Sha256::new();
+        let mut written = 0u64;
+        let mut chunks = futures_util::stream::iter(0..count)
+            .map(|index| {
+                let cipher = cipher.clone();
+                async move {
+                    let mut data = self
+                        .canister
+                        .get_chunk(&id, index, self.link.clone())
+                        .await?;
+                    crate::platform::blocking(move || {
+                        cipher
+                            .decrypt_chunk(u64::from(index), index + 1 == count, &mut data)
+                            .map(|()| data)
+                    })
+                    .await
+                    .map_err(|_| {
+                        Error::Integrity(format!(
+                            "file {}: chunk {index} does not decrypt",
+                            hex::encode(id)
+                        ))
+                    })
+                }
+            })
+            .buffered(DOWNLOAD_PARALLEL);
+        while let Some(plain) = chunks.try_next().await? {
+            sha.update(&plain);
+            written += plain.len() as u64;
+            sink(&plain)?;
+        }
+        let sha: [u8; 32] = sha.finalize().into();
+        if written != meta.size || sha != meta.content_sha256 {
+            return Err(Error::Integrity(format!(
+                "file {}: the downloaded bytes do not match the original's size and SHA-256",
+                hex::encode(id)
+            )));
+        }
+        Ok(sha)
+    }
+}
+
+/// Exporting to files, natively.
+#[cfg(not(target_arch = "wasm32"))]
+impl Reader {
     /// Writes the original of `info` into `dir` under its own name (made unique), with its
     /// modification time, after checking its SHA-256. Nothing is left behind on failure.
-    pub async fn export(&self, info: &FileInfo, dir: &Path) -> Result<Exported, Error> {
+    pub async fn export(&self, info: &FileInfo, dir: &std::path::Path) -> Result<Exported, Error> {
         let meta = self.metadata(info)?;
         let path = unique_path(dir, &safe_name(&meta.name));
         let partial = path.with_file_name(format!(
@@ -161,25 +232,13 @@ impl Reader {
         }
     }
 
-    /// The original of `info`, decrypted into memory and checked against its SHA-256 (for a
-    /// viewer; [`Self::export`] writes it to a file instead).
-    pub async fn original(&self, info: &FileInfo) -> Result<Vec<u8>, Error> {
-        let meta = self.metadata(info)?;
-        let mut out = Vec::with_capacity(usize::try_from(meta.size.min(1 << 28)).unwrap_or(0));
-        self.decrypt_chunks(info, &meta, |plain| {
-            out.extend_from_slice(plain);
-            Ok(())
-        })
-        .await?;
-        Ok(out)
-    }
-
     async fn download(
         &self,
         info: &FileInfo,
         meta: &FileMetadata,
-        to: &Path,
+        to: &std::path::Path,
     ) -> Result<[u8; 32], Error> {
+        use std::io::Write;
         let mut out = std::io::BufWriter::with_capacity(
             1 << 20,
             std::fs::File::create(to)
@@ -197,64 +256,9 @@ impl Reader {
             .map_err(|e| Error::io(format!("writing {}", to.display()), e))?;
         Ok(sha)
     }
-
-    /// Fetches and decrypts the content chunks in order, handing each to `sink`; checks the
-    /// size and SHA-256 against the metadata at the end.
-    async fn decrypt_chunks(
-        &self,
-        info: &FileInfo,
-        meta: &FileMetadata,
-        mut sink: impl FnMut(&[u8]) -> Result<(), Error>,
-    ) -> Result<[u8; 32], Error> {
-        let id = id16(&info.id)?;
-        let key = self.keys.file_key(info)?;
-        let header = StreamHeader::from_bytes(&info.content_header).map_err(|_| {
-            Error::Integrity(format!("file {}: its header is damaged", hex::encode(id)))
-        })?;
-        let cipher = std::sync::Arc::new(StreamCipher::new(&key, StreamKind::Content, &header));
-        let count = info.chunk_count;
-        let mut sha = sha2::Sha256::new();
-        let mut written = 0u64;
-        let mut chunks = futures_util::stream::iter(0..count)
-            .map(|index| {
-                let cipher = cipher.clone();
-                async move {
-                    let mut data = self
-                        .canister
-                        .get_chunk(&id, index, self.link.clone())
-                        .await?;
-                    tokio::task::spawn_blocking(move || {
-                        cipher
-                            .decrypt_chunk(u64::from(index), index + 1 == count, &mut data)
-                            .map(|()| data)
-                    })
-                    .await
-                    .expect("decryption does not panic")
-                    .map_err(|_| {
-                        Error::Integrity(format!(
-                            "file {}: chunk {index} does not decrypt",
-                            hex::encode(id)
-                        ))
-                    })
-                }
-            })
-            .buffered(DOWNLOAD_PARALLEL);
-        while let Some(plain) = chunks.try_next().await? {
-            sha.update(&plain);
-            written += plain.len() as u64;
-            sink(&plain)?;
-        }
-        let sha: [u8; 32] = sha.finalize().into();
-        if written != meta.size || sha != meta.content_sha256 {
-            return Err(Error::Integrity(format!(
-                "file {}: the downloaded bytes do not match the original's size and SHA-256",
-                hex::encode(id)
-            )));
-        }
-        Ok(sha)
-    }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// A file name safe to create: no directories, no hidden-file surprises.
 fn safe_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
@@ -268,8 +272,9 @@ fn safe_name(name: &str) -> String {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// `dir/name`, or `dir/stem (2).ext` … if taken.
-fn unique_path(dir: &Path, name: &str) -> PathBuf {
+fn unique_path(dir: &std::path::Path, name: &str) -> PathBuf {
     let first = dir.join(name);
     if !first.exists() {
         return first;

@@ -16,13 +16,13 @@
 //! a session key there, or read them — and is closed to others if it was open
 //! ([`local_replica::owner_only`]).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use local_replica::owner_only;
-use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::Error;
+use crate::platform::{Item, Store};
 
 /// The client's directories.
 #[derive(Clone, Debug)]
@@ -33,20 +33,6 @@ pub struct Home {
     pub data: PathBuf,
     /// Unlocked sessions (a tmpfs cleared at logout, where the system has one).
     pub runtime: PathBuf,
-}
-
-/// What `config.json` holds.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Settings {
-    /// The network used when none is named (`local`, `ic`, or a URL).
-    #[serde(default)]
-    pub network: Option<String>,
-    /// The vault canister of this identity, per network name.
-    #[serde(default)]
-    pub vaults: BTreeMap<String, String>,
-    /// Vault canisters of other people that share with this identity (`vault shared --from`).
-    #[serde(default)]
-    pub shared: Vec<String>,
 }
 
 fn env_dir(name: &str) -> Option<PathBuf> {
@@ -112,7 +98,7 @@ impl Home {
 
     /// The identity file.
     pub fn identity_file(&self) -> PathBuf {
-        self.config.join("identity.pem")
+        self.path(&Item::Identity)
     }
 
     /// The embedded local replica's state directory.
@@ -125,29 +111,48 @@ impl Home {
         self.data.join("uploads")
     }
 
-    fn settings_file(&self) -> PathBuf {
-        self.config.join("config.json")
+    /// The file that keeps `item`.
+    pub fn path(&self, item: &Item) -> PathBuf {
+        let dir = match item {
+            Item::Identity | Item::Settings | Item::KdfPin(_) => &self.config,
+            Item::Session { .. } => &self.runtime,
+            Item::UploadJournal { .. } => return self.uploads_dir().join(item.name()),
+        };
+        dir.join(item.name())
     }
+}
 
-    /// The settings (defaults when there is no file yet).
-    pub fn settings(&self) -> Result<Settings, Error> {
-        let path = self.settings_file();
+impl Store for Home {
+    fn load(&self, item: &Item) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        let path = self.path(item);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Invalid(format!(
-                    "{} is not valid: {e}; fix or remove it",
-                    path.display()
-                ))
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
         }
     }
 
-    /// Saves the settings (whole file replaced atomically).
-    pub fn save_settings(&self, settings: &Settings) -> Result<(), Error> {
-        let json = serde_json::to_vec_pretty(settings).expect("settings always serialise");
-        write_atomic(&self.settings_file(), &json, owner_only::FILE_MODE)
+    fn save(&self, item: &Item, bytes: &[u8]) -> Result<(), Error> {
+        write_atomic(&self.path(item), bytes, owner_only::FILE_MODE)
+    }
+
+    fn remove(&self, item: &Item) -> Result<bool, Error> {
+        let path = self.path(item);
+        if item.is_secret() {
+            // Overwritten before it is unlinked: the key should not linger in a freed block.
+            if let Ok(len) = std::fs::metadata(&path).map(|m| m.len()) {
+                let _ = std::fs::write(&path, vec![0u8; len as usize]);
+            }
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(format!("removing {}", path.display()), e)),
+        }
+    }
+
+    fn describe(&self, item: &Item) -> String {
+        self.path(item).display().to_string()
     }
 }
 
@@ -178,6 +183,7 @@ mod tests {
 
     use super::*;
     use crate::Identity;
+    use crate::settings::Settings;
 
     fn mode(path: &Path) -> u32 {
         std::fs::metadata(path).unwrap().mode() & 0o7777
@@ -194,8 +200,8 @@ mod tests {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
         let root = temp("modes");
         let home = Home::at(&root.join("vault"));
-        home.save_settings(&Settings::default()).unwrap();
-        Identity::load_or_create(&home.identity_file()).unwrap();
+        Settings::default().save(&home).unwrap();
+        Identity::load_or_create(&home).unwrap();
         let canister = candid::Principal::from_slice(&[1; 10]);
         let master =
             crate::keyring::MasterKeys::first(vault_crypto::MasterKey::from_bytes([7; 32]));
@@ -207,7 +213,11 @@ mod tests {
             std::time::Duration::from_secs(60),
         )
         .unwrap();
-        write_atomic(&home.uploads_dir().join("j.json"), b"{}", 0o600).unwrap();
+        let journal = Item::UploadJournal {
+            canister,
+            file: [1; 16],
+        };
+        home.save(&journal, b"{}").unwrap();
         assert_eq!(mode(&root), 0o700, "a parent it created");
         for dir in [&home.config, &home.runtime, &home.uploads_dir()] {
             assert_eq!(mode(dir), 0o700, "{}", dir.display());
@@ -226,13 +236,13 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let root = temp("open");
         let home = Home::at(&root);
-        home.save_settings(&Settings::default()).unwrap();
-        for path in [&root, &home.settings_file()] {
+        Settings::default().save(&home).unwrap();
+        for path in [&root, &home.path(&Item::Settings)] {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).unwrap();
         }
         home.check().unwrap();
         assert_eq!(mode(&root), 0o700);
-        assert_eq!(mode(&home.settings_file()), 0o600);
+        assert_eq!(mode(&home.path(&Item::Settings)), 0o600);
         std::fs::remove_dir_all(&root).unwrap();
     }
 
@@ -240,7 +250,7 @@ mod tests {
     fn a_home_or_session_directory_of_another_user_is_refused() {
         let root = temp("other");
         let home = Home::at(&root);
-        home.save_settings(&Settings::default()).unwrap();
+        Settings::default().save(&home).unwrap();
         std::fs::create_dir_all(&home.runtime).unwrap();
         let me = std::fs::metadata(&root).unwrap().uid();
         let other = me.wrapping_add(4242);

@@ -1,7 +1,6 @@
 //! The user's identity: an Ed25519 key in a PEM file as dfx keeps it
 //! (`~/.config/dfx/identity/<name>/identity.pem` imports as it is).
 
-use std::path::Path;
 use std::sync::Arc;
 
 use candid::Principal;
@@ -10,7 +9,7 @@ use ic_agent::Identity as _;
 use ic_agent::identity::BasicIdentity;
 
 use crate::Error;
-use crate::home::write_atomic;
+use crate::platform::{Item, Store};
 
 /// A signing identity and its principal.
 #[derive(Clone)]
@@ -28,11 +27,11 @@ impl std::fmt::Debug for Identity {
 }
 
 impl Identity {
-    /// Reads the identity at `path`, creating a new one (mode 0600) if there is none.
-    /// Returns whether it was created.
-    pub fn load_or_create(path: &Path) -> Result<(Identity, bool), Error> {
-        if path.exists() {
-            return Ok((Identity::load(path)?, false));
+    /// The identity `store` keeps, creating a new one if it keeps none. Returns whether it
+    /// was created.
+    pub fn load_or_create(store: &dyn Store) -> Result<(Identity, bool), Error> {
+        if store.load(&Item::Identity)?.is_some() {
+            return Ok((Identity::load(store)?, false));
         }
         let mut seed = zeroize::Zeroizing::new([0u8; 32]);
         rand::Rng::fill_bytes(&mut crate::rng(), seed.as_mut_slice());
@@ -40,21 +39,23 @@ impl Identity {
         let pem = key
             .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
             .map_err(|e| Error::Identity {
-                path: path.display().to_string(),
+                path: store.describe(&Item::Identity),
                 why: format!("cannot encode a new key: {e}"),
             })?;
-        write_atomic(path, pem.as_bytes(), 0o600)?;
-        Ok((Identity::load(path)?, true))
+        store.save(&Item::Identity, pem.as_bytes())?;
+        Ok((Identity::load(store)?, true))
     }
 
-    /// Reads a PEM identity (dfx's format: PKCS#8 Ed25519).
-    pub fn load(path: &Path) -> Result<Identity, Error> {
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-        Identity::from_pem(&bytes).map_err(|why| Error::Identity {
-            path: path.display().to_string(),
+    /// The identity `store` keeps (a PEM as dfx writes it: PKCS#8 Ed25519).
+    pub fn load(store: &dyn Store) -> Result<Identity, Error> {
+        let unusable = |why| Error::Identity {
+            path: store.describe(&Item::Identity),
             why,
-        })
+        };
+        let pem = store
+            .load(&Item::Identity)?
+            .ok_or_else(|| unusable("there is none yet".into()))?;
+        Identity::from_pem(&pem).map_err(unusable)
     }
 
     /// Parses a PEM identity.
@@ -71,15 +72,14 @@ impl Identity {
         })
     }
 
-    /// Copies a PEM identity (e.g. dfx's) to `path` (mode 0600) after checking it parses.
-    pub fn import(from: &Path, path: &Path) -> Result<Identity, Error> {
-        let bytes =
-            std::fs::read(from).map_err(|e| Error::io(format!("reading {}", from.display()), e))?;
-        let identity = Identity::from_pem(&bytes).map_err(|why| Error::Identity {
-            path: from.display().to_string(),
+    /// Keeps the PEM identity `pem` (e.g. dfx's, read from `from`) in `store` after checking
+    /// it parses.
+    pub fn import(pem: &[u8], from: &str, store: &dyn Store) -> Result<Identity, Error> {
+        let identity = Identity::from_pem(pem).map_err(|why| Error::Identity {
+            path: from.into(),
             why,
         })?;
-        write_atomic(path, &bytes, 0o600)?;
+        store.save(&Item::Identity, pem)?;
         Ok(identity)
     }
 

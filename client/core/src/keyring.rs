@@ -7,11 +7,11 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_bytes::ByteBuf;
-use vault_interface::types::FileInfo;
 use vault_crypto::{
     AlbumId, AlbumKey, AlbumKeyId, FileId, FileKey, KeyWrapper, MasterGeneration, MasterKey,
     WrappedKey,
 };
+use vault_interface::types::FileInfo;
 
 use crate::Error;
 

@@ -2,17 +2,23 @@
 //! over this crate.
 //!
 //! ```text
-//! Home         where identity, settings, resumable uploads and the unlocked key live
-//! Identity     an Ed25519 key as dfx keeps it (PEM, mode 0600)
-//! Network      the embedded local replica (started when none answers), any replica URL, or the IC
+//! platform     the seams where platforms differ: Store (what is kept between runs), blocking
+//!              work, the clock
+//! Home         natively, the Store: identity, settings, upload journals and unlocked sessions
+//!              as files (0600 in 0700 directories)
+//! replica      natively, the embedded local replica: started when none answers
+//! Identity     an Ed25519 key as dfx keeps it (PEM)
+//! Network      the local replica, any replica URL, or the IC
 //! Connection   an ic-agent Agent signed by the identity; creates and installs vault canisters
-//! VaultCanister  every canister method, typed (vault-canister's own Candid types)
+//! VaultCanister  every canister method, typed (vault-interface's Candid types)
 //! Vault        an unlocked vault: upload, browse, export, albums, trash, sharing, links, activity
 //! photo        EXIF and thumbnails
 //! ```
 //!
 //! The client reaches the canister only through `ic-agent` over the IC's HTTP interface: the
-//! same code for the local replica, a dfx replica and the IC.
+//! same code for the local replica, a dfx replica and the IC. It builds for
+//! `wasm32-unknown-unknown` (a browser) as well: there, no files, threads or local replica
+//! (`scripts/test-all` checks its dependency tree).
 #![forbid(unsafe_code)]
 
 pub mod activity;
@@ -20,6 +26,7 @@ pub mod canister;
 pub mod cost;
 pub mod error;
 pub mod export;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod home;
 pub mod identity;
 pub mod keyring;
@@ -27,7 +34,11 @@ pub mod links;
 pub mod network;
 pub mod photo;
 pub mod pin;
+pub mod platform;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod replica;
 pub mod session;
+pub mod settings;
 pub mod sharing;
 pub mod upload;
 pub mod vault;
@@ -35,9 +46,12 @@ pub mod view;
 
 pub use canister::VaultCanister;
 pub use error::Error;
+#[cfg(not(target_arch = "wasm32"))]
 pub use home::Home;
 pub use identity::Identity;
 pub use network::{Connection, Network};
+pub use platform::{Store, StoreRef};
+pub use settings::Settings;
 pub use vault::Vault;
 /// The canister's Candid types (arguments, records, `VaultError`).
 pub use vault_interface::{limits, types};

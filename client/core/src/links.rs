@@ -7,11 +7,11 @@
 
 use candid::Principal;
 use serde_bytes::ByteBuf;
-use vault_interface::types::*;
 use vault_crypto::{
     AlbumId, AlbumKey, AlbumKeyId, DEFAULT_LINK_PBKDF2_ITERATIONS, FileId, FileKey, KeyWrapper,
     LinkPassword, LinkSecret, WrappedKey, open_link_record, seal_link_record,
 };
+use vault_interface::types::*;
 
 use crate::export::Reader;
 use crate::keyring::{Keyring, id16};
@@ -113,11 +113,10 @@ impl Vault {
                 let pw = {
                     let secret = secret.clone();
                     let password = zeroize::Zeroizing::new(password.to_string());
-                    tokio::task::spawn_blocking(move || {
+                    crate::platform::blocking(move || {
                         LinkPassword::derive(&secret, &password, DEFAULT_LINK_PBKDF2_ITERATIONS)
                     })
                     .await
-                    .expect("PBKDF2 does not panic")
                     .map_err(|e| Error::Invalid(format!("link password: {e}")))?
                 };
                 (
@@ -307,11 +306,10 @@ impl OpenedLink {
                 let derived = {
                     let secret = secret.clone();
                     let password = zeroize::Zeroizing::new(password.to_string());
-                    tokio::task::spawn_blocking(move || {
+                    crate::platform::blocking(move || {
                         LinkPassword::derive(&secret, &password, iterations)
                     })
                     .await
-                    .expect("PBKDF2 does not panic")
                     .map_err(|e| Error::Invalid(format!("link password: {e}")))?
                 };
                 access.password_proof =

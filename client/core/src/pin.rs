@@ -6,34 +6,26 @@
 //! <config>/kdf-<canister> (16 bytes, mode 0600): "VKP1" | m u32be (KiB) | t u32be | p u32be
 //! ```
 
-use std::path::PathBuf;
-
 use candid::Principal;
 use vault_crypto::KdfParams;
 
-use crate::home::write_atomic;
-use crate::{Error, Home};
+use crate::Error;
+use crate::platform::{Item, Store};
 
 const MAGIC: &[u8; 4] = b"VKP1";
 const PIN_SIZE: usize = 4 + 3 * 4;
 
-fn pin_file(home: &Home, canister: &Principal) -> PathBuf {
-    home.config.join(format!("kdf-{canister}"))
-}
-
 /// The pinned parameters of `canister`, if this device has unlocked it before.
-pub fn load(home: &Home, canister: &Principal) -> Result<Option<KdfParams>, Error> {
-    let path = pin_file(home, canister);
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
+pub fn load(store: &dyn Store, canister: &Principal) -> Result<Option<KdfParams>, Error> {
+    let item = Item::KdfPin(*canister);
+    let Some(bytes) = store.load(&item)? else {
+        return Ok(None);
     };
     let damaged = || {
         Error::Invalid(format!(
             "{} is damaged: delete it (this device then trusts the vault's current passphrase \
              settings at the next unlock)",
-            path.display()
+            store.describe(&item)
         ))
     };
     if bytes.len() != PIN_SIZE || &bytes[..4] != MAGIC {
@@ -46,7 +38,7 @@ pub fn load(home: &Home, canister: &Principal) -> Result<Option<KdfParams>, Erro
 }
 
 /// Pins `params` for `canister`.
-pub fn save(home: &Home, canister: &Principal, params: KdfParams) -> Result<(), Error> {
+pub fn save(store: &dyn Store, canister: &Principal, params: KdfParams) -> Result<(), Error> {
     let mut bytes = Vec::with_capacity(PIN_SIZE);
     bytes.extend_from_slice(MAGIC);
     for v in [
@@ -56,13 +48,13 @@ pub fn save(home: &Home, canister: &Principal, params: KdfParams) -> Result<(), 
     ] {
         bytes.extend_from_slice(&v.to_be_bytes());
     }
-    write_atomic(&pin_file(home, canister), &bytes, 0o600)
+    store.save(&Item::KdfPin(*canister), &bytes)
 }
 
 /// Refuses `offered` if it is weaker, in memory or in passes, than what this device pinned for
 /// `canister`; returns whether it differs (so that the caller pins it once it has unlocked).
-pub fn check(home: &Home, canister: &Principal, offered: KdfParams) -> Result<bool, Error> {
-    let Some(pinned) = load(home, canister)? else {
+pub fn check(store: &dyn Store, canister: &Principal, offered: KdfParams) -> Result<bool, Error> {
+    let Some(pinned) = load(store, canister)? else {
         return Ok(true);
     };
     if offered.memory_kib() < pinned.memory_kib() || offered.iterations() < pinned.iterations() {
@@ -75,7 +67,7 @@ pub fn check(home: &Home, canister: &Principal, offered: KdfParams) -> Result<bo
             offered.iterations(),
             pinned.memory_kib(),
             pinned.iterations(),
-            pin_file(home, canister).display()
+            store.describe(&Item::KdfPin(*canister))
         )));
     }
     Ok(offered != pinned)
@@ -84,6 +76,7 @@ pub fn check(home: &Home, canister: &Principal, offered: KdfParams) -> Result<bo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Home;
 
     fn canister() -> Principal {
         Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0, 1, 1, 1])
@@ -97,7 +90,7 @@ mod tests {
         assert!(check(&home, &canister(), KdfParams::MINIMUM).unwrap());
         save(&home, &canister(), KdfParams::DEFAULT).unwrap();
         let mode = std::os::unix::fs::PermissionsExt::mode(
-            &std::fs::metadata(pin_file(&home, &canister()))
+            &std::fs::metadata(home.path(&Item::KdfPin(canister())))
                 .unwrap()
                 .permissions(),
         );

@@ -17,17 +17,15 @@
 //! Anyone who can read this user's files while the session lasts can read the key: the same
 //! exposure as ssh-agent or a keyring unlocked for the login session.
 
-use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use candid::Principal;
-use sha2::Digest;
 use vault_crypto::{MasterGeneration, MasterKey};
 use zeroize::Zeroizing;
 
-use crate::home::write_atomic;
+use crate::Error;
 use crate::keyring::MasterKeys;
-use crate::{Error, Home};
+use crate::platform::{Item, Store, now_ms};
 
 const MAGIC_V1: &[u8; 4] = b"VSS1";
 const MAGIC: &[u8; 4] = b"VSS2";
@@ -35,23 +33,20 @@ const HEADER_SIZE: usize = 4 + 8 + 4;
 /// How long an unlock lasts unless told otherwise.
 pub const DEFAULT_SESSION: Duration = Duration::from_secs(12 * 3600);
 
-/// The session file of `identity` for `canister`.
-fn session_file(home: &Home, canister: &Principal, identity: &Principal) -> PathBuf {
-    let who = sha2::Sha256::digest(identity.as_slice());
-    home.runtime
-        .join(format!("session-{canister}-{}", hex::encode(&who[..6])))
+fn item(canister: &Principal, identity: &Principal) -> Item {
+    Item::Session {
+        canister: *canister,
+        identity: *identity,
+    }
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    u64::try_from(now_ms() / 1000).unwrap_or(0)
 }
 
 /// Keeps `master` unlocked for `duration`.
 pub fn save(
-    home: &Home,
+    store: &dyn Store,
     canister: &Principal,
     identity: &Principal,
     master: &MasterKeys,
@@ -66,16 +61,16 @@ pub fn save(
     for key in master.all() {
         bytes.extend_from_slice(key.expose_secret());
     }
-    write_atomic(&session_file(home, canister, identity), &bytes, 0o600)
+    store.save(&item(canister, identity), &bytes)
 }
 
 /// The unlocked master keys, if a session is live (an expired or unreadable one is deleted).
-pub fn load(home: &Home, canister: &Principal, identity: &Principal) -> Option<MasterKeys> {
-    let path = session_file(home, canister, identity);
-    let bytes = Zeroizing::new(std::fs::read(&path).ok()?);
+pub fn load(store: &dyn Store, canister: &Principal, identity: &Principal) -> Option<MasterKeys> {
+    let item = item(canister, identity);
+    let bytes = store.load(&item).ok()??;
     let keys = read(&bytes);
     if keys.is_none() {
-        forget_file(&path);
+        let _ = store.remove(&item);
     }
     keys
 }
@@ -100,17 +95,6 @@ fn read(bytes: &[u8]) -> Option<MasterKeys> {
 }
 
 /// Forgets the session; returns whether there was one.
-pub fn forget(home: &Home, canister: &Principal, identity: &Principal) -> bool {
-    let path = session_file(home, canister, identity);
-    let existed = path.exists();
-    forget_file(&path);
-    existed
-}
-
-fn forget_file(path: &std::path::Path) {
-    // Overwrite before unlinking: the key should not linger in a freed block.
-    if let Ok(len) = std::fs::metadata(path).map(|m| m.len()) {
-        let _ = std::fs::write(path, vec![0u8; len as usize]);
-    }
-    let _ = std::fs::remove_file(path);
+pub fn forget(store: &dyn Store, canister: &Principal, identity: &Principal) -> bool {
+    store.remove(&item(canister, identity)).unwrap_or(false)
 }

@@ -3,12 +3,12 @@
 
 use candid::Principal;
 use serde_bytes::ByteBuf;
-use vault_interface::types::*;
 use vault_crypto::{
     AlbumId, AlbumKey, AlbumKeyId, FileId, FileKey, GrantKey, GrantPermission, GrantTarget,
     GrantTerms, KeyWrapper, LinkKey, LinkTokenHash, SealedKey, ShareCode, SharingPublicKey,
     SharingSecretKey, open_link_record,
 };
+use vault_interface::types::*;
 
 use crate::export::Reader;
 use crate::keyring::{Keyring, MasterKeys, id16};

@@ -20,14 +20,14 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use sha2::Digest;
 use tokio::sync::Semaphore;
-use vault_interface::types::{BeginUploadArgs, FileInfo, VaultError};
 use vault_crypto::{
     CHUNK_SIZE, DedupeKey, FileId, FileKey, FileMetadata, KeyWrapper, StreamCipher, StreamHeader,
     StreamKind, WrappedKey, chunk_count, seal_blob,
 };
+use vault_interface::types::{BeginUploadArgs, FileInfo, VaultError};
 
-use crate::home::write_atomic;
 use crate::photo::{PhotoInfo, thumbnail};
+use crate::platform::Item;
 use crate::vault::{Vault, hex_id};
 use crate::{Error, VaultCanister};
 
@@ -262,31 +262,23 @@ impl Vault {
         loop {
             attempt += 1;
             let prepared = self.prepare(dest, path, progress).await?;
-            let journal_path = self.journal_path(dest, &prepared.journal.dedupe_hash);
+            let journal = journal_item(dest, &prepared.journal.dedupe_hash)?;
             match self.send(dest, path, &prepared, chunks, progress).await {
                 Err(Error::Vault(VaultError::Conflict { reason }))
                     if attempt == 1 && prepared.resumed =>
                 {
                     // The journal is stale (the album's key was rotated meanwhile): start over.
-                    let _ = std::fs::remove_file(&journal_path);
+                    let _ = self.store().remove(&journal);
                     let _ = reason;
                 }
                 other => {
                     if !matches!(other, Err(Error::Unreachable { .. })) {
-                        let _ = std::fs::remove_file(&journal_path);
+                        let _ = self.store().remove(&journal);
                     }
                     return other;
                 }
             }
         }
-    }
-
-    fn journal_path(&self, dest: &Destination, dedupe_hash: &str) -> PathBuf {
-        self.home.uploads_dir().join(format!(
-            "{}-{}.json",
-            dest.canister.id(),
-            &dedupe_hash[..32]
-        ))
     }
 
     /// Hashes the file, and finds its journal or makes a new one.
@@ -303,15 +295,17 @@ impl Vault {
             let path = path.to_path_buf();
             let progress_path = path.clone();
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            let hashing = tokio::task::spawn_blocking(move || hash_file(&path, &dedupe, &tx));
-            while let Some(bytes) = rx.recv().await {
-                progress.advance(&progress_path, bytes);
-            }
-            hashing.await.expect("hashing does not panic")?
+            let hashing = crate::platform::blocking(move || hash_file(&path, &dedupe, &tx));
+            let relay = async {
+                while let Some(bytes) = rx.recv().await {
+                    progress.advance(&progress_path, bytes);
+                }
+            };
+            futures_util::join!(hashing, relay).0?
         };
         let dedupe_hex = hex::encode(dedupe_hash);
-        let journal_path = self.journal_path(dest, &dedupe_hex);
-        if let Ok(bytes) = std::fs::read(&journal_path)
+        let journal_item = journal_item(dest, &dedupe_hex)?;
+        if let Ok(Some(bytes)) = self.store().load(&journal_item)
             && let Ok(journal) = serde_json::from_slice::<Journal>(&bytes)
             && journal.size == size
             && journal.sha256 == hex::encode(sha)
@@ -320,7 +314,10 @@ impl Vault {
             let wrapped =
                 WrappedKey::from_bytes(&hex::decode(&journal.key_by_master).unwrap_or_default())
                     .map_err(|_| {
-                        Error::Integrity(format!("{}: damaged; remove it", journal_path.display()))
+                        Error::Integrity(format!(
+                            "{}: damaged; remove it",
+                            self.store().describe(&journal_item)
+                        ))
                     })?;
             let file_id = FileId(hex_id(&journal.file_id)?);
             let current: Option<FileKey> = self.master().unwrap_key(&wrapped, &file_id).ok();
@@ -341,12 +338,12 @@ impl Vault {
                     .iter()
                     .any(|m| m.unwrap_key::<FileKey>(&wrapped, &file_id).is_ok()) =>
                 {
-                    let _ = std::fs::remove_file(&journal_path);
+                    let _ = self.store().remove(&journal_item);
                 }
                 None => {
                     return Err(Error::Integrity(format!(
                         "{}: not this vault's; remove it",
-                        journal_path.display()
+                        self.store().describe(&journal_item)
                     )));
                 }
             }
@@ -355,9 +352,8 @@ impl Vault {
         let thumb = {
             let path = path.to_path_buf();
             let info = info.clone();
-            tokio::task::spawn_blocking(move || thumbnail(&path, &info))
+            crate::platform::blocking(move || thumbnail(&path, &info))
                 .await
-                .expect("thumbnails do not panic")
                 // A photo whose pixels cannot be read is still stored, without a thumbnail.
                 .unwrap_or(None)
         };
@@ -410,10 +406,9 @@ impl Vault {
             dedupe_hash: dedupe_hex,
             sort_key,
         };
-        write_atomic(
-            &journal_path,
+        self.store().save(
+            &journal_item,
             &serde_json::to_vec(&journal).expect("journals serialise"),
-            0o600,
         )?;
         Ok(Prepared {
             journal,
@@ -507,6 +502,17 @@ impl Vault {
     }
 }
 
+/// The journal of an upload to `dest` of the file with this dedupe hash (hex).
+fn journal_item(dest: &Destination, dedupe_hex: &str) -> Result<Item, Error> {
+    let mut file = [0u8; 16];
+    hex::decode_to_slice(&dedupe_hex[..32], &mut file)
+        .map_err(|_| Error::Integrity("a dedupe hash is hex".into()))?;
+    Ok(Item::UploadJournal {
+        canister: dest.canister.id(),
+        file,
+    })
+}
+
 /// SHA-256, dedupe hash, the head for EXIF, and the modification time, in one streaming pass.
 type Hashed = (u64, [u8; 32], [u8; 32], Vec<u8>, Option<i64>);
 
@@ -565,28 +571,36 @@ async fn send_chunks(
     }
     let mut file = std::fs::File::open(path)
         .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-    let mut tasks = tokio::task::JoinSet::new();
+    // The chunks being encrypted and sent: polled together by this task (sending is I/O,
+    // encryption runs on the platform's blocking pool), at most CHUNKS_IN_FLIGHT across files.
+    let mut tasks = futures_util::stream::FuturesUnordered::new();
     let mut sent = 0u32;
     let mut first_error = None;
     let chunk_log = std::env::var_os("VAULT_CHUNK_LOG").map(PathBuf::from);
+    let mut note = |done: Result<u64, Error>, first_error: &mut Option<Error>| match done {
+        Ok(len) => {
+            sent += 1;
+            progress.advance(path, len);
+        }
+        Err(e) => {
+            first_error.get_or_insert(e);
+        }
+    };
     for index in 0..total {
         if !missing.contains(&index) {
             continue;
         }
-        // A permit before reading: at most CHUNKS_IN_FLIGHT chunks are ever in memory.
-        let permit = permits.clone().acquire_owned().await.expect("never closed");
-        // Harvest finished sends without waiting.
-        while let Some(done) = tasks.try_join_next() {
-            match done.expect("chunk tasks do not panic") {
-                Ok(len) => {
-                    sent += 1;
-                    progress.advance(path, len);
-                }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
+        // A permit before reading: at most CHUNKS_IN_FLIGHT chunks are ever in memory. While
+        // waiting for one, the sends in flight make progress.
+        let permit = loop {
+            if let Ok(permit) = permits.clone().try_acquire_owned() {
+                break permit;
             }
-        }
+            tokio::select! {
+                permit = permits.clone().acquire_owned() => break permit.expect("never closed"),
+                Some(done) = tasks.next(), if !tasks.is_empty() => note(done, &mut first_error),
+            }
+        };
         if first_error.is_some() {
             break;
         }
@@ -601,17 +615,16 @@ async fn send_chunks(
         let canister = canister.clone();
         let cipher = cipher.clone();
         let chunk_log = chunk_log.clone();
-        tasks.spawn(async move {
+        tasks.push(async move {
             let _permit = permit;
             let last = index + 1 == total;
-            let data = tokio::task::spawn_blocking(move || {
+            let data = crate::platform::blocking(move || {
                 let mut data = data;
                 cipher
                     .encrypt_chunk(u64::from(index), last, &mut data)
                     .map(|()| data)
             })
             .await
-            .expect("encryption does not panic")
             .map_err(|e| {
                 Error::Invalid(format!(
                     "the file changed while it was uploaded ({e}): upload it again"
@@ -624,23 +637,16 @@ async fn send_chunks(
                     Ok(()) => return Ok(len as u64),
                     Err(Error::Unreachable { .. }) if tries < CHUNK_RETRIES => {
                         tries += 1;
-                        tokio::time::sleep(std::time::Duration::from_millis(200 << tries)).await;
+                        crate::platform::sleep(std::time::Duration::from_millis(200 << tries))
+                            .await;
                     }
                     Err(e) => return Err(e),
                 }
             }
         });
     }
-    while let Some(done) = tasks.join_next().await {
-        match done.expect("chunk tasks do not panic") {
-            Ok(len) => {
-                sent += 1;
-                progress.advance(path, len);
-            }
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
+    while let Some(done) = tasks.next().await {
+        note(done, &mut first_error);
     }
     match first_error {
         Some(e) => Err(e),

@@ -5,23 +5,25 @@ use std::time::Duration;
 
 use candid::Principal;
 use serde_bytes::ByteBuf;
-use vault_interface::types::*;
 use vault_crypto::{
     AdmissionChallenge, AdmissionKey, AlbumId, AlbumKey, AlbumKeyId, FileId, FileMetadata,
     KdfParams, KeyWrapper, MasterGeneration, MasterKey, PassphraseWrappedKey, RecoveryKey,
     SharingKeyPair, SharingPublicKey, SharingSecretKey, UnlockParams, UnlockProof, WrappedKey,
 };
+use vault_interface::types::*;
 use zeroize::Zeroizing;
 
 use crate::export::Reader;
 use crate::keyring::{Keyring, MasterKeys, id16};
+use crate::platform::{Store, StoreRef, blocking};
+use crate::settings::Settings;
 use crate::view::{AlbumEntry, FileEntry, PendingUploadEntry, time_ns};
-use crate::{Connection, Error, Home, VaultCanister, pin, session};
+use crate::{Connection, Error, VaultCanister, pin, session};
 
 /// An unlocked vault of the connected identity.
 pub struct Vault {
-    /// Where the client keeps its files.
-    pub home: Home,
+    /// Where the identity's sessions and pins are kept.
+    store: StoreRef,
     /// The connection.
     pub conn: Connection,
     /// The canister.
@@ -31,8 +33,11 @@ pub struct Vault {
 }
 
 /// The vault canister this identity uses on the connection's network, from the settings.
-pub fn remembered_canister(home: &Home, conn: &Connection) -> Result<Option<Principal>, Error> {
-    let settings = home.settings()?;
+pub fn remembered_canister(
+    store: &dyn Store,
+    conn: &Connection,
+) -> Result<Option<Principal>, Error> {
+    let settings = Settings::load(store)?;
     settings
         .vaults
         .get(&conn.network.name())
@@ -45,22 +50,22 @@ pub fn remembered_canister(home: &Home, conn: &Connection) -> Result<Option<Prin
 }
 
 /// Remembers `id` as this identity's vault on the network (and the network as the default).
-pub fn remember_canister(home: &Home, conn: &Connection, id: Principal) -> Result<(), Error> {
-    let mut settings = home.settings()?;
+pub fn remember_canister(store: &dyn Store, conn: &Connection, id: Principal) -> Result<(), Error> {
+    let mut settings = Settings::load(store)?;
     settings.vaults.insert(conn.network.name(), id.to_text());
     settings.network = Some(conn.network.name());
-    home.save_settings(&settings)
+    settings.save(store)
 }
 
 /// The canister to use: the one named, else the remembered one.
 pub fn resolve_canister(
-    home: &Home,
+    store: &dyn Store,
     conn: &Connection,
     named: Option<Principal>,
 ) -> Result<Principal, Error> {
     match named {
         Some(id) => Ok(id),
-        None => remembered_canister(home, conn)?.ok_or_else(|| Error::NoVault {
+        None => remembered_canister(store, conn)?.ok_or_else(|| Error::NoVault {
             network: conn.network.name(),
         }),
     }
@@ -111,13 +116,13 @@ pub struct AlbumRotations {
 /// pinned for `canister` when it last unlocked it. Returns them, and whether to pin them after
 /// the unlock succeeds.
 pub fn checked_unlock_params(
-    home: &Home,
+    store: &dyn Store,
     canister: &Principal,
     bytes: &[u8],
 ) -> Result<(UnlockParams, bool), Error> {
     let params = UnlockParams::from_bytes(bytes)
         .map_err(|e| Error::Integrity(format!("the vault's passphrase parameters: {e}")))?;
-    let repin = pin::check(home, canister, params.params())?;
+    let repin = pin::check(store, canister, params.params())?;
     Ok((params, repin))
 }
 
@@ -144,17 +149,26 @@ fn admission_proof(
         .ok_or_else(|| Error::Invalid("a principal is longer than 29 bytes".into()))
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f)
-        .await
-        .expect("key derivation does not panic")
-}
-
 impl Vault {
-    fn new(home: &Home, conn: Connection, canister: VaultCanister, master: MasterKeys) -> Vault {
+    /// Where this vault's sessions, pins and upload journals are kept.
+    pub(crate) fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+
+    /// Whether this vault is kept unlocked between runs (a live session).
+    pub fn has_session(&self) -> bool {
+        session::load(self.store(), &self.canister.id(), &self.conn.me()).is_some()
+    }
+
+    fn new(
+        store: &(impl Store + Clone + 'static),
+        conn: Connection,
+        canister: VaultCanister,
+        master: MasterKeys,
+    ) -> Vault {
         let reader = Reader::new(canister.clone(), Keyring::owner(master), None);
         Vault {
-            home: home.clone(),
+            store: std::sync::Arc::new(store.clone()),
             conn,
             canister,
             reader,
@@ -165,14 +179,14 @@ impl Vault {
     /// Creates (or takes the named, dfx-deployed) vault canister and sets up its keys under
     /// `passphrase`. Returns the vault, unlocked for `session`, and the recovery words.
     pub async fn init(
-        home: &Home,
+        store: &(impl Store + Clone + 'static),
         conn: Connection,
         existing: Option<Principal>,
         passphrase: &str,
         kdf: KdfParams,
         session: Duration,
     ) -> Result<(Vault, RecoveryWords), Error> {
-        if let Some(id) = remembered_canister(home, &conn)?
+        if let Some(id) = remembered_canister(store, &conn)?
             && existing.is_none_or(|e| e == id)
         {
             let canister = conn.vault(id);
@@ -191,7 +205,7 @@ impl Vault {
             }
             None => conn.create_vault().await?,
         };
-        remember_canister(home, &conn, canister.id())?;
+        remember_canister(store, &conn, canister.id())?;
         let mut rng = crate::rng();
         let master = MasterKeys::first(MasterKey::generate(&mut rng));
         let generation = master.generation();
@@ -225,27 +239,27 @@ impl Vault {
             ),
         };
         canister.setup(args).await?;
-        pin::save(home, &canister.id(), kdf)?;
-        session::save(home, &canister.id(), &conn.me(), &master, session)?;
+        pin::save(store, &canister.id(), kdf)?;
+        session::save(store, &canister.id(), &conn.me(), &master, session)?;
         let words = RecoveryWords(recovery.to_words());
-        Ok((Vault::new(home, conn, canister, master), words))
+        Ok((Vault::new(store, conn, canister, master), words))
     }
 
     /// The vault unlocked by a live session (see `session`).
     pub fn from_session(
-        home: &Home,
+        store: &(impl Store + Clone + 'static),
         conn: Connection,
         canister: Principal,
     ) -> Result<Vault, Error> {
-        let master = session::load(home, &canister, &conn.me()).ok_or(Error::Locked)?;
+        let master = session::load(store, &canister, &conn.me()).ok_or(Error::Locked)?;
         let canister = conn.vault(canister);
-        Ok(Vault::new(home, conn, canister, master))
+        Ok(Vault::new(store, conn, canister, master))
     }
 
     /// Unlocks with the passphrase (admitting this identity as a device of the owner if it is
     /// new), keeping it unlocked for `session` if given.
     pub async fn unlock(
-        home: &Home,
+        store: &(impl Store + Clone + 'static),
         conn: Connection,
         canister: Principal,
         passphrase: &str,
@@ -255,7 +269,7 @@ impl Vault {
         // Certified: one node can neither claim this device is not admitted (to draw a proof
         // out of it) nor hand it weak parameters.
         let ticket = canister.admission_ticket().await?;
-        let (params, repin) = checked_unlock_params(home, &canister.id(), &ticket.unlock_params)?;
+        let (params, repin) = checked_unlock_params(store, &canister.id(), &ticket.unlock_params)?;
         if !ticket.admitted
             && let Some(retry_after_ns) = ticket.retry_after_ns
         {
@@ -302,18 +316,18 @@ impl Vault {
                 .await?;
         }
         if repin {
-            pin::save(home, &canister.id(), params.params())?;
+            pin::save(store, &canister.id(), params.params())?;
         }
         if let Some(duration) = session {
-            session::save(home, &canister.id(), &conn.me(), &master, duration)?;
+            session::save(store, &canister.id(), &conn.me(), &master, duration)?;
         }
-        remember_canister(home, &conn, canister.id())?;
-        Ok(Vault::new(home, conn, canister, master))
+        remember_canister(store, &conn, canister.id())?;
+        Ok(Vault::new(store, conn, canister, master))
     }
 
     /// Unlocks with the recovery words, then sets `new_passphrase`.
     pub async fn recover(
-        home: &Home,
+        store: &(impl Store + Clone + 'static),
         conn: Connection,
         canister: Principal,
         words: &str,
@@ -362,11 +376,11 @@ impl Vault {
                 .change_recovery(wrapped.as_bytes(), &recovery.admission_key().verifier().0)
                 .await?;
         }
-        remember_canister(home, &conn, canister.id())?;
-        let vault = Vault::new(home, conn, canister, master);
+        remember_canister(store, &conn, canister.id())?;
+        let vault = Vault::new(store, conn, canister, master);
         vault.change_passphrase(new_passphrase, kdf).await?;
         session::save(
-            home,
+            store,
             &vault.canister.id(),
             &vault.conn.me(),
             vault.masters(),
@@ -393,7 +407,7 @@ impl Vault {
         self.canister
             .change_passphrase(&record.to_bytes(), &verifier.0)
             .await?;
-        pin::save(&self.home, &self.canister.id(), kdf)
+        pin::save(&self.store, &self.canister.id(), kdf)
     }
 
     /// Replaces the recovery key: new words (returned, to show once), the old ones stop
@@ -431,7 +445,7 @@ impl Vault {
             )));
         }
         let (params, _) =
-            checked_unlock_params(&self.home, &self.canister.id(), &ticket.unlock_params)?;
+            checked_unlock_params(&self.store, &self.canister.id(), &ticket.unlock_params)?;
         let profile = self.canister.profile().await?;
         let record = PassphraseWrappedKey::from_bytes(&profile.passphrase_record)
             .map_err(|e| Error::Integrity(format!("the vault's passphrase record: {e}")))?;
@@ -518,10 +532,10 @@ impl Vault {
         let keys = self.masters().rotated(new);
         self.reader.keys = Keyring::owner(keys.clone());
         self.refresh();
-        session::forget(&self.home, &self.canister.id(), &self.conn.me());
+        session::forget(&self.store, &self.canister.id(), &self.conn.me());
         if let Some(duration) = session {
             session::save(
-                &self.home,
+                &self.store,
                 &self.canister.id(),
                 &self.conn.me(),
                 &keys,
@@ -658,7 +672,7 @@ impl Vault {
     /// work that runs alongside this one: the app uploads with one while browsing with another.
     pub fn fork(&self) -> Vault {
         Vault::new(
-            &self.home,
+            &self.store,
             self.conn.clone(),
             self.canister.clone(),
             self.masters().clone(),
@@ -667,7 +681,7 @@ impl Vault {
 
     /// Forgets the unlocked key on this machine.
     pub fn lock(&self) -> bool {
-        session::forget(&self.home, &self.canister.id(), &self.conn.me())
+        session::forget(&self.store, &self.canister.id(), &self.conn.me())
     }
 
     /// The current master key: everything new is wrapped under it.
@@ -1060,8 +1074,7 @@ mod tests {
     /// `unlock_params` answer. Here a lying node answers with m = 8 KiB, t = 1.
     #[test]
     fn downgraded_unlock_params_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::at(dir.path());
+        let home = crate::platform::MemoryStore::default();
         let honest = UnlockParams::generate(KdfParams::DEFAULT, &mut crate::rng()).to_bytes();
         let mut lie = honest;
         lie[2..6].copy_from_slice(&8u32.to_be_bytes());

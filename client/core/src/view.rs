@@ -2,8 +2,8 @@
 
 use candid::Principal;
 use serde::Serialize;
-use vault_interface::types::{FileInfo, Permission, Target};
 use vault_crypto::FileMetadata;
+use vault_interface::types::{FileInfo, Permission, Target};
 
 /// A file, decrypted.
 #[derive(Clone, Debug, Serialize, PartialEq)]

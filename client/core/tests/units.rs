@@ -6,7 +6,7 @@ use std::time::Duration;
 use candid::Principal;
 use vault_client::keyring::MasterKeys;
 use vault_client::links::{link_url, parse_link_url};
-use vault_client::{Home, Identity, Network, session};
+use vault_client::{Home, Identity, Network, Settings, session};
 use vault_crypto::{LinkSecret, MasterKey};
 
 #[test]
@@ -131,28 +131,28 @@ fn sessions_expire_and_lock_forgets_them() {
 #[test]
 fn identities_are_created_private_and_import_as_dfx_keeps_them() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("identity.pem");
-    let (first, created) = Identity::load_or_create(&path).unwrap();
+    let home = Home::at(dir.path());
+    let path = home.identity_file();
+    let (first, created) = Identity::load_or_create(&home).unwrap();
     assert!(created);
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    let (again, created) = Identity::load_or_create(&path).unwrap();
+    let (again, created) = Identity::load_or_create(&home).unwrap();
     assert!(!created);
     assert_eq!(first.principal(), again.principal());
-    assert!(
-        std::fs::read_to_string(&path)
-            .unwrap()
-            .starts_with("-----BEGIN PRIVATE KEY-----")
-    );
+    let pem = std::fs::read_to_string(&path).unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
     // A PEM file elsewhere (as dfx keeps them) imports as it is.
-    let imported = Identity::import(&path, &dir.path().join("copy.pem")).unwrap();
+    let copy = Home::at(&dir.path().join("copy"));
+    let imported = Identity::import(pem.as_bytes(), "identity.pem", &copy).unwrap();
     assert_eq!(imported.principal(), first.principal());
-    std::fs::write(dir.path().join("bad.pem"), "not a key").unwrap();
-    assert!(Identity::import(&dir.path().join("bad.pem"), &dir.path().join("x.pem")).is_err());
+    assert_eq!(std::fs::read_to_string(copy.identity_file()).unwrap(), pem);
+    let other = Home::at(&dir.path().join("x"));
+    assert!(Identity::import(b"not a key", "bad.pem", &other).is_err());
     assert!(
-        !dir.path().join("x.pem").exists(),
+        !other.identity_file().exists(),
         "nothing is written for a bad file"
     );
 }
@@ -161,19 +161,19 @@ fn identities_are_created_private_and_import_as_dfx_keeps_them() {
 fn settings_round_trip_and_a_damaged_file_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let home = Home::at(dir.path());
-    let mut settings = home.settings().unwrap();
+    let mut settings = Settings::load(&home).unwrap();
     assert!(settings.vaults.is_empty());
     settings
         .vaults
         .insert("local".into(), "rwlgt-iiaaa-aaaaa-aaaaa-cai".into());
     settings.network = Some("local".into());
-    home.save_settings(&settings).unwrap();
+    settings.save(&home).unwrap();
     assert_eq!(
-        home.settings().unwrap().vaults["local"],
+        Settings::load(&home).unwrap().vaults["local"],
         "rwlgt-iiaaa-aaaaa-aaaaa-cai"
     );
     std::fs::write(dir.path().join("config.json"), "{").unwrap();
-    let err = home.settings().unwrap_err().to_string();
+    let err = Settings::load(&home).unwrap_err().to_string();
     assert!(
         err.contains("config.json") && err.contains("fix or remove"),
         "{err}"

@@ -91,13 +91,13 @@ impl User {
 
     pub async fn connect(&self) -> (Home, Connection) {
         let home = Home::at(self.home.path());
-        let (identity, _) = Identity::load_or_create(&home.identity_file()).unwrap();
+        let (identity, _) = Identity::load_or_create(&home).unwrap();
         let launcher = || {
             let mut c = Command::new(env!("CARGO_BIN_EXE_vault-app"));
             c.arg("replica");
             c
         };
-        let conn = Connection::open(
+        let conn = vault_client::replica::open(
             &home,
             Network::Local { port: self.port },
             identity,

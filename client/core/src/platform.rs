@@ -1,0 +1,235 @@
+//! The edges where a front end's platform differs, behind small seams, so that the same core
+//! runs natively (the CLI, the desktop app) and in a browser (`wasm32-unknown-unknown`):
+//!
+//! - [`Store`]: where the identity, settings, unlocked sessions, pinned passphrase parameters
+//!   and upload journals are kept — files under [`crate::Home`] natively (0600 in 0700
+//!   directories), the browser's storage in a web build, memory in tests ([`MemoryStore`]).
+//! - [`blocking`]: how CPU-bound work (Argon2id, encryption, thumbnails) runs without stalling
+//!   the event loop — tokio's blocking pool natively, inline in a browser (a worker later).
+//! - [`now_ms`]: the wall clock (`SystemTime` panics in a browser).
+//!
+//! Where the replica comes from is not here: the core takes a URL ([`crate::Network`]); the
+//! launchers (CLI and app) start the embedded local replica natively.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use candid::Principal;
+use sha2::Digest;
+use zeroize::Zeroizing;
+
+use crate::Error;
+
+/// `Send + Sync` natively, where the app's runtime moves the client's futures between threads;
+/// nothing in a browser, whose storage and agent live on its one thread.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSync: Send + Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + Sync + ?Sized> MaybeSync for T {}
+/// `Send + Sync` natively, where the app's runtime moves the client's futures between threads;
+/// nothing in a browser, whose storage and agent live on its one thread.
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSync {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSync for T {}
+
+/// One thing a front end keeps between runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// The Ed25519 identity (PEM, as dfx keeps it).
+    Identity,
+    /// The settings (`Settings`, JSON).
+    Settings,
+    /// The passphrase-hashing parameters this device last unlocked a vault with (`pin`).
+    KdfPin(Principal),
+    /// The unlocked master keys of an identity for a vault (`session`): a secret.
+    Session {
+        /// The vault canister.
+        canister: Principal,
+        /// The identity.
+        identity: Principal,
+    },
+    /// A resumable upload's journal: ids, wrapped keys and sealed blobs, no plaintext key.
+    UploadJournal {
+        /// The canister it goes to.
+        canister: Principal,
+        /// The first 16 bytes of the file's dedupe hash.
+        file: [u8; 16],
+    },
+}
+
+impl Item {
+    /// A name for the item, unique among items, made of `[a-z0-9.-]`: the file name natively
+    /// (kept as it was before this seam), the storage key in a browser.
+    pub fn name(&self) -> String {
+        match self {
+            Item::Identity => "identity.pem".into(),
+            Item::Settings => "config.json".into(),
+            Item::KdfPin(canister) => format!("kdf-{canister}"),
+            Item::Session { canister, identity } => {
+                let who = sha2::Sha256::digest(identity.as_slice());
+                format!("session-{canister}-{}", hex::encode(&who[..6]))
+            }
+            Item::UploadJournal { canister, file } => {
+                format!("{canister}-{}.json", hex::encode(file))
+            }
+        }
+    }
+
+    /// Whether the item is a key that opens the vault (overwritten before it is forgotten).
+    pub fn is_secret(&self) -> bool {
+        matches!(self, Item::Session { .. })
+    }
+}
+
+/// Where a front end keeps its [`Item`]s. Each is read and replaced whole.
+pub trait Store: MaybeSync {
+    /// The item's bytes, or none if it is not kept.
+    fn load(&self, item: &Item) -> Result<Option<Zeroizing<Vec<u8>>>, Error>;
+    /// Keeps `bytes` as the item, replacing what was there at once (never half written).
+    fn save(&self, item: &Item, bytes: &[u8]) -> Result<(), Error>;
+    /// Forgets the item (a secret is overwritten first where the medium allows); returns
+    /// whether it was kept.
+    fn remove(&self, item: &Item) -> Result<bool, Error>;
+    /// Where the item is, for messages that tell the user what to fix or delete (a path
+    /// natively).
+    fn describe(&self, item: &Item) -> String {
+        item.name()
+    }
+}
+
+/// How the client holds its store.
+pub type StoreRef = std::sync::Arc<dyn Store>;
+
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    fn load(&self, item: &Item) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        (**self).load(item)
+    }
+    fn save(&self, item: &Item, bytes: &[u8]) -> Result<(), Error> {
+        (**self).save(item, bytes)
+    }
+    fn remove(&self, item: &Item) -> Result<bool, Error> {
+        (**self).remove(item)
+    }
+    fn describe(&self, item: &Item) -> String {
+        (**self).describe(item)
+    }
+}
+
+/// A [`Store`] in memory: for tests, and for a front end that keeps nothing between runs.
+#[derive(Default)]
+pub struct MemoryStore {
+    items: Mutex<BTreeMap<String, Zeroizing<Vec<u8>>>>,
+}
+
+impl Store for MemoryStore {
+    fn load(&self, item: &Item) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        Ok(self.items().get(&item.name()).cloned())
+    }
+
+    fn save(&self, item: &Item, bytes: &[u8]) -> Result<(), Error> {
+        self.items()
+            .insert(item.name(), Zeroizing::new(bytes.to_vec()));
+        Ok(())
+    }
+
+    fn remove(&self, item: &Item) -> Result<bool, Error> {
+        Ok(self.items().remove(&item.name()).is_some())
+    }
+}
+
+impl MemoryStore {
+    fn items(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Zeroizing<Vec<u8>>>> {
+        // A panic while the map was held leaves it whole (every change is one insert/remove).
+        self.items.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Runs CPU-bound `f` off the event loop: on tokio's blocking pool natively.
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(value) => value,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// Runs CPU-bound `f`: inline in a browser (its one thread).
+#[cfg(target_arch = "wasm32")]
+pub async fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}
+
+/// Waits `duration` (before trying a call again).
+pub async fn sleep(duration: std::time::Duration) {
+    #[cfg(not(target_arch = "wasm32"))]
+    tokio::time::sleep(duration).await;
+    #[cfg(target_arch = "wasm32")]
+    gloo_timers::future::sleep(duration).await;
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now() as i64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_names_are_distinct_and_plain() {
+        let a = Principal::from_slice(&[1; 10]);
+        let b = Principal::from_slice(&[2; 29]);
+        let items = [
+            Item::Identity,
+            Item::Settings,
+            Item::KdfPin(a),
+            Item::KdfPin(b),
+            Item::Session {
+                canister: a,
+                identity: b,
+            },
+            Item::Session {
+                canister: a,
+                identity: a,
+            },
+            Item::UploadJournal {
+                canister: a,
+                file: [3; 16],
+            },
+        ];
+        let names: std::collections::BTreeSet<_> = items.iter().map(Item::name).collect();
+        assert_eq!(names.len(), items.len());
+        for name in &names {
+            assert!(
+                name.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b".-".contains(&c)),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_memory_store_keeps_and_forgets() {
+        let store = MemoryStore::default();
+        assert!(store.load(&Item::Settings).unwrap().is_none());
+        store.save(&Item::Settings, b"{}").unwrap();
+        assert_eq!(
+            store.load(&Item::Settings).unwrap().unwrap().as_slice(),
+            b"{}"
+        );
+        assert!(store.remove(&Item::Settings).unwrap());
+        assert!(!store.remove(&Item::Settings).unwrap());
+    }
+}
