@@ -6,9 +6,9 @@
 //!
 //! ```text
 //! Desktop   the handle the UI holds: the runtime and the shared state (cheap to clone)
-//! State     the connection (made once, lazily), the unlocked vault (behind an async mutex),
-//!           what is known of each listed file (its record and key, for images and downloads),
-//!           the image caches (images.rs) and the clipboard
+//! State     vault-client's Session (connection, unlocked vault, each listed file's key, what
+//!           others share), the uploads running, the image caches (images.rs), the clipboard;
+//!           its methods map the session's domain types to the screens' and back
 //! ```
 //!
 //! Tasks on the runtime hold only `Arc<State>`, never the runtime itself, so the runtime is
@@ -22,21 +22,19 @@ use std::sync::{Arc, Mutex as StdMutex};
 use candid::Principal;
 use chrono::TimeZone;
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender};
-use serde_bytes::ByteBuf;
 use tokio::runtime::Runtime;
-use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard, OnceCell};
-use vault_client::export::Reader;
-use vault_client::keyring::Keyring;
 use vault_client::replica::ReplicaLauncher;
-use vault_client::sharing::{ShareTarget, SharedWithMe, now_ns};
-use vault_client::types::{Cursor, FileInfo, ListFilesArgs, Permission, VaultError};
+use vault_client::session::{LinkView, OpenFile};
+use vault_client::sharing::{ShareTarget, now_ns};
+use vault_client::types::{FileInfo, Permission};
 use vault_client::upload::{UploadOptions, UploadProgress, Uploaded, collect_files};
-use vault_client::vault::{hex_id, parse_principal, remembered_canister, resolve_canister};
+use vault_client::vault::{hex_id, parse_principal};
 use vault_client::view::{FileEntry, GrantEntry, bytes, time_ns};
 use vault_client::{
-    Connection, Error, Home, Identity, Network, Vault, VaultCanister, cost, session,
+    Error, FileRef, FileView, Home, Listing, Network, PageCursor, Passphrase, Session, VaultStatus,
+    cost,
 };
-use vault_crypto::{FileKey, FileMetadata, KdfParams, ShareCode};
+use vault_crypto::FileMetadata;
 use vault_ui::backend::{Backend, Call};
 use vault_ui::model::{
     Activity, Album, Grant, ImageKind, Link, LinkRequest, Page, PendingUpload, Photo, PhotoDetails,
@@ -46,11 +44,9 @@ use vault_ui::model::{
 use crate::images::Images;
 
 /// Photos in one page of the timeline (the canister's largest page).
-pub(crate) const PAGE: u32 = 200;
+pub(crate) const PAGE: u32 = vault_client::limits::MAX_PAGE;
 /// Entries of the activity log shown.
 const ACTIVITY_ENTRIES: u32 = 200;
-/// The shortest passphrase accepted (as `vault init` asks).
-const MIN_PASSPHRASE_CHARS: usize = 8;
 
 /// The app's vault: a handle on the worker runtime and the shared state.
 #[derive(Clone)]
@@ -79,85 +75,14 @@ impl Drop for Worker {
     }
 }
 
-/// What the work shares.
+/// What the work shares: the session (connection, unlocked vault, files' keys, what others
+/// share), the running uploads, the image caches and the clipboard.
 pub(crate) struct State {
-    home: Home,
-    network: Network,
-    conn: OnceCell<Connection>,
-    vault: Mutex<Option<Vault>>,
-    /// Files listed so far: what images and downloads need without listing again.
-    files: StdMutex<HashMap<PhotoRef, Arc<Known>>>,
-    /// What other vaults share with this user, opened (their keys unsealed) once each.
-    shared: StdMutex<HashMap<Principal, Arc<SharedWithMe>>>,
+    pub(crate) session: Session,
     /// Uploads running, stopped when the vault is locked.
     uploads: StdMutex<Vec<tokio::task::AbortHandle>>,
     pub(crate) images: Images,
     clipboard: StdMutex<Option<arboard::Clipboard>>,
-}
-
-/// A photo the app shows: the user's own (`<hex id>`), or one another vault shares with the
-/// user (`<canister>/<hex id>`). Kept apart, so that a sharer cannot stand a file of theirs in
-/// for one of the user's by giving it the same id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct PhotoRef {
-    /// The sharer's vault; none for the user's own.
-    pub(crate) vault: Option<Principal>,
-    pub(crate) id: [u8; 16],
-}
-
-impl PhotoRef {
-    pub(crate) fn own(id: [u8; 16]) -> PhotoRef {
-        PhotoRef { vault: None, id }
-    }
-
-    /// Reads a [`vault_ui::Photo`]'s id back.
-    pub(crate) fn parse(text: &str) -> Result<PhotoRef, Error> {
-        Ok(match text.split_once('/') {
-            None => PhotoRef::own(hex_id(text)?),
-            Some((vault, id)) => PhotoRef {
-                vault: Some(parse_principal(vault)?),
-                id: hex_id(id)?,
-            },
-        })
-    }
-}
-
-impl std::fmt::Display for PhotoRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.vault {
-            None => write!(f, "{}", hex::encode(self.id)),
-            Some(vault) => write!(f, "{vault}/{}", hex::encode(self.id)),
-        }
-    }
-}
-
-/// A file as listed: its record, its key, and what the image protocol answers with.
-pub(crate) struct Known {
-    pub(crate) info: FileInfo,
-    key: FileKey,
-    canister: VaultCanister,
-    /// Media type of the original.
-    pub(crate) mime: String,
-}
-
-impl Known {
-    /// A reader holding this file's key only: reads it without the vault's lock.
-    pub(crate) fn reader(&self) -> Reader {
-        let mut keys = Keyring::default();
-        if let Ok(id) = <[u8; 16]>::try_from(self.info.id.as_slice()) {
-            keys.add_file_key(id, self.key.clone());
-        }
-        Reader::new(self.canister.clone(), keys, None)
-    }
-
-    fn metadata(&self) -> Result<FileMetadata, Error> {
-        open_metadata(&self.info, &self.key)
-    }
-}
-
-fn open_metadata(info: &FileInfo, key: &FileKey) -> Result<FileMetadata, Error> {
-    FileMetadata::open(key, &info.metadata)
-        .map_err(|e| Error::Integrity(format!("file {}: its metadata: {e}", hex::encode(&info.id))))
 }
 
 /// What the UI shows of an error: vault-client's message, which says what to do, except where
@@ -187,12 +112,7 @@ impl Desktop {
             .build()
             .map_err(|e| format!("cannot start the vault's worker threads: {e}"))?;
         let state = Arc::new(State {
-            home,
-            network,
-            conn: OnceCell::new(),
-            vault: Mutex::new(None),
-            files: StdMutex::new(HashMap::new()),
-            shared: StdMutex::new(HashMap::new()),
+            session: Session::with_local_replica(home, network, Arc::from(launcher())),
             uploads: StdMutex::new(Vec::new()),
             images: Images::new(),
             clipboard: StdMutex::new(None),
@@ -201,7 +121,7 @@ impl Desktop {
             // Connect early: the first screen asks for the status at once.
             let state = state.clone();
             runtime.spawn(async move {
-                let _ = state.conn().await;
+                let _ = state.session.connection().await;
             });
         }
         Ok(Desktop {
@@ -253,116 +173,13 @@ fn launcher() -> Box<ReplicaLauncher> {
 }
 
 impl State {
-    /// The connection, made on first use.
-    async fn conn(&self) -> Result<&Connection, Error> {
-        self.conn
-            .get_or_try_init(|| async {
-                let home = self.home.clone();
-                let (identity, _) =
-                    tokio::task::spawn_blocking(move || Identity::load_or_create(&home))
-                        .await
-                        .expect("loading the identity does not panic")?;
-                vault_client::replica::open(
-                    &self.home,
-                    self.network.clone(),
-                    identity,
-                    &*launcher(),
-                )
-                .await
-            })
-            .await
+    /// A file the image protocol or a download asks for.
+    pub(crate) async fn file(&self, photo: &FileRef) -> Result<Arc<OpenFile>, Error> {
+        self.session.open_file(photo).await
     }
 
-    /// The unlocked vault (taken from a remembered session if there is one), held until the
-    /// guard drops.
-    async fn vault(&self) -> Result<MappedMutexGuard<'_, Vault>, Error> {
-        let mut guard = self.vault.lock().await;
-        if guard.is_none() {
-            let conn = self.conn().await?;
-            if let Some(id) = remembered_canister(&self.home, conn)? {
-                *guard = Some(Vault::from_session(&self.home, conn.clone(), id)?);
-            }
-        }
-        MutexGuard::try_map(guard, Option::as_mut).map_err(|_| Error::Locked)
-    }
-
-    /// Remembers a listed file of the user's (and its key) for images and downloads.
-    fn know(&self, vault: &mut Vault, info: FileInfo) -> Result<(Arc<Known>, FileMetadata), Error> {
-        self.remember(None, vault.reader(), info)
-    }
-
-    /// Remembers a file read with `reader` (the user's, or `shared_by`'s).
-    fn remember(
-        &self,
-        shared_by: Option<Principal>,
-        reader: &Reader,
-        info: FileInfo,
-    ) -> Result<(Arc<Known>, FileMetadata), Error> {
-        let key = reader.keys.file_key(&info)?;
-        let meta = open_metadata(&info, &key)?;
-        let id = PhotoRef {
-            vault: shared_by,
-            id: vault_client::keyring::id16(&info.id)?,
-        };
-        let known = Arc::new(Known {
-            info,
-            key,
-            canister: reader.canister.clone(),
-            mime: meta.mime.clone(),
-        });
-        self.files
-            .lock()
-            .expect("not poisoned")
-            .insert(id, known.clone());
-        Ok((known, meta))
-    }
-
-    /// A file: as listed, else fetched.
-    pub(crate) async fn file(&self, photo: &PhotoRef) -> Result<Arc<Known>, Error> {
-        if let Some(known) = self.files.lock().expect("not poisoned").get(photo).cloned() {
-            return Ok(known);
-        }
-        match photo.vault {
-            None => {
-                let mut vault = self.vault().await?;
-                vault.load_albums().await?;
-                let info = vault.canister.get_file(&photo.id, None).await?;
-                Ok(self.know(&mut vault, info)?.0)
-            }
-            Some(owner) => {
-                let shared = self.shared_by(owner).await?;
-                let info = shared.reader.canister.get_file(&photo.id, None).await?;
-                Ok(self.remember(Some(owner), &shared.reader, info)?.0)
-            }
-        }
-    }
-
-    /// What `owner`'s vault shares with this user, its keys unsealed (once; `fresh` reads the
-    /// grants again).
-    async fn open_shared(&self, owner: Principal, fresh: bool) -> Result<Arc<SharedWithMe>, Error> {
-        if !fresh && let Some(shared) = self.shared.lock().expect("not poisoned").get(&owner) {
-            return Ok(shared.clone());
-        }
-        let (conn, secret) = {
-            let vault = self.vault().await?;
-            (vault.conn.clone(), vault.sharing_keys().await?.0)
-        };
-        let shared = Arc::new(SharedWithMe::open(&conn, owner, &secret).await?);
-        self.shared
-            .lock()
-            .expect("not poisoned")
-            .insert(owner, shared.clone());
-        Ok(shared)
-    }
-
-    async fn shared_by(&self, owner: Principal) -> Result<Arc<SharedWithMe>, Error> {
-        self.open_shared(owner, false).await
-    }
-
-    /// Forgets what was decrypted: the files' keys and the images.
+    /// Forgets what the app decrypted: the images, and the uploads running stop.
     fn forget(&self) {
-        self.files.lock().expect("not poisoned").clear();
-        self.shared.lock().expect("not poisoned").clear();
         self.images.clear();
         for upload in self.uploads.lock().expect("not poisoned").drain(..) {
             upload.abort();
@@ -372,71 +189,25 @@ impl State {
     // ---- unlocking ---------------------------------------------------------------------
 
     async fn status(&self) -> Result<Status, Error> {
-        let conn = self.conn().await?;
-        let Some(id) = remembered_canister(&self.home, conn)? else {
-            return Ok(Status::NoVault);
-        };
-        let mut vault = self.vault.lock().await;
-        if vault.is_some() {
-            return Ok(Status::Unlocked);
-        }
-        match conn.vault(id).vault_info().await {
-            Ok(info) if !info.set_up => return Ok(Status::NoVault),
-            Ok(_) | Err(Error::Vault(VaultError::NotAuthorized)) => {}
-            // The remembered canister is gone (the local replica's state was removed).
-            Err(Error::Rejected { .. }) => return Ok(Status::NoVault),
-            Err(e) => return Err(e),
-        }
-        match Vault::from_session(&self.home, conn.clone(), id) {
-            Ok(unlocked) => {
-                *vault = Some(unlocked);
-                Ok(Status::Unlocked)
-            }
-            Err(Error::Locked) => Ok(Status::Locked),
-            Err(e) => Err(e),
-        }
+        Ok(match self.session.status().await? {
+            VaultStatus::NoVault => Status::NoVault,
+            VaultStatus::Locked => Status::Locked,
+            VaultStatus::Unlocked => Status::Unlocked,
+        })
     }
 
     async fn create(&self, passphrase: String) -> Result<String, Error> {
-        check_passphrase(&passphrase)?;
-        let conn = self.conn().await?.clone();
-        let mut vault = self.vault.lock().await;
-        let (created, words) = Vault::init(
-            &self.home,
-            conn,
-            None,
-            &passphrase,
-            KdfParams::DEFAULT,
-            session::DEFAULT_SESSION,
-        )
-        .await?;
+        let words = self.session.create(&Passphrase::new(passphrase)?).await?;
         self.forget();
-        *vault = Some(created);
         Ok(words.0.to_string())
     }
 
-    /// The connection, and the vault `named` (its id, typed on a new device) or else the one
-    /// this device knows.
-    async fn named_vault(&self, named: Option<&str>) -> Result<(Connection, Principal), Error> {
-        let conn = self.conn().await?.clone();
-        let named = named.map(parse_principal).transpose()?;
-        let id = resolve_canister(&self.home, &conn, named)?;
-        Ok((conn, id))
-    }
-
     async fn unlock(&self, named: Option<String>, passphrase: String) -> Result<(), Error> {
-        let (conn, id) = self.named_vault(named.as_deref()).await?;
-        let mut vault = self.vault.lock().await;
-        let unlocked = Vault::unlock(
-            &self.home,
-            conn,
-            id,
-            &passphrase,
-            Some(session::DEFAULT_SESSION),
-        )
-        .await?;
+        let named = named.as_deref().map(parse_principal).transpose()?;
+        self.session
+            .unlock(named, &Passphrase::given(passphrase))
+            .await?;
         self.forget();
-        *vault = Some(unlocked);
         Ok(())
     }
 
@@ -446,37 +217,15 @@ impl State {
         words: String,
         new_passphrase: String,
     ) -> Result<(), Error> {
-        check_passphrase(&new_passphrase)?;
-        let (conn, id) = self.named_vault(named.as_deref()).await?;
-        let mut vault = self.vault.lock().await;
-        let recovered = Vault::recover(
-            &self.home,
-            conn,
-            id,
-            &words,
-            &new_passphrase,
-            KdfParams::DEFAULT,
-            session::DEFAULT_SESSION,
-        )
-        .await?;
+        let new_passphrase = Passphrase::new(new_passphrase)?;
+        let named = named.as_deref().map(parse_principal).transpose()?;
+        self.session.recover(named, &words, &new_passphrase).await?;
         self.forget();
-        *vault = Some(recovered);
         Ok(())
     }
 
     async fn lock(&self) -> Result<(), Error> {
-        let mut vault = self.vault.lock().await;
-        match vault.take() {
-            Some(unlocked) => {
-                unlocked.lock();
-            }
-            None => {
-                let conn = self.conn().await?;
-                if let Some(id) = remembered_canister(&self.home, conn)? {
-                    session::forget(&self.home, &id, &conn.me());
-                }
-            }
-        }
+        self.session.lock().await?;
         self.forget();
         Ok(())
     }
@@ -497,49 +246,30 @@ impl State {
                 })
             })
             .transpose()?;
-        let album = album.as_deref().map(hex_id).transpose()?;
-        let mut vault = self.vault().await?;
-        if after.is_none() {
-            // A fresh listing: albums (and their keys) may have changed elsewhere.
-            vault.refresh();
-        }
-        vault.load_albums().await?;
-        let page = vault
-            .canister
-            .list_files(ListFilesArgs {
-                album: album.map(|a| ByteBuf::from(a.to_vec())),
-                after,
-                limit: Some(PAGE),
-                descending: Some(true),
-                trashed: Some(trash),
-                link: None,
-            })
-            .await?;
-        let mut items = Vec::with_capacity(page.files.len());
-        for info in page.files {
-            let (known, meta) = self.know(&mut vault, info)?;
-            items.push(photo(&known.info, &meta));
-        }
+        let listing = match (album.as_deref().map(hex_id).transpose()?, trash) {
+            (_, true) => Listing::Trash,
+            (Some(album), false) => Listing::Album(album),
+            (None, false) => Listing::Timeline,
+        };
+        let page = self.session.list_page(listing, after, PAGE).await?;
         Ok(Page {
-            items,
-            next: page.next.as_ref().map(Cursor::to_string),
+            items: page.items.iter().map(photo).collect(),
+            next: page.next.as_ref().map(PageCursor::to_string),
         })
     }
 
     async fn details(&self, id: String) -> Result<PhotoDetails, Error> {
-        let known = self.file(&PhotoRef::parse(&id)?).await?;
-        let meta = known.metadata()?;
+        let view = self.session.details(&id.parse()?).await?;
         Ok(PhotoDetails {
-            rows: detail_rows(&known.info, &meta),
+            rows: detail_rows(&view),
         })
     }
 
     async fn download(&self, id: String) -> Result<PathBuf, Error> {
-        let known = self.file(&PhotoRef::parse(&id)?).await?;
         let dir = downloads_dir()?;
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-        Ok(known.reader().export(&known.info, &dir).await?.path)
+        Ok(self.session.export(&id.parse()?, &dir).await?.path)
     }
 
     async fn trash(&self, ids: Vec<String>, restore: bool) -> Result<(), Error> {
@@ -547,11 +277,10 @@ impl State {
             .iter()
             .map(|id| hex_id(id))
             .collect::<Result<Vec<_>, _>>()?;
-        let vault = self.vault().await?;
         if restore {
-            vault.restore(&ids).await
+            self.session.restore(&ids).await
         } else {
-            vault.trash(&ids).await
+            self.session.trash(&ids).await
         }
     }
 
@@ -564,12 +293,19 @@ impl State {
         events: &UnboundedSender<UploadEvent>,
     ) -> Result<(), Error> {
         // A vault of its own, so browsing goes on while it uploads.
-        let mut uploader = self.vault().await?.fork();
+        let mut uploader = self.session.fork().await?;
         let files = {
             let paths = paths.clone();
-            tokio::task::spawn_blocking(move || collect_files(&paths))
+            let collected = tokio::task::spawn_blocking(move || collect_files(&paths))
                 .await
-                .expect("walking folders does not panic")?
+                .expect("walking folders does not panic")?;
+            // Entries that cannot be read are listed too: their failure shows on their row.
+            let unreadable = collected.unreadable.into_iter().map(|(path, _)| (path, 0));
+            collected
+                .files
+                .into_iter()
+                .chain(unreadable)
+                .collect::<Vec<_>>()
         };
         let sizes = files.iter().cloned().collect();
         let _ = events.unbounded_send(UploadEvent::Begin { files });
@@ -581,61 +317,29 @@ impl State {
         let options = UploadOptions { album };
         let result = uploader.upload(&paths, &options, &progress).await;
         // Album counts changed: the next listing reads them again.
-        if let Some(vault) = self.vault.lock().await.as_mut() {
-            vault.refresh();
-        }
+        self.session.refresh().await;
         result.map(drop)
     }
 
     // ---- albums ------------------------------------------------------------------------
 
     async fn albums(&self) -> Result<Vec<Album>, Error> {
-        let mut vault = self.vault().await?;
-        vault.refresh();
-        let entries = vault.albums().await?;
-        let canister = vault.canister.clone();
-        // Each album's newest photo with a thumbnail, for its cover.
-        let firsts = futures_util::future::join_all(entries.iter().map(|album| {
-            let canister = canister.clone();
-            let id = album.id.clone();
-            let empty = album.files == 0;
-            async move {
-                if empty {
-                    return Ok(Vec::new());
-                }
-                let id = hex_id(&id)?;
-                canister
-                    .list_files(ListFilesArgs {
-                        album: Some(ByteBuf::from(id.to_vec())),
-                        after: None,
-                        limit: Some(12),
-                        descending: Some(true),
-                        trashed: Some(false),
-                        link: None,
-                    })
-                    .await
-                    .map(|page| page.files)
-            }
-        }))
-        .await;
-        let mut albums = Vec::with_capacity(entries.len());
-        for (entry, files) in entries.into_iter().zip(firsts) {
-            let cover = match files?.into_iter().find(|f| f.thumbnail_size > 0) {
-                Some(info) => Some(hex::encode(&self.know(&mut vault, info)?.0.info.id)),
-                None => None,
-            };
-            albums.push(Album {
-                id: entry.id,
-                name: entry.name,
-                files: entry.files,
-                cover,
-            });
-        }
-        Ok(albums)
+        Ok(self
+            .session
+            .albums()
+            .await?
+            .into_iter()
+            .map(|view| Album {
+                id: view.album.id,
+                name: view.album.name,
+                files: view.album.files,
+                cover: view.cover.map(|c| c.to_string()),
+            })
+            .collect())
     }
 
     async fn create_album(&self, name: String) -> Result<Album, Error> {
-        let entry = self.vault().await?.create_album(name.trim()).await?;
+        let entry = self.session.create_album(&name).await?;
         Ok(Album {
             id: entry.id,
             name: entry.name,
@@ -649,37 +353,22 @@ impl State {
             .iter()
             .map(|id| hex_id(id))
             .collect::<Result<Vec<_>, _>>()?;
-        let moved = self.vault().await?.move_files(&ids, Some(&album)).await;
-        // Their records changed (album, wrapped key): listed again when next needed.
-        let mut files = self.files.lock().expect("not poisoned");
-        for id in &ids {
-            files.remove(&PhotoRef::own(*id));
-        }
-        moved.map(drop)
+        self.session.add_to_album(&ids, &album).await
     }
 
     // ---- sharing -----------------------------------------------------------------------
 
     async fn share_code(&self) -> Result<UiShareCode, Error> {
-        // From the unlocked sharing secret, not from the canister's anonymous answer.
-        let vault = self.vault().await?;
-        let code = vault_client::sharing::my_share_code(&vault).await?;
+        let code = self.session.share_code().await?;
         Ok(UiShareCode {
             code: code.share_code,
             fingerprint: code.fingerprint,
-            vault: vault.canister.id().to_text(),
+            vault: self.session.vault().await?.canister.id().to_text(),
         })
     }
 
     async fn check_share_code(&self, code: String) -> Result<String, Error> {
-        let parsed = parse_share_code(&code)?;
-        let me = self.conn().await?.me();
-        if parsed.principal.as_slice() == me.as_slice() {
-            return Err(Error::Invalid(
-                "that is your own share code: ask them for theirs".into(),
-            ));
-        }
-        Ok(parsed.fingerprint())
+        self.session.check_share_code(&code).await
     }
 
     async fn share(
@@ -688,21 +377,21 @@ impl State {
         code: String,
         expires_days: Option<u32>,
     ) -> Result<Grant, Error> {
-        let target = share_target(&target)?;
-        let code = code.trim().to_string();
-        parse_share_code(&code)?;
         let grant = self
-            .vault()
-            .await?
-            .share(&target, &code, Permission::View, expires_in(expires_days))
+            .session
+            .share(
+                &share_target(&target)?,
+                &code,
+                Permission::View,
+                expires_in(expires_days),
+            )
             .await?;
         Ok(grant_record(grant))
     }
 
     async fn grants(&self) -> Result<Vec<Grant>, Error> {
         Ok(self
-            .vault()
-            .await?
+            .session
             .grants()
             .await?
             .into_iter()
@@ -711,115 +400,66 @@ impl State {
     }
 
     async fn revoke_grant(&self, target: Target, grantee: String) -> Result<(), Error> {
-        let target = share_target(&target)?;
-        let who = match ShareCode::parse(grantee.trim()) {
-            Ok(code) => Principal::try_from_slice(&code.principal)
-                .map_err(|e| Error::Invalid(format!("share code: {e}")))?,
-            Err(_) => parse_principal(&grantee)?,
-        };
-        self.vault().await?.revoke(&target, who).await
+        self.session
+            .revoke_grant(&share_target(&target)?, &grantee)
+            .await
     }
 
     async fn create_link(&self, target: Target, request: LinkRequest) -> Result<Link, Error> {
-        let share = share_target(&target)?;
-        let password = request
-            .password
-            .as_deref()
-            .filter(|p| !p.is_empty())
-            .map(str::to_string);
-        let mut vault = self.vault().await?;
-        let made = vault
+        let made = self
+            .session
             .create_link(
-                &share,
+                &share_target(&target)?,
                 expires_in(request.expires_days),
-                password.as_deref(),
+                request.password.as_deref(),
                 "",
             )
             .await?;
-        let names = Names::of(self, &mut vault).await?;
-        Ok(link_record(made, &names))
+        Ok(link_record(made))
     }
 
     async fn links(&self) -> Result<Vec<Link>, Error> {
-        let mut vault = self.vault().await?;
-        let links = vault.links().await?;
-        let names = Names::of(self, &mut vault).await?;
-        let mut out = Vec::with_capacity(links.len());
-        for link in links {
-            out.push(link_record(link, &names));
-        }
-        Ok(out)
+        Ok(self
+            .session
+            .links()
+            .await?
+            .into_iter()
+            .map(link_record)
+            .collect())
     }
 
     async fn revoke_link(&self, id: String) -> Result<(), Error> {
-        self.vault().await?.revoke_link(&id).await.map(drop)
+        self.session.revoke_link(&id).await.map(drop)
     }
 
     async fn shared_with_me(&self) -> Result<Vec<SharedItem>, Error> {
-        let from = vault_client::Settings::load(&self.home)?.shared;
-        if from.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut out = Vec::new();
-        for canister in &from {
-            let shared = self.open_shared(parse_principal(canister)?, true).await?;
-            for entry in shared.entries().await? {
-                out.push(SharedItem {
-                    vault: entry.vault,
-                    target: match entry.kind.as_str() {
-                        "album" => Target::Album(entry.id),
-                        _ => Target::Photo(entry.id),
-                    },
-                    name: entry.name,
-                    permission: entry.permission,
-                    expires: entry.expires_at.as_deref().map(local_time),
-                });
-            }
-        }
-        Ok(out)
+        Ok(self
+            .session
+            .shared_with_me()
+            .await?
+            .into_iter()
+            .map(|entry| SharedItem {
+                vault: entry.vault,
+                target: ui_target(&entry.kind, entry.id),
+                name: entry.name,
+                permission: entry.permission,
+                expires: entry.expires_at.as_deref().map(local_time),
+            })
+            .collect())
     }
 
     async fn add_shared_vault(&self, vault: String) -> Result<(), Error> {
-        let vault = vault.trim().to_string();
-        let id = parse_principal(&vault)?;
-        if id == self.vault().await?.canister.id() {
-            return Err(Error::Invalid(
-                "that is your own vault id: paste the one the person who shared with you sent"
-                    .into(),
-            ));
-        }
-        if self.open_shared(id, true).await?.items.is_empty() {
-            return Err(Error::Invalid(format!(
-                "vault {vault} shares nothing with you yet: ask its owner to share with your share code (under Sharing)"
-            )));
-        }
-        let mut settings = vault_client::Settings::load(&self.home)?;
-        if !settings.shared.contains(&vault) {
-            settings.shared.push(vault);
-            settings.save(&self.home)?;
-        }
-        Ok(())
+        self.session
+            .add_shared_vault(parse_principal(vault.trim())?)
+            .await
     }
 
     async fn shared_photos(&self, vault: String, target: Target) -> Result<Vec<Photo>, Error> {
-        let owner = parse_principal(&vault)?;
-        let shared = self.shared_by(owner).await?;
-        let reader = &shared.reader;
-        let infos = match &target {
-            Target::Album(id) => reader.list_infos(Some(hex_id(id)?), false).await?,
-            Target::Photo(id) => vec![reader.canister.get_file(&hex_id(id)?, None).await?],
-        };
-        let mut photos = Vec::with_capacity(infos.len());
-        for info in infos {
-            let (known, meta) = self.remember(Some(owner), reader, info)?;
-            let mut shown = photo(&known.info, &meta);
-            shown.id = PhotoRef {
-                vault: Some(owner),
-                id: vault_client::keyring::id16(&known.info.id)?,
-            }
-            .to_string();
-            photos.push(shown);
-        }
+        let files = self
+            .session
+            .shared_files(parse_principal(&vault)?, &share_target(&target)?)
+            .await?;
+        let mut photos: Vec<Photo> = files.iter().map(photo).collect();
         // Newest first, as the timeline groups them.
         photos.sort_by_key(|p| std::cmp::Reverse(p.taken_ms));
         Ok(photos)
@@ -828,11 +468,12 @@ impl State {
     // ---- the rest ----------------------------------------------------------------------
 
     async fn activity(&self) -> Result<Vec<Activity>, Error> {
-        let vault = self.vault().await?;
-        let me = vault.conn.me().to_text();
-        Ok(vault
-            .log(ACTIVITY_ENTRIES)
+        let me = self.session.connection().await?.me().to_text();
+        Ok(self
+            .session
+            .activity(ACTIVITY_ENTRIES)
             .await?
+            .entries
             .into_iter()
             .map(|e| Activity {
                 time: local_time(&e.time),
@@ -849,8 +490,8 @@ impl State {
     }
 
     async fn pending_uploads(&self) -> Result<Vec<PendingUpload>, Error> {
-        let mut vault = self.vault().await?;
-        Ok(vault
+        Ok(self
+            .session
             .pending_uploads()
             .await?
             .into_iter()
@@ -867,18 +508,17 @@ impl State {
     }
 
     async fn abort_upload(&self, id: String) -> Result<(), Error> {
-        self.vault().await?.abort_upload(&hex_id(&id)?).await
+        self.session.abort_upload(&hex_id(&id)?).await
     }
 
     async fn settings(&self) -> Result<Settings, Error> {
-        let vault = self.vault().await?;
-        let info = vault.canister.vault_info().await?;
-        let devices = vault.devices().await?;
+        let summary = self.session.summary().await?;
+        let info = &summary.info;
         let costs = cost::costs(info.used_bytes);
         Ok(Settings {
-            network: vault.conn.network.name(),
-            identity: vault.conn.me().to_text(),
-            canister: vault.canister.id().to_text(),
+            network: summary.network,
+            identity: summary.identity.to_text(),
+            canister: summary.canister.to_text(),
             files: info.files,
             stored_bytes: info.used_bytes,
             quota_bytes: (info.quota_bytes != 0 && info.quota_bytes != u64::MAX)
@@ -887,7 +527,8 @@ impl State {
                 "${:.4} a month on the Internet Computer for what is stored now (${:.3} per GiB a month; uploading costs ${:.3} per GiB)",
                 costs.storage_usd_per_month, costs.usd_per_gib_month, costs.upload_usd_per_gib
             ),
-            devices: devices
+            devices: summary
+                .devices
                 .into_iter()
                 .map(|d| {
                     format!(
@@ -916,29 +557,6 @@ impl State {
 
 fn clipboard_error(e: arboard::Error) -> Error {
     Error::Invalid(format!("cannot use the clipboard: {e}"))
-}
-
-fn check_passphrase(passphrase: &str) -> Result<(), Error> {
-    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
-        return Err(Error::Invalid(format!(
-            "a passphrase needs at least {MIN_PASSPHRASE_CHARS} characters (a few words are best)"
-        )));
-    }
-    Ok(())
-}
-
-fn parse_share_code(code: &str) -> Result<ShareCode, Error> {
-    let parsed = ShareCode::parse(code.trim()).map_err(|e| {
-        Error::Invalid(format!(
-            "that is not a share code ({e}): ask them to copy theirs again"
-        ))
-    })?;
-    Principal::try_from_slice(&parsed.principal).map_err(|e| {
-        Error::Invalid(format!(
-            "that share code names no one ({e}): ask them to copy theirs again"
-        ))
-    })?;
-    Ok(parsed)
 }
 
 fn share_target(target: &Target) -> Result<ShareTarget, Error> {
@@ -971,54 +589,15 @@ fn grant_record(grant: GrantEntry) -> Grant {
     }
 }
 
-/// Names of albums and files, for links.
-struct Names {
-    albums: HashMap<String, String>,
-    files: HashMap<String, String>,
-}
-
-impl Names {
-    async fn of(state: &State, vault: &mut Vault) -> Result<Names, Error> {
-        let albums = vault
-            .albums()
-            .await?
-            .into_iter()
-            .map(|a| (a.id, a.name))
-            .collect();
-        let mut files = HashMap::new();
-        let known: Vec<Arc<Known>> = state
-            .files
-            .lock()
-            .expect("not poisoned")
-            .iter()
-            .filter(|(photo, _)| photo.vault.is_none())
-            .map(|(_, known)| known.clone())
-            .collect();
-        for k in known {
-            if let Ok(meta) = k.metadata() {
-                files.insert(hex::encode(&k.info.id), meta.name);
-            }
-        }
-        Ok(Names { albums, files })
-    }
-
-    fn of_target(&self, kind: &str, id: &str) -> Option<String> {
-        match kind {
-            "album" => self.albums.get(id).cloned(),
-            _ => self.files.get(id).cloned(),
-        }
-    }
-}
-
-fn link_record(link: vault_client::links::LinkWithUrl, names: &Names) -> Link {
-    let entry = link.link;
+fn link_record(view: LinkView) -> Link {
+    let entry = view.link.link;
     Link {
-        name: names.of_target(&entry.kind, &entry.target),
+        name: view.name,
         expired: entry.expires_at.as_deref().is_some_and(passed),
         expires: entry.expires_at.as_deref().map(local_time),
         target: ui_target(&entry.kind, entry.target),
         id: entry.id,
-        url: link.url,
+        url: view.link.url,
         revoked: entry.revoked_at.is_some(),
         password: entry.password,
         opened: entry.opened,
@@ -1058,32 +637,25 @@ fn taken_ms(info: &FileInfo, meta: &FileMetadata) -> i64 {
     }
 }
 
-/// Pixels as shown: width and height swapped for EXIF orientations that turn the image.
-fn upright(meta: &FileMetadata) -> (Option<u32>, Option<u32>) {
-    if meta.orientation.is_some_and(|o| (5..=8).contains(&o)) {
-        (meta.height, meta.width)
-    } else {
-        (meta.width, meta.height)
-    }
-}
-
-fn photo(info: &FileInfo, meta: &FileMetadata) -> Photo {
-    let (width, height) = upright(meta);
+fn photo(view: &FileView) -> Photo {
+    let (info, meta) = (&view.info, &view.meta);
+    let (width, height) = view.upright();
     Photo {
-        id: hex::encode(&info.id),
+        id: view.file.to_string(),
         name: meta.name.clone(),
         mime: meta.mime.clone(),
         size: meta.size,
         taken_ms: taken_ms(info, meta),
         width,
         height,
-        has_thumbnail: info.thumbnail_size > 0,
-        album: info.album.as_ref().map(hex::encode),
+        has_thumbnail: view.has_thumbnail(),
+        album: view.album().map(hex::encode),
     }
 }
 
 /// The viewer's information rows: what the file's metadata says.
-fn detail_rows(info: &FileInfo, meta: &FileMetadata) -> Vec<(String, String)> {
+fn detail_rows(view: &FileView) -> Vec<(String, String)> {
+    let (info, meta) = (&view.info, &view.meta);
     let entry = FileEntry::new(info, meta);
     let mut rows: Vec<(&str, String)> = vec![("Name", entry.name.clone())];
     if let Some(ms) = meta.taken_at {
@@ -1108,7 +680,7 @@ fn detail_rows(info: &FileInfo, meta: &FileMetadata) -> Vec<(String, String)> {
     if let Some(camera) = &entry.camera {
         rows.push(("Camera", camera.clone()));
     }
-    if let (Some(w), Some(h)) = upright(meta) {
+    if let (Some(w), Some(h)) = view.upright() {
         rows.push(("Size", format!("{w} × {h} px")));
     }
     if let Some(ms) = meta.duration_ms {
@@ -1372,6 +944,8 @@ impl Backend for Desktop {
 
 #[cfg(test)]
 mod tests {
+    use serde_bytes::ByteBuf;
+
     use super::*;
 
     #[test]
@@ -1422,8 +996,13 @@ mod tests {
             trashed_at: None,
         };
         assert_eq!(taken_ms(&info, &meta), 1_000_000 + 120 * 60_000);
-        assert_eq!(upright(&meta), (Some(3000), Some(4000)));
-        let rows = detail_rows(&info, &meta);
+        let view = FileView {
+            file: FileRef::own([1; 16]),
+            info,
+            meta,
+        };
+        assert_eq!(view.upright(), (Some(3000), Some(4000)));
+        let rows = detail_rows(&view);
         let taken = rows.iter().find(|(l, _)| l == "Taken").unwrap();
         assert_eq!(taken.1, "1970-01-01 02:16:40 (UTC+02:00)");
         assert!(

@@ -27,7 +27,9 @@ use vault_client::Error;
 use vault_client::types::VaultError;
 use vault_ui::model::ImageKind;
 
-use crate::backend::{Desktop, PhotoRef, State};
+use vault_client::FileRef;
+
+use crate::backend::{Desktop, State};
 
 /// The scheme main.rs registers the protocol under.
 pub(crate) const SCHEME: &str = "vault";
@@ -59,14 +61,15 @@ const ORIGIN: &str = "vault://localhost";
 const ORIGIN: &str = "http://vault.localhost";
 
 /// What a request's path asks for: `/thumb/<id>` or `/original/<id>`.
-pub(crate) fn parse_path(path: &str) -> Option<(ImageKind, PhotoRef)> {
+pub(crate) fn parse_path(path: &str) -> Option<(ImageKind, FileRef)> {
     let (kind, id) = path.strip_prefix('/')?.split_once('/')?;
     let kind = match kind {
         "thumb" => ImageKind::Thumbnail,
         "original" => ImageKind::Original,
         _ => return None,
     };
-    PhotoRef::parse(id.trim_end_matches('/'))
+    id.trim_end_matches('/')
+        .parse::<FileRef>()
         .ok()
         .map(|id| (kind, id))
 }
@@ -154,8 +157,8 @@ impl<K: Eq + Hash + Clone> Lru<K> {
 
 /// The protocol's state: caches, the bound on fetches, and a count for the test hooks.
 pub(crate) struct Images {
-    thumbnails: Mutex<Lru<PhotoRef>>,
-    originals: Mutex<Lru<PhotoRef>>,
+    thumbnails: Mutex<Lru<FileRef>>,
+    originals: Mutex<Lru<FileRef>>,
     fetches: Semaphore,
     thumbnails_served: AtomicU64,
 }
@@ -180,14 +183,14 @@ impl Images {
         self.thumbnails_served.load(Ordering::Relaxed)
     }
 
-    fn cache(&self, kind: ImageKind) -> &Mutex<Lru<PhotoRef>> {
+    fn cache(&self, kind: ImageKind) -> &Mutex<Lru<FileRef>> {
         match kind {
             ImageKind::Thumbnail => &self.thumbnails,
             ImageKind::Original => &self.originals,
         }
     }
 
-    fn cached(&self, kind: ImageKind, id: &PhotoRef) -> Option<Arc<Image>> {
+    fn cached(&self, kind: ImageKind, id: &FileRef) -> Option<Arc<Image>> {
         self.cache(kind).lock().expect("not poisoned").get(id)
     }
 }
@@ -209,7 +212,7 @@ impl From<Error> for Refusal {
 }
 
 /// The image, from the cache or fetched and decrypted.
-async fn image(state: &State, kind: ImageKind, id: PhotoRef) -> Result<Arc<Image>, Refusal> {
+async fn image(state: &State, kind: ImageKind, id: FileRef) -> Result<Arc<Image>, Refusal> {
     let images = &state.images;
     if let Some(image) = images.cached(kind, &id) {
         return Ok(image);
@@ -330,7 +333,7 @@ mod tests {
             assert_eq!(back, kind);
             assert_eq!(
                 id,
-                PhotoRef::own(hex::decode(ID).unwrap().try_into().unwrap())
+                FileRef::own(hex::decode(ID).unwrap().try_into().unwrap())
             );
         }
         assert_eq!(
@@ -344,7 +347,7 @@ mod tests {
         let (_, id) = parse_path(url.strip_prefix(ORIGIN).unwrap()).unwrap();
         assert_eq!(id.to_string(), shared);
         assert_eq!(id.vault.unwrap().to_text(), "rrkah-fqaaa-aaaaa-aaaaq-cai");
-        assert_ne!(id, PhotoRef::own(id.id));
+        assert_ne!(id, FileRef::own(id.id));
     }
 
     #[test]

@@ -175,4 +175,18 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
     );
     assert!(screenshot("app-phone.png") > 1000);
     step("phone width");
+
+    // Nothing is left running: the windows close, and the replica the test started stops with
+    // its users (it once ran on, its state directory deleted, long after the test).
+    drop(phone);
+    let homes = [
+        owner.home.path().to_path_buf(),
+        friend.home.path().to_path_buf(),
+    ];
+    drop(owner);
+    drop(friend);
+    for home in &homes {
+        let left = processes_naming(home);
+        assert!(left.is_empty(), "still running: {left:?}");
+    }
 }

@@ -13,10 +13,10 @@ use vault_client::network::Network;
 use vault_client::replica::{ReplicaAction, ReplicaLauncher};
 use vault_client::sharing::{ShareTarget, SharedWithMe, now_ns};
 use vault_client::types::*;
-use vault_client::upload::{UploadOptions, UploadProgress, Uploaded};
+use vault_client::upload::{UploadOptions, UploadOutcome, UploadProgress, Uploaded};
 use vault_client::vault::{hex_id, parse_principal, remembered_canister, resolve_canister};
 use vault_client::view::bytes;
-use vault_client::{Connection, Error, Home, Identity, Settings, Vault, cost, session};
+use vault_client::{Connection, Error, Home, Identity, Settings, Vault, cost, unlocked};
 use vault_crypto::{KdfParams, ShareCode};
 
 use crate::args::*;
@@ -179,7 +179,9 @@ impl UploadProgress for Bars {
     }
     fn file_done(&self, path: &Path, result: &Result<Uploaded, Error>) {
         if let Err(e) = result {
-            self.bar.println(format!("vault: {}: {e}", path.display()));
+            // On stderr whether or not the bar shows (a hidden bar prints nothing).
+            self.bar
+                .suspend(|| eprintln!("vault: {}: {e}", path.display()));
             self.failed
                 .lock()
                 .expect("not poisoned")
@@ -199,18 +201,14 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let existing = canister.as_deref().map(parse_principal).transpose()?;
             let passphrase =
                 secrets::passphrase(cli.passphrase_file.as_deref(), "Choose a passphrase", true)?;
-            if passphrase.chars().count() < 8 {
-                return Err(Error::Invalid(
-                    "a passphrase needs at least 8 characters (a few words are best)".into(),
-                ));
-            }
+            vault_client::Passphrase::new(passphrase.as_str())?;
             let (vault, words) = Vault::init(
                 &home,
                 conn,
                 existing,
                 &passphrase,
                 kdf(*strength),
-                session::DEFAULT_SESSION,
+                unlocked::DEFAULT_SESSION,
             )
             .await?;
             if cli.json {
@@ -275,7 +273,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 &words,
                 &new,
                 kdf(*strength),
-                session::DEFAULT_SESSION,
+                unlocked::DEFAULT_SESSION,
             )
             .await?;
             say(
@@ -321,7 +319,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let net = network(&cli, &home)?;
             let settings = Settings::load(&home)?;
             let forgot = match settings.vaults.get(&net.name()) {
-                Some(id) => session::forget(&home, &parse_principal(id)?, &identity.principal()),
+                Some(id) => unlocked::forget(&home, &parse_principal(id)?, &identity.principal()),
                 None => false,
             };
             say(
@@ -497,13 +495,19 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             } else {
                 for u in &done {
                     println!("{}  {:<9}  {}", &u.id[..12], u.outcome, u.path.display());
+                    if let Some(why) = &u.no_thumbnail {
+                        println!("              stored without a thumbnail: {why}");
+                    }
                 }
                 let sent: u64 = done
                     .iter()
-                    .filter(|u| u.outcome != "duplicate")
+                    .filter(|u| u.outcome != UploadOutcome::Duplicate)
                     .map(|u| u.size)
                     .sum();
-                let dups = done.iter().filter(|u| u.outcome == "duplicate").count();
+                let dups = done
+                    .iter()
+                    .filter(|u| u.outcome == UploadOutcome::Duplicate)
+                    .count();
                 println!(
                     "{} of {total} files stored ({}){}",
                     done.len() - dups,
@@ -570,10 +574,16 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 let shared = open_shared(&cli, from).await?;
                 let mut infos = shared.files(album.as_deref()).await?;
                 if !*all {
-                    infos.retain(|i| {
-                        ids.iter()
-                            .any(|p| hex::encode(&i.id).starts_with(&p.to_ascii_lowercase()))
-                    });
+                    let named = |i: &FileInfo, p: &String| {
+                        hex::encode(&i.id).starts_with(&p.to_ascii_lowercase())
+                    };
+                    // An id nothing shared matches is an error, not an export of nothing.
+                    if let Some(missing) = ids.iter().find(|p| !infos.iter().any(|i| named(i, p))) {
+                        return Err(Error::NotFound(format!(
+                            "no file `{missing}` is shared with you in vault {from}"
+                        )));
+                    }
+                    infos.retain(|i| ids.iter().any(|p| named(i, p)));
                 }
                 return export(&cli, &shared.reader, &infos, to).await;
             }
@@ -768,15 +778,22 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Link { command } => link(&cli, command).await,
         Command::Log { limit } => {
             let vault = open_vault(&cli).await?;
-            let entries = vault.log(*limit).await?;
+            let log = vault.log(*limit).await?;
             if cli.json {
-                output::json(&entries);
+                output::json(&log.entries);
             } else {
-                let rows: Vec<Vec<String>> = entries
+                let rows: Vec<Vec<String>> = log
+                    .entries
                     .iter()
                     .map(|e| vec![e.time.clone(), short_principal(&e.caller), e.what.clone()])
                     .collect();
                 output::table(&["WHEN", "WHO", "WHAT"], &rows);
+            }
+            if log.more {
+                eprintln!(
+                    "vault: the newest {} entries; older ones exist: `vault log --limit N` shows more",
+                    log.entries.len()
+                );
             }
             Ok(())
         }
@@ -787,7 +804,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             })?;
             let vault = conn.vault(canister);
             let info = vault.vault_info().await?;
-            let unlocked = session::load(&home, &canister, &conn.me()).is_some();
+            let unlocked = unlocked::load(&home, &canister, &conn.me()).is_some();
             let costs = cost::costs(info.used_bytes);
             if cli.json {
                 output::json(&serde_json::json!({
@@ -875,7 +892,10 @@ async fn rotate_keys(cli: &Cli, albums_only: bool, keep_links: bool) -> Result<(
             false,
         )?;
         let done = vault
-            .rotate_master_key(&passphrase, had_session.then_some(session::DEFAULT_SESSION))
+            .rotate_master_key(
+                &passphrase,
+                had_session.then_some(unlocked::DEFAULT_SESSION),
+            )
             .await?;
         if !cli.json {
             println!(

@@ -36,7 +36,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-/// Files as a timeline: grouped by day taken (or uploaded).
+/// Files as a timeline: by when taken (or the file's date, or the upload's).
 pub fn files(files: &[FileEntry]) {
     if files.is_empty() {
         println!("no files");
@@ -47,9 +47,13 @@ pub fn files(files: &[FileEntry]) {
         .map(|f| {
             vec![
                 f.id[..12].to_string(),
-                f.taken_at
-                    .clone()
-                    .unwrap_or_else(|| format!("({})", &f.uploaded_at[..10])),
+                // Taken when the photo says; else the file's date, else the upload's, and
+                // which it is.
+                match (&f.taken_at, &f.modified_at) {
+                    (Some(taken), _) => taken.clone(),
+                    (None, Some(modified)) => format!("{} (file date)", &modified[..10]),
+                    (None, None) => format!("{} (uploaded)", &f.uploaded_at[..10]),
+                },
                 vault_client::view::bytes(f.size),
                 match (f.width, f.height) {
                     (Some(w), Some(h)) => format!("{w}x{h}"),

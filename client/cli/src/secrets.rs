@@ -43,11 +43,7 @@ pub fn new_passphrase() -> Result<Secret, Error> {
 }
 
 fn check_new(p: Secret) -> Result<Secret, Error> {
-    if p.chars().count() < 8 {
-        return Err(Error::Invalid(
-            "a passphrase needs at least 8 characters (a few words are best)".into(),
-        ));
-    }
+    vault_client::Passphrase::new(p.as_str())?;
     Ok(p)
 }
 

@@ -261,6 +261,19 @@ fn friend_reads_a_shared_album_until_revoked_and_never_what_came_after() {
         got["right.jpg"],
         std::fs::read(exif.join("right.jpg")).unwrap()
     );
+    // An id that is not shared is not found (it once exported nothing and said so, exit 0).
+    friend.fails(
+        5,
+        "is shared with you",
+        &[
+            "export",
+            "0123456789ab",
+            "--from",
+            &vault,
+            "--to",
+            out.to_str().unwrap(),
+        ],
+    );
     assert_eq!(
         got["test1.jpg"],
         std::fs::read(exif.join("test1.jpg")).unwrap()
@@ -604,9 +617,10 @@ fn links_open_and_refuse_when_expired_revoked_or_wrong_password() {
     // Expired.
     let short = owner.json(&["link", "create", "Trip", "--expires", "2s"]);
     std::thread::sleep(Duration::from_secs(3));
+    // (It said "this share has expired" once: a link is not a share.)
     stranger.fails(
         9,
-        "expired",
+        "this link has expired",
         &["link", "open", short["url"].as_str().unwrap()],
     );
 
@@ -1156,4 +1170,86 @@ fn rotating_the_master_key_after_losing_a_device() {
         .map(|e| e["kind"].as_str().unwrap().to_string())
         .collect();
     assert!(kinds.iter().any(|k| k == "MasterKeyRotated"), "{kinds:?}");
+}
+
+/// What a new user met trying the CLI on real camera files, each now said: per-file errors of
+/// a batch reach stderr when stdout is not a terminal; a symlink loop fails that entry, not
+/// the batch (and a folder linked to itself is walked once); an empty or truncated photo is
+/// stored with word that it has no thumbnail; a photo without an EXIF date is dated by its
+/// file, and says so; a path that does not exist is bad input (exit 2); `vault log` says when
+/// older entries exist.
+#[test]
+fn a_batch_of_real_files_says_what_became_of_each() {
+    let me = User::first();
+    me.init();
+    let batch = me.path("batch");
+    std::fs::create_dir_all(&batch).unwrap();
+    let photo = std::fs::read(photos().join("exif").join("test1.jpg")).unwrap();
+    std::fs::write(batch.join("good.jpg"), &photo).unwrap();
+    std::fs::write(batch.join("empty.jpg"), b"").unwrap();
+    // No EXIF date: dated by the file (it was once dated by the upload).
+    let touched = Command::new("touch")
+        .args(["-d", "2001-02-03 04:05:06Z"])
+        .arg(batch.join("empty.jpg"))
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    std::fs::write(batch.join("truncated.jpg"), &photo[..photo.len() / 3]).unwrap();
+    std::os::unix::fs::symlink("loop.jpg", batch.join("loop.jpg")).unwrap();
+    std::os::unix::fs::symlink(".", batch.join("again")).unwrap();
+
+    // stdout is a pipe here: the progress bar is hidden, the errors must not be.
+    let out = me.run(&["upload", batch.to_str().unwrap()]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(10), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("loop.jpg") && stderr.contains("1 of 4 failed"),
+        "the failed entry is named: {stderr}"
+    );
+    assert!(stdout.contains("3 of 4 files stored"), "{stdout}");
+    assert_eq!(
+        stdout.matches("stored without a thumbnail").count(),
+        2,
+        "the empty and the truncated photo: {stdout}"
+    );
+    assert!(stdout.contains("the file is empty"), "{stdout}");
+    let listed = me.json(&["ls"]);
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+    let good = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "good.jpg")
+        .unwrap();
+    assert!(good["thumbnail_size"].as_u64().unwrap() > 0);
+    let text = me.ok(&["ls"]);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("empty.jpg") && l.contains("2001-02-03 (file date)")),
+        "{text}"
+    );
+
+    me.fails(
+        2,
+        "no such file or folder",
+        &["upload", me.path("not-there.jpg").to_str().unwrap()],
+    );
+
+    let log = me.run(&["log", "--limit", "2"]);
+    assert!(log.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&log.stdout).lines().count(),
+        3,
+        "a header and two entries"
+    );
+    assert!(
+        String::from_utf8_lossy(&log.stderr).contains("older ones exist"),
+        "{}",
+        String::from_utf8_lossy(&log.stderr)
+    );
+    let all = me.run(&["log", "--limit", "500"]);
+    assert!(!String::from_utf8_lossy(&all.stderr).contains("older ones exist"));
 }

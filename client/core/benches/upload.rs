@@ -28,7 +28,7 @@ use futures_util::StreamExt;
 use rand::Rng;
 use serde_bytes::ByteBuf;
 use vault_client::types::BeginUploadArgs;
-use vault_client::upload::{CHUNKS_IN_FLIGHT, Quiet, UploadOptions, Uploaded};
+use vault_client::upload::{CHUNKS_IN_FLIGHT, Quiet, UploadOptions, UploadOutcome, Uploaded};
 use vault_client::{Error, Home, Identity, Network, Vault};
 use vault_crypto::{
     CHUNK_SIZE, DedupeKey, FileId, FileKey, FileMetadata, KdfParams, KeyWrapper, StreamCipher,
@@ -116,7 +116,13 @@ fn expect_uploaded(results: Vec<Result<Uploaded, (PathBuf, Error)>>, n: usize) {
     assert_eq!(results.len(), n, "files uploaded");
     for r in results {
         match r {
-            Ok(u) => assert_eq!(u.outcome, "uploaded", "{}: {}", u.path.display(), u.outcome),
+            Ok(u) => assert_eq!(
+                u.outcome,
+                UploadOutcome::Uploaded,
+                "{}: {}",
+                u.path.display(),
+                u.outcome
+            ),
             Err((p, e)) => panic!("{}: {e}", p.display()),
         }
     }
@@ -173,7 +179,7 @@ fn main() -> ExitCode {
             None,
             PASSPHRASE,
             kdf,
-            vault_client::session::DEFAULT_SESSION,
+            vault_client::unlocked::DEFAULT_SESSION,
         )
         .await
         .expect("init");

@@ -179,21 +179,38 @@ fn entry(e: &ActivityEntry) -> LogEntry {
     }
 }
 
+/// The newest entries of the activity log.
+#[derive(Clone, Debug)]
+pub struct ActivityLog {
+    /// Newest first.
+    pub entries: Vec<LogEntry>,
+    /// Whether older entries exist beyond these.
+    pub more: bool,
+}
+
 impl Vault {
-    /// The newest `limit` entries of the activity log, newest first.
-    pub async fn log(&self, limit: u32) -> Result<Vec<LogEntry>, Error> {
-        let mut out = Vec::new();
+    /// The newest `limit` entries of the activity log, newest first, and whether there are more.
+    pub async fn log(&self, limit: u32) -> Result<ActivityLog, Error> {
+        let mut entries = Vec::new();
         let mut before = None;
-        while out.len() < limit as usize {
-            let want = (limit as usize - out.len()).min(500) as u32;
+        let mut more = false;
+        while entries.len() < limit as usize {
+            let want = (limit as usize - entries.len()).min(500) as u32;
             let page = self.canister.activity(before, Some(want)).await?;
-            out.extend(page.entries.iter().map(entry));
+            entries.extend(page.entries.iter().map(entry));
             match page.next {
-                Some(next) if !page.entries.is_empty() => before = Some(next),
-                _ => break,
+                Some(next) if !page.entries.is_empty() => {
+                    before = Some(next);
+                    more = true;
+                }
+                _ => {
+                    more = false;
+                    break;
+                }
             }
         }
-        out.truncate(limit as usize);
-        Ok(out)
+        more |= entries.len() > limit as usize;
+        entries.truncate(limit as usize);
+        Ok(ActivityLog { entries, more })
     }
 }

@@ -46,6 +46,9 @@ pub enum Error {
     /// The recovery words did not unwrap the master key.
     #[error("wrong recovery key: these words are valid but are not this vault's")]
     WrongRecoveryKey,
+    /// A link has expired (the canister's [`VaultError::Expired`] for a link holder).
+    #[error("this link has expired: ask whoever sent it for a new one")]
+    LinkExpired,
     /// The canister refused with a typed error.
     #[error("{}", describe(.0))]
     Vault(VaultError),
@@ -150,6 +153,7 @@ impl Error {
                 VaultError::NotSetUp => exit::LOCKED,
                 _ => exit::FAILURE,
             },
+            Error::LinkExpired => exit::EXPIRED,
             Error::Unreachable { .. } => exit::UNREACHABLE,
             Error::NotFound(_) => exit::NOT_FOUND,
             Error::Integrity(_) => exit::INTEGRITY,

@@ -205,7 +205,7 @@ mod tests {
         let canister = candid::Principal::from_slice(&[1; 10]);
         let master =
             crate::keyring::MasterKeys::first(vault_crypto::MasterKey::from_bytes([7; 32]));
-        crate::session::save(
+        crate::unlocked::save(
             &home,
             &canister,
             &canister,
@@ -227,7 +227,7 @@ mod tests {
                 assert_eq!(mode(&path), want, "{}", path.display());
             }
         }
-        assert!(crate::session::load(&home, &canister, &canister).is_some());
+        assert!(crate::unlocked::load(&home, &canister, &canister).is_some());
         std::fs::remove_dir_all(&root).unwrap();
     }
 
@@ -269,7 +269,7 @@ mod tests {
         let canister = candid::Principal::from_slice(&[1; 10]);
         let master =
             crate::keyring::MasterKeys::first(vault_crypto::MasterKey::from_bytes([7; 32]));
-        let refused = crate::session::save(
+        let refused = crate::unlocked::save(
             &home,
             &canister,
             &canister,

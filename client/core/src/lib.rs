@@ -40,6 +40,7 @@ pub mod replica;
 pub mod session;
 pub mod settings;
 pub mod sharing;
+pub mod unlocked;
 pub mod upload;
 pub mod vault;
 pub mod view;
@@ -51,6 +52,7 @@ pub use home::Home;
 pub use identity::Identity;
 pub use network::{Connection, Network};
 pub use platform::{Store, StoreRef};
+pub use session::{FileRef, FileView, Listing, Page, PageCursor, Passphrase, Session, VaultStatus};
 pub use settings::Settings;
 pub use vault::Vault;
 /// The canister's Candid types (arguments, records, `VaultError`).

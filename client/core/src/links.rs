@@ -299,7 +299,11 @@ impl OpenedLink {
             password_proof: None,
         };
         let mut pw = None;
-        let opened = match canister.open_link(access.clone()).await {
+        let expired = |e| match e {
+            Error::Vault(VaultError::Expired) => Error::LinkExpired,
+            other => other,
+        };
+        let opened = match canister.open_link(access.clone()).await.map_err(expired) {
             Err(Error::Vault(VaultError::PasswordRequired { iterations })) => {
                 let password =
                     password.ok_or(Error::Vault(VaultError::PasswordRequired { iterations }))?;
@@ -315,7 +319,7 @@ impl OpenedLink {
                 access.password_proof =
                     Some(ByteBuf::from(derived.proof().expose_secret().to_vec()));
                 pw = Some(derived);
-                canister.open_link(access.clone()).await?
+                canister.open_link(access.clone()).await.map_err(expired)?
             }
             other => other?,
         };

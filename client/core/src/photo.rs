@@ -21,7 +21,7 @@
 //! [`PhotoInfo::read`] reports only its type.
 
 mod header;
-#[cfg(feature = "heic")]
+#[cfg(all(feature = "heic", not(target_arch = "wasm32")))]
 mod heic;
 mod orient;
 mod sniff;
@@ -73,7 +73,7 @@ impl PhotoInfo {
             mime: mime.to_owned(),
             ..PhotoInfo::default()
         };
-        #[cfg(feature = "heic")]
+        #[cfg(all(feature = "heic", not(target_arch = "wasm32")))]
         if matches!(mime, "image/heic" | "image/heif") {
             heic::read(path, head, &mut info);
             return info;

@@ -48,14 +48,39 @@ pub struct Uploaded {
     pub path: PathBuf,
     /// Its id in the vault.
     pub id: String,
-    /// `uploaded`, `resumed` or `duplicate` (already in the vault as `id`).
-    pub outcome: &'static str,
+    /// What became of it.
+    pub outcome: UploadOutcome,
     /// Bytes of the original.
     pub size: u64,
     /// Chunks the file has.
     pub chunks_total: u32,
     /// Chunks this run sent.
     pub chunks_sent: u32,
+    /// Why it was stored without a thumbnail, when it looked like an image but none could be
+    /// made (an empty or truncated file, a coding this build cannot decode).
+    pub no_thumbnail: Option<String>,
+}
+
+/// What became of one file of an upload (`uploaded`, `resumed` or `duplicate` as text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UploadOutcome {
+    /// Sent whole.
+    Uploaded,
+    /// An upload an earlier run began, finished (only the missing chunks were sent).
+    Resumed,
+    /// Already in the vault (as [`Uploaded::id`]): nothing was sent.
+    Duplicate,
+}
+
+impl std::fmt::Display for UploadOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UploadOutcome::Uploaded => "uploaded",
+            UploadOutcome::Resumed => "resumed",
+            UploadOutcome::Duplicate => "duplicate",
+        })
+    }
 }
 
 /// Hears how an upload goes (progress bars, the app's view). Called from several tasks.
@@ -97,36 +122,64 @@ struct Journal {
     sort_key: i64,
 }
 
-/// Every file under `paths` (folders walked, hidden files and folders skipped), sorted.
-pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, u64)>, Error> {
-    let mut out = Vec::new();
+/// What the paths named hold.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// The files, with their sizes: each path's in order, each folder's sorted by name.
+    pub files: Vec<(PathBuf, u64)>,
+    /// Entries inside folders that could not be read (a symlink loop, a folder without
+    /// permission): each fails alone, the rest of the batch goes on.
+    pub unreadable: Vec<(PathBuf, Error)>,
+}
+
+/// Every file under `paths` (folders walked, hidden files and folders skipped, a folder
+/// reached twice through symlinks walked once). A path that does not exist is the user's
+/// mistake ([`Error::Invalid`]); nothing is uploaded then.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Collected, Error> {
+    let mut out = Collected::default();
+    let mut walked = HashSet::new();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                Error::Invalid(format!("{}: no such file or folder", path.display()))
+            }
+            _ => Error::io(format!("reading {}", path.display()), e),
+        })?;
         if meta.is_dir() {
             let mut stack = vec![path.clone()];
             while let Some(dir) = stack.pop() {
-                let mut entries: Vec<_> = std::fs::read_dir(&dir)
-                    .map_err(|e| Error::io(format!("reading {}", dir.display()), e))?
-                    .filter_map(Result::ok)
-                    .collect();
+                // A folder reached again (a symlink to an ancestor) is not walked again.
+                if !walked.insert(std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone())) {
+                    continue;
+                }
+                let entries = match std::fs::read_dir(&dir) {
+                    Ok(entries) => entries,
+                    Err(e) => {
+                        let what = format!("reading {}", dir.display());
+                        out.unreadable.push((dir, Error::io(what, e)));
+                        continue;
+                    }
+                };
+                let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
                 entries.sort_by_key(|e| e.file_name());
                 for entry in entries {
                     if entry.file_name().to_string_lossy().starts_with('.') {
                         continue;
                     }
                     let p = entry.path();
-                    let m = std::fs::metadata(&p)
-                        .map_err(|e| Error::io(format!("reading {}", p.display()), e))?;
-                    if m.is_dir() {
-                        stack.push(p);
-                    } else if m.is_file() {
-                        out.push((p, m.len()));
+                    match std::fs::metadata(&p) {
+                        Ok(m) if m.is_dir() => stack.push(p),
+                        Ok(m) if m.is_file() => out.files.push((p, m.len())),
+                        Ok(_) => {}
+                        Err(e) => {
+                            let what = format!("reading {}", p.display());
+                            out.unreadable.push((p, Error::io(what, e)));
+                        }
                     }
                 }
             }
         } else if meta.is_file() {
-            out.push((path.clone(), meta.len()));
+            out.files.push((path.clone(), meta.len()));
         } else {
             return Err(Error::Invalid(format!(
                 "{} is not a file or folder",
@@ -141,6 +194,8 @@ struct Prepared {
     journal: Journal,
     file_key: FileKey,
     resumed: bool,
+    /// Why no thumbnail could be made (see [`Uploaded::no_thumbnail`]).
+    no_thumbnail: Option<String>,
 }
 
 /// Where files go: a vault canister, an album of it (with its current key), and whether the
@@ -233,8 +288,11 @@ impl Vault {
         paths: &[PathBuf],
         progress: &dyn UploadProgress,
     ) -> Result<Vec<Result<Uploaded, (PathBuf, Error)>>, Error> {
-        let files = collect_files(paths)?;
-        progress.begin(files.len(), files.iter().map(|(_, size)| 2 * size).sum());
+        let Collected { files, unreadable } = collect_files(paths)?;
+        progress.begin(
+            files.len() + unreadable.len(),
+            files.iter().map(|(_, size)| 2 * size).sum(),
+        );
         let chunks = Arc::new(Semaphore::new(CHUNKS_IN_FLIGHT));
         let results = futures_util::stream::iter(files)
             .map(|(path, _)| {
@@ -248,6 +306,12 @@ impl Vault {
             .buffered(FILES_IN_FLIGHT)
             .collect::<Vec<_>>()
             .await;
+        let mut results = results;
+        for (path, e) in unreadable {
+            let failed = Err(e);
+            progress.file_done(&path, &failed);
+            results.push(failed.map_err(|e| (path, e)));
+        }
         Ok(results)
     }
 
@@ -327,6 +391,7 @@ impl Vault {
                         journal,
                         file_key,
                         resumed: true,
+                        no_thumbnail: None,
                     });
                 }
                 // Prepared before the master key was rotated: its keys are wrapped under a key
@@ -349,13 +414,17 @@ impl Vault {
             }
         }
         let info = PhotoInfo::read(path, &head);
-        let thumb = {
+        // A photo whose pixels cannot be read is still stored, without a thumbnail, and the
+        // user is told why.
+        let made = {
             let path = path.to_path_buf();
             let info = info.clone();
-            crate::platform::blocking(move || thumbnail(&path, &info))
-                .await
-                // A photo whose pixels cannot be read is still stored, without a thumbnail.
-                .unwrap_or(None)
+            crate::platform::blocking(move || thumbnail(&path, &info)).await
+        };
+        let (thumb, no_thumbnail) = match made {
+            Ok(thumb) => (thumb, None),
+            Err(_) if size == 0 => (None, Some("the file is empty".to_string())),
+            Err(e) => (None, Some(e.to_string())),
         };
         let mut meta = FileMetadata {
             name: path
@@ -414,6 +483,7 @@ impl Vault {
             journal,
             file_key,
             resumed: false,
+            no_thumbnail,
         })
     }
 
@@ -453,10 +523,11 @@ impl Vault {
                 return Ok(Uploaded {
                     path: path.to_path_buf(),
                     id: hex::encode(&existing),
-                    outcome: "duplicate",
+                    outcome: UploadOutcome::Duplicate,
                     size: j.size,
                     chunks_total: total,
                     chunks_sent: 0,
+                    no_thumbnail: None,
                 });
             }
             Err(e) => return Err(e),
@@ -491,13 +562,14 @@ impl Vault {
             path: path.to_path_buf(),
             id: hex::encode(&info.id),
             outcome: if prepared.resumed {
-                "resumed"
+                UploadOutcome::Resumed
             } else {
-                "uploaded"
+                UploadOutcome::Uploaded
             },
             size: j.size,
             chunks_total: total,
             chunks_sent: sent,
+            no_thumbnail: prepared.no_thumbnail.clone(),
         })
     }
 }

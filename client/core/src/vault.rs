@@ -18,7 +18,7 @@ use crate::keyring::{Keyring, MasterKeys, id16};
 use crate::platform::{Store, StoreRef, blocking};
 use crate::settings::Settings;
 use crate::view::{AlbumEntry, FileEntry, PendingUploadEntry, time_ns};
-use crate::{Connection, Error, VaultCanister, pin, session};
+use crate::{Connection, Error, VaultCanister, pin, unlocked};
 
 /// An unlocked vault of the connected identity.
 pub struct Vault {
@@ -157,7 +157,7 @@ impl Vault {
 
     /// Whether this vault is kept unlocked between runs (a live session).
     pub fn has_session(&self) -> bool {
-        session::load(self.store(), &self.canister.id(), &self.conn.me()).is_some()
+        unlocked::load(self.store(), &self.canister.id(), &self.conn.me()).is_some()
     }
 
     fn new(
@@ -240,7 +240,7 @@ impl Vault {
         };
         canister.setup(args).await?;
         pin::save(store, &canister.id(), kdf)?;
-        session::save(store, &canister.id(), &conn.me(), &master, session)?;
+        unlocked::save(store, &canister.id(), &conn.me(), &master, session)?;
         let words = RecoveryWords(recovery.to_words());
         Ok((Vault::new(store, conn, canister, master), words))
     }
@@ -251,7 +251,7 @@ impl Vault {
         conn: Connection,
         canister: Principal,
     ) -> Result<Vault, Error> {
-        let master = session::load(store, &canister, &conn.me()).ok_or(Error::Locked)?;
+        let master = unlocked::load(store, &canister, &conn.me()).ok_or(Error::Locked)?;
         let canister = conn.vault(canister);
         Ok(Vault::new(store, conn, canister, master))
     }
@@ -319,7 +319,7 @@ impl Vault {
             pin::save(store, &canister.id(), params.params())?;
         }
         if let Some(duration) = session {
-            session::save(store, &canister.id(), &conn.me(), &master, duration)?;
+            unlocked::save(store, &canister.id(), &conn.me(), &master, duration)?;
         }
         remember_canister(store, &conn, canister.id())?;
         Ok(Vault::new(store, conn, canister, master))
@@ -379,7 +379,7 @@ impl Vault {
         remember_canister(store, &conn, canister.id())?;
         let vault = Vault::new(store, conn, canister, master);
         vault.change_passphrase(new_passphrase, kdf).await?;
-        session::save(
+        unlocked::save(
             store,
             &vault.canister.id(),
             &vault.conn.me(),
@@ -532,9 +532,9 @@ impl Vault {
         let keys = self.masters().rotated(new);
         self.reader.keys = Keyring::owner(keys.clone());
         self.refresh();
-        session::forget(&self.store, &self.canister.id(), &self.conn.me());
+        unlocked::forget(&self.store, &self.canister.id(), &self.conn.me());
         if let Some(duration) = session {
-            session::save(
+            unlocked::save(
                 &self.store,
                 &self.canister.id(),
                 &self.conn.me(),
@@ -681,7 +681,7 @@ impl Vault {
 
     /// Forgets the unlocked key on this machine.
     pub fn lock(&self) -> bool {
-        session::forget(&self.store, &self.canister.id(), &self.conn.me())
+        unlocked::forget(&self.store, &self.canister.id(), &self.conn.me())
     }
 
     /// The current master key: everything new is wrapped under it.

@@ -20,6 +20,9 @@ pub struct FileEntry {
     pub taken_at: Option<String>,
     /// Milliseconds since the epoch (the timeline's order).
     pub taken_at_ms: Option<i64>,
+    /// When the file was last modified before upload (RFC 3339, UTC): what dates a photo
+    /// without a recorded time, as other photo apps do.
+    pub modified_at: Option<String>,
     /// Pixels as stored.
     pub width: Option<u32>,
     /// Pixels as stored.
@@ -56,6 +59,7 @@ impl FileEntry {
                 .taken_at
                 .map(|ms| taken_text(ms, meta.taken_offset_min)),
             taken_at_ms: meta.taken_at,
+            modified_at: meta.modified_at.map(time_ms),
             width: meta.width,
             height: meta.height,
             orientation: meta.orientation,
@@ -192,6 +196,14 @@ pub fn principal(p: &Principal) -> String {
 pub fn time_ns(ns: u64) -> String {
     chrono::DateTime::from_timestamp_nanos(ns.min(i64::MAX as u64) as i64)
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Milliseconds since the epoch as RFC 3339 (UTC, to the second).
+pub fn time_ms(ms: i64) -> String {
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        None => ms.to_string(),
+    }
 }
 
 /// A taken-at time: with its offset when known (the camera's local time), else as the camera's

@@ -883,3 +883,32 @@ fn heic_thumbnail_time() {
     assert_eq!((t.width, t.height), (720, 540));
     assert!(elapsed.as_secs() < 30, "{elapsed:?}");
 }
+
+/// Some writers store the pointer to the GPS IFD as a signed integer (exiv2's
+/// FurnaceCreekInn.jpg); exiftool follows it, and so must we. A real iPhone photo with GPS,
+/// its pointer's type rewritten from LONG to SLONG, reads the same position.
+#[test]
+fn a_gps_pointer_stored_signed_is_followed() {
+    let path = photos().join("exif/test1.jpg");
+    let bytes = std::fs::read(&path).unwrap();
+    let honest = PhotoInfo::read(&path, &bytes);
+    assert!(honest.gps.is_some(), "test1.jpg has GPS");
+    // The 12-byte IFD entry: tag 0x8825, type LONG (4), count 1, in either byte order.
+    let (big, little) = (
+        [0x88, 0x25, 0, 4, 0, 0, 0, 1],
+        [0x25, 0x88, 4, 0, 1, 0, 0, 0],
+    );
+    let at = bytes
+        .windows(8)
+        .position(|w| w == big || w == little)
+        .expect("the GPS pointer");
+    let mut signed = bytes.clone();
+    if signed[at] == 0x88 {
+        signed[at + 3] = 9;
+    } else {
+        signed[at + 2] = 9;
+    }
+    let read = PhotoInfo::read(&path, &signed);
+    assert_eq!(read.gps, honest.gps);
+    assert_eq!(read.taken_at, honest.taken_at);
+}

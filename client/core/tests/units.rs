@@ -6,7 +6,7 @@ use std::time::Duration;
 use candid::Principal;
 use vault_client::keyring::MasterKeys;
 use vault_client::links::{link_url, parse_link_url};
-use vault_client::{Home, Identity, Network, Settings, session};
+use vault_client::{Home, Identity, Network, Settings, unlocked};
 use vault_crypto::{LinkSecret, MasterKey};
 
 #[test]
@@ -79,10 +79,10 @@ fn sessions_expire_and_lock_forgets_them() {
     let me = Principal::from_slice(&[7; 29]);
     let other = Principal::from_slice(&[8; 29]);
     let key = MasterKeys::first(MasterKey::generate(&mut rand::rng()));
-    assert!(session::load(&home, &canister, &me).is_none());
-    session::save(&home, &canister, &me, &key, Duration::from_secs(60)).unwrap();
+    assert!(unlocked::load(&home, &canister, &me).is_none());
+    unlocked::save(&home, &canister, &me, &key, Duration::from_secs(60)).unwrap();
     assert_eq!(
-        session::load(&home, &canister, &me)
+        unlocked::load(&home, &canister, &me)
             .unwrap()
             .current()
             .expose_secret(),
@@ -92,8 +92,8 @@ fn sessions_expire_and_lock_forgets_them() {
     let rotated = key
         .rotated(MasterKey::generate(&mut rand::rng()))
         .rotated(MasterKey::generate(&mut rand::rng()));
-    session::save(&home, &canister, &me, &rotated, Duration::from_secs(60)).unwrap();
-    let loaded = session::load(&home, &canister, &me).unwrap();
+    unlocked::save(&home, &canister, &me, &rotated, Duration::from_secs(60)).unwrap();
+    let loaded = unlocked::load(&home, &canister, &me).unwrap();
     assert_eq!(loaded.generation().0, 2);
     let secrets = |k: &MasterKeys| k.all().map(|m| *m.expose_secret()).collect::<Vec<_>>();
     assert_eq!(secrets(&loaded), secrets(&rotated));
@@ -102,7 +102,7 @@ fn sessions_expire_and_lock_forgets_them() {
         key.current().expose_secret()
     );
     assert!(
-        session::load(&home, &canister, &other).is_none(),
+        unlocked::load(&home, &canister, &other).is_none(),
         "another identity's session is its own"
     );
     let file = std::fs::read_dir(&home.runtime)
@@ -115,17 +115,17 @@ fn sessions_expire_and_lock_forgets_them() {
         std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    assert!(session::forget(&home, &canister, &me));
-    assert!(session::load(&home, &canister, &me).is_none());
-    assert!(!session::forget(&home, &canister, &me));
-    session::save(&home, &canister, &me, &key, Duration::ZERO).unwrap();
+    assert!(unlocked::forget(&home, &canister, &me));
+    assert!(unlocked::load(&home, &canister, &me).is_none());
+    assert!(!unlocked::forget(&home, &canister, &me));
+    unlocked::save(&home, &canister, &me, &key, Duration::ZERO).unwrap();
     assert!(
-        session::load(&home, &canister, &me).is_none(),
+        unlocked::load(&home, &canister, &me).is_none(),
         "an expired session is not used"
     );
     assert!(!file.exists(), "and is removed");
     std::fs::write(&file, b"garbage").unwrap();
-    assert!(session::load(&home, &canister, &me).is_none());
+    assert!(unlocked::load(&home, &canister, &me).is_none());
 }
 
 #[test]

@@ -132,6 +132,34 @@ impl User {
     }
 }
 
+/// The replica this user's connection started (if it did) is stopped with the user, also when
+/// a test fails: a test leaves nothing running behind it.
+impl Drop for User {
+    fn drop(&mut self) {
+        let dir = Home::at(self.home.path()).replica_dir();
+        if let Err(e) = vault_client::replica::stop_local(&dir) {
+            eprintln!("stopping the replica of {}: {e}", dir.display());
+        }
+    }
+}
+
+/// The command lines of the processes that name `path` (what a test must not leave behind).
+pub fn processes_naming(path: &Path) -> Vec<String> {
+    let needle = path.to_string_lossy().into_owned();
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name() != me.as_str())
+                .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+                .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+                .filter(|line| line.contains(&needle))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The app, running.
 pub struct AppWindow {
     pub child: Child,

@@ -15,10 +15,10 @@ pub(crate) fn find_exif(mime: &str, head: &[u8], jpeg_exif: Option<&[u8]>) -> Op
         let mut reader = exif::Reader::new();
         reader.continue_on_error(true);
         let result = if let Some(raw) = jpeg_exif {
-            reader.read_raw(raw.to_vec())
+            reader.read_raw(unsigned_pointers(raw.to_vec()))
         } else if tiff_magic {
             // TIFF and the camera raw formats built on it: the file is the EXIF structure.
-            reader.read_raw(head.to_vec())
+            reader.read_raw(unsigned_pointers(head.to_vec()))
         } else if matches!(mime, "image/png" | "image/webp") {
             reader.read_from_container(&mut Cursor::new(head))
         } else {
@@ -28,6 +28,76 @@ pub(crate) fn find_exif(mime: &str, head: &[u8], jpeg_exif: Option<&[u8]>) -> Op
     };
     // kamadak-exif is careful, but a panic on a hostile file must not take the caller down.
     catch_unwind(AssertUnwindSafe(parse)).ok().flatten()
+}
+
+/// The pointers to the Exif, GPS and interoperability IFDs, which some writers store as SLONG
+/// rather than LONG (exiv2's FurnaceCreekInn.jpg; exiftool follows them), rewritten as LONG in
+/// `tiff` so that kamadak-exif follows them too (it drops the GPS IFD otherwise). Anything
+/// malformed is left as it is: the parser decides what to make of it.
+fn unsigned_pointers(mut tiff: Vec<u8>) -> Vec<u8> {
+    const POINTERS: [u16; 3] = [0x8769, 0x8825, 0xA005];
+    const LONG: u16 = 4;
+    const SLONG: u16 = 9;
+    let big = match tiff.get(..4) {
+        Some(b"MM\0*") => true,
+        Some(b"II*\0") => false,
+        _ => return tiff,
+    };
+    let u16_at = |b: &[u8], at: usize| -> Option<u16> {
+        let bytes = b.get(at..at.checked_add(2)?)?.try_into().ok()?;
+        Some(if big {
+            u16::from_be_bytes(bytes)
+        } else {
+            u16::from_le_bytes(bytes)
+        })
+    };
+    let u32_at = |b: &[u8], at: usize| -> Option<u32> {
+        let bytes = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(bytes)
+        } else {
+            u32::from_le_bytes(bytes)
+        })
+    };
+    // IFD0 and the IFDs its pointers lead to (Exif holds the interoperability pointer); each
+    // visited once, a handful at most.
+    let mut todo: Vec<u32> = u32_at(&tiff, 4).into_iter().collect();
+    let mut seen = Vec::new();
+    while let Some(ifd) = todo.pop() {
+        if seen.contains(&ifd) || seen.len() >= 4 {
+            continue;
+        }
+        seen.push(ifd);
+        let Some(count) = u16_at(&tiff, ifd as usize) else {
+            continue;
+        };
+        for i in 0..usize::from(count) {
+            let entry = ifd as usize + 2 + 12 * i;
+            let (Some(tag), Some(kind), Some(count), Some(value)) = (
+                u16_at(&tiff, entry),
+                u16_at(&tiff, entry + 2),
+                u32_at(&tiff, entry + 4),
+                u32_at(&tiff, entry + 8),
+            ) else {
+                // The IFD runs past the end.
+                break;
+            };
+            if !POINTERS.contains(&tag) || count != 1 || !(kind == LONG || kind == SLONG) {
+                continue;
+            }
+            // A negative offset points nowhere: left for the parser to refuse.
+            if kind == SLONG && (value as i32) >= 0 {
+                let long = if big {
+                    LONG.to_be_bytes()
+                } else {
+                    LONG.to_le_bytes()
+                };
+                tiff[entry + 2..entry + 4].copy_from_slice(&long);
+            }
+            todo.push(value);
+        }
+    }
+    tiff
 }
 
 /// Copies the fields a vault keeps from `exif` into `info` (dimensions only as a fallback,

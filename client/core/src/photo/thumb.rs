@@ -24,7 +24,7 @@ pub(crate) enum Kind {
     /// The `image` crate, full size.
     Image(image::ImageFormat),
     /// libheif, full size, turned upright by libheif itself.
-    #[cfg(feature = "heic")]
+    #[cfg(all(feature = "heic", not(target_arch = "wasm32")))]
     Heic,
 }
 
@@ -39,7 +39,7 @@ pub(crate) fn kind(mime: &str) -> Option<Kind> {
         "image/tiff" => Kind::Image(image::ImageFormat::Tiff),
         // HEIC/HEIF needs libheif (crate feature `heic`); everything else (video, raw,
         // documents) has no thumbnail.
-        #[cfg(feature = "heic")]
+        #[cfg(all(feature = "heic", not(target_arch = "wasm32")))]
         "image/heic" | "image/heif" => Kind::Heic,
         _ => return None,
     })
@@ -87,7 +87,7 @@ pub(crate) fn thumbnail(
             },
             other => other,
         }),
-        #[cfg(feature = "heic")]
+        #[cfg(all(feature = "heic", not(target_arch = "wasm32")))]
         Kind::Heic => super::heic::decode(path).map(|(data, width, height, channels)| Raster {
             data,
             width,
@@ -97,7 +97,7 @@ pub(crate) fn thumbnail(
     })?;
     let orientation = info.orientation.unwrap_or(1);
     // libheif has applied the HEIF rotation and mirroring: EXIF Orientation is not applied again.
-    #[cfg(feature = "heic")]
+    #[cfg(all(feature = "heic", not(target_arch = "wasm32")))]
     let orientation = if kind == Kind::Heic { 1 } else { orientation };
     let finished = guard(|| finish(decoded, orientation))?;
     Ok(Some(finished))
