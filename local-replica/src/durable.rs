@@ -303,11 +303,11 @@ impl StateDir {
     }
 
     pub fn load_module(&self, hash: &[u8]) -> io::Result<Vec<u8>> {
-        fs::read(self.dir.join("modules").join(hex(hash)))
+        fs::read(self.dir.join("modules").join(hex::encode(hash)))
     }
 
     fn module_path(&self, hash: &[u8; 32]) -> PathBuf {
-        self.dir.join("modules").join(hex(hash))
+        self.dir.join("modules").join(hex::encode(hash))
     }
 
     /// A file in `canisters/`.
@@ -456,22 +456,6 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 
 fn corrupt(why: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, why)
-}
-
-/// Lower-case hex (module and file names, the script interface).
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The bytes of a hex string, if it is one.
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 fn frame_into(out: &mut Vec<u8>, payload: &[u8]) {

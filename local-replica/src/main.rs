@@ -250,7 +250,7 @@ fn command_line(r: &mut Replica, line: &str) -> Result<String, String> {
             } else {
                 r.query_call(sender, canister, method, &arg)
             };
-            Ok(hex(&reply.map_err(e)?.bytes))
+            Ok(hex::encode(&reply.map_err(e)?.bytes))
         }
         ["time", ns] => {
             let ns = ns.parse().map_err(|_| format!("`{ns}` is not a time"))?;
@@ -267,13 +267,9 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    local_replica::durable::hex(bytes)
-}
-
 fn unhex(s: &str) -> Result<Vec<u8>, String> {
     if s == "-" {
         return Ok(Vec::new());
     }
-    local_replica::durable::unhex(s).ok_or_else(|| format!("`{s}` is not hex"))
+    hex::decode(s).map_err(|_| format!("`{s}` is not hex"))
 }

@@ -248,10 +248,8 @@ impl Driven {
     }
 }
 
-use local_replica::durable::hex;
-
 fn unhex(s: &str) -> Vec<u8> {
-    local_replica::durable::unhex(s).expect("hex")
+    hex::decode(s).expect("hex")
 }
 
 /// The upload's missing chunks, as the canister reports them.
@@ -260,7 +258,7 @@ fn missing(d: &mut Driven, id: Principal) -> Vec<u32> {
         "query {} {} upload_status {}",
         owner().to_text(),
         id.to_text(),
-        hex(&Encode!(&file_id(0)).unwrap())
+        hex::encode(Encode!(&file_id(0)).unwrap())
     ));
     Decode!(&unhex(&reply), VaultResult<UploadStatus>)
         .unwrap()
@@ -299,12 +297,12 @@ fn killed_at_random_points_during_a_1000_chunk_upload_it_loses_nothing_acknowled
         "install {o} {} install {} {}",
         id.to_text(),
         vault_wasm_path(),
-        hex(&init_arg(owner()))
+        hex::encode(init_arg(owner()))
     ));
     d.ask(&format!(
         "update {o} {} begin_upload {}",
         id.to_text(),
-        hex(&Encode!(&begin_args(0, size)).unwrap())
+        hex::encode(Encode!(&begin_args(0, size)).unwrap())
     ));
     drop(d.child.stdin.take());
     d.child.wait().unwrap();
@@ -337,7 +335,7 @@ fn killed_at_random_points_during_a_1000_chunk_upload_it_loses_nothing_acknowled
         let writer = std::thread::spawn(move || {
             for index in still_missing {
                 let data = chunk_data(0, index, chunk_len(size, index));
-                let line = format!("{who} {}", hex(&put_chunk_arg(0, index, data)));
+                let line = format!("{who} {}", hex::encode(put_chunk_arg(0, index, data)));
                 if writeln!(stdin, "{line}").is_err() {
                     return;
                 }

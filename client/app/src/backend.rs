@@ -85,20 +85,9 @@ pub(crate) struct State {
     clipboard: StdMutex<Option<arboard::Clipboard>>,
 }
 
-/// What the UI shows of an error: vault-client's message, which says what to do, except where
-/// that names a `vault` command.
-fn message(e: &Error) -> String {
-    match e {
-        Error::Locked => "the vault is locked: unlock it with your passphrase".into(),
-        Error::NoVault { network } => {
-            format!("no vault on {network} for this identity yet: create one, or recover yours")
-        }
-        other => other.to_string(),
-    }
-}
-
+/// What the UI shows of an error: vault-client's words, which name no command of any front end.
 fn ui_error(e: Error) -> UiError {
-    UiError::new(message(&e))
+    UiError::new(e.to_string())
 }
 
 impl Desktop {
@@ -772,7 +761,7 @@ impl UploadProgress for Progress {
             path: path.to_path_buf(),
             result: match result {
                 Ok(uploaded) => Ok(uploaded.outcome.to_string()),
-                Err(e) => Err(message(e)),
+                Err(e) => Err(e.to_string()),
             },
         });
     }

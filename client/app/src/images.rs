@@ -205,7 +205,9 @@ enum Refusal {
 impl From<Error> for Refusal {
     fn from(e: Error) -> Self {
         match e {
-            Error::NotFound(_) | Error::Vault(VaultError::NotFound) => Refusal::NotFound,
+            Error::NotFound(_) | Error::NoSuch(_) | Error::Vault(VaultError::NotFound) => {
+                Refusal::NotFound
+            }
             other => Refusal::Failed(other.to_string()),
         }
     }

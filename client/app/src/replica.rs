@@ -14,7 +14,7 @@ pub fn main(args: &[String]) -> ExitCode {
         Err(e) => {
             eprintln!("vault-app replica: {e}");
             // What a command line's usage error exits with (as `vault replica` does).
-            ExitCode::from(vault_client::error::exit::USAGE)
+            ExitCode::from(2)
         }
     }
 }

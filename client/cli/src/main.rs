@@ -1,11 +1,12 @@
 //! `vault`: your photo vault on the Internet Computer, from the command line.
 //!
-//! Every command is `main -> run() -> Result<ExitCode>`; errors print as `vault: <what happened
-//! and what to do>` with the exit codes of `vault_client::error::exit` (listed in `--help`).
+//! Every command is `main -> run()`; errors print as `vault: <what happened and what to do>`
+//! (vault-client's words and the CLI's hint) with the exit codes of `exit` (listed in `--help`).
 #![forbid(unsafe_code)]
 
 mod args;
 mod commands;
+mod exit;
 mod output;
 mod secrets;
 
@@ -25,8 +26,8 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("vault: {e}");
-            ExitCode::from(e.exit_code())
+            eprintln!("vault: {}", exit::message(&e));
+            ExitCode::from(exit::code(&e))
         }
     }
 }

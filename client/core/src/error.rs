@@ -1,41 +1,16 @@
-//! What can go wrong, each with what to do about it, and the exit code the command line uses.
+//! What can go wrong, each with what to do about it, in words any front end can show: no
+//! command or flag of one front end is named here (the CLI adds its own hints and exit codes).
 
 use vault_interface::types::VaultError;
-
-/// Exit codes of the `vault` command line (documented in its `--help` and the README).
-pub mod exit {
-    /// Something else failed (I/O, an unexpected answer).
-    pub const FAILURE: u8 = 1;
-    /// The command line was wrong.
-    pub const USAGE: u8 = 2;
-    /// The vault is locked, or not set up: unlock or init first.
-    pub const LOCKED: u8 = 3;
-    /// Refused: this identity may not do that, or the secret was wrong.
-    pub const REFUSED: u8 = 4;
-    /// No such file, album, grant or link.
-    pub const NOT_FOUND: u8 = 5;
-    /// The replica could not be reached.
-    pub const UNREACHABLE: u8 = 6;
-    /// The quota would be exceeded.
-    pub const QUOTA: u8 = 7;
-    /// Data failed its integrity check (decryption or hash).
-    pub const INTEGRITY: u8 = 8;
-    /// A grant or link has expired or was revoked.
-    pub const EXPIRED: u8 = 9;
-    /// Some files of a batch failed (the others were done).
-    pub const PARTIAL: u8 = 10;
-}
 
 /// Every failure of the client.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// No unlocked key for this vault on this machine.
-    #[error("the vault is locked: run `vault unlock` (or set VAULT_PASSPHRASE)")]
+    #[error("the vault is locked on this device: unlock it with your passphrase")]
     Locked,
     /// No vault known for this identity on this network.
-    #[error(
-        "no vault on {network} for this identity: run `vault init` (or `vault init --canister ID` for one deployed with dfx)"
-    )]
+    #[error("no vault on {network} for this identity yet: create one, or recover yours")]
     NoVault {
         /// The network's name.
         network: String,
@@ -85,6 +60,20 @@ pub enum Error {
     /// Nothing matches what the user named.
     #[error("{0}")]
     NotFound(String),
+    /// No album, file or link is named that.
+    #[error("{0}")]
+    NoSuch(Missing),
+    /// An album shared with this identity to view only, not to add to.
+    #[error("`{0}` is shared with you to view only: ask its owner to let you add to it")]
+    ViewOnly(String),
+    /// Some items of a batch failed (each said why as it failed); the others were done.
+    #[error("{failed} of {total} failed")]
+    Partial {
+        /// How many failed.
+        failed: usize,
+        /// Out of.
+        total: usize,
+    },
     /// Encrypted data did not decrypt, or a download's hash did not match.
     #[error("integrity check failed: {0}")]
     Integrity(String),
@@ -103,14 +92,30 @@ pub enum Error {
     /// open to others and cannot be closed; the message says what to do.
     #[error("{0}")]
     NotPrivate(String),
-    /// Some items of a batch failed.
-    #[error("{failed} of {total} failed (see above)")]
-    Partial {
-        /// How many failed.
-        failed: usize,
-        /// Out of.
-        total: usize,
-    },
+}
+
+/// What the user named and nothing matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Missing {
+    /// No album of that name or id.
+    Album(String),
+    /// No file with that id.
+    File(String),
+    /// No link with that id or URL.
+    Link(String),
+    /// Neither an album nor a file (what may be shared or linked).
+    Target(String),
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Missing::Album(name) => write!(f, "no album `{name}`"),
+            Missing::File(id) => write!(f, "no file `{id}`"),
+            Missing::Link(id) => write!(f, "no link `{id}`"),
+            Missing::Target(text) => write!(f, "`{text}` is neither an album nor a file"),
+        }
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -134,47 +139,14 @@ impl Error {
             source,
         }
     }
-
-    /// The exit code for this error (see [`exit`]).
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Locked | Error::NoVault { .. } => exit::LOCKED,
-            Error::WrongPassphrase | Error::WrongRecoveryKey | Error::Rejected { .. } => {
-                exit::REFUSED
-            }
-            Error::Vault(e) => match e {
-                VaultError::NotAuthorized
-                | VaultError::WrongPassword
-                | VaultError::PasswordRequired { .. }
-                | VaultError::RateLimited { .. } => exit::REFUSED,
-                VaultError::NotFound => exit::NOT_FOUND,
-                VaultError::QuotaExceeded { .. } => exit::QUOTA,
-                VaultError::Expired | VaultError::Revoked => exit::EXPIRED,
-                VaultError::NotSetUp => exit::LOCKED,
-                _ => exit::FAILURE,
-            },
-            Error::LinkExpired => exit::EXPIRED,
-            Error::Unreachable { .. } => exit::UNREACHABLE,
-            Error::NotFound(_) => exit::NOT_FOUND,
-            Error::Integrity(_) => exit::INTEGRITY,
-            Error::Invalid(_) => exit::USAGE,
-            Error::Partial { .. } => exit::PARTIAL,
-            Error::Agent(_)
-            | Error::Io { .. }
-            | Error::Identity { .. }
-            | Error::Replica(_)
-            | Error::NotPrivate(_) => exit::FAILURE,
-        }
-    }
 }
 
 /// What a canister refusal means to the user, and what to do.
 pub fn describe(e: &VaultError) -> String {
     match e {
-        VaultError::NotAuthorized => "not allowed: this identity has no access to that (check \
-                                       `vault identity show`; a device of yours that was removed, \
-                                       or signed out by a key rotation, unlocks again with \
-                                       `vault unlock`)"
+        VaultError::NotAuthorized => "not allowed: this identity has no access to that (a device \
+                                       of yours that was removed, or signed out by a key \
+                                       rotation, unlocks again with the passphrase)"
             .into(),
         VaultError::NotFound => "not found in the vault".into(),
         VaultError::AlreadyExists => "already exists".into(),
@@ -182,24 +154,22 @@ pub fn describe(e: &VaultError) -> String {
             format!("already in the vault as {}", hex::encode(existing))
         }
         VaultError::QuotaExceeded { needed, available } => format!(
-            "over the quota: needs {} but {} is free — empty the trash (`vault purge`) or raise it (`vault quota`)",
+            "over the quota: needs {} but {} is free — empty the trash or raise the quota",
             crate::view::bytes(*needed),
             crate::view::bytes(*available)
         ),
         VaultError::Expired => "this share has expired: ask the owner for a new one".into(),
         VaultError::Revoked => "this link was revoked by its owner".into(),
-        VaultError::PasswordRequired { .. } => {
-            "this link has a password: pass it with --password".into()
-        }
+        VaultError::PasswordRequired { .. } => "this link has a password: give it".into(),
         VaultError::WrongPassword => "wrong link password".into(),
         VaultError::RateLimited { retry_after_ns } => format!(
             "too many wrong passphrases from this device: try again in {} s, or clear the \
-             count from a device already unlocked (`vault devices --clear-lockouts`)",
+             count from a device already unlocked",
             retry_after_ns.div_ceil(1_000_000_000)
         ),
-        VaultError::NotSetUp => "the vault is not set up: run `vault init`".into(),
+        VaultError::NotSetUp => "the vault is not set up yet: create it".into(),
         VaultError::AlreadySetUp => {
-            "the vault is already set up: use `vault unlock` on this device".into()
+            "the vault is already set up: unlock it with its passphrase on this device".into()
         }
         VaultError::Conflict { reason } => format!("not now: {reason}"),
         VaultError::InvalidArgument { field, reason } => {

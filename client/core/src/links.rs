@@ -13,6 +13,7 @@ use vault_crypto::{
 };
 use vault_interface::types::*;
 
+use crate::error::Missing;
 use crate::export::Reader;
 use crate::keyring::{Keyring, id16};
 use crate::network::Network;
@@ -232,9 +233,7 @@ impl Vault {
         let link = match matches.as_slice() {
             [one] => (*one).clone(),
             [] => {
-                return Err(Error::NotFound(format!(
-                    "no link `{id}` (see `vault link ls`)"
-                )));
+                return Err(Error::NoSuch(Missing::Link(id.to_string())));
             }
             _ => {
                 return Err(Error::Invalid(format!(

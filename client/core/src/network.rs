@@ -166,7 +166,7 @@ impl Connection {
     pub async fn create_vault(&self) -> Result<VaultCanister, Error> {
         if self.network.is_ic() {
             return Err(Error::Invalid(
-                "on the IC, deploy the canister with dfx (dfx.json is in the repository) and run `vault init --canister ID`".into(),
+                "on the IC, a vault canister is deployed first (dfx.json and icp.yaml are in the repository), then set up by naming its id".into(),
             ));
         }
         let management = ic_utils::interfaces::ManagementCanister::create(&self.agent);

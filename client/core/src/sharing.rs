@@ -10,6 +10,7 @@ use vault_crypto::{
 };
 use vault_interface::types::*;
 
+use crate::error::Missing;
 use crate::export::Reader;
 use crate::keyring::{Keyring, MasterKeys, id16};
 use crate::view::{GrantEntry, permission_text, target_parts, time_ns};
@@ -55,11 +56,11 @@ impl Vault {
     pub async fn share_target(&mut self, text: &str) -> Result<ShareTarget, Error> {
         match self.find_album(text).await {
             Ok(album) => Ok(ShareTarget::Album(crate::vault::hex_id(&album.id)?)),
-            Err(Error::NotFound(_)) => match self.resolve_files(&[text.to_string()]).await {
+            Err(Error::NoSuch(_)) => match self.resolve_files(&[text.to_string()]).await {
                 Ok(ids) => Ok(ShareTarget::File(ids[0])),
-                Err(Error::NotFound(_) | Error::Invalid(_)) => Err(Error::NotFound(format!(
-                    "`{text}` is neither an album nor a file (see `vault album ls` and `vault ls`)"
-                ))),
+                Err(Error::NoSuch(_) | Error::Invalid(_)) => {
+                    Err(Error::NoSuch(Missing::Target(text.to_string())))
+                }
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),
@@ -76,7 +77,7 @@ impl Vault {
     ) -> Result<GrantEntry, Error> {
         let code = ShareCode::parse(share_code).map_err(|e| {
             Error::Invalid(format!(
-                "share code: {e}: ask them for `vault identity show`'s code"
+                "that is not a share code ({e}): ask them to copy theirs again"
             ))
         })?;
         let grantee = Principal::try_from_slice(&code.principal)

@@ -257,9 +257,7 @@ impl Vault {
                 Error::NotFound(format!("no album `{album}` is shared with you there"))
             })?;
         if item.grant.permission != vault_interface::types::Permission::Contribute {
-            return Err(Error::Invalid(format!(
-                "`{album}` is shared with you to view only: ask its owner to share it with --contribute"
-            )));
+            return Err(Error::ViewOnly(album.to_string()));
         }
         let vault_interface::types::Target::Album(id) = &item.grant.target else {
             unreachable!("filtered to albums");

@@ -13,6 +13,7 @@ use vault_crypto::{
 use vault_interface::types::*;
 use zeroize::Zeroizing;
 
+use crate::error::Missing;
 use crate::export::Reader;
 use crate::keyring::{Keyring, MasterKeys, id16};
 use crate::platform::{Store, StoreRef, blocking};
@@ -337,7 +338,7 @@ impl Vault {
     ) -> Result<Vault, Error> {
         let recovery = RecoveryKey::from_words(words).map_err(|e| {
             Error::Invalid(format!(
-                "recovery key: {e}: give the 24 words shown at `vault init`"
+                "recovery key: {e}: give the 24 words shown when the vault was created"
             ))
         })?;
         let canister = conn.vault(canister);
@@ -795,9 +796,7 @@ impl Vault {
             .collect();
         match by_id.as_slice() {
             [one] => Ok((*one).clone()),
-            [] => Err(Error::NotFound(format!(
-                "no album `{name}` (see `vault album ls`)"
-            ))),
+            [] => Err(Error::NoSuch(Missing::Album(name.to_string()))),
             _ => Err(Error::Invalid(format!(
                 "`{name}` matches several albums: give more of the id"
             ))),
@@ -974,7 +973,7 @@ impl Vault {
             }
             if lower.len() < 4 || !lower.chars().all(|c| c.is_ascii_hexdigit()) {
                 return Err(Error::Invalid(format!(
-                    "`{text}` is not a file id: give its id or at least 4 of its first hex digits (see `vault ls`)"
+                    "`{text}` is not a file id: give its id or at least 4 of its first hex digits"
                 )));
             }
             if all.is_none() {
@@ -991,9 +990,7 @@ impl Vault {
             match matches.as_slice() {
                 [one] => out.push(hex_id(&one.id)?),
                 [] => {
-                    return Err(Error::NotFound(format!(
-                        "no file `{text}` (see `vault ls`)"
-                    )));
+                    return Err(Error::NoSuch(Missing::File(text.to_string())));
                 }
                 _ => {
                     return Err(Error::Invalid(format!(

@@ -99,6 +99,17 @@ pub fn chunk_count(len: u64) -> u64 {
     len.div_ceil(CHUNK_SIZE as u64).max(1)
 }
 
+/// Size of encrypted chunk `index` of a plaintext of `len` bytes: [`ENCRYPTED_CHUNK_SIZE`]
+/// but for the last, which is what is left and its tag; `None` past the last chunk.
+pub fn encrypted_chunk_len(len: u64, index: u64) -> Option<u64> {
+    let count = chunk_count(len);
+    match (index + 1).cmp(&count) {
+        core::cmp::Ordering::Less => Some(ENCRYPTED_CHUNK_SIZE as u64),
+        core::cmp::Ordering::Equal => Some(len - index * CHUNK_SIZE as u64 + TAG_SIZE as u64),
+        core::cmp::Ordering::Greater => None,
+    }
+}
+
 /// Size of the encrypted chunks (without the header) of a plaintext of `len` bytes.
 pub fn encrypted_len(len: u64) -> u64 {
     len + chunk_count(len) * TAG_SIZE as u64

@@ -4,7 +4,6 @@
 use candid::Principal;
 
 use super::Certified;
-use crate::durable::hex;
 use crate::ingress::Targets;
 
 /// Where a read_state request was sent.
@@ -52,7 +51,7 @@ fn check_path(
             .iter()
             .map(|l| match std::str::from_utf8(l) {
                 Ok(text) if text.chars().all(|c| c.is_ascii_graphic()) => text.to_string(),
-                _ => hex(l),
+                _ => hex::encode(l),
             })
             .collect::<Vec<_>>()
             .join("/")
@@ -81,11 +80,11 @@ fn check_path(
                 None => Ok(()),
                 Some(known) if known.sender != sender => Err(format!(
                     "request {} was sent by another principal: only its sender may read its status",
-                    hex(&id)
+                    hex::encode(id)
                 )),
                 Some(known) if known.effective_canister_id != effective => Err(format!(
                     "request {} was sent to canister {}, not {effective}",
-                    hex(&id),
+                    hex::encode(id),
                     known.effective_canister_id
                 )),
                 Some(_) => Ok(()),

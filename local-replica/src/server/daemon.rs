@@ -258,7 +258,7 @@ pub fn serve(config: super::Config, dir: &Path) -> Result<(), String> {
         write_pid_file(dir, &url)
             .map_err(|e| format!("cannot write the pid file in {}: {e}", dir.display()))?;
         println!("local-replica listening on {url}");
-        println!("root key: {}", crate::durable::hex(server.root_key()));
+        println!("root key: {}", hex::encode(server.root_key()));
         println!("state: {}", dir.display());
         let _ = std::io::stdout().flush();
         let served = server.run(shutdown).await;

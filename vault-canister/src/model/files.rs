@@ -6,9 +6,7 @@ use std::ops::Bound;
 use candid::Principal;
 use ic_stable_structures::{Memory, StableBTreeMap, Storable};
 use serde_bytes::ByteBuf;
-use vault_crypto::{
-    CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, STREAM_HEADER_SIZE, TAG_SIZE, WRAPPED_KEY_SIZE,
-};
+use vault_crypto::{STREAM_HEADER_SIZE, WRAPPED_KEY_SIZE};
 
 use super::chunks::chunk_key;
 use super::room;
@@ -38,15 +36,6 @@ fn album_sorted_key(album: &[u8; ID], sort_key: i64, id: &[u8; ID]) -> Key<40> {
 /// `time || file id`, for upload expiry.
 fn time_key(time: u64, id: &[u8; ID]) -> Key<24> {
     key(&[&time.to_be_bytes(), id])
-}
-
-/// The exact size of encrypted chunk `index` of a `size`-byte plaintext in `count` chunks.
-fn encrypted_chunk_len(size: u64, count: u32, index: u32) -> usize {
-    if index + 1 < count {
-        ENCRYPTED_CHUNK_SIZE
-    } else {
-        (size - (count as u64 - 1) * CHUNK_SIZE as u64) as usize + TAG_SIZE
-    }
 }
 
 fn file_info(id: &[u8; ID], f: FileRecord) -> FileInfo {
@@ -277,7 +266,9 @@ impl<M: Memory> State<M> {
                 format!("the file has {} chunks", f.chunk_count),
             ));
         }
-        let expected = encrypted_chunk_len(f.size, f.chunk_count, args.index);
+        // The index is below the chunk count (checked above): the length is there.
+        let expected =
+            vault_crypto::encrypted_chunk_len(f.size, args.index.into()).unwrap_or(0) as usize;
         if args.data.len() != expected {
             return Err(VaultError::invalid(
                 "data",
@@ -776,7 +767,10 @@ impl<M: Memory> State<M> {
                 } else {
                     "is already in the trash"
                 };
-                return Err(VaultError::conflict(format!("file {} {why}", hex(&id))));
+                return Err(VaultError::conflict(format!(
+                    "file {} {why}",
+                    hex::encode(id)
+                )));
             }
             if out.iter().any(|(seen, _)| *seen == id) {
                 return Err(VaultError::invalid("file_ids", "a file is listed twice"));
@@ -905,8 +899,4 @@ fn store_full() -> VaultError {
     VaultError::conflict(
         "the vault's stable memory is full: empty the trash (purge) or abort uploads to make room",
     )
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

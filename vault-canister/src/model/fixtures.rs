@@ -172,13 +172,8 @@ pub(crate) fn upload_args(
 }
 
 pub(crate) fn chunk(size: u64, index: u32, fill: u8) -> ByteBuf {
-    let count = vault_crypto::chunk_count(size) as u32;
-    let len = if index + 1 < count {
-        vault_crypto::ENCRYPTED_CHUNK_SIZE
-    } else {
-        (size - (count as u64 - 1) * vault_crypto::CHUNK_SIZE as u64) as usize + 16
-    };
-    ByteBuf::from(vec![fill; len])
+    let len = vault_crypto::encrypted_chunk_len(size, index.into()).expect("a chunk of the file");
+    ByteBuf::from(vec![fill; len as usize])
 }
 
 pub(crate) fn upload(

@@ -16,7 +16,7 @@
 //!   rather than take the last half of it, so that no update ever traps on a full memory.
 
 use ic_stable_structures::Memory;
-use vault_crypto::{CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, TAG_SIZE};
+use vault_crypto::ENCRYPTED_CHUNK_SIZE;
 
 use super::chunks::BLOCK_SIZE;
 use super::types::{VaultError, VaultResult};
@@ -59,7 +59,7 @@ pub fn block_rounded(len: u64) -> u64 {
 /// and a record of `record_len` bytes, takes in stable memory: what the quota charges it.
 pub fn file_charge(size: u64, thumbnail_len: u64, record_len: u64) -> u64 {
     let chunks = vault_crypto::chunk_count(size);
-    let last = size - (chunks - 1) * CHUNK_SIZE as u64 + TAG_SIZE as u64;
+    let last = vault_crypto::encrypted_chunk_len(size, chunks - 1).unwrap_or(0);
     let content = (chunks - 1) * block_rounded(ENCRYPTED_CHUNK_SIZE as u64) + block_rounded(last);
     let thumbnail = block_rounded(thumbnail_len);
     let index_entries = chunks + (thumbnail_len > 0) as u64;

@@ -55,6 +55,25 @@ fn chunk_counts() {
 }
 
 #[test]
+fn each_chunks_encrypted_length_adds_up_to_the_streams() {
+    let chunk = CHUNK_SIZE as u64;
+    for len in [0, 1, chunk - 1, chunk, chunk + 1, 3 * chunk + 7] {
+        let count = chunk_count(len);
+        let lens: Vec<u64> = (0..count)
+            .map(|i| encrypted_chunk_len(len, i).unwrap())
+            .collect();
+        assert_eq!(lens.iter().sum::<u64>(), encrypted_len(len), "{len}");
+        assert!(
+            lens[..lens.len() - 1]
+                .iter()
+                .all(|&l| l == ENCRYPTED_CHUNK_SIZE as u64)
+        );
+        assert_eq!(encrypted_chunk_len(len, count), None, "{len}");
+    }
+    assert_eq!(encrypted_chunk_len(5, 0), Some(5 + TAG_SIZE as u64));
+}
+
+#[test]
 fn chunks_encrypt_alone_as_in_the_whole_stream() {
     let mut rng = rng();
     let (_, _, c) = cipher(&mut rng, StreamKind::Content);
