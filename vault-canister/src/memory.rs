@@ -12,7 +12,9 @@
 //!  7  UPLOADS            file id (16) -> UploadRecord
 //!  8  UPLOAD_EXPIRY      last activity u64be (8) || file id (16) -> ()
 //!  9  CHUNK_DATA         raw 4 KiB blocks
-//! 10  CHUNK_INDEX        file id (16) || chunk index u32be (4) -> ChunkLocation
+//! 10  CHUNK_INDEX        storage id u64be (8) || chunk index u32be (4) -> ChunkLocation
+//!                        (a file's chunks are under its record's storage id, never reused;
+//!                        the thumbnail is chunk index u32::MAX)
 //! 11  CHUNK_FREE_START   first block u32 -> block count u32
 //! 12  CHUNK_FREE_SIZE    block count u32be || first block u32be -> ()
 //! 13  CHUNK_META         cell: ChunkMeta

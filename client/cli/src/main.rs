@@ -23,8 +23,8 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    match runtime.block_on(commands::run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+    match runtime.block_on(commands::run(&cli)) {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("vault: {}", exit::message(&e));
             ExitCode::from(exit::code(&e))

@@ -14,8 +14,8 @@ use super::stored::{
     FileRecord, ID, Key, Listed, UploadRecord, from_ordered_i64, key, ordered_i64,
 };
 use super::types::{
-    Activity, BeginUploadArgs, Cursor, FileInfo, FilePage, FileRef, GetChunkArgs, LinkAccess,
-    ListFilesArgs, MoveFileArgs, PutChunkArgsRef, Target, UploadStatus, VaultError, VaultResult,
+    Activity, BeginUploadArgs, Cursor, FileInfo, FilePage, FileRef, GetChunkArgs, ListFilesArgs,
+    MoveFileArgs, PutChunkArgsRef, Target, UploadStatus, VaultError, VaultResult,
 };
 use super::{
     MAX_BATCH, MAX_FILE_SIZE, MAX_METADATA_SIZE, MAX_MISSING_LISTED, MAX_PAGE, MAX_THUMBNAIL_SIZE,
@@ -205,50 +205,12 @@ impl<M: Memory> State<M> {
         Ok(current)
     }
 
-    fn authorize_upload(
-        &self,
-        caller: &Principal,
-        now: u64,
-        album: Option<&[u8; ID]>,
-    ) -> VaultResult<()> {
-        if self.is_owner(caller) {
-            return Ok(());
-        }
-        match album {
-            Some(album) if self.can_contribute(caller, now, album)? => Ok(()),
-            _ => Err(VaultError::NotAuthorized),
-        }
-    }
-
     fn touch_upload(&mut self, id: &[u8; ID], mut upload: UploadRecord, now: u64) {
         self.upload_expiry
             .remove(&time_key(upload.last_activity, id));
         self.upload_expiry.insert(time_key(now, id), ());
         upload.last_activity = now;
         self.uploads.insert(Key(*id), upload);
-    }
-
-    /// The upload `file_id`, if `caller` may act on it: the owner; or its uploader, while
-    /// still allowed to upload there (checked at every call, so that a revoked or expired
-    /// contributor, or a removed device, can neither keep an upload alive nor finish it).
-    fn upload_for(
-        &self,
-        caller: &Principal,
-        now: u64,
-        file_id: &[u8],
-    ) -> VaultResult<([u8; ID], UploadRecord)> {
-        let id = id_arg("file_id", file_id)?;
-        let upload = self.uploads.get(&Key(id));
-        if self.is_owner(caller) {
-            return Ok((id, upload.ok_or(VaultError::NotFound)?));
-        }
-        // A stranger learns nothing about which uploads exist.
-        let upload = upload.ok_or(VaultError::NotAuthorized)?;
-        if caller.as_slice() != upload.file.uploader.as_slice() {
-            return Err(VaultError::NotAuthorized);
-        }
-        self.authorize_upload(caller, now, upload.file.album.as_ref())?;
-        Ok((id, upload))
     }
 
     /// Stores one chunk of an upload; sending a chunk again replaces it (its uploader, or the owner).
@@ -473,66 +435,6 @@ impl<M: Memory> State<M> {
             self.album_files
                 .remove(&album_sorted_key(album, f.sort_key, id));
         }
-    }
-
-    /// May `caller` read committed file `id` (owner; grantee of it or its album; link holder)?
-    fn authorize_read(
-        &self,
-        caller: &Principal,
-        now: u64,
-        link: Option<&LinkAccess>,
-        id: &[u8; ID],
-        f: &FileRecord,
-    ) -> VaultResult<()> {
-        if let Some(access) = link {
-            let (_, link) = self.resolve_link(now, access)?;
-            let covered = match self.link_target(&link) {
-                Target::File(t) => t.as_slice() == id,
-                Target::Album(a) => f.album.is_some_and(|fa| fa.as_slice() == a.as_slice()),
-            };
-            return if covered && f.trashed_at.is_none() {
-                Ok(())
-            } else {
-                Err(VaultError::NotAuthorized)
-            };
-        }
-        if self.is_owner(caller) {
-            return Ok(());
-        }
-        if f.trashed_at.is_some() {
-            return Err(VaultError::NotAuthorized);
-        }
-        // A grant on the file or on its album: either one valid gives access (an expired file
-        // grant does not hide a valid album grant).
-        let mut covering = vec![Target::File(ByteBuf::from(id.to_vec()))];
-        covering.extend(f.album.map(|a| Target::Album(ByteBuf::from(a.to_vec()))));
-        if self.any_grant_allows(caller, now, &covering)? {
-            Ok(())
-        } else {
-            Err(VaultError::NotAuthorized)
-        }
-    }
-
-    fn readable_file(
-        &self,
-        caller: &Principal,
-        now: u64,
-        file_id: &ByteBuf,
-        link: Option<&LinkAccess>,
-    ) -> VaultResult<([u8; ID], FileRecord)> {
-        let id = id_arg("file_id", file_id)?;
-        let f = self.files.get(&Key(id));
-        // An unknown file and one the caller may not see answer alike, unless the caller is
-        // the owner: strangers learn nothing about which ids exist.
-        let Some(f) = f else {
-            return Err(if link.is_none() && self.is_owner(caller) {
-                VaultError::NotFound
-            } else {
-                VaultError::NotAuthorized
-            });
-        };
-        self.authorize_read(caller, now, link, &id, &f)?;
-        Ok((id, f))
     }
 
     /// One file's record (owner; grantee; link holder).

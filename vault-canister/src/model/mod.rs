@@ -9,6 +9,7 @@
 pub mod activity;
 pub mod chunks;
 pub mod files;
+pub mod guards;
 pub mod profile;
 pub mod room;
 pub mod sharing;
@@ -199,15 +200,6 @@ impl<M: Memory> State<M> {
         Principal::from_slice(&self.config.get().owner)
     }
 
-    /// Whether `caller` acts as the owner: the install owner or an admitted device.
-    pub fn is_owner(&self, caller: &Principal) -> bool {
-        *caller != Principal::anonymous()
-            && ((*caller == self.owner() && !self.install_owner_signed_out())
-                || self
-                    .devices
-                    .contains_key(&Key(stored::principal_slot(caller))))
-    }
-
     /// Whether to accept an ingress call of `method` from `caller` with an argument of
     /// `arg_bytes` bytes (`canister_inspect_message`): a best-effort filter, run on one node,
     /// that spares the canister the cost of calls that can only be refused (a refused update
@@ -253,14 +245,6 @@ impl<M: Memory> State<M> {
             .profile
             .as_ref()
             .is_some_and(|p| p.owner_signed_out())
-    }
-
-    pub(crate) fn require_owner(&self, caller: &Principal) -> VaultResult<()> {
-        if self.is_owner(caller) {
-            Ok(())
-        } else {
-            Err(VaultError::NotAuthorized)
-        }
     }
 
     pub(crate) fn set_config(&mut self, f: impl FnOnce(&mut Config)) {

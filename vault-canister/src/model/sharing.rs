@@ -9,10 +9,7 @@
 use candid::Principal;
 use ic_stable_structures::Memory;
 use serde_bytes::ByteBuf;
-use vault_crypto::{
-    GRANT_AUTHENTICATOR_SIZE, LinkToken, PasswordProof, PasswordVerifier, SEALED_KEY_SIZE,
-    WRAPPED_KEY_SIZE,
-};
+use vault_crypto::{GRANT_AUTHENTICATOR_SIZE, SEALED_KEY_SIZE, WRAPPED_KEY_SIZE};
 
 use super::stored::{
     AlbumRecord, EarlierKey, GrantRecord, ID, Key, LinkRecord, PRINCIPAL, TARGET, key,
@@ -32,7 +29,7 @@ const KIND_ALBUM: u8 = 1;
 const KIND_FILE: u8 = 2;
 
 /// `kind || id`.
-fn target_bytes(t: &Target) -> VaultResult<[u8; TARGET]> {
+pub(super) fn target_bytes(t: &Target) -> VaultResult<[u8; TARGET]> {
     let (kind, id) = match t {
         Target::Album(a) => (KIND_ALBUM, id_arg("target", a)?),
         Target::File(f) => (KIND_FILE, id_arg("target", f)?),
@@ -49,7 +46,7 @@ fn target_from(bytes: &[u8]) -> Target {
     }
 }
 
-fn grant_key(target: &[u8; TARGET], grantee: &Principal) -> Key<{ TARGET + PRINCIPAL }> {
+pub(super) fn grant_key(target: &[u8; TARGET], grantee: &Principal) -> Key<{ TARGET + PRINCIPAL }> {
     key(&[target, &principal_slot(grantee)])
 }
 
@@ -73,7 +70,7 @@ fn link_target_key(target: &[u8; TARGET], token_hash: &[u8; 32]) -> Key<{ TARGET
     key(&[target, token_hash])
 }
 
-fn permission_byte(p: Permission) -> u8 {
+pub(super) fn permission_byte(p: Permission) -> u8 {
     match p {
         Permission::View => 0,
         Permission::Contribute => 1,
@@ -430,46 +427,6 @@ impl<M: Memory> State<M> {
         target: &Target,
     ) -> VaultResult<bool> {
         self.any_grant_allows(caller, now, std::slice::from_ref(target))
-    }
-
-    /// Whether `caller` holds an unexpired grant on any of `targets` (a file, and its album):
-    /// any valid grant gives access, whatever the others are. [`VaultError::Expired`] only when
-    /// none is valid and one has expired.
-    pub(crate) fn any_grant_allows(
-        &self,
-        caller: &Principal,
-        now: u64,
-        targets: &[Target],
-    ) -> VaultResult<bool> {
-        let mut expired = false;
-        for target in targets {
-            let target = target_bytes(target)?;
-            match self.grants.get(&grant_key(&target, caller)) {
-                None => {}
-                Some(g) if g.expires_at.is_some_and(|t| t <= now) => expired = true,
-                Some(_) => return Ok(true),
-            }
-        }
-        if expired {
-            Err(VaultError::Expired)
-        } else {
-            Ok(false)
-        }
-    }
-
-    /// Whether `caller` may add files to `album`.
-    pub(crate) fn can_contribute(
-        &self,
-        caller: &Principal,
-        now: u64,
-        album: &[u8; ID],
-    ) -> VaultResult<bool> {
-        let target = target_bytes(&Target::Album(ByteBuf::from(album.to_vec())))?;
-        match self.grants.get(&grant_key(&target, caller)) {
-            Some(g) if g.expires_at.is_some_and(|t| t <= now) => Err(VaultError::Expired),
-            Some(g) => Ok(g.permission == permission_byte(Permission::Contribute)),
-            None => Ok(false),
-        }
     }
 
     fn remove_grant(&mut self, target: &[u8; TARGET], grantee: &Principal) -> bool {
@@ -862,36 +819,6 @@ impl<M: Memory> State<M> {
             .iter()
             .map(|e| link_info(&e.key().0, e.value()))
             .collect())
-    }
-
-    /// Checks a link holder's access: known token, not revoked, not expired, password proof.
-    pub(crate) fn resolve_link(
-        &self,
-        now: u64,
-        access: &LinkAccess,
-    ) -> VaultResult<([u8; 32], LinkRecord)> {
-        let token = LinkToken::from_bytes(bytes32("token", &access.token)?);
-        let hash = token.hash().0;
-        let link = self.links.get(&Key(hash)).ok_or(VaultError::NotFound)?;
-        if link.revoked_at.is_some() {
-            return Err(VaultError::Revoked);
-        }
-        if link.expires_at.is_some_and(|t| t <= now) {
-            return Err(VaultError::Expired);
-        }
-        if let (Some(iterations), Some(verifier)) =
-            (link.password_iterations, link.password_verifier)
-        {
-            let proof = access
-                .password_proof
-                .as_ref()
-                .ok_or(VaultError::PasswordRequired { iterations })?;
-            let proof = PasswordProof::from_bytes(bytes32("password_proof", proof)?);
-            if !proof.matches(&PasswordVerifier(verifier)) {
-                return Err(VaultError::WrongPassword);
-            }
-        }
-        Ok((hash, link))
     }
 
     pub(crate) fn link_target(&self, link: &LinkRecord) -> Target {

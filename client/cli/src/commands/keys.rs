@@ -1,0 +1,438 @@
+//! Setting a vault up, unlocking it, its keys and its devices: `init`, `unlock`, `recover`,
+//! `passwd`, `recovery-key`, `rotate-keys`, `lock`, `devices`, `identity`, `log`, `status`,
+//! `quota`.
+
+use super::*;
+
+pub(super) async fn init(
+    cli: &Cli,
+    canister: &Option<String>,
+    strength: &Kdf,
+) -> Result<ExitCode, Error> {
+    let (home, conn) = connect(cli).await?;
+    let existing = canister.as_deref().map(parse_principal).transpose()?;
+    let passphrase =
+        secrets::passphrase(cli.passphrase_file.as_deref(), "Choose a passphrase", true)?;
+    vault_client::Passphrase::new(passphrase.as_str())?;
+    let (vault, words) = Vault::init(
+        &home,
+        conn,
+        existing,
+        &passphrase,
+        kdf(*strength),
+        unlocked::DEFAULT_SESSION,
+    )
+    .await?;
+    if cli.json {
+        output::json(&serde_json::json!({
+            "canister": vault.canister.id().to_text(),
+            "network": vault.conn.network.name(),
+            "principal": vault.conn.me().to_text(),
+            "recovery_key": words.0.as_str(),
+        }));
+    } else {
+        println!(
+            "Your vault is canister {} on {}.",
+            vault.canister.id(),
+            vault.conn.network.name()
+        );
+        println!();
+        println!("Your recovery key — write it down and keep it safe; it is shown only this once.");
+        println!("With it you can get into your vault if you forget your passphrase:");
+        println!();
+        println!("    {}", words.0.as_str());
+        println!();
+        println!(
+            "The vault is unlocked on this device for 12 hours (`vault lock` forgets the key)."
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn unlock(
+    cli: &Cli,
+    canister: &Option<String>,
+    duration: &str,
+) -> Result<ExitCode, Error> {
+    let duration = parse_duration(duration)?;
+    let (home, conn) = connect(cli).await?;
+    let named = canister.as_deref().map(parse_principal).transpose()?;
+    let id = resolve_canister(&home, &conn, named)?;
+    let passphrase = secrets::passphrase(cli.passphrase_file.as_deref(), "Passphrase", false)?;
+    let vault = Vault::unlock(&home, conn, id, &passphrase, Some(duration)).await?;
+    say(
+        cli,
+        &format!(
+            "unlocked vault {} for {}",
+            vault.canister.id(),
+            humantime(duration)
+        ),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn recover(
+    cli: &Cli,
+    canister: &Option<String>,
+    recovery_file: &Option<PathBuf>,
+    strength: &Kdf,
+) -> Result<ExitCode, Error> {
+    let (home, conn) = connect(cli).await?;
+    let named = canister.as_deref().map(parse_principal).transpose()?;
+    let id = resolve_canister(&home, &conn, named)?;
+    let words = secrets::recovery_words(recovery_file.as_deref())?;
+    let new = secrets::new_passphrase()?;
+    let vault = Vault::recover(
+        &home,
+        conn,
+        id,
+        &words,
+        &new,
+        kdf(*strength),
+        unlocked::DEFAULT_SESSION,
+    )
+    .await?;
+    say(
+        cli,
+        &format!(
+            "recovered vault {}: the new passphrase is set, and it is unlocked here",
+            vault.canister.id()
+        ),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn passwd(cli: &Cli, strength: &Kdf) -> Result<ExitCode, Error> {
+    let vault = open_vault(cli).await?;
+    let new = secrets::new_passphrase()?;
+    vault.change_passphrase(&new, kdf(*strength)).await?;
+    say(cli, "passphrase changed (your recovery key stays the same)");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn recovery_key(cli: &Cli) -> Result<ExitCode, Error> {
+    let vault = open_vault(cli).await?;
+    let words = vault.rotate_recovery_key().await?;
+    if cli.json {
+        output::json(&serde_json::json!({ "recovery_key": words.0.as_str() }));
+    } else {
+        println!("Your new recovery key — write it down; it is shown only this once.");
+        println!("The old one no longer opens the vault:");
+        println!();
+        println!("    {}", words.0.as_str());
+        println!();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn lock(cli: &Cli) -> Result<ExitCode, Error> {
+    let home = home()?;
+    let (identity, _) = Identity::load_or_create(&home)?;
+    let net = network(cli, &home)?;
+    let settings = Settings::load(&home)?;
+    let forgot = match settings.vaults.get(&net.name()) {
+        Some(id) => unlocked::forget(&home, &parse_principal(id)?, &identity.principal()),
+        None => false,
+    };
+    say(
+        cli,
+        if forgot {
+            "locked: the key is forgotten on this device"
+        } else {
+            "already locked"
+        },
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn devices(
+    cli: &Cli,
+    remove: &Option<String>,
+    clear_lockouts: &bool,
+) -> Result<ExitCode, Error> {
+    let vault = open_vault(cli).await?;
+    if *clear_lockouts {
+        let cleared = vault.clear_unlock_failures().await?;
+        say(
+            cli,
+            &format!("cleared the wrong-passphrase counts of {cleared} caller(s)"),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(device) = remove {
+        vault.remove_device(parse_principal(device)?).await?;
+        say(
+            cli,
+            &format!(
+                "removed device {device}. It can no longer reach your vault; if whoever \
+                 has it may know your passphrase or recovery words, replace them \
+                 (`vault passwd`, `vault recovery-key`)"
+            ),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let devices = vault.devices().await?;
+    if cli.json {
+        output::json(&devices);
+    } else if devices.is_empty() {
+        println!("no other devices (`vault unlock --canister ID` on another one admits it)");
+    } else {
+        let rows: Vec<Vec<String>> = devices
+            .iter()
+            .map(|d| {
+                vec![
+                    d.principal.clone(),
+                    d.added_at.clone(),
+                    if d.this_device {
+                        "this one".into()
+                    } else {
+                        String::new()
+                    },
+                ]
+            })
+            .collect();
+        output::table(&["DEVICE", "ADDED", ""], &rows);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vault rotate-keys`: the master key, then every album's key.
+pub(super) async fn rotate_keys(
+    cli: &Cli,
+    albums_only: bool,
+    keep_links: bool,
+) -> Result<ExitCode, Error> {
+    let mut vault = open_vault(cli).await?;
+    let mut rotation = None;
+    if !albums_only {
+        let had_session = vault.has_session();
+        let passphrase = secrets::passphrase(
+            cli.passphrase_file.as_deref(),
+            "Passphrase (to wrap the new key): ",
+            false,
+        )?;
+        let done = vault
+            .rotate_master_key(
+                &passphrase,
+                had_session.then_some(unlocked::DEFAULT_SESSION),
+            )
+            .await?;
+        if !cli.json {
+            println!(
+                "The master key is replaced (generation {}); {} other device(s) signed out: \
+                 each unlocks again with the passphrase.",
+                done.generation, done.devices_signed_out
+            );
+            println!("Your new recovery key — write it down; it is shown only this once.");
+            println!("The old one no longer opens the vault:");
+            println!();
+            println!("    {}", done.recovery_words.0.as_str());
+            println!();
+        }
+        rotation = Some(done);
+    }
+    // Before the albums: their new keys are then wrapped only for the links left.
+    let links_revoked = if keep_links {
+        0
+    } else {
+        vault.revoke_links_from_before_rotation().await?
+    };
+    let bar = (!cli.json).then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("new album keys {pos}/{len}").expect("a valid template"),
+        );
+        bar
+    });
+    let albums = vault
+        .rotate_album_keys(|done, total| {
+            if let Some(bar) = &bar {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            }
+        })
+        .await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let now = now_ns();
+    let live_links = vault
+        .canister
+        .list_links()
+        .await?
+        .iter()
+        .filter(|l| l.revoked_at.is_none() && l.expires_at.is_none_or(|t| t > now))
+        .count();
+    // Grants stay (the people you share with keep access, with the albums' new keys); one the
+    // lost device made while it was yours would too: the owner reviews them.
+    let grants = vault.canister.list_grants(None).await?.len();
+    if cli.json {
+        output::json(&serde_json::json!({
+            "generation": rotation.as_ref().map(|r| r.generation),
+            "devices_signed_out": rotation.as_ref().map(|r| r.devices_signed_out),
+            "recovery_key": rotation.as_ref().map(|r| r.recovery_words.0.as_str()),
+            "albums_rotated": albums.rotated,
+            "albums_failed": albums
+                .failed
+                .iter()
+                .map(|(album, e)| serde_json::json!({ "album": album, "error": e.to_string() }))
+                .collect::<Vec<_>>(),
+            "links_revoked": links_revoked,
+            "live_links": live_links,
+            "grants": grants,
+        }));
+    } else {
+        println!("{} album(s) given a new key.", albums.rotated);
+        if links_revoked > 0 {
+            println!(
+                "{links_revoked} link(s) made before the rotation revoked (the lost device could \
+                 read them): make new ones for the people who need them (`vault link create`)."
+            );
+        }
+        for (album, e) in &albums.failed {
+            eprintln!("album {album}: not rotated: {e}");
+        }
+        if grants > 0 {
+            println!(
+                "{grants} grant(s) keep access, with the new album keys: check them with \
+                 `vault grants` (one the lost device made would be there too) and revoke any \
+                 you did not make."
+            );
+        }
+        if keep_links && live_links > 0 {
+            println!(
+                "{live_links} link(s) still open: whoever holds one — the lost device too, if it \
+                 listed them — can open it. `vault link ls` lists them; `vault link revoke` stops one."
+            );
+        }
+    }
+    if albums.failed.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(Error::Invalid(format!(
+            "{} album(s) kept their old key: run `vault rotate-keys --albums-only` again",
+            albums.failed.len()
+        )))
+    }
+}
+
+pub(super) async fn identity(cli: &Cli, command: &IdentityCommand) -> Result<ExitCode, Error> {
+    match command {
+        IdentityCommand::Show => {
+            // From the unlocked sharing secret, not from the canister's anonymous answer.
+            let vault = open_vault(cli).await?;
+            let code = vault_client::sharing::my_share_code(&vault).await?;
+            if cli.json {
+                output::json(&code);
+            } else {
+                println!("principal    {}", code.principal);
+                println!("share code   {}", code.share_code);
+                println!("fingerprint  {}", code.fingerprint);
+                println!();
+                println!("Give the share code to people who want to share with you; read the");
+                println!("fingerprint words to each other to be sure it is yours.");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        IdentityCommand::Import { file, force } => {
+            let home = home()?;
+            let path = home.identity_file();
+            if path.exists() && !force {
+                return Err(Error::Invalid(format!(
+                    "{} exists: pass --force to replace it (keep a copy: it is the only key to its vault's ownership)",
+                    path.display()
+                )));
+            }
+            let pem = std::fs::read(file)
+                .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
+            let identity = Identity::import(&pem, &file.display().to_string(), &home)?;
+            say(cli, &format!("now using identity {}", identity.principal()));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub(super) async fn log(cli: &Cli, limit: &u32) -> Result<ExitCode, Error> {
+    let vault = open_vault(cli).await?;
+    let log = vault.log(*limit).await?;
+    if cli.json {
+        output::json(&log.entries);
+    } else {
+        let rows: Vec<Vec<String>> = log
+            .entries
+            .iter()
+            .map(|e| vec![e.time.clone(), short_principal(&e.caller), e.what.clone()])
+            .collect();
+        output::table(&["WHEN", "WHO", "WHAT"], &rows);
+    }
+    if log.more {
+        eprintln!(
+            "vault: the newest {} entries; older ones exist: `vault log --limit N` shows more",
+            log.entries.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
+    let (home, conn) = connect(cli).await?;
+    let canister = remembered_canister(&home, &conn)?.ok_or_else(|| Error::NoVault {
+        network: conn.network.name(),
+    })?;
+    let vault = conn.vault(canister);
+    let info = vault.vault_info().await?;
+    let unlocked = unlocked::load(&home, &canister, &conn.me()).is_some();
+    let costs = cost::costs(info.used_bytes);
+    if cli.json {
+        output::json(&serde_json::json!({
+            "canister": canister.to_text(),
+            "network": conn.network.name(),
+            "url": conn.network.url(),
+            "principal": conn.me().to_text(),
+            "unlocked": unlocked,
+            "files": info.files,
+            "albums": info.albums,
+            "trashed_files": info.trashed_files,
+            "used_bytes": info.used_bytes,
+            "reserved_bytes": info.reserved_bytes,
+            "quota_bytes": info.quota_bytes,
+            "stable_memory_bytes": info.stable_memory_bytes,
+            "canister_version": info.version,
+            "cost": costs,
+        }));
+    } else {
+        println!(
+            "vault      {canister} on {} ({})",
+            conn.network.name(),
+            conn.network.url()
+        );
+        println!(
+            "you        {}{}",
+            conn.me(),
+            if unlocked { "" } else { " (locked)" }
+        );
+        println!(
+            "files      {} ({} in the trash), {} albums",
+            info.files, info.trashed_files, info.albums
+        );
+        println!(
+            "used       {} of {} ({} reserved by uploads in progress)",
+            bytes(info.used_bytes),
+            bytes(info.quota_bytes),
+            bytes(info.reserved_bytes)
+        );
+        println!(
+            "on the IC  storing this costs ${:.4}/month (${:.3} per GiB-month); uploading costs ${:.4} per GiB",
+            costs.storage_usd_per_month, costs.usd_per_gib_month, costs.upload_usd_per_gib
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn quota(cli: &Cli, size: &str) -> Result<ExitCode, Error> {
+    let vault = open_vault(cli).await?;
+    let bytes_wanted = parse_size(size)?;
+    vault.canister.set_quota(bytes_wanted).await?;
+    say(cli, &format!("quota set to {}", bytes(bytes_wanted)));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,239 @@
+//! Sharing with people and by links: `share`, `grants`, `revoke`, `shared`, `link`.
+
+use super::*;
+
+pub(super) async fn share(
+    cli: &Cli,
+    target: &str,
+    with: &str,
+    contribute: &bool,
+    expires: &Option<String>,
+) -> Result<ExitCode, Error> {
+    let mut vault = open_vault(cli).await?;
+    let target = vault.share_target(target).await?;
+    let permission = if *contribute {
+        Permission::Contribute
+    } else {
+        Permission::View
+    };
+    let grant = vault
+        .share(&target, with, permission, expires_at(expires.as_deref())?)
+        .await?;
+    if cli.json {
+        output::json(&serde_json::json!({"grant": grant, "vault": vault.canister.id().to_text()}));
+    } else {
+        println!(
+            "shared {} {} with {} ({}){}",
+            grant.kind,
+            grant.name.as_deref().unwrap_or(&grant.target),
+            grant.grantee,
+            grant.permission,
+            grant
+                .expires_at
+                .as_ref()
+                .map(|t| format!(" until {t}"))
+                .unwrap_or_default()
+        );
+        println!(
+            "They can see it with: vault shared --from {}",
+            vault.canister.id()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn grants(cli: &Cli) -> Result<ExitCode, Error> {
+    let mut vault = open_vault(cli).await?;
+    let grants = vault.grants().await?;
+    if cli.json {
+        output::json(&grants);
+    } else if grants.is_empty() {
+        println!("nothing is shared with anyone");
+    } else {
+        let rows: Vec<Vec<String>> = grants
+            .iter()
+            .map(|g| {
+                vec![
+                    g.kind.clone(),
+                    g.name.clone().unwrap_or_else(|| g.target[..12].to_string()),
+                    g.grantee.clone(),
+                    g.permission.clone(),
+                    match (&g.expires_at, g.expired) {
+                        (Some(t), true) => format!("expired {t}"),
+                        (Some(t), false) => t.clone(),
+                        (None, _) => "never".into(),
+                    },
+                ]
+            })
+            .collect();
+        output::table(&["KIND", "WHAT", "WHO", "MAY", "EXPIRES"], &rows);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn revoke(cli: &Cli, target: &str, from: &str) -> Result<ExitCode, Error> {
+    let mut vault = open_vault(cli).await?;
+    let target = vault.share_target(target).await?;
+    let who = match ShareCode::parse(from) {
+        Ok(code) => Principal::try_from_slice(&code.principal)
+            .map_err(|e| Error::Invalid(format!("share code: {e}")))?,
+        Err(_) => parse_principal(from)?,
+    };
+    vault.revoke(&target, who).await?;
+    say(
+        cli,
+        &format!(
+            "revoked {who}{}",
+            if matches!(target, ShareTarget::Album(_)) {
+                "; the album's key was rotated, so what you add from now on is closed to them"
+            } else {
+                ""
+            }
+        ),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn shared(cli: &Cli, from: &Option<String>) -> Result<ExitCode, Error> {
+    let home = home()?;
+    let mut settings = Settings::load(&home)?;
+    if let Some(from) = from {
+        parse_principal(from)?;
+        if !settings.shared.contains(from) {
+            settings.shared.push(from.clone());
+            settings.save(&home)?;
+        }
+    }
+    let mut all = Vec::new();
+    for canister in &settings.shared {
+        let shared = open_shared(cli, canister).await?;
+        all.extend(shared.entries().await?);
+    }
+    if cli.json {
+        output::json(&all);
+    } else if all.is_empty() {
+        println!("nothing is shared with you (or add the sharer's vault with --from CANISTER)");
+    } else {
+        let rows: Vec<Vec<String>> = all
+            .iter()
+            .map(|e| {
+                vec![
+                    e.kind.clone(),
+                    e.name.clone().unwrap_or_else(|| e.id[..12].to_string()),
+                    e.permission.clone(),
+                    e.expires_at.clone().unwrap_or_else(|| "never".into()),
+                    e.vault.clone(),
+                ]
+            })
+            .collect();
+        output::table(&["KIND", "NAME", "MAY", "EXPIRES", "VAULT"], &rows);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn link(cli: &Cli, command: &LinkCommand) -> Result<ExitCode, Error> {
+    match command {
+        LinkCommand::Create {
+            target,
+            expires,
+            password,
+            label,
+        } => {
+            let mut vault = open_vault(cli).await?;
+            let target = vault.share_target(target).await?;
+            let link = vault
+                .create_link(
+                    &target,
+                    expires_at(expires.as_deref())?,
+                    password.as_deref(),
+                    label,
+                )
+                .await?;
+            if cli.json {
+                output::json(&link);
+            } else {
+                println!("{}", link.url.as_deref().unwrap_or("(no URL)"));
+                eprintln!(
+                    "Anyone with this link{} can view it{}; `vault link revoke {}` stops it.",
+                    if link.link.password {
+                        " and the password"
+                    } else {
+                        ""
+                    },
+                    link.link
+                        .expires_at
+                        .as_ref()
+                        .map(|t| format!(" until {t}"))
+                        .unwrap_or_default(),
+                    &link.link.id[..12]
+                );
+            }
+        }
+        LinkCommand::Ls => {
+            let vault = open_vault(cli).await?;
+            let links = vault.links().await?;
+            if cli.json {
+                output::json(&links);
+            } else if links.is_empty() {
+                println!("no links");
+            } else {
+                let rows: Vec<Vec<String>> = links
+                    .iter()
+                    .map(|l| {
+                        vec![
+                            l.link.id[..12].to_string(),
+                            format!("{} {}", l.link.kind, &l.link.target[..12]),
+                            if l.link.revoked_at.is_some() {
+                                "revoked".into()
+                            } else {
+                                l.link.expires_at.clone().unwrap_or_else(|| "never".into())
+                            },
+                            l.link.opened.to_string(),
+                            l.url.clone().unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["ID", "TO", "EXPIRES", "OPENED", "URL"], &rows);
+            }
+        }
+        LinkCommand::Revoke { id } => {
+            let mut vault = open_vault(cli).await?;
+            let link = vault.revoke_link(id).await?;
+            say(cli, &format!("revoked link {}", &link.link.id[..12]));
+        }
+        LinkCommand::Open {
+            url,
+            password,
+            export: to,
+        } => {
+            let (network, canister, secret) = parse_link_url(url)?;
+            let conn = Connection::open_anonymous(network).await?;
+            let opened = OpenedLink::open(&conn, canister, &secret, password.as_deref()).await?;
+            let infos = opened.files().await?;
+            match to {
+                Some(dir) => {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+                    export(cli, &opened.reader, &infos, dir).await?;
+                }
+                None => {
+                    let entries = infos
+                        .iter()
+                        .map(|i| opened.reader.entry(i))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if cli.json {
+                        output::json(
+                            &serde_json::json!({"album": opened.album_name, "files": entries}),
+                        );
+                    } else {
+                        if let Some(name) = &opened.album_name {
+                            println!("album: {name}");
+                        }
+                        output::files(&entries);
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
