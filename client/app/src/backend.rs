@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex as StdMutex};
 
 use candid::Principal;
@@ -153,12 +152,7 @@ impl Desktop {
 }
 
 fn launcher() -> Box<ReplicaLauncher> {
-    Box::new(|| {
-        let mut command =
-            Command::new(std::env::current_exe().unwrap_or_else(|_| PathBuf::from("vault-app")));
-        command.arg("replica");
-        command
-    })
+    vault_client::replica::this_program("vault-app")
 }
 
 impl State {
@@ -352,7 +346,7 @@ impl State {
         Ok(UiShareCode {
             code: code.share_code,
             fingerprint: code.fingerprint,
-            vault: self.session.vault().await?.canister.id().to_text(),
+            vault: self.session.vault_id().await?.to_text(),
         })
     }
 

@@ -486,21 +486,12 @@ fn write_big(path: &Path, mib: u64) {
     file.flush().expect("write the big file");
 }
 
-/// `VAULT_BENCH_CHILD=replica <launcher args> start --port P --state-dir D`.
+/// `VAULT_BENCH_CHILD=replica <this program> start --port P --state-dir D`: the replica, as
+/// `vault replica` serves it (the same parser and server).
 fn serve_replica() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .unwrap_or_else(|| panic!("{flag} in {args:?}"))
-            .clone()
-    };
-    let port: u16 = value("--port").parse().expect("a port");
-    let dir = PathBuf::from(value("--state-dir"));
-    let config = vault_client::replica::ReplicaConfig::local(port, Some(dir.clone()));
-    match vault_client::replica::serve_replica(config, &dir) {
-        Ok(()) => ExitCode::SUCCESS,
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match vault_client::replica::ReplicaAction::parse(&args) {
+        Ok(action) => action.run("replica"),
         Err(e) => {
             eprintln!("replica: {e}");
             ExitCode::FAILURE

@@ -160,6 +160,40 @@ pub async fn blocking<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
+/// Runs `work` alongside its caller — natively on the runtime's other threads, so that many
+/// chunks are signed and sent at once; in a browser as part of the caller's future — and
+/// yields its output. Dropping the returned future stops the work.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn concurrently<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> impl std::future::Future<Output = T> {
+    /// Aborts the task when dropped (a no-op once it has finished).
+    struct Task<T>(tokio::task::JoinHandle<T>);
+    impl<T> Drop for Task<T> {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let task = Task(tokio::spawn(work));
+    async move {
+        let mut task = task;
+        match (&mut task.0).await {
+            Ok(value) => value,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Cancelled: the runtime is shutting down, and this future with it.
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
+/// Runs `work` as part of the caller's future (a browser has one thread).
+#[cfg(target_arch = "wasm32")]
+pub fn concurrently<T>(
+    work: impl std::future::Future<Output = T>,
+) -> impl std::future::Future<Output = T> {
+    work
+}
+
 /// Waits `duration` (before trying a call again).
 pub async fn sleep(duration: std::time::Duration) {
     #[cfg(not(target_arch = "wasm32"))]

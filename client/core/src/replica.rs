@@ -17,6 +17,17 @@ const REPLICA_START: Duration = Duration::from_secs(120);
 /// it serve as one (`vault replica`), to which `start --port … --state-dir …` is appended.
 pub type ReplicaLauncher = dyn Fn() -> Command + Send + Sync;
 
+/// The launcher of a front end whose own program serves as the replica (`<program> replica
+/// start …`): the running executable, else `fallback` from the `PATH`.
+pub fn this_program(fallback: &'static str) -> Box<ReplicaLauncher> {
+    Box::new(move || {
+        let program = std::env::current_exe().unwrap_or_else(|_| fallback.into());
+        let mut command = Command::new(program);
+        command.arg("replica");
+        command
+    })
+}
+
 /// Connects as `identity`; for [`Network::Local`], starts the embedded replica first if none
 /// answers on its port (its state in `home`'s [`Home::replica_dir`]).
 pub async fn open(
@@ -136,20 +147,29 @@ impl ReplicaAction {
     }
 
     fn perform(&self) -> Result<(), String> {
-        let home = Home::from_env().map_err(|e| e.to_string())?;
+        // The user's directories only when no state directory is named.
+        let default_dir = || {
+            Home::from_env()
+                .map(|home| home.replica_dir())
+                .map_err(|e| e.to_string())
+        };
         match self {
             ReplicaAction::Start { port, state_dir } => {
-                let dir = state_dir.clone().unwrap_or_else(|| home.replica_dir());
+                let dir = match state_dir {
+                    Some(dir) => dir.clone(),
+                    None => default_dir()?,
+                };
                 serve_replica(ReplicaConfig::local(*port, Some(dir.clone())), &dir)
             }
             ReplicaAction::Stop => {
-                match stop_local(&home.replica_dir())? {
+                let dir = default_dir()?;
+                match stop_local(&dir)? {
                     Some(url) => println!("stopped the local replica at {url}"),
-                    None => println!("no local replica runs for {}", home.replica_dir().display()),
+                    None => println!("no local replica runs for {}", dir.display()),
                 }
                 Ok(())
             }
-            ReplicaAction::Status => match local_running(&home.replica_dir()) {
+            ReplicaAction::Status => match local_running(&default_dir()?) {
                 Some(url) => {
                     println!("running at {url}");
                     Ok(())

@@ -336,6 +336,11 @@ impl Session {
         MutexGuard::try_map(guard, Option::as_mut).map_err(|_| Error::Locked)
     }
 
+    /// The unlocked vault's canister id (what people who share with the user are told).
+    pub async fn vault_id(&self) -> Result<Principal, Error> {
+        Ok(self.vault().await?.canister.id())
+    }
+
     /// Forgets what was decrypted: the files' keys and what others share.
     fn forget(&self) {
         lock(&self.files).clear();

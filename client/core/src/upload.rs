@@ -641,8 +641,9 @@ async fn send_chunks(
     }
     let mut file = std::fs::File::open(path)
         .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-    // The chunks being encrypted and sent: polled together by this task (sending is I/O,
-    // encryption runs on the platform's blocking pool), at most CHUNKS_IN_FLIGHT across files.
+    // The chunks being encrypted and sent, at most CHUNKS_IN_FLIGHT across files: natively each
+    // on the runtime's threads (signing and sending a chunk costs CPU too), encryption on the
+    // blocking pool; stopped if this returns early.
     let mut tasks = futures_util::stream::FuturesUnordered::new();
     let mut sent = 0u32;
     let mut first_error = None;
@@ -685,7 +686,7 @@ async fn send_chunks(
         let canister = canister.clone();
         let cipher = cipher.clone();
         let chunk_log = chunk_log.clone();
-        tasks.push(async move {
+        tasks.push(crate::platform::concurrently(async move {
             let _permit = permit;
             let last = index + 1 == total;
             let data = crate::platform::blocking(move || {
@@ -713,7 +714,7 @@ async fn send_chunks(
                     Err(e) => return Err(e),
                 }
             }
-        });
+        }));
     }
     while let Some(done) = tasks.next().await {
         note(done, &mut first_error);

@@ -1,7 +1,7 @@
 //! What each command does.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command as Process, ExitCode};
+use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -48,12 +48,7 @@ fn network(cli: &Cli, home: &Home) -> Result<Network, Error> {
 }
 
 fn launcher() -> Box<ReplicaLauncher> {
-    Box::new(|| {
-        let mut command =
-            Process::new(std::env::current_exe().unwrap_or_else(|_| PathBuf::from("vault")));
-        command.arg("replica");
-        command
-    })
+    vault_client::replica::this_program("vault")
 }
 
 async fn connect(cli: &Cli) -> Result<(Home, Connection), Error> {
