@@ -13,23 +13,10 @@ use std::time::{Duration, Instant};
 
 use vault_client::photo::{PhotoInfo, thumbnail};
 
+use vault_test_support::photos;
+
 const RUNS: usize = 5;
 const HEAD: u64 = 256 * 1024;
-
-fn photos() -> PathBuf {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dir = repo.join("target/testdata/photos");
-    if !dir.join(".complete").exists() {
-        let status = Command::new("bash")
-            .arg(repo.join("../shared/testdata/fetch-photos.sh"))
-            .arg(&dir)
-            .current_dir(&repo)
-            .status()
-            .expect("run fetch-photos.sh");
-        assert!(status.success(), "fetch-photos.sh failed");
-    }
-    dir
-}
 
 /// Everything the client does for one photo: read the head, read the info, make the thumbnail.
 fn ours(path: &Path) -> usize {

@@ -34,6 +34,7 @@ use vault_crypto::{
     CHUNK_SIZE, DedupeKey, FileId, FileKey, FileMetadata, KdfParams, KeyWrapper, StreamCipher,
     StreamHeader, StreamKind, TAG_SIZE,
 };
+use vault_test_support::{free_port, photos};
 
 const RUNS: usize = 3;
 const MIB: u64 = 1 << 20;
@@ -43,32 +44,6 @@ const PASSPHRASE: &str = "upload bench passphrase";
 /// The peak-memory goal for the big upload.
 const GOAL_RSS_MIB: f64 = 150.0;
 const CHILD: &str = "VAULT_BENCH_CHILD";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn photos() -> PathBuf {
-    let repo = repo();
-    let dir = repo.join("target/testdata/photos");
-    if !dir.join(".complete").exists() {
-        let status = Command::new("bash")
-            .arg(repo.join("../shared/testdata/fetch-photos.sh"))
-            .arg(&dir)
-            .current_dir(&repo)
-            .status()
-            .expect("run fetch-photos.sh");
-        assert!(status.success(), "fetch-photos.sh failed");
-    }
-    dir.join("full")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 /// How `replica::open` starts the replica: this program as one.
 fn launcher() -> Command {
@@ -199,7 +174,7 @@ fn main() -> ExitCode {
         .map(|_| random_bytes(CHUNK_SIZE + TAG_SIZE))
         .collect();
     let originals: Vec<PathBuf> = {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(photos())
+        let mut v: Vec<PathBuf> = std::fs::read_dir(photos().join("full"))
             .expect("the photos")
             .map(|e| e.expect("a photo").path())
             .filter(|p| p.is_file())

@@ -8,35 +8,14 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use image::{DynamicImage, GenericImageView, RgbImage};
 use serde_json::Value;
 use vault_client::photo::{PhotoInfo, THUMBNAIL_SIZE, Thumbnail, thumbnail};
+use vault_test_support::photos;
 
 /// How much of a file the client reads for [`PhotoInfo::read`].
 const HEAD: u64 = 256 * 1024;
-
-/// The test photos, fetched on first use.
-fn photos() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let repo = manifest.join("../..");
-        let dir = repo.join("target/testdata/photos");
-        if !dir.join(".complete").exists() {
-            let script = repo.join("../shared/testdata/fetch-photos.sh");
-            let status = Command::new("bash")
-                .arg(&script)
-                .arg(&dir)
-                .current_dir(&repo)
-                .status()
-                .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-            assert!(status.success(), "{} failed: {status}", script.display());
-        }
-        dir
-    })
-}
 
 fn jpegs(folder: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(photos().join(folder))

@@ -12,38 +12,12 @@ use serde_json::Value;
 use vault_client::vault::remembered_canister;
 use vault_client::{Connection, Home, Identity, Network, Vault};
 use vault_crypto::KdfParams;
+#[allow(unused_imports)] // the test and the benchmark each use part of it
+pub use vault_test_support::{artifacts, free_port, photos, processes_naming};
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 pub const SCREEN: &str = "1280x800x24";
 const UNDER_XVFB: &str = "VAULT_APP_TEST_UNDER_XVFB";
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-pub fn photos() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/testdata/photos");
-    if !dir.join("full").is_dir() {
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/fetch-photos.sh");
-        let status = Command::new("bash")
-            .arg(&script)
-            .arg(&dir)
-            .status()
-            .unwrap();
-        assert!(status.success(), "{} failed", script.display());
-    }
-    dir
-}
-
-pub fn artifacts() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 pub fn have(tool: &str) -> bool {
     Command::new("sh")
@@ -141,23 +115,6 @@ impl Drop for User {
             eprintln!("stopping the replica of {}: {e}", dir.display());
         }
     }
-}
-
-/// The command lines of the processes that name `path` (what a test must not leave behind).
-pub fn processes_naming(path: &Path) -> Vec<String> {
-    let needle = path.to_string_lossy().into_owned();
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| e.file_name() != me.as_str())
-                .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-                .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
-                .filter(|line| line.contains(&needle))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The app, running.

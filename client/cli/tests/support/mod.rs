@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+#[allow(unused_imports)] // each test binary uses part of it
+pub use vault_test_support::{free_port, photos};
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 
@@ -17,28 +19,6 @@ pub struct User {
     pub home: tempfile::TempDir,
     pub port: u16,
     owns_replica: bool,
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-pub fn photos() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/testdata/photos");
-    if !dir.join("exif").is_dir() {
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/fetch-photos.sh");
-        let status = Command::new("bash")
-            .arg(&script)
-            .arg(&dir)
-            .status()
-            .expect("bash runs");
-        assert!(status.success(), "{} failed", script.display());
-    }
-    dir
 }
 
 impl User {
