@@ -1,8 +1,10 @@
 //! The upload pipeline: read, EXIF, thumbnail, dedupe, encrypt, send chunks in parallel, commit.
 //!
-//! Every file is read twice, streaming: once for its SHA-256 and keyed dedupe hash (which
+//! Every file is read streaming: once for its SHA-256 and keyed dedupe hash (which
 //! `begin_upload` needs before any chunk is sent, to refuse a duplicate or a quota overrun),
 //! then chunk by chunk to encrypt and send, with at most [`CHUNKS_IN_FLIGHT`] chunks in memory.
+//! An image is read once more between the two, by its thumbnail's decoder (the second and third
+//! reads are usually served by the page cache; reading it twice only is still to do).
 //!
 //! **Resume.** Before `begin_upload`, the upload's parameters — file id, content header, the
 //! file key wrapped by the master key, sealed metadata and thumbnail: nothing in plaintext — are
