@@ -26,7 +26,7 @@ use vault_client::replica::ReplicaLauncher;
 use vault_client::session::{LinkView, OpenFile};
 use vault_client::sharing::{ShareTarget, now_ns};
 use vault_client::types::{FileInfo, Permission};
-use vault_client::upload::{UploadOptions, UploadProgress, Uploaded, collect_files};
+use vault_client::upload::{Pass, UploadOptions, UploadProgress, Uploaded, collect_files};
 use vault_client::vault::{hex_id, parse_principal};
 use vault_client::view::{FileEntry, GrantEntry, bytes, time_ns};
 use vault_client::{
@@ -295,7 +295,7 @@ impl State {
         let progress = Progress {
             events: events.clone(),
             sizes,
-            reported: StdMutex::new(HashMap::new()),
+            told: StdMutex::new(HashMap::new()),
         };
         let options = UploadOptions { album };
         let result = uploader.upload(&paths, &options, &progress).await;
@@ -721,25 +721,27 @@ fn downloads_dir() -> Result<PathBuf, Error> {
         })
 }
 
-/// Hands the upload's progress to the UI. The pipeline reports each file's bytes twice
-/// (hashed, then sent): the UI hears half, so a file's advances add up to its size.
+/// Hands the upload's progress to the UI: the bytes sent (or found already there), so that a
+/// file's advances add up to its size; the first pass (reading, hashing) is quick beside it.
 struct Progress {
     events: UnboundedSender<UploadEvent>,
     sizes: HashMap<PathBuf, u64>,
-    /// Per file: bytes the pipeline reported, bytes the UI was told.
-    reported: StdMutex<HashMap<PathBuf, (u64, u64)>>,
+    /// Per file: bytes the UI was told.
+    told: StdMutex<HashMap<PathBuf, u64>>,
 }
 
 impl UploadProgress for Progress {
-    fn advance(&self, path: &Path, bytes: u64) {
+    fn advance(&self, path: &Path, pass: Pass, bytes: u64) {
+        if pass != Pass::Sent {
+            return;
+        }
+        // Never past the file's size, whatever the pipeline says.
         let size = self.sizes.get(path).copied().unwrap_or(u64::MAX);
         let delta = {
-            let mut reported = self.reported.lock().expect("not poisoned");
-            let (raw, told) = reported.entry(path.to_path_buf()).or_default();
-            *raw = raw.saturating_add(bytes);
-            let now = (*raw / 2).min(size);
-            let delta = now.saturating_sub(*told);
-            *told = now.max(*told);
+            let mut told = self.told.lock().expect("not poisoned");
+            let told = told.entry(path.to_path_buf()).or_default();
+            let delta = bytes.min(size.saturating_sub(*told));
+            *told += delta;
             delta
         };
         if delta > 0 {
@@ -931,23 +933,34 @@ mod tests {
 
     use super::*;
 
+    /// The UI's bar is of bytes sent: reading a file moves it not at all, sending it moves it
+    /// to the file's size and never past it.
     #[test]
-    fn the_ui_hears_half_the_pipelines_bytes_capped_at_the_size() {
+    fn the_ui_hears_the_bytes_sent_up_to_the_size() {
         let (events, mut rx) = futures_channel::mpsc::unbounded();
         let path = PathBuf::from("/p/a.jpg");
         let progress = Progress {
             events,
             sizes: HashMap::from([(path.clone(), 10)]),
-            reported: StdMutex::new(HashMap::new()),
+            told: StdMutex::new(HashMap::new()),
         };
-        for n in [3, 4, 7, 6, 5] {
-            progress.advance(&path, n);
+        let mut heard = || {
+            let mut total = 0;
+            while let Ok(UploadEvent::Advance { bytes, .. }) = rx.try_recv() {
+                total += bytes;
+            }
+            total
+        };
+        for n in [4, 6] {
+            progress.advance(&path, Pass::Read, n);
         }
-        let mut total = 0;
-        while let Ok(UploadEvent::Advance { bytes, .. }) = rx.try_recv() {
-            total += bytes;
+        assert_eq!(heard(), 0);
+        for n in [3, 4] {
+            progress.advance(&path, Pass::Sent, n);
         }
-        assert_eq!(total, 10);
+        assert_eq!(heard(), 7);
+        progress.advance(&path, Pass::Sent, 5);
+        assert_eq!(heard(), 3);
     }
 
     #[test]

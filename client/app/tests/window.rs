@@ -130,7 +130,7 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
         let grants = vault.grants().await.unwrap();
         assert_eq!(grants.len(), 1);
         assert_eq!(grants[0].grantee, friend_principal);
-        vault.canister.id().to_text()
+        vault.id().to_text()
     });
     drop(app);
 

@@ -433,7 +433,7 @@ fn a_revoke_beside_an_expired_grant_and_an_older_grant_rotates_to_the_rest() {
     let authenticated = |p: &str| {
         runtime.block_on(async {
             owner_vault
-                .canister
+                .canister()
                 .list_grants(None)
                 .await
                 .unwrap()
@@ -449,7 +449,7 @@ fn a_revoke_beside_an_expired_grant_and_an_older_grant_rotates_to_the_rest() {
     );
     runtime.block_on(async {
         let g = owner_vault
-            .canister
+            .canister()
             .list_grants(None)
             .await
             .unwrap()
@@ -458,7 +458,7 @@ fn a_revoke_beside_an_expired_grant_and_an_older_grant_rotates_to_the_rest() {
             .unwrap();
         assert!(matches!(g.target, Target::Album(_)));
         owner_vault
-            .canister
+            .canister()
             .grant(GrantArgs {
                 target: g.target,
                 grantee: g.grantee,
@@ -530,7 +530,7 @@ fn held_keys_open(owner: &User, vault: &str, id: &str) -> bool {
         let canister = candid::Principal::from_text(vault).unwrap();
         let mut owner_vault = Vault::from_session(&home, conn, canister).unwrap();
         let info = owner_vault
-            .canister
+            .canister()
             .get_file(&vault_client::vault::hex_id(id).unwrap(), None)
             .await
             .unwrap();
@@ -1136,7 +1136,7 @@ fn rotating_the_master_key_after_losing_a_device() {
     // and nothing added since, whoever leaks the ciphertext.
     let (runtime, mut owner) = owner_vault(&me, &vault);
     let opens: BTreeMap<String, bool> = runtime.block_on(async {
-        let albums = owner.canister.list_albums().await.unwrap();
+        let albums = owner.canister().list_albums().await.unwrap();
         let mut held = Keyring::owner(MasterKeys::first(stolen));
         for album in &albums {
             for (version, wrapped) in &album.wrapped_keys {
@@ -1147,7 +1147,7 @@ fn rotating_the_master_key_after_losing_a_device() {
         let mut opens = BTreeMap::new();
         for entry in owner.list(None, false).await.unwrap() {
             let id = vault_client::vault::hex_id(&entry.id).unwrap();
-            let info = owner.canister.get_file(&id, None).await.unwrap();
+            let info = owner.canister().get_file(&id, None).await.unwrap();
             opens.insert(entry.name, held.file_key(&info).is_ok());
         }
         opens

@@ -163,7 +163,7 @@ fn main() -> ExitCode {
     println!(
         "replica on port {port}, vault {} set up in {:.1} s; {RUNS} runs each, median; \
          CHUNKS_IN_FLIGHT = {CHUNKS_IN_FLIGHT}; MB = 10^6 bytes",
-        vault.canister.id(),
+        vault.id(),
         started.elapsed().as_secs_f64()
     );
 
@@ -391,7 +391,7 @@ async fn baseline_run(vault: &Vault, size: u64, chunks: &[Vec<u8>]) -> f64 {
         };
         (args, file_id.0)
     };
-    let canister = &vault.canister;
+    let canister = vault.canister();
     let status = canister.begin_upload(args).await.expect("begin_upload");
     assert_eq!(status.chunk_count as usize, chunks.len());
     let start = Instant::now();

@@ -68,6 +68,24 @@ impl PhotoInfo {
     /// be anywhere in the file, which is then opened by `path` (falling back on `head` if it
     /// cannot be). Never fails and never panics: what cannot be read is `None`.
     pub fn read(path: &Path, head: &[u8]) -> PhotoInfo {
+        PhotoInfo::read_from(Source::File(path), path, head)
+    }
+
+    /// As [`PhotoInfo::read`], from the whole file already in memory (`bytes`): nothing is
+    /// read again, HEIC/HEIF included.
+    pub fn read_bytes(path: &Path, bytes: &[u8]) -> PhotoInfo {
+        PhotoInfo::read_from(
+            Source::Bytes(bytes),
+            path,
+            &bytes[..bytes.len().min(HEAD_BYTES)],
+        )
+    }
+
+    #[cfg_attr(
+        not(all(feature = "heic", not(target_arch = "wasm32"))),
+        allow(unused_variables)
+    )]
+    fn read_from(source: Source<'_>, path: &Path, head: &[u8]) -> PhotoInfo {
         let mime = sniff::mime(path, head);
         let mut info = PhotoInfo {
             mime: mime.to_owned(),
@@ -75,7 +93,7 @@ impl PhotoInfo {
         };
         #[cfg(all(feature = "heic", not(target_arch = "wasm32")))]
         if matches!(mime, "image/heic" | "image/heif") {
-            heic::read(path, head, &mut info);
+            heic::read(source, head, &mut info);
             return info;
         }
         let header = header::read(mime, head);
@@ -152,8 +170,36 @@ pub enum ThumbnailError {
 /// libheif turns upright by the file's own transformations). Images smaller than
 /// [`THUMBNAIL_SIZE`] are not upscaled.
 pub fn thumbnail(path: &Path, info: &PhotoInfo) -> Result<Option<Thumbnail>, ThumbnailError> {
-    thumb::thumbnail(path, info)
+    thumb::thumbnail(Source::File(path), info)
 }
+
+/// As [`thumbnail`], from the whole file already in memory: the upload keeps a photo's bytes
+/// from hashing it, so that it is read from disk twice (hash, send), not three times.
+pub fn thumbnail_of_bytes(
+    bytes: &[u8],
+    info: &PhotoInfo,
+) -> Result<Option<Thumbnail>, ThumbnailError> {
+    thumb::thumbnail(Source::Bytes(bytes), info)
+}
+
+/// Where an image's bytes are read from.
+#[derive(Clone, Copy)]
+pub(crate) enum Source<'a> {
+    /// The file, opened (again) for this.
+    File(&'a Path),
+    /// The whole file, already read.
+    Bytes(&'a [u8]),
+}
+
+/// Whether a file whose name is `path` and whose first bytes are `head` is an image this build
+/// makes thumbnails of (see [`PhotoInfo::is_thumbnailable`]).
+pub(crate) fn thumbnailable(path: &Path, head: &[u8]) -> bool {
+    thumb::kind(sniff::mime(path, head)).is_some()
+}
+
+/// Bytes from the start of a file that hold the EXIF of every format but HEIF (whose
+/// metadata may be anywhere): what the upload passes [`PhotoInfo::read`] as `head`.
+pub const HEAD_BYTES: usize = 256 << 10;
 
 /// The size a `width` x `height` image is scaled to so that its long side is at most
 /// [`THUMBNAIL_SIZE`] (never upscaled, never zero, aspect ratio kept to the nearest pixel).

@@ -338,7 +338,7 @@ impl Session {
 
     /// The unlocked vault's canister id (what people who share with the user are told).
     pub async fn vault_id(&self) -> Result<Principal, Error> {
-        Ok(self.vault().await?.canister.id())
+        Ok(self.vault().await?.id())
     }
 
     /// Forgets what was decrypted: the files' keys and what others share.
@@ -542,7 +542,7 @@ impl Session {
             None => {
                 let mut vault = self.vault().await?;
                 vault.load_albums().await?;
-                let info = vault.canister.get_file(&file.id, None).await?;
+                let info = vault.canister().get_file(&file.id, None).await?;
                 Ok(self.remember(None, vault.reader(), info)?.0)
             }
             Some(owner) => {
@@ -614,7 +614,7 @@ impl Session {
         let mut vault = self.vault().await?;
         vault.refresh();
         let entries = vault.albums().await?;
-        let canister = vault.canister.clone();
+        let canister = vault.canister().clone();
         let firsts = futures_util::future::join_all(entries.iter().map(|album| {
             let canister = canister.clone();
             let id = album.id.clone();
@@ -775,7 +775,7 @@ impl Session {
         }
         let (conn, secret) = {
             let vault = self.vault().await?;
-            (vault.conn.clone(), vault.sharing_keys().await?.0)
+            (vault.connection().clone(), vault.sharing_keys().await?.0)
         };
         let shared = Arc::new(SharedWithMe::open(&conn, owner, &secret).await?);
         lock(&self.shared).insert(owner, shared.clone());
@@ -799,7 +799,7 @@ impl Session {
     /// Follows the vault `vault` (what it shares with the user shows from now on): refused if
     /// it is the user's own or shares nothing with the user yet.
     pub async fn add_shared_vault(&self, vault: Principal) -> Result<(), Error> {
-        if vault == self.vault().await?.canister.id() {
+        if vault == self.vault().await?.id() {
             return Err(Error::Invalid(
                 "that is your own vault id: paste the one the person who shared with you sent"
                     .into(),
@@ -850,10 +850,10 @@ impl Session {
     pub async fn summary(&self) -> Result<VaultSummary, Error> {
         let vault = self.vault().await?;
         Ok(VaultSummary {
-            network: vault.conn.network.name(),
-            identity: vault.conn.me(),
-            canister: vault.canister.id(),
-            info: vault.canister.vault_info().await?,
+            network: vault.connection().network.name(),
+            identity: vault.connection().me(),
+            canister: vault.id(),
+            info: vault.canister().vault_info().await?,
             devices: vault.devices().await?,
         })
     }

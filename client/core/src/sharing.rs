@@ -492,7 +492,7 @@ fn seal<K: vault_crypto::ShareableKey>(
 /// the anonymous `sharing_key` query, whose answer one node could replace with its own key.
 pub async fn my_share_code(vault: &Vault) -> Result<MyShareCode, Error> {
     let (secret, published) = vault.sharing_keys().await?;
-    share_code_of(&vault.conn.me(), &secret, &published)
+    share_code_of(&vault.connection().me(), &secret, &published)
 }
 
 /// The share code of `me` with `secret`'s public key; refused if the profile's published key

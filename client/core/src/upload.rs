@@ -3,8 +3,9 @@
 //! Every file is read streaming: once for its SHA-256 and keyed dedupe hash (which
 //! `begin_upload` needs before any chunk is sent, to refuse a duplicate or a quota overrun),
 //! then chunk by chunk to encrypt and send, with at most [`CHUNKS_IN_FLIGHT`] chunks in memory.
-//! An image is read once more between the two, by its thumbnail's decoder (the second and third
-//! reads are usually served by the page cache; reading it twice only is still to do).
+//! An image of at most [`WHOLE_IMAGE_BYTES`] is kept in memory by the first read, for its
+//! EXIF and thumbnail, so it is read from disk twice; a larger one is read once more between
+//! the two, by its thumbnail's decoder.
 //!
 //! **Resume.** Before `begin_upload`, the upload's parameters — file id, content header, the
 //! file key wrapped by the master key, sealed metadata and thumbnail: nothing in plaintext — are
@@ -28,7 +29,7 @@ use vault_crypto::{
 };
 use vault_interface::types::{BeginUploadArgs, FileInfo, VaultError};
 
-use crate::photo::{PhotoInfo, thumbnail};
+use crate::photo::{HEAD_BYTES, PhotoInfo, thumbnail, thumbnail_of_bytes, thumbnailable};
 use crate::platform::Item;
 use crate::vault::{Vault, hex_id};
 use crate::{Error, VaultCanister};
@@ -38,8 +39,10 @@ use crate::{Error, VaultCanister};
 pub const CHUNKS_IN_FLIGHT: usize = 8;
 /// Files prepared and sent at once (small photos are round-trip bound).
 pub const FILES_IN_FLIGHT: usize = 3;
-/// Bytes read from the start of a file for its EXIF.
-const HEAD_BYTES: usize = 256 << 10;
+/// Largest image kept in memory from hashing it to make its thumbnail (so it is not read a
+/// third time): with [`FILES_IN_FLIGHT`] files prepared at once, at most three times this.
+/// Phone photos are 2–12 MB; a larger image (a panorama, a RAW-sized TIFF) is read again.
+pub const WHOLE_IMAGE_BYTES: u64 = 32 << 20;
 /// Times a chunk is sent again after a transport failure.
 const CHUNK_RETRIES: u32 = 3;
 
@@ -85,12 +88,23 @@ impl std::fmt::Display for UploadOutcome {
     }
 }
 
+/// Which of its two passes over a file an upload advanced in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// Read and hashed (with its EXIF and thumbnail made).
+    Read,
+    /// Sent, or found already in the vault (a duplicate, the chunks a resumed upload had
+    /// sent before).
+    Sent,
+}
+
 /// Hears how an upload goes (progress bars, the app's view). Called from several tasks.
 pub trait UploadProgress: Send + Sync {
-    /// The whole batch: files and bytes.
+    /// The whole batch: files and their bytes. Every byte is advanced twice, once in each
+    /// [`Pass`]; a file that fails stops short.
     fn begin(&self, _files: usize, _bytes: u64) {}
-    /// `bytes` of file `path` are done (hashed and sent, or skipped as already there).
-    fn advance(&self, _path: &Path, _bytes: u64) {}
+    /// `bytes` more of file `path` are done in `pass`.
+    fn advance(&self, _path: &Path, _pass: Pass, _bytes: u64) {}
     /// One file finished, or failed.
     fn file_done(&self, _path: &Path, _result: &Result<Uploaded, Error>) {}
 }
@@ -291,7 +305,7 @@ impl Vault {
         let Collected { files, unreadable } = collect_files(paths)?;
         progress.begin(
             files.len() + unreadable.len(),
-            files.iter().map(|(_, size)| 2 * size).sum(),
+            files.iter().map(|(_, size)| size).sum(),
         );
         let chunks = Arc::new(Semaphore::new(CHUNKS_IN_FLIGHT));
         let results = futures_util::stream::iter(files)
@@ -355,14 +369,20 @@ impl Vault {
         let album = dest.album.as_ref();
         // Generation 0's key: a photo sent again after a rotation of the master key is found.
         let dedupe = DedupeKey::derive(self.masters().first_generation());
-        let (size, sha, dedupe_hash, head, modified) = {
+        let Hashed {
+            size,
+            sha,
+            dedupe_hash,
+            kept,
+            modified,
+        } = {
             let path = path.to_path_buf();
             let progress_path = path.clone();
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
             let hashing = crate::platform::blocking(move || hash_file(&path, &dedupe, &tx));
             let relay = async {
                 while let Some(bytes) = rx.recv().await {
-                    progress.advance(&progress_path, bytes);
+                    progress.advance(&progress_path, Pass::Read, bytes);
                 }
             };
             futures_util::join!(hashing, relay).0?
@@ -413,13 +433,20 @@ impl Vault {
                 }
             }
         }
-        let info = PhotoInfo::read(path, &head);
+        let info = match &kept {
+            Kept::Whole(bytes) => PhotoInfo::read_bytes(path, bytes),
+            Kept::Head(head) => PhotoInfo::read(path, head),
+        };
         // A photo whose pixels cannot be read is still stored, without a thumbnail, and the
         // user is told why.
         let made = {
             let path = path.to_path_buf();
             let info = info.clone();
-            crate::platform::blocking(move || thumbnail(&path, &info)).await
+            crate::platform::blocking(move || match kept {
+                Kept::Whole(bytes) => thumbnail_of_bytes(&bytes, &info),
+                Kept::Head(_) => thumbnail(&path, &info),
+            })
+            .await
         };
         let (thumb, no_thumbnail) = match made {
             Ok(thumb) => (thumb, None),
@@ -519,7 +546,7 @@ impl Vault {
         {
             Ok(status) => status,
             Err(Error::Vault(VaultError::Duplicate { existing })) => {
-                progress.advance(path, j.size);
+                progress.advance(path, Pass::Sent, j.size);
                 return Ok(Uploaded {
                     path: path.to_path_buf(),
                     id: hex::encode(&existing),
@@ -533,12 +560,17 @@ impl Vault {
             Err(e) => return Err(e),
         };
         let missing: HashSet<u32> = status.missing.iter().copied().collect();
-        progress.advance(
-            path,
-            j.size
-                .saturating_sub(missing.len() as u64 * CHUNK_SIZE as u64)
-                .min(j.size),
-        );
+        // What an earlier run sent: the file but for the chunks still missing (the last
+        // chunk is the shorter one).
+        let still_missing: u64 = missing
+            .iter()
+            .map(|&i| {
+                j.size
+                    .saturating_sub(u64::from(i) * CHUNK_SIZE as u64)
+                    .min(CHUNK_SIZE as u64)
+            })
+            .sum();
+        progress.advance(path, Pass::Sent, j.size.saturating_sub(still_missing));
         let header = StreamHeader::from_bytes(&hex::decode(&j.content_header).expect("hex"))
             .map_err(|_| Error::Integrity("the journal's header is damaged".into()))?;
         let cipher = Arc::new(StreamCipher::new(
@@ -585,44 +617,82 @@ fn journal_item(dest: &Destination, dedupe_hex: &str) -> Result<Item, Error> {
     })
 }
 
-/// SHA-256, dedupe hash, the head for EXIF, and the modification time, in one streaming pass.
-type Hashed = (u64, [u8; 32], [u8; 32], Vec<u8>, Option<i64>);
+/// What hashing a file found, in one streaming pass.
+struct Hashed {
+    size: u64,
+    sha: [u8; 32],
+    dedupe_hash: [u8; 32],
+    kept: Kept,
+    modified: Option<i64>,
+}
+
+/// What hashing a file kept of it.
+enum Kept {
+    /// The whole file: an image of at most [`WHOLE_IMAGE_BYTES`].
+    Whole(Vec<u8>),
+    /// Its first [`HEAD_BYTES`], for EXIF.
+    Head(Vec<u8>),
+}
 
 fn hash_file(
     path: &Path,
     dedupe: &DedupeKey,
     progress: &tokio::sync::mpsc::UnboundedSender<u64>,
 ) -> Result<Hashed, Error> {
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-    let modified = file
-        .metadata()
+    let failed = |e| Error::io(format!("reading {}", path.display()), e);
+    let mut file = std::fs::File::open(path).map_err(failed)?;
+    let metadata = file.metadata().map_err(failed)?;
+    let modified = metadata
+        .modified()
         .ok()
-        .and_then(|m| m.modified().ok())
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_millis() as i64);
     let mut sha = sha2::Sha256::new();
     let mut hmac = dedupe.hasher();
-    let mut head = Vec::new();
+    let mut kept = Vec::new();
+    // Whether the whole file is kept: decided on its first bytes (and its length, which may
+    // still change while it is read: a file grown past the bound is cut to its head).
+    let mut whole = None;
     let mut buf = vec![0u8; CHUNK_SIZE];
     let mut size = 0u64;
     loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        let n = file.read(&mut buf).map_err(failed)?;
         if n == 0 {
             break;
         }
-        sha.update(&buf[..n]);
-        hmac.update(&buf[..n]);
-        if head.len() < HEAD_BYTES {
-            let take = (HEAD_BYTES - head.len()).min(n);
-            head.extend_from_slice(&buf[..take]);
-        }
+        let bytes = &buf[..n];
+        sha.update(bytes);
+        hmac.update(bytes);
         size += n as u64;
+        let keep_all = *whole.get_or_insert_with(|| {
+            metadata.len() <= WHOLE_IMAGE_BYTES && thumbnailable(path, bytes)
+        }) && size <= WHOLE_IMAGE_BYTES;
+        if keep_all {
+            kept.extend_from_slice(bytes);
+        } else {
+            if whole == Some(true) {
+                whole = Some(false);
+                kept.truncate(HEAD_BYTES);
+                kept.shrink_to_fit();
+            }
+            if kept.len() < HEAD_BYTES {
+                let take = (HEAD_BYTES - kept.len()).min(n);
+                kept.extend_from_slice(&bytes[..take]);
+            }
+        }
         let _ = progress.send(n as u64);
     }
-    Ok((size, sha.finalize().into(), hmac.finish().0, head, modified))
+    let kept = match whole {
+        Some(true) => Kept::Whole(kept),
+        _ => Kept::Head(kept),
+    };
+    Ok(Hashed {
+        size,
+        sha: sha.finalize().into(),
+        dedupe_hash: hmac.finish().0,
+        kept,
+        modified,
+    })
 }
 
 /// Reads, encrypts and sends the `missing` chunks, at most [`CHUNKS_IN_FLIGHT`] (shared by all
@@ -653,7 +723,7 @@ async fn send_chunks(
     let mut note = |done: Result<u64, Error>, first_error: &mut Option<Error>| match done {
         Ok(len) => {
             sent += 1;
-            progress.advance(path, len);
+            progress.advance(path, Pass::Sent, len);
         }
         Err(e) => {
             first_error.get_or_insert(e);
@@ -728,7 +798,8 @@ async fn send_chunks(
 }
 
 /// For tests of resumption: `VAULT_CHUNK_LOG=FILE` appends `<file id> <index>` for every chunk
-/// sent.
+/// sent. Each line is one `write` to a file opened for appending, so lines from chunks sent at
+/// once on different threads never interleave (`writeln!` on a `File` writes piece by piece).
 fn log_chunk(log: Option<&Path>, file_id: &[u8; 16], index: u32) {
     if let Some(log) = log {
         use std::io::Write;
@@ -737,7 +808,8 @@ fn log_chunk(log: Option<&Path>, file_id: &[u8; 16], index: u32) {
             .append(true)
             .open(log)
         {
-            let _ = writeln!(f, "{} {index}", hex::encode(file_id));
+            let line = format!("{} {index}\n", hex::encode(file_id));
+            let _ = f.write_all(line.as_bytes());
         }
     }
 }
@@ -751,4 +823,54 @@ fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize>
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash(path: &Path) -> Hashed {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        hash_file(path, &DedupeKey::from_bytes([7; 32]), &tx).unwrap()
+    }
+
+    /// A photo is kept whole by hashing it (its thumbnail is made from those bytes, not from
+    /// the file read a third time); a file that is no image, or an image over
+    /// [`WHOLE_IMAGE_BYTES`], only its head. The hashes are of the whole file either way.
+    #[test]
+    fn hashing_keeps_a_photo_whole_and_of_anything_else_its_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = vault_test_support::photos().join("exif/right.jpg");
+        let bytes = std::fs::read(&photo).unwrap();
+        let hashed = hash(&photo);
+        assert!(matches!(&hashed.kept, Kept::Whole(b) if *b == bytes));
+        assert_eq!(hashed.sha, <[u8; 32]>::from(sha2::Sha256::digest(&bytes)));
+        assert_eq!(hashed.size, bytes.len() as u64);
+
+        // The same bytes under another name are still sniffed as a JPEG.
+        let renamed = dir.path().join("photo");
+        std::fs::write(&renamed, &bytes).unwrap();
+        assert!(matches!(hash(&renamed).kept, Kept::Whole(_)));
+
+        let text = dir.path().join("notes.txt");
+        let notes = "a line of notes\n".repeat(40_000);
+        std::fs::write(&text, &notes).unwrap();
+        match hash(&text).kept {
+            Kept::Head(head) => assert_eq!(head, notes.as_bytes()[..HEAD_BYTES]),
+            Kept::Whole(_) => panic!("a text file was kept whole"),
+        }
+
+        // A JPEG larger than the bound: its head only, its hash of all of it.
+        let large = dir.path().join("panorama.jpg");
+        let mut big = bytes.clone();
+        big.resize(WHOLE_IMAGE_BYTES as usize + 1, 0);
+        std::fs::write(&large, &big).unwrap();
+        let hashed = hash(&large);
+        match &hashed.kept {
+            Kept::Head(head) => assert_eq!(head[..], big[..HEAD_BYTES]),
+            Kept::Whole(_) => panic!("an image over the bound was kept whole"),
+        }
+        assert_eq!(hashed.sha, <[u8; 32]>::from(sha2::Sha256::digest(&big)));
+        assert_eq!(hashed.size, big.len() as u64);
+    }
 }

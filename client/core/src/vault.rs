@@ -25,12 +25,19 @@ use crate::{Connection, Error, VaultCanister, pin, unlocked};
 pub struct Vault {
     /// Where the identity's sessions and pins are kept.
     store: StoreRef,
-    /// The connection.
-    pub conn: Connection,
-    /// The canister.
-    pub canister: VaultCanister,
+    pub(crate) conn: Connection,
+    pub(crate) canister: VaultCanister,
     pub(crate) reader: Reader,
     albums: Option<Vec<AlbumInfo>>,
+}
+
+/// What is still shared from a vault: see [`Vault::still_shared`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StillShared {
+    /// Links neither revoked nor expired.
+    pub links: usize,
+    /// Grants to people.
+    pub grants: usize,
 }
 
 /// The vault canister this identity uses on the connection's network, from the settings.
@@ -154,6 +161,51 @@ impl Vault {
     /// Where this vault's sessions, pins and upload journals are kept.
     pub(crate) fn store(&self) -> &dyn Store {
         &*self.store
+    }
+
+    /// The connection it was opened on (network and identity).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The vault's canister id.
+    pub fn id(&self) -> Principal {
+        self.canister.id()
+    }
+
+    /// The canister's typed calls, for tools and tests that probe it; front ends use `Vault`'s
+    /// and `Session`'s methods, which check what comes back.
+    pub fn canister(&self) -> &VaultCanister {
+        &self.canister
+    }
+
+    /// The files named by `ids`, as the canister lists them (owner).
+    pub async fn file_infos(&self, ids: &[[u8; 16]]) -> Result<Vec<FileInfo>, Error> {
+        let mut infos = Vec::with_capacity(ids.len());
+        for id in ids {
+            infos.push(self.canister.get_file(id, None).await?);
+        }
+        Ok(infos)
+    }
+
+    /// Sets the vault's quota (owner).
+    pub async fn set_quota(&self, bytes: u64) -> Result<(), Error> {
+        self.canister.set_quota(bytes).await
+    }
+
+    /// Who can still see something after a rotation of the master key: links still open and
+    /// grants (which keep access, under the albums' new keys).
+    pub async fn still_shared(&self) -> Result<StillShared, Error> {
+        let now = crate::sharing::now_ns();
+        let links = self
+            .canister
+            .list_links()
+            .await?
+            .iter()
+            .filter(|l| l.revoked_at.is_none() && l.expires_at.is_none_or(|t| t > now))
+            .count();
+        let grants = self.canister.list_grants(None).await?.len();
+        Ok(StillShared { links, grants })
     }
 
     /// Whether this vault is kept unlocked between runs (a live session).

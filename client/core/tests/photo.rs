@@ -11,11 +11,13 @@ use std::process::Command;
 
 use image::{DynamicImage, GenericImageView, RgbImage};
 use serde_json::Value;
-use vault_client::photo::{PhotoInfo, THUMBNAIL_SIZE, Thumbnail, thumbnail};
+use vault_client::photo::{
+    HEAD_BYTES, PhotoInfo, THUMBNAIL_SIZE, Thumbnail, thumbnail, thumbnail_of_bytes,
+};
 use vault_test_support::photos;
 
 /// How much of a file the client reads for [`PhotoInfo::read`].
-const HEAD: u64 = 256 * 1024;
+const HEAD: u64 = HEAD_BYTES as u64;
 
 fn jpegs(folder: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(photos().join(folder))
@@ -535,6 +537,45 @@ fn heic_is_recognised() {
         n += 1;
     }
     assert!(n >= 20, "only {n} HEIC files");
+}
+
+/// The upload keeps a photo's bytes from hashing it and reads its metadata and thumbnail from
+/// them: the same as from the file, for every kind of photo (HEIC included, whose metadata is
+/// sought anywhere in the file) and for damaged ones (the same error, or none).
+#[test]
+fn from_bytes_is_as_from_the_file() {
+    let mut files = all_jpegs();
+    for folder in ["heic", "video"] {
+        let dir = std::fs::read_dir(photos().join(folder)).unwrap();
+        files.extend(dir.map(|e| e.unwrap().path()));
+    }
+    let heic = files
+        .iter()
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("heic"))
+        })
+        .count();
+    assert!(heic >= 20, "only {heic} HEIC files");
+    let mut thumbnails = 0;
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        let from_file = PhotoInfo::read(path, &head(path));
+        let from_bytes = PhotoInfo::read_bytes(path, &bytes);
+        assert_eq!(from_bytes, from_file, "{}", path.display());
+        match (
+            thumbnail(path, &from_file),
+            thumbnail_of_bytes(&bytes, &from_bytes),
+        ) {
+            (Ok(a), Ok(b)) => {
+                thumbnails += usize::from(a.is_some());
+                assert_eq!(a, b, "{}", path.display());
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{}", path.display()),
+            (a, b) => panic!("{}: from the file {a:?}, from bytes {b:?}", path.display()),
+        }
+    }
+    assert!(thumbnails >= 20, "only {thumbnails} thumbnails compared");
 }
 
 #[test]

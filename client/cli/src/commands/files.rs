@@ -10,10 +10,11 @@ struct Bars {
 
 impl UploadProgress for Bars {
     fn begin(&self, files: usize, total: u64) {
-        self.bar.set_length(total);
+        // Both passes (read, sent) move the bar.
+        self.bar.set_length(2 * total);
         self.bar.set_message(format!("{files} files"));
     }
-    fn advance(&self, path: &Path, n: u64) {
+    fn advance(&self, path: &Path, _pass: Pass, n: u64) {
         self.bar.inc(n);
         self.bar.set_message(
             path.file_name()
@@ -261,11 +262,7 @@ pub(super) async fn export_files(
     } else {
         let ids = vault.resolve_files(ids).await?;
         vault.load_albums().await?;
-        let mut infos = Vec::new();
-        for id in ids {
-            infos.push(vault.canister.get_file(&id, None).await?);
-        }
-        infos
+        vault.file_infos(&ids).await?
     };
     let reader = vault.reader();
     export(cli, reader, &infos, to).await

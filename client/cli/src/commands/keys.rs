@@ -25,16 +25,16 @@ pub(super) async fn init(
     .await?;
     if cli.json {
         output::json(&serde_json::json!({
-            "canister": vault.canister.id().to_text(),
-            "network": vault.conn.network.name(),
-            "principal": vault.conn.me().to_text(),
+            "canister": vault.id().to_text(),
+            "network": vault.connection().network.name(),
+            "principal": vault.connection().me().to_text(),
             "recovery_key": words.0.as_str(),
         }));
     } else {
         println!(
             "Your vault is canister {} on {}.",
-            vault.canister.id(),
-            vault.conn.network.name()
+            vault.id(),
+            vault.connection().network.name()
         );
         println!();
         println!("Your recovery key — write it down and keep it safe; it is shown only this once.");
@@ -62,11 +62,7 @@ pub(super) async fn unlock(
     let vault = Vault::unlock(&home, conn, id, &passphrase, Some(duration)).await?;
     say(
         cli,
-        &format!(
-            "unlocked vault {} for {}",
-            vault.canister.id(),
-            humantime(duration)
-        ),
+        &format!("unlocked vault {} for {}", vault.id(), humantime(duration)),
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -96,7 +92,7 @@ pub(super) async fn recover(
         cli,
         &format!(
             "recovered vault {}: the new passphrase is set, and it is unlocked here",
-            vault.canister.id()
+            vault.id()
         ),
     );
     Ok(ExitCode::SUCCESS)
@@ -255,17 +251,9 @@ pub(super) async fn rotate_keys(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let now = now_ns();
-    let live_links = vault
-        .canister
-        .list_links()
-        .await?
-        .iter()
-        .filter(|l| l.revoked_at.is_none() && l.expires_at.is_none_or(|t| t > now))
-        .count();
     // Grants stay (the people you share with keep access, with the albums' new keys); one the
     // lost device made while it was yours would too: the owner reviews them.
-    let grants = vault.canister.list_grants(None).await?.len();
+    let still = vault.still_shared().await?;
     if cli.json {
         output::json(&serde_json::json!({
             "generation": rotation.as_ref().map(|r| r.generation),
@@ -278,8 +266,8 @@ pub(super) async fn rotate_keys(
                 .map(|(album, e)| serde_json::json!({ "album": album, "error": e.to_string() }))
                 .collect::<Vec<_>>(),
             "links_revoked": links_revoked,
-            "live_links": live_links,
-            "grants": grants,
+            "live_links": still.links,
+            "grants": still.grants,
         }));
     } else {
         println!("{} album(s) given a new key.", albums.rotated);
@@ -292,17 +280,19 @@ pub(super) async fn rotate_keys(
         for (album, e) in &albums.failed {
             eprintln!("album {album}: not rotated: {e}");
         }
-        if grants > 0 {
+        if still.grants > 0 {
             println!(
-                "{grants} grant(s) keep access, with the new album keys: check them with \
+                "{} grant(s) keep access, with the new album keys: check them with \
                  `vault grants` (one the lost device made would be there too) and revoke any \
-                 you did not make."
+                 you did not make.",
+                still.grants
             );
         }
-        if keep_links && live_links > 0 {
+        if keep_links && still.links > 0 {
             println!(
-                "{live_links} link(s) still open: whoever holds one — the lost device too, if it \
-                 listed them — can open it. `vault link ls` lists them; `vault link revoke` stops one."
+                "{} link(s) still open: whoever holds one — the lost device too, if it \
+                 listed them — can open it. `vault link ls` lists them; `vault link revoke` stops one.",
+                still.links
             );
         }
     }
@@ -432,7 +422,7 @@ pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
 pub(super) async fn quota(cli: &Cli, size: &str) -> Result<ExitCode, Error> {
     let vault = open_vault(cli).await?;
     let bytes_wanted = parse_size(size)?;
-    vault.canister.set_quota(bytes_wanted).await?;
+    vault.set_quota(bytes_wanted).await?;
     say(cli, &format!("quota set to {}", bytes(bytes_wanted)));
     Ok(ExitCode::SUCCESS)
 }

@@ -13,7 +13,7 @@ use vault_client::network::Network;
 use vault_client::replica::{ReplicaAction, ReplicaLauncher};
 use vault_client::sharing::{ShareTarget, SharedWithMe, now_ns};
 use vault_client::types::*;
-use vault_client::upload::{UploadOptions, UploadOutcome, UploadProgress, Uploaded};
+use vault_client::upload::{Pass, UploadOptions, UploadOutcome, UploadProgress, Uploaded};
 use vault_client::vault::{hex_id, parse_principal, remembered_canister, resolve_canister};
 use vault_client::view::bytes;
 use vault_client::{Connection, Error, Home, Identity, Settings, Vault, cost, unlocked};
@@ -257,5 +257,5 @@ async fn open_shared(cli: &Cli, from: &str) -> Result<SharedWithMe, Error> {
     let owner = parse_principal(from)?;
     let vault = open_vault(cli).await?;
     let (secret, _) = vault.sharing_keys().await?;
-    SharedWithMe::open(&vault.conn, owner, &secret).await
+    SharedWithMe::open(vault.connection(), owner, &secret).await
 }

@@ -20,7 +20,7 @@ pub(super) async fn share(
         .share(&target, with, permission, expires_at(expires.as_deref())?)
         .await?;
     if cli.json {
-        output::json(&serde_json::json!({"grant": grant, "vault": vault.canister.id().to_text()}));
+        output::json(&serde_json::json!({"grant": grant, "vault": vault.id().to_text()}));
     } else {
         println!(
             "shared {} {} with {} ({}){}",
@@ -34,10 +34,7 @@ pub(super) async fn share(
                 .map(|t| format!(" until {t}"))
                 .unwrap_or_default()
         );
-        println!(
-            "They can see it with: vault shared --from {}",
-            vault.canister.id()
-        );
+        println!("They can see it with: vault shared --from {}", vault.id());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,10 +1,11 @@
 //! HEIC/HEIF through libheif (crate feature `heic`; Debian's `libheif-dev`, 1.15 on bookworm):
 //! the EXIF block and dimensions of the primary image, and its pixels.
 //!
-//! The file is opened by its path: a HEIF file's metadata (`meta` box) and EXIF item may be
-//! anywhere in it, not necessarily within the first bytes a caller reads. libheif reads it
-//! through [`FileReader`], seeking to the boxes and items it needs, so reading the metadata of a
-//! large photo does not read its pixels.
+//! A file is opened by its path, or read from its bytes where the caller holds them already
+//! (an upload does): a HEIF file's metadata (`meta` box) and EXIF item may be anywhere in it,
+//! not necessarily within the first bytes a caller reads. From a path libheif reads it through
+//! [`FileReader`], seeking to the boxes and items it needs, so reading the metadata of a large
+//! photo does not read its pixels.
 //!
 //! Orientation: libheif applies the HEIF transformations (`irot`, `imir`, `clap`) itself when
 //! it decodes, so the decoded image is already upright and is not turned again by EXIF
@@ -18,14 +19,13 @@
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
 use std::sync::OnceLock;
 
 use libheif_rs::{
     ColorSpace, HeifContext, ImageHandle, ItemId, LibHeif, ReaderGrowStatus, RgbChroma,
 };
 
-use super::{PhotoInfo, ThumbnailError, tags};
+use super::{PhotoInfo, Source, ThumbnailError, tags};
 
 /// Largest EXIF block read (a Xiaomi photo's is over 128 KiB; nothing real is near this).
 const MAX_EXIF: usize = 16 * 1024 * 1024;
@@ -94,7 +94,13 @@ fn decode_error(e: impl std::fmt::Display) -> ThumbnailError {
 }
 
 /// Opens a HEIF file through libheif (this parses its boxes, not its pixels).
-fn open(path: &Path) -> Result<HeifContext<'static>, ThumbnailError> {
+fn open(source: Source<'_>) -> Result<HeifContext<'_>, ThumbnailError> {
+    let path = match source {
+        Source::File(path) => path,
+        Source::Bytes(bytes) => {
+            return HeifContext::read_from_bytes(bytes).map_err(decode_error);
+        }
+    };
     let file = File::open(path)?;
     let size = file.metadata()?.len();
     let reader = FileReader {
@@ -107,10 +113,10 @@ fn open(path: &Path) -> Result<HeifContext<'static>, ThumbnailError> {
 
 /// Fills `info` (whose `mime` is set) from the HEIF file at `path`; from `head`, the file's
 /// first bytes, only if the file cannot be opened. Leaves what cannot be read `None`.
-pub(crate) fn read(path: &Path, head: &[u8], info: &mut PhotoInfo) {
+pub(crate) fn read(source: Source<'_>, head: &[u8], info: &mut PhotoInfo) {
     let read = || {
         // The context owns the reader the handle reads through: it outlives the handle.
-        let context = match open(path) {
+        let context = match open(source) {
             Ok(context) => context,
             Err(_) => match HeifContext::read_from_bytes(head) {
                 Ok(context) => context,
@@ -177,8 +183,8 @@ fn tiff(block: &[u8]) -> Option<&[u8]> {
 
 /// The primary image, decoded and transformed (upright) by libheif: 8-bit interleaved RGB, or
 /// RGBA (not premultiplied) if it has alpha; returns pixels, width, height and channels.
-pub(crate) fn decode(path: &Path) -> Result<(Vec<u8>, u32, u32, usize), ThumbnailError> {
-    let context = open(path)?;
+pub(crate) fn decode(source: Source<'_>) -> Result<(Vec<u8>, u32, u32, usize), ThumbnailError> {
+    let context = open(source)?;
     let handle = context.primary_image_handle().map_err(decode_error)?;
     let pixels = u64::from(handle.width()) * u64::from(handle.height());
     if pixels > MAX_PIXELS {

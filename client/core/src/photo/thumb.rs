@@ -1,13 +1,24 @@
 //! Thumbnails: scaled JPEG decoding (or the `image` crate), resize, orientation, JPEG encoding.
 
 use std::fs::File;
-use std::io::{BufReader, ErrorKind};
+use std::io::{BufRead, BufReader, Cursor, ErrorKind, Read, Seek};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
 
 use fast_image_resize as fr;
 
-use super::{PhotoInfo, Thumbnail, ThumbnailError, fit_size, orient};
+use super::{PhotoInfo, Source, Thumbnail, ThumbnailError, fit_size, orient};
+
+/// What a decoder reads: a buffered file, or bytes in memory.
+trait Input: BufRead + Seek {}
+impl<T: BufRead + Seek> Input for T {}
+
+/// A fresh reader of `source` from its first byte.
+fn input(source: Source<'_>) -> std::io::Result<Box<dyn Input + '_>> {
+    Ok(match source {
+        Source::File(path) => Box::new(BufReader::with_capacity(64 * 1024, File::open(path)?)),
+        Source::Bytes(bytes) => Box::new(Cursor::new(bytes)),
+    })
+}
 
 /// JPEG quality of thumbnails.
 const QUALITY: u8 = 80;
@@ -55,19 +66,18 @@ struct Raster {
 }
 
 pub(crate) fn thumbnail(
-    path: &Path,
+    source: Source<'_>,
     info: &PhotoInfo,
 ) -> Result<Option<Thumbnail>, ThumbnailError> {
     let Some(kind) = kind(&info.mime) else {
         return Ok(None);
     };
-    let file = BufReader::with_capacity(64 * 1024, File::open(path)?);
+    let file = input(source)?;
     let decoded = guard(|| match kind {
         Kind::Jpeg => match decode_jpeg(file) {
             Err(JpegFailure::Unsupported(reason)) => {
                 // jpeg-decoder lacks some rare codings; zune-jpeg (in `image`) may have them.
-                let file = BufReader::new(File::open(path)?);
-                decode_image(file, image::ImageFormat::Jpeg).map_err(|e| match e {
+                decode_image(input(source)?, image::ImageFormat::Jpeg).map_err(|e| match e {
                     ThumbnailError::Decode(_) | ThumbnailError::Unsupported { .. } => {
                         ThumbnailError::Unsupported {
                             mime: info.mime.clone(),
@@ -88,7 +98,7 @@ pub(crate) fn thumbnail(
             other => other,
         }),
         #[cfg(all(feature = "heic", not(target_arch = "wasm32")))]
-        Kind::Heic => super::heic::decode(path).map(|(data, width, height, channels)| Raster {
+        Kind::Heic => super::heic::decode(source).map(|(data, width, height, channels)| Raster {
             data,
             width,
             height,
@@ -130,7 +140,7 @@ impl From<jpeg_decoder::Error> for JpegFailure {
 
 /// Decodes a JPEG at the smallest of 1/8, 1/4, 1/2 or full size that still covers the
 /// thumbnail.
-fn decode_jpeg(file: BufReader<File>) -> Result<Raster, JpegFailure> {
+fn decode_jpeg(file: impl Read) -> Result<Raster, JpegFailure> {
     let mut decoder = jpeg_decoder::Decoder::new(file);
     decoder.read_info()?;
     let full = decoder
@@ -206,7 +216,7 @@ fn cmyk_to_rgb(pixels: &[u8]) -> Vec<u8> {
 
 /// Decodes any format the `image` crate is built with, at full size.
 fn decode_image(
-    file: BufReader<File>,
+    file: impl BufRead + Seek,
     format: image::ImageFormat,
 ) -> Result<Raster, ThumbnailError> {
     let image = image::ImageReader::with_format(file, format)
