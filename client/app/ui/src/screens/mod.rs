@@ -70,19 +70,20 @@ pub const EXPIRY_CHOICES: [(&str, Option<u32>); 5] = [
 
 /// A select of [`EXPIRY_CHOICES`].
 #[component]
-pub fn ExpirySelect(value: Signal<Option<u32>>, testid: String) -> Element {
+pub fn ExpirySelect(
+    value: Option<u32>,
+    testid: String,
+    onchange: EventHandler<Option<u32>>,
+) -> Element {
     rsx! {
         select {
             "data-testid": "{testid}",
             "aria-label": "Expires",
-            onchange: move |e| {
-                let days = e.value().parse::<u32>().ok();
-                value.set(days);
-            },
+            onchange: move |e| onchange.call(e.value().parse::<u32>().ok()),
             for (label , days) in EXPIRY_CHOICES {
                 option {
                     value: days.map(|d| d.to_string()).unwrap_or_default(),
-                    selected: *value.read() == days,
+                    selected: value == days,
                     "{label}"
                 }
             }

@@ -41,6 +41,59 @@ pub fn check_new_passphrase(passphrase: &str, again: &str) -> Result<(), UiError
     Ok(())
 }
 
+/// Everything onboarding holds, in one signal: where the user is, what they typed there, and
+/// how the last try went. Moving to another step starts it empty (a passphrase or recovery key
+/// typed on one step does not linger for the next).
+#[derive(Clone, Debug, PartialEq)]
+struct Form {
+    step: Step,
+    /// Typed on a device that knows no vault.
+    vault_id: String,
+    passphrase: String,
+    /// The new passphrase typed again.
+    again: String,
+    recovery_key: String,
+    /// The recovery key's words typed back.
+    words: (String, String),
+    /// "I have written down my recovery key".
+    kept: bool,
+    error: Option<UiError>,
+    busy: bool,
+}
+
+impl Form {
+    fn at(step: Step) -> Form {
+        Form {
+            step,
+            vault_id: String::new(),
+            passphrase: String::new(),
+            again: String::new(),
+            recovery_key: String::new(),
+            words: (String::new(), String::new()),
+            kept: false,
+            error: None,
+            busy: false,
+        }
+    }
+
+    /// Starts a try.
+    fn start(&mut self) {
+        self.error = None;
+        self.busy = true;
+    }
+
+    /// How a try ended: on to `next`, or back with the error.
+    fn finish(&mut self, result: Result<Step, UiError>) {
+        match result {
+            Ok(next) => *self = Form::at(next),
+            Err(e) => {
+                self.busy = false;
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
 /// Onboarding: what to do depends on whether a vault exists.
 #[component]
 pub fn Onboarding(status: Status) -> Element {
@@ -49,19 +102,14 @@ pub fn Onboarding(status: Status) -> Element {
     } else {
         Step::Unlock
     };
-    let mut step = use_signal(|| first.clone());
-    let mut error = use_signal(|| None::<UiError>);
-    let busy = use_signal(|| false);
-    let current = step.read().clone();
-    let mut go = move |to: Step| {
-        error.set(None);
-        step.set(to);
-    };
+    let mut form = use_signal(|| Form::at(first.clone()));
+    let current = form.read().step.clone();
+    let mut go = move |to: Step| form.set(Form::at(to));
     // On a device that knows no vault, opening one asks for its id.
     let new_device = status == Status::NoVault;
     let body = match current {
         Step::Create => rsx! {
-            CreateForm { error, busy, step }
+            CreateForm { form }
             p { class: "switch",
                 "Have a vault already? "
                 button { class: "link", "data-testid": crate::testid("to-unlock"),
@@ -72,7 +120,7 @@ pub fn Onboarding(status: Status) -> Element {
             }
         },
         Step::Unlock => rsx! {
-            UnlockForm { error, busy, new_device }
+            UnlockForm { form, new_device }
             p { class: "switch",
                 "Forgot your passphrase? "
                 button { class: "link", "data-testid": crate::testid("to-recover"),
@@ -80,13 +128,13 @@ pub fn Onboarding(status: Status) -> Element {
             }
         },
         Step::Recover => rsx! {
-            RecoverForm { error, busy, new_device }
+            RecoverForm { form, new_device }
             p { class: "switch",
                 button { class: "link", onclick: move |_| go(first.clone()), "Back" }
             }
         },
-        Step::ShowKey(words) => rsx! { ShowKey { words, step } },
-        Step::ConfirmKey(words) => rsx! { ConfirmKey { words, step, error } },
+        Step::ShowKey(words) => rsx! { ShowKey { words, form } },
+        Step::ConfirmKey(words) => rsx! { ConfirmKey { words, form } },
     };
     rsx! {
         div { class: "onboarding",
@@ -94,7 +142,7 @@ pub fn Onboarding(status: Status) -> Element {
                 div { class: "brand big", "Vault" }
                 p { class: "tagline", "Your photos, encrypted on this device, in a canister only you control." }
                 {body}
-                if let Some(e) = error.read().as_ref() {
+                if let Some(e) = form.read().error.as_ref() {
                     p { class: "error", role: "alert", "data-testid": crate::testid("onboarding-error"), "{e}" }
                 }
             }
@@ -103,154 +151,146 @@ pub fn Onboarding(status: Status) -> Element {
 }
 
 #[component]
-fn CreateForm(error: Signal<Option<UiError>>, busy: Signal<bool>, step: Signal<Step>) -> Element {
+fn CreateForm(form: Signal<Form>) -> Element {
     let backend = use_backend();
-    let mut passphrase = use_signal(String::new);
-    let mut again = use_signal(String::new);
     let submit = move |e: FormEvent| {
         e.prevent_default();
-        if *busy.read() {
+        if form.read().busy {
             return;
         }
-        let (p, a) = (passphrase.read().clone(), again.read().clone());
-        if let Err(e) = check_new_passphrase(&p, &a) {
-            error.set(Some(e));
-            return;
-        }
-        error.set(None);
-        busy.set(true);
+        let p = {
+            let f = form.read();
+            if let Err(e) = check_new_passphrase(&f.passphrase, &f.again) {
+                drop(f);
+                form.write().error = Some(e);
+                return;
+            }
+            f.passphrase.clone()
+        };
+        form.write().start();
         let backend = backend.clone();
         spawn(async move {
             let result = backend.create(p).await;
-            busy.set(false);
-            match result {
-                Ok(key) => {
-                    passphrase.set(String::new());
-                    again.set(String::new());
-                    step.set(Step::ShowKey(key));
-                }
-                Err(e) => error.set(Some(e)),
-            }
+            form.write().finish(result.map(Step::ShowKey));
         });
     };
+    let busy = form.read().busy;
     rsx! {
         form { onsubmit: submit, "data-testid": crate::testid("create-form"),
             h2 { "Create your vault" }
             p { "Choose a passphrase. It unlocks your vault on a new device; nobody, including us, can reset it." }
-            NewPassphrase { label: "Passphrase", passphrase, again }
-            button { r#type: "submit", class: "primary", disabled: *busy.read(), "data-testid": crate::testid("create"),
-                if *busy.read() { "Creating your vault…" } else { "Create vault" }
+            NewPassphrase { label: "Passphrase", form }
+            button { r#type: "submit", class: "primary", disabled: busy, "data-testid": crate::testid("create"),
+                if busy { "Creating your vault…" } else { "Create vault" }
             }
         }
     }
 }
 
 #[component]
-fn UnlockForm(error: Signal<Option<UiError>>, busy: Signal<bool>, new_device: bool) -> Element {
+fn UnlockForm(form: Signal<Form>, new_device: bool) -> Element {
     let backend = use_backend();
     let mut app = use_app();
-    let mut passphrase = use_signal(String::new);
-    let vault_id = use_signal(String::new);
     let submit = move |e: FormEvent| {
         e.prevent_default();
-        if *busy.read() {
+        if form.read().busy {
             return;
         }
-        let vault = match vault_to_open(new_device, &vault_id.read()) {
-            Ok(vault) => vault,
-            Err(e) => return error.set(Some(e)),
+        let checked = {
+            let f = form.read();
+            vault_to_open(new_device, &f.vault_id).and_then(|vault| {
+                if f.passphrase.is_empty() {
+                    Err(UiError::new("Type your passphrase."))
+                } else {
+                    Ok((vault, f.passphrase.clone()))
+                }
+            })
         };
-        let p = passphrase.read().clone();
-        if p.is_empty() {
-            error.set(Some(UiError::new("Type your passphrase.")));
-            return;
-        }
-        error.set(None);
-        busy.set(true);
+        let (vault, p) = match checked {
+            Ok(checked) => checked,
+            Err(e) => return form.write().error = Some(e),
+        };
+        form.write().start();
         let backend = backend.clone();
         spawn(async move {
             let result = backend.unlock(vault, p).await;
-            busy.set(false);
-            match result {
-                Ok(()) => {
-                    passphrase.set(String::new());
-                    app.unlocked.set(true);
-                }
-                Err(e) => error.set(Some(e)),
+            let opened = result.is_ok();
+            form.write().finish(result.map(|()| Step::Unlock));
+            if opened {
+                app.unlocked.set(true);
             }
         });
     };
+    let busy = form.read().busy;
     rsx! {
         form { onsubmit: submit, "data-testid": crate::testid("unlock-form"),
             h2 { if new_device { "Open your vault on this device" } else { "Unlock your vault" } }
-            if new_device { VaultIdField { vault_id } }
+            if new_device { VaultIdField { form } }
             label { "Passphrase"
                 input { r#type: "password", autocomplete: "current-password", "data-testid": crate::testid("passphrase"),
-                    oninput: move |e| passphrase.set(e.value()) }
+                    oninput: move |e| form.write().passphrase = e.value() }
             }
-            button { r#type: "submit", class: "primary", disabled: *busy.read(), "data-testid": crate::testid("unlock"),
-                if *busy.read() { "Unlocking…" } else { "Unlock" }
+            button { r#type: "submit", class: "primary", disabled: busy, "data-testid": crate::testid("unlock"),
+                if busy { "Unlocking…" } else { "Unlock" }
             }
         }
     }
 }
 
 #[component]
-fn RecoverForm(error: Signal<Option<UiError>>, busy: Signal<bool>, new_device: bool) -> Element {
+fn RecoverForm(form: Signal<Form>, new_device: bool) -> Element {
     let backend = use_backend();
     let mut app = use_app();
-    let vault_id = use_signal(String::new);
-    let mut key = use_signal(String::new);
-    let passphrase = use_signal(String::new);
-    let again = use_signal(String::new);
     let submit = move |e: FormEvent| {
         e.prevent_default();
-        if *busy.read() {
+        if form.read().busy {
             return;
         }
-        let vault = match vault_to_open(new_device, &vault_id.read()) {
-            Ok(vault) => vault,
-            Err(e) => return error.set(Some(e)),
+        let checked = {
+            let f = form.read();
+            vault_to_open(new_device, &f.vault_id).and_then(|vault| {
+                let words = f
+                    .recovery_key
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if words.split(' ').count() != 24 {
+                    return Err(UiError::new(
+                        "A recovery key is 24 words: type all of them, in order.",
+                    ));
+                }
+                check_new_passphrase(&f.passphrase, &f.again)?;
+                Ok((vault, words, f.passphrase.clone()))
+            })
         };
-        let words = key.read().split_whitespace().collect::<Vec<_>>().join(" ");
-        if words.split(' ').count() != 24 {
-            error.set(Some(UiError::new(
-                "A recovery key is 24 words: type all of them, in order.",
-            )));
-            return;
-        }
-        let (p, a) = (passphrase.read().clone(), again.read().clone());
-        if let Err(e) = check_new_passphrase(&p, &a) {
-            error.set(Some(e));
-            return;
-        }
-        error.set(None);
-        busy.set(true);
+        let (vault, words, p) = match checked {
+            Ok(checked) => checked,
+            Err(e) => return form.write().error = Some(e),
+        };
+        form.write().start();
         let backend = backend.clone();
         spawn(async move {
             let result = backend.recover(vault, words, p).await;
-            busy.set(false);
-            match result {
-                Ok(()) => {
-                    key.set(String::new());
-                    app.unlocked.set(true);
-                }
-                Err(e) => error.set(Some(e)),
+            let opened = result.is_ok();
+            form.write().finish(result.map(|()| Step::Unlock));
+            if opened {
+                app.unlocked.set(true);
             }
         });
     };
+    let busy = form.read().busy;
     rsx! {
         form { onsubmit: submit, "data-testid": crate::testid("recover-form"),
             h2 { "Recover your vault" }
             p { "Type the 24 words of the recovery key you wrote down when you created the vault, then choose a new passphrase." }
-            if new_device { VaultIdField { vault_id } }
+            if new_device { VaultIdField { form } }
             label { "Recovery key"
                 textarea { rows: 3, "data-testid": crate::testid("recovery-key"), spellcheck: "false",
-                    oninput: move |e| key.set(e.value()) }
+                    oninput: move |e| form.write().recovery_key = e.value() }
             }
-            NewPassphrase { label: "New passphrase", passphrase, again }
-            button { r#type: "submit", class: "primary", disabled: *busy.read(), "data-testid": crate::testid("recover"),
-                if *busy.read() { "Recovering…" } else { "Recover vault" }
+            NewPassphrase { label: "New passphrase", form }
+            button { r#type: "submit", class: "primary", disabled: busy, "data-testid": crate::testid("recover"),
+                if busy { "Recovering…" } else { "Recover vault" }
             }
         }
     }
@@ -258,19 +298,15 @@ fn RecoverForm(error: Signal<Option<UiError>>, busy: Signal<bool>, new_device: b
 
 /// A new passphrase, typed twice (creating a vault, recovering one).
 #[component]
-fn NewPassphrase(
-    label: &'static str,
-    passphrase: Signal<String>,
-    again: Signal<String>,
-) -> Element {
+fn NewPassphrase(label: &'static str, form: Signal<Form>) -> Element {
     rsx! {
         label { "{label}"
             input { r#type: "password", autocomplete: "new-password", "data-testid": crate::testid("passphrase"),
-                oninput: move |e| passphrase.set(e.value()) }
+                oninput: move |e| form.write().passphrase = e.value() }
         }
         label { "The same again"
             input { r#type: "password", autocomplete: "new-password", "data-testid": crate::testid("passphrase-again"),
-                oninput: move |e| again.set(e.value()) }
+                oninput: move |e| form.write().again = e.value() }
         }
     }
 }
@@ -291,20 +327,20 @@ fn vault_to_open(new_device: bool, typed: &str) -> Result<Option<String>, UiErro
 
 /// The vault's id, asked on a device that knows no vault.
 #[component]
-fn VaultIdField(vault_id: Signal<String>) -> Element {
+fn VaultIdField(form: Signal<Form>) -> Element {
     rsx! {
         label { "Vault id"
             input { r#type: "text", autocomplete: "off", spellcheck: "false", placeholder: "xxxxx-xxxxx-xxxxx-xxxxx-cai",
-                "data-testid": crate::testid("vault-id"), oninput: move |e| vault_id.set(e.value()) }
+                "data-testid": crate::testid("vault-id"), oninput: move |e| form.write().vault_id = e.value() }
         }
     }
 }
 
 #[component]
-fn ShowKey(words: String, step: Signal<Step>) -> Element {
+fn ShowKey(words: String, form: Signal<Form>) -> Element {
     let key = words.clone();
     let words: Vec<String> = key.split_whitespace().map(str::to_owned).collect();
-    let mut kept = use_signal(|| false);
+    let kept = form.read().kept;
     rsx! {
         div { "data-testid": crate::testid("recovery-key-shown"),
             h2 { "Your recovery key" }
@@ -315,37 +351,37 @@ fn ShowKey(words: String, step: Signal<Step>) -> Element {
                 }
             }
             label { class: "check",
-                input { r#type: "checkbox", "data-testid": crate::testid("kept"), checked: *kept.read(),
-                    onchange: move |e| kept.set(e.checked()) }
+                input { r#type: "checkbox", "data-testid": crate::testid("kept"), checked: kept,
+                    onchange: move |e| form.write().kept = e.checked() }
                 "I have written down my recovery key"
             }
-            button { class: "primary", disabled: !*kept.read(), "data-testid": crate::testid("key-next"),
-                onclick: move |_| if kept() { step.set(Step::ConfirmKey(key.clone())) }, "Next" }
+            button { class: "primary", disabled: !kept, "data-testid": crate::testid("key-next"),
+                onclick: move |_| if form.read().kept { form.set(Form::at(Step::ConfirmKey(key.clone()))) }, "Next" }
         }
     }
 }
 
 #[component]
-fn ConfirmKey(words: String, step: Signal<Step>, error: Signal<Option<UiError>>) -> Element {
+fn ConfirmKey(words: String, form: Signal<Form>) -> Element {
     let key = words;
     let mut app = use_app();
     let words: Vec<String> = key.split_whitespace().map(str::to_owned).collect();
     let (a, b) = confirm_positions(words.len());
-    let mut first = use_signal(String::new);
-    let mut second = use_signal(String::new);
     let submit = move |e: FormEvent| {
         e.prevent_default();
-        let ok = first.read().trim().eq_ignore_ascii_case(&words[a - 1])
-            && second.read().trim().eq_ignore_ascii_case(&words[b - 1]);
+        let ok = {
+            let typed = &form.read().words;
+            typed.0.trim().eq_ignore_ascii_case(&words[a - 1])
+                && typed.1.trim().eq_ignore_ascii_case(&words[b - 1])
+        };
         if ok {
-            error.set(None);
             // The key leaves memory with this step.
-            step.set(Step::Create);
+            form.set(Form::at(Step::Create));
             app.unlocked.set(true);
         } else {
-            error.set(Some(UiError::new(
+            form.write().error = Some(UiError::new(
                 "Those words do not match your recovery key: check what you wrote down.",
-            )));
+            ));
         }
     };
     rsx! {
@@ -354,14 +390,14 @@ fn ConfirmKey(words: String, step: Signal<Step>, error: Signal<Option<UiError>>)
             p { "Type two words from what you wrote down." }
             label { "Word {a}"
                 input { "data-testid": crate::testid("word-a"), autocomplete: "off",
-                    oninput: move |e| first.set(e.value()) }
+                    oninput: move |e| form.write().words.0 = e.value() }
             }
             label { "Word {b}"
                 input { "data-testid": crate::testid("word-b"), autocomplete: "off",
-                    oninput: move |e| second.set(e.value()) }
+                    oninput: move |e| form.write().words.1 = e.value() }
             }
             div { class: "row",
-                button { r#type: "button", onclick: move |_| step.set(Step::ShowKey(key.clone())), "Show the key again" }
+                button { r#type: "button", onclick: move |_| form.set(Form::at(Step::ShowKey(key.clone()))), "Show the key again" }
                 button { r#type: "submit", class: "primary", "data-testid": crate::testid("confirm"), "Done" }
             }
         }

@@ -4,7 +4,7 @@
 
 use dioxus::prelude::*;
 
-use super::{EXPIRY_CHOICES, ExpirySelect, Failed, Header, Loading};
+use super::{ExpirySelect, Failed, Header, Loading};
 use crate::{Link, LinkRequest, Loadable, Target, UiError, use_app, use_backend};
 
 /// What can be shared: the albums, and the photo the user came from.
@@ -184,37 +184,51 @@ pub fn Sharing() -> Element {
     }
 }
 
+/// What the share form holds, in one signal.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct ShareDraft {
+    /// Index into the choices.
+    target: usize,
+    /// Their share code, as typed.
+    code: String,
+    /// The words of the code typed, or why it is no share code; `None` before one is typed.
+    words: Option<Result<String, UiError>>,
+    /// Days until the grant expires; `None` for never.
+    days: Option<u32>,
+    busy: bool,
+    /// The code's input is not bound to `code` (typing fast in a webview would lose keys): a
+    /// new generation remounts it empty.
+    generation: u32,
+}
+
 #[component]
 fn ShareForm(choices: Vec<(Target, String)>, on_shared: EventHandler<()>) -> Element {
     let backend = use_backend();
     let app = use_app();
-    let target = use_signal(|| 0usize);
-    let mut code = use_signal(String::new);
-    let mut words = use_signal(|| None::<Result<String, UiError>>);
-    let days = use_signal(|| None::<u32>);
-    let mut busy = use_signal(|| false);
-    // Not bound to `code` (typing fast in a webview would lose keys); a new generation
-    // remounts it empty.
-    let mut generation = use_signal(|| 0u32);
+    let mut draft = use_signal(ShareDraft::default);
     let check = {
         let backend = backend.clone();
         move |text: String| {
-            code.set(text.clone());
-            let backend = backend.clone();
-            if text.trim().is_empty() {
-                words.set(None);
-                return;
+            {
+                let mut d = draft.write();
+                d.code = text.clone();
+                if text.trim().is_empty() {
+                    d.words = None;
+                    return;
+                }
             }
+            let backend = backend.clone();
             spawn(async move {
                 let answer = backend.check_share_code(text.trim().to_string()).await;
                 // Only the answer for what is typed now counts.
-                if code.read().trim() == text.trim() {
-                    words.set(Some(answer));
+                let mut d = draft.write();
+                if d.code.trim() == text.trim() {
+                    d.words = Some(answer);
                 }
             });
         }
     };
-    let chosen = choices.get(target()).cloned();
+    let chosen = choices.get(draft.read().target).cloned();
     let share = {
         let backend = backend.clone();
         let chosen = chosen.clone();
@@ -226,39 +240,46 @@ fn ShareForm(choices: Vec<(Target, String)>, on_shared: EventHandler<()>) -> Ele
                 ));
                 return;
             };
-            if !matches!(*words.read(), Some(Ok(_))) {
-                app.fail(&UiError::new(
-                    "Paste the share code of the person to share with, and check their words.",
-                ));
-                return;
-            }
+            let (who, expiry) = {
+                let d = draft.read();
+                if !matches!(d.words, Some(Ok(_))) {
+                    drop(d);
+                    app.fail(&UiError::new(
+                        "Paste the share code of the person to share with, and check their words.",
+                    ));
+                    return;
+                }
+                (d.code.trim().to_string(), d.days)
+            };
             let backend = backend.clone();
-            let who = code.read().trim().to_string();
-            let expiry = days();
-            busy.set(true);
+            draft.write().busy = true;
             spawn(async move {
                 match backend.share(t, who, expiry).await {
                     Ok(_) => {
                         app.tell(format!(
                             "Shared {label}: send them your vault id (above) to open it under Shared with me"
                         ));
-                        code.set(String::new());
-                        generation += 1;
-                        words.set(None);
+                        let mut d = draft.write();
+                        d.code.clear();
+                        d.words = None;
+                        d.generation += 1;
+                        drop(d);
                         on_shared.call(());
                     }
                     Err(e) => app.fail(&e),
                 }
-                busy.set(false);
+                draft.write().busy = false;
             });
         }
     };
-    let ready = matches!(*words.read(), Some(Ok(_))) && chosen.is_some();
+    let d = draft.read().clone();
+    let ready = matches!(d.words, Some(Ok(_))) && chosen.is_some();
     rsx! {
         form { class: "share-form", onsubmit: share, "data-testid": crate::testid("share-form"),
-            TargetSelect { choices: choices.clone(), selected: target, testid: "share-target" }
+            TargetSelect { choices: choices.clone(), selected: d.target, testid: "share-target",
+                onchange: move |i| draft.write().target = i }
             label { "Their share code"
-                for g in [generation()] {
+                for g in [d.generation] {
                     input { key: "{g}", "data-testid": crate::testid("share-code-input"), placeholder: "Paste their share code",
                         spellcheck: "false", oninput: {
                             let mut check = check.clone();
@@ -266,16 +287,16 @@ fn ShareForm(choices: Vec<(Target, String)>, on_shared: EventHandler<()>) -> Ele
                         } }
                 }
             }
-            match words.read().clone() {
+            match d.words {
                 Some(Ok(w)) => rsx! { p { class: "fingerprint-check", "data-testid": crate::testid("their-fingerprint"),
                     "Their words: " strong { "{w}" } ". Ask them to read theirs: they must be the same." } },
                 Some(Err(e)) => rsx! { p { class: "error", "data-testid": crate::testid("share-code-error"), "{e}" } },
                 None => rsx! {},
             }
             div { class: "row",
-                ExpirySelect { value: days, testid: "share-expiry" }
-                button { r#type: "submit", class: "primary", disabled: !ready || busy(), "data-testid": crate::testid("share"),
-                    if busy() { "Sharing…" } else { "Share" } }
+                ExpirySelect { value: d.days, testid: "share-expiry", onchange: move |days| draft.write().days = days }
+                button { r#type: "submit", class: "primary", disabled: !ready || d.busy, "data-testid": crate::testid("share"),
+                    if d.busy { "Sharing…" } else { "Share" } }
             }
         }
     }
@@ -284,8 +305,9 @@ fn ShareForm(choices: Vec<(Target, String)>, on_shared: EventHandler<()>) -> Ele
 #[component]
 fn TargetSelect(
     choices: Vec<(Target, String)>,
-    selected: Signal<usize>,
+    selected: usize,
     testid: String,
+    onchange: EventHandler<usize>,
 ) -> Element {
     if choices.is_empty() {
         return rsx! {
@@ -295,11 +317,40 @@ fn TargetSelect(
     rsx! {
         label { "What"
             select { "data-testid": "{testid}",
-                onchange: move |e| selected.set(e.value().parse().unwrap_or(0)),
+                onchange: move |e| onchange.call(e.value().parse().unwrap_or(0)),
                 for (i , (_ , label)) in choices.iter().enumerate() {
-                    option { value: "{i}", selected: selected() == i, "{label}" }
+                    option { value: "{i}", selected: selected == i, "{label}" }
                 }
             }
+        }
+    }
+}
+
+/// What the link form holds, in one signal.
+#[derive(Clone, Debug, PartialEq)]
+struct LinkDraft {
+    /// Index into the choices.
+    target: usize,
+    /// Days until the link expires; `None` for never.
+    days: Option<u32>,
+    /// Its password, empty for none.
+    password: String,
+    /// The link made last, to copy.
+    created: Option<Link>,
+    busy: bool,
+    /// A new generation remounts the password's input empty.
+    generation: u32,
+}
+
+impl Default for LinkDraft {
+    fn default() -> Self {
+        LinkDraft {
+            target: 0,
+            days: Some(30),
+            password: String::new(),
+            created: None,
+            busy: false,
+            generation: 0,
         }
     }
 }
@@ -312,13 +363,8 @@ fn LinkForm(
 ) -> Element {
     let backend = use_backend();
     let app = use_app();
-    let target = use_signal(|| 0usize);
-    let days = use_signal(|| Some(30u32));
-    let mut password = use_signal(String::new);
-    let mut created = use_signal(|| None::<Link>);
-    let mut busy = use_signal(|| false);
-    let mut generation = use_signal(|| 0u32);
-    let chosen = choices.get(target()).cloned();
+    let mut draft = use_signal(LinkDraft::default);
+    let chosen = choices.get(draft.read().target).cloned();
     let create = {
         let backend = backend.clone();
         move |e: FormEvent| {
@@ -327,42 +373,47 @@ fn LinkForm(
                 return;
             };
             let backend = backend.clone();
-            let pw = password.read().clone();
-            let request = LinkRequest {
-                expires_days: days(),
-                password: (!pw.is_empty()).then_some(pw),
+            let request = {
+                let mut d = draft.write();
+                d.busy = true;
+                LinkRequest {
+                    expires_days: d.days,
+                    password: (!d.password.is_empty()).then(|| d.password.clone()),
+                }
             };
-            busy.set(true);
             spawn(async move {
                 match backend.create_link(t, request).await {
                     Ok(link) => {
-                        password.set(String::new());
-                        generation += 1;
-                        created.set(Some(link));
+                        let mut d = draft.write();
+                        d.password.clear();
+                        d.generation += 1;
+                        d.created = Some(link);
+                        drop(d);
                         on_created.call(());
                     }
                     Err(e) => app.fail(&e),
                 }
-                busy.set(false);
+                draft.write().busy = false;
             });
         }
     };
-    let _ = EXPIRY_CHOICES;
+    let d = draft.read().clone();
     rsx! {
         form { class: "link-form", onsubmit: create, "data-testid": crate::testid("link-form"),
-            TargetSelect { choices: choices.clone(), selected: target, testid: "link-target" }
+            TargetSelect { choices: choices.clone(), selected: d.target, testid: "link-target",
+                onchange: move |i| draft.write().target = i }
             div { class: "row",
-                ExpirySelect { value: days, testid: "link-expiry" }
-                for g in [generation()] {
+                ExpirySelect { value: d.days, testid: "link-expiry", onchange: move |days| draft.write().days = days }
+                for g in [d.generation] {
                     input { key: "{g}", r#type: "password", placeholder: "Password (optional)", "aria-label": "Password",
                         autocomplete: "new-password", "data-testid": crate::testid("link-password"),
-                        oninput: move |e| password.set(e.value()) }
+                        oninput: move |e| draft.write().password = e.value() }
                 }
-                button { r#type: "submit", class: "primary", disabled: choices.is_empty() || busy(), "data-testid": crate::testid("create-link"),
-                    if busy() { "Making link…" } else { "Create link" } }
+                button { r#type: "submit", class: "primary", disabled: choices.is_empty() || d.busy, "data-testid": crate::testid("create-link"),
+                    if d.busy { "Making link…" } else { "Create link" } }
             }
         }
-        if let Some(link) = created() {
+        if let Some(link) = d.created {
             if let Some(url) = link.url.clone() {
                 div { class: "new-link", "data-testid": crate::testid("new-link"),
                     input { readonly: true, value: "{url}", "data-testid": crate::testid("new-link-url"), "aria-label": "Link" }
