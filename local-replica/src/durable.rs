@@ -29,6 +29,10 @@
 //! record of an input that came from an ingress message carries its request id and expiry
 //! ([`SeenRequest`], kind [`INGRESS`]); the checkpoint keeps those not yet expired, so a signed
 //! call sent again after a restart is still refused.
+//!
+//! This module keeps the files; its `replay` submodule is the replica's side of the same
+//! promise (opening: checkpoint, then the log replayed; logging each input before it runs;
+//! writing checkpoints), so that everything a crash must survive is read in one place.
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -39,6 +43,8 @@ use serde_bytes::ByteBuf;
 
 use crate::InstallMode;
 use crate::owner_only;
+
+mod replay;
 
 /// One input to the replica, as the log records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
