@@ -16,7 +16,6 @@ mod hooks;
 mod images;
 #[cfg(target_os = "linux")]
 mod picker;
-mod replica;
 
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -75,7 +74,7 @@ fn main() -> ExitCode {
     hooks::started();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("replica") {
-        return replica::main(&args[1..]);
+        return vault_client::replica::ReplicaAction::main(&args[1..], "vault-app replica");
     }
     let options = match parse(&args) {
         Ok(o) => o,

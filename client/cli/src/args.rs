@@ -243,11 +243,13 @@ pub enum Command {
         /// Bytes (with KiB, MiB, GiB, TiB).
         size: String,
     },
-    /// Run the embedded local replica (started by itself when needed).
-    #[command(hide = true)]
+    /// Run the embedded local replica (started by itself when needed): `start [--port N]
+    /// [--state-dir DIR]`, `stop` or `status`, parsed by vault-client (`ReplicaAction`), as
+    /// `vault-app replica` is.
+    #[command(hide = true, disable_help_flag = true)]
     Replica {
-        #[command(subcommand)]
-        command: ReplicaCommand,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
 }
 
@@ -321,17 +323,32 @@ pub enum LinkCommand {
     },
 }
 
-#[derive(Subcommand, Debug)]
-pub enum ReplicaCommand {
-    /// Serve in the foreground.
-    Start {
-        #[arg(long, default_value_t = vault_client::network::LOCAL_PORT)]
-        port: u16,
-        #[arg(long)]
-        state_dir: Option<PathBuf>,
-    },
-    /// Stop the background replica.
-    Stop,
-    /// Is it running?
-    Status,
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use vault_client::replica::ReplicaAction;
+
+    use super::*;
+
+    /// `vault replica …` hands its arguments to the one parser both front ends use, options
+    /// included.
+    #[test]
+    fn replica_arguments_go_to_vault_clients_parser() {
+        let cli =
+            Cli::try_parse_from(["vault", "replica", "start", "--port", "5", "--state-dir=/x"])
+                .unwrap();
+        let Command::Replica { args } = cli.command else {
+            panic!("not the replica command: {:?}", cli.command);
+        };
+        assert_eq!(args, ["start", "--port", "5", "--state-dir=/x"]);
+        assert!(matches!(
+            ReplicaAction::parse(&args),
+            Ok(ReplicaAction::Start { port: 5, state_dir: Some(dir) }) if dir == std::path::Path::new("/x")
+        ));
+        let cli = Cli::try_parse_from(["vault", "replica", "stop", "now"]).unwrap();
+        let Command::Replica { args } = cli.command else {
+            panic!("not the replica command");
+        };
+        assert!(ReplicaAction::parse(&args).is_err());
+    }
 }

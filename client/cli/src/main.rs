@@ -16,8 +16,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
-    if let args::Command::Replica { command } = &cli.command {
-        return commands::replica(command);
+    if let args::Command::Replica { args } = &cli.command {
+        return vault_client::replica::ReplicaAction::main(args, "vault replica");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

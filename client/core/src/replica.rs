@@ -134,6 +134,19 @@ impl ReplicaAction {
         }
     }
 
+    /// `program replica ARGS…` (`program` is `vault replica` or `vault-app replica`), the one
+    /// way either front end takes the command: parses `args`, then [runs](ReplicaAction::run)
+    /// it; a usage error is said on stderr and exits 2, as a command line's does.
+    pub fn main(args: &[String], program: &str) -> std::process::ExitCode {
+        match ReplicaAction::parse(args) {
+            Ok(action) => action.run(program),
+            Err(e) => {
+                eprintln!("{program}: {e}");
+                std::process::ExitCode::from(2)
+            }
+        }
+    }
+
     /// Does it, printing what happened as `vault replica` does, with errors on stderr after
     /// `program: ` (`vault replica`).
     pub fn run(&self, program: &str) -> std::process::ExitCode {

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use vault_client::export::Reader;
 use vault_client::links::{OpenedLink, parse_link_url};
 use vault_client::network::Network;
-use vault_client::replica::{ReplicaAction, ReplicaLauncher};
+use vault_client::replica::ReplicaLauncher;
 use vault_client::sharing::{ShareTarget, SharedWithMe, now_ns};
 use vault_client::types::*;
 use vault_client::upload::{Pass, UploadOptions, UploadOutcome, UploadProgress, Uploaded};
@@ -146,20 +146,6 @@ fn parse_size(text: &str) -> Result<u64, Error> {
         }
     };
     Ok((n * mult) as u64)
-}
-
-/// The hidden `vault replica …`: the embedded local replica (served by `vault-client`, which
-/// the desktop app's `vault-app replica …` shares).
-pub fn replica(command: &ReplicaCommand) -> ExitCode {
-    let action = match command {
-        ReplicaCommand::Start { port, state_dir } => ReplicaAction::Start {
-            port: *port,
-            state_dir: state_dir.clone(),
-        },
-        ReplicaCommand::Stop => ReplicaAction::Stop,
-        ReplicaCommand::Status => ReplicaAction::Status,
-    };
-    action.run("vault replica")
 }
 
 pub async fn run(cli: &Cli) -> Result<ExitCode, Error> {

@@ -134,7 +134,11 @@ impl<M: Memory> State<M> {
 
     /// A file key must be wrapped with its album's current key version (0 outside albums),
     /// so that nothing is added under a key a revoked grantee holds. Returns that version.
-    pub(super) fn check_key_version(&self, album: Option<&[u8; ID]>, key_version: u32) -> VaultResult<u32> {
+    pub(super) fn check_key_version(
+        &self,
+        album: Option<&[u8; ID]>,
+        key_version: u32,
+    ) -> VaultResult<u32> {
         let current = match album {
             Some(a) => {
                 self.albums
