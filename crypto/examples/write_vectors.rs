@@ -1036,6 +1036,7 @@ fn metadata_vectors(dir: &Path, rng: &mut Recording) {
         camera_make: Some("SONY".into()),
         camera_model: Some("ILCE-6000".into()),
         duration_ms: None,
+        name_bytes: None,
     };
     let minimal = FileMetadata {
         name: "notes.txt".into(),
@@ -1127,6 +1128,28 @@ fn metadata_vectors(dir: &Path, rng: &mut Recording) {
     .hex("file_key", key.expose_secret())
     .hex("cbor", &v2)
     .hex("blob", &seal_blob(&key, StreamKind::Metadata, &v2, rng))
+    .write(dir);
+    // Last, so that the vectors above keep their random bytes.
+    let latin1 = FileMetadata {
+        name: "caf\u{fffd}.jpg".into(),
+        name_bytes: Some(b"caf\xe9.jpg".to_vec()),
+        ..minimal.clone()
+    };
+    rng.take();
+    let blob = latin1.seal(&key, rng);
+    Vector::new(
+        "metadata-name-bytes",
+        "metadata",
+        "success",
+        "a file name that is not UTF-8 (Latin-1 `café.jpg`): its bytes, and their lossy text as the name",
+    )
+    .hex("file_key", key.expose_secret())
+    .hex("random", &rng.take())
+    .hex("cbor", &latin1.to_cbor())
+    .hex("blob", &blob)
+    .with("name", &latin1.name)
+    .hex("name_bytes", latin1.name_bytes.as_deref().unwrap_or_default())
+    .with("size", latin1.size.to_string())
     .write(dir);
 }
 

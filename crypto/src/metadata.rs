@@ -18,6 +18,7 @@
 //! 12   camera_make        text                 no
 //! 13   camera_model       text                 no
 //! 14   duration_ms        uint                 no
+//! 15   name_bytes         bytes                no
 //! ```
 //!
 //! Encoding is deterministic: a definite-length map, keys in ascending order, absent fields
@@ -79,6 +80,10 @@ pub struct FileMetadata {
     pub camera_model: Option<String>,
     /// Duration of a video, in milliseconds.
     pub duration_ms: Option<u64>,
+    /// The name's own bytes, where they are not UTF-8 (a Unix file name may hold any byte but
+    /// `/` and NUL): `name` is then their lossy UTF-8 form (U+FFFD for what is not), to show;
+    /// an export names the file by these bytes.
+    pub name_bytes: Option<Vec<u8>>,
 }
 
 mod key {
@@ -97,6 +102,7 @@ mod key {
     pub const CAMERA_MAKE: u64 = 12;
     pub const CAMERA_MODEL: u64 = 13;
     pub const DURATION_MS: u64 = 14;
+    pub const NAME_BYTES: u64 = 15;
 }
 
 type EncodeResult = Result<(), minicbor::encode::Error<core::convert::Infallible>>;
@@ -122,6 +128,7 @@ impl FileMetadata {
             self.camera_make.is_some(),
             self.camera_model.is_some(),
             self.duration_ms.is_some(),
+            self.name_bytes.is_some(),
         ];
         e.map(5 + optional.iter().filter(|&&present| present).count() as u64)?;
         e.u64(key::VERSION)?.u64(METADATA_VERSION)?;
@@ -163,6 +170,9 @@ impl FileMetadata {
         }
         if let Some(v) = self.duration_ms {
             e.u64(key::DURATION_MS)?.u64(v)?;
+        }
+        if let Some(v) = &self.name_bytes {
+            e.u64(key::NAME_BYTES)?.bytes(v)?;
         }
         Ok(())
     }
@@ -411,6 +421,7 @@ fn decode(d: &mut Decoder<'_>) -> Result<(FileMetadata, u64), DecodeFailure> {
             key::CAMERA_MAKE => m.camera_make = Some(d.str()?.to_owned()),
             key::CAMERA_MODEL => m.camera_model = Some(d.str()?.to_owned()),
             key::DURATION_MS => m.duration_ms = Some(d.u64()?),
+            key::NAME_BYTES => m.name_bytes = Some(d.bytes()?.to_vec()),
             _ => {
                 let end = skip_well_formed(d.input(), d.position())?;
                 d.set_position(end);

@@ -769,6 +769,7 @@ fn sample_metadata() -> FileMetadata {
         camera_make: Some("SONY".into()),
         camera_model: Some("ILCE-6000".into()),
         duration_ms: None,
+        name_bytes: None,
     }
 }
 

@@ -552,6 +552,8 @@ fn check_metadata(v: &Vector) {
             assert_eq!(m, FileMetadata::from_cbor(&cbor).unwrap());
             assert_eq!(m.name, v.get("name"));
             assert_eq!(m.size.to_string(), v.get("size"));
+            let name_bytes = v.has("name_bytes").then(|| v.hex("name_bytes"));
+            assert_eq!(m.name_bytes, name_bytes, "{}", v.name);
             if v.has("random") {
                 assert_eq!(m.to_cbor(), cbor, "{}: encoding is not canonical", v.name);
                 assert_eq!(

@@ -746,6 +746,15 @@ def _text(r):
         raise Malformed("text that is not UTF-8") from None
 
 
+def _bytes(r):
+    major, _, length = r.head()
+    if major != BYTES:
+        raise Malformed(f"major type {major}, not bytes")
+    if length is None:
+        raise Malformed("an indefinite-length byte string under a known key")
+    return r.string(major, length)
+
+
 def _sha256(r):
     major, _, length = r.head()
     if major != BYTES:
@@ -800,6 +809,7 @@ METADATA_FIELDS = {
     12: ("camera make", _text),
     13: ("camera model", _text),
     14: ("duration", _uint(0, U64_MAX)),
+    15: ("name bytes", _bytes),
 }
 REQUIRED_FIELDS = (0, 1, 2, 3, 4)
 
@@ -1165,6 +1175,7 @@ def check_metadata(v):
     fields = parse_metadata(cbor)
     expect_equal("name", fields[1], v.text("name"))
     expect_equal("size", fields[3], v.decimal("size"))
+    expect_equal("name bytes", fields.get(15), v.hex("name_bytes") if v.has("name_bytes") else None)
     canonical = encode_metadata(fields)
     if canonical == cbor:
         salt = v.hex("random")
@@ -1458,10 +1469,10 @@ def test_metadata_reader():
             (5, I64_MIN), (7, I64_MAX), (8, U32_MAX), (9, 0), (14, U64_MAX), (6, -1440), (10, 8)
         ),
         "unknown keys of any well-formed value": record(
-            (15, b"\xc1\xfb" + bytes(8)),  # a tag
-            (16, b"\xbf\x01\x9f\xf6\xf7\xff\x61\x01\x02\xff"),  # indefinite map holding an indefinite array
-            (17, b"\x62\xff\xfe"),  # text that is not UTF-8 is still well-formed
-            (18, b"\xf8\x20"),  # simple value 32
+            (20, b"\xc1\xfb" + bytes(8)),  # a tag
+            (21, b"\xbf\x01\x9f\xf6\xf7\xff\x61\x01\x02\xff"),  # indefinite map holding an indefinite array
+            (22, b"\x62\xff\xfe"),  # text that is not UTF-8 is still well-formed
+            (23, b"\xf8\x20"),  # simple value 32
             (2**64 - 1, b"\xa1\x00\x80"),
             (99, b"\x81" * 5000 + b"\x00"),  # deep nesting
         ),

@@ -1252,4 +1252,29 @@ fn a_batch_of_real_files_says_what_became_of_each() {
     );
     let all = me.run(&["log", "--limit", "500"]);
     assert!(!String::from_utf8_lossy(&all.stderr).contains("older ones exist"));
+
+    // A name that is not UTF-8 (Latin-1 `café.jpg`): listed with U+FFFD where the byte was,
+    // exported under its own bytes.
+    use std::os::unix::ffi::OsStrExt;
+    let latin1 = me.path("latin1");
+    std::fs::create_dir_all(&latin1).unwrap();
+    let bytes = [&photo[..], b"another photo"].concat();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.jpg");
+    std::fs::write(latin1.join(name), &bytes).unwrap();
+    me.ok(&["upload", latin1.to_str().unwrap()]);
+    let listed = me.json(&["ls"]);
+    let cafe = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "caf\u{fffd}.jpg")
+        .unwrap_or_else(|| panic!("not listed: {listed}"));
+    let out = me.path("exported");
+    me.ok(&[
+        "export",
+        cafe["id"].as_str().unwrap(),
+        "--to",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(std::fs::read(out.join(name)).unwrap(), bytes);
 }

@@ -201,11 +201,11 @@ impl Reader {
     /// modification time, after checking its SHA-256. Nothing is left behind on failure.
     pub async fn export(&self, info: &FileInfo, dir: &std::path::Path) -> Result<Exported, Error> {
         let meta = self.metadata(info)?;
-        let path = unique_path(dir, &safe_name(&meta.name));
-        let partial = path.with_file_name(format!(
-            ".{}.partial",
-            path.file_name().expect("a file name").to_string_lossy()
-        ));
+        let path = unique_path(dir, &export_name(&meta));
+        let mut partial = std::ffi::OsString::from(".");
+        partial.push(path.file_name().expect("a file name"));
+        partial.push(".partial");
+        let partial = path.with_file_name(partial);
         let result = self.download(info, &meta, &partial).await;
         match result {
             Ok(sha) => {
@@ -259,32 +259,94 @@ impl Reader {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-/// A file name safe to create: no directories, no hidden-file surprises.
-fn safe_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base
-        .chars()
-        .map(|c| if c.is_control() { '_' } else { c })
-        .collect();
-    match cleaned.trim() {
-        "" | "." | ".." => "unnamed".into(),
-        other => other.trim_start_matches('.').to_string(),
+/// The name an export gives a file: its own (its bytes where they are not UTF-8), made safe.
+fn export_name(meta: &FileMetadata) -> std::ffi::OsString {
+    let safe = safe_name(meta.name_bytes.as_deref().unwrap_or(meta.name.as_bytes()));
+    #[cfg(unix)]
+    return std::os::unix::ffi::OsStringExt::from_vec(safe);
+    #[cfg(not(unix))]
+    return String::from_utf8_lossy(&safe).into_owned().into();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// A file name safe to create: no directories, no control characters, no hidden-file
+/// surprises. Bytes that are not UTF-8 are kept as they are.
+fn safe_name(name: &[u8]) -> Vec<u8> {
+    let base = name
+        .rsplit(|&b| b == b'/' || b == b'\\')
+        .next()
+        .unwrap_or_default();
+    let mut cleaned = Vec::with_capacity(base.len());
+    for chunk in base.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let c = if c.is_control() { '_' } else { c };
+            cleaned.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+        cleaned.extend_from_slice(chunk.invalid());
+    }
+    let trimmed = match std::str::from_utf8(&cleaned) {
+        Ok(text) => text.trim().as_bytes(),
+        Err(_) => cleaned.trim_ascii(),
+    };
+    match trimmed {
+        b"" | b"." | b".." => b"unnamed".to_vec(),
+        other => {
+            let hidden = other.iter().take_while(|&&b| b == b'.').count();
+            other[hidden..].to_vec()
+        }
     }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 /// `dir/name`, or `dir/stem (2).ext` … if taken.
-fn unique_path(dir: &std::path::Path, name: &str) -> PathBuf {
+fn unique_path(dir: &std::path::Path, name: &std::ffi::OsStr) -> PathBuf {
     let first = dir.join(name);
     if !first.exists() {
         return first;
     }
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => (stem.to_string(), format!(".{ext}")),
-        _ => (name.to_string(), String::new()),
-    };
+    let name = std::path::Path::new(name);
+    let stem = name.file_stem().unwrap_or(name.as_os_str());
     (2..)
-        .map(|n| dir.join(format!("{stem} ({n}){ext}")))
+        .map(|n| {
+            let mut candidate = stem.to_os_string();
+            candidate.push(format!(" ({n})"));
+            if let Some(ext) = name.extension() {
+                candidate.push(".");
+                candidate.push(ext);
+            }
+            dir.join(candidate)
+        })
         .find(|p| !p.exists())
         .expect("some name is free")
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::ffi::OsStrExt;
+
+    use super::*;
+
+    #[test]
+    fn an_exported_name_keeps_its_bytes_and_loses_only_what_is_unsafe() {
+        assert_eq!(safe_name(b"caf\xe9.jpg"), b"caf\xe9.jpg");
+        assert_eq!(safe_name(b"../../etc/\xffpasswd"), b"\xffpasswd");
+        assert_eq!(safe_name(b"a\\b\x07c\xc2\x85d.jpg"), b"b_c_d.jpg");
+        assert_eq!(safe_name(b" ..hidden\xfe "), b"hidden\xfe");
+        assert_eq!(safe_name("  Été\u{3000}".as_bytes()), "Été".as_bytes());
+        for nothing in [&b""[..], b"..", b"dir/", b" . "] {
+            assert_eq!(safe_name(nothing), b"unnamed");
+        }
+        let meta = FileMetadata {
+            name: "caf\u{fffd}.jpg".into(),
+            name_bytes: Some(b"caf\xe9.jpg".to_vec()),
+            ..FileMetadata::default()
+        };
+        assert_eq!(export_name(&meta).as_bytes(), b"caf\xe9.jpg");
+
+        let dir = tempfile::tempdir().unwrap();
+        let name = export_name(&meta);
+        std::fs::write(dir.path().join(&name), b"").unwrap();
+        let second = unique_path(dir.path(), &name);
+        assert_eq!(second.file_name().unwrap().as_bytes(), b"caf\xe9 (2).jpg");
+    }
 }

@@ -453,11 +453,14 @@ impl Vault {
             Err(_) if size == 0 => (None, Some("the file is empty".to_string())),
             Err(e) => (None, Some(e.to_string())),
         };
+        // A name that is not UTF-8 keeps its own bytes too (an export restores it).
+        let file_name = path.file_name().unwrap_or_default();
         let mut meta = FileMetadata {
-            name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            name: file_name.to_string_lossy().into_owned(),
+            name_bytes: file_name
+                .to_str()
+                .is_none()
+                .then(|| file_name.as_encoded_bytes().to_vec()),
             size,
             content_sha256: sha,
             modified_at: modified,
