@@ -756,12 +756,7 @@ def _bytes(r):
 
 
 def _sha256(r):
-    major, _, length = r.head()
-    if major != BYTES:
-        raise Malformed(f"major type {major}, not bytes")
-    if length is None:
-        raise Malformed("an indefinite-length byte string under a known key")
-    digest = r.string(major, length)
+    digest = _bytes(r)
     if len(digest) != 32:
         raise Malformed(f"a SHA-256 of {len(digest)} bytes")
     return digest
