@@ -82,7 +82,7 @@ pub struct FileMetadata {
     pub duration_ms: Option<u64>,
     /// The name's own bytes, where they are not UTF-8 (a Unix file name may hold any byte but
     /// `/` and NUL): `name` is then their lossy UTF-8 form (U+FFFD for what is not), to show;
-    /// an export names the file by these bytes.
+    /// an export names the file by these bytes (only where their lossy form is `name`).
     pub name_bytes: Option<Vec<u8>>,
 }
 

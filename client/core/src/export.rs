@@ -260,8 +260,15 @@ impl Reader {
 
 #[cfg(not(target_arch = "wasm32"))]
 /// The name an export gives a file: its own (its bytes where they are not UTF-8), made safe.
+/// The bytes count only where they read as the name shown (their lossy UTF-8 form is `name`):
+/// a record from someone else cannot show one name and export under another.
 fn export_name(meta: &FileMetadata) -> std::ffi::OsString {
-    let safe = safe_name(meta.name_bytes.as_deref().unwrap_or(meta.name.as_bytes()));
+    let raw = meta
+        .name_bytes
+        .as_deref()
+        .filter(|bytes| String::from_utf8_lossy(bytes) == meta.name)
+        .unwrap_or(meta.name.as_bytes());
+    let safe = safe_name(raw);
     #[cfg(unix)]
     return std::os::unix::ffi::OsStringExt::from_vec(safe);
     #[cfg(not(unix))]
@@ -342,6 +349,12 @@ mod tests {
             ..FileMetadata::default()
         };
         assert_eq!(export_name(&meta).as_bytes(), b"caf\xe9.jpg");
+        let disguised = FileMetadata {
+            name: "holiday.jpg".into(),
+            name_bytes: Some(b"run\xff.desktop".to_vec()),
+            ..FileMetadata::default()
+        };
+        assert_eq!(export_name(&disguised).as_bytes(), b"holiday.jpg");
 
         let dir = tempfile::tempdir().unwrap();
         let name = export_name(&meta);
