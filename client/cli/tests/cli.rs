@@ -624,9 +624,21 @@ fn links_open_and_refuse_when_expired_revoked_or_wrong_password() {
         &["link", "open", short["url"].as_str().unwrap()],
     );
 
-    // Revoked.
+    // Revoked: the album's key is rotated, as for a revoked person, and the links still live
+    // get the new key (a photo added afterwards opens through them).
+    let version = |albums: Value| albums[0]["key_version"].as_u64().unwrap();
+    let before = version(owner.json(&["album", "ls"]));
     owner.ok(&["link", "revoke", &url]);
     stranger.fails(9, "revoked", &["link", "open", &url]);
+    assert_eq!(version(owner.json(&["album", "ls"])), before + 1);
+    owner.ok(&[
+        "upload",
+        "--album",
+        "Trip",
+        exif.join("test1.jpg").to_str().unwrap(),
+    ]);
+    let after = stranger.json(&["link", "open", pw_url, "--password", "open sesame"]);
+    assert_eq!(after["files"].as_array().unwrap().len(), 3, "{after}");
     // A link to a file alone.
     let file_id = up["files"][1]["id"].as_str().unwrap();
     let file_link = owner.json(&["link", "create", file_id]);
