@@ -15,6 +15,7 @@ pub mod canister;
 pub mod crypto;
 pub mod model;
 pub mod replica;
+pub mod tracked;
 
 /// A fuzz target: any bytes in, a panic on a finding.
 pub type Target = fn(&[u8]);

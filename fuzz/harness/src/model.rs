@@ -10,12 +10,21 @@
 //! - a refused update changed nothing (`State::digest` before and after), except the one
 //!   deliberate change: a wrong unlock proof is counted and logged;
 //! - nothing panicked, queries included.
+//!
+//! The state runs on a [`Tracked`] memory, which is what makes this cheap: the stable memory
+//! every input starts from is copied back only where the last input wrote; the invariants are
+//! checked again only when something was written since they last held (a call that wrote
+//! nothing cannot have broken them); and a refused update is compared, byte for byte, with the
+//! pages it wrote as they were before it, falling back to the digests of the state before
+//! (rebuilt from those pages) and after only where the bytes differ, instead of digesting the
+//! whole vault (every stored chunk) before every update.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use arbitrary::{Result, Unstructured};
 use candid::Principal;
-use ic_stable_structures::VectorMemory;
+use ic_stable_structures::{Memory, VectorMemory};
 use serde_bytes::ByteBuf;
 use vault_canister::model::State;
 use vault_canister::model::types::*;
@@ -24,6 +33,8 @@ use vault_crypto::{
     MasterGeneration, MasterKey, PassphraseWrappedKey, RecoveryKey, STREAM_HEADER_SIZE,
     UnlockProof, WRAPPED_KEY_SIZE,
 };
+
+use crate::tracked::{Mem, Tracked};
 
 /// Stable-memory bucket size of the fuzzed state, in 64 KiB pages: small, so that a fresh
 /// state per input is a cheap copy.
@@ -81,6 +92,14 @@ pub enum Call {
     RemoveDevice(Principal),
     BeginUpload(BeginUploadArgs),
     PutChunk(PutChunkArgs),
+    /// put_chunk with `len` bytes of `fill` (borrowed from a buffer kept between calls: no
+    /// megabyte allocated, zeroed and freed per chunk).
+    PutFilledChunk {
+        file_id: FileId,
+        index: u32,
+        fill: u8,
+        len: usize,
+    },
     CommitUpload(FileId),
     AbortUpload(FileId),
     MoveFile(MoveFileArgs),
@@ -127,7 +146,7 @@ fn update<T>(r: VaultResult<T>) -> Outcome {
 
 impl Call {
     /// Applies the call to `s` as `caller` at `now`, as the canister's glue does.
-    fn apply(self, s: &mut State<VectorMemory>, caller: &Principal, now: u64) -> Outcome {
+    fn apply<M: Memory>(self, s: &mut State<M>, caller: &Principal, now: u64) -> Outcome {
         use Call::*;
         let q = |_| Outcome::Query;
         match self {
@@ -155,6 +174,22 @@ impl Call {
             RemoveDevice(d) => update(s.remove_device(caller, now, d)),
             BeginUpload(args) => update(s.begin_upload(caller, now, args)),
             PutChunk(args) => update(s.put_chunk(caller, now, args.borrowed())),
+            PutFilledChunk {
+                file_id,
+                index,
+                fill,
+                len,
+            } => update(filled(fill, len, |data| {
+                s.put_chunk(
+                    caller,
+                    now,
+                    PutChunkArgsRef {
+                        file_id: serde_bytes::Bytes::new(&file_id),
+                        index,
+                        data: serde_bytes::Bytes::new(data),
+                    },
+                )
+            })),
             CommitUpload(id) => update(s.commit_upload(caller, now, &id)),
             AbortUpload(id) => update(s.abort_upload(caller, now, &id)),
             MoveFile(args) => update(s.move_file(caller, now, args)),
@@ -203,7 +238,7 @@ impl Call {
             Call::RotateMasterKey(..) => "rotate_master_key",
             Call::RemoveDevice(..) => "remove_device",
             Call::BeginUpload(..) => "begin_upload",
-            Call::PutChunk(..) => "put_chunk",
+            Call::PutChunk(..) | Call::PutFilledChunk { .. } => "put_chunk",
             Call::CommitUpload(..) => "commit_upload",
             Call::AbortUpload(..) => "abort_upload",
             Call::MoveFile(..) => "move_file",
@@ -251,8 +286,30 @@ impl Call {
     }
 }
 
+/// A fuzzed vault: its state, and a handle on the memory under it.
+pub struct Vault {
+    pub state: State<Mem>,
+    memory: Mem,
+    /// The memory's [`Tracked::changes`] when the invariants last held.
+    sound_at: Option<u64>,
+}
+
+impl Vault {
+    /// Checks the invariants, unless nothing was written since they last held.
+    fn check_invariants(&mut self, when: impl FnOnce() -> String) {
+        let changes = self.memory.changes();
+        if self.sound_at == Some(changes) {
+            return;
+        }
+        self.state
+            .check_invariants()
+            .unwrap_or_else(|e| panic!("{}: {e}", when()));
+        self.sound_at = Some(changes);
+    }
+}
+
 /// Applies `call` as the canister would and checks the invariants after it.
-pub fn apply_checked(s: &mut State<VectorMemory>, caller: &Principal, now: u64, call: Call) {
+pub fn apply_checked(v: &mut Vault, caller: &Principal, now: u64, call: Call) {
     let is_query = matches!(
         call,
         Call::VaultInfo
@@ -274,27 +331,36 @@ pub fn apply_checked(s: &mut State<VectorMemory>, caller: &Principal, now: u64, 
             | Call::Activity(..)
     );
     if !is_query {
-        s.housekeeping(now);
-        s.check_invariants()
-            .unwrap_or_else(|e| panic!("after housekeeping at {now}: {e}"));
+        v.state.housekeeping(now);
+        v.check_invariants(|| format!("after housekeeping at {now}"));
     }
-    // Queries take `&State`: only an update can change anything.
-    let before = if is_query { 0 } else { s.digest() };
+    // Queries take `&State`: only an update can change anything. While an update runs, the
+    // memory keeps what it overwrites: the state before it, should it be refused.
+    if !is_query {
+        v.memory.watch();
+    }
     let described = call.name();
     let counts_refusals = call.counts_refusals();
-    match call.apply(s, caller, now) {
+    let outcome = call.apply(&mut v.state, caller, now);
+    let before = v.memory.unwatch();
+    match outcome {
         Outcome::Query => {}
         Outcome::Update(Err(e)) if !(counts_refusals && e == VaultError::NotAuthorized) => {
-            assert_eq!(
-                s.digest(),
-                before,
-                "{described} by {caller} was refused ({e:?}) but changed the state"
-            )
+            let before = before.expect("an update is watched");
+            // The same bytes: the same state. Otherwise the digests of the state before (on a
+            // copy of the memory with the overwritten pages put back) and after must agree.
+            if !v.memory.same_as(&before) {
+                let earlier = state_from(v.memory.bytes_before(&before)).digest();
+                assert_eq!(
+                    v.state.digest(),
+                    earlier,
+                    "{described} by {caller} was refused ({e:?}) but changed the state"
+                )
+            }
         }
         Outcome::Update(_) => {}
     }
-    s.check_invariants()
-        .unwrap_or_else(|e| panic!("after {described} by {caller}: {e}"));
+    v.check_invariants(|| format!("after {described} by {caller}"));
 }
 
 /// The vault every input starts from, as its stable memory: installed with [`QUOTA`], set up
@@ -316,11 +382,28 @@ fn base() -> Vec<u8> {
 thread_local! {
     static BASE: Vec<u8> = base();
     static SECRETS: Secrets = secrets();
+    /// The memory of the last fresh state, reused by the next once that one is dropped.
+    static SPARE: RefCell<Option<Mem>> = const { RefCell::new(None) };
 }
 
-/// A fresh copy of the base vault.
-pub fn fresh_state() -> State<VectorMemory> {
-    state_from(BASE.with(Clone::clone))
+/// A fresh copy of the base vault (on the memory of the last one, if it was dropped: only the
+/// pages it wrote are copied back).
+pub fn fresh_state() -> Vault {
+    let memory = BASE.with(|base| {
+        SPARE.with_borrow_mut(|spare| match spare {
+            Some(m) if Rc::strong_count(m) == 1 => {
+                m.reset(base);
+                m.clone()
+            }
+            _ => spare.insert(Tracked::new(base)).clone(),
+        })
+    });
+    Vault {
+        state: State::init_with_bucket_pages(memory.clone(), BUCKET_PAGES),
+        memory,
+        // Not yet checked on this copy: the first call checks them, as on a new copy.
+        sound_at: None,
+    }
 }
 
 /// The state in stable memory `bytes`.
@@ -433,6 +516,23 @@ fn secrets() -> Secrets {
     }
 }
 
+thread_local! {
+    /// The last chunk [`filled`] made: its byte, and the bytes.
+    static FILLED: RefCell<(u8, Vec<u8>)> = const { RefCell::new((0, Vec::new())) };
+}
+
+/// Calls `f` with `len` bytes of `fill`.
+fn filled<T>(fill: u8, len: usize, f: impl FnOnce(&[u8]) -> T) -> T {
+    FILLED.with_borrow_mut(|(byte, bytes)| {
+        if *byte != fill || bytes.len() != len {
+            bytes.clear();
+            bytes.resize(len, fill);
+            *byte = fill;
+        }
+        f(bytes)
+    })
+}
+
 /// A valid passphrase record.
 fn passphrase_record() -> Vec<u8> {
     SECRETS.with(|k| k.record.clone())
@@ -446,10 +546,17 @@ fn admission_verifier(method: UnlockMethod) -> Vec<u8> {
     })
 }
 
+/// Proofs made so far: (by the passphrase's key, caller, counter) -> signature.
+type Proofs = std::collections::HashMap<(bool, Vec<u8>, u64), [u8; 64]>;
+
+thread_local! {
+    static PROOFS: RefCell<Proofs> = RefCell::new(Proofs::new());
+}
+
 /// admit_device's arguments with a real proof for `caller` at the vault's counter (plus
 /// `counter_offset`), as a client signs it after reading its admission ticket.
-fn proven(
-    s: &State<VectorMemory>,
+fn proven<M: Memory>(
+    s: &State<M>,
     caller: &Principal,
     now: u64,
     method: UnlockMethod,
@@ -466,16 +573,28 @@ fn proven(
         caller: caller.as_slice(),
         counter,
     };
-    let proof = SECRETS.with(|k| {
-        let key = match method {
-            UnlockMethod::Passphrase => &k.passphrase,
-            UnlockMethod::Recovery => &k.recovery,
-        };
-        key.prove(&challenge).expect("principals fit")
+    // Ed25519 signatures are deterministic: each (key, caller, counter) is signed once.
+    let passphrase = matches!(method, UnlockMethod::Passphrase);
+    let proof = PROOFS.with_borrow_mut(|proofs| {
+        if proofs.len() >= 4096 {
+            proofs.clear();
+        }
+        *proofs
+            .entry((passphrase, caller.as_slice().to_vec(), counter))
+            .or_insert_with(|| {
+                SECRETS.with(|k| {
+                    let key = if passphrase {
+                        &k.passphrase
+                    } else {
+                        &k.recovery
+                    };
+                    key.prove(&challenge).expect("principals fit").0
+                })
+            })
     });
     AdmitDeviceArgs {
         method,
-        proof: ByteBuf::from(proof.0.to_vec()),
+        proof: ByteBuf::from(proof.to_vec()),
         counter: send_counter.then_some(counter),
     }
 }
@@ -600,8 +719,9 @@ fn file_size(u: &mut Unstructured) -> Result<u64> {
     })
 }
 
-/// Chunk `index` of a `size`-byte file, at its right length, or (sometimes) not.
-fn chunk(u: &mut Unstructured, size: u64, index: u32) -> Result<ByteBuf> {
+/// Chunk `index` of a `size`-byte file, at its right length, or (sometimes) not: its byte and
+/// its length.
+fn chunk(u: &mut Unstructured, size: u64, index: u32) -> Result<(u8, usize)> {
     let count = vault_crypto::chunk_count(size).max(1);
     let right = if (index as u64) + 1 < count {
         ENCRYPTED_CHUNK_SIZE
@@ -613,7 +733,7 @@ fn chunk(u: &mut Unstructured, size: u64, index: u32) -> Result<ByteBuf> {
         8 => right.saturating_sub(1),
         _ => right,
     };
-    Ok(ByteBuf::from(vec![u.arbitrary::<u8>()?; len]))
+    Ok((u.arbitrary::<u8>()?, len))
 }
 
 fn token(u: &mut Unstructured) -> Result<u8> {
@@ -750,11 +870,14 @@ fn call(u: &mut Unstructured, now: u64) -> Result<Call> {
                 5 => u.arbitrary()?,
                 n => (n % 4) as u32,
             };
-            PutChunk(PutChunkArgs {
-                file_id: file_id(u)?,
+            let file_id = file_id(u)?;
+            let (fill, len) = chunk(u, size, index)?;
+            PutFilledChunk {
+                file_id,
                 index,
-                data: chunk(u, size, index)?,
-            })
+                fill,
+                len,
+            }
         }
         10 => CommitUpload(file_id(u)?),
         11 => AbortUpload(file_id(u)?),
@@ -1011,7 +1134,7 @@ fn time_step(u: &mut Unstructured) -> Result<u64> {
 /// vault, invariants checked after each.
 pub fn calls(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let mut s = fresh_state();
+    let mut v = fresh_state();
     let mut now = T0;
     for _ in 0..MAX_CALLS {
         if u.is_empty() {
@@ -1025,6 +1148,55 @@ pub fn calls(data: &[u8]) {
             break;
         };
         now += step;
-        apply_checked(&mut s, &caller(who), now, call);
+        apply_checked(&mut v, &caller(who), now, call);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever an input wrote, the next fresh state is the base vault again, byte for byte.
+    #[test]
+    fn a_fresh_state_is_the_base_again() {
+        let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut inputs: Vec<Vec<u8>> = ["corpus", "artifacts"]
+            .iter()
+            .flat_map(|d| {
+                std::fs::read_dir(fuzz.join(d).join("model"))
+                    .into_iter()
+                    .flatten()
+            })
+            .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+            .collect();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for len in [256, 1024, 4096] {
+            for _ in 0..8 {
+                inputs.push(
+                    (0..len)
+                        .map(|_| {
+                            x ^= x << 13;
+                            x ^= x >> 7;
+                            x ^= x << 17;
+                            x as u8
+                        })
+                        .collect(),
+                );
+            }
+        }
+        let base = BASE.with(Clone::clone);
+        let mut grown = false;
+        for input in &inputs {
+            let v = fresh_state();
+            assert!(
+                v.memory.to_vec() == base,
+                "a fresh state differs from the base"
+            );
+            drop(v);
+            calls(input);
+            grown |= SPARE.with_borrow(|m| m.as_ref().unwrap().size()) > base.len() as u64 / 65536;
+        }
+        assert!(grown, "no input grew the memory: the test tests little");
+        assert!(fresh_state().memory.to_vec() == base);
     }
 }
