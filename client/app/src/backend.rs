@@ -22,13 +22,13 @@ use candid::Principal;
 use chrono::TimeZone;
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::runtime::Runtime;
+use vault_client::records::{FileEntry, GrantEntry, Taken, bytes, permission_text};
 use vault_client::replica::ReplicaLauncher;
 use vault_client::session::{LinkView, OpenFile};
 use vault_client::sharing::{ShareTarget, now_ns};
 use vault_client::types::{FileInfo, Permission};
 use vault_client::upload::{Pass, UploadOptions, UploadProgress, Uploaded, collect_files};
 use vault_client::vault::{hex_id, parse_principal};
-use vault_client::view::{FileEntry, GrantEntry, bytes, time_ns};
 use vault_client::{
     Error, FileRef, FileView, Home, Listing, Network, PageCursor, Passphrase, Session, VaultStatus,
     cost,
@@ -244,7 +244,7 @@ impl State {
     async fn details(&self, id: String) -> Result<PhotoDetails, Error> {
         let view = self.session.details(&id.parse()?).await?;
         Ok(PhotoDetails {
-            rows: detail_rows(&view),
+            rows: detail_rows(&view.entry()?),
         })
     }
 
@@ -313,7 +313,7 @@ impl State {
             .await?
             .into_iter()
             .map(|view| Album {
-                id: view.album.id,
+                id: view.album.id.to_string(),
                 name: view.album.name,
                 files: view.album.files,
                 cover: view.cover.map(|c| c.to_string()),
@@ -324,7 +324,7 @@ impl State {
     async fn create_album(&self, name: String) -> Result<Album, Error> {
         let entry = self.session.create_album(&name).await?;
         Ok(Album {
-            id: entry.id,
+            id: entry.id.to_string(),
             name: entry.name,
             files: entry.files,
             cover: None,
@@ -422,11 +422,11 @@ impl State {
             .await?
             .into_iter()
             .map(|entry| SharedItem {
-                vault: entry.vault,
-                target: ui_target(&entry.kind, entry.id),
+                vault: entry.vault.to_text(),
+                target: ui_target(entry.target),
                 name: entry.name,
-                permission: entry.permission,
-                expires: entry.expires_at.as_deref().map(local_time),
+                permission: permission_text(entry.permission).into(),
+                expires: entry.expires_at.map(local_time),
             })
             .collect())
     }
@@ -451,7 +451,7 @@ impl State {
     // ---- the rest ----------------------------------------------------------------------
 
     async fn activity(&self) -> Result<Vec<Activity>, Error> {
-        let me = self.session.connection().await?.me().to_text();
+        let me = self.session.connection().await?.me();
         Ok(self
             .session
             .activity(ACTIVITY_ENTRIES)
@@ -459,13 +459,13 @@ impl State {
             .entries
             .into_iter()
             .map(|e| Activity {
-                time: local_time(&e.time),
+                time: local_time(e.time),
                 who: if e.caller == me {
                     "you (this device)".into()
-                } else if e.caller == Principal::management_canister().to_text() {
+                } else if e.caller == Principal::management_canister() {
                     "the vault".into()
                 } else {
-                    e.caller
+                    e.caller.to_text()
                 },
                 what: e.what,
             })
@@ -479,13 +479,17 @@ impl State {
             .await?
             .into_iter()
             .map(|u| PendingUpload {
-                who: if u.mine { "you".into() } else { u.uploader },
-                album: u.album_name.or(u.album),
+                who: if u.mine {
+                    "you".into()
+                } else {
+                    u.uploader.to_text()
+                },
+                album: u.album_name.or(u.album.map(|a| a.to_string())),
                 sent_chunks: u.chunks_received,
                 chunks: u.chunk_count,
                 reserved_bytes: u.reserved_bytes,
-                expires: local_time(&u.expires_at),
-                id: u.id,
+                expires: local_time(u.expires_at),
+                id: u.id.to_string(),
             })
             .collect())
     }
@@ -517,7 +521,7 @@ impl State {
                     format!(
                         "{} (added {}){}",
                         d.principal,
-                        local_time(&d.added_at),
+                        local_time(d.added_at),
                         if d.this_device { ", this device" } else { "" }
                     )
                 })
@@ -549,10 +553,10 @@ fn share_target(target: &Target) -> Result<ShareTarget, Error> {
     })
 }
 
-fn ui_target(kind: &str, id: String) -> Target {
-    match kind {
-        "album" => Target::Album(id),
-        _ => Target::Photo(id),
+fn ui_target(target: ShareTarget) -> Target {
+    match target {
+        ShareTarget::Album(id) => Target::Album(hex::encode(id)),
+        ShareTarget::File(id) => Target::Photo(hex::encode(id)),
     }
 }
 
@@ -563,11 +567,11 @@ fn expires_in(days: Option<u32>) -> Option<u64> {
 
 fn grant_record(grant: GrantEntry) -> Grant {
     Grant {
-        target: ui_target(&grant.kind, grant.target),
+        target: ui_target(grant.target),
         name: grant.name,
-        grantee: grant.grantee,
-        permission: grant.permission,
-        expires: grant.expires_at.as_deref().map(local_time),
+        grantee: grant.grantee.to_text(),
+        permission: permission_text(grant.permission).into(),
+        expires: grant.expires_at.map(local_time),
         expired: grant.expired,
     }
 }
@@ -576,10 +580,10 @@ fn link_record(view: LinkView) -> Link {
     let entry = view.link.link;
     Link {
         name: view.name,
-        expired: entry.expires_at.as_deref().is_some_and(passed),
-        expires: entry.expires_at.as_deref().map(local_time),
-        target: ui_target(&entry.kind, entry.target),
-        id: entry.id,
+        expired: entry.expired(),
+        expires: entry.expires_at.map(local_time),
+        target: ui_target(entry.target),
+        id: entry.id.to_string(),
         url: view.link.url,
         revoked: entry.revoked_at.is_some(),
         password: entry.password,
@@ -587,20 +591,11 @@ fn link_record(view: LinkView) -> Link {
     }
 }
 
-/// Whether an RFC 3339 time has passed.
-fn passed(rfc3339: &str) -> bool {
-    chrono::DateTime::parse_from_rfc3339(rfc3339).is_ok_and(|t| t <= chrono::Utc::now())
-}
-
-/// An RFC 3339 time as people read it here: local, to the minute.
-fn local_time(rfc3339: &str) -> String {
-    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
-        Ok(t) => t
-            .with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M")
-            .to_string(),
-        Err(_) => rfc3339.to_string(),
-    }
+/// An instant as people read it here: on this computer's clock, to the minute.
+fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// The local wall clock at `utc_ms`, as milliseconds since the epoch (the timeline's days).
@@ -615,7 +610,11 @@ fn local_wall_ms(utc_ms: i64) -> i64 {
 /// was last modified (or uploaded), on this computer's: what the timeline is sorted by.
 fn taken_ms(info: &FileInfo, meta: &FileMetadata) -> i64 {
     match meta.taken_at {
-        Some(ms) => ms.saturating_add(i64::from(meta.taken_offset_min.unwrap_or(0)) * 60_000),
+        Some(ms) => Taken {
+            ms,
+            offset_min: meta.taken_offset_min,
+        }
+        .wall_clock_ms(),
         None => local_wall_ms(meta.modified_at.unwrap_or(info.sort_key)),
     }
 }
@@ -636,20 +635,17 @@ fn photo(view: &FileView) -> Photo {
     }
 }
 
-/// The viewer's information rows: what the file's metadata says.
-fn detail_rows(view: &FileView) -> Vec<(String, String)> {
-    let (info, meta) = (&view.info, &view.meta);
-    let entry = FileEntry::new(info, meta);
+/// The viewer's information rows: what the file's record and metadata say.
+fn detail_rows(entry: &FileEntry) -> Vec<(String, String)> {
     let mut rows: Vec<(&str, String)> = vec![("Name", entry.name.clone())];
-    if let Some(ms) = meta.taken_at {
-        let wall = ms.saturating_add(i64::from(meta.taken_offset_min.unwrap_or(0)) * 60_000);
-        let text = match chrono::DateTime::from_timestamp_millis(wall) {
-            Some(t) => t.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string(),
-            None => entry.taken_at.clone().unwrap_or_default(),
+    if let Some(taken) = &entry.taken {
+        let text = match taken.wall_clock() {
+            Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            None => format!("{} ms after 1970", taken.ms),
         };
         rows.push((
             "Taken",
-            match meta.taken_offset_min {
+            match taken.offset_min {
                 Some(min) => format!(
                     "{text} (UTC{}{:02}:{:02})",
                     if min < 0 { '-' } else { '+' },
@@ -663,10 +659,10 @@ fn detail_rows(view: &FileView) -> Vec<(String, String)> {
     if let Some(camera) = &entry.camera {
         rows.push(("Camera", camera.clone()));
     }
-    if let (Some(w), Some(h)) = view.upright() {
+    if let (Some(w), Some(h)) = entry.upright() {
         rows.push(("Size", format!("{w} × {h} px")));
     }
-    if let Some(ms) = meta.duration_ms {
+    if let Some(ms) = entry.duration_ms {
         let s = ms / 1000;
         rows.push((
             "Duration",
@@ -677,33 +673,26 @@ fn detail_rows(view: &FileView) -> Vec<(String, String)> {
             },
         ));
     }
-    rows.push(("File size", bytes(meta.size)));
+    rows.push(("File size", bytes(entry.size)));
     rows.push(("Type", entry.mime.clone()));
-    if let Some(gps) = &meta.gps {
+    if let Some(gps) = &entry.gps {
         let mut text = format!("{:.5}, {:.5}", gps.latitude, gps.longitude);
         if let Some(alt) = gps.altitude {
             text.push_str(&format!(" ({alt:.0} m)"));
         }
         rows.push(("Location", text));
     }
-    if let Some(ms) = meta.modified_at {
-        rows.push(("Modified", local_ms(ms)));
+    if let Some(modified) = entry.modified_at {
+        rows.push(("Modified", local_time(modified)));
     }
-    rows.push(("Uploaded", local_time(&time_ns(info.created_at))));
-    if let Some(trashed) = info.trashed_at {
-        rows.push(("In the trash since", local_time(&time_ns(trashed))));
+    rows.push(("Uploaded", local_time(entry.uploaded_at)));
+    if let Some(trashed) = entry.trashed_at {
+        rows.push(("In the trash since", local_time(trashed)));
     }
-    rows.push(("SHA-256", entry.sha256.clone()));
+    rows.push(("SHA-256", hex::encode(entry.sha256)));
     rows.into_iter()
         .map(|(label, value)| (label.to_string(), value))
         .collect()
-}
-
-fn local_ms(ms: i64) -> String {
-    match chrono::Local.timestamp_millis_opt(ms).single() {
-        Some(t) => t.format("%Y-%m-%d %H:%M").to_string(),
-        None => ms.to_string(),
-    }
 }
 
 /// Where downloads go: `$VAULT_DOWNLOADS`, `$XDG_DOWNLOAD_DIR`, or `~/Downloads`.
@@ -965,9 +954,10 @@ mod tests {
 
     #[test]
     fn times_are_for_people() {
-        assert_eq!(local_time("not a time"), "not a time");
-        assert!(passed("2000-01-01T00:00:00Z"));
-        assert!(!passed("2999-01-01T00:00:00Z"));
+        // To the minute, on this computer's clock (whatever its zone, the date and minute show).
+        let shown = local_time(vault_client::records::instant(86_400_000_000_000));
+        assert_eq!(shown.len(), "1970-01-02 00:00".len(), "{shown}");
+        assert!(shown.starts_with("1970-01-0"), "{shown}");
         let meta = FileMetadata {
             taken_at: Some(1_000_000),
             taken_offset_min: Some(120),
@@ -998,7 +988,7 @@ mod tests {
             meta,
         };
         assert_eq!(view.upright(), (Some(3000), Some(4000)));
-        let rows = detail_rows(&view);
+        let rows = detail_rows(&view.entry().unwrap());
         let taken = rows.iter().find(|(l, _)| l == "Taken").unwrap();
         assert_eq!(taken.1, "1970-01-01 02:16:40 (UTC+02:00)");
         assert!(

@@ -129,7 +129,7 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
         assert_eq!(vault.links().await.unwrap().len(), 1);
         let grants = vault.grants().await.unwrap();
         assert_eq!(grants.len(), 1);
-        assert_eq!(grants[0].grantee, friend_principal);
+        assert_eq!(grants[0].grantee.to_text(), friend_principal);
         vault.id().to_text()
     });
     drop(app);

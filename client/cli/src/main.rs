@@ -9,6 +9,7 @@ mod commands;
 mod exit;
 mod output;
 mod secrets;
+mod view;
 
 use std::process::ExitCode;
 

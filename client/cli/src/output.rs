@@ -1,7 +1,9 @@
 //! Printing: JSON with `--json`, aligned text otherwise.
 
 use serde::Serialize;
-use vault_client::view::{AlbumEntry, FileEntry};
+use vault_client::records::{AlbumEntry, FileEntry, bytes};
+
+use crate::view;
 
 /// Prints `value` as JSON (one document).
 pub fn json<T: Serialize + ?Sized>(value: &T) {
@@ -46,15 +48,17 @@ pub fn files(files: &[FileEntry]) {
         .iter()
         .map(|f| {
             vec![
-                f.id[..12].to_string(),
+                f.id.to_string()[..12].to_string(),
                 // Taken when the photo says; else the file's date, else the upload's, and
                 // which it is.
-                match (&f.taken_at, &f.modified_at) {
-                    (Some(taken), _) => taken.clone(),
-                    (None, Some(modified)) => format!("{} (file date)", &modified[..10]),
-                    (None, None) => format!("{} (uploaded)", &f.uploaded_at[..10]),
+                match (&f.taken, &f.modified_at) {
+                    (Some(taken), _) => view::taken(taken),
+                    (None, Some(modified)) => {
+                        format!("{} (file date)", modified.format("%Y-%m-%d"))
+                    }
+                    (None, None) => format!("{} (uploaded)", f.uploaded_at.format("%Y-%m-%d")),
                 },
-                vault_client::view::bytes(f.size),
+                bytes(f.size),
                 match (f.width, f.height) {
                     (Some(w), Some(h)) => format!("{w}x{h}"),
                     _ => "-".into(),
@@ -76,9 +80,9 @@ pub fn albums(albums: &[AlbumEntry]) {
         .iter()
         .map(|a| {
             vec![
-                a.id[..12].to_string(),
+                a.id.to_string()[..12].to_string(),
                 a.files.to_string(),
-                a.created_at[..10].to_string(),
+                a.created_at.format("%Y-%m-%d").to_string(),
                 a.name.clone(),
             ]
         })

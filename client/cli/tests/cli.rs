@@ -1158,7 +1158,7 @@ fn rotating_the_master_key_after_losing_a_device() {
         }
         let mut opens = BTreeMap::new();
         for entry in owner.list(None, false).await.unwrap() {
-            let id = vault_client::vault::hex_id(&entry.id).unwrap();
+            let id = entry.id.0;
             let info = owner.canister().get_file(&id, None).await.unwrap();
             opens.insert(entry.name, held.file_key(&info).is_ok());
         }

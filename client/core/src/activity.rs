@@ -1,23 +1,38 @@
 //! The activity log, in words.
 
-use vault_interface::types::{Activity, ActivityEntry, UnlockMethod};
+use candid::Principal;
+use chrono::{DateTime, Utc};
+use vault_interface::types::{Activity, ActivityEntry, Target, UnlockMethod};
 
-use crate::view::{bytes, permission_text, target_parts, time_ns};
+use crate::records::{bytes, instant, permission_text};
 use crate::{Error, Vault};
 
-/// One entry of the log, for people and for `--json`.
-#[derive(Clone, Debug, serde::Serialize)]
+/// One entry of the log.
+#[derive(Clone, Debug)]
 pub struct LogEntry {
     /// Sequence number.
     pub seq: u64,
-    /// When (RFC 3339, UTC).
-    pub time: String,
-    /// Who (a principal; `aaaaa-aa` for the vault's own housekeeping).
-    pub caller: String,
+    /// When.
+    pub time: DateTime<Utc>,
+    /// Who (`aaaaa-aa`, the management canister, for the vault's own housekeeping).
+    pub caller: Principal,
     /// What kind (the canister's variant name).
     pub kind: String,
     /// What happened.
     pub what: String,
+}
+
+/// `(kind, hex id)` of a target.
+fn target_parts(target: &Target) -> (&'static str, String) {
+    match target {
+        Target::Album(id) => ("album", hex::encode(id)),
+        Target::File(id) => ("file", hex::encode(id)),
+    }
+}
+
+/// A time in a sentence of the log: RFC 3339, UTC.
+fn time_ns(ns: u64) -> String {
+    instant(ns).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn short(id: &[u8]) -> String {
@@ -172,8 +187,8 @@ fn entry(e: &ActivityEntry) -> LogEntry {
     let (kind, what) = describe(&e.activity);
     LogEntry {
         seq: e.seq,
-        time: time_ns(e.time),
-        caller: e.caller.to_text(),
+        time: instant(e.time),
+        caller: e.caller,
         kind: kind.into(),
         what,
     }

@@ -155,8 +155,8 @@ pub fn describe(e: &VaultError) -> String {
         }
         VaultError::QuotaExceeded { needed, available } => format!(
             "over the quota: needs {} but {} is free — empty the trash or raise the quota",
-            crate::view::bytes(*needed),
-            crate::view::bytes(*available)
+            crate::records::bytes(*needed),
+            crate::records::bytes(*available)
         ),
         VaultError::Expired => "this share has expired: ask the owner for a new one".into(),
         VaultError::Revoked => "this link was revoked by its owner".into(),

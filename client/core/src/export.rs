@@ -10,7 +10,7 @@ use vault_crypto::{FileMetadata, StreamCipher, StreamHeader, StreamKind, open_bl
 use vault_interface::types::{FileInfo, LinkAccess, ListFilesArgs};
 
 use crate::keyring::{Keyring, id16};
-use crate::view::FileEntry;
+use crate::records::{FileEntry, FileId};
 use crate::{Error, VaultCanister};
 
 /// Chunks fetched at once while exporting one file.
@@ -27,16 +27,16 @@ pub struct Reader {
 }
 
 /// One exported file.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug)]
 pub struct Exported {
     /// The file's id.
-    pub id: String,
+    pub id: FileId,
     /// Where it was written.
     pub path: PathBuf,
     /// Bytes.
     pub size: u64,
     /// Its SHA-256, verified.
-    pub sha256: String,
+    pub sha256: [u8; 32],
 }
 
 impl Reader {
@@ -57,9 +57,9 @@ impl Reader {
         })
     }
 
-    /// The view of one file.
+    /// The record of one file, decrypted.
     pub fn entry(&self, info: &FileInfo) -> Result<FileEntry, Error> {
-        Ok(FileEntry::new(info, &self.metadata(info)?))
+        FileEntry::new(info, &self.metadata(info)?)
     }
 
     /// Every file of the timeline, an album or the trash, newest first (all pages).
@@ -219,10 +219,10 @@ impl Reader {
                     let _ = filetime::set_file_times(&path, time, time);
                 }
                 Ok(Exported {
-                    id: hex::encode(&info.id),
+                    id: crate::records::file_id(&info.id)?,
                     path,
                     size: meta.size,
-                    sha256: hex::encode(sha),
+                    sha256: sha,
                 })
             }
             Err(e) => {

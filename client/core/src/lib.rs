@@ -12,6 +12,9 @@
 //! Connection   an ic-agent Agent signed by the identity; creates and installs vault canisters
 //! VaultCanister  every canister method, typed (vault-interface's Candid types)
 //! Vault        an unlocked vault: upload, browse, export, albums, trash, sharing, links, activity
+//! Session      the one way a front end works: connect once, list pages, details, upload, share
+//! records      what front ends are handed: decrypted records in domain types (ids,
+//!              principals, targets, permissions, chrono instants); each front end words them
 //! photo        EXIF and thumbnails
 //! ```
 //!
@@ -35,6 +38,7 @@ pub mod network;
 pub mod photo;
 pub mod pin;
 pub mod platform;
+pub mod records;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod replica;
 pub mod session;
@@ -43,7 +47,6 @@ pub mod sharing;
 pub mod unlocked;
 pub mod upload;
 pub mod vault;
-pub mod view;
 
 pub use canister::VaultCanister;
 pub use error::Error;
@@ -52,6 +55,7 @@ pub use home::Home;
 pub use identity::Identity;
 pub use network::{Connection, Network};
 pub use platform::{Store, StoreRef};
+pub use records::{AlbumId, FileId};
 pub use session::{FileRef, FileView, Listing, Page, PageCursor, Passphrase, Session, VaultStatus};
 pub use settings::Settings;
 pub use vault::Vault;

@@ -17,8 +17,8 @@ use crate::error::Missing;
 use crate::export::Reader;
 use crate::keyring::{Keyring, id16};
 use crate::network::Network;
+use crate::records::{LinkEntry, LinkId, instant};
 use crate::sharing::{ShareTarget, now_ns};
-use crate::view::{LinkEntry, target_parts, time_ns};
 use crate::{Connection, Error, Vault};
 
 /// The longest label: the sealed record (17 + 64 + label + 16 bytes) must fit the canister's
@@ -29,10 +29,9 @@ pub const MAX_LABEL_BYTES: usize = 1024 - 17 - 64 - 16;
 pub const LINK_PATH: &str = "/s";
 
 /// A link just made, or listed with its URL.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug)]
 pub struct LinkWithUrl {
     /// The link.
-    #[serde(flatten)]
     pub link: LinkEntry,
     /// Its URL (with the secret in the fragment), when the record opens.
     pub url: Option<String>,
@@ -173,45 +172,42 @@ impl Vault {
                 earlier_keys,
             })
             .await?;
-        Ok(self.link_with_url(&info))
+        self.link_with_url(&info)
     }
 
-    fn link_with_url(&self, info: &LinkInfo) -> LinkWithUrl {
-        let (kind, target) = target_parts(&info.target);
+    fn link_with_url(&self, info: &LinkInfo) -> Result<LinkWithUrl, Error> {
         let record = info.label.as_deref().and_then(|blob| {
             self.masters()
                 .all()
                 .find_map(|m| open_link_record(m, blob).ok())
         });
-        LinkWithUrl {
+        Ok(LinkWithUrl {
             link: LinkEntry {
-                id: hex::encode(&info.token_hash),
-                kind: kind.into(),
-                target,
+                id: LinkId::from_slice(&info.token_hash)?,
+                target: ShareTarget::from_candid(&info.target)?,
                 label: record
                     .as_ref()
                     .map(|(_, _, l)| l.clone())
                     .filter(|l| !l.is_empty()),
-                expires_at: info.expires_at.map(time_ns),
-                revoked_at: info.revoked_at.map(time_ns),
+                expires_at: info.expires_at.map(instant),
+                revoked_at: info.revoked_at.map(instant),
                 password: info.has_password,
                 opened: info.opened,
-                created_at: time_ns(info.created_at),
+                created_at: instant(info.created_at),
             },
             url: record
                 .map(|(secret, _, _)| link_url(&self.conn.network, &self.canister.id(), &secret)),
-        }
+        })
     }
 
     /// Every link, with its URL.
     pub async fn links(&self) -> Result<Vec<LinkWithUrl>, Error> {
-        Ok(self
-            .canister
+        self.canister
             .list_links()
             .await?
             .iter()
             .map(|l| self.link_with_url(l))
-            .collect())
+            .collect()
     }
 
     /// Revokes the link whose id (token hash, hex) starts with `id`, or whose URL is `id`. An
@@ -224,7 +220,7 @@ impl Vault {
         let matches: Vec<_> = links
             .iter()
             .filter(|l| {
-                (wanted.len() >= 4 && l.link.id.starts_with(&wanted))
+                (wanted.len() >= 4 && l.link.id.to_string().starts_with(&wanted))
                     || l.url
                         .as_deref()
                         .is_some_and(|u| u.eq_ignore_ascii_case(id.trim()))
@@ -241,11 +237,8 @@ impl Vault {
                 )));
             }
         };
-        self.canister
-            .revoke_link(&hex::decode(&link.link.id).expect("ids are hex"))
-            .await?;
-        if link.link.kind == "album" {
-            let album = crate::vault::hex_id(&link.link.target)?;
+        self.canister.revoke_link(&link.link.id.0).await?;
+        if let ShareTarget::Album(album) = link.link.target {
             self.rotate_album_key(&album, &[]).await?;
         }
         Ok(link)

@@ -24,10 +24,10 @@ use crate::export::Reader;
 use crate::keyring::{Keyring, id16};
 use crate::links::LinkWithUrl;
 use crate::platform::{Store, StoreRef};
+use crate::records::{AlbumEntry, AlbumId, FileEntry, GrantEntry, PendingUploadEntry, SharedEntry};
 use crate::settings::Settings;
-use crate::sharing::{ShareTarget, SharedEntry, SharedWithMe};
+use crate::sharing::{ShareTarget, SharedWithMe};
 use crate::vault::{RecoveryWords, hex_id, parse_principal, remembered_canister, resolve_canister};
-use crate::view::{AlbumEntry, GrantEntry};
 use crate::{Connection, Error, Identity, Network, Vault, VaultCanister, unlocked};
 
 /// How long an unlock made through a session lasts on this device.
@@ -157,6 +157,11 @@ impl FileView {
         }
     }
 
+    /// Its record, in domain types.
+    pub fn entry(&self) -> Result<FileEntry, Error> {
+        FileEntry::new(&self.info, &self.meta)
+    }
+
     /// Whether the canister holds a thumbnail for it.
     pub fn has_thumbnail(&self) -> bool {
         self.info.thumbnail_size > 0
@@ -212,7 +217,7 @@ pub struct VaultSummary {
     /// The canister's figures (files, bytes, quota).
     pub info: vault_interface::types::VaultInfo,
     /// The owner's devices.
-    pub devices: Vec<crate::vault::DeviceEntry>,
+    pub devices: Vec<crate::records::DeviceEntry>,
 }
 
 /// A file as listed: its record, its key, and the canister it lives in.
@@ -598,7 +603,7 @@ impl Session {
     }
 
     /// Uploads in progress (anyone's, in the user's vault).
-    pub async fn pending_uploads(&self) -> Result<Vec<crate::view::PendingUploadEntry>, Error> {
+    pub async fn pending_uploads(&self) -> Result<Vec<PendingUploadEntry>, Error> {
         self.vault().await?.pending_uploads().await
     }
 
@@ -617,13 +622,12 @@ impl Session {
         let canister = vault.canister().clone();
         let firsts = futures_util::future::join_all(entries.iter().map(|album| {
             let canister = canister.clone();
-            let id = album.id.clone();
+            let id = album.id.0;
             let empty = album.files == 0;
             async move {
                 if empty {
                     return Ok(Vec::new());
                 }
-                let id = hex_id(&id)?;
                 canister
                     .list_files(ListFilesArgs {
                         album: Some(ByteBuf::from(id.to_vec())),
@@ -760,8 +764,10 @@ impl Session {
             .collect();
         let mut files = HashMap::new();
         for open in known {
-            if let Ok(meta) = open.metadata() {
-                files.insert(hex::encode(&open.info.id), meta.name);
+            if let Ok(meta) = open.metadata()
+                && let Ok(id) = id16(&open.info.id)
+            {
+                files.insert(id, meta.name);
             }
         }
         Ok(Names { albums, files })
@@ -861,16 +867,15 @@ impl Session {
 
 /// Names of albums and files, for links.
 struct Names {
-    albums: HashMap<String, String>,
-    files: HashMap<String, String>,
+    albums: HashMap<AlbumId, String>,
+    files: HashMap<[u8; 16], String>,
 }
 
 impl Names {
     fn view(&self, link: LinkWithUrl) -> LinkView {
-        let entry = &link.link;
-        let name = match entry.kind.as_str() {
-            "album" => self.albums.get(&entry.target).cloned(),
-            _ => self.files.get(&entry.target).cloned(),
+        let name = match link.link.target {
+            ShareTarget::Album(id) => self.albums.get(&AlbumId(id)).cloned(),
+            ShareTarget::File(id) => self.files.get(&id).cloned(),
         };
         LinkView { link, name }
     }

@@ -13,7 +13,7 @@ use vault_interface::types::*;
 use crate::error::Missing;
 use crate::export::Reader;
 use crate::keyring::{Keyring, MasterKeys, id16};
-use crate::view::{GrantEntry, permission_text, target_parts, time_ns};
+use crate::records::{GrantEntry, SharedEntry, instant};
 use crate::{Connection, Error, Vault};
 
 /// This user's share code and its fingerprint words.
@@ -27,8 +27,8 @@ pub struct MyShareCode {
     pub fingerprint: String,
 }
 
-/// What a share refers to: an album (by name or id) or a file (by id).
-#[derive(Clone, Debug)]
+/// What a share refers to: an album or a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ShareTarget {
     /// An album, by its 16-byte id.
     Album([u8; 16]),
@@ -37,6 +37,29 @@ pub enum ShareTarget {
 }
 
 impl ShareTarget {
+    /// From the canister's form.
+    pub fn from_candid(target: &Target) -> Result<ShareTarget, Error> {
+        Ok(match target {
+            Target::Album(id) => ShareTarget::Album(id16(id)?),
+            Target::File(id) => ShareTarget::File(id16(id)?),
+        })
+    }
+
+    /// `album` or `file`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ShareTarget::Album(_) => "album",
+            ShareTarget::File(_) => "file",
+        }
+    }
+
+    /// The album's or file's id.
+    pub fn id(&self) -> [u8; 16] {
+        match self {
+            ShareTarget::Album(id) | ShareTarget::File(id) => *id,
+        }
+    }
+
     /// The canister's form.
     pub fn candid(&self) -> Target {
         match self {
@@ -55,7 +78,7 @@ impl Vault {
     /// Resolves an album name/id or a file id.
     pub async fn share_target(&mut self, text: &str) -> Result<ShareTarget, Error> {
         match self.find_album(text).await {
-            Ok(album) => Ok(ShareTarget::Album(crate::vault::hex_id(&album.id)?)),
+            Ok(album) => Ok(ShareTarget::Album(album.id.0)),
             Err(Error::NoSuch(_)) => match self.resolve_files(&[text.to_string()]).await {
                 Ok(ids) => Ok(ShareTarget::File(ids[0])),
                 Err(Error::NoSuch(_) | Error::Invalid(_)) => {
@@ -146,13 +169,13 @@ impl Vault {
     }
 
     async fn grant_entry(&mut self, grant: &GrantInfo) -> Result<GrantEntry, Error> {
-        let (kind, target) = target_parts(&grant.target);
+        let target = ShareTarget::from_candid(&grant.target)?;
         let name = match &grant.target {
             Target::Album(id) => self
                 .albums()
                 .await?
                 .into_iter()
-                .find(|a| a.id == hex::encode(id))
+                .find(|a| a.id.0.as_slice() == id.as_slice())
                 .map(|a| a.name),
             Target::File(id) => match self.canister.get_file(id, None).await {
                 Ok(info) => self.reader.metadata(&info).ok().map(|m| m.name),
@@ -160,14 +183,13 @@ impl Vault {
             },
         };
         Ok(GrantEntry {
-            kind: kind.into(),
             target,
             name,
-            grantee: grant.grantee.to_text(),
-            permission: permission_text(grant.permission).into(),
-            expires_at: grant.expires_at.map(time_ns),
+            grantee: grant.grantee,
+            permission: grant.permission,
+            expires_at: grant.expires_at.map(instant),
             expired: grant.expires_at.is_some_and(|t| t <= now_ns()),
-            created_at: time_ns(grant.created_at),
+            created_at: instant(grant.created_at),
         })
     }
 
@@ -211,7 +233,7 @@ impl Vault {
             .albums()
             .await?
             .into_iter()
-            .find(|a| a.id == hex::encode(album))
+            .find(|a| a.id.0 == *album)
             .map(|a| a.name);
         let new_version = version + 1;
         let mut rng = crate::rng();
@@ -527,23 +549,6 @@ pub struct SharedWithMe {
     pub items: Vec<SharedItem>,
 }
 
-/// One thing shared with me.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct SharedEntry {
-    /// `album` or `file`.
-    pub kind: String,
-    /// Its id (hex).
-    pub id: String,
-    /// The album's or file's name.
-    pub name: Option<String>,
-    /// `view` or `contribute`.
-    pub permission: String,
-    /// When it lapses.
-    pub expires_at: Option<String>,
-    /// The owner's vault canister.
-    pub vault: String,
-}
-
 impl SharedWithMe {
     /// Reads what `owner_vault` shares with this connection's identity, opening the sealed keys
     /// with `secret`.
@@ -611,7 +616,7 @@ impl SharedWithMe {
     pub async fn entries(&self) -> Result<Vec<SharedEntry>, Error> {
         let mut out = Vec::new();
         for item in &self.items {
-            let (kind, id) = target_parts(&item.grant.target);
+            let target = ShareTarget::from_candid(&item.grant.target)?;
             let name = match &item.grant.target {
                 Target::Album(album) => item
                     .album_name
@@ -623,12 +628,11 @@ impl SharedWithMe {
                 },
             };
             out.push(SharedEntry {
-                kind: kind.into(),
-                id,
+                target,
                 name,
-                permission: permission_text(item.grant.permission).into(),
-                expires_at: item.grant.expires_at.map(time_ns),
-                vault: self.reader.canister.id().to_text(),
+                permission: item.grant.permission,
+                expires_at: item.grant.expires_at.map(instant),
+                vault: self.reader.canister.id(),
             });
         }
         Ok(out)
@@ -641,7 +645,8 @@ impl SharedWithMe {
         for (item, entry) in self.items.iter().zip(&entries) {
             if let Some(want) = album
                 && entry.name.as_deref() != Some(want)
-                && !(want.len() >= 4 && entry.id.starts_with(&want.to_ascii_lowercase()))
+                && !(want.len() >= 4
+                    && hex::encode(entry.target.id()).starts_with(&want.to_ascii_lowercase()))
             {
                 continue;
             }

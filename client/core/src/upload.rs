@@ -47,12 +47,12 @@ pub const WHOLE_IMAGE_BYTES: u64 = 32 << 20;
 const CHUNK_RETRIES: u32 = 3;
 
 /// What became of one file.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Uploaded {
     /// The file.
     pub path: PathBuf,
     /// Its id in the vault.
-    pub id: String,
+    pub id: vault_crypto::FileId,
     /// What became of it.
     pub outcome: UploadOutcome,
     /// Bytes of the original.
@@ -67,8 +67,7 @@ pub struct Uploaded {
 }
 
 /// What became of one file of an upload (`uploaded`, `resumed` or `duplicate` as text).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UploadOutcome {
     /// Sent whole.
     Uploaded,
@@ -232,7 +231,7 @@ impl Vault {
     ) -> Result<Vec<Result<Uploaded, (PathBuf, Error)>>, Error> {
         let album = match &options.album {
             Some(name) => {
-                let id = hex_id(&self.find_album(name).await?.id)?;
+                let id = self.find_album(name).await?.id.0;
                 let (version, key) = self.current_album_key(&id).await?;
                 Some((id, version, key.clone()))
             }
@@ -265,9 +264,10 @@ impl Vault {
             .iter()
             .zip(&entries)
             .find(|(_, e)| {
-                e.kind == "album"
+                matches!(e.target, crate::sharing::ShareTarget::Album(_))
                     && (e.name.as_deref() == Some(album)
-                        || (album.len() >= 4 && e.id.starts_with(&album.to_ascii_lowercase())))
+                        || (album.len() >= 4
+                            && hex::encode(e.target.id()).starts_with(&album.to_ascii_lowercase())))
             })
             .ok_or_else(|| {
                 Error::NotFound(format!("no album `{album}` is shared with you there"))
@@ -552,7 +552,7 @@ impl Vault {
                 progress.advance(path, Pass::Sent, j.size);
                 return Ok(Uploaded {
                     path: path.to_path_buf(),
-                    id: hex::encode(&existing),
+                    id: crate::records::file_id(&existing)?,
                     outcome: UploadOutcome::Duplicate,
                     size: j.size,
                     chunks_total: total,
@@ -595,7 +595,7 @@ impl Vault {
         let info: FileInfo = dest.canister.commit_upload(&file_id).await?;
         Ok(Uploaded {
             path: path.to_path_buf(),
-            id: hex::encode(&info.id),
+            id: crate::records::file_id(&info.id)?,
             outcome: if prepared.resumed {
                 UploadOutcome::Resumed
             } else {

@@ -17,8 +17,10 @@ use crate::error::Missing;
 use crate::export::Reader;
 use crate::keyring::{Keyring, MasterKeys, id16};
 use crate::platform::{Store, StoreRef, blocking};
+use crate::records::{
+    AlbumEntry, DeviceEntry, FileEntry, PendingUploadEntry, album_id, file_id, instant,
+};
 use crate::settings::Settings;
-use crate::view::{AlbumEntry, FileEntry, PendingUploadEntry, time_ns};
 use crate::{Connection, Error, VaultCanister, pin, unlocked};
 
 /// An unlocked vault of the connected identity.
@@ -83,17 +85,6 @@ pub fn resolve_canister(
 pub fn parse_principal(text: &str) -> Result<Principal, Error> {
     Principal::from_text(text.trim())
         .map_err(|e| Error::Invalid(format!("`{text}` is not a canister id or principal: {e}")))
-}
-
-/// One of the owner's devices.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct DeviceEntry {
-    /// Its principal.
-    pub principal: String,
-    /// Admitted when.
-    pub added_at: String,
-    /// Whether it is this one.
-    pub this_device: bool,
 }
 
 /// What `init` hands back: the recovery words, shown once.
@@ -651,8 +642,8 @@ impl Vault {
             .await?
             .into_iter()
             .map(|d| DeviceEntry {
-                principal: d.principal.to_text(),
-                added_at: time_ns(d.added_at),
+                principal: d.principal,
+                added_at: instant(d.added_at),
                 this_device: d.principal == self.conn.me(),
             })
             .collect())
@@ -683,7 +674,7 @@ impl Vault {
                 None => break,
             }
         }
-        let album_names: std::collections::BTreeMap<String, String> =
+        let album_names: std::collections::BTreeMap<AlbumId, String> =
             if uploads.iter().any(|u| u.album.is_some()) {
                 self.albums()
                     .await?
@@ -694,25 +685,25 @@ impl Vault {
                 Default::default()
             };
         let me = self.conn.me();
-        Ok(uploads
+        uploads
             .into_iter()
             .map(|u| {
-                let album = u.album.as_ref().map(hex::encode);
-                PendingUploadEntry {
-                    id: hex::encode(&u.file_id),
-                    uploader: u.uploader.to_text(),
+                let album = u.album.as_deref().map(|a| album_id(a)).transpose()?;
+                Ok(PendingUploadEntry {
+                    id: file_id(&u.file_id)?,
+                    uploader: u.uploader,
                     mine: u.uploader == me,
-                    album_name: album.as_ref().and_then(|a| album_names.get(a).cloned()),
+                    album_name: album.and_then(|a| album_names.get(&a).cloned()),
                     album,
                     size: u.size,
                     reserved_bytes: u.reserved_bytes,
-                    chunks_received: u.chunk_count - u.missing_count,
+                    chunks_received: u.chunk_count.saturating_sub(u.missing_count),
                     chunk_count: u.chunk_count,
-                    started_at: time_ns(u.started_at),
-                    expires_at: time_ns(u.expires_at),
-                }
+                    started_at: instant(u.started_at),
+                    expires_at: instant(u.expires_at),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Stops an upload in progress, anyone's (owner): what it sent is deleted and what it
@@ -795,17 +786,17 @@ impl Vault {
     }
 
     fn album_entry(&self, album: &AlbumInfo) -> Result<AlbumEntry, Error> {
-        let id = id16(&album.id)?;
+        let id = album_id(&album.id)?;
         Ok(AlbumEntry {
-            id: hex::encode(id),
+            id,
             name: self
                 .reader
                 .keys
-                .album_name(&id, &album.name)
+                .album_name(&id.0, &album.name)
                 .unwrap_or_else(|| "(name unreadable)".into()),
             files: album.file_count,
             key_version: album.key_version,
-            created_at: time_ns(album.created_at),
+            created_at: instant(album.created_at),
         })
     }
 
@@ -836,7 +827,7 @@ impl Vault {
                 by_name.len(),
                 by_name
                     .iter()
-                    .map(|a| a.id.as_str())
+                    .map(|a| a.id.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             )));
@@ -844,7 +835,7 @@ impl Vault {
         let lower = name.to_ascii_lowercase();
         let by_id: Vec<_> = albums
             .iter()
-            .filter(|a| lower.len() >= 4 && a.id.starts_with(&lower))
+            .filter(|a| lower.len() >= 4 && a.id.to_string().starts_with(&lower))
             .collect();
         match by_id.as_slice() {
             [one] => Ok((*one).clone()),
@@ -891,7 +882,7 @@ impl Vault {
     pub async fn rename_album(&mut self, album: &str, new_name: &str) -> Result<AlbumEntry, Error> {
         check_album_name(new_name)?;
         let entry = self.find_album(album).await?;
-        let id = hex_id(&entry.id)?;
+        let id = entry.id.0;
         let key = self.current_album_key(&id).await?.1.clone();
         let sealed = vault_crypto::seal_album_name(&key, new_name, &mut crate::rng());
         self.canister.rename_album(&id, sealed).await?;
@@ -905,7 +896,7 @@ impl Vault {
     /// Deletes an empty album.
     pub async fn delete_album(&mut self, album: &str) -> Result<AlbumEntry, Error> {
         let entry = self.find_album(album).await?;
-        self.canister.delete_album(&hex_id(&entry.id)?).await?;
+        self.canister.delete_album(&entry.id.0).await?;
         self.albums = None;
         Ok(entry)
     }
@@ -957,8 +948,7 @@ impl Vault {
     ) -> Result<Vec<FileEntry>, Error> {
         let destination = match album {
             Some(name) => {
-                let entry = self.find_album(name).await?;
-                let id = hex_id(&entry.id)?;
+                let id = self.find_album(name).await?.id.0;
                 let (version, key) = self.current_album_key(&id).await?;
                 Some((id, version, key.clone()))
             }
@@ -1007,7 +997,7 @@ impl Vault {
     ) -> Result<Vec<FileEntry>, Error> {
         self.load_albums().await?;
         let album = match album {
-            Some(name) => Some(hex_id(&self.find_album(name).await?.id)?),
+            Some(name) => Some(self.find_album(name).await?.id.0),
             None => None,
         };
         self.reader.list(album, trashed).await
@@ -1037,10 +1027,10 @@ impl Vault {
                 .as_ref()
                 .expect("listed")
                 .iter()
-                .filter(|f| f.id.starts_with(&lower))
+                .filter(|f| f.id.to_string().starts_with(&lower))
                 .collect();
             match matches.as_slice() {
-                [one] => out.push(hex_id(&one.id)?),
+                [one] => out.push(one.id.0),
                 [] => {
                     return Err(Error::NoSuch(Missing::File(text.to_string())));
                 }
@@ -1059,7 +1049,7 @@ impl Vault {
         self.load_albums().await?;
         let info = self.canister.get_file(id, None).await?;
         let meta = self.reader.metadata(&info)?;
-        Ok((FileEntry::new(&info, &meta), meta))
+        Ok((FileEntry::new(&info, &meta)?, meta))
     }
 
     /// Moves files to the trash.

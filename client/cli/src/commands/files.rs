@@ -42,7 +42,7 @@ pub(super) async fn uploads(cli: &Cli, abort: &Option<String>) -> Result<ExitCod
         let wanted = wanted.trim().to_ascii_lowercase();
         let matching: Vec<_> = uploads
             .iter()
-            .filter(|u| !wanted.is_empty() && u.id.starts_with(&wanted))
+            .filter(|u| !wanted.is_empty() && u.id.to_string().starts_with(&wanted))
             .collect();
         let upload = match matching.as_slice() {
             [one] => *one,
@@ -58,7 +58,7 @@ pub(super) async fn uploads(cli: &Cli, abort: &Option<String>) -> Result<ExitCod
                 )));
             }
         };
-        vault.abort_upload(&hex_id(&upload.id)?).await?;
+        vault.abort_upload(&upload.id.0).await?;
         say(
             cli,
             &format!(
@@ -71,7 +71,7 @@ pub(super) async fn uploads(cli: &Cli, abort: &Option<String>) -> Result<ExitCod
         return Ok(ExitCode::SUCCESS);
     }
     if cli.json {
-        output::json(&uploads);
+        output::json(&view::all::<_, view::PendingUpload>(&uploads));
     } else if uploads.is_empty() {
         println!("no uploads in progress");
     } else {
@@ -79,19 +79,19 @@ pub(super) async fn uploads(cli: &Cli, abort: &Option<String>) -> Result<ExitCod
             .iter()
             .map(|u| {
                 vec![
-                    u.id.clone(),
+                    u.id.to_string(),
                     if u.mine {
                         "you".into()
                     } else {
-                        short_principal(&u.uploader)
+                        short_principal(&u.uploader.to_text())
                     },
                     u.album_name
                         .clone()
-                        .or_else(|| u.album.as_ref().map(|a| a[..12].to_string()))
+                        .or_else(|| u.album.map(short))
                         .unwrap_or_default(),
                     format!("{}/{} chunks", u.chunks_received, u.chunk_count),
                     bytes(u.reserved_bytes),
-                    u.expires_at.clone(),
+                    view::time(u.expires_at),
                 ]
             })
             .collect();
@@ -148,10 +148,13 @@ pub(super) async fn upload(
         }
     }
     if cli.json {
-        output::json(&serde_json::json!({"files": done, "failed": failed}));
+        output::json(&serde_json::json!({
+            "files": view::all::<_, view::Upload>(&done),
+            "failed": failed
+        }));
     } else {
         for u in &done {
-            println!("{}  {:<9}  {}", &u.id[..12], u.outcome, u.path.display());
+            println!("{}  {:<9}  {}", short(u.id), u.outcome, u.path.display());
             if let Some(why) = &u.no_thumbnail {
                 println!("              stored without a thumbnail: {why}");
             }
@@ -210,6 +213,7 @@ pub(super) async fn show(cli: &Cli, id: &String) -> Result<ExitCode, Error> {
     let mut vault = open_vault(cli).await?;
     let ids = vault.resolve_files(std::slice::from_ref(id)).await?;
     let (entry, _) = vault.show(&ids[0]).await?;
+    let entry = view::File::from(&entry);
     if cli.json {
         output::json(&entry);
     } else {
@@ -254,7 +258,7 @@ pub(super) async fn export_files(
     let mut vault = open_vault(cli).await?;
     let infos = if *all {
         let album_id = match album {
-            Some(a) => Some(vault_client::vault::hex_id(&vault.find_album(a).await?.id)?),
+            Some(a) => Some(vault.find_album(a).await?.id.0),
             None => None,
         };
         vault.load_albums().await?;
@@ -289,10 +293,10 @@ pub(super) async fn export(
     }
     bar.finish_and_clear();
     if cli.json {
-        output::json(&done);
+        output::json(&view::all::<_, view::Export>(&done));
     } else {
         for e in &done {
-            println!("{}  {}", &e.id[..12], e.path.display());
+            println!("{}  {}", short(e.id), e.path.display());
         }
         println!("exported {} file(s) to {}", done.len(), to.display());
     }
@@ -333,8 +337,8 @@ pub(super) async fn purge(cli: &Cli, ids: &[String], all: &bool) -> Result<ExitC
             .list(None, true)
             .await?
             .iter()
-            .map(|f| vault_client::vault::hex_id(&f.id))
-            .collect::<Result<Vec<_>, _>>()?
+            .map(|f| f.id.0)
+            .collect()
     } else if ids.is_empty() {
         return Err(Error::Invalid(
             "name trashed files to purge, or --all".into(),
@@ -353,9 +357,9 @@ pub(super) async fn album(cli: &Cli, command: &AlbumCommand) -> Result<ExitCode,
         AlbumCommand::Create { name } => {
             let album = vault.create_album(name).await?;
             if cli.json {
-                output::json(&album)
+                output::json(&view::Album::from(&album))
             } else {
-                println!("created album {} ({})", album.name, &album.id[..12])
+                println!("created album {} ({})", album.name, short(album.id))
             }
         }
         AlbumCommand::Rename { album, new_name } => {
@@ -378,7 +382,7 @@ pub(super) async fn album(cli: &Cli, command: &AlbumCommand) -> Result<ExitCode,
         AlbumCommand::Ls => {
             let albums = vault.albums().await?;
             if cli.json {
-                output::json(&albums)
+                output::json(&view::all::<_, view::Album>(&albums))
             } else {
                 output::albums(&albums)
             }

@@ -167,7 +167,7 @@ pub(super) async fn devices(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let devices = vault.devices().await?;
+    let devices = view::all::<_, view::Device>(&vault.devices().await?);
     if cli.json {
         output::json(&devices);
     } else if devices.is_empty() {
@@ -346,12 +346,18 @@ pub(super) async fn log(cli: &Cli, limit: &u32) -> Result<ExitCode, Error> {
     let vault = open_vault(cli).await?;
     let log = vault.log(*limit).await?;
     if cli.json {
-        output::json(&log.entries);
+        output::json(&view::all::<_, view::Log>(&log.entries));
     } else {
         let rows: Vec<Vec<String>> = log
             .entries
             .iter()
-            .map(|e| vec![e.time.clone(), short_principal(&e.caller), e.what.clone()])
+            .map(|e| {
+                vec![
+                    view::time(e.time),
+                    short_principal(&e.caller.to_text()),
+                    e.what.clone(),
+                ]
+            })
             .collect();
         output::table(&["WHEN", "WHO", "WHAT"], &rows);
     }

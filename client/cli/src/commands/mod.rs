@@ -10,18 +10,19 @@ use indicatif::{ProgressBar, ProgressStyle};
 use vault_client::export::Reader;
 use vault_client::links::{OpenedLink, parse_link_url};
 use vault_client::network::Network;
+use vault_client::records::bytes;
 use vault_client::replica::ReplicaLauncher;
 use vault_client::sharing::{ShareTarget, SharedWithMe, now_ns};
 use vault_client::types::*;
 use vault_client::upload::{Pass, UploadOptions, UploadOutcome, UploadProgress, Uploaded};
-use vault_client::vault::{hex_id, parse_principal, remembered_canister, resolve_canister};
-use vault_client::view::bytes;
+use vault_client::vault::{parse_principal, remembered_canister, resolve_canister};
 use vault_client::{Connection, Error, Home, Identity, Settings, Vault, cost, unlocked};
 use vault_crypto::{KdfParams, ShareCode};
 
 use crate::args::*;
 use crate::output;
 use crate::secrets;
+use crate::view;
 
 mod files;
 mod keys;
@@ -230,9 +231,14 @@ fn say(cli: &Cli, text: &str) {
     }
 }
 
-fn print_files(cli: &Cli, files: &[vault_client::view::FileEntry]) -> Result<ExitCode, Error> {
+/// The first 12 hex digits of an id: what a table shows (any 4 or more name it in commands).
+fn short(id: impl std::fmt::Display) -> String {
+    id.to_string().chars().take(12).collect()
+}
+
+fn print_files(cli: &Cli, files: &[vault_client::records::FileEntry]) -> Result<ExitCode, Error> {
     if cli.json {
-        output::json(files);
+        output::json(&view::files(files));
     } else {
         output::files(files);
     }

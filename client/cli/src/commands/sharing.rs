@@ -19,6 +19,7 @@ pub(super) async fn share(
     let grant = vault
         .share(&target, with, permission, expires_at(expires.as_deref())?)
         .await?;
+    let grant = view::Grant::from(&grant);
     if cli.json {
         output::json(&serde_json::json!({"grant": grant, "vault": vault.id().to_text()}));
     } else {
@@ -41,7 +42,7 @@ pub(super) async fn share(
 
 pub(super) async fn grants(cli: &Cli) -> Result<ExitCode, Error> {
     let mut vault = open_vault(cli).await?;
-    let grants = vault.grants().await?;
+    let grants = view::all::<_, view::Grant>(&vault.grants().await?);
     if cli.json {
         output::json(&grants);
     } else if grants.is_empty() {
@@ -51,10 +52,10 @@ pub(super) async fn grants(cli: &Cli) -> Result<ExitCode, Error> {
             .iter()
             .map(|g| {
                 vec![
-                    g.kind.clone(),
+                    g.kind.to_string(),
                     g.name.clone().unwrap_or_else(|| g.target[..12].to_string()),
                     g.grantee.clone(),
-                    g.permission.clone(),
+                    g.permission.to_string(),
                     match (&g.expires_at, g.expired) {
                         (Some(t), true) => format!("expired {t}"),
                         (Some(t), false) => t.clone(),
@@ -104,7 +105,7 @@ pub(super) async fn shared(cli: &Cli, from: &Option<String>) -> Result<ExitCode,
     let mut all = Vec::new();
     for canister in &settings.shared {
         let shared = open_shared(cli, canister).await?;
-        all.extend(shared.entries().await?);
+        all.extend(view::all::<_, view::Shared>(&shared.entries().await?));
     }
     if cli.json {
         output::json(&all);
@@ -115,9 +116,9 @@ pub(super) async fn shared(cli: &Cli, from: &Option<String>) -> Result<ExitCode,
             .iter()
             .map(|e| {
                 vec![
-                    e.kind.clone(),
+                    e.kind.to_string(),
                     e.name.clone().unwrap_or_else(|| e.id[..12].to_string()),
-                    e.permission.clone(),
+                    e.permission.to_string(),
                     e.expires_at.clone().unwrap_or_else(|| "never".into()),
                     e.vault.clone(),
                 ]
@@ -146,29 +147,29 @@ pub(super) async fn link(cli: &Cli, command: &LinkCommand) -> Result<ExitCode, E
                     label,
                 )
                 .await?;
+            let link = view::Link::from(&link);
             if cli.json {
                 output::json(&link);
             } else {
                 println!("{}", link.url.as_deref().unwrap_or("(no URL)"));
                 eprintln!(
                     "Anyone with this link{} can view it{}; `vault link revoke {}` stops it.",
-                    if link.link.password {
+                    if link.password {
                         " and the password"
                     } else {
                         ""
                     },
-                    link.link
-                        .expires_at
+                    link.expires_at
                         .as_ref()
                         .map(|t| format!(" until {t}"))
                         .unwrap_or_default(),
-                    &link.link.id[..12]
+                    &link.id[..12]
                 );
             }
         }
         LinkCommand::Ls => {
             let vault = open_vault(cli).await?;
-            let links = vault.links().await?;
+            let links = view::all::<_, view::Link>(&vault.links().await?);
             if cli.json {
                 output::json(&links);
             } else if links.is_empty() {
@@ -178,14 +179,14 @@ pub(super) async fn link(cli: &Cli, command: &LinkCommand) -> Result<ExitCode, E
                     .iter()
                     .map(|l| {
                         vec![
-                            l.link.id[..12].to_string(),
-                            format!("{} {}", l.link.kind, &l.link.target[..12]),
-                            if l.link.revoked_at.is_some() {
+                            l.id[..12].to_string(),
+                            format!("{} {}", l.kind, &l.target[..12]),
+                            if l.revoked_at.is_some() {
                                 "revoked".into()
                             } else {
-                                l.link.expires_at.clone().unwrap_or_else(|| "never".into())
+                                l.expires_at.clone().unwrap_or_else(|| "never".into())
                             },
-                            l.link.opened.to_string(),
+                            l.opened.to_string(),
                             l.url.clone().unwrap_or_default(),
                         ]
                     })
@@ -196,7 +197,7 @@ pub(super) async fn link(cli: &Cli, command: &LinkCommand) -> Result<ExitCode, E
         LinkCommand::Revoke { id } => {
             let mut vault = open_vault(cli).await?;
             let link = vault.revoke_link(id).await?;
-            say(cli, &format!("revoked link {}", &link.link.id[..12]));
+            say(cli, &format!("revoked link {}", short(link.link.id)));
         }
         LinkCommand::Open {
             url,
@@ -220,7 +221,7 @@ pub(super) async fn link(cli: &Cli, command: &LinkCommand) -> Result<ExitCode, E
                         .collect::<Result<Vec<_>, _>>()?;
                     if cli.json {
                         output::json(
-                            &serde_json::json!({"album": opened.album_name, "files": entries}),
+                            &serde_json::json!({"album": opened.album_name, "files": view::files(&entries)}),
                         );
                     } else {
                         if let Some(name) = &opened.album_name {
