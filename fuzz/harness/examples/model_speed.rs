@@ -17,18 +17,6 @@ use vault_canister::model::types::*;
 use vault_crypto::{CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, STREAM_HEADER_SIZE, WRAPPED_KEY_SIZE};
 use vault_fuzz::model::{Call, apply_checked, fresh_state};
 
-fn inputs(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries
-        .map(|e| e.expect("a readable directory entry").path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    files
-}
-
 /// Nanoseconds this thread has run on a CPU (Linux), so that a figure taken beside other work
 /// counts only this work's time; `None` elsewhere.
 fn cpu_ns() -> Option<u64> {
@@ -54,7 +42,7 @@ fn main() {
             fuzz.join("artifacts").join(&name),
         ];
     }
-    let paths: Vec<PathBuf> = dirs.iter().flat_map(|d| inputs(d)).collect();
+    let paths: Vec<PathBuf> = dirs.iter().flat_map(|d| vault_fuzz::inputs(d)).collect();
     let data: Vec<Vec<u8>> = paths
         .iter()
         .map(|p| std::fs::read(p).expect("a readable input"))

@@ -35,3 +35,16 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ingress", replica::ingress),
     ("module", replica::module),
 ];
+
+/// The files in `dir` (a corpus, an artifacts folder), sorted; none if it does not exist.
+pub fn inputs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<std::path::PathBuf> = entries
+        .map(|e| e.expect("a readable directory entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}

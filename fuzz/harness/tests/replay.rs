@@ -10,26 +10,14 @@ fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn inputs(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries
-        .map(|e| e.expect("a readable directory entry").path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn every_seed_and_fixed_crash_passes_its_target() {
     let mut failures = Vec::new();
     let mut counts = Vec::new();
     for (name, target) in TARGETS {
-        let corpus = inputs(&fuzz_dir().join("corpus").join(name));
+        let corpus = vault_fuzz::inputs(&fuzz_dir().join("corpus").join(name));
         assert!(!corpus.is_empty(), "target {name} has no seed corpus");
-        let artifacts = inputs(&fuzz_dir().join("artifacts").join(name));
+        let artifacts = vault_fuzz::inputs(&fuzz_dir().join("artifacts").join(name));
         counts.push(format!(
             "{name}: {} seeds, {} crashes",
             corpus.len(),
@@ -48,10 +36,11 @@ fn every_seed_and_fixed_crash_passes_its_target() {
 
 #[test]
 fn every_target_has_a_cargo_fuzz_wrapper_and_back() {
-    let mut wrappers: Vec<String> = inputs(&fuzz_dir().join("libfuzzer").join("fuzz_targets"))
-        .iter()
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
+    let mut wrappers: Vec<String> =
+        vault_fuzz::inputs(&fuzz_dir().join("libfuzzer").join("fuzz_targets"))
+            .iter()
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .collect();
     wrappers.sort();
     let mut names: Vec<String> = TARGETS.iter().map(|(n, _)| n.to_string()).collect();
     names.sort();
