@@ -24,7 +24,7 @@ use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::runtime::Runtime;
 use vault_client::records::{FileEntry, GrantEntry, Taken, bytes, permission_text};
 use vault_client::replica::ReplicaLauncher;
-use vault_client::session::{LinkView, OpenFile};
+use vault_client::session::{LinkView, OpenFile, UNLOCKED_FOR};
 use vault_client::sharing::{ShareTarget, now_ns};
 use vault_client::types::{FileInfo, Permission};
 use vault_client::upload::{Pass, UploadOptions, UploadProgress, Uploaded, collect_files};
@@ -33,7 +33,7 @@ use vault_client::{
     Error, FileRef, FileView, Home, Listing, Network, PageCursor, Passphrase, Session, VaultStatus,
     cost,
 };
-use vault_crypto::FileMetadata;
+use vault_crypto::{FileMetadata, KdfParams};
 use vault_ui::backend::{Backend, Call};
 use vault_ui::model::{
     Activity, Album, Grant, ImageKind, Link, LinkRequest, Page, PendingUpload, Photo, PhotoDetails,
@@ -180,7 +180,10 @@ impl State {
     }
 
     async fn create(&self, passphrase: String) -> Result<String, Error> {
-        let words = self.session.create(&Passphrase::new(passphrase)?).await?;
+        let words = self
+            .session
+            .create(None, &Passphrase::new(passphrase)?, KdfParams::DEFAULT)
+            .await?;
         self.forget();
         Ok(words.0.to_string())
     }
@@ -188,7 +191,7 @@ impl State {
     async fn unlock(&self, named: Option<String>, passphrase: String) -> Result<(), Error> {
         let named = named.as_deref().map(parse_principal).transpose()?;
         self.session
-            .unlock(named, &Passphrase::given(passphrase))
+            .unlock(named, &Passphrase::given(passphrase), Some(UNLOCKED_FOR))
             .await?;
         self.forget();
         Ok(())
@@ -202,7 +205,9 @@ impl State {
     ) -> Result<(), Error> {
         let new_passphrase = Passphrase::new(new_passphrase)?;
         let named = named.as_deref().map(parse_principal).transpose()?;
-        self.session.recover(named, &words, &new_passphrase).await?;
+        self.session
+            .recover(named, &words, &new_passphrase, KdfParams::DEFAULT)
+            .await?;
         self.forget();
         Ok(())
     }

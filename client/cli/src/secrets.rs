@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use vault_client::Error;
+use vault_client::{Error, Passphrase};
 use zeroize::Zeroizing;
 
 /// A string wiped when dropped.
@@ -14,37 +14,43 @@ fn Secret(s: String) -> Secret {
     Zeroizing::new(s)
 }
 
-/// The passphrase: `--passphrase-file`, else VAULT_PASSPHRASE, else a prompt (twice when
-/// `confirm`).
-pub fn passphrase(file: Option<&Path>, prompt: &str, confirm: bool) -> Result<Secret, Error> {
-    if let Some(file) = file {
-        return first_line(file);
+/// The passphrase: `--passphrase-file`, else VAULT_PASSPHRASE, else a prompt.
+pub fn passphrase(file: Option<&Path>, prompt: &str) -> Result<Passphrase, Error> {
+    match given_passphrase(file)? {
+        Some(given) => Ok(given),
+        None => ask(prompt, false).map(|p| Passphrase::given(p.as_str())),
     }
-    if let Ok(p) = std::env::var("VAULT_PASSPHRASE") {
-        return Ok(Secret(p));
-    }
-    ask(prompt, confirm)
 }
 
 /// A passphrase that is only given: the file or VAULT_PASSPHRASE, no prompt.
-pub fn given_passphrase(file: Option<&Path>) -> Result<Option<Secret>, Error> {
+pub fn given_passphrase(file: Option<&Path>) -> Result<Option<Passphrase>, Error> {
     if let Some(file) = file {
-        return first_line(file).map(Some);
+        return first_line(file).map(|p| Some(Passphrase::given(p.as_str())));
     }
-    Ok(std::env::var("VAULT_PASSPHRASE").ok().map(Secret))
+    Ok(std::env::var("VAULT_PASSPHRASE")
+        .ok()
+        .map(Passphrase::given))
 }
 
-/// A new passphrase for `passwd`: VAULT_NEW_PASSPHRASE, else a prompt twice.
-pub fn new_passphrase() -> Result<Secret, Error> {
-    if let Ok(p) = std::env::var("VAULT_NEW_PASSPHRASE") {
-        return check_new(Secret(p));
-    }
-    ask("New passphrase", true).and_then(check_new)
+/// The passphrase a new vault is created under, held to the policy: as [`passphrase`], the
+/// prompt asking twice.
+pub fn chosen_passphrase(file: Option<&Path>) -> Result<Passphrase, Error> {
+    let text = match (file, std::env::var("VAULT_PASSPHRASE")) {
+        (Some(file), _) => first_line(file)?,
+        (None, Ok(p)) => Secret(p),
+        (None, Err(_)) => ask("Choose a passphrase", true)?,
+    };
+    Passphrase::new(text.as_str())
 }
 
-fn check_new(p: Secret) -> Result<Secret, Error> {
-    vault_client::Passphrase::new(p.as_str())?;
-    Ok(p)
+/// A new passphrase for `passwd` and `recover`, held to the policy: VAULT_NEW_PASSPHRASE, else
+/// a prompt twice.
+pub fn new_passphrase() -> Result<Passphrase, Error> {
+    let text = match std::env::var("VAULT_NEW_PASSPHRASE") {
+        Ok(p) => Secret(p),
+        Err(_) => ask("New passphrase", true)?,
+    };
+    Passphrase::new(text.as_str())
 }
 
 /// The recovery words: a file, VAULT_RECOVERY_KEY, or a prompt.

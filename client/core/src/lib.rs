@@ -56,7 +56,9 @@ pub use identity::Identity;
 pub use network::{Connection, Network};
 pub use platform::{Store, StoreRef};
 pub use records::{AlbumId, FileId};
-pub use session::{FileRef, FileView, Listing, Page, PageCursor, Passphrase, Session, VaultStatus};
+pub use session::{
+    FileRef, FileView, Listing, Page, PageCursor, Passphrase, Session, VaultOverview, VaultStatus,
+};
 pub use settings::Settings;
 pub use vault::Vault;
 /// The canister's Candid types (arguments, records, `VaultError`).

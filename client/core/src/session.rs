@@ -220,6 +220,21 @@ pub struct VaultSummary {
     pub devices: Vec<crate::records::DeviceEntry>,
 }
 
+/// The vault this device knows, read without unlocking it.
+#[derive(Clone, Debug)]
+pub struct VaultOverview {
+    /// The network.
+    pub network: Network,
+    /// This identity.
+    pub identity: Principal,
+    /// The vault canister.
+    pub canister: Principal,
+    /// Whether it is unlocked on this device.
+    pub unlocked: bool,
+    /// The canister's figures (files, bytes, quota).
+    pub info: vault_interface::types::VaultInfo,
+}
+
 /// A file as listed: its record, its key, and the canister it lives in.
 pub struct OpenFile {
     /// The canister's record.
@@ -381,17 +396,23 @@ impl Session {
         }
     }
 
-    /// Creates a vault under `passphrase`, unlocked on this device; returns the recovery words
-    /// (to show once).
-    pub async fn create(&self, passphrase: &Passphrase) -> Result<RecoveryWords, Error> {
+    /// Creates a vault under `passphrase` with Argon2id at `kdf` (in `existing`, a canister
+    /// the user already controls, else a new one), unlocked on this device for
+    /// [`UNLOCKED_FOR`]; returns the recovery words (to show once).
+    pub async fn create(
+        &self,
+        existing: Option<Principal>,
+        passphrase: &Passphrase,
+        kdf: KdfParams,
+    ) -> Result<RecoveryWords, Error> {
         let conn = self.connection().await?.clone();
         let mut vault = self.vault.lock().await;
         let (created, words) = Vault::init(
             &self.store,
             conn,
-            None,
+            existing,
             passphrase.expose(),
-            KdfParams::DEFAULT,
+            kdf,
             UNLOCKED_FOR,
         )
         .await?;
@@ -411,33 +432,31 @@ impl Session {
         Ok((conn, id))
     }
 
-    /// Unlocks the vault `named` (else the one this device knows) with the passphrase.
+    /// Unlocks the vault `named` (else the one this device knows) with the passphrase, for
+    /// this session only, or also on this device for `remember_for`.
     pub async fn unlock(
         &self,
         named: Option<Principal>,
         passphrase: &Passphrase,
+        remember_for: Option<Duration>,
     ) -> Result<(), Error> {
         let (conn, id) = self.named_vault(named).await?;
         let mut vault = self.vault.lock().await;
-        let unlocked = Vault::unlock(
-            &self.store,
-            conn,
-            id,
-            passphrase.expose(),
-            Some(UNLOCKED_FOR),
-        )
-        .await?;
+        let unlocked =
+            Vault::unlock(&self.store, conn, id, passphrase.expose(), remember_for).await?;
         self.forget();
         *vault = Some(unlocked);
         Ok(())
     }
 
-    /// Unlocks with the recovery words and sets a new passphrase.
+    /// Unlocks with the recovery words and sets a new passphrase (Argon2id at `kdf`); unlocked
+    /// on this device for [`UNLOCKED_FOR`].
     pub async fn recover(
         &self,
         named: Option<Principal>,
         words: &str,
         new_passphrase: &Passphrase,
+        kdf: KdfParams,
     ) -> Result<(), Error> {
         let (conn, id) = self.named_vault(named).await?;
         let mut vault = self.vault.lock().await;
@@ -447,7 +466,7 @@ impl Session {
             id,
             words,
             new_passphrase.expose(),
-            KdfParams::DEFAULT,
+            kdf,
             UNLOCKED_FOR,
         )
         .await?;
@@ -456,22 +475,47 @@ impl Session {
         Ok(())
     }
 
-    /// Locks: forgets the unlocked key on this device and everything decrypted.
-    pub async fn lock(&self) -> Result<(), Error> {
+    /// Locks: forgets the unlocked key on this device and everything decrypted. Reaches no
+    /// replica (locking works offline). Whether a saved unlock was there to forget.
+    pub async fn lock(&self) -> Result<bool, Error> {
         let mut vault = self.vault.lock().await;
-        match vault.take() {
+        let forgot = match vault.take() {
             Some(unlocked) => {
                 unlocked.lock();
+                true
             }
             None => {
-                let conn = self.connection().await?;
-                if let Some(id) = remembered_canister(&*self.store, conn)? {
-                    unlocked::forget(&*self.store, &id, &conn.me());
+                let (identity, _) = Identity::load_or_create(&*self.store)?;
+                match Settings::load(&*self.store)?
+                    .vaults
+                    .get(&self.network.name())
+                {
+                    Some(id) => {
+                        unlocked::forget(&*self.store, &parse_principal(id)?, &identity.principal())
+                    }
+                    None => false,
                 }
             }
-        }
+        };
         self.forget();
-        Ok(())
+        Ok(forgot)
+    }
+
+    /// The vault this device knows, its figures and whether it is unlocked here: read without
+    /// unlocking (the canister answers its owner's devices).
+    pub async fn overview(&self) -> Result<VaultOverview, Error> {
+        let conn = self.connection().await?;
+        let canister = resolve_canister(&*self.store, conn, None)?;
+        let info = conn.vault(canister).vault_info().await?;
+        let unlocked = self.vault.lock().await.is_some()
+            || unlocked::load(&*self.store, &canister, &conn.me()).is_some();
+        Ok(VaultOverview {
+            network: conn.network.clone(),
+            identity: conn.me(),
+            canister,
+            unlocked,
+            info,
+        })
     }
 
     // ---- files -------------------------------------------------------------------------

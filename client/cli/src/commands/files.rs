@@ -36,7 +36,8 @@ impl UploadProgress for Bars {
 }
 
 pub(super) async fn uploads(cli: &Cli, abort: &Option<String>) -> Result<ExitCode, Error> {
-    let mut vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let mut vault = session.vault().await?;
     let uploads = vault.pending_uploads().await?;
     if let Some(wanted) = abort {
         let wanted = wanted.trim().to_ascii_lowercase();
@@ -109,7 +110,8 @@ pub(super) async fn upload(
     album: &Option<String>,
     to: &Option<String>,
 ) -> Result<ExitCode, Error> {
-    let mut vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let mut vault = session.vault().await?;
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template(
@@ -204,13 +206,15 @@ pub(super) async fn ls(
             .collect::<Result<Vec<_>, _>>()?;
         return print_files(cli, &entries);
     }
-    let mut vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let mut vault = session.vault().await?;
     let files = vault.list(album.as_deref(), *trash).await?;
     print_files(cli, &files)
 }
 
 pub(super) async fn show(cli: &Cli, id: &String) -> Result<ExitCode, Error> {
-    let mut vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let mut vault = session.vault().await?;
     let ids = vault.resolve_files(std::slice::from_ref(id)).await?;
     let (entry, _) = vault.show(&ids[0]).await?;
     let entry = view::File::from(&entry);
@@ -255,7 +259,8 @@ pub(super) async fn export_files(
         }
         return export(cli, &shared.reader, &infos, to).await;
     }
-    let mut vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let mut vault = session.vault().await?;
     let infos = if *all {
         let album_id = match album {
             Some(a) => Some(vault.find_album(a).await?.id.0),
@@ -311,7 +316,8 @@ pub(super) async fn export(
 }
 
 pub(super) async fn trash_or_restore(cli: &Cli, ids: &[String]) -> Result<ExitCode, Error> {
-    let mut vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let mut vault = session.vault().await?;
     let resolved = vault.resolve_files(ids).await?;
     let trash = matches!(cli.command, Command::Trash { .. });
     if trash {
@@ -331,7 +337,8 @@ pub(super) async fn trash_or_restore(cli: &Cli, ids: &[String]) -> Result<ExitCo
 }
 
 pub(super) async fn purge(cli: &Cli, ids: &[String], all: &bool) -> Result<ExitCode, Error> {
-    let mut vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let mut vault = session.vault().await?;
     let resolved = if *all {
         vault
             .list(None, true)
@@ -352,7 +359,8 @@ pub(super) async fn purge(cli: &Cli, ids: &[String], all: &bool) -> Result<ExitC
 }
 
 pub(super) async fn album(cli: &Cli, command: &AlbumCommand) -> Result<ExitCode, Error> {
-    let mut vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let mut vault = session.vault().await?;
     match command {
         AlbumCommand::Create { name } => {
             let album = vault.create_album(name).await?;

@@ -9,32 +9,25 @@ pub(super) async fn init(
     canister: &Option<String>,
     strength: &Kdf,
 ) -> Result<ExitCode, Error> {
-    let (home, conn) = connect(cli).await?;
+    let session = session(cli)?;
     let existing = canister.as_deref().map(parse_principal).transpose()?;
-    let passphrase =
-        secrets::passphrase(cli.passphrase_file.as_deref(), "Choose a passphrase", true)?;
-    vault_client::Passphrase::new(passphrase.as_str())?;
-    let (vault, words) = Vault::init(
-        &home,
-        conn,
-        existing,
-        &passphrase,
-        kdf(*strength),
-        unlocked::DEFAULT_SESSION,
-    )
-    .await?;
+    let passphrase = secrets::chosen_passphrase(cli.passphrase_file.as_deref())?;
+    let words = session
+        .create(existing, &passphrase, kdf(*strength))
+        .await?;
+    let canister = session.vault_id().await?;
+    let conn = session.connection().await?;
     if cli.json {
         output::json(&serde_json::json!({
-            "canister": vault.id().to_text(),
-            "network": vault.connection().network.name(),
-            "principal": vault.connection().me().to_text(),
+            "canister": canister.to_text(),
+            "network": conn.network.name(),
+            "principal": conn.me().to_text(),
             "recovery_key": words.0.as_str(),
         }));
     } else {
         println!(
-            "Your vault is canister {} on {}.",
-            vault.id(),
-            vault.connection().network.name()
+            "Your vault is canister {canister} on {}.",
+            conn.network.name()
         );
         println!();
         println!("Your recovery key — write it down and keep it safe; it is shown only this once.");
@@ -55,14 +48,17 @@ pub(super) async fn unlock(
     duration: &str,
 ) -> Result<ExitCode, Error> {
     let duration = parse_duration(duration)?;
-    let (home, conn) = connect(cli).await?;
+    let session = session(cli)?;
     let named = canister.as_deref().map(parse_principal).transpose()?;
-    let id = resolve_canister(&home, &conn, named)?;
-    let passphrase = secrets::passphrase(cli.passphrase_file.as_deref(), "Passphrase", false)?;
-    let vault = Vault::unlock(&home, conn, id, &passphrase, Some(duration)).await?;
+    let passphrase = secrets::passphrase(cli.passphrase_file.as_deref(), "Passphrase")?;
+    session.unlock(named, &passphrase, Some(duration)).await?;
     say(
         cli,
-        &format!("unlocked vault {} for {}", vault.id(), humantime(duration)),
+        &format!(
+            "unlocked vault {} for {}",
+            session.vault_id().await?,
+            humantime(duration)
+        ),
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -73,41 +69,35 @@ pub(super) async fn recover(
     recovery_file: &Option<PathBuf>,
     strength: &Kdf,
 ) -> Result<ExitCode, Error> {
-    let (home, conn) = connect(cli).await?;
+    let session = session(cli)?;
     let named = canister.as_deref().map(parse_principal).transpose()?;
-    let id = resolve_canister(&home, &conn, named)?;
     let words = secrets::recovery_words(recovery_file.as_deref())?;
     let new = secrets::new_passphrase()?;
-    let vault = Vault::recover(
-        &home,
-        conn,
-        id,
-        &words,
-        &new,
-        kdf(*strength),
-        unlocked::DEFAULT_SESSION,
-    )
-    .await?;
+    session.recover(named, &words, &new, kdf(*strength)).await?;
     say(
         cli,
         &format!(
             "recovered vault {}: the new passphrase is set, and it is unlocked here",
-            vault.id()
+            session.vault_id().await?
         ),
     );
     Ok(ExitCode::SUCCESS)
 }
 
 pub(super) async fn passwd(cli: &Cli, strength: &Kdf) -> Result<ExitCode, Error> {
-    let vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let vault = session.vault().await?;
     let new = secrets::new_passphrase()?;
-    vault.change_passphrase(&new, kdf(*strength)).await?;
+    vault
+        .change_passphrase(new.expose(), kdf(*strength))
+        .await?;
     say(cli, "passphrase changed (your recovery key stays the same)");
     Ok(ExitCode::SUCCESS)
 }
 
 pub(super) async fn recovery_key(cli: &Cli) -> Result<ExitCode, Error> {
-    let vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let vault = session.vault().await?;
     let words = vault.rotate_recovery_key().await?;
     if cli.json {
         output::json(&serde_json::json!({ "recovery_key": words.0.as_str() }));
@@ -122,14 +112,7 @@ pub(super) async fn recovery_key(cli: &Cli) -> Result<ExitCode, Error> {
 }
 
 pub(super) async fn lock(cli: &Cli) -> Result<ExitCode, Error> {
-    let home = home()?;
-    let (identity, _) = Identity::load_or_create(&home)?;
-    let net = network(cli, &home)?;
-    let settings = Settings::load(&home)?;
-    let forgot = match settings.vaults.get(&net.name()) {
-        Some(id) => unlocked::forget(&home, &parse_principal(id)?, &identity.principal()),
-        None => false,
-    };
+    let forgot = session(cli)?.lock().await?;
     say(
         cli,
         if forgot {
@@ -146,7 +129,8 @@ pub(super) async fn devices(
     remove: &Option<String>,
     clear_lockouts: &bool,
 ) -> Result<ExitCode, Error> {
-    let vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let vault = session.vault().await?;
     if *clear_lockouts {
         let cleared = vault.clear_unlock_failures().await?;
         say(
@@ -198,18 +182,18 @@ pub(super) async fn rotate_keys(
     albums_only: bool,
     keep_links: bool,
 ) -> Result<ExitCode, Error> {
-    let mut vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let mut vault = session.vault().await?;
     let mut rotation = None;
     if !albums_only {
         let had_session = vault.has_session();
         let passphrase = secrets::passphrase(
             cli.passphrase_file.as_deref(),
-            "Passphrase (to wrap the new key): ",
-            false,
+            "Passphrase (to wrap the new key)",
         )?;
         let done = vault
             .rotate_master_key(
-                &passphrase,
+                passphrase.expose(),
                 had_session.then_some(unlocked::DEFAULT_SESSION),
             )
             .await?;
@@ -310,7 +294,8 @@ pub(super) async fn identity(cli: &Cli, command: &IdentityCommand) -> Result<Exi
     match command {
         IdentityCommand::Show => {
             // From the unlocked sharing secret, not from the canister's anonymous answer.
-            let vault = open_vault(cli).await?;
+            let session = unlocked(cli).await?;
+            let vault = session.vault().await?;
             let code = vault_client::sharing::my_share_code(&vault).await?;
             if cli.json {
                 output::json(&code);
@@ -343,7 +328,8 @@ pub(super) async fn identity(cli: &Cli, command: &IdentityCommand) -> Result<Exi
 }
 
 pub(super) async fn log(cli: &Cli, limit: &u32) -> Result<ExitCode, Error> {
-    let vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let vault = session.vault().await?;
     let log = vault.log(*limit).await?;
     if cli.json {
         output::json(&view::all::<_, view::Log>(&log.entries));
@@ -371,20 +357,20 @@ pub(super) async fn log(cli: &Cli, limit: &u32) -> Result<ExitCode, Error> {
 }
 
 pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
-    let (home, conn) = connect(cli).await?;
-    let canister = remembered_canister(&home, &conn)?.ok_or_else(|| Error::NoVault {
-        network: conn.network.name(),
-    })?;
-    let vault = conn.vault(canister);
-    let info = vault.vault_info().await?;
-    let unlocked = unlocked::load(&home, &canister, &conn.me()).is_some();
+    let VaultOverview {
+        network,
+        identity,
+        canister,
+        unlocked,
+        info,
+    } = session(cli)?.overview().await?;
     let costs = cost::costs(info.used_bytes);
     if cli.json {
         output::json(&serde_json::json!({
             "canister": canister.to_text(),
-            "network": conn.network.name(),
-            "url": conn.network.url(),
-            "principal": conn.me().to_text(),
+            "network": network.name(),
+            "url": network.url(),
+            "principal": identity.to_text(),
             "unlocked": unlocked,
             "files": info.files,
             "albums": info.albums,
@@ -399,12 +385,11 @@ pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
     } else {
         println!(
             "vault      {canister} on {} ({})",
-            conn.network.name(),
-            conn.network.url()
+            network.name(),
+            network.url()
         );
         println!(
-            "you        {}{}",
-            conn.me(),
+            "you        {identity}{}",
             if unlocked { "" } else { " (locked)" }
         );
         println!(
@@ -426,7 +411,8 @@ pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
 }
 
 pub(super) async fn quota(cli: &Cli, size: &str) -> Result<ExitCode, Error> {
-    let vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let vault = session.vault().await?;
     let bytes_wanted = parse_size(size)?;
     vault.set_quota(bytes_wanted).await?;
     say(cli, &format!("quota set to {}", bytes(bytes_wanted)));

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use candid::Principal;
@@ -11,12 +11,13 @@ use vault_client::export::Reader;
 use vault_client::links::{OpenedLink, parse_link_url};
 use vault_client::network::Network;
 use vault_client::records::bytes;
-use vault_client::replica::ReplicaLauncher;
 use vault_client::sharing::{ShareTarget, SharedWithMe, now_ns};
 use vault_client::types::*;
 use vault_client::upload::{Pass, UploadOptions, UploadOutcome, UploadProgress, Uploaded};
-use vault_client::vault::{parse_principal, remembered_canister, resolve_canister};
-use vault_client::{Connection, Error, Home, Identity, Settings, Vault, cost, unlocked};
+use vault_client::vault::parse_principal;
+use vault_client::{
+    Connection, Error, Home, Identity, Session, Settings, VaultOverview, cost, unlocked,
+};
 use vault_crypto::{KdfParams, ShareCode};
 
 use crate::args::*;
@@ -48,11 +49,9 @@ fn network(cli: &Cli, home: &Home) -> Result<Network, Error> {
     }
 }
 
-fn launcher() -> Box<ReplicaLauncher> {
-    vault_client::replica::this_program("vault")
-}
-
-async fn connect(cli: &Cli) -> Result<(Home, Connection), Error> {
+/// The session a command works through: the network chosen, reached at its URL, or, for the
+/// local network, the embedded replica this program starts when none answers.
+fn session(cli: &Cli) -> Result<Session, Error> {
     let home = home()?;
     let network = network(cli, &home)?;
     let (identity, created) = Identity::load_or_create(&home)?;
@@ -63,18 +62,22 @@ async fn connect(cli: &Cli) -> Result<(Home, Connection), Error> {
             home.identity_file().display()
         );
     }
-    let conn = vault_client::replica::open(&home, network, identity, &*launcher()).await?;
-    Ok((home, conn))
+    let launcher = vault_client::replica::this_program("vault");
+    Ok(Session::with_local_replica(
+        home,
+        network,
+        Arc::from(launcher),
+    ))
 }
 
-/// The vault, unlocked by a session or by a passphrase given for this command.
-async fn open_vault(cli: &Cli) -> Result<Vault, Error> {
-    let (home, conn) = connect(cli).await?;
-    let canister = resolve_canister(&home, &conn, None)?;
-    match secrets::given_passphrase(cli.passphrase_file.as_deref())? {
-        Some(passphrase) => Vault::unlock(&home, conn, canister, &passphrase, None).await,
-        None => Vault::from_session(&home, conn, canister),
+/// The session, its vault unlocked by a saved unlock or by a passphrase given for this command
+/// (`--passphrase-file`, VAULT_PASSPHRASE), which unlocks it for this command only.
+async fn unlocked(cli: &Cli) -> Result<Session, Error> {
+    let session = session(cli)?;
+    if let Some(passphrase) = secrets::given_passphrase(cli.passphrase_file.as_deref())? {
+        session.unlock(None, &passphrase, None).await?;
     }
+    Ok(session)
 }
 
 fn kdf(kdf: Kdf) -> KdfParams {
@@ -247,7 +250,8 @@ fn print_files(cli: &Cli, files: &[vault_client::records::FileEntry]) -> Result<
 
 async fn open_shared(cli: &Cli, from: &str) -> Result<SharedWithMe, Error> {
     let owner = parse_principal(from)?;
-    let vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let vault = session.vault().await?;
     let (secret, _) = vault.sharing_keys().await?;
     SharedWithMe::open(vault.connection(), owner, &secret).await
 }

@@ -9,7 +9,8 @@ pub(super) async fn share(
     contribute: &bool,
     expires: &Option<String>,
 ) -> Result<ExitCode, Error> {
-    let mut vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let mut vault = session.vault().await?;
     let target = vault.share_target(target).await?;
     let permission = if *contribute {
         Permission::Contribute
@@ -41,7 +42,8 @@ pub(super) async fn share(
 }
 
 pub(super) async fn grants(cli: &Cli) -> Result<ExitCode, Error> {
-    let mut vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let mut vault = session.vault().await?;
     let grants = view::all::<_, view::Grant>(&vault.grants().await?);
     if cli.json {
         output::json(&grants);
@@ -70,7 +72,8 @@ pub(super) async fn grants(cli: &Cli) -> Result<ExitCode, Error> {
 }
 
 pub(super) async fn revoke(cli: &Cli, target: &str, from: &str) -> Result<ExitCode, Error> {
-    let mut vault = open_vault(cli).await?;
+    let session = unlocked(cli).await?;
+    let mut vault = session.vault().await?;
     let target = vault.share_target(target).await?;
     let who = match ShareCode::parse(from) {
         Ok(code) => Principal::try_from_slice(&code.principal)
@@ -137,7 +140,8 @@ pub(super) async fn link(cli: &Cli, command: &LinkCommand) -> Result<ExitCode, E
             password,
             label,
         } => {
-            let mut vault = open_vault(cli).await?;
+            let session = unlocked(cli).await?;
+            let mut vault = session.vault().await?;
             let target = vault.share_target(target).await?;
             let link = vault
                 .create_link(
@@ -168,7 +172,8 @@ pub(super) async fn link(cli: &Cli, command: &LinkCommand) -> Result<ExitCode, E
             }
         }
         LinkCommand::Ls => {
-            let vault = open_vault(cli).await?;
+            let session = unlocked(cli).await?;
+            let vault = session.vault().await?;
             let links = view::all::<_, view::Link>(&vault.links().await?);
             if cli.json {
                 output::json(&links);
@@ -195,7 +200,8 @@ pub(super) async fn link(cli: &Cli, command: &LinkCommand) -> Result<ExitCode, E
             }
         }
         LinkCommand::Revoke { id } => {
-            let mut vault = open_vault(cli).await?;
+            let session = unlocked(cli).await?;
+            let mut vault = session.vault().await?;
             let link = vault.revoke_link(id).await?;
             say(cli, &format!("revoked link {}", short(link.link.id)));
         }
