@@ -476,7 +476,7 @@ impl Session {
     }
 
     /// Locks: forgets the unlocked key on this device and everything decrypted. Reaches no
-    /// replica (locking works offline). Whether a saved unlock was there to forget.
+    /// replica (locking works offline). Whether there was an unlock to forget.
     pub async fn lock(&self) -> Result<bool, Error> {
         let mut vault = self.vault.lock().await;
         let forgot = match vault.take() {
