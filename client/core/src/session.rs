@@ -967,6 +967,28 @@ mod tests {
     }
 
     #[test]
+    fn locking_reaches_no_replica() {
+        // Nothing answers at this URL: a lock that connected first would fail here.
+        let dir = tempfile::tempdir().unwrap();
+        let home = crate::Home::at(dir.path());
+        let network = Network::Url("http://127.0.0.1:9".into());
+        let mut settings = Settings::load(&home).unwrap();
+        settings
+            .vaults
+            .insert(network.name(), Principal::from_slice(&[7; 10]).to_text());
+        settings.save(&home).unwrap();
+        let session = Session::new(Arc::new(home), network);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        assert!(
+            !runtime.block_on(session.lock()).unwrap(),
+            "nothing was unlocked"
+        );
+    }
+
+    #[test]
     fn the_passphrase_policy_lives_in_one_place() {
         assert!(Passphrase::new("short").is_err());
         assert!(Passphrase::new("ääääääää").is_ok(), "characters, not bytes");
