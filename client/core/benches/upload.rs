@@ -491,7 +491,7 @@ fn child_upload() -> ExitCode {
         let conn = vault_client::replica::open(&home, Network::Local { port }, identity, &launcher)
             .await?;
         let canister =
-            vault_client::vault::remembered_canister(&home, &conn)?.ok_or(Error::Locked)?;
+            vault_client::vault::remembered_canister(&home, &conn.network)?.ok_or(Error::Locked)?;
         let mut vault = Vault::from_session(&home, conn, canister)?;
         let start_rss = proc_kib("self", "VmRSS").unwrap_or(0);
         let start = Instant::now();

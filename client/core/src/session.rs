@@ -349,7 +349,7 @@ impl Session {
         let mut guard = self.vault.lock().await;
         if guard.is_none() {
             let conn = self.connection().await?;
-            if let Some(id) = remembered_canister(&*self.store, conn)? {
+            if let Some(id) = remembered_canister(&*self.store, &conn.network)? {
                 *guard = Some(Vault::from_session(&self.store, conn.clone(), id)?);
             }
         }
@@ -372,7 +372,7 @@ impl Session {
     /// Where the vault stands.
     pub async fn status(&self) -> Result<VaultStatus, Error> {
         let conn = self.connection().await?;
-        let Some(id) = remembered_canister(&*self.store, conn)? else {
+        let Some(id) = remembered_canister(&*self.store, &conn.network)? else {
             return Ok(VaultStatus::NoVault);
         };
         let mut vault = self.vault.lock().await;
@@ -486,13 +486,8 @@ impl Session {
             }
             None => {
                 let (identity, _) = Identity::load_or_create(&*self.store)?;
-                match Settings::load(&*self.store)?
-                    .vaults
-                    .get(&self.network.name())
-                {
-                    Some(id) => {
-                        unlocked::forget(&*self.store, &parse_principal(id)?, &identity.principal())
-                    }
+                match remembered_canister(&*self.store, &self.network)? {
+                    Some(id) => unlocked::forget(&*self.store, &id, &identity.principal()),
                     None => false,
                 }
             }

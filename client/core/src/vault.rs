@@ -21,7 +21,7 @@ use crate::records::{
     AlbumEntry, DeviceEntry, FileEntry, PendingUploadEntry, album_id, file_id, instant,
 };
 use crate::settings::Settings;
-use crate::{Connection, Error, VaultCanister, pin, unlocked};
+use crate::{Connection, Error, Network, VaultCanister, pin, unlocked};
 
 /// An unlocked vault of the connected identity.
 pub struct Vault {
@@ -42,15 +42,16 @@ pub struct StillShared {
     pub grants: usize,
 }
 
-/// The vault canister this identity uses on the connection's network, from the settings.
+/// The vault canister this identity uses on `network`, from the settings (read without
+/// reaching the network).
 pub fn remembered_canister(
     store: &dyn Store,
-    conn: &Connection,
+    network: &Network,
 ) -> Result<Option<Principal>, Error> {
     let settings = Settings::load(store)?;
     settings
         .vaults
-        .get(&conn.network.name())
+        .get(&network.name())
         .map(|text| {
             Principal::from_text(text).map_err(|e| {
                 Error::Invalid(format!("the saved canister id `{text}` is not valid: {e}"))
@@ -75,7 +76,7 @@ pub fn resolve_canister(
 ) -> Result<Principal, Error> {
     match named {
         Some(id) => Ok(id),
-        None => remembered_canister(store, conn)?.ok_or_else(|| Error::NoVault {
+        None => remembered_canister(store, &conn.network)?.ok_or_else(|| Error::NoVault {
             network: conn.network.name(),
         }),
     }
@@ -230,7 +231,7 @@ impl Vault {
         kdf: KdfParams,
         session: Duration,
     ) -> Result<(Vault, RecoveryWords), Error> {
-        if let Some(id) = remembered_canister(store, &conn)?
+        if let Some(id) = remembered_canister(store, &conn.network)?
             && existing.is_none_or(|e| e == id)
         {
             let canister = conn.vault(id);

@@ -101,7 +101,9 @@ impl User {
 
     pub async fn open(&self) -> Vault {
         let (home, conn) = self.connect().await;
-        let id = remembered_canister(&home, &conn).unwrap().expect("a vault");
+        let id = remembered_canister(&home, &conn.network)
+            .unwrap()
+            .expect("a vault");
         Vault::from_session(&home, conn, id).expect("a session")
     }
 }
