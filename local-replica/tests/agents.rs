@@ -9,12 +9,12 @@
 //! Needs `node` and `npm` (`tests/js/node_modules` is installed with `npm ci` when missing) and
 //! ic-py (`tests/py/requirements.txt`), which `scripts/test-all` installs in `tests/py/.venv`.
 
-mod common;
 mod process;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use vault_test_support::replica;
 
 use candid::{Decode, Encode, Principal};
 use ic_agent::Agent;
@@ -186,8 +186,8 @@ async fn the_js_agent_works_unchanged() {
     // the script rebuilds from the same seed).
     let vault = create_and_install(
         &agent,
-        common::vault_wasm(),
-        common::init_arg(controller_principal),
+        replica::vault_wasm(),
+        replica::init_arg(controller_principal),
     )
     .await;
 

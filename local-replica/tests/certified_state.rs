@@ -8,8 +8,7 @@ use candid::Principal;
 use local_replica::module::{ModuleError, sha256};
 use local_replica::{CallError, InstallMode, Replica};
 
-mod common;
-use common::{T0, install_vault, vault_wasm};
+use vault_test_support::replica::{T0, install_vault, vault_wasm};
 
 fn controller() -> Principal {
     Principal::from_slice(&[7; 29])

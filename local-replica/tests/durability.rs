@@ -1,17 +1,15 @@
 //! Durability: a replica kept in a state directory comes back with every acknowledged input,
 //! from its checkpoint and log — including after `kill -9` at random points.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use candid::{Decode, Encode, Principal};
-use common::*;
 use local_replica::{CallError, InstallMode, Replica};
 use vault_canister::model::types::*;
+use vault_test_support::replica::*;
 
 fn fresh_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -296,7 +294,7 @@ fn killed_at_random_points_during_a_1000_chunk_upload_it_loses_nothing_acknowled
     d.ask(&format!(
         "install {o} {} install {} {}",
         id.to_text(),
-        vault_wasm_path(),
+        vault_wasm_path().display(),
         hex::encode(init_arg(owner()))
     ));
     d.ask(&format!(

@@ -6,8 +6,7 @@ use local_replica::{CallError, InstallMode, Limits, Replica};
 use serde_bytes::ByteBuf;
 use vault_canister::model::types::*;
 
-mod common;
-use common::{T0, blob, install_vault, vault_wasm};
+use vault_test_support::replica::{T0, blob, install_vault, vault_wasm};
 
 fn controller() -> Principal {
     Principal::from_slice(&[7; 29])
@@ -586,7 +585,7 @@ mod management_canister {
             mode,
             canister_id: id,
             wasm_module: wasm,
-            arg: common::init_arg(controller()),
+            arg: vault_test_support::replica::init_arg(controller()),
             sender_canister_version: None,
         })
         .unwrap()

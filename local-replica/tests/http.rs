@@ -2,13 +2,13 @@
 //! fresh state directory, driven over HTTP by ic-agent 0.49 (certificate and query-signature
 //! verification on), ic-utils' management canister, and hand-made envelopes posted with reqwest.
 
-mod common;
 mod process;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use vault_test_support::replica;
 
 use candid::{CandidType, Decode, Encode, Principal};
 use ic_agent::agent::RejectCode;
@@ -325,8 +325,8 @@ async fn vault_through_the_management_canister() {
     let identity = ed25519(1);
     let owner = identity.sender().unwrap();
     let agent = replica.agent(identity).await;
-    let wasm = common::vault_wasm();
-    let id = create_and_install(&agent, &wasm, common::init_arg(owner)).await;
+    let wasm = replica::vault_wasm();
+    let id = create_and_install(&agent, &wasm, replica::init_arg(owner)).await;
 
     let management = ManagementCanister::create(&agent);
     let (status,) = management
@@ -348,7 +348,7 @@ async fn vault_through_the_management_canister() {
     // An update, then queries revealing who made it.
     let reply = agent
         .update(&id, "begin_upload")
-        .with_arg(Encode!(&common::begin_args(1, 1000)).unwrap())
+        .with_arg(Encode!(&replica::begin_args(1, 1000)).unwrap())
         .call_and_wait()
         .await
         .unwrap();
@@ -759,7 +759,7 @@ async fn the_gateway_verifies_the_vault_viewer() {
     let identity = ed25519(71);
     let owner = identity.sender().unwrap();
     let agent = replica.agent(identity).await;
-    let id = create_and_install(&agent, &common::vault_wasm(), common::init_arg(owner)).await;
+    let id = create_and_install(&agent, &replica::vault_wasm(), replica::init_arg(owner)).await;
     let client = reqwest::Client::new();
     let host = format!("{id}.localhost:{}", replica.port);
 
@@ -846,7 +846,7 @@ async fn a_node_cannot_serve_its_own_script_on_the_viewers_origin() {
     let identity = ed25519(72);
     let owner = identity.sender().unwrap();
     let agent = replica.agent(identity).await;
-    let id = create_and_install(&agent, &common::vault_wasm(), common::init_arg(owner)).await;
+    let id = create_and_install(&agent, &replica::vault_wasm(), replica::init_arg(owner)).await;
     let request = |path: &str| {
         GatewayRequest::get(path)
             .with_headers(vec![(

@@ -1,11 +1,13 @@
 //! What Vault's tests and benchmarks share, in one place: the workspace's root, the real test
 //! photos (fetched once per machine by `../shared/testdata/fetch-photos.sh`), a free port for a
 //! replica of one's own, the folder screenshots land in, and the processes a test must not
-//! leave running.
+//! leave running; and (`replica`) the vault canister in the local replica.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+
+pub mod replica;
 
 /// The workspace's root.
 pub fn repo() -> &'static Path {

@@ -1,19 +1,16 @@
 //! What the app's end-to-end test and its benchmark share: users with homes of their own on a
 //! local replica (seeded through vault-client), the app in a window under `xvfb-run`, read
 //! through its test hooks and driven with xdotool, screenshots.
-// The test and the benchmark each use part of it.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub use crate::{artifacts, free_port, photos, processes_naming};
 use serde_json::Value;
 use vault_client::vault::remembered_canister;
 use vault_client::{Connection, Home, Identity, Network, Vault};
 use vault_crypto::KdfParams;
-#[allow(unused_imports)] // the test and the benchmark each use part of it
-pub use vault_test_support::{artifacts, free_port, photos, processes_naming};
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 pub const SCREEN: &str = "1280x800x24";
@@ -67,7 +64,7 @@ impl User {
         let home = Home::at(self.home.path());
         let (identity, _) = Identity::load_or_create(&home).unwrap();
         let launcher = || {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_vault-app"));
+            let mut c = Command::new(crate::binary("vault-app", "vault-app"));
             c.arg("replica");
             c
         };
@@ -130,7 +127,7 @@ impl AppWindow {
         let hooks = user.home.path().join(format!("hooks-{size}.json"));
         // A report left by an earlier launch would answer for this one.
         let _ = std::fs::remove_file(&hooks);
-        let child = Command::new(env!("CARGO_BIN_EXE_vault-app"))
+        let child = Command::new(crate::binary("vault-app", "vault-app"))
             .args(["--size", size])
             .env("VAULT_HOME", user.home.path())
             .env("VAULT_NETWORK", format!("local:{}", user.port))

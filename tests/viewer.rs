@@ -17,16 +17,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-mod support;
-use support::*;
+use vault_e2e::browser_tests;
+use vault_e2e::cli::*;
 
 /// Debian's Chromium, where `scripts/test-all` installs it (`VAULT_CHROMIUM` overrides).
 fn chromium() -> String {
     std::env::var("VAULT_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
-}
-
-fn browser_tests() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
 }
 
 /// What the browser test needs to know of an uploaded file.
@@ -142,8 +138,7 @@ fn link_recipients_see_photos_in_a_browser() {
     let expired = owner.json(&["link", "create", album, "--expires", "2s"]);
     // A well-formed link this vault never made: FORMAT.md's vector.
     let unknown = {
-        let vector = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../crypto/tests/vectors/link-no-password.txt");
+        let vector = vault_e2e::repo().join("crypto/tests/vectors/link-no-password.txt");
         let vector = std::fs::read_to_string(vector).unwrap();
         let fragment = vector
             .lines()
@@ -154,8 +149,7 @@ fn link_recipients_see_photos_in_a_browser() {
     };
     std::thread::sleep(Duration::from_secs(3));
 
-    let artifacts =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts/viewer");
+    let artifacts = vault_e2e::artifacts().join("viewer");
     let config = json!({
         "chromium": chromium(),
         "artifacts": artifacts,

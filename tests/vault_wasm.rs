@@ -2,7 +2,7 @@
 //! `vault-canister/src/model/tests.rs` again, this time through Candid, `canister_inspect_message`
 //! and the canister's glue; and an upgrade of a vault with 10 000 files.
 //!
-//! `scripts/build-canister && cargo test -p local-replica --test vault_wasm`
+//! `scripts/build-canister && cargo test -p vault-e2e --test vault_wasm`
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,12 +12,11 @@ use serde_bytes::ByteBuf;
 use vault_canister::http::interface::{HttpRequest, HttpResponse};
 use vault_canister::model::types::*;
 
-mod common;
-use common::{T0, install_vault, vault_wasm};
 use vault_crypto::{
     AdmissionChallenge, KdfParams, LinkToken, MasterGeneration, MasterKey, PassphraseKek,
     PassphraseWrappedKey, PasswordProof, RecoveryKey, SEALED_KEY_SIZE, WRAPPED_KEY_SIZE,
 };
+use vault_test_support::replica::{T0, install_vault, vault_wasm};
 
 const SECOND: u64 = 1_000_000_000;
 /// How long after building its scenario a cell runs: after the expiring grant and link
@@ -1186,7 +1185,7 @@ impl Lab {
 
 /// `vault.did`'s methods, each with whether it is a query.
 fn did_methods() -> BTreeSet<(String, bool)> {
-    let did = include_str!("../../vault-interface/vault.did");
+    let did = include_str!("../vault-interface/vault.did");
     let service = did
         .split_once("service : (InitArgs) -> {")
         .expect("vault.did declares its service")

@@ -1,15 +1,12 @@
 //! What the command line's end-to-end tests share: users with their own homes on one local
 //! replica, running the real `vault` binary; the test photos.
-// Each test binary uses part of it.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub use crate::{free_port, photos};
 use serde_json::Value;
-#[allow(unused_imports)] // each test binary uses part of it
-pub use vault_test_support::{free_port, photos};
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 
@@ -41,7 +38,7 @@ impl User {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_vault"));
+        let mut c = Command::new(crate::binary("vault-cli", "vault"));
         c.args(args)
             .env("VAULT_HOME", self.home.path())
             .env("VAULT_NETWORK", format!("local:{}", self.port))

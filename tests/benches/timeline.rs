@@ -9,17 +9,15 @@
 //!   processes, after listing everything and after scrolling from top to bottom. Baseline,
 //!   same run: the app on an empty vault.
 //!
-//! `cargo bench -p vault-app --bench timeline` (about 10 minutes: uploading 10,000 photos is
-//! most of it). `VAULT_BENCH_PHOTOS=1000,10000` sets the two sizes.
-
-#[path = "../tests/support/mod.rs"]
-mod support;
+//! `cargo build --release -p vault-app && cargo bench -p vault-e2e --bench timeline` (about
+//! 10 minutes: uploading 10,000 photos is most of it). `VAULT_BENCH_PHOTOS=1000,10000` sets the
+//! two sizes.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use support::*;
 use vault_client::upload::{Quiet, UploadOptions};
+use vault_e2e::app::*;
 
 /// Writes `n` distinct 800×600 JPEGs into `dir`, modified a few hours apart over the past years
 /// (their timeline dates: they have no EXIF).

@@ -8,12 +8,10 @@
 //! Needs xvfb-run, xdotool and ImageMagick's `import` (`scripts/test-all` installs them). Run
 //! outside X, the test runs itself again under `xvfb-run`.
 
-mod support;
-
 use std::path::PathBuf;
 
-use support::*;
 use vault_client::upload::{Quiet, UploadOptions};
+use vault_e2e::app::*;
 
 #[test]
 fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {

@@ -1,28 +1,32 @@
-//! What the replica's test files share: the clock they start at and the real vault canister.
-#![allow(dead_code)] // each test file uses its part
+//! The real vault canister in the local replica, driven through the replica's library: the
+//! clock tests start at, installing a vault, and files of recognisable chunks (the replica's
+//! own tests and the vault's end-to-end tests in `tests/`).
+
+use std::path::PathBuf;
 
 use candid::{CandidType, Decode, Encode, Principal};
 use local_replica::{InstallMode, Replica};
 use serde_bytes::ByteBuf;
-use vault_canister::model::types::*;
+use vault_interface::types::*;
+
+use crate::repo;
 
 pub const T0: u64 = 1_700_000_000_000_000_000;
 
 /// The vault canister as `scripts/build-canister` builds it.
 pub fn vault_wasm() -> Vec<u8> {
-    std::fs::read(vault_wasm_path()).unwrap_or_else(|e| {
+    let path = vault_wasm_path();
+    std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}. Build it first: scripts/build-canister",
-            vault_wasm_path()
+            path.display()
         )
     })
 }
 
-pub fn vault_wasm_path() -> &'static str {
-    concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../target/canister/vault.wasm.gz"
-    )
+/// `target/canister/vault.wasm.gz`.
+pub fn vault_wasm_path() -> PathBuf {
+    repo().join("target/canister/vault.wasm.gz")
 }
 
 /// A new vault owned (and controlled) by `owner`.
@@ -88,12 +92,8 @@ pub fn file_id(file: u32) -> ByteBuf {
 
 /// The encrypted length of chunk `index` of a file of `size` bytes.
 pub fn chunk_len(size: u64, index: u32) -> usize {
-    let count = vault_crypto::chunk_count(size) as u32;
-    if index + 1 < count {
-        vault_crypto::ENCRYPTED_CHUNK_SIZE
-    } else {
-        (size - (count as u64 - 1) * vault_crypto::CHUNK_SIZE as u64) as usize + 16
-    }
+    vault_crypto::encrypted_chunk_len(size, index.into())
+        .unwrap_or_else(|| panic!("a file of {size} bytes has no chunk {index}")) as usize
 }
 
 /// Recognisable contents for chunk `index` of file `file`.

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-mod support;
-use support::*;
+use vault_e2e::cli::*;
 
 fn ids(listing: &Value) -> Vec<String> {
     listing

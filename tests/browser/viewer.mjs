@@ -1,5 +1,5 @@
 // Opens Vault links in Debian's Chromium (headless, through playwright-core) and checks what a
-// recipient sees: run by client/cli/tests/viewer.rs, which makes the vault, the photos and the
+// recipient sees: run by tests/viewer.rs, which makes the vault, the photos and the
 // links, and passes them in a JSON file (argv[2]). Prints one line per check; exits non-zero at
 // the first failure, with what was expected and what was found.
 //
