@@ -3,8 +3,10 @@
 //!
 //! The binaries are the workspace's own (`vault` of vault-cli, `vault-app`), found beside the
 //! test's executable as cargo leaves them: `CARGO_BIN_EXE_*` names only a test's own package's
-//! binaries. `cargo test --workspace` (what `scripts/test-all` runs) builds them with the tests;
-//! to run one test alone, build its binary first (`cargo build -p vault-cli && cargo test -p
+//! binaries. `cargo test --workspace` (what `scripts/test-all` runs) builds them with the tests,
+//! because each binary's own package has an integration test of its command line (cargo builds a
+//! package's binaries for its integration tests, never for another package's); to run one
+//! end-to-end test alone, build its binary first (`cargo build -p vault-cli && cargo test -p
 //! vault-e2e --test cli`).
 
 use std::path::PathBuf;

@@ -33,7 +33,8 @@ usage: vault-app [--network local|URL|ic] [--size WIDTHxHEIGHT]
        vault-app replica …   (the embedded local replica; the app starts it itself)
 
   --network   where the vault is: the embedded local replica (the default), a replica's URL,
-              or the Internet Computer (ic). Default: the CLI's `vault config` setting.
+              or the Internet Computer (ic). Default: where this device last set up or
+              unlocked a vault (by the app or `vault`), else the local replica.
   --size      the window's size in pixels, e.g. 360x740 to see it as a phone would.
 Environment: VAULT_HOME (where identity and settings live), VAULT_NETWORK (as --network),
 VAULT_APP_TEST_HOOKS (tests).";
