@@ -14,7 +14,6 @@ mod process;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use vault_test_support::replica;
 
 use candid::{Decode, Encode, Principal};
 use ic_agent::Agent;
@@ -24,6 +23,7 @@ use ic_management_canister_types::{
 };
 use process::{Foreground, fresh_dir};
 use sha2::{Digest, Sha256};
+use vault_test_support::replica::{init_arg, vault_wasm};
 
 /// The canister the JS script calls: who called, an echo, and a trap.
 const WHOAMI: &str = r#"
@@ -184,12 +184,7 @@ async fn the_js_agent_works_unchanged() {
     let canister = create_and_install(&agent, wasm, Encode!().unwrap()).await;
     // The vault, gzipped as scripts/build-canister leaves it, owned by the controller (whose key
     // the script rebuilds from the same seed).
-    let vault = create_and_install(
-        &agent,
-        replica::vault_wasm(),
-        replica::init_arg(controller_principal),
-    )
-    .await;
+    let vault = create_and_install(&agent, vault_wasm(), init_arg(controller_principal)).await;
 
     let script = js_dir().join("agent.test.mjs");
     let mut node = Command::new("node");

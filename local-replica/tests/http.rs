@@ -8,7 +8,6 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use vault_test_support::replica;
 
 use candid::{CandidType, Decode, Encode, Principal};
 use ic_agent::agent::RejectCode;
@@ -26,6 +25,7 @@ use process::{Foreground, port_of};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
 use vault_canister::model::types::{ActivityPage, UploadStatus, VaultInfo, VaultResult};
+use vault_test_support::replica::{begin_args, init_arg, vault_wasm};
 
 const SECOND: u64 = 1_000_000_000;
 
@@ -325,8 +325,8 @@ async fn vault_through_the_management_canister() {
     let identity = ed25519(1);
     let owner = identity.sender().unwrap();
     let agent = replica.agent(identity).await;
-    let wasm = replica::vault_wasm();
-    let id = create_and_install(&agent, &wasm, replica::init_arg(owner)).await;
+    let wasm = vault_wasm();
+    let id = create_and_install(&agent, &wasm, init_arg(owner)).await;
 
     let management = ManagementCanister::create(&agent);
     let (status,) = management
@@ -348,7 +348,7 @@ async fn vault_through_the_management_canister() {
     // An update, then queries revealing who made it.
     let reply = agent
         .update(&id, "begin_upload")
-        .with_arg(Encode!(&replica::begin_args(1, 1000)).unwrap())
+        .with_arg(Encode!(&begin_args(1, 1000)).unwrap())
         .call_and_wait()
         .await
         .unwrap();
@@ -759,7 +759,7 @@ async fn the_gateway_verifies_the_vault_viewer() {
     let identity = ed25519(71);
     let owner = identity.sender().unwrap();
     let agent = replica.agent(identity).await;
-    let id = create_and_install(&agent, &replica::vault_wasm(), replica::init_arg(owner)).await;
+    let id = create_and_install(&agent, &vault_wasm(), init_arg(owner)).await;
     let client = reqwest::Client::new();
     let host = format!("{id}.localhost:{}", replica.port);
 
@@ -846,7 +846,7 @@ async fn a_node_cannot_serve_its_own_script_on_the_viewers_origin() {
     let identity = ed25519(72);
     let owner = identity.sender().unwrap();
     let agent = replica.agent(identity).await;
-    let id = create_and_install(&agent, &replica::vault_wasm(), replica::init_arg(owner)).await;
+    let id = create_and_install(&agent, &vault_wasm(), init_arg(owner)).await;
     let request = |path: &str| {
         GatewayRequest::get(path)
             .with_headers(vec![(
