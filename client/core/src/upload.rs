@@ -668,7 +668,12 @@ fn hash_file(
         hmac.update(bytes);
         size += n as u64;
         let keep_all = *whole.get_or_insert_with(|| {
-            metadata.len() <= WHOLE_IMAGE_BYTES && thumbnailable(path, bytes)
+            let whole = metadata.len() <= WHOLE_IMAGE_BYTES && thumbnailable(path, bytes);
+            if whole {
+                // Its length as it was opened (at most the bound): one allocation, no copies.
+                kept.reserve_exact(metadata.len() as usize);
+            }
+            whole
         }) && size <= WHOLE_IMAGE_BYTES;
         if keep_all {
             kept.extend_from_slice(bytes);

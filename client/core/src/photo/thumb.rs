@@ -8,18 +8,6 @@ use fast_image_resize as fr;
 
 use super::{PhotoInfo, Source, Thumbnail, ThumbnailError, fit_size, orient};
 
-/// What a decoder reads: a buffered file, or bytes in memory.
-trait Input: BufRead + Seek {}
-impl<T: BufRead + Seek> Input for T {}
-
-/// A fresh reader of `source` from its first byte.
-fn input(source: Source<'_>) -> std::io::Result<Box<dyn Input + '_>> {
-    Ok(match source {
-        Source::File(path) => Box::new(BufReader::with_capacity(64 * 1024, File::open(path)?)),
-        Source::Bytes(bytes) => Box::new(Cursor::new(bytes)),
-    })
-}
-
 /// JPEG quality of thumbnails.
 const QUALITY: u8 = 80;
 
@@ -72,12 +60,39 @@ pub(crate) fn thumbnail(
     let Some(kind) = kind(&info.mime) else {
         return Ok(None);
     };
-    let file = input(source)?;
-    let decoded = guard(|| match kind {
-        Kind::Jpeg => match decode_jpeg(file) {
+    // Each reader its own copy of the decoders: jpeg-decoder reads a byte at a time, which a
+    // `dyn` reader would make a call each (4% of a photo upload's time when it was one).
+    let decoded = match source {
+        Source::File(path) => decode(kind, source, info, || {
+            Ok(BufReader::with_capacity(64 * 1024, File::open(path)?))
+        }),
+        Source::Bytes(bytes) => decode(kind, source, info, || Ok(Cursor::new(bytes))),
+    }?;
+    let orientation = info.orientation.unwrap_or(1);
+    // libheif has applied the HEIF rotation and mirroring: EXIF Orientation is not applied again.
+    #[cfg(all(feature = "heic", not(target_arch = "wasm32")))]
+    let orientation = if kind == Kind::Heic { 1 } else { orientation };
+    let finished = guard(|| finish(decoded, orientation))?;
+    Ok(Some(finished))
+}
+
+/// Decodes the image `open` reads (from its first byte each time it is called), as `kind`
+/// says; `source` is where it came from (libheif reads it itself).
+#[cfg_attr(
+    not(all(feature = "heic", not(target_arch = "wasm32"))),
+    allow(unused_variables)
+)]
+fn decode<R: BufRead + Seek>(
+    kind: Kind,
+    source: Source<'_>,
+    info: &PhotoInfo,
+    open: impl Fn() -> std::io::Result<R>,
+) -> Result<Raster, ThumbnailError> {
+    guard(|| match kind {
+        Kind::Jpeg => match decode_jpeg(open()?) {
             Err(JpegFailure::Unsupported(reason)) => {
                 // jpeg-decoder lacks some rare codings; zune-jpeg (in `image`) may have them.
-                decode_image(input(source)?, image::ImageFormat::Jpeg).map_err(|e| match e {
+                decode_image(open()?, image::ImageFormat::Jpeg).map_err(|e| match e {
                     ThumbnailError::Decode(_) | ThumbnailError::Unsupported { .. } => {
                         ThumbnailError::Unsupported {
                             mime: info.mime.clone(),
@@ -90,7 +105,7 @@ pub(crate) fn thumbnail(
             Err(JpegFailure::Other(e)) => Err(e),
             Ok(raster) => Ok(raster),
         },
-        Kind::Image(format) => decode_image(file, format).map_err(|e| match e {
+        Kind::Image(format) => decode_image(open()?, format).map_err(|e| match e {
             ThumbnailError::Unsupported { reason, .. } => ThumbnailError::Unsupported {
                 mime: info.mime.clone(),
                 reason,
@@ -104,13 +119,7 @@ pub(crate) fn thumbnail(
             height,
             channels,
         }),
-    })?;
-    let orientation = info.orientation.unwrap_or(1);
-    // libheif has applied the HEIF rotation and mirroring: EXIF Orientation is not applied again.
-    #[cfg(all(feature = "heic", not(target_arch = "wasm32")))]
-    let orientation = if kind == Kind::Heic { 1 } else { orientation };
-    let finished = guard(|| finish(decoded, orientation))?;
-    Ok(Some(finished))
+    })
 }
 
 /// Runs `f`, turning a panic in a decoder on a hostile file into an error.
