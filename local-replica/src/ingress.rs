@@ -30,6 +30,7 @@ mod effective;
 mod history;
 mod keys;
 mod refusal;
+mod webauthn;
 
 use std::collections::BTreeSet;
 

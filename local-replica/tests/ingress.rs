@@ -20,6 +20,9 @@ use local_replica::ingress::{
     UnsupportedScheme, authenticate,
 };
 
+#[path = "ingress/webauthn.rs"]
+mod webauthn;
+
 const SECOND: u64 = 1_000_000_000;
 const MINUTE: u64 = 60 * SECOND;
 

@@ -8,12 +8,16 @@
 //! | ECDSA secp256k1 (RFC 5480) | 1.2.840.10045.2.1 (1.3.132.0.10) | 65 bytes `04 · x · y` | 64 bytes `r · s`, big-endian |
 //! | ECDSA P-256 (RFC 5480) | 1.2.840.10045.2.1 (1.2.840.10045.3.1.7) | 65 bytes `04 · x · y` | 64 bytes `r · s`, big-endian |
 //!
+//! | WebAuthn (passkeys) | 1.3.6.1.4.1.56387.1.1 (none) | a COSE key: ES256 or RS256 | CBOR, see [`super::webauthn`] |
+//!
 //! ECDSA signs SHA-256 of the payload. Canister signatures (1.3.6.1.4.1.56387.1.2, Internet
-//! Identity's), WebAuthn's DER-wrapped COSE keys (1.3.6.1.4.1.56387.1.1) and RSA are recognised and
-//! refused as unsupported: checking them needs the certified state tree and WebAuthn parsing.
+//! Identity's) and RSA outside WebAuthn are recognised and refused as unsupported: checking the
+//! first needs a certificate of the state tree, and the IC allows RSA only inside WebAuthn.
 
 use k256::ecdsa::signature::Verifier;
 use spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
+
+use super::webauthn::WebAuthnKey;
 
 /// `id-Ed25519` (RFC 8410).
 const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
@@ -40,8 +44,6 @@ const UNCOMPRESSED_POINT_TAG: u8 = 0x04;
 pub enum UnsupportedScheme {
     /// Canister signatures (Internet Identity's): need a certificate of this replica's state tree.
     CanisterSignature,
-    /// WebAuthn (a DER-wrapped COSE key): used by passkeys signing directly.
-    WebAuthn,
     /// RSA, which the IC allows only inside WebAuthn.
     Rsa,
 }
@@ -50,7 +52,6 @@ impl std::fmt::Display for UnsupportedScheme {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             UnsupportedScheme::CanisterSignature => "canister signatures",
-            UnsupportedScheme::WebAuthn => "WebAuthn",
             UnsupportedScheme::Rsa => "RSA",
         })
     }
@@ -71,6 +72,7 @@ pub(crate) enum SenderKey {
     Ed25519(ed25519_dalek::VerifyingKey),
     Secp256k1(k256::ecdsa::VerifyingKey),
     P256(p256::ecdsa::VerifyingKey),
+    WebAuthn(WebAuthnKey),
 }
 
 impl SenderKey {
@@ -120,7 +122,14 @@ impl SenderKey {
                 }
             }
             CANISTER_SIGNATURE => Err(KeyError::Unsupported(UnsupportedScheme::CanisterSignature)),
-            DER_WRAPPED_COSE => Err(KeyError::Unsupported(UnsupportedScheme::WebAuthn)),
+            DER_WRAPPED_COSE => {
+                if spki.algorithm.parameters.is_some() {
+                    return Err(malformed(
+                        "a DER-wrapped COSE key has no algorithm parameters",
+                    ));
+                }
+                WebAuthnKey::from_cose(key_bits).map(SenderKey::WebAuthn)
+            }
             RSA => Err(KeyError::Unsupported(UnsupportedScheme::Rsa)),
             other => Err(KeyError::Malformed(format!(
                 "algorithm {other} is not a signature scheme the IC has"
@@ -143,6 +152,7 @@ impl SenderKey {
             }
             SenderKey::P256(key) => p256::ecdsa::Signature::from_slice(signature)
                 .is_ok_and(|sig| key.verify(payload, &sig).is_ok()),
+            SenderKey::WebAuthn(key) => key.verifies(payload, signature),
         }
     }
 }
