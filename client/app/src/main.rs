@@ -137,7 +137,7 @@ fn start(options: &Options) -> Result<Desktop, String> {
 
 fn root() -> Element {
     let desktop = use_context::<Desktop>();
-    let backend = use_hook(|| BackendHandle(Rc::new(desktop.clone())));
+    let backend = use_hook(|| BackendHandle(Rc::new(desktop.backend())));
     hooks::use_test_hooks(desktop);
     rsx! { App { backend } }
 }

@@ -57,6 +57,33 @@ impl Network {
         }
     }
 
+    /// The network a page served from `origin` (`scheme://host[:port]`) reaches: the Internet
+    /// Computer when one of its gateways serves the page (`<canister>.icp0.io`, `.ic0.app`),
+    /// else the replica at the page's own origin (`<canister>.localhost:4943` locally).
+    pub fn of_page(origin: &str) -> Network {
+        let origin = origin.trim_end_matches('/');
+        let host = origin
+            .split_once("://")
+            .map_or(origin, |(_, rest)| rest)
+            .split([':', '/'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if host.ends_with(".icp0.io") || host.ends_with(".ic0.app") {
+            Network::Ic
+        } else {
+            Network::Url(origin.to_string())
+        }
+    }
+
+    /// The canister serving a page at `origin`, named by the host's first label
+    /// (`<canister>.icp0.io`, `<canister>.localhost:4943`); none when it names none.
+    pub fn canister_of_page(origin: &str) -> Option<Principal> {
+        let host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        let (label, _) = host.split_once('.')?;
+        Principal::from_text(label).ok()
+    }
+
     /// The replica's URL.
     pub fn url(&self) -> String {
         match self {
@@ -196,5 +223,44 @@ impl Connection {
             .await
             .map_err(|e| crate::canister::agent_error(&self.network.url(), e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_reaches_the_network_that_serves_it() {
+        for origin in [
+            "https://rrkah-fqaaa-aaaaa-aaaaq-cai.icp0.io",
+            "https://rrkah-fqaaa-aaaaa-aaaaq-cai.ICP0.io/",
+            "https://rrkah-fqaaa-aaaaa-aaaaq-cai.ic0.app",
+        ] {
+            assert_eq!(Network::of_page(origin), Network::Ic, "{origin}");
+        }
+        let local = "http://rrkah-fqaaa-aaaaa-aaaaq-cai.localhost:4943";
+        assert_eq!(Network::of_page(local), Network::Url(local.into()));
+        // A look-alike is not the IC: its own origin is the replica, as for any other host.
+        let lookalike = "https://icp0.io.example.com";
+        assert_eq!(Network::of_page(lookalike), Network::Url(lookalike.into()));
+    }
+
+    #[test]
+    fn a_page_names_the_canister_serving_it() {
+        let id = Principal::from_text("rrkah-fqaaa-aaaaa-aaaaq-cai").unwrap();
+        for origin in [
+            "https://rrkah-fqaaa-aaaaa-aaaaq-cai.icp0.io",
+            "http://rrkah-fqaaa-aaaaa-aaaaq-cai.localhost:4943",
+        ] {
+            assert_eq!(Network::canister_of_page(origin), Some(id), "{origin}");
+        }
+        for origin in [
+            "http://localhost:4943",
+            "https://icp0.io",
+            "https://www.example.com",
+        ] {
+            assert_eq!(Network::canister_of_page(origin), None, "{origin}");
+        }
     }
 }

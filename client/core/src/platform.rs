@@ -145,6 +145,101 @@ impl MemoryStore {
     }
 }
 
+/// A [`Store`] in a browser: the page's `localStorage` for what is kept between visits (the
+/// identity, settings, passphrase parameters, upload journals), memory for the secrets
+/// ([`Item::is_secret`]: an unlocked vault's keys), which are gone when the page is.
+#[cfg(target_arch = "wasm32")]
+pub struct BrowserStore {
+    storage: web_sys::Storage,
+    secrets: MemoryStore,
+}
+
+#[cfg(target_arch = "wasm32")]
+impl BrowserStore {
+    /// The page's store, or why the browser gives none (storage disabled, a sandboxed frame).
+    pub fn open() -> Result<BrowserStore, Error> {
+        let storage = web_sys::window()
+            .and_then(|window| window.local_storage().ok().flatten())
+            .ok_or_else(|| {
+                Error::Invalid(
+                    "this browser keeps no storage for the page: allow site data for it (a \
+                     private window or blocked cookies refuse it)"
+                        .into(),
+                )
+            })?;
+        Ok(BrowserStore {
+            storage,
+            secrets: MemoryStore::default(),
+        })
+    }
+
+    fn key(item: &Item) -> String {
+        format!("vault.{}", item.name())
+    }
+
+    fn refused(what: &str, item: &Item) -> Error {
+        Error::Invalid(format!(
+            "the browser refused to {what} {} (its storage for this site may be full: free \
+             some, or allow more)",
+            item.name()
+        ))
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl Store for BrowserStore {
+    fn load(&self, item: &Item) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        if item.is_secret() {
+            return self.secrets.load(item);
+        }
+        let Some(text) = self
+            .storage
+            .get_item(&Self::key(item))
+            .map_err(|_| Self::refused("read", item))?
+        else {
+            return Ok(None);
+        };
+        data_encoding::BASE64
+            .decode(text.as_bytes())
+            .map(|bytes| Some(Zeroizing::new(bytes)))
+            .map_err(|_| {
+                Error::Integrity(format!(
+                    "the browser's copy of {} is damaged: clear this site's data to start over",
+                    item.name()
+                ))
+            })
+    }
+
+    fn save(&self, item: &Item, bytes: &[u8]) -> Result<(), Error> {
+        if item.is_secret() {
+            return self.secrets.save(item, bytes);
+        }
+        self.storage
+            .set_item(&Self::key(item), &data_encoding::BASE64.encode(bytes))
+            .map_err(|_| Self::refused("keep", item))
+    }
+
+    fn remove(&self, item: &Item) -> Result<bool, Error> {
+        if item.is_secret() {
+            return self.secrets.remove(item);
+        }
+        let key = Self::key(item);
+        let kept = self
+            .storage
+            .get_item(&key)
+            .map_err(|_| Self::refused("read", item))?
+            .is_some();
+        self.storage
+            .remove_item(&key)
+            .map_err(|_| Self::refused("forget", item))?;
+        Ok(kept)
+    }
+
+    fn describe(&self, item: &Item) -> String {
+        format!("this site's storage ({})", Self::key(item))
+    }
+}
+
 /// Runs CPU-bound `f` off the event loop: on tokio's blocking pool natively.
 #[cfg(not(target_arch = "wasm32"))]
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {

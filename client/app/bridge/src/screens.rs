@@ -1,0 +1,499 @@
+//! [`Screens`]: vault-client's [`Session`] answering in the screens' model.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex as StdMutex;
+
+use candid::Principal;
+use futures_channel::mpsc::UnboundedSender;
+use vault_client::platform::blocking;
+use vault_client::records::permission_text;
+use vault_client::session::UNLOCKED_FOR;
+use vault_client::types::Permission;
+use vault_client::upload::{Pass, UploadOptions, UploadProgress, Uploaded, collect_files};
+use vault_client::vault::{hex_id, parse_principal};
+use vault_client::{Error, Listing, PageCursor, Passphrase, Session, VaultStatus, cost};
+use vault_crypto::KdfParams;
+use vault_ui::model::{
+    Activity, Album, Grant, Link, LinkRequest, Page, PendingUpload, Photo, PhotoDetails, Settings,
+    ShareCode, SharedItem, Status, Target, UploadEvent,
+};
+
+use crate::records::{
+    detail_rows, expires_in, grant_record, link_record, local_time, photo, share_target, ui_target,
+};
+
+/// Photos in one page of the timeline (the canister's largest page).
+pub const PAGE: u32 = vault_client::limits::MAX_PAGE;
+/// Entries of the activity log shown.
+const ACTIVITY_ENTRIES: u32 = 200;
+
+/// The session, answering the screens' questions in their model.
+pub struct Screens {
+    session: Session,
+}
+
+impl Screens {
+    /// The screens over `session`.
+    pub fn new(session: Session) -> Screens {
+        Screens { session }
+    }
+
+    /// The session, for what a platform does itself (images, downloads).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    // ---- unlocking ---------------------------------------------------------------------
+
+    pub(crate) async fn status(&self) -> Result<Status, Error> {
+        Ok(match self.session.status().await? {
+            VaultStatus::NoVault => Status::NoVault,
+            VaultStatus::Locked => Status::Locked,
+            VaultStatus::Unlocked => Status::Unlocked,
+        })
+    }
+
+    pub(crate) async fn create(&self, passphrase: String) -> Result<String, Error> {
+        let words = self
+            .session
+            .create(None, &Passphrase::new(passphrase)?, KdfParams::DEFAULT)
+            .await?;
+        Ok(words.0.to_string())
+    }
+
+    pub(crate) async fn unlock(
+        &self,
+        named: Option<String>,
+        passphrase: String,
+    ) -> Result<(), Error> {
+        let named = named.as_deref().map(parse_principal).transpose()?;
+        self.session
+            .unlock(named, &Passphrase::given(passphrase), Some(UNLOCKED_FOR))
+            .await
+    }
+
+    pub(crate) async fn recover(
+        &self,
+        named: Option<String>,
+        words: String,
+        new_passphrase: String,
+    ) -> Result<(), Error> {
+        let new_passphrase = Passphrase::new(new_passphrase)?;
+        let named = named.as_deref().map(parse_principal).transpose()?;
+        self.session
+            .recover(named, &words, &new_passphrase, KdfParams::DEFAULT)
+            .await
+    }
+
+    pub(crate) async fn lock(&self) -> Result<(), Error> {
+        self.session.lock().await.map(drop)
+    }
+
+    // ---- photos ------------------------------------------------------------------------
+
+    pub(crate) async fn photos(
+        &self,
+        album: Option<String>,
+        trash: bool,
+        after: Option<String>,
+    ) -> Result<Page<Photo>, Error> {
+        let after = after
+            .as_deref()
+            .map(|text| {
+                text.parse().map_err(|_| {
+                    Error::Invalid(format!("`{text}` is not a page of this app's listing"))
+                })
+            })
+            .transpose()?;
+        let listing = match (album.as_deref().map(hex_id).transpose()?, trash) {
+            (_, true) => Listing::Trash,
+            (Some(album), false) => Listing::Album(album),
+            (None, false) => Listing::Timeline,
+        };
+        let page = self.session.list_page(listing, after, PAGE).await?;
+        Ok(Page {
+            items: page.items.iter().map(photo).collect(),
+            next: page.next.as_ref().map(PageCursor::to_string),
+        })
+    }
+
+    pub(crate) async fn details(&self, id: String) -> Result<PhotoDetails, Error> {
+        let view = self.session.details(&id.parse()?).await?;
+        Ok(PhotoDetails {
+            rows: detail_rows(&view.entry()?),
+        })
+    }
+
+    pub(crate) async fn trash(&self, ids: Vec<String>, restore: bool) -> Result<(), Error> {
+        let ids = hex_ids(&ids)?;
+        if restore {
+            self.session.restore(&ids).await
+        } else {
+            self.session.trash(&ids).await
+        }
+    }
+
+    // ---- upload ------------------------------------------------------------------------
+
+    /// Uploads `paths` (folders walked) into `album`, telling `events` as it goes (each file's
+    /// failure as it happens), and last [`UploadEvent::Finished`] or the batch's own failure.
+    pub async fn upload(
+        &self,
+        paths: Vec<PathBuf>,
+        album: Option<String>,
+        events: UnboundedSender<UploadEvent>,
+    ) {
+        let last = match self.upload_batch(paths, album, &events).await {
+            Ok(()) => UploadEvent::Finished,
+            Err(e) => UploadEvent::Failed(crate::ui_error(e).message),
+        };
+        let _ = events.unbounded_send(last);
+    }
+
+    async fn upload_batch(
+        &self,
+        paths: Vec<PathBuf>,
+        album: Option<String>,
+        events: &UnboundedSender<UploadEvent>,
+    ) -> Result<(), Error> {
+        // A vault of its own, so browsing goes on while it uploads.
+        let mut uploader = self.session.fork().await?;
+        let files = {
+            let paths = paths.clone();
+            let collected = blocking(move || collect_files(&paths)).await?;
+            // Entries that cannot be read are listed too: their failure shows on their row.
+            let unreadable = collected.unreadable.into_iter().map(|(path, _)| (path, 0));
+            collected
+                .files
+                .into_iter()
+                .chain(unreadable)
+                .collect::<Vec<_>>()
+        };
+        let sizes = files.iter().cloned().collect();
+        let _ = events.unbounded_send(UploadEvent::Begin { files });
+        let progress = UploadTold {
+            events: events.clone(),
+            sizes,
+            told: StdMutex::new(HashMap::new()),
+        };
+        let options = UploadOptions { album };
+        let result = uploader.upload(&paths, &options, &progress).await;
+        // Album counts changed: the next listing reads them again.
+        self.session.refresh().await;
+        result.map(drop)
+    }
+
+    pub(crate) async fn pending_uploads(&self) -> Result<Vec<PendingUpload>, Error> {
+        Ok(self
+            .session
+            .pending_uploads()
+            .await?
+            .into_iter()
+            .map(|u| PendingUpload {
+                who: if u.mine {
+                    "you".into()
+                } else {
+                    u.uploader.to_text()
+                },
+                album: u.album_name.or(u.album.map(|a| a.to_string())),
+                sent_chunks: u.chunks_received,
+                chunks: u.chunk_count,
+                reserved_bytes: u.reserved_bytes,
+                expires: local_time(u.expires_at),
+                id: u.id.to_string(),
+            })
+            .collect())
+    }
+
+    pub(crate) async fn abort_upload(&self, id: String) -> Result<(), Error> {
+        self.session.abort_upload(&hex_id(&id)?).await
+    }
+
+    // ---- albums ------------------------------------------------------------------------
+
+    pub(crate) async fn albums(&self) -> Result<Vec<Album>, Error> {
+        Ok(self
+            .session
+            .albums()
+            .await?
+            .into_iter()
+            .map(|view| Album {
+                id: view.album.id.to_string(),
+                name: view.album.name,
+                files: view.album.files,
+                cover: view.cover.map(|c| c.to_string()),
+            })
+            .collect())
+    }
+
+    pub(crate) async fn create_album(&self, name: String) -> Result<Album, Error> {
+        let entry = self.session.create_album(&name).await?;
+        Ok(Album {
+            id: entry.id.to_string(),
+            name: entry.name,
+            files: entry.files,
+            cover: None,
+        })
+    }
+
+    pub(crate) async fn add_to_album(&self, ids: Vec<String>, album: String) -> Result<(), Error> {
+        self.session.add_to_album(&hex_ids(&ids)?, &album).await
+    }
+
+    // ---- sharing -----------------------------------------------------------------------
+
+    pub(crate) async fn share_code(&self) -> Result<ShareCode, Error> {
+        let code = self.session.share_code().await?;
+        Ok(ShareCode {
+            code: code.share_code,
+            fingerprint: code.fingerprint,
+            vault: self.session.vault_id().await?.to_text(),
+        })
+    }
+
+    pub(crate) async fn check_share_code(&self, code: String) -> Result<String, Error> {
+        self.session.check_share_code(&code).await
+    }
+
+    pub(crate) async fn share(
+        &self,
+        target: Target,
+        code: String,
+        expires_days: Option<u32>,
+    ) -> Result<Grant, Error> {
+        let grant = self
+            .session
+            .share(
+                &share_target(&target)?,
+                &code,
+                Permission::View,
+                expires_in(expires_days),
+            )
+            .await?;
+        Ok(grant_record(grant))
+    }
+
+    pub(crate) async fn grants(&self) -> Result<Vec<Grant>, Error> {
+        Ok(self
+            .session
+            .grants()
+            .await?
+            .into_iter()
+            .map(grant_record)
+            .collect())
+    }
+
+    pub(crate) async fn revoke_grant(&self, target: Target, grantee: String) -> Result<(), Error> {
+        self.session
+            .revoke_grant(&share_target(&target)?, &grantee)
+            .await
+    }
+
+    pub(crate) async fn create_link(
+        &self,
+        target: Target,
+        request: LinkRequest,
+    ) -> Result<Link, Error> {
+        let made = self
+            .session
+            .create_link(
+                &share_target(&target)?,
+                expires_in(request.expires_days),
+                request.password.as_deref(),
+                "",
+            )
+            .await?;
+        Ok(link_record(made))
+    }
+
+    pub(crate) async fn links(&self) -> Result<Vec<Link>, Error> {
+        Ok(self
+            .session
+            .links()
+            .await?
+            .into_iter()
+            .map(link_record)
+            .collect())
+    }
+
+    pub(crate) async fn revoke_link(&self, id: String) -> Result<(), Error> {
+        self.session.revoke_link(&id).await.map(drop)
+    }
+
+    pub(crate) async fn shared_with_me(&self) -> Result<Vec<SharedItem>, Error> {
+        Ok(self
+            .session
+            .shared_with_me()
+            .await?
+            .into_iter()
+            .map(|entry| SharedItem {
+                vault: entry.vault.to_text(),
+                target: ui_target(entry.target),
+                name: entry.name,
+                permission: permission_text(entry.permission).into(),
+                expires: entry.expires_at.map(local_time),
+            })
+            .collect())
+    }
+
+    pub(crate) async fn add_shared_vault(&self, vault: String) -> Result<(), Error> {
+        self.session
+            .add_shared_vault(parse_principal(vault.trim())?)
+            .await
+    }
+
+    pub(crate) async fn shared_photos(
+        &self,
+        vault: String,
+        target: Target,
+    ) -> Result<Vec<Photo>, Error> {
+        let files = self
+            .session
+            .shared_files(parse_principal(&vault)?, &share_target(&target)?)
+            .await?;
+        let mut photos: Vec<Photo> = files.iter().map(photo).collect();
+        // Newest first, as the timeline groups them.
+        photos.sort_by_key(|p| std::cmp::Reverse(p.taken_ms));
+        Ok(photos)
+    }
+
+    // ---- the rest ----------------------------------------------------------------------
+
+    pub(crate) async fn activity(&self) -> Result<Vec<Activity>, Error> {
+        let me = self.session.connection().await?.me();
+        Ok(self
+            .session
+            .activity(ACTIVITY_ENTRIES)
+            .await?
+            .entries
+            .into_iter()
+            .map(|e| Activity {
+                time: local_time(e.time),
+                who: if e.caller == me {
+                    "you (this device)".into()
+                } else if e.caller == Principal::management_canister() {
+                    "the vault".into()
+                } else {
+                    e.caller.to_text()
+                },
+                what: e.what,
+            })
+            .collect())
+    }
+
+    pub(crate) async fn settings(&self) -> Result<Settings, Error> {
+        let summary = self.session.summary().await?;
+        let info = &summary.info;
+        let costs = cost::costs(info.used_bytes);
+        Ok(Settings {
+            network: summary.network,
+            identity: summary.identity.to_text(),
+            canister: summary.canister.to_text(),
+            files: info.files,
+            stored_bytes: info.used_bytes,
+            quota_bytes: (info.quota_bytes != 0 && info.quota_bytes != u64::MAX)
+                .then_some(info.quota_bytes),
+            cost: format!(
+                "${:.4} a month on the Internet Computer for what is stored now (${:.3} per GiB a month; uploading costs ${:.3} per GiB)",
+                costs.storage_usd_per_month, costs.usd_per_gib_month, costs.upload_usd_per_gib
+            ),
+            devices: summary
+                .devices
+                .into_iter()
+                .map(|d| {
+                    format!(
+                        "{} (added {}){}",
+                        d.principal,
+                        local_time(d.added_at),
+                        if d.this_device { ", this device" } else { "" }
+                    )
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The screens' hex ids as the vault's.
+fn hex_ids(ids: &[String]) -> Result<Vec<[u8; 16]>, Error> {
+    ids.iter().map(|id| hex_id(id)).collect()
+}
+
+/// Hands an upload's progress to the screens: the bytes sent (or found already there), so
+/// that a file's advances add up to its size; the first pass (reading, hashing) is quick
+/// beside it.
+pub struct UploadTold {
+    events: UnboundedSender<UploadEvent>,
+    sizes: HashMap<PathBuf, u64>,
+    /// Per file: bytes the screens were told.
+    told: StdMutex<HashMap<PathBuf, u64>>,
+}
+
+impl UploadProgress for UploadTold {
+    fn advance(&self, path: &Path, pass: Pass, bytes: u64) {
+        if pass != Pass::Sent {
+            return;
+        }
+        // Never past the file's size, whatever the pipeline says.
+        let size = self.sizes.get(path).copied().unwrap_or(u64::MAX);
+        let delta = {
+            // A panic while held leaves the map whole (each change is one entry's add).
+            let mut told = self.told.lock().unwrap_or_else(|e| e.into_inner());
+            let told = told.entry(path.to_path_buf()).or_default();
+            let delta = bytes.min(size.saturating_sub(*told));
+            *told += delta;
+            delta
+        };
+        if delta > 0 {
+            let _ = self.events.unbounded_send(UploadEvent::Advance {
+                path: path.to_path_buf(),
+                bytes: delta,
+            });
+        }
+    }
+
+    fn file_done(&self, path: &Path, result: &Result<Uploaded, Error>) {
+        let _ = self.events.unbounded_send(UploadEvent::Done {
+            path: path.to_path_buf(),
+            result: match result {
+                Ok(uploaded) => Ok(uploaded.outcome.to_string()),
+                Err(e) => Err(e.to_string()),
+            },
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The UI's bar is of bytes sent: reading a file moves it not at all, sending it moves it
+    /// to the file's size and never past it.
+    #[test]
+    fn the_ui_hears_the_bytes_sent_up_to_the_size() {
+        let (events, mut rx) = futures_channel::mpsc::unbounded();
+        let path = PathBuf::from("/p/a.jpg");
+        let progress = UploadTold {
+            events,
+            sizes: HashMap::from([(path.clone(), 10)]),
+            told: StdMutex::new(HashMap::new()),
+        };
+        let mut heard = || {
+            let mut total = 0;
+            while let Ok(UploadEvent::Advance { bytes, .. }) = rx.try_recv() {
+                total += bytes;
+            }
+            total
+        };
+        for n in [4, 6] {
+            progress.advance(&path, Pass::Read, n);
+        }
+        assert_eq!(heard(), 0);
+        for n in [3, 4] {
+            progress.advance(&path, Pass::Sent, n);
+        }
+        assert_eq!(heard(), 7);
+        progress.advance(&path, Pass::Sent, 5);
+        assert_eq!(heard(), 3);
+    }
+}

@@ -1,0 +1,23 @@
+//! `vault-web`: the app's screens in a browser, on the same core as the desktop app
+//! (`vault-bridge` over vault-client's session), served by the user's own canister.
+//!
+//! Built for `wasm32-unknown-unknown` by `scripts/build-web` (cargo, then `wasm-bindgen`); a
+//! native build only says so.
+#![forbid(unsafe_code)]
+
+#[cfg(target_arch = "wasm32")]
+mod web;
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    web::launch();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    eprintln!(
+        "vault-web runs in a browser: `scripts/build-web` builds it for wasm32-unknown-unknown, \
+         and a vault serves it at /app"
+    );
+    std::process::ExitCode::from(2)
+}

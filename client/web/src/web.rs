@@ -1,0 +1,237 @@
+//! The browser as a [`vault_bridge::Platform`]: the vault's work runs on the page's one thread
+//! (the executor Dioxus already drives), what is kept between visits is in the page's storage
+//! ([`BrowserStore`]: the unlocked keys stay in memory), downloads are handed to the browser.
+//!
+//! The vault is the one serving the page: `https://<vault>.icp0.io/app` on the Internet
+//! Computer, `http://<vault>.localhost:4943/app` on the local replica.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use dioxus::prelude::*;
+use futures_channel::mpsc::UnboundedReceiver;
+use futures_channel::oneshot;
+use vault_bridge::images::{Images, Refusal, parse_path, path};
+use vault_bridge::{Bridge, Platform, Screens, Work, ui_error};
+use vault_client::platform::{BrowserStore, MaybeSync};
+use vault_client::{Error, Network, Session, Settings};
+use vault_ui::backend::Call;
+use vault_ui::model::{ImageKind, UiError, UploadEvent};
+use vault_ui::{App, BackendHandle};
+use wasm_bindgen::prelude::*;
+
+/// Where the page's images are served (by the app's service worker, from [`Images`]).
+pub const IMAGES: &str = "/app/image";
+
+thread_local! {
+    /// The app on this page, for the service worker's image requests ([`image`]).
+    static STARTED: RefCell<Option<Web>> = const { RefCell::new(None) };
+}
+
+/// The image at `path` (`/thumb/<id>` or `/original/<id>`), decrypted: what the page answers
+/// its service worker with, `{ status, mime, bytes }` or `{ status, text }`.
+#[wasm_bindgen]
+pub async fn image(path: String) -> JsValue {
+    let answer = js_sys::Object::new();
+    let set = |key: &str, value: JsValue| {
+        let _ = js_sys::Reflect::set(&answer, &JsValue::from_str(key), &value);
+    };
+    let (status, text) = match (STARTED.with(|s| s.borrow().clone()), parse_path(&path)) {
+        (None, _) => (503, "the app has not started"),
+        (_, None) => (404, "no such image"),
+        (Some(web), Some((kind, id))) => {
+            match web.images.image(web.screens.session(), kind, id).await {
+                Ok(image) => {
+                    set("mime", JsValue::from_str(&image.mime));
+                    set("bytes", js_sys::Uint8Array::from(&image.bytes[..]).into());
+                    (200, "")
+                }
+                Err(Refusal::NotFound) => (404, "no such image"),
+                Err(Refusal::TooLarge) => (413, "too large to show here: download it"),
+                Err(Refusal::Failed(why)) => {
+                    set("text", JsValue::from_str(&why));
+                    (500, "")
+                }
+            }
+        }
+    };
+    set("status", JsValue::from(status));
+    if !text.is_empty() {
+        set("text", JsValue::from_str(text));
+    }
+    answer.into()
+}
+
+/// Starts the app in the page's `#main`.
+pub fn launch() {
+    dioxus_web::launch::launch_cfg(root, dioxus_web::Config::new());
+}
+
+fn root() -> Element {
+    let started = use_hook(|| {
+        Web::start()
+            .map(|web| BackendHandle(Rc::new(web.backend())))
+            .map_err(|e| e.to_string())
+    });
+    match started {
+        // The style sheet is the page's own (/app/style.css): the content security policy
+        // allows no inline style element.
+        Ok(backend) => rsx! { App { backend } },
+        Err(why) => rsx! {
+            p { role: "alert", "Vault cannot start in this browser: {why}" }
+        },
+    }
+}
+
+/// The browser's part: the screens, the decrypted images, the uploads running.
+#[derive(Clone)]
+pub struct Web {
+    screens: Arc<Screens>,
+    images: Arc<Images>,
+    /// Uploads running: each stops when its sender is dropped.
+    uploads: Rc<RefCell<Vec<oneshot::Sender<()>>>>,
+}
+
+impl Web {
+    /// The app on this page's vault.
+    #[allow(
+        clippy::arc_with_non_send_sync,
+        reason = "the bridge shares the screens as an Arc on every platform; a page has one thread"
+    )]
+    fn start() -> Result<Web, Error> {
+        let origin = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .ok_or_else(|| Error::Invalid("the page has no origin".into()))?;
+        let store = Arc::new(BrowserStore::open()?);
+        let network = Network::of_page(&origin);
+        // The page's vault is the canister serving it: the one this browser unlocks.
+        if let Some(vault) = Network::canister_of_page(&origin) {
+            let mut settings = Settings::load(&*store)?;
+            if settings.vaults.get(&network.name()) != Some(&vault.to_text()) {
+                settings.vaults.insert(network.name(), vault.to_text());
+                settings.save(&*store)?;
+            }
+        }
+        let session = Session::new(store, network);
+        let web = Web {
+            screens: Arc::new(Screens::new(session)),
+            images: Arc::new(Images::default()),
+            uploads: Rc::new(RefCell::new(Vec::new())),
+        };
+        STARTED.with(|started| *started.borrow_mut() = Some(web.clone()));
+        Ok(web)
+    }
+
+    fn backend(&self) -> Bridge<Web> {
+        Bridge::new(self.screens.clone(), self.clone())
+    }
+}
+
+impl Platform for Web {
+    fn run<T: MaybeSync + 'static>(&self, work: Work<T>) -> Call<T> {
+        Box::pin(async move { work.await.map_err(ui_error) })
+    }
+
+    fn forget(&self) {
+        self.images.clear();
+        // Dropping each sender stops its upload.
+        self.uploads.borrow_mut().clear();
+    }
+
+    fn image_url(&self, kind: ImageKind, id: &str) -> String {
+        format!("{IMAGES}{}", path(kind, id))
+    }
+
+    fn download(&self, screens: Arc<Screens>, id: String) -> Call<PathBuf> {
+        Box::pin(async move {
+            let file = screens
+                .session()
+                .open_file(&id.parse().map_err(ui_error)?)
+                .await
+                .map_err(ui_error)?;
+            let name = file.metadata().map_err(ui_error)?.name;
+            let bytes = file.reader().original(&file.info).await.map_err(ui_error)?;
+            save(&name, &file.mime, &bytes)?;
+            Ok(PathBuf::from(name))
+        })
+    }
+
+    fn upload(
+        &self,
+        screens: Arc<Screens>,
+        paths: Vec<PathBuf>,
+        album: Option<String>,
+    ) -> UnboundedReceiver<UploadEvent> {
+        let (events, receiver) = futures_channel::mpsc::unbounded();
+        let (stop, stopped) = oneshot::channel::<()>();
+        self.uploads.borrow_mut().push(stop);
+        spawn(async move {
+            let upload = std::pin::pin!(screens.upload(paths, album, events.clone()));
+            if unless_stopped(upload, stopped).await.is_none() {
+                let _ = events
+                    .unbounded_send(UploadEvent::Failed("stopped: the vault was locked".into()));
+            }
+        });
+        receiver
+    }
+
+    fn copy(&self, text: String) -> Call<()> {
+        Box::pin(async move {
+            let clipboard = web_sys::window()
+                .map(|w| w.navigator().clipboard())
+                .ok_or_else(|| UiError::new("this browser has no clipboard"))?;
+            wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&text))
+                .await
+                .map(drop)
+                .map_err(|_| UiError::new("the browser did not let the page use the clipboard"))
+        })
+    }
+}
+
+/// The upload's answer, or `None` when `stopped` fires (or its sender is dropped) first.
+async fn unless_stopped<F: std::future::Future + Unpin>(
+    work: F,
+    stopped: oneshot::Receiver<()>,
+) -> Option<F::Output> {
+    use std::future::poll_fn;
+    use std::task::Poll;
+    let (mut work, mut stopped) = (work, stopped);
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = std::pin::Pin::new(&mut work).poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        match std::pin::Pin::new(&mut stopped).poll(cx) {
+            Poll::Ready(_) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// Hands `bytes` to the browser as a download named `name`.
+fn save(name: &str, mime: &str, bytes: &[u8]) -> Result<(), UiError> {
+    let failed = |_| UiError::new("the browser refused the download");
+    let window = web_sys::window().ok_or_else(|| UiError::new("no window"))?;
+    let document = window
+        .document()
+        .ok_or_else(|| UiError::new("no document"))?;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(failed)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(failed)?;
+    let link: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(failed)?
+        .dyn_into()
+        .map_err(|_| UiError::new("no link element"))?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    // The browser has taken the blob's bytes once the click is handled.
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
