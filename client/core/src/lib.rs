@@ -65,7 +65,8 @@ pub use vault::Vault;
 pub use vault_interface::{limits, types};
 
 /// The vault canister's wasm (gzip), as `scripts/build-canister` builds it: what `vault init`
-/// installs.
+/// installs. Native builds only: a browser's app is served by a vault already.
+#[cfg(not(target_arch = "wasm32"))]
 pub const VAULT_WASM_GZ: &[u8] = include_bytes!(env!("VAULT_WASM_GZ"));
 
 /// A cryptographically secure random-number generator (ChaCha12, seeded from the thread's

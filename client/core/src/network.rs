@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use candid::{Encode, Principal};
+use candid::Principal;
 use ic_agent::Agent;
 
 use crate::canister::VaultCanister;
@@ -210,7 +210,9 @@ impl Connection {
 
     /// Installs the vault's wasm into `id` (which this identity controls), owned by this
     /// identity.
+    #[cfg(not(target_arch = "wasm32"))]
     pub async fn install_vault(&self, id: Principal) -> Result<(), Error> {
+        use candid::Encode;
         let management = ic_utils::interfaces::ManagementCanister::create(&self.agent);
         let arg = vault_interface::types::InitArgs {
             owner: self.me(),
@@ -223,6 +225,15 @@ impl Connection {
             .await
             .map_err(|e| crate::canister::agent_error(&self.network.url(), e))?;
         Ok(())
+    }
+
+    /// A browser installs no vault: its page is served by one already.
+    #[cfg(target_arch = "wasm32")]
+    pub async fn install_vault(&self, id: Principal) -> Result<(), Error> {
+        Err(Error::Invalid(format!(
+            "a browser does not install vaults: install {id} from the desktop app or the \
+             command line, then open its page"
+        )))
     }
 }
 
