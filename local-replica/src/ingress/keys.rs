@@ -7,7 +7,6 @@
 //! | Ed25519 (RFC 8410) | 1.3.101.112 (none) | 32-byte point | 64 bytes `R · S` |
 //! | ECDSA secp256k1 (RFC 5480) | 1.2.840.10045.2.1 (1.3.132.0.10) | 65 bytes `04 · x · y` | 64 bytes `r · s`, big-endian |
 //! | ECDSA P-256 (RFC 5480) | 1.2.840.10045.2.1 (1.2.840.10045.3.1.7) | 65 bytes `04 · x · y` | 64 bytes `r · s`, big-endian |
-//!
 //! | WebAuthn (passkeys) | 1.3.6.1.4.1.56387.1.1 (none) | a COSE key: ES256 or RS256 | CBOR, see [`super::webauthn`] |
 //!
 //! ECDSA signs SHA-256 of the payload. Canister signatures (1.3.6.1.4.1.56387.1.2, Internet

@@ -293,6 +293,26 @@ fn a_passkey_delegates_to_a_session_key_for_this_canister_only() {
     }
 }
 
+#[test]
+fn a_padded_challenge_is_accepted_as_on_the_ic() {
+    // Browsers send the challenge unpadded; the IC's decoder takes padding too.
+    fn padded(key: &Key, payload: &[u8]) -> Vec<u8> {
+        let padded = data_encoding::BASE64URL.encode(payload);
+        assert!(
+            padded.ends_with('='),
+            "a request id's or delegation's payload pads"
+        );
+        encode(&assert_with(key, client_data(&padded)))
+    }
+    let t = now();
+    let passkey = Passkey {
+        key: es256(9),
+        behaviour: padded,
+    };
+    let call = signed_call(&agent(passkey), canister(1), t + MINUTE);
+    authenticate(call_endpoint(canister(1)), &call, t).expect("accepted");
+}
+
 /// Each wrong way an authenticator (or someone between it and the replica) can answer, named.
 fn wrong_behaviours() -> Vec<(&'static str, Behaviour)> {
     vec![
@@ -328,16 +348,21 @@ fn wrong_behaviours() -> Vec<(&'static str, Behaviour)> {
         ("a challenge that is not base64url, signed", |key, _| {
             encode(&assert_with(key, client_data("+/+/")))
         }),
-        ("a challenge in padded base64url, signed", |key, payload| {
-            let padded = data_encoding::BASE64URL.encode(payload);
-            assert!(
-                padded.ends_with('='),
-                "a request id's or delegation's payload pads"
-            );
-            encode(&assert_with(key, client_data(&padded)))
-        }),
         ("no challenge, signed", |key, _| {
-            encode(&assert_with(key, r#"{"type":"webauthn.get"}"#.into()))
+            encode(&assert_with(
+                key,
+                r#"{"type":"webauthn.get","origin":"http://vault.localhost:4943"}"#.into(),
+            ))
+        }),
+        ("client data without its type, signed", |key, payload| {
+            let challenge = data_encoding::BASE64URL_NOPAD.encode(payload);
+            let json = format!(r#"{{"challenge":"{challenge}","origin":"http://a.localhost"}}"#);
+            encode(&assert_with(key, json))
+        }),
+        ("client data without its origin, signed", |key, payload| {
+            let challenge = data_encoding::BASE64URL_NOPAD.encode(payload);
+            let json = format!(r#"{{"type":"webauthn.get","challenge":"{challenge}"}}"#);
+            encode(&assert_with(key, json))
         }),
         ("a blob that is not CBOR", |_, _| vec![0xff; 40]),
         ("a map without the client data", |key, payload| {
@@ -434,8 +459,37 @@ fn every_malformed_passkey_key_is_refused() {
     };
     let mut off_curve_y = y.clone();
     off_curve_y[31] ^= 1;
+    let rsa = |n: Vec<u8>, e: Vec<u8>| {
+        serde_cbor::to_vec(&Value::Map(BTreeMap::from([
+            (int(1), int(3)),
+            (int(3), int(-257)),
+            (int(-1), Value::Bytes(n)),
+            (int(-2), Value::Bytes(e)),
+        ])))
+        .expect("CBOR")
+    };
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("not CBOR", vec![0xff; 8]),
+        (
+            "a key of 3,000 bytes",
+            with(&[(99, Some(Value::Bytes(vec![0; 3000])))]),
+        ),
+        (
+            "a key for signing only",
+            with(&[(4, Some(Value::Text("sign".into())))]),
+        ),
+        ("RSA-1024", rsa(vec![0xc5; 128], vec![1, 0, 1])),
+        (
+            "RSA of 4,097 bits",
+            rsa([&[1][..], &[0xc5; 512]].concat(), vec![1, 0, 1]),
+        ),
+        ("an even RSA modulus", rsa(vec![0xc4; 256], vec![1, 0, 1])),
+        ("an even RSA exponent", rsa(vec![0xc5; 256], vec![1, 0, 0])),
+        ("an RSA exponent of 1", rsa(vec![0xc5; 256], vec![1])),
+        (
+            "an RSA exponent of 2^40 + 1",
+            rsa(vec![0xc5; 256], vec![1, 0, 0, 0, 0, 1]),
+        ),
         (
             "CBOR that is not a map",
             serde_cbor::to_vec(&int(7)).expect("CBOR"),
@@ -484,5 +538,42 @@ fn every_malformed_passkey_key_is_refused() {
             matches!(refused, Err(IngressRefusal::MalformedKey(_))),
             "{what}: {refused:?}"
         );
+    }
+}
+
+#[test]
+fn an_rsa_key_with_leading_zeros_and_a_verify_only_key_are_accepted() {
+    let t = now();
+    // The same RSA key with a zero byte before its modulus, as some encoders write it.
+    let key = rs256();
+    let Value::Map(mut map) = serde_cbor::from_slice::<Value>(&key.cose()).expect("COSE") else {
+        unreachable!("a map")
+    };
+    let Some(Value::Bytes(n)) = map.get(&Value::Integer(-1)).cloned() else {
+        unreachable!("n")
+    };
+    map.insert(Value::Integer(-1), Value::Bytes([&[0][..], &n].concat()));
+    // ES256 marked for verifying only.
+    let es = es256(10);
+    let Value::Map(mut es_map) = serde_cbor::from_slice::<Value>(&es.cose()).expect("COSE") else {
+        unreachable!("a map")
+    };
+    es_map.insert(Value::Integer(4), Value::Text("verify".into()));
+    for (signer, cose) in [(key, map), (es, es_map)] {
+        let der = wrap_cose(&serde_cbor::to_vec(&Value::Map(cose)).expect("CBOR"));
+        let content = call_content(
+            Principal::self_authenticating(&der),
+            canister(1),
+            t + MINUTE,
+        );
+        let payload = content.to_request_id().signable();
+        let bytes = Envelope {
+            content: Cow::Owned(content),
+            sender_pubkey: Some(der),
+            sender_sig: Some(honest(&signer, &payload)),
+            sender_delegation: None,
+        }
+        .encode_bytes();
+        authenticate(call_endpoint(canister(1)), &bytes, t).expect("accepted");
     }
 }
