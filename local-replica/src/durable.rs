@@ -4,7 +4,8 @@
 //! <dir>/checkpoint          the replica as of the last checkpoint (Candid, replaced by rename)
 //! <dir>/wal                 every input since, appended and synced before it is acknowledged
 //! <dir>/journal             a checkpoint's page writes, complete before any is applied
-//! <dir>/modules/<sha256>    every module installed, as installed
+//! <dir>/modules/<sha256>    every module installed, as installed, and every chunk uploaded to a
+//!                           canister's chunk store (the log and checkpoint name them by hash)
 //! <dir>/canisters/<name>    heap and stable memory files, as of the checkpoint
 //! <dir>/cache/              compiled modules (wasmtime's cache)
 //! <dir>/lock                locked by the one process using the directory
@@ -84,6 +85,16 @@ pub enum Input {
         sender: Principal,
         canister: Principal,
     },
+    /// A chunk went into a canister's chunk store (its bytes are in `modules/` by this hash).
+    UploadChunk {
+        sender: Principal,
+        canister: Principal,
+        hash: [u8; 32],
+    },
+    ClearChunkStore {
+        sender: Principal,
+        canister: Principal,
+    },
 }
 
 /// A logged input: its place in the log and the replica's clock when it ran.
@@ -131,6 +142,9 @@ pub struct CanisterState {
     pub version: u64,
     pub stopped: bool,
     pub code: Option<CodeState>,
+    /// The chunk store's hashes, the bytes in `modules/` (absent in checkpoints written before
+    /// chunked installs).
+    pub chunks: Option<Vec<ByteBuf>>,
 }
 
 /// An installed canister's instance.
@@ -598,6 +612,8 @@ const DELETE: u8 = 8;
 /// Before the kind of an input that came from an ingress message: the [`SeenRequest`], then
 /// the input's own kind and fields.
 const INGRESS: u8 = 9;
+const UPLOAD_CHUNK: u8 = 10;
+const CLEAR_CHUNKS: u8 = 11;
 
 fn mode_byte(mode: InstallMode) -> u8 {
     match mode {
@@ -685,6 +701,21 @@ pub fn encode_ingress_record(
             put_bytes(&mut out, sender.as_slice());
             put_bytes(&mut out, canister.as_slice());
         }
+        Input::UploadChunk {
+            sender,
+            canister,
+            hash,
+        } => {
+            out.push(UPLOAD_CHUNK);
+            put_bytes(&mut out, sender.as_slice());
+            put_bytes(&mut out, canister.as_slice());
+            put_bytes(&mut out, hash);
+        }
+        Input::ClearChunkStore { sender, canister } => {
+            out.push(CLEAR_CHUNKS);
+            put_bytes(&mut out, sender.as_slice());
+            put_bytes(&mut out, canister.as_slice());
+        }
     }
     out
 }
@@ -744,6 +775,15 @@ pub fn decode_record(bytes: &[u8]) -> Option<Record> {
                 _ => Input::DeleteCanister { sender, canister },
             }
         }
+        UPLOAD_CHUNK => Input::UploadChunk {
+            sender: r.principal()?,
+            canister: r.principal()?,
+            hash: r.bytes()?.try_into().ok()?,
+        },
+        CLEAR_CHUNKS => Input::ClearChunkStore {
+            sender: r.principal()?,
+            canister: r.principal()?,
+        },
         _ => return None,
     };
     r.0.is_empty().then_some(Record {
@@ -792,6 +832,15 @@ mod tests {
                 canister: p(3),
             },
             Input::StartCanister {
+                sender: p(1),
+                canister: p(3),
+            },
+            Input::UploadChunk {
+                sender: p(1),
+                canister: p(3),
+                hash: [7; 32],
+            },
+            Input::ClearChunkStore {
                 sender: p(1),
                 canister: p(3),
             },

@@ -40,6 +40,10 @@ pub const CHECKPOINT_AFTER_LOG_BYTES: u64 = 256 << 20;
 
 /// Most controllers a canister may have (as on the IC).
 pub const MAX_CONTROLLERS: usize = 10;
+/// The largest chunk `upload_chunk` takes, as on the IC: 1 MiB.
+pub const CHUNK_MAX_BYTES: usize = 1 << 20;
+/// The most chunks a canister's chunk store holds, as on the IC.
+pub const CHUNK_STORE_MAX: usize = 100;
 
 /// Instructions an update (or timer) may run: 40 billion, as on the IC.
 pub const UPDATE_INSTRUCTION_LIMIT: u64 = 40_000_000_000;
@@ -156,6 +160,8 @@ struct Canister {
     running: Option<Running>,
     /// Stable memory of a canister with no code (empty).
     idle_env: Option<Env>,
+    /// The wasm chunk store (`upload_chunk`, `install_chunked_code`): chunks by SHA-256.
+    chunks: BTreeMap<[u8; 32], Arc<Vec<u8>>>,
 }
 
 type Compiled = (Arc<PreparedModule>, Module);
@@ -374,6 +380,7 @@ impl Replica {
                 stopped: false,
                 running: None,
                 idle_env: Some(self.new_env(id)),
+                chunks: BTreeMap::new(),
             },
         );
         id
@@ -411,6 +418,109 @@ impl Replica {
         let used = self.install_inner(sender, id, mode, wasm, arg);
         self.maybe_checkpoint()?;
         used
+    }
+
+    /// Keeps `chunk` in the chunk store of canister `id` (its controllers only), as the IC's
+    /// `upload_chunk`; answers its SHA-256.
+    pub fn upload_chunk(
+        &mut self,
+        sender: Principal,
+        id: Principal,
+        chunk: &[u8],
+    ) -> Result<[u8; 32], CallError> {
+        if chunk.len() > CHUNK_MAX_BYTES {
+            return Err(CallError::InvalidArgument(format!(
+                "upload_chunk: a chunk is at most {CHUNK_MAX_BYTES} bytes, not {}",
+                chunk.len()
+            )));
+        }
+        let hash = module::sha256(chunk);
+        let c = self.controlled(sender, id)?;
+        if !c.chunks.contains_key(&hash) && c.chunks.len() >= CHUNK_STORE_MAX {
+            return Err(CallError::InvalidArgument(format!(
+                "upload_chunk: the chunk store of {id} is full ({CHUNK_STORE_MAX} chunks): \
+                 clear_chunk_store first"
+            )));
+        }
+        if let Some(state) = &self.state {
+            state.save_module(&hash, chunk)?;
+            self.log(|| Input::UploadChunk {
+                sender,
+                canister: id,
+                hash,
+            })?;
+        }
+        self.controlled(sender, id)?
+            .chunks
+            .insert(hash, Arc::new(chunk.to_vec()));
+        self.maybe_checkpoint()?;
+        Ok(hash)
+    }
+
+    /// Empties the chunk store of canister `id` (its controllers only).
+    pub fn clear_chunk_store(&mut self, sender: Principal, id: Principal) -> Result<(), CallError> {
+        self.controlled(sender, id)?;
+        self.log(|| Input::ClearChunkStore {
+            sender,
+            canister: id,
+        })?;
+        self.controlled(sender, id)?.chunks.clear();
+        self.maybe_checkpoint()
+    }
+
+    /// The hashes of the chunks in canister `id`'s store (its controllers only).
+    pub fn stored_chunks(
+        &mut self,
+        sender: Principal,
+        id: Principal,
+    ) -> Result<Vec<[u8; 32]>, CallError> {
+        Ok(self
+            .controlled(sender, id)?
+            .chunks
+            .keys()
+            .copied()
+            .collect())
+    }
+
+    /// Installs into `target` the module made of the chunks `hashes` of `store`'s chunk store
+    /// (`target`'s own by default), in that order, as the IC's `install_chunked_code`: the
+    /// sender controls both, and the module's SHA-256 is `module_hash`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn install_chunked_code(
+        &mut self,
+        sender: Principal,
+        target: Principal,
+        store: Option<Principal>,
+        mode: InstallMode,
+        hashes: &[Vec<u8>],
+        module_hash: &[u8],
+        arg: &[u8],
+    ) -> Result<u64, CallError> {
+        let store = store.unwrap_or(target);
+        let chunks = &self.controlled(sender, store)?.chunks;
+        let mut wasm = Vec::new();
+        for hash in hashes {
+            let chunk = <[u8; 32]>::try_from(hash.as_slice())
+                .ok()
+                .and_then(|hash| chunks.get(&hash))
+                .ok_or_else(|| {
+                    CallError::InvalidArgument(format!(
+                        "install_chunked_code: chunk {} is not in the chunk store of {store}: \
+                         upload it first",
+                        hex::encode(hash)
+                    ))
+                })?;
+            wasm.extend_from_slice(chunk);
+        }
+        if module::sha256(&wasm).as_slice() != module_hash {
+            return Err(CallError::InvalidArgument(format!(
+                "install_chunked_code: the chunks make a module whose SHA-256 is {}, not the \
+                 wasm_module_hash {}",
+                hex::encode(module::sha256(&wasm)),
+                hex::encode(module_hash)
+            )));
+        }
+        self.install_code(sender, target, mode, &wasm, arg)
     }
 
     fn install_inner(

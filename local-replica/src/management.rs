@@ -4,14 +4,16 @@
 //!
 //! Provided: `provisional_create_canister_with_cycles`, `install_code`, `canister_status`,
 //! `update_settings` (controllers; other settings are accepted and have no effect here, where
-//! nothing is allocated or charged), `stop_canister`, `start_canister`, `delete_canister`.
+//! nothing is allocated or charged), `stop_canister`, `start_canister`, `delete_canister`, and
+//! chunked code installation for modules over one message (`upload_chunk`, `stored_chunks`,
+//! `clear_chunk_store`, `install_chunked_code`, which ic-utils uses by itself above 1.85 MiB).
 //! Anything else is refused by name.
 
 use candid::{CandidType, Decode, Encode, Nat, Principal};
 use ic_management_canister_types::{
-    CanisterIdRecord, CanisterInstallMode, CanisterStatusResult, CanisterStatusType,
-    DefiniteCanisterSettings, InstallCodeArgs, MemoryMetrics,
-    ProvisionalCreateCanisterWithCyclesArgs, QueryStats, UpdateSettingsArgs,
+    CanisterIdRecord, CanisterInstallMode, CanisterStatusResult, CanisterStatusType, ChunkHash,
+    DefiniteCanisterSettings, InstallChunkedCodeArgs, InstallCodeArgs, MemoryMetrics,
+    ProvisionalCreateCanisterWithCyclesArgs, QueryStats, UpdateSettingsArgs, UploadChunkArgs,
 };
 
 use crate::{CallError, InstallMode, Replica, Reply};
@@ -24,9 +26,13 @@ pub const CYCLES: u128 = 1 << 64;
 pub const QUERY_METHODS: [&str; 1] = ["canister_status"];
 
 /// Methods of the management canister this replica provides.
-pub const METHODS: [&str; 7] = [
+pub const METHODS: [&str; 11] = [
     "provisional_create_canister_with_cycles",
     "install_code",
+    "upload_chunk",
+    "stored_chunks",
+    "clear_chunk_store",
+    "install_chunked_code",
     "canister_status",
     "update_settings",
     "stop_canister",
@@ -74,27 +80,46 @@ impl Replica {
             }
             "install_code" => {
                 let args: InstallCodeArgs = decode(method, arg)?;
-                let mode = match args.mode {
-                    CanisterInstallMode::Install => InstallMode::Install,
-                    CanisterInstallMode::Reinstall => InstallMode::Reinstall,
-                    CanisterInstallMode::Upgrade(flags) => {
-                        let flags = flags.unwrap_or_default();
-                        if flags.skip_pre_upgrade == Some(true) {
-                            return Err(CallError::InvalidArgument(
-                                "skip_pre_upgrade is not supported by this replica".into(),
-                            ));
-                        }
-                        if flags.wasm_memory_persistence.is_some() {
-                            return Err(CallError::InvalidArgument(
-                                "wasm_memory_persistence is not supported: this replica keeps \
-                                 stable memory across upgrades, not the heap"
-                                    .into(),
-                            ));
-                        }
-                        InstallMode::Upgrade
-                    }
-                };
+                let mode = install_mode(args.mode)?;
                 self.install_code(sender, args.canister_id, mode, &args.wasm_module, &args.arg)?;
+                reply(&())
+            }
+            "upload_chunk" => {
+                let args: UploadChunkArgs = decode(method, arg)?;
+                let hash = self.upload_chunk(sender, args.canister_id, &args.chunk)?;
+                reply(&ChunkHash {
+                    hash: hash.to_vec(),
+                })
+            }
+            "stored_chunks" => {
+                let args: CanisterIdRecord = decode(method, arg)?;
+                let hashes = self.stored_chunks(sender, args.canister_id)?;
+                reply(
+                    &hashes
+                        .iter()
+                        .map(|h| ChunkHash { hash: h.to_vec() })
+                        .collect::<Vec<_>>(),
+                )
+            }
+            "clear_chunk_store" => {
+                let args: CanisterIdRecord = decode(method, arg)?;
+                self.clear_chunk_store(sender, args.canister_id)?;
+                reply(&())
+            }
+            "install_chunked_code" => {
+                let args: InstallChunkedCodeArgs = decode(method, arg)?;
+                let mode = install_mode(args.mode)?;
+                let hashes: Vec<Vec<u8>> =
+                    args.chunk_hashes_list.into_iter().map(|c| c.hash).collect();
+                self.install_chunked_code(
+                    sender,
+                    args.target_canister,
+                    args.store_canister,
+                    mode,
+                    &hashes,
+                    &args.wasm_module_hash,
+                    &args.arg,
+                )?;
                 reply(&())
             }
             "canister_status" => {
@@ -166,4 +191,28 @@ impl Replica {
             }),
         }
     }
+}
+
+/// The replica's install mode for the IC's (the upgrade options it cannot honour refused).
+fn install_mode(mode: CanisterInstallMode) -> Result<InstallMode, CallError> {
+    Ok(match mode {
+        CanisterInstallMode::Install => InstallMode::Install,
+        CanisterInstallMode::Reinstall => InstallMode::Reinstall,
+        CanisterInstallMode::Upgrade(flags) => {
+            let flags = flags.unwrap_or_default();
+            if flags.skip_pre_upgrade == Some(true) {
+                return Err(CallError::InvalidArgument(
+                    "skip_pre_upgrade is not supported by this replica".into(),
+                ));
+            }
+            if flags.wasm_memory_persistence.is_some() {
+                return Err(CallError::InvalidArgument(
+                    "wasm_memory_persistence is not supported: this replica keeps \
+                     stable memory across upgrades, not the heap"
+                        .into(),
+                ));
+            }
+            InstallMode::Upgrade
+        }
+    })
 }

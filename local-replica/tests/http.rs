@@ -17,7 +17,9 @@ use ic_agent::identity::{
     Secp256k1Identity, SignedDelegation,
 };
 use ic_agent::{Agent, AgentError, Certificate, Identity};
+use ic_management_canister_types::ChunkHash;
 use ic_transport_types::{Envelope, EnvelopeContent, ReadStateResponse, RequestStatusResponse};
+use ic_utils::call::AsyncCall;
 use ic_utils::interfaces::ManagementCanister;
 use ic_utils::interfaces::management_canister::CanisterStatusType;
 use ic_utils::interfaces::management_canister::builders::CanisterInstallMode as InstallMode;
@@ -1107,4 +1109,183 @@ async fn a_configured_host_name_is_served() {
             .unwrap();
         assert_eq!(response.status().as_u16(), want, "{host}");
     }
+}
+
+/// `wasm` with a custom section of `size` bytes: a module too large for one message.
+fn with_custom_section(mut wasm: Vec<u8>, size: usize) -> Vec<u8> {
+    let name = b"padding";
+    let mut content = vec![name.len() as u8];
+    content.extend_from_slice(name);
+    content.resize(content.len() + size, 0x5a);
+    wasm.push(0);
+    let mut len = content.len();
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        wasm.push(if len == 0 { byte } else { byte | 0x80 });
+        if len == 0 {
+            break;
+        }
+    }
+    wasm.extend_from_slice(&content);
+    wasm
+}
+
+#[tokio::test]
+async fn a_module_over_one_message_installs_in_chunks_and_survives_a_restart() {
+    let replica = ReplicaProcess::start();
+    let agent = replica.agent(ed25519(100)).await;
+    let management = ManagementCanister::create(&agent);
+    let (id,) = management
+        .create_canister()
+        .as_provisional_create_with_amount(None)
+        .call_and_wait()
+        .await
+        .unwrap();
+    // ic-utils installs a module of 1.85 MiB or more through the chunk store by itself.
+    let big = with_custom_section(plain_probe(), 5 << 19);
+    assert!(big.len() > 2 << 20);
+    management
+        .install(&id, &big)
+        .with_mode(InstallMode::Install)
+        .call_and_wait()
+        .await
+        .expect("installed in chunks");
+    agent.update(&id, "inc").call_and_wait().await.unwrap();
+    assert_eq!(counter(&agent, id).await, 1);
+    let (status,) = management.canister_status(&id).call().await.unwrap();
+    assert_eq!(
+        status.module_hash,
+        Some(Sha256::digest(&big).to_vec()),
+        "the module installed is the whole of the chunks"
+    );
+
+    // A chunk left in the store is there after a restart, and installs from there.
+    let chunk = with_custom_section(plain_probe(), 1000);
+    let (stored,) = management
+        .upload_chunk(
+            &id,
+            &ic_management_canister_types::UploadChunkArgs {
+                canister_id: id,
+                chunk: chunk.clone(),
+            },
+        )
+        .call_and_wait()
+        .await
+        .unwrap();
+    assert_eq!(stored.hash, Sha256::digest(&chunk).to_vec());
+    drop(agent);
+    // Killed (the chunk only in the log, replayed), then stopped (in the checkpoint).
+    let dir = kill(replica);
+    let _cleanup = RemoveOnDrop(dir.clone());
+    let again = ReplicaProcess::start_in(dir.clone(), &[]);
+    let agent = again.agent(ed25519(100)).await;
+    let (chunks,) = ManagementCanister::create(&agent)
+        .stored_chunks(&id)
+        .call_and_wait()
+        .await
+        .unwrap();
+    assert_eq!(chunks.len(), 1, "replayed from the log");
+    drop(agent);
+    again.stop();
+    let again = ReplicaProcess::start_in(dir.clone(), &[]);
+    let agent = again.agent(ed25519(100)).await;
+    let management = ManagementCanister::create(&agent);
+    assert_eq!(counter(&agent, id).await, 1);
+    let (chunks,) = management.stored_chunks(&id).call_and_wait().await.unwrap();
+    assert_eq!(
+        chunks.iter().map(|c| &c.hash).collect::<Vec<_>>(),
+        [&stored.hash]
+    );
+    management
+        .install_chunked_code(&id, &Sha256::digest(&chunk))
+        .with_chunk_hashes(chunks)
+        .with_install_mode(InstallMode::Reinstall)
+        .build()
+        .unwrap()
+        .call_and_wait()
+        .await
+        .expect("installed from the restored store");
+    assert_eq!(counter(&agent, id).await, 0, "reinstalled");
+    management
+        .clear_chunk_store(&id)
+        .call_and_wait()
+        .await
+        .unwrap();
+    let (chunks,) = management.stored_chunks(&id).call_and_wait().await.unwrap();
+    assert!(chunks.is_empty());
+}
+
+#[tokio::test]
+async fn chunked_installs_refuse_strangers_missing_chunks_wrong_hashes_and_big_chunks() {
+    let replica = ReplicaProcess::start();
+    let owner = replica.agent(ed25519(110)).await;
+    let stranger = replica.agent(ed25519(111)).await;
+    let management = ManagementCanister::create(&owner);
+    let (id,) = management
+        .create_canister()
+        .as_provisional_create_with_amount(None)
+        .call_and_wait()
+        .await
+        .unwrap();
+    let upload = |agent: &Agent, chunk: Vec<u8>| {
+        let agent = agent.clone();
+        async move {
+            ManagementCanister::create(&agent)
+                .upload_chunk(
+                    &id,
+                    &ic_management_canister_types::UploadChunkArgs {
+                        canister_id: id,
+                        chunk,
+                    },
+                )
+                .call_and_wait()
+                .await
+                .map(|(hash,)| hash)
+        }
+    };
+    let rejected = |result: Result<(), AgentError>, says: &str| {
+        let text = format!("{:?}", result.expect_err("refused"));
+        assert!(text.contains(says), "{says}: {text}");
+    };
+    let stranger_upload = upload(&stranger, vec![1; 10]).await.map(drop);
+    rejected(stranger_upload, "controller");
+    rejected(
+        upload(&owner, vec![0; (1 << 20) + 1]).await.map(drop),
+        "at most 1048576 bytes",
+    );
+    let wasm = plain_probe();
+    let (first, rest) = wasm.split_at(wasm.len() / 2);
+    let a = upload(&owner, first.to_vec()).await.unwrap();
+    let b = upload(&owner, rest.to_vec()).await.unwrap();
+    let install = |hashes: Vec<ChunkHash>, module_hash: Vec<u8>, agent: &Agent| {
+        let agent = agent.clone();
+        async move {
+            ManagementCanister::create(&agent)
+                .install_chunked_code(&id, &module_hash)
+                .with_chunk_hashes(hashes)
+                .build()
+                .unwrap()
+                .call_and_wait()
+                .await
+        }
+    };
+    let hash = Sha256::digest(&wasm).to_vec();
+    // Out of order: another module than the hash says.
+    rejected(
+        install(vec![b.clone(), a.clone()], hash.clone(), &owner).await,
+        "not the wasm_module_hash",
+    );
+    let missing = ChunkHash { hash: vec![7; 32] };
+    rejected(
+        install(vec![a.clone(), missing], hash.clone(), &owner).await,
+        "is not in the chunk store",
+    );
+    rejected(
+        install(vec![a.clone(), b.clone()], hash.clone(), &stranger).await,
+        "controller",
+    );
+    install(vec![a, b], hash, &owner).await.expect("installed");
+    owner.update(&id, "inc").call_and_wait().await.unwrap();
+    assert_eq!(counter(&owner, id).await, 1);
 }

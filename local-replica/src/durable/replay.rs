@@ -167,12 +167,35 @@ impl Replica {
                 self.controlled(sender, canister)?.stopped = false
             }
             Input::DeleteCanister { sender, canister } => self.delete_inner(sender, canister)?,
+            Input::UploadChunk {
+                sender,
+                canister,
+                hash,
+            } => {
+                let chunk = state.load_module(&hash)?;
+                self.controlled(sender, canister)?
+                    .chunks
+                    .insert(hash, Arc::new(chunk));
+            }
+            Input::ClearChunkStore { sender, canister } => {
+                self.controlled(sender, canister)?.chunks.clear()
+            }
         }
         Ok(())
     }
 
     /// Loads a canister from the checkpoint.
     fn restore(&mut self, state: &StateDir, c: CanisterState) -> Result<(), CallError> {
+        let mut chunks = BTreeMap::new();
+        for hash in c.chunks.iter().flatten() {
+            let hash = <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| {
+                CallError::Engine(format!(
+                    "the checkpoint of {} holds a damaged chunk hash",
+                    c.id
+                ))
+            })?;
+            chunks.insert(hash, Arc::new(state.load_module(&hash)?));
+        }
         let running = match c.code {
             None => None,
             Some(code) => {
@@ -231,6 +254,7 @@ impl Replica {
                 stopped: c.stopped,
                 idle_env: running.is_none().then(|| self.new_env(c.id)),
                 running,
+                chunks,
             },
         );
         Ok(())
@@ -306,6 +330,12 @@ impl Replica {
                 version: c.version,
                 stopped: c.stopped,
                 code,
+                chunks: Some(
+                    c.chunks
+                        .keys()
+                        .map(|h| serde_bytes::ByteBuf::from(h.to_vec()))
+                        .collect(),
+                ),
             });
         }
         let lengths: Vec<(String, u64)> = meta
