@@ -269,16 +269,21 @@ struct HttpResponse {
     upgrade: Option<bool>,
 }
 
-/// Creates a canister controlled by `agent`'s identity through ic-utils and installs `wasm`.
-async fn create_and_install(agent: &Agent, wasm: &[u8], arg: Vec<u8>) -> Principal {
-    let management = ManagementCanister::create(agent);
-    let (id,) = management
+/// Creates an empty canister controlled by `agent`'s identity through ic-utils.
+async fn create_canister(agent: &Agent) -> Principal {
+    let (id,) = ManagementCanister::create(agent)
         .create_canister()
         .as_provisional_create_with_amount(None)
         .call_and_wait()
         .await
         .expect("provisional_create_canister_with_cycles");
-    management
+    id
+}
+
+/// Creates a canister controlled by `agent`'s identity through ic-utils and installs `wasm`.
+async fn create_and_install(agent: &Agent, wasm: &[u8], arg: Vec<u8>) -> Principal {
+    let id = create_canister(agent).await;
+    ManagementCanister::create(agent)
         .install_code(&id, wasm)
         .with_mode(InstallMode::Install)
         .with_raw_arg(arg)
@@ -1135,13 +1140,8 @@ fn with_custom_section(mut wasm: Vec<u8>, size: usize) -> Vec<u8> {
 async fn a_module_over_one_message_installs_in_chunks_and_survives_a_restart() {
     let replica = ReplicaProcess::start();
     let agent = replica.agent(ed25519(100)).await;
+    let id = create_canister(&agent).await;
     let management = ManagementCanister::create(&agent);
-    let (id,) = management
-        .create_canister()
-        .as_provisional_create_with_amount(None)
-        .call_and_wait()
-        .await
-        .unwrap();
     // ic-utils installs a module of 1.85 MiB or more through the chunk store by itself.
     let big = with_custom_section(plain_probe(), 5 << 19);
     assert!(big.len() > 2 << 20);
@@ -1221,13 +1221,7 @@ async fn chunked_installs_refuse_strangers_missing_chunks_wrong_hashes_and_big_c
     let replica = ReplicaProcess::start();
     let owner = replica.agent(ed25519(110)).await;
     let stranger = replica.agent(ed25519(111)).await;
-    let management = ManagementCanister::create(&owner);
-    let (id,) = management
-        .create_canister()
-        .as_provisional_create_with_amount(None)
-        .call_and_wait()
-        .await
-        .unwrap();
+    let id = create_canister(&owner).await;
     let upload = |agent: &Agent, chunk: Vec<u8>| {
         let agent = agent.clone();
         async move {
