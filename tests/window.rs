@@ -172,6 +172,28 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
         "the tabs are along the bottom: {nav_y} in {height}"
     );
     assert!(screenshot("app-phone.png") > 1000);
+    // Five tabs at most, each on screen; the other screens are under More.
+    let elements = r["elements"].as_object().unwrap();
+    for tab in [
+        "nav-photos",
+        "nav-albums",
+        "nav-upload",
+        "nav-sharing",
+        "nav-more",
+    ] {
+        let x = elements[tab][0].as_i64().unwrap();
+        assert!(x > 0 && x < 360, "{tab} is on screen: at {x}");
+    }
+    for under_more in ["nav-shared", "nav-activity", "nav-trash", "nav-settings"] {
+        assert!(!elements.contains_key(under_more), "{under_more}: {r:#}");
+    }
+    phone.click("nav-more");
+    phone.wait("the More sheet", 30, |r| {
+        r["elements"]["more-settings"].is_array()
+    });
+    assert!(screenshot("app-phone-more.png") > 1000);
+    phone.click("more-settings");
+    phone.wait("settings, from More", 30, |r| r["screen"] == "Settings");
     step("phone width");
 
     // Nothing is left running: the windows close, and the replica the test started stops with

@@ -106,6 +106,10 @@ pub enum Screen {
 }
 
 impl Screen {
+    /// How many of [`Screen::NAV`]'s entries a phone's tab bar shows; the rest are under
+    /// "More", so the bar holds five tabs at most.
+    pub const PHONE_TABS: usize = 4;
+
     /// The navigation's entries: (screen, label, test id).
     pub const NAV: [(Screen, &'static str, &'static str); 8] = [
         (Screen::Photos, "Photos", "nav-photos"),
@@ -260,28 +264,57 @@ fn Shell() -> Element {
         Screen::SharedPhotos { .. } => Screen::Shared,
         other => other.clone(),
     };
-    let nav = Screen::NAV.iter().map(|(target, label, testid)| {
-        let target = target.clone();
-        let class = if target == current {
-            "nav-item active"
-        } else {
-            "nav-item"
-        };
-        let badge = (target == Screen::Upload && uploading).then_some("●");
-        rsx! {
-            button {
-                key: "{testid}",
-                class,
-                "data-testid": *testid,
-                onclick: move |_| {
-                    app.viewer.set(None);
-                    app.screen.set(target.clone());
-                },
-                span { class: "nav-label", "{label}" }
-                if let Some(b) = badge { span { class: "badge", "{b}" } }
+    let mut more = use_signal(|| false);
+    let in_more = Screen::NAV[Screen::PHONE_TABS..]
+        .iter()
+        .any(|(target, ..)| *target == current);
+    let nav = Screen::NAV
+        .iter()
+        .enumerate()
+        .map(|(i, (target, label, testid))| {
+            let target = target.clone();
+            let class = match (target == current, i < Screen::PHONE_TABS) {
+                (true, true) => "nav-item active",
+                (false, true) => "nav-item",
+                (true, false) => "nav-item secondary active",
+                (false, false) => "nav-item secondary",
+            };
+            let badge = (target == Screen::Upload && uploading).then_some("●");
+            rsx! {
+                button {
+                    key: "{testid}",
+                    class,
+                    "data-testid": *testid,
+                    onclick: move |_| {
+                        app.viewer.set(None);
+                        more.set(false);
+                        app.screen.set(target.clone());
+                    },
+                    span { class: "nav-label", "{label}" }
+                    if let Some(b) = badge { span { class: "badge", "{b}" } }
+                }
             }
-        }
-    });
+        });
+    // A phone's sheet of the screens its tab bar has no room for.
+    let sheet = Screen::NAV[Screen::PHONE_TABS..]
+        .iter()
+        .map(|(target, label, testid)| {
+            let target = target.clone();
+            let testid = testid.replacen("nav-", "more-", 1);
+            rsx! {
+                button {
+                    key: "{testid}",
+                    class: if target == current { "sheet-item active" } else { "sheet-item" },
+                    "data-testid": "{testid}",
+                    onclick: move |_| {
+                        app.viewer.set(None);
+                        more.set(false);
+                        app.screen.set(target.clone());
+                    },
+                    "{label}"
+                }
+            }
+        });
     let body = match screen {
         Screen::Photos => rsx! { screens::photos::Photos { album: None, trash: false } },
         Screen::Album { id, name } => rsx! {
@@ -308,6 +341,21 @@ fn Shell() -> Element {
             nav { class: "nav",
                 div { class: "brand", "Vault" }
                 {nav}
+                button {
+                    class: if in_more { "nav-item more active" } else { "nav-item more" },
+                    "data-testid": crate::testid("nav-more"),
+                    "aria-expanded": if more() { "true" } else { "false" },
+                    onclick: move |_| more.toggle(),
+                    span { class: "nav-label", "More" }
+                }
+            }
+            if more() {
+                div { class: "sheet-backdrop", onclick: move |_| more.set(false),
+                    div { class: "sheet", role: "menu", "data-testid": crate::testid("more-sheet"),
+                        onclick: move |e| e.stop_propagation(),
+                        {sheet}
+                    }
+                }
             }
             main { class: "main", {body} }
             if app.viewer.read().is_some() {

@@ -1083,7 +1083,7 @@ fn the_viewer_steps_shows_details_downloads_shares_and_trashes() {
         .listeners
         .iter()
         .filter(|(n, _)| n == "click")
-        .nth(Screen::NAV.len())
+        .nth(NAV_BUTTONS)
         .unwrap()
         .1;
     ui.fire(
@@ -1186,7 +1186,7 @@ fn what_is_shared_with_me_opens_to_its_photos_to_look_at_and_download_only() {
         .listeners
         .iter()
         .filter(|(n, _)| n == "click")
-        .nth(Screen::NAV.len() + 1)
+        .nth(NAV_BUTTONS + 1)
         .unwrap()
         .1;
     ui.fire(
@@ -1241,4 +1241,40 @@ fn files_and_folders_dropped_on_the_window_are_uploaded() {
         vec![r#"upload ["/home/me/Pictures/2024", "/home/me/IMG_1.heic"] None"#]
     );
     assert!(!ui.html().contains("dropzone hover"));
+}
+
+/// The navigation's click listeners: a button for each screen, and a phone's More.
+const NAV_BUTTONS: usize = Screen::NAV.len() + 1;
+
+#[test]
+fn a_phone_has_five_tabs_and_the_rest_under_more() {
+    let fake = Fake::new(Mode::Empty);
+    let mut ui = Ui::unlocked(fake, Screen::Photos);
+    let html = ui.html();
+    // Every screen stays in the bar (a wide window shows them all); on a phone the style sheet
+    // hides those past the first four, and More opens a sheet of them.
+    let secondary = html.matches("nav-item secondary").count();
+    assert_eq!(secondary, Screen::NAV.len() - Screen::PHONE_TABS, "{html}");
+    assert_eq!(Screen::PHONE_TABS + 1, 5, "four tabs and More");
+    assert!(!html.contains("more-sheet"), "closed at first");
+    ui.click_on("nav-more");
+    let html = ui.html();
+    assert!(html.contains("more-sheet"), "{html}");
+    for (_, label, testid) in &Screen::NAV[Screen::PHONE_TABS..] {
+        assert!(
+            html.contains(&testid.replacen("nav-", "more-", 1)) && html.contains(label),
+            "{label} is in the sheet"
+        );
+    }
+    ui.click_on("more-settings");
+    let html = ui.html();
+    assert!(!html.contains("more-sheet"), "the sheet closes");
+    assert!(
+        html.contains("<h1>Settings</h1>") || html.contains(">Settings<"),
+        "{html}"
+    );
+    assert!(
+        html.contains("nav-item more active"),
+        "More shows where Settings is"
+    );
 }
