@@ -57,22 +57,27 @@ impl Network {
         }
     }
 
-    /// The network a page served from `origin` (`scheme://host[:port]`) reaches: the Internet
-    /// Computer when one of its gateways serves the page (`<canister>.icp0.io`, `.ic0.app`),
-    /// else the replica at the page's own origin (`<canister>.localhost:4943` locally).
+    /// The network a page served from `origin` (`scheme://host[:port]`) reaches: a local
+    /// replica at the page's own origin when the host is this machine (`localhost`,
+    /// `*.localhost`, `127.0.0.1`, `[::1]`), else the Internet Computer — whose root key is built
+    /// into the agent, so no other host (a gateway, a custom domain, a look-alike) is ever asked
+    /// for the key that certifies answers.
     pub fn of_page(origin: &str) -> Network {
         let origin = origin.trim_end_matches('/');
-        let host = origin
-            .split_once("://")
-            .map_or(origin, |(_, rest)| rest)
-            .split([':', '/'])
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if host.ends_with(".icp0.io") || host.ends_with(".ic0.app") {
-            Network::Ic
-        } else {
+        let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => authority.split([':', '/']).next().unwrap_or_default(),
+        }
+        .to_ascii_lowercase();
+        let this_machine = host == "localhost"
+            || host.ends_with(".localhost")
+            || host == "127.0.0.1"
+            || host == "::1";
+        if this_machine {
             Network::Url(origin.to_string())
+        } else {
+            Network::Ic
         }
     }
 
@@ -250,11 +255,26 @@ mod tests {
         ] {
             assert_eq!(Network::of_page(origin), Network::Ic, "{origin}");
         }
-        let local = "http://rrkah-fqaaa-aaaaa-aaaaq-cai.localhost:4943";
-        assert_eq!(Network::of_page(local), Network::Url(local.into()));
-        // A look-alike is not the IC: its own origin is the replica, as for any other host.
-        let lookalike = "https://icp0.io.example.com";
-        assert_eq!(Network::of_page(lookalike), Network::Url(lookalike.into()));
+        for local in [
+            "http://rrkah-fqaaa-aaaaa-aaaaq-cai.localhost:4943",
+            "http://127.0.0.1:4943",
+            "http://[::1]:4943",
+        ] {
+            assert_eq!(
+                Network::of_page(local),
+                Network::Url(local.into()),
+                "{local}"
+            );
+        }
+        // Any other host (a custom domain, a look-alike) is never asked for a root key: the
+        // page talks to the IC under the key built into the agent.
+        for elsewhere in [
+            "https://icp0.io.example.com",
+            "https://photos.example.com",
+            "http://localhost.example.com",
+        ] {
+            assert_eq!(Network::of_page(elsewhere), Network::Ic, "{elsewhere}");
+        }
     }
 
     #[test]
