@@ -13,6 +13,7 @@ use std::sync::Arc;
 use dioxus::prelude::*;
 use futures_channel::mpsc::UnboundedReceiver;
 use futures_channel::oneshot;
+use futures_util::future::Either;
 use vault_bridge::images::{Images, Refusal, parse_path, path};
 use vault_bridge::{Bridge, Platform, Screens, Work, ui_error};
 use vault_client::platform::{BrowserStore, MaybeSync};
@@ -166,10 +167,15 @@ impl Platform for Web {
     ) -> UnboundedReceiver<UploadEvent> {
         let (events, receiver) = futures_channel::mpsc::unbounded();
         let (stop, stopped) = oneshot::channel::<()>();
-        self.uploads.borrow_mut().push(stop);
+        {
+            let mut uploads = self.uploads.borrow_mut();
+            // A finished upload has dropped its receiver.
+            uploads.retain(|stop| !stop.is_canceled());
+            uploads.push(stop);
+        }
         spawn(async move {
             let upload = std::pin::pin!(screens.upload(paths, album, events.clone()));
-            if unless_stopped(upload, stopped).await.is_none() {
+            if let Either::Right(_) = futures_util::future::select(upload, stopped).await {
                 let _ = events
                     .unbounded_send(UploadEvent::Failed("stopped: the vault was locked".into()));
             }
@@ -188,26 +194,6 @@ impl Platform for Web {
                 .map_err(|_| UiError::new("the browser did not let the page use the clipboard"))
         })
     }
-}
-
-/// The upload's answer, or `None` when `stopped` fires (or its sender is dropped) first.
-async fn unless_stopped<F: std::future::Future + Unpin>(
-    work: F,
-    stopped: oneshot::Receiver<()>,
-) -> Option<F::Output> {
-    use std::future::poll_fn;
-    use std::task::Poll;
-    let (mut work, mut stopped) = (work, stopped);
-    poll_fn(|cx| {
-        if let Poll::Ready(out) = std::pin::Pin::new(&mut work).poll(cx) {
-            return Poll::Ready(Some(out));
-        }
-        match std::pin::Pin::new(&mut stopped).poll(cx) {
-            Poll::Ready(_) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
-    })
-    .await
 }
 
 /// Hands `bytes` to the browser as a download named `name`.
