@@ -1,5 +1,6 @@
 //! Builds the vault canister's wasm (through `scripts/build-canister`) so the client can install
-//! it: a fresh clone needs nothing but `cargo build`.
+//! it: a fresh clone needs nothing but `cargo build`. The canister serves the web app, which is
+//! this crate built for a browser (`scripts/build-web`), so this crate's sources are watched too.
 //!
 //! The wasm is built by a nested `cargo` with its own target directory (`<target>/wasm-build`):
 //! the outer build holds the lock on its own. `scripts/test-all` runs the script with the same
@@ -30,6 +31,18 @@ fn main() {
         "crypto/src",
         "crypto/Cargo.toml",
         "scripts/build-canister",
+        // The web app the vault serves (scripts/build-web), this crate built for a browser
+        // among it.
+        "client/web/src",
+        "client/web/static",
+        "client/web/Cargo.toml",
+        "client/app/ui/src",
+        "client/app/ui/Cargo.toml",
+        "client/app/bridge/src",
+        "client/app/bridge/Cargo.toml",
+        "client/core/src",
+        "client/core/Cargo.toml",
+        "scripts/build-web",
         "Cargo.lock",
     ] {
         println!("cargo::rerun-if-changed={}", root.join(watched).display());
@@ -86,7 +99,7 @@ fn build(root: &Path) -> PathBuf {
         .unwrap_or_else(|e| panic!("cannot run scripts/build-canister: {e}"));
     if !status.success() {
         panic!(
-            "scripts/build-canister failed ({status}): the vault canister's wasm is needed to build the client; it needs npm (for ic-wasm) and the wasm32-unknown-unknown target (`rustup target add wasm32-unknown-unknown`). Or set VAULT_WASM to a built vault.wasm.gz"
+            "scripts/build-canister failed ({status}): the vault canister's wasm is needed to build the client; it needs npm (for ic-wasm and wasm-opt), the wasm32-unknown-unknown target and network access to crates.io once (to install wasm-bindgen-cli) (`rustup target add wasm32-unknown-unknown`). Or set VAULT_WASM to a built vault.wasm.gz"
         );
     }
     root.join("target/canister/vault.wasm.gz")

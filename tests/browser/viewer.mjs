@@ -10,26 +10,13 @@
 // claims its whole origin (`Service-Worker-Allowed: /`).
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { WAIT, launch, ok, pixels, sha256 } from './common.mjs';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const WAIT = { timeout: 90_000 };
 mkdirSync(config.artifacts, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: config.chromium,
-  headless: true,
-  args: [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
-
-const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
-const ok = (what) => console.log(`ok ${what}`);
+const browser = await launch(config.chromium);
 
 /// The origin of the viewer at `url`, and of its canister's raw domain, where the API is.
 const viewerOrigin = (url) => new URL(url).origin;
@@ -71,32 +58,6 @@ const decryptable = (api) => api.filter((a) => /^\/s\/api\/(thumb|chunk)\//.test
 
 async function state(page, wanted) {
   await page.waitForFunction((s) => document.body.dataset.state === s, wanted, WAIT);
-}
-
-/// The SHA-256 of the RGBA pixels of an image element as the browser decoded it, and of the
-/// original file's bytes decoded by the same browser.
-async function pixels(page, selector, original) {
-  return page.evaluate(async ({ selector, original }) => {
-    const draw = async (img) => {
-      await img.decode();
-      const canvas = new OffscreenCanvas(img.naturalWidth, img.naturalHeight);
-      const ctx = canvas.getContext('2d');
-      ctx.drawImage(img, 0, 0);
-      const data = ctx.getImageData(0, 0, img.naturalWidth, img.naturalHeight).data;
-      const digest = await crypto.subtle.digest('SHA-256', data);
-      return {
-        width: img.naturalWidth,
-        height: img.naturalHeight,
-        hash: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join(''),
-      };
-    };
-    const shown = await draw(document.querySelector(selector));
-    const bytes = Uint8Array.from(atob(original), (c) => c.charCodeAt(0));
-    const img = new Image();
-    img.src = URL.createObjectURL(new Blob([bytes], { type: 'image/jpeg' }));
-    const reference = await draw(img);
-    return { shown, reference };
-  }, { selector, original: readFileSync(original).toString('base64') });
 }
 
 async function download(page, file) {

@@ -1,11 +1,16 @@
-//! The installable wasm, as `scripts/build-canister` makes it: small enough to install in one
-//! message, carrying its Candid interface, importing only the System API it is known to use.
+//! The installable wasm, as `scripts/build-canister` makes it: within its size budget (it serves
+//! the web app, so it installs in chunks), carrying its Candid interface, importing only the
+//! System API it is known to use.
 
 use std::io::Read;
 use std::path::PathBuf;
 
-/// The IC's ingress limit: a module must install in one message.
-const MAX_INSTALL_BYTES: usize = 2 << 20;
+/// The IC's ingress limit: a module larger than one message is installed in 1 MiB chunks
+/// (`upload_chunk`, `install_chunked_code`), as ic-utils does by itself above 1.85 MiB.
+const ONE_MESSAGE_BYTES: usize = 2 << 20;
+/// The vault's budget: the canister (~0.5 MiB) and the web app it serves (~1.5 MiB), in at
+/// most three chunks.
+const BUDGET_BYTES: usize = 3 << 20;
 
 /// What the canister may import: each of these must be provided by any replica that runs it.
 /// (`certified_data_set` and `data_certificate_*`: the link viewer's certification;
@@ -50,13 +55,20 @@ fn artifact() -> Vec<u8> {
 }
 
 #[test]
-fn installs_in_one_message() {
+fn stays_within_its_budget_and_installs_in_chunks_when_over_one_message() {
     let gz = artifact();
     assert!(
-        gz.len() <= MAX_INSTALL_BYTES,
-        "gzipped wasm is {} bytes, over {MAX_INSTALL_BYTES}",
+        gz.len() <= BUDGET_BYTES,
+        "gzipped wasm is {} bytes, over its budget of {BUDGET_BYTES}",
         gz.len()
     );
+    if gz.len() > ONE_MESSAGE_BYTES {
+        println!(
+            "{} bytes: over one message ({ONE_MESSAGE_BYTES}); installed in {} chunks",
+            gz.len(),
+            gz.len().div_ceil(1 << 20)
+        );
+    }
 }
 
 #[test]

@@ -107,6 +107,7 @@ fn main() -> ExitCode {
         .with_window(window)
         .with_menu(None)
         .with_background_color((247, 247, 248, 255))
+        .with_custom_head(format!("<style>{}</style>", vault_ui::STYLE))
         .with_asynchronous_custom_protocol(images::SCHEME, desktop.protocol());
     dioxus::LaunchBuilder::desktop()
         .with_cfg(config)

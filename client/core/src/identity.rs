@@ -83,6 +83,61 @@ impl Identity {
         Ok(identity)
     }
 
+    /// An identity the platform made: `inner` signs (a browser's session key, with the
+    /// delegation from its device key), and its sender is the principal.
+    pub fn from_agent_identity(inner: Arc<dyn ic_agent::Identity>) -> Result<Identity, Error> {
+        let principal = inner.sender().map_err(|why| Error::Identity {
+            path: "the platform's identity".into(),
+            why,
+        })?;
+        Ok(Identity { inner, principal })
+    }
+
+    /// An identity of the device whose public key is `device_key` (DER), signing with a fresh
+    /// Ed25519 session key held in memory only: `sign` (the device key, which may live where no
+    /// code can read it: a browser's non-extractable WebCrypto key) signs once, a delegation to
+    /// the session key until `expiration_ns`, for calls to `targets` only. The principal is the
+    /// device's, so a vault admits the device once and every later session acts as it.
+    ///
+    /// `sign` gets the delegation's signable bytes (IC interface specification, "Authentication":
+    /// `\x1Aic-request-auth-delegation` and the delegation's representation-independent hash)
+    /// and answers the device key's signature of them in the form the IC takes for its kind
+    /// (ECDSA P-256: `r · s`, 64 bytes, over their SHA-256).
+    pub async fn delegated<F, S>(
+        device_key: Vec<u8>,
+        targets: Option<Vec<Principal>>,
+        expiration_ns: u64,
+        sign: S,
+    ) -> Result<Identity, Error>
+    where
+        S: FnOnce(Vec<u8>) -> F,
+        F: std::future::Future<Output = Result<Vec<u8>, Error>>,
+    {
+        use ic_agent::identity::{DelegatedIdentity, Delegation, SignedDelegation};
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        rand::Rng::fill_bytes(&mut crate::rng(), seed.as_mut_slice());
+        let session = BasicIdentity::from_raw_key(&seed);
+        let delegation = Delegation {
+            pubkey: session.public_key().ok_or_else(|| Error::Identity {
+                path: "the session key".into(),
+                why: "it has no public key".into(),
+            })?,
+            expiration: expiration_ns,
+            targets,
+            permissions: None,
+        };
+        let signature = sign(delegation.signable()).await?;
+        let inner = DelegatedIdentity::new_unchecked(
+            device_key,
+            Box::new(session),
+            vec![SignedDelegation {
+                delegation,
+                signature,
+            }],
+        );
+        Identity::from_agent_identity(Arc::new(inner))
+    }
+
     /// The anonymous identity (a link recipient's).
     pub fn anonymous() -> Identity {
         Identity {
@@ -99,5 +154,97 @@ impl Identity {
     /// For ic-agent.
     pub fn agent_identity(&self) -> Arc<dyn ic_agent::Identity> {
         self.inner.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ic_agent::agent::EnvelopeContent;
+    use p256::ecdsa::signature::{Signer, Verifier};
+    use p256::pkcs8::EncodePublicKey;
+
+    /// A device key as a browser's WebCrypto makes one: ECDSA P-256, its public key in SPKI DER.
+    fn device() -> (p256::ecdsa::SigningKey, Vec<u8>) {
+        let key = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+        let der = key
+            .verifying_key()
+            .to_public_key_der()
+            .unwrap()
+            .as_bytes()
+            .to_vec();
+        (key, der)
+    }
+
+    fn query(sender: Principal) -> EnvelopeContent {
+        EnvelopeContent::Query {
+            ingress_expiry: 1,
+            sender,
+            canister_id: Principal::from_text("rwlgt-iiaaa-aaaaa-aaaaa-cai").unwrap(),
+            method_name: "status".into(),
+            arg: vec![],
+            nonce: None,
+            sender_info: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_device_key_delegates_to_a_session_key_it_never_sees() {
+        let (key, der) = device();
+        let vault = Principal::from_text("rwlgt-iiaaa-aaaaa-aaaaa-cai").unwrap();
+        let signer = key.clone();
+        let identity =
+            Identity::delegated(der.clone(), Some(vec![vault]), 42, |bytes| async move {
+                let signature: p256::ecdsa::Signature = signer.sign(&bytes);
+                Ok(signature.to_bytes().to_vec())
+            })
+            .await
+            .unwrap();
+        // The principal is the device's: the same in every session.
+        assert_eq!(identity.principal(), Principal::self_authenticating(&der));
+        let signed = identity
+            .agent_identity()
+            .sign(&query(identity.principal()))
+            .unwrap();
+        assert_eq!(signed.public_key.as_deref(), Some(der.as_slice()));
+        let chain = signed.delegations.expect("a delegation");
+        assert_eq!(chain.len(), 1);
+        let delegation = &chain[0].delegation;
+        assert_eq!(delegation.targets, Some(vec![vault]));
+        assert_eq!(delegation.expiration, 42);
+        // The device key signed the delegation (ECDSA over SHA-256 of its signable bytes)...
+        let signature = p256::ecdsa::Signature::from_slice(&chain[0].signature).unwrap();
+        key.verifying_key()
+            .verify(&delegation.signable(), &signature)
+            .expect("the device key's signature of the delegation");
+        // ...to a session key that signs the call, and is not the device key.
+        assert_ne!(delegation.pubkey, der);
+        assert_eq!(signed.signature.map(|s| s.len()), Some(64));
+        // Two sessions: two session keys, one principal.
+        let again = Identity::delegated(der.clone(), None, 42, |bytes| async move {
+            let signature: p256::ecdsa::Signature = key.sign(&bytes);
+            Ok(signature.to_bytes().to_vec())
+        })
+        .await
+        .unwrap();
+        assert_eq!(again.principal(), identity.principal());
+        let other = again
+            .agent_identity()
+            .sign(&query(again.principal()))
+            .unwrap();
+        assert_ne!(
+            other.delegations.unwrap()[0].delegation.pubkey,
+            delegation.pubkey
+        );
+    }
+
+    #[tokio::test]
+    async fn a_device_that_does_not_sign_gives_no_identity() {
+        let (_, der) = device();
+        let refused = Identity::delegated(der, None, 42, |_| async {
+            Err(Error::Invalid("the browser refused".into()))
+        })
+        .await;
+        assert!(matches!(refused, Err(Error::Invalid(why)) if why.contains("refused")));
     }
 }

@@ -132,6 +132,15 @@ impl Network {
             }
         }
     }
+
+    /// The URL of the web app vault `id` serves: what a phone, or any browser, opens.
+    pub fn app_url(&self, id: &Principal) -> String {
+        let gateway = self.gateway_url(id);
+        match gateway.split_once("/?") {
+            Some((origin, query)) => format!("{origin}/app/?{query}"),
+            None => format!("{gateway}/app/"),
+        }
+    }
 }
 
 /// A signed connection to a network.

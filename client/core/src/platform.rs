@@ -145,9 +145,11 @@ impl MemoryStore {
     }
 }
 
-/// A [`Store`] in a browser: the page's `localStorage` for what is kept between visits (the
-/// identity, settings, passphrase parameters, upload journals), memory for the secrets
-/// ([`Item::is_secret`]: an unlocked vault's keys), which are gone when the page is.
+/// A [`Store`] in a browser: the page's `localStorage` for what is kept between visits
+/// (settings, passphrase parameters, upload journals), memory for the secrets
+/// ([`Item::is_secret`]: an unlocked vault's keys), which are gone when the page is. A key to
+/// sign with is never kept here either ([`Item::Identity`] stays in memory): a browser's device
+/// key is a non-extractable WebCrypto key (`vault-web`), which no script can read.
 #[cfg(target_arch = "wasm32")]
 pub struct BrowserStore {
     storage: web_sys::Storage,
@@ -177,6 +179,11 @@ impl BrowserStore {
         format!("vault.{}", item.name())
     }
 
+    /// Whether `item` is kept in memory only.
+    fn in_memory(item: &Item) -> bool {
+        item.is_secret() || matches!(item, Item::Identity)
+    }
+
     fn refused(what: &str, item: &Item) -> Error {
         Error::Invalid(format!(
             "the browser refused to {what} {} (its storage for this site may be full: free \
@@ -189,7 +196,7 @@ impl BrowserStore {
 #[cfg(target_arch = "wasm32")]
 impl Store for BrowserStore {
     fn load(&self, item: &Item) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
-        if item.is_secret() {
+        if Self::in_memory(item) {
             return self.secrets.load(item);
         }
         let Some(text) = self
@@ -211,7 +218,7 @@ impl Store for BrowserStore {
     }
 
     fn save(&self, item: &Item, bytes: &[u8]) -> Result<(), Error> {
-        if item.is_secret() {
+        if Self::in_memory(item) {
             return self.secrets.save(item, bytes);
         }
         self.storage
@@ -220,7 +227,7 @@ impl Store for BrowserStore {
     }
 
     fn remove(&self, item: &Item) -> Result<bool, Error> {
-        if item.is_secret() {
+        if Self::in_memory(item) {
             return self.secrets.remove(item);
         }
         let key = Self::key(item);

@@ -285,6 +285,9 @@ pub struct Session {
     reach: Reach,
     conn: OnceCell<Connection>,
     vault: Mutex<Option<Vault>>,
+    /// The identity the platform made (a browser's device key, delegating to a session key);
+    /// else the one the store keeps, created on first use.
+    identity: Option<Identity>,
     /// Files listed so far: what images and downloads need without listing again.
     files: StdMutex<HashMap<FileRef, Arc<OpenFile>>>,
     /// What other vaults share with this user, opened (their keys unsealed) once each.
@@ -295,6 +298,15 @@ impl Session {
     /// A session keeping its things in `store`, reaching `network`'s replica at its URL.
     pub fn new(store: StoreRef, network: Network) -> Session {
         Session::with_reach(store, network, Reach::Url)
+    }
+
+    /// A session signing as `identity` rather than the identity `store` keeps: what a browser
+    /// does, whose device key is a WebCrypto key no script can read (`vault-web`).
+    pub fn with_identity(store: StoreRef, network: Network, identity: Identity) -> Session {
+        Session {
+            identity: Some(identity),
+            ..Session::with_reach(store, network, Reach::Url)
+        }
     }
 
     /// A session whose local replica, natively, is started by `launcher` when none answers
@@ -316,6 +328,7 @@ impl Session {
             reach,
             conn: OnceCell::new(),
             vault: Mutex::new(None),
+            identity: None,
             files: StdMutex::new(HashMap::new()),
             shared: StdMutex::new(HashMap::new()),
         }
@@ -326,11 +339,19 @@ impl Session {
         &*self.store
     }
 
+    /// The identity this session signs as.
+    fn identity(&self) -> Result<Identity, Error> {
+        match &self.identity {
+            Some(given) => Ok(given.clone()),
+            None => Identity::load_or_create(&*self.store).map(|(identity, _)| identity),
+        }
+    }
+
     /// The connection, made on first use (the identity is created on first use too).
     pub async fn connection(&self) -> Result<&Connection, Error> {
         self.conn
             .get_or_try_init(|| async {
-                let (identity, _) = Identity::load_or_create(&*self.store)?;
+                let identity = self.identity()?;
                 match &self.reach {
                     Reach::Url => Connection::open(self.network.clone(), identity).await,
                     #[cfg(not(target_arch = "wasm32"))]
@@ -485,7 +506,7 @@ impl Session {
                 true
             }
             None => {
-                let (identity, _) = Identity::load_or_create(&*self.store)?;
+                let identity = self.identity()?;
                 match remembered_canister(&*self.store, &self.network)? {
                     Some(id) => unlocked::forget(&*self.store, &id, &identity.principal()),
                     None => false,

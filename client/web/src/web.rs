@@ -71,17 +71,21 @@ pub fn launch() {
 }
 
 fn root() -> Element {
-    let started = use_hook(|| {
+    let started = use_resource(|| async {
         Web::start()
+            .await
             .map(|web| BackendHandle(Rc::new(web.backend())))
             .map_err(|e| e.to_string())
     });
-    match started {
-        // The style sheet is the page's own (/app/style.css): the content security policy
-        // allows no inline style element.
-        Ok(backend) => rsx! { App { backend } },
-        Err(why) => rsx! {
+    let started = started.read();
+    match &*started {
+        // The style sheet is the page's own (/app/style.<hash>.css).
+        Some(Ok(backend)) => rsx! { App { backend: backend.clone() } },
+        Some(Err(why)) => rsx! {
             p { role: "alert", "Vault cannot start in this browser: {why}" }
+        },
+        None => rsx! {
+            p { class: "starting", role: "status", "Opening your vault…" }
         },
     }
 }
@@ -101,21 +105,23 @@ impl Web {
         clippy::arc_with_non_send_sync,
         reason = "the bridge shares the screens as an Arc on every platform; a page has one thread"
     )]
-    fn start() -> Result<Web, Error> {
+    async fn start() -> Result<Web, Error> {
         let origin = web_sys::window()
             .and_then(|w| w.location().origin().ok())
             .ok_or_else(|| Error::Invalid("the page has no origin".into()))?;
         let store = Arc::new(BrowserStore::open()?);
         let network = Network::of_page(&origin);
         // The page's vault is the canister serving it: the one this browser unlocks.
-        if let Some(vault) = Network::canister_of_page(&origin) {
+        let vault = Network::canister_of_page(&origin);
+        if let Some(vault) = vault {
             let mut settings = Settings::load(&*store)?;
             if settings.vaults.get(&network.name()) != Some(&vault.to_text()) {
                 settings.vaults.insert(network.name(), vault.to_text());
                 settings.save(&*store)?;
             }
         }
-        let session = Session::new(store, network);
+        let identity = crate::device::identity(vault).await?;
+        let session = Session::with_identity(store, network, identity);
         let web = Web {
             screens: Arc::new(Screens::new(session)),
             images: Arc::new(Images::default()),

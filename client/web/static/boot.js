@@ -17,6 +17,61 @@ function answerImages() {
   });
 }
 
+/**
+ * This browser's device key: an ECDSA P-256 WebCrypto key pair made non-extractable (no script,
+ * this page's included, can read its private key), kept in IndexedDB, which stores the key
+ * object itself. The app (`client/web/src/device.rs`) asks it for its public key and for one
+ * signature per page: a delegation to a session key the app keeps in memory.
+ */
+const vaultDevice = (() => {
+  const DB = "vault-device";
+  const STORE = "keys";
+  const NAME = "device";
+  /** Runs `action` on the key store; resolves with the request's result. */
+  const keys = (mode, action) => new Promise((resolve, reject) => {
+    const opening = indexedDB.open(DB, 1);
+    opening.onupgradeneeded = () => opening.result.createObjectStore(STORE);
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+      const db = opening.result;
+      const tx = db.transaction(STORE, mode);
+      const request = action(tx.objectStore(STORE));
+      tx.oncomplete = () => { db.close(); resolve(request.result); };
+      tx.onerror = () => { db.close(); reject(tx.error); };
+      tx.onabort = () => { db.close(); reject(tx.error); };
+    };
+  });
+  let pair = null;
+  const device = async () => {
+    if (pair) return pair;
+    pair = await keys("readonly", (store) => store.get(NAME));
+    if (!pair) {
+      const made = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+      try {
+        // `add`, not `put`: a key another tab made first is kept, and used here too.
+        await keys("readwrite", (store) => store.add(made, NAME));
+      } catch (e) {
+        if (e?.name !== "ConstraintError") throw e;
+      }
+      pair = await keys("readonly", (store) => store.get(NAME));
+    }
+    if (!pair || pair.privateKey.extractable) throw new Error("this browser keeps no device key for the page");
+    return pair;
+  };
+  return {
+    /** The device's public key, SubjectPublicKeyInfo DER. */
+    async publicKey() {
+      return new Uint8Array(await crypto.subtle.exportKey("spki", (await device()).publicKey));
+    },
+    /** The device key's signature of `bytes`: ECDSA over their SHA-256, `r · s` (64 bytes). */
+    async sign(bytes) {
+      const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, (await device()).privateKey, bytes);
+      return new Uint8Array(signature);
+    },
+  };
+})();
+globalThis.vaultDevice = vaultDevice;
+
 /** The service worker, controlling this page (on a first visit it claims the page at once). */
 async function serviceWorker() {
   if (!("serviceWorker" in navigator)) {
@@ -33,6 +88,8 @@ async function serviceWorker() {
 try {
   await serviceWorker();
   await init({ module_or_path: new URL("./vault-web_bg.wasm", import.meta.url) });
+  // The app has drawn itself: the page's own line is done.
+  document.getElementById("booting")?.remove();
 } catch (e) {
   const main = document.getElementById("main");
   main.replaceChildren();

@@ -27,7 +27,7 @@ pub mod timeline;
 pub use backend::{Backend, Call};
 pub use model::*;
 
-/// The stylesheet: one file, phone width first.
+/// The stylesheet: one file, phone width first. Each front end puts it in its page's head.
 pub const STYLE: &str = include_str!("style.css");
 
 /// A backend the components share. Equal when it is the same one.
@@ -222,7 +222,7 @@ pub fn App(backend: BackendHandle) -> Element {
                 }
             },
             Loadable::Failed(e) => rsx! {
-                div { class: "center",
+                div { class: "center", "data-testid": crate::testid("start-failed"),
                     h1 { "Vault could not start" }
                     p { class: "error", "{e}" }
                     button { onclick: move |_| status.clone().restart(), "Try again" }
@@ -237,8 +237,9 @@ pub fn App(backend: BackendHandle) -> Element {
             },
         }
     };
+    // The style sheet is the page's: the desktop puts STYLE in its window's head, the web
+    // page links it (its content security policy allows no inline style element).
     rsx! {
-        style { {STYLE} }
         div { class: "app", {body} }
     }
 }

@@ -370,6 +370,7 @@ pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
             "canister": canister.to_text(),
             "network": network.name(),
             "url": network.url(),
+            "app_url": network.app_url(&canister),
             "principal": identity.to_text(),
             "unlocked": unlocked,
             "files": info.files,
@@ -387,6 +388,10 @@ pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
             "vault      {canister} on {} ({})",
             network.name(),
             network.url()
+        );
+        println!(
+            "app        {} (any browser, a phone's too)",
+            network.app_url(&canister)
         );
         println!(
             "you        {identity}{}",

@@ -1,5 +1,5 @@
-//! The viewer's certified answers: what each path gets, and that each is witnessed in the tree
-//! whose root is the canister's certified data.
+//! The certified answers, the viewer's and the web app's: what each path gets, and that each is
+//! witnessed in the tree whose root is the canister's certified data.
 
 use ic_http_certification::CERTIFICATE_HEADER_NAME;
 
@@ -20,8 +20,8 @@ fn header<'r>(response: &'r HttpResponse, name: &str) -> Option<&'r str> {
 
 #[test]
 fn the_page_loads_its_hashed_scripts_and_style() {
-    let page = String::from_utf8(PAGE.to_vec()).expect("UTF-8");
-    for asset in HASHED_ASSETS {
+    let page = String::from_utf8(VIEWER_PAGE.to_vec()).expect("UTF-8");
+    for asset in VIEWER_ASSETS {
         let name = asset.path.rsplit('/').next().expect("a name");
         let (stem, rest) = name.split_once('.').expect("stem.hash.ext");
         let (hash, _) = rest.split_once('.').expect("hash.ext");
@@ -30,7 +30,7 @@ fn the_page_loads_its_hashed_scripts_and_style() {
         match stem {
             // The modules the viewer imports, relatively.
             "format" | "origin" => {
-                let viewer = HASHED_ASSETS
+                let viewer = VIEWER_ASSETS
                     .iter()
                     .find(|a| a.path.contains("/viewer.") && a.path.ends_with(".js"))
                     .expect("viewer.js");
@@ -52,12 +52,10 @@ fn the_page_loads_its_hashed_scripts_and_style() {
 
 #[test]
 fn every_path_gets_its_certified_answer() {
-    let certificate = b"a data certificate";
     let html = "text/html; charset=utf-8";
     let mut cases = vec![
         ("/s", 200, html, REVALIDATE),
         ("/s/", 200, html, REVALIDATE),
-        ("/", 404, html, REVALIDATE),
         ("/s/nothing.js", 404, html, REVALIDATE),
         ("/index.html", 404, html, REVALIDATE),
         // The API's paths lie under the 404 wildcard: the 404 page is the one answer that
@@ -66,45 +64,192 @@ fn every_path_gets_its_certified_answer() {
         ("/s/api/x", 404, html, REVALIDATE),
         ("/sw.js", 404, html, REVALIDATE),
     ];
-    for asset in HASHED_ASSETS {
+    for asset in VIEWER_ASSETS {
         cases.push((asset.path, 200, asset.content_type, IMMUTABLE));
     }
     let policy = content_security_policy(&canister());
     for (path, status, content_type, cache) in cases {
-        let response = response(&canister(), path, Some(certificate));
-        assert_eq!(response.status_code().as_u16(), status, "{path}");
-        assert_eq!(
-            header(&response, "content-type"),
-            Some(content_type),
-            "{path}"
-        );
-        assert_eq!(header(&response, "cache-control"), Some(cache), "{path}");
-        assert_eq!(
-            header(&response, "content-security-policy"),
-            Some(policy.as_str())
-        );
-        // Nothing widens a service worker's scope, and no answer sets state in the browser.
-        for absent in ["service-worker-allowed", "set-cookie"] {
-            assert!(header(&response, absent).is_none(), "{path}: {absent}");
-        }
-        assert_eq!(
-            header(&response, CERTIFICATE_EXPRESSION_HEADER_NAME),
-            Some(cel().to_string().as_str())
-        );
-        let certificate_header = header(&response, CERTIFICATE_HEADER_NAME).expect("certified");
-        for part in ["certificate=:", "tree=:", "expr_path=:", "version=2"] {
-            assert!(certificate_header.contains(part), "{path}: {part}");
-        }
-        // Without a certificate (an update context) there is nothing to attach.
-        assert!(
-            header(
-                &super::response(&canister(), path, None),
-                CERTIFICATE_HEADER_NAME
-            )
-            .is_none()
+        assert_certified(path, status, content_type, cache, &policy, None);
+    }
+    assert_eq!(response(&canister(), "/s", None).body(), VIEWER_PAGE);
+}
+
+#[test]
+fn the_app_is_served_at_app_and_the_vaults_address_leads_there() {
+    let html = "text/html; charset=utf-8";
+    let app = APP_CONTENT_SECURITY_POLICY;
+    assert_certified("/app/", 200, html, REVALIDATE, app, None);
+    assert_eq!(response(&canister(), "/app/", None).body(), APP_PAGE);
+    for path in ["/", "/app"] {
+        let answer = assert_certified(path, 308, html, REVALIDATE, app, None);
+        assert_eq!(header(&answer, "location"), Some("/app/"), "{path}");
+    }
+    // Nothing else of the app's is served outside its files.
+    for path in [
+        "/app/nothing.js",
+        "/app/image/thumb/x",
+        "/app/index.html",
+        "/app/sw",
+    ] {
+        assert_certified(
+            path,
+            404,
+            html,
+            REVALIDATE,
+            &content_security_policy(&canister()),
+            None,
         );
     }
-    assert_eq!(response(&canister(), "/s", None).body(), PAGE);
+    if !APP_BUILT {
+        let page = String::from_utf8(APP_PAGE.to_vec()).expect("UTF-8");
+        assert!(page.contains("without its web app"));
+        assert!(APP_ASSETS.is_empty());
+        return;
+    }
+    for asset in APP_ASSETS {
+        let immutable = asset.path.rsplit('/').next().unwrap().matches('.').count() == 2;
+        let cache = if immutable { IMMUTABLE } else { REVALIDATE };
+        let answer = assert_certified(
+            asset.path,
+            200,
+            asset.content_type,
+            cache,
+            app,
+            asset.encoding,
+        );
+        assert_eq!(answer.body(), asset.body, "{}", asset.path);
+    }
+    let find = |suffix: &str| {
+        APP_ASSETS
+            .iter()
+            .find(|a| a.path.ends_with(suffix))
+            .unwrap_or_else(|| panic!("no {suffix} in the app"))
+    };
+    // The wasm and its glue are served gzipped: the wasm fits the IC's 2 MiB reply with room
+    // for the headers.
+    let wasm = find(".wasm");
+    assert_eq!(wasm.encoding, Some("gzip"));
+    assert_eq!(&wasm.body[..2], [0x1f, 0x8b], "gzip's magic");
+    assert!(
+        wasm.body.len() < (2 << 20) - (16 << 10),
+        "{} bytes",
+        wasm.body.len()
+    );
+    assert_eq!(find("/app/sw.js").cache, REVALIDATE);
+    assert_eq!(find("/app/app.webmanifest").cache, REVALIDATE);
+}
+
+#[test]
+fn the_app_refers_to_its_files_by_their_hashed_names() {
+    if !APP_BUILT {
+        return;
+    }
+    let text = |asset: &Asset| std::str::from_utf8(asset.body).expect("UTF-8").to_string();
+    let find = |name: &str| {
+        APP_ASSETS
+            .iter()
+            .find(|a| {
+                let file = a.path.rsplit('/').next().unwrap();
+                file.split('.').next() == Some(name) && file.matches('.').count() == 2
+            })
+            .unwrap_or_else(|| panic!("no hashed {name} in the app"))
+    };
+    let page = String::from_utf8(APP_PAGE.to_vec()).expect("UTF-8");
+    let manifest = text(
+        APP_ASSETS
+            .iter()
+            .find(|a| a.path == "/app/app.webmanifest")
+            .expect("a manifest"),
+    );
+    let worker = text(
+        APP_ASSETS
+            .iter()
+            .find(|a| a.path == "/app/sw.js")
+            .expect("a worker"),
+    );
+    let boot = text(find("boot"));
+    for name in ["boot", "style", "icon"] {
+        assert!(page.contains(find(name).path), "the page loads {name}");
+    }
+    for name in ["icon-192", "icon-512"] {
+        assert!(
+            manifest.contains(find(name).path),
+            "the manifest names {name}"
+        );
+    }
+    for name in ["vault-web", "vault-web_bg"] {
+        let file = find(name).path.rsplit('/').next().unwrap();
+        assert!(boot.contains(&format!("./{file}")), "boot.js loads {file}");
+    }
+    // The service worker keeps every hashed file, the page and the manifest, and has a version.
+    for asset in APP_ASSETS.iter().filter(|a| a.path != "/app/sw.js") {
+        assert!(
+            worker.contains(&format!("\"{}\"", asset.path)),
+            "the shell holds {}",
+            asset.path
+        );
+    }
+    assert!(worker.contains("\"/app/\""));
+    assert!(!worker.contains("@VERSION@") && !worker.contains("@SHELL@"));
+    for unhashed in [
+        "/app/boot.js",
+        "/app/style.css",
+        "/app/icon.svg",
+        "./vault-web.js\"",
+    ] {
+        assert!(
+            !page.contains(unhashed) && !boot.contains(unhashed) && !manifest.contains(unhashed),
+            "{unhashed}"
+        );
+    }
+}
+
+/// `path`'s answer: its status, content type, cache, policy and encoding, its certificate
+/// header, and that without a certificate none is attached.
+fn assert_certified(
+    path: &str,
+    status: u16,
+    content_type: &str,
+    cache: &str,
+    policy: &str,
+    encoding: Option<&str>,
+) -> HttpResponse<'static> {
+    let certificate = b"a data certificate";
+    let response = response(&canister(), path, Some(certificate));
+    assert_eq!(response.status_code().as_u16(), status, "{path}");
+    assert_eq!(
+        header(&response, "content-type"),
+        Some(content_type),
+        "{path}"
+    );
+    assert_eq!(header(&response, "cache-control"), Some(cache), "{path}");
+    assert_eq!(
+        header(&response, "content-security-policy"),
+        Some(policy),
+        "{path}"
+    );
+    assert_eq!(header(&response, "content-encoding"), encoding, "{path}");
+    // Nothing widens a service worker's scope, and no answer sets state in the browser.
+    for absent in ["service-worker-allowed", "set-cookie"] {
+        assert!(header(&response, absent).is_none(), "{path}: {absent}");
+    }
+    assert_eq!(
+        header(&response, CERTIFICATE_EXPRESSION_HEADER_NAME),
+        Some(cel().to_string().as_str())
+    );
+    let certificate_header = header(&response, CERTIFICATE_HEADER_NAME).expect("certified");
+    for part in ["certificate=:", "tree=:", "expr_path=:", "version=2"] {
+        assert!(certificate_header.contains(part), "{path}: {part}");
+    }
+    // Without a certificate (an update context) there is nothing to attach.
+    assert!(
+        header(
+            &super::response(&canister(), path, None),
+            CERTIFICATE_HEADER_NAME
+        )
+        .is_none()
+    );
+    response
 }
 
 #[test]
@@ -145,15 +290,21 @@ fn witnesses_lead_to_the_certified_root() {
             let witness = c.tree.witness(&entry.tree_entry, path).expect("witness");
             assert_eq!(witness.digest(), root, "{path}");
         }
-        for path in ["/", "/elsewhere/deep/path", "/s/api/chunk/00/1", "/s/api/x"] {
+        for path in [
+            "/nothing",
+            "/app/x/y",
+            "/elsewhere/deep/path",
+            "/s/api/chunk/00/1",
+            "/s/api/x",
+        ] {
             let witness = c.tree.witness(&c.not_found.tree_entry, path).expect("404");
             assert_eq!(witness.digest(), root, "{path}");
         }
     });
 }
 
-/// The tree holds the viewer's answers and the 404 page, nothing else: no path skips
-/// certification, so a node has no answer of its own to give on the viewer's origin.
+/// The tree holds the viewer's and the app's answers and the 404 page, nothing else: no path
+/// skips certification, so a node has no answer of its own to give on the vault's origin.
 #[test]
 fn no_path_skips_certification() {
     let cel = cel();

@@ -1,0 +1,138 @@
+// The web app on a phone, in Debian's Chromium (headless, through playwright-core) at 390x844
+// with touch: run by tests/web.rs, which makes the vault and its photos with the `vault` CLI
+// and passes what it made in a JSON file (argv[2]). Prints one line per check; exits non-zero
+// at the first failure, with what was expected and what was found.
+//
+// Config: { chromium, artifacts, app (the URL the vault serves its app at), passphrase,
+// photos: [{ id, name, path }] }.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WAIT, launchProfile, ok, pixels } from './common.mjs';
+
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+mkdirSync(config.artifacts, { recursive: true });
+const shot = (page, name) => page.screenshot({ path: join(config.artifacts, `web-${name}.png`) });
+const testid = (id) => `[data-testid="${id}"]`;
+
+// A phone's browser, with a profile of its own (an incognito window cannot install apps).
+const phone = await launchProfile(config.chromium, mkdtempSync(join(tmpdir(), 'vault-phone-')), {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  acceptDownloads: true,
+});
+const page = phone.pages()[0] ?? await phone.newPage();
+// Every script error and every refusal of the content security policy fails the test.
+const problems = [];
+const console_ = [];
+page.on('pageerror', (e) => problems.push(`script error: ${e}`));
+page.on('response', (r) => {
+  if (r.status() >= 400) console_.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+});
+page.on('console', (m) => {
+  console_.push(`${m.type()}: ${m.text()}`);
+  if (/content security policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+});
+// On a failure: what the page showed and said, and a screenshot.
+process.on('uncaughtException', async (e) => {
+  console.log(`FAILED: ${e.stack ?? e}`);
+  console.log(`page console:\n  ${console_.join('\n  ')}`);
+  try {
+    console.log(`page text: ${(await page.textContent('body')).slice(0, 2000)}`);
+    await shot(page, 'failure');
+  } catch {}
+  process.exit(1);
+});
+
+// --- The vault's address leads to its app; the app starts from the vault's certified files.
+const origin = new URL(config.app).origin;
+const first = await page.goto(origin);
+assert.equal(new URL(page.url()).pathname, '/app/', `${origin} leads to /app/`);
+assert.equal(first.status(), 200);
+await page.waitForSelector(testid('unlock-form'), WAIT);
+assert.ok(await page.evaluate(() => navigator.serviceWorker.controller !== null),
+  'the app\'s service worker controls the page');
+await shot(page, 'unlock');
+ok(`${origin} → /app/: the app started under its service worker and asks for the passphrase`);
+
+// --- Installable: Chromium's own check finds nothing missing (manifest, icons, worker).
+{
+  const cdp = await phone.newCDPSession(page);
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  assert.deepEqual(installabilityErrors, [], 'Chromium reports no installability errors');
+  const { url, errors } = await cdp.send('Page.getAppManifest');
+  assert.deepEqual(errors, [], `the manifest ${url} parses without errors`);
+  await cdp.detach();
+  ok(`installable: no installability errors; manifest ${new URL(url).pathname}`);
+}
+
+// --- A new device: the passphrase admits this browser, the timeline shows the thumbnails.
+{
+  await page.fill(testid('passphrase'), config.passphrase);
+  const started = Date.now();
+  await page.tap(testid('unlock'));
+  await page.waitForSelector(`${testid('timeline')}[data-count="${config.photos.length}"]`, WAIT);
+  await page.waitForFunction((n) => {
+    const thumbs = [...document.querySelectorAll('img.thumb')];
+    return thumbs.length >= n && thumbs.every((img) => img.complete && img.naturalWidth > 0);
+  }, config.photos.length, WAIT);
+  const firstThumbnailMs = Date.now() - started;
+  const sizes = await page.$$eval('img.thumb', (imgs) => imgs.map((i) => [i.naturalWidth, i.naturalHeight]));
+  for (const [w, h] of sizes) {
+    assert.ok(Math.max(w, h) > 100, `a thumbnail decoded at ${w}x${h}`);
+  }
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(overflow <= 390, `nothing overflows the phone's width (${overflow} px)`);
+  await shot(page, 'timeline');
+  ok(`unlocked as a new device: ${sizes.length} thumbnails decoded, all on screen in ${firstThumbnailMs} ms from the tap`);
+}
+
+// --- A photo at full size: its pixels are the original's, decoded by the same browser.
+{
+  const photo = config.photos[0];
+  await page.tap(`button.tile[title="${photo.name}"]`);
+  await page.waitForFunction((sel) => {
+    const img = document.querySelector(sel);
+    return img && img.complete && img.naturalWidth > 0;
+  }, testid('full-image'), WAIT);
+  const { shown, reference } = await pixels(page, testid('full-image'), photo.path);
+  assert.deepEqual(shown, reference, `${photo.name}: the full image's pixels are the original's`);
+  await shot(page, 'photo');
+  await page.tap(testid('viewer-close'));
+  ok(`full image ${photo.name}: ${shown.width}x${shown.height}, pixels equal the original's`);
+}
+
+// --- Offline: the service worker keeps the app shell, so the app starts without a network.
+{
+  const cached = await page.evaluate(async () => {
+    const names = await caches.keys();
+    const cache = await caches.open(names.find((n) => n.startsWith('vault-app-')));
+    return (await cache.keys()).map((r) => new URL(r.url).pathname);
+  });
+  for (const path of ['/app/', '/app/app.webmanifest']) {
+    assert.ok(cached.includes(path), `the shell cache holds ${path}: ${cached}`);
+  }
+  for (const kind of ['.wasm', '.js', '.css']) {
+    assert.ok(cached.some((p) => p.endsWith(kind)), `the shell cache holds the app's ${kind}: ${cached}`);
+  }
+  await phone.setOffline(true);
+  await page.reload();
+  // The app's own screen: offline it cannot reach the vault, and says so.
+  await page.waitForSelector(testid('start-failed'), WAIT);
+  const text = await page.textContent('body');
+  assert.ok(!/cannot start in this browser/.test(text), `the app started offline: ${text.slice(0, 200)}`);
+  assert.match(text, /cannot reach/, 'offline, the app says it cannot reach the vault');
+  assert.ok(!/Opening your vault/.test(text), 'the page\'s loading line is gone once the app draws');
+  await shot(page, 'offline');
+  await phone.setOffline(false);
+  ok(`offline: the app starts from its service worker's cache (${cached.length} files)`);
+}
+
+assert.deepEqual(problems, [], 'no script errors and nothing the content security policy refused');
+await phone.close();
+writeFileSync(join(config.artifacts, 'web-result.txt'), 'passed\n');
+console.log('web: all checks passed');

@@ -1,0 +1,97 @@
+//! The web app on a phone: a vault made with the real `vault` binary on a real local replica
+//! serves its app at `/app/`; Debian's Chromium at phone size with touch (driven by
+//! playwright-core, `tests/browser/web.mjs`) opens it through the replica's verifying gateway,
+//! is admitted as a new device with the passphrase, shows the timeline's thumbnails and a photo
+//! pixel for pixel, passes Chromium's installability check and starts offline from its service
+//! worker. The owner then sees the browser among their devices. Screenshots are kept in
+//! `target/test-artifacts/web/`.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use vault_e2e::browser_tests;
+use vault_e2e::cli::*;
+
+/// Debian's Chromium, where `scripts/test-all` installs it (`VAULT_CHROMIUM` overrides).
+fn chromium() -> String {
+    std::env::var("VAULT_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+/// The devices that act as the owner.
+fn devices(owner: &User) -> Vec<Value> {
+    let listed = owner.json(&["devices"]);
+    listed
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("devices: {listed}"))
+}
+
+#[test]
+fn a_phone_opens_the_vault_in_its_browser() {
+    assert!(
+        Path::new(&chromium()).exists() && browser_tests().join("node_modules").is_dir(),
+        "needs Debian's chromium and `npm ci` in {} (scripts/test-all installs both)",
+        browser_tests().display()
+    );
+    let owner = User::first();
+    owner.init();
+    let photos = photos();
+    let uploaded = [
+        photos.join("exif/test3.jpg"),
+        photos.join("full/sony-alpha-6000.jpg"),
+    ];
+    for path in &uploaded {
+        owner.ok(&["upload", path.to_str().unwrap()]);
+    }
+    let listing = owner.json(&["ls"]);
+    let status = owner.json(&["status"]);
+    let app = status["app_url"]
+        .as_str()
+        .expect("status names the app's URL");
+    assert!(
+        app.ends_with(&format!(".localhost:{}/app/", owner.port)),
+        "{app}"
+    );
+    let before = devices(&owner).len();
+
+    let artifacts = vault_e2e::artifacts().join("web");
+    let described: Vec<Value> = uploaded
+        .iter()
+        .map(|path| {
+            let name = path.file_name().unwrap().to_str().unwrap();
+            let id = listing
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == name)
+                .unwrap_or_else(|| panic!("{name} is not in {listing}"))["id"]
+                .clone();
+            json!({ "id": id, "name": name, "path": path })
+        })
+        .collect();
+    let config = json!({
+        "chromium": chromium(),
+        "artifacts": artifacts,
+        "app": app,
+        "passphrase": PASSPHRASE,
+        "photos": described,
+    });
+    let config_file = owner.path("web.json");
+    std::fs::write(&config_file, config.to_string()).unwrap();
+    let out = Command::new("node")
+        .arg(browser_tests().join("web.mjs"))
+        .arg(&config_file)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("web: all checks passed"),
+        "the browser test failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The browser was admitted as one more device of the owner's.
+    assert_eq!(devices(&owner).len(), before + 1, "{:?}", devices(&owner));
+}
