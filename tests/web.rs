@@ -2,8 +2,10 @@
 //! serves its app at `/app/`; Debian's Chromium at phone size with touch (driven by
 //! playwright-core, `tests/browser/web.mjs`) opens it through the replica's verifying gateway,
 //! is admitted as a new device with the passphrase, shows the timeline's thumbnails and a photo
-//! pixel for pixel, passes Chromium's installability check and starts offline from its service
-//! worker. The owner then sees the browser among their devices. Screenshots are kept in
+//! pixel for pixel, uploads three photos (encrypted in the browser, thumbnails made by it),
+//! passes Chromium's installability check and starts offline from its service worker. The
+//! owner then sees the browser among their devices, and the CLI reads back the phone's uploads
+//! byte for byte. Screenshots are kept in
 //! `target/test-artifacts/web/`.
 
 use std::path::Path;
@@ -71,12 +73,19 @@ fn a_phone_opens_the_vault_in_its_browser() {
             json!({ "id": id, "name": name, "path": path })
         })
         .collect();
+    // What the phone uploads: three photos of the test set, one of them turned by its EXIF.
+    let from_phone = [
+        photos.join("exif/right.jpg"),
+        photos.join("exif/test2.jpg"),
+        photos.join("exif/down-mirrored.jpg"),
+    ];
     let config = json!({
         "chromium": chromium(),
         "artifacts": artifacts,
         "app": app,
         "passphrase": PASSPHRASE,
         "photos": described,
+        "uploads": from_phone.iter().map(|p| json!({ "path": p })).collect::<Vec<_>>(),
     });
     let config_file = owner.path("web.json");
     std::fs::write(&config_file, config.to_string()).unwrap();
@@ -94,4 +103,31 @@ fn a_phone_opens_the_vault_in_its_browser() {
     );
     // The browser was admitted as one more device of the owner's.
     assert_eq!(devices(&owner).len(), before + 1, "{:?}", devices(&owner));
+    // What the phone uploaded is in the vault, byte for byte, with a thumbnail each.
+    let listing = owner.json(&["ls"]);
+    let files = listing.as_array().unwrap();
+    assert_eq!(files.len(), uploaded.len() + from_phone.len(), "{listing}");
+    let exported = owner.path("exported");
+    for path in &from_phone {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let file = files
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is not in {listing}"));
+        assert!(
+            file["thumbnail_size"].as_u64().unwrap() > 1000,
+            "a thumbnail: {file}"
+        );
+        owner.ok(&[
+            "export",
+            file["id"].as_str().unwrap(),
+            "-o",
+            exported.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            std::fs::read(exported.join(name)).unwrap(),
+            std::fs::read(path).unwrap(),
+            "{name}: the CLI reads back what the phone sent"
+        );
+    }
 }

@@ -4,7 +4,8 @@
 // at the first failure, with what was expected and what was found.
 //
 // Config: { chromium, artifacts, app (the URL the vault serves its app at), passphrase,
-// photos: [{ id, name, path }] }.
+// photos: [{ id, name, path }] (in the vault already), uploads: [{ path }] (for the phone to
+// upload) }.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -104,6 +105,29 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
   await shot(page, 'photo');
   await page.tap(testid('viewer-close'));
   ok(`full image ${photo.name}: ${shown.width}x${shown.height}, pixels equal the original's`);
+}
+
+// --- Uploads from the phone: photos chosen with the file input are encrypted in the browser
+// and sent; the timeline shows them with thumbnails the browser made.
+{
+  await page.tap(testid('nav-upload'));
+  await page.setInputFiles(testid('files-input'), config.uploads.map((u) => u.path));
+  const n = config.uploads.length;
+  await page.waitForFunction((n) => {
+    const summary = document.querySelector('[data-testid="upload-summary"]')?.textContent ?? '';
+    return summary.startsWith(`Done: ${n} of ${n} files`);
+  }, n, WAIT);
+  const summary = await page.textContent(testid('upload-summary'));
+  assert.ok(!/failed/.test(summary), `no upload failed: ${summary}`);
+  await shot(page, 'uploaded');
+  await page.tap(testid('nav-photos'));
+  const all = config.photos.length + n;
+  await page.waitForSelector(`${testid('timeline')}[data-count="${all}"]`, WAIT);
+  await page.waitForFunction((all) => {
+    const thumbs = [...document.querySelectorAll('img.thumb')];
+    return thumbs.length >= all && thumbs.every((img) => img.complete && img.naturalWidth > 0);
+  }, all, WAIT);
+  ok(`uploaded ${n} photos from the phone (${summary.trim()}); the timeline shows ${all} thumbnails`);
 }
 
 // --- Offline: the service worker keeps the app shell, so the app starts without a network.

@@ -247,6 +247,14 @@ impl Store for BrowserStore {
     }
 }
 
+/// A boxed future a platform's object answers with: `Send` natively (the runtime moves work
+/// between threads), not in a browser (its objects live on the page's one thread).
+#[cfg(not(target_arch = "wasm32"))]
+pub type Pending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+/// A boxed future a platform's object answers with (a browser's: on the page's one thread).
+#[cfg(target_arch = "wasm32")]
+pub type Pending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
+
 /// Runs CPU-bound `f` off the event loop: on tokio's blocking pool natively.
 #[cfg(not(target_arch = "wasm32"))]
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {

@@ -334,6 +334,11 @@ impl Session {
         }
     }
 
+    /// The network this session reaches.
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
     /// Where this session keeps its things.
     pub fn store(&self) -> &dyn Store {
         &*self.store

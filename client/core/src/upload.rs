@@ -29,7 +29,9 @@ use vault_crypto::{
 };
 use vault_interface::types::{BeginUploadArgs, FileInfo, VaultError};
 
-use crate::photo::{HEAD_BYTES, PhotoInfo, thumbnail, thumbnail_of_bytes, thumbnailable};
+use crate::photo::{
+    HEAD_BYTES, PhotoInfo, Thumbnail, thumbnail, thumbnail_of_bytes, thumbnailable,
+};
 use crate::platform::Item;
 use crate::vault::{Vault, hex_id};
 use crate::{Error, VaultCanister};
@@ -45,6 +47,47 @@ pub const FILES_IN_FLIGHT: usize = 3;
 pub const WHOLE_IMAGE_BYTES: u64 = 32 << 20;
 /// Times a chunk is sent again after a transport failure.
 const CHUNK_RETRIES: u32 = 3;
+
+/// A file to upload from somewhere other than this machine's file system: a browser's `File`
+/// (`vault-web`). Its bytes are read in pieces, as they are needed, so a large video is never
+/// held whole.
+pub trait FileSource: crate::platform::MaybeSync {
+    /// Its name, as the vault keeps it (a browser gives no folders).
+    fn name(&self) -> &str;
+    /// Its length in bytes.
+    fn size(&self) -> u64;
+    /// When it was last changed, in milliseconds since the Unix epoch, if known.
+    fn modified_ms(&self) -> Option<i64>;
+    /// Up to `len` of its bytes from `offset` (fewer only at its end).
+    fn read(&self, offset: u64, len: usize)
+    -> crate::platform::Pending<'_, Result<Vec<u8>, Error>>;
+    /// Its thumbnail made by the platform from `whole` (the file's bytes), where the platform
+    /// decodes images itself (a browser does, HEIC included where it can show it); `None` lets
+    /// vault-client's own decoders make it.
+    fn thumbnail<'a>(
+        &'a self,
+        _whole: &'a [u8],
+    ) -> Option<crate::platform::Pending<'a, Result<Thumbnail, String>>> {
+        None
+    }
+}
+
+/// One file to upload: a path here, or a platform's [`FileSource`].
+#[derive(Clone)]
+enum Input {
+    Path(PathBuf),
+    Source(Arc<dyn FileSource>),
+}
+
+impl Input {
+    /// How results and progress name it: its path, or the source's name.
+    fn path(&self) -> PathBuf {
+        match self {
+            Input::Path(path) => path.clone(),
+            Input::Source(source) => PathBuf::from(source.name()),
+        }
+    }
+}
 
 /// What became of one file.
 #[derive(Clone, Debug)]
@@ -138,10 +181,10 @@ struct Journal {
 }
 
 /// What the paths named hold.
-#[derive(Debug, Default)]
-pub struct Collected {
+#[derive(Debug)]
+pub struct Collected<F = PathBuf> {
     /// The files, with their sizes: each path's in order, each folder's sorted by name.
-    pub files: Vec<(PathBuf, u64)>,
+    pub files: Vec<(F, u64)>,
     /// Entries inside folders that could not be read (a symlink loop, a folder without
     /// permission): each fails alone, the rest of the batch goes on.
     pub unreadable: Vec<(PathBuf, Error)>,
@@ -151,7 +194,10 @@ pub struct Collected {
 /// reached twice through symlinks walked once). A path that does not exist is the user's
 /// mistake ([`Error::Invalid`]); nothing is uploaded then.
 pub fn collect_files(paths: &[PathBuf]) -> Result<Collected, Error> {
-    let mut out = Collected::default();
+    let mut out = Collected {
+        files: Vec::new(),
+        unreadable: Vec::new(),
+    };
     let mut walked = HashSet::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
@@ -205,6 +251,18 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Collected, Error> {
     Ok(out)
 }
 
+/// The files under `paths`, to upload.
+fn collect_inputs(paths: &[PathBuf]) -> Result<Collected<Input>, Error> {
+    let Collected { files, unreadable } = collect_files(paths)?;
+    Ok(Collected {
+        files: files
+            .into_iter()
+            .map(|(path, size)| (Input::Path(path), size))
+            .collect(),
+        unreadable,
+    })
+}
+
 struct Prepared {
     journal: Journal,
     file_key: FileKey,
@@ -242,7 +300,44 @@ impl Vault {
             album,
             send_dedupe: true,
         };
-        let results = self.upload_to(&dest, paths, progress).await;
+        let results = self
+            .upload_to(&dest, collect_inputs(paths)?, progress)
+            .await;
+        self.refresh();
+        results
+    }
+
+    /// Uploads files a platform gives (a browser's `File`s): as [`Vault::upload`] does paths.
+    pub async fn upload_sources(
+        &mut self,
+        sources: Vec<Arc<dyn FileSource>>,
+        options: &UploadOptions,
+        progress: &dyn UploadProgress,
+    ) -> Result<Vec<Result<Uploaded, (PathBuf, Error)>>, Error> {
+        let album = match &options.album {
+            Some(name) => {
+                let id = self.find_album(name).await?.id.0;
+                let (version, key) = self.current_album_key(&id).await?;
+                Some((id, version, key.clone()))
+            }
+            None => None,
+        };
+        let dest = Destination {
+            canister: self.canister.clone(),
+            album,
+            send_dedupe: true,
+        };
+        let inputs = Collected {
+            files: sources
+                .into_iter()
+                .map(|source| {
+                    let size = source.size();
+                    (Input::Source(source), size)
+                })
+                .collect(),
+            unreadable: Vec::new(),
+        };
+        let results = self.upload_to(&dest, inputs, progress).await;
         self.refresh();
         results
     }
@@ -293,26 +388,28 @@ impl Vault {
             album: Some((id, version, key)),
             send_dedupe: false,
         };
-        self.upload_to(&dest, paths, progress).await
+        self.upload_to(&dest, collect_inputs(paths)?, progress)
+            .await
     }
 
     async fn upload_to(
         &self,
         dest: &Destination,
-        paths: &[PathBuf],
+        inputs: Collected<Input>,
         progress: &dyn UploadProgress,
     ) -> Result<Vec<Result<Uploaded, (PathBuf, Error)>>, Error> {
-        let Collected { files, unreadable } = collect_files(paths)?;
+        let Collected { files, unreadable } = inputs;
         progress.begin(
             files.len() + unreadable.len(),
             files.iter().map(|(_, size)| size).sum(),
         );
         let chunks = Arc::new(Semaphore::new(CHUNKS_IN_FLIGHT));
         let results = futures_util::stream::iter(files)
-            .map(|(path, _)| {
+            .map(|(input, _)| {
                 let chunks = chunks.clone();
                 async move {
-                    let result = self.upload_file(dest, &path, &chunks, progress).await;
+                    let path = input.path();
+                    let result = self.upload_file(dest, &input, &chunks, progress).await;
                     progress.file_done(&path, &result);
                     result.map_err(|e| (path, e))
                 }
@@ -332,16 +429,16 @@ impl Vault {
     async fn upload_file(
         &self,
         dest: &Destination,
-        path: &Path,
+        input: &Input,
         chunks: &Arc<Semaphore>,
         progress: &dyn UploadProgress,
     ) -> Result<Uploaded, Error> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let prepared = self.prepare(dest, path, progress).await?;
+            let prepared = self.prepare(dest, input, progress).await?;
             let journal = journal_item(dest, &prepared.journal.dedupe_hash)?;
-            match self.send(dest, path, &prepared, chunks, progress).await {
+            match self.send(dest, input, &prepared, chunks, progress).await {
                 Err(Error::Vault(VaultError::Conflict { reason }))
                     if attempt == 1 && prepared.resumed =>
                 {
@@ -363,9 +460,11 @@ impl Vault {
     async fn prepare(
         &self,
         dest: &Destination,
-        path: &Path,
+        input: &Input,
         progress: &dyn UploadProgress,
     ) -> Result<Prepared, Error> {
+        let label = input.path();
+        let path = label.as_path();
         let album = dest.album.as_ref();
         // Generation 0's key: a photo sent again after a rotation of the master key is found.
         let dedupe = DedupeKey::derive(self.masters().first_generation());
@@ -375,17 +474,25 @@ impl Vault {
             dedupe_hash,
             kept,
             modified,
-        } = {
-            let path = path.to_path_buf();
-            let progress_path = path.clone();
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            let hashing = crate::platform::blocking(move || hash_file(&path, &dedupe, &tx));
-            let relay = async {
-                while let Some(bytes) = rx.recv().await {
-                    progress.advance(&progress_path, Pass::Read, bytes);
-                }
-            };
-            futures_util::join!(hashing, relay).0?
+        } = match input {
+            Input::Path(path) => {
+                let path = path.to_path_buf();
+                let progress_path = path.clone();
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                let hashing = crate::platform::blocking(move || hash_file(&path, &dedupe, &tx));
+                let relay = async {
+                    while let Some(bytes) = rx.recv().await {
+                        progress.advance(&progress_path, Pass::Read, bytes);
+                    }
+                };
+                futures_util::join!(hashing, relay).0?
+            }
+            Input::Source(source) => {
+                hash_source(&**source, &dedupe, |n| {
+                    progress.advance(path, Pass::Read, n)
+                })
+                .await?
+            }
         };
         let dedupe_hex = hex::encode(dedupe_hash);
         let journal_item = journal_item(dest, &dedupe_hex)?;
@@ -439,19 +546,33 @@ impl Vault {
         };
         // A photo whose pixels cannot be read is still stored, without a thumbnail, and the
         // user is told why.
-        let made = {
-            let path = path.to_path_buf();
-            let info = info.clone();
-            crate::platform::blocking(move || match kept {
-                Kept::Whole(bytes) => thumbnail_of_bytes(&bytes, &info),
-                Kept::Head(_) => thumbnail(&path, &info),
-            })
-            .await
+        let made = match (input, kept) {
+            // The platform's own decoders, where it has them (a browser's).
+            (Input::Source(source), Kept::Whole(bytes)) if info.mime.starts_with("image/") => {
+                match source.thumbnail(&bytes) {
+                    Some(making) => making.await.map(Some),
+                    None => thumbnail_of_bytes(&bytes, &info).map_err(|e| e.to_string()),
+                }
+            }
+            (Input::Source(_), Kept::Whole(bytes)) => {
+                thumbnail_of_bytes(&bytes, &info).map_err(|e| e.to_string())
+            }
+            (Input::Source(_), Kept::Head(_)) => Ok(None),
+            (Input::Path(path), kept) => {
+                let path = path.to_path_buf();
+                let info = info.clone();
+                crate::platform::blocking(move || match kept {
+                    Kept::Whole(bytes) => thumbnail_of_bytes(&bytes, &info),
+                    Kept::Head(_) => thumbnail(&path, &info),
+                })
+                .await
+                .map_err(|e| e.to_string())
+            }
         };
         let (thumb, no_thumbnail) = match made {
             Ok(thumb) => (thumb, None),
             Err(_) if size == 0 => (None, Some("the file is empty".to_string())),
-            Err(e) => (None, Some(e.to_string())),
+            Err(e) => (None, Some(e)),
         };
         // A name that is not UTF-8 keeps its own bytes too (an export restores it).
         let file_name = path.file_name().unwrap_or_default();
@@ -521,11 +642,13 @@ impl Vault {
     async fn send(
         &self,
         dest: &Destination,
-        path: &Path,
+        input: &Input,
         prepared: &Prepared,
         chunks: &Arc<Semaphore>,
         progress: &dyn UploadProgress,
     ) -> Result<Uploaded, Error> {
+        let label = input.path();
+        let path = label.as_path();
         let j = &prepared.journal;
         let bytes = |h: &str| ByteBuf::from(hex::decode(h).expect("the journal holds hex"));
         let file_id = hex_id(&j.file_id)?;
@@ -583,7 +706,7 @@ impl Vault {
         ));
         let sent = send_chunks(
             &dest.canister,
-            path,
+            input,
             file_id,
             total,
             &missing,
@@ -637,6 +760,77 @@ enum Kept {
     Head(Vec<u8>),
 }
 
+/// One streaming pass over a file: its hashes, and what of it is kept (see [`Kept`]).
+struct Hashing<'a> {
+    path: &'a Path,
+    /// Its length when it was opened.
+    declared: u64,
+    sha: sha2::Sha256,
+    hmac: vault_crypto::DedupeHasher,
+    kept: Vec<u8>,
+    /// Whether the whole file is kept: decided on its first bytes (and its length, which may
+    /// still change while it is read: a file grown past the bound is cut to its head).
+    whole: Option<bool>,
+    size: u64,
+}
+
+impl<'a> Hashing<'a> {
+    fn new(path: &'a Path, declared: u64, dedupe: &DedupeKey) -> Hashing<'a> {
+        Hashing {
+            path,
+            declared,
+            sha: sha2::Sha256::new(),
+            hmac: dedupe.hasher(),
+            kept: Vec::new(),
+            whole: None,
+            size: 0,
+        }
+    }
+
+    /// The next `bytes` of the file.
+    fn update(&mut self, bytes: &[u8]) {
+        self.sha.update(bytes);
+        self.hmac.update(bytes);
+        self.size += bytes.len() as u64;
+        let (declared, path, kept) = (self.declared, self.path, &mut self.kept);
+        let keep_all = *self.whole.get_or_insert_with(|| {
+            let whole = declared <= WHOLE_IMAGE_BYTES && thumbnailable(path, bytes);
+            if whole {
+                // Its length as it was opened (at most the bound): one allocation, no copies.
+                kept.reserve_exact(declared as usize);
+            }
+            whole
+        }) && self.size <= WHOLE_IMAGE_BYTES;
+        if keep_all {
+            self.kept.extend_from_slice(bytes);
+        } else {
+            if self.whole == Some(true) {
+                self.whole = Some(false);
+                self.kept.truncate(HEAD_BYTES);
+                self.kept.shrink_to_fit();
+            }
+            if self.kept.len() < HEAD_BYTES {
+                let take = (HEAD_BYTES - self.kept.len()).min(bytes.len());
+                self.kept.extend_from_slice(&bytes[..take]);
+            }
+        }
+    }
+
+    fn finish(self, modified: Option<i64>) -> Hashed {
+        let kept = match self.whole {
+            Some(true) => Kept::Whole(self.kept),
+            _ => Kept::Head(self.kept),
+        };
+        Hashed {
+            size: self.size,
+            sha: self.sha.finalize().into(),
+            dedupe_hash: self.hmac.finish().0,
+            kept,
+            modified,
+        }
+    }
+}
+
 fn hash_file(
     path: &Path,
     dedupe: &DedupeKey,
@@ -650,57 +844,38 @@ fn hash_file(
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_millis() as i64);
-    let mut sha = sha2::Sha256::new();
-    let mut hmac = dedupe.hasher();
-    let mut kept = Vec::new();
-    // Whether the whole file is kept: decided on its first bytes (and its length, which may
-    // still change while it is read: a file grown past the bound is cut to its head).
-    let mut whole = None;
+    let mut hashing = Hashing::new(path, metadata.len(), dedupe);
     let mut buf = vec![0u8; CHUNK_SIZE];
-    let mut size = 0u64;
     loop {
         let n = file.read(&mut buf).map_err(failed)?;
         if n == 0 {
             break;
         }
-        let bytes = &buf[..n];
-        sha.update(bytes);
-        hmac.update(bytes);
-        size += n as u64;
-        let keep_all = *whole.get_or_insert_with(|| {
-            let whole = metadata.len() <= WHOLE_IMAGE_BYTES && thumbnailable(path, bytes);
-            if whole {
-                // Its length as it was opened (at most the bound): one allocation, no copies.
-                kept.reserve_exact(metadata.len() as usize);
-            }
-            whole
-        }) && size <= WHOLE_IMAGE_BYTES;
-        if keep_all {
-            kept.extend_from_slice(bytes);
-        } else {
-            if whole == Some(true) {
-                whole = Some(false);
-                kept.truncate(HEAD_BYTES);
-                kept.shrink_to_fit();
-            }
-            if kept.len() < HEAD_BYTES {
-                let take = (HEAD_BYTES - kept.len()).min(n);
-                kept.extend_from_slice(&bytes[..take]);
-            }
-        }
+        hashing.update(&buf[..n]);
         let _ = progress.send(n as u64);
     }
-    let kept = match whole {
-        Some(true) => Kept::Whole(kept),
-        _ => Kept::Head(kept),
-    };
-    Ok(Hashed {
-        size,
-        sha: sha.finalize().into(),
-        dedupe_hash: hmac.finish().0,
-        kept,
-        modified,
-    })
+    Ok(hashing.finish(modified))
+}
+
+/// As [`hash_file`], of a platform's file, read a chunk at a time.
+async fn hash_source(
+    source: &dyn FileSource,
+    dedupe: &DedupeKey,
+    progress: impl Fn(u64),
+) -> Result<Hashed, Error> {
+    let name = PathBuf::from(source.name());
+    let mut hashing = Hashing::new(&name, source.size(), dedupe);
+    let mut offset = 0u64;
+    while offset < source.size() {
+        let bytes = source.read(offset, CHUNK_SIZE).await?;
+        if bytes.is_empty() {
+            break;
+        }
+        hashing.update(&bytes);
+        offset += bytes.len() as u64;
+        progress(bytes.len() as u64);
+    }
+    Ok(hashing.finish(source.modified_ms()))
 }
 
 /// Reads, encrypts and sends the `missing` chunks, at most [`CHUNKS_IN_FLIGHT`] (shared by all
@@ -708,7 +883,7 @@ fn hash_file(
 #[allow(clippy::too_many_arguments)]
 async fn send_chunks(
     canister: &VaultCanister,
-    path: &Path,
+    input: &Input,
     file_id: [u8; 16],
     total: u32,
     missing: &HashSet<u32>,
@@ -719,8 +894,15 @@ async fn send_chunks(
     if missing.is_empty() {
         return Ok(0);
     }
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let label = input.path();
+    let path = label.as_path();
+    let mut file = match input {
+        Input::Path(path) => Some(
+            std::fs::File::open(path)
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?,
+        ),
+        Input::Source(_) => None,
+    };
     // The chunks being encrypted and sent, at most CHUNKS_IN_FLIGHT across files: natively each
     // on the runtime's threads (signing and sending a chunk costs CPU too), encryption on the
     // blocking pool; stopped if this returns early.
@@ -755,14 +937,24 @@ async fn send_chunks(
         if first_error.is_some() {
             break;
         }
-        // Room for the tag from the start: sealing in place never reallocates (copies) the chunk.
-        let mut data = Vec::with_capacity(CHUNK_SIZE + vault_crypto::TAG_SIZE);
-        data.resize(CHUNK_SIZE, 0);
-        file.seek(SeekFrom::Start(u64::from(index) * CHUNK_SIZE as u64))
-            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-        let len = read_full(&mut file, &mut data)
-            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-        data.truncate(len);
+        let offset = u64::from(index) * CHUNK_SIZE as u64;
+        let data = match (&mut file, input) {
+            (Some(file), _) => {
+                // Room for the tag from the start: sealing in place never reallocates (copies)
+                // the chunk.
+                let mut data = Vec::with_capacity(CHUNK_SIZE + vault_crypto::TAG_SIZE);
+                data.resize(CHUNK_SIZE, 0);
+                file.seek(SeekFrom::Start(offset))
+                    .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+                let len = read_full(file, &mut data)
+                    .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+                data.truncate(len);
+                data
+            }
+            (None, Input::Source(source)) => source.read(offset, CHUNK_SIZE).await?,
+            (None, Input::Path(_)) => unreachable!("a path is opened above"),
+        };
+        let len = data.len();
         let canister = canister.clone();
         let cipher = cipher.clone();
         let chunk_log = chunk_log.clone();

@@ -6,6 +6,7 @@
 //! Computer, `http://<vault>.localhost:4943/app` on the local replica.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -17,10 +18,13 @@ use futures_util::future::Either;
 use vault_bridge::images::{Images, Refusal, parse_path, path};
 use vault_bridge::{Bridge, Platform, Screens, Work, ui_error};
 use vault_client::platform::{BrowserStore, MaybeSync};
+use vault_client::upload::FileSource;
 use vault_client::{Error, Network, Session, Settings};
 use vault_ui::backend::Call;
 use vault_ui::model::{ImageKind, UiError, UploadEvent};
-use vault_ui::{App, BackendHandle};
+use vault_ui::{App, BackendHandle, FileData};
+
+use crate::files::BrowserFile;
 use wasm_bindgen::prelude::*;
 
 /// Where the page's images are served (by the app's service worker, from [`Images`]).
@@ -97,6 +101,8 @@ pub struct Web {
     images: Arc<Images>,
     /// Uploads running: each stops when its sender is dropped.
     uploads: Rc<RefCell<Vec<oneshot::Sender<()>>>>,
+    /// The files chosen on this page, by name: what a retry sends again.
+    chosen: Rc<RefCell<HashMap<PathBuf, Arc<dyn FileSource>>>>,
 }
 
 impl Web {
@@ -126,6 +132,7 @@ impl Web {
             screens: Arc::new(Screens::new(session)),
             images: Arc::new(Images::default()),
             uploads: Rc::new(RefCell::new(Vec::new())),
+            chosen: Rc::new(RefCell::new(HashMap::new())),
         };
         STARTED.with(|started| *started.borrow_mut() = Some(web.clone()));
         Ok(web)
@@ -143,6 +150,7 @@ impl Platform for Web {
 
     fn forget(&self) {
         self.images.clear();
+        self.chosen.borrow_mut().clear();
         // Dropping each sender stops its upload.
         self.uploads.borrow_mut().clear();
     }
@@ -165,28 +173,48 @@ impl Platform for Web {
         })
     }
 
+    /// Files again (a retry): the ones chosen on this page, by name. A browser gives no paths,
+    /// so a file not chosen here must be chosen again.
     fn upload(
         &self,
         screens: Arc<Screens>,
         paths: Vec<PathBuf>,
         album: Option<String>,
     ) -> UnboundedReceiver<UploadEvent> {
-        let (events, receiver) = futures_channel::mpsc::unbounded();
-        let (stop, stopped) = oneshot::channel::<()>();
-        {
-            let mut uploads = self.uploads.borrow_mut();
-            // A finished upload has dropped its receiver.
-            uploads.retain(|stop| !stop.is_canceled());
-            uploads.push(stop);
+        let chosen = self.chosen.borrow();
+        let (sources, missing): (Vec<_>, Vec<_>) =
+            paths.iter().partition(|path| chosen.contains_key(*path));
+        if let Some(path) = missing.first() {
+            let (events, receiver) = futures_channel::mpsc::unbounded();
+            let _ = events.unbounded_send(UploadEvent::Failed(format!(
+                "{} was not chosen on this page: choose it again",
+                path.display()
+            )));
+            return receiver;
         }
-        spawn(async move {
-            let upload = std::pin::pin!(screens.upload(paths, album, events.clone()));
-            if let Either::Right(_) = futures_util::future::select(upload, stopped).await {
-                let _ = events
-                    .unbounded_send(UploadEvent::Failed("stopped: the vault was locked".into()));
-            }
-        });
-        receiver
+        let sources = sources.into_iter().map(|p| chosen[p].clone()).collect();
+        drop(chosen);
+        self.spawn_upload(screens, sources, album)
+    }
+
+    fn upload_files(
+        &self,
+        screens: Arc<Screens>,
+        files: Vec<FileData>,
+        album: Option<String>,
+    ) -> UnboundedReceiver<UploadEvent> {
+        let sources: Vec<Arc<dyn FileSource>> = files
+            .iter()
+            .filter_map(|f| f.inner().downcast_ref::<web_sys::File>().cloned())
+            .map(|file| {
+                let source: Arc<dyn FileSource> = Arc::new(BrowserFile::new(file));
+                self.chosen
+                    .borrow_mut()
+                    .insert(PathBuf::from(source.name()), source.clone());
+                source
+            })
+            .collect();
+        self.spawn_upload(screens, sources, album)
     }
 
     fn copy(&self, text: String) -> Call<()> {
@@ -199,6 +227,33 @@ impl Platform for Web {
                 .map(drop)
                 .map_err(|_| UiError::new("the browser did not let the page use the clipboard"))
         })
+    }
+}
+
+impl Web {
+    /// Uploads `sources`, stopped by [`Platform::forget`].
+    fn spawn_upload(
+        &self,
+        screens: Arc<Screens>,
+        sources: Vec<Arc<dyn FileSource>>,
+        album: Option<String>,
+    ) -> UnboundedReceiver<UploadEvent> {
+        let (events, receiver) = futures_channel::mpsc::unbounded();
+        let (stop, stopped) = oneshot::channel::<()>();
+        {
+            let mut uploads = self.uploads.borrow_mut();
+            // A finished upload has dropped its receiver.
+            uploads.retain(|stop| !stop.is_canceled());
+            uploads.push(stop);
+        }
+        spawn(async move {
+            let upload = std::pin::pin!(screens.upload_sources(sources, album, events.clone()));
+            if let Either::Right(_) = futures_util::future::select(upload, stopped).await {
+                let _ = events
+                    .unbounded_send(UploadEvent::Failed("stopped: the vault was locked".into()));
+            }
+        });
+        receiver
     }
 }
 

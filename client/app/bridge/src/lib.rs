@@ -75,6 +75,16 @@ pub trait Platform: Clone + MaybeSync + 'static {
         paths: Vec<PathBuf>,
         album: Option<String>,
     ) -> UnboundedReceiver<UploadEvent>;
+    /// As [`Platform::upload`], of the files an `<input type=file>` or a drop gave; by their
+    /// paths unless the platform has the files themselves (a browser).
+    fn upload_files(
+        &self,
+        screens: Arc<Screens>,
+        files: Vec<vault_ui::FileData>,
+        album: Option<String>,
+    ) -> UnboundedReceiver<UploadEvent> {
+        self.upload(screens, files.iter().map(|f| f.path()).collect(), album)
+    }
     /// Puts text on the clipboard.
     fn copy(&self, text: String) -> Call<()>;
 }
@@ -195,6 +205,15 @@ impl<P: Platform> Backend for Bridge<P> {
 
     fn upload(&self, paths: Vec<PathBuf>, album: Option<String>) -> UnboundedReceiver<UploadEvent> {
         self.platform.upload(self.screens.clone(), paths, album)
+    }
+
+    fn upload_files(
+        &self,
+        files: Vec<vault_ui::FileData>,
+        album: Option<String>,
+    ) -> UnboundedReceiver<UploadEvent> {
+        self.platform
+            .upload_files(self.screens.clone(), files, album)
     }
 
     fn pending_uploads(&self) -> Call<Vec<PendingUpload>> {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::Mutex as StdMutex;
 
 use candid::Principal;
@@ -10,7 +11,9 @@ use vault_client::platform::blocking;
 use vault_client::records::permission_text;
 use vault_client::session::UNLOCKED_FOR;
 use vault_client::types::Permission;
-use vault_client::upload::{Pass, UploadOptions, UploadProgress, Uploaded, collect_files};
+use vault_client::upload::{
+    FileSource, Pass, UploadOptions, UploadProgress, Uploaded, collect_files,
+};
 use vault_client::vault::{hex_id, parse_principal};
 use vault_client::{Error, Listing, PageCursor, Passphrase, Session, VaultStatus, cost};
 use vault_crypto::KdfParams;
@@ -27,6 +30,14 @@ use crate::records::{
 pub const PAGE: u32 = vault_client::limits::MAX_PAGE;
 /// Entries of the activity log shown.
 const ACTIVITY_ENTRIES: u32 = 200;
+
+/// What one upload sends.
+enum Batch {
+    /// Files and folders on this machine.
+    Paths(Vec<PathBuf>),
+    /// Files a platform gives.
+    Sources(Vec<Arc<dyn FileSource>>),
+}
 
 /// The session, answering the screens' questions in their model.
 pub struct Screens {
@@ -144,31 +155,57 @@ impl Screens {
         album: Option<String>,
         events: UnboundedSender<UploadEvent>,
     ) {
-        let last = match self.upload_batch(paths, album, &events).await {
+        self.upload_batch(Batch::Paths(paths), album, events).await
+    }
+
+    /// As [`Screens::upload`], of files the platform gives (a browser's `File`s).
+    pub async fn upload_sources(
+        &self,
+        sources: Vec<Arc<dyn FileSource>>,
+        album: Option<String>,
+        events: UnboundedSender<UploadEvent>,
+    ) {
+        self.upload_batch(Batch::Sources(sources), album, events)
+            .await
+    }
+
+    async fn upload_batch(
+        &self,
+        batch: Batch,
+        album: Option<String>,
+        events: UnboundedSender<UploadEvent>,
+    ) {
+        let last = match self.send_batch(batch, album, &events).await {
             Ok(()) => UploadEvent::Finished,
             Err(e) => UploadEvent::Failed(crate::ui_error(e).message),
         };
         let _ = events.unbounded_send(last);
     }
 
-    async fn upload_batch(
+    async fn send_batch(
         &self,
-        paths: Vec<PathBuf>,
+        batch: Batch,
         album: Option<String>,
         events: &UnboundedSender<UploadEvent>,
     ) -> Result<(), Error> {
         // A vault of its own, so browsing goes on while it uploads.
         let mut uploader = self.session.fork().await?;
-        let files = {
-            let paths = paths.clone();
-            let collected = blocking(move || collect_files(&paths)).await?;
-            // Entries that cannot be read are listed too: their failure shows on their row.
-            let unreadable = collected.unreadable.into_iter().map(|(path, _)| (path, 0));
-            collected
-                .files
-                .into_iter()
-                .chain(unreadable)
-                .collect::<Vec<_>>()
+        let files = match &batch {
+            Batch::Paths(paths) => {
+                let paths = paths.clone();
+                let collected = blocking(move || collect_files(&paths)).await?;
+                // Entries that cannot be read are listed too: their failure shows on their row.
+                let unreadable = collected.unreadable.into_iter().map(|(path, _)| (path, 0));
+                collected
+                    .files
+                    .into_iter()
+                    .chain(unreadable)
+                    .collect::<Vec<_>>()
+            }
+            Batch::Sources(sources) => sources
+                .iter()
+                .map(|s| (PathBuf::from(s.name()), s.size()))
+                .collect(),
         };
         let sizes = files.iter().cloned().collect();
         let _ = events.unbounded_send(UploadEvent::Begin { files });
@@ -178,7 +215,10 @@ impl Screens {
             told: StdMutex::new(HashMap::new()),
         };
         let options = UploadOptions { album };
-        let result = uploader.upload(&paths, &options, &progress).await;
+        let result = match batch {
+            Batch::Paths(paths) => uploader.upload(&paths, &options, &progress).await,
+            Batch::Sources(sources) => uploader.upload_sources(sources, &options, &progress).await,
+        };
         // Album counts changed: the next listing reads them again.
         self.session.refresh().await;
         result.map(drop)
@@ -390,6 +430,7 @@ impl Screens {
             network: summary.network,
             identity: summary.identity.to_text(),
             canister: summary.canister.to_text(),
+            app_url: self.session.network().app_url(&summary.canister),
             files: info.files,
             stored_bytes: info.used_bytes,
             quota_bytes: (info.quota_bytes != 0 && info.quota_bytes != u64::MAX)

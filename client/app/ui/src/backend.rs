@@ -65,6 +65,15 @@ pub trait Backend: 'static {
     /// Uploads files and folders (walked) into `album`; reports as it goes. Files already
     /// partly sent resume where they stopped.
     fn upload(&self, paths: Vec<PathBuf>, album: Option<String>) -> UnboundedReceiver<UploadEvent>;
+    /// Uploads the files a `<input type=file>` or a drop gave. Where they have paths (a
+    /// desktop's webview), as [`Backend::upload`]; a browser gives the files themselves.
+    fn upload_files(
+        &self,
+        files: Vec<crate::FileData>,
+        album: Option<String>,
+    ) -> UnboundedReceiver<UploadEvent> {
+        self.upload(files.iter().map(|f| f.path()).collect(), album)
+    }
 
     /// Every upload in progress in the vault: this device's, other devices' and
     /// contributors'.

@@ -27,6 +27,9 @@ pub mod timeline;
 pub use backend::{Backend, Call};
 pub use model::*;
 
+/// A file an `<input type=file>` or a drop gave (what [`Backend::upload_files`] takes).
+pub use dioxus::html::FileData;
+
 /// The stylesheet: one file, phone width first. Each front end puts it in its page's head.
 pub const STYLE: &str = include_str!("style.css");
 

@@ -176,6 +176,8 @@ pub struct Settings {
     pub identity: String,
     /// The vault canister.
     pub canister: String,
+    /// Where the vault serves this app to a browser (a phone's, or any new device's).
+    pub app_url: String,
     /// Files in the vault.
     pub files: u64,
     /// Bytes stored.

@@ -391,6 +391,7 @@ impl Backend for Fake {
             network: "local (the embedded replica)".into(),
             identity: "me-principal".into(),
             canister: "vault-canister-id".into(),
+            app_url: "http://vault-canister-id.localhost:4943/app/".into(),
             files: self.photos as u64,
             stored_bytes: 30 << 30,
             quota_bytes: Some(100 << 30),
@@ -1047,6 +1048,23 @@ fn sharing_checks_the_code_shows_their_words_and_shares_for_a_time() {
     ui.click_on("revoke-grant");
     assert_eq!(fake.called("revoke_grant").len(), 1);
     assert!(ui.html().contains("Access taken back"));
+}
+
+#[test]
+fn settings_show_where_the_vault_serves_the_app_and_copy_it() {
+    let fake = Fake::new(Mode::Many);
+    let mut ui = Ui::unlocked(fake.clone(), Screen::Settings);
+    assert!(
+        ui.html()
+            .contains("http://vault-canister-id.localhost:4943/app/"),
+        "{}",
+        ui.html()
+    );
+    ui.click_on("copy-app-url");
+    assert_eq!(
+        fake.called("copy"),
+        vec!["copy http://vault-canister-id.localhost:4943/app/"]
+    );
 }
 
 #[test]

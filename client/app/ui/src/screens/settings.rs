@@ -1,4 +1,5 @@
-//! Settings: network, identity, usage, quota, cost, devices, lock.
+//! Settings: network, identity, where the vault serves the app to a browser, usage, quota,
+//! cost, devices, lock.
 
 use dioxus::prelude::*;
 
@@ -17,6 +18,21 @@ pub fn SettingsPage() -> Element {
             async move { backend.settings().await }
         }
     });
+    let copy_app_url = {
+        let backend = backend.clone();
+        move |url: String| {
+            let backend = backend.clone();
+            move |_| {
+                let backend = backend.clone();
+                let url = url.clone();
+                spawn(async move {
+                    if let Err(e) = backend.copy(url).await {
+                        app.fail(&e);
+                    }
+                });
+            }
+        }
+    };
     let lock = move |_| {
         let backend = backend.clone();
         spawn(async move {
@@ -49,6 +65,13 @@ pub fn SettingsPage() -> Element {
                     dt { "Network" } dd { "{s.network}" }
                     dt { "This device" } dd { class: "principal", "{s.identity}" }
                     dt { "Vault id" } dd { class: "principal", "{s.canister}" }
+                    dt { "In a browser" }
+                    dd {
+                        span { class: "principal", "data-testid": crate::testid("app-url"), "{s.app_url}" }
+                        " "
+                        button { onclick: copy_app_url(s.app_url.clone()), "data-testid": crate::testid("copy-app-url"), "Copy" }
+                        p { class: "muted", "Open it on a phone or any computer, type your passphrase, and that browser is one of your devices: nothing to install." }
+                    }
                     dt { "Photos" } dd { "{s.files}" }
                     dt { "Storage" } {used}
                     dt { "Cost" } dd { "{s.cost}" }

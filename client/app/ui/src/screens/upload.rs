@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use dioxus::html::HasFileData;
 use dioxus::prelude::*;
+use futures_channel::mpsc::UnboundedReceiver;
 use futures_util::StreamExt;
 
 use super::{Header, bytes, count};
@@ -125,13 +126,30 @@ pub fn start(app: AppState, backend: &BackendHandle, paths: Vec<PathBuf>, album:
     if paths.is_empty() {
         return;
     }
+    follow(app, backend.upload(paths, album.clone()), album);
+}
+
+/// Starts uploading the files a file input or a drop gave (see [`Backend::upload_files`]).
+pub fn start_files(
+    app: AppState,
+    backend: &BackendHandle,
+    files: Vec<crate::FileData>,
+    album: Option<String>,
+) {
+    if files.is_empty() {
+        return;
+    }
+    follow(app, backend.upload_files(files, album.clone()), album);
+}
+
+/// Shows an upload's events as they come, and what became of it at the end.
+fn follow(app: AppState, mut events: UnboundedReceiver<UploadEvent>, album: Option<String>) {
     let mut uploads = app.uploads;
     {
         let mut u = uploads.write();
         u.running += 1;
         u.failure = None;
     }
-    let mut events = backend.upload(paths, album.clone());
     spawn(async move {
         while let Some(event) = events.next().await {
             let finished = event == UploadEvent::Finished;
@@ -175,10 +193,7 @@ pub fn Upload() -> Element {
     });
     let pick = {
         let backend = backend.clone();
-        move |e: FormEvent| {
-            let paths: Vec<PathBuf> = e.files().iter().map(|f| f.path()).collect();
-            start(app, &backend, paths, album());
-        }
+        move |e: FormEvent| start_files(app, &backend, e.files(), album())
     };
     // The platform's own chooser, off the UI's way: the answer comes back as a future.
     let choose = {
@@ -201,8 +216,7 @@ pub fn Upload() -> Element {
         move |e: DragEvent| {
             e.prevent_default();
             hover.set(false);
-            let paths: Vec<PathBuf> = e.files().iter().map(|f| f.path()).collect();
-            start(app, &backend, paths, album());
+            start_files(app, &backend, e.files(), album());
         }
     };
     let retry = {

@@ -1,0 +1,120 @@
+//! The browser's files as sources of uploads ([`BrowserFile`]): read a slice at a time (a
+//! `Blob`'s `arrayBuffer()`), so a video is never held whole, and thumbnails made by the
+//! browser's own image decoders (`createImageBitmap`, which turns a photo upright by its EXIF
+//! orientation, then a canvas encoding a JPEG): the app's wasm carries no image decoders.
+
+use vault_client::Error;
+use vault_client::photo::{THUMBNAIL_SIZE, Thumbnail};
+use vault_client::platform::Pending;
+use vault_client::upload::FileSource;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+/// A file the user chose or dropped.
+pub struct BrowserFile {
+    file: web_sys::File,
+    name: String,
+}
+
+impl BrowserFile {
+    pub fn new(file: web_sys::File) -> BrowserFile {
+        BrowserFile {
+            name: file.name(),
+            file,
+        }
+    }
+}
+
+/// What the browser said, for a person.
+fn said(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+impl FileSource for BrowserFile {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn size(&self) -> u64 {
+        self.file.size() as u64
+    }
+
+    fn modified_ms(&self) -> Option<i64> {
+        Some(self.file.last_modified() as i64)
+    }
+
+    fn read(&self, offset: u64, len: usize) -> Pending<'_, Result<Vec<u8>, Error>> {
+        Box::pin(async move {
+            let failed = |e: JsValue| {
+                Error::Invalid(format!(
+                    "the browser could not read {} ({}): choose it again",
+                    self.name,
+                    said(&e)
+                ))
+            };
+            let end = offset.saturating_add(len as u64).min(self.size());
+            let slice = self
+                .file
+                .slice_with_f64_and_f64(offset as f64, end as f64)
+                .map_err(failed)?;
+            let buffer = JsFuture::from(slice.array_buffer()).await.map_err(failed)?;
+            Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+        })
+    }
+
+    fn thumbnail<'a>(&'a self, _whole: &'a [u8]) -> Option<Pending<'a, Result<Thumbnail, String>>> {
+        Some(Box::pin(async move {
+            thumbnail(&self.file)
+                .await
+                .map_err(|e| format!("the browser cannot show this image ({})", said(&e)))
+        }))
+    }
+}
+
+/// `file`'s thumbnail: decoded upright by the browser, resized by it (its high-quality
+/// resampling) to at most [`THUMBNAIL_SIZE`] on the long side, encoded as a JPEG of quality 0.8.
+async fn thumbnail(file: &web_sys::File) -> Result<Thumbnail, JsValue> {
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let decoded: web_sys::ImageBitmap = JsFuture::from(window.create_image_bitmap_with_blob(file)?)
+        .await?
+        .dyn_into()?;
+    let (width, height) = (decoded.width(), decoded.height());
+    let scale = (f64::from(THUMBNAIL_SIZE) / f64::from(width.max(height).max(1))).min(1.0);
+    let (w, h) = (
+        ((f64::from(width) * scale).round() as u32).max(1),
+        ((f64::from(height) * scale).round() as u32).max(1),
+    );
+    let options = web_sys::ImageBitmapOptions::new();
+    options.set_resize_width(w);
+    options.set_resize_height(h);
+    options.set_resize_quality(web_sys::ResizeQuality::High);
+    let resized = JsFuture::from(
+        window
+            .create_image_bitmap_with_image_bitmap_and_image_bitmap_options(&decoded, &options)?,
+    )
+    .await;
+    decoded.close();
+    let resized: web_sys::ImageBitmap = resized?.dyn_into()?;
+    let canvas = web_sys::OffscreenCanvas::new(w, h)?;
+    let context: web_sys::OffscreenCanvasRenderingContext2d = canvas
+        .get_context("2d")?
+        .ok_or_else(|| JsValue::from_str("no 2d canvas"))?
+        .dyn_into()?;
+    context.draw_image_with_image_bitmap(&resized, 0.0, 0.0)?;
+    resized.close();
+    let encoding = web_sys::ImageEncodeOptions::new();
+    encoding.set_type("image/jpeg");
+    encoding.set_quality(0.8);
+    let blob: web_sys::Blob = JsFuture::from(canvas.convert_to_blob_with_options(&encoding)?)
+        .await?
+        .dyn_into()?;
+    let jpeg = js_sys::Uint8Array::new(&JsFuture::from(blob.array_buffer()).await?).to_vec();
+    Ok(Thumbnail {
+        jpeg,
+        width: w,
+        height: h,
+    })
+}
