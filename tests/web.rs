@@ -4,12 +4,13 @@
 //! is admitted as a new device with the passphrase, shows the timeline's thumbnails and a photo
 //! pixel for pixel, uploads three photos (encrypted in the browser, thumbnails made by it),
 //! passes Chromium's installability check and starts offline from its service worker. The
-//! owner then sees the browser among their devices, and the CLI reads back the phone's uploads
-//! byte for byte. Screenshots are kept in
+//! owner sees the browser among their devices and removes it from the CLI: the page's next call
+//! is refused. The CLI reads back the phone's uploads byte for byte. Screenshots are kept in
 //! `target/test-artifacts/web/`.
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
@@ -56,7 +57,7 @@ fn a_phone_opens_the_vault_in_its_browser() {
         app.ends_with(&format!(".localhost:{}/app/", owner.port)),
         "{app}"
     );
-    let before = devices(&owner).len();
+    let before = devices(&owner);
 
     let artifacts = vault_e2e::artifacts().join("web");
     let described: Vec<Value> = uploaded
@@ -79,6 +80,7 @@ fn a_phone_opens_the_vault_in_its_browser() {
         photos.join("exif/test2.jpg"),
         photos.join("exif/down-mirrored.jpg"),
     ];
+    let removed = owner.path("removed");
     let config = json!({
         "chromium": chromium(),
         "artifacts": artifacts,
@@ -86,23 +88,58 @@ fn a_phone_opens_the_vault_in_its_browser() {
         "passphrase": PASSPHRASE,
         "photos": described,
         "uploads": from_phone.iter().map(|p| json!({ "path": p })).collect::<Vec<_>>(),
+        "removed": removed,
     });
     let config_file = owner.path("web.json");
     std::fs::write(&config_file, config.to_string()).unwrap();
-    let out = Command::new("node")
+    let mut node = Command::new("node")
         .arg(browser_tests().join("web.mjs"))
         .arg(&config_file)
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
+    let mut stdout = String::new();
+    let mut removed_device = None;
+    for line in BufReader::new(node.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        println!("{line}");
+        if line.starts_with("ready: remove this device") {
+            // The browser was admitted as one more device of the owner's: the owner removes it.
+            let now = devices(&owner);
+            assert_eq!(now.len(), before.len() + 1, "{now:?}");
+            let browser = now
+                .iter()
+                .find(|d| !before.contains(d))
+                .expect("the browser's device")["principal"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            owner.ok(&["devices", "--remove", &browser]);
+            std::fs::write(&removed, b"").unwrap();
+            removed_device = Some(browser);
+        }
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let status = node.wait().unwrap();
+    let mut stderr = String::new();
+    node.stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     assert!(
-        out.status.success() && stdout.contains("web: all checks passed"),
-        "the browser test failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        status.success() && stdout.contains("web: all checks passed"),
+        "the browser test failed:\n{stdout}\n{stderr}"
     );
-    // The browser was admitted as one more device of the owner's.
-    assert_eq!(devices(&owner).len(), before + 1, "{:?}", devices(&owner));
+    let removed_device = removed_device.expect("the browser asked to be removed");
+    assert!(
+        !devices(&owner)
+            .iter()
+            .any(|d| d["principal"] == removed_device.as_str()),
+        "removed"
+    );
     // What the phone uploaded is in the vault, byte for byte, with a thumbnail each.
     let listing = owner.json(&["ls"]);
     let files = listing.as_array().unwrap();

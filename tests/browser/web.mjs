@@ -5,10 +5,11 @@
 //
 // Config: { chromium, artifacts, app (the URL the vault serves its app at), passphrase,
 // photos: [{ id, name, path }] (in the vault already), uploads: [{ path }] (for the phone to
-// upload) }.
+// upload), removed (a file the test makes once it removed this browser as a device: the script
+// says `ready: remove this device` and waits for it) }.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WAIT, launchProfile, ok, pixels } from './common.mjs';
@@ -100,6 +101,14 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
     const img = document.querySelector(sel);
     return img && img.complete && img.naturalWidth > 0;
   }, testid('full-image'), WAIT);
+  // A phone's viewer: the actions in one row, the photo across the screen's width.
+  const layout = await page.evaluate(() => ({
+    rows: new Set([...document.querySelectorAll('.viewer .actions > *')]
+      .map((e) => Math.round(e.getBoundingClientRect().top))).size,
+    photo: document.querySelector('[data-testid="full-image"]').getBoundingClientRect().width,
+  }));
+  assert.equal(layout.rows, 1, 'the viewer\'s actions are one row on a phone');
+  assert.ok(layout.photo >= 380, `the photo spans the phone's width (${layout.photo} px)`);
   const { shown, reference } = await pixels(page, testid('full-image'), photo.path);
   assert.deepEqual(shown, reference, `${photo.name}: the full image's pixels are the original's`);
   await shot(page, 'photo');
@@ -128,6 +137,24 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
     return thumbs.length >= all && thumbs.every((img) => img.complete && img.naturalWidth > 0);
   }, all, WAIT);
   ok(`uploaded ${n} photos from the phone (${summary.trim()}); the timeline shows ${all} thumbnails`);
+}
+
+// --- The owner removes this browser (from the command line, on another device): its next
+// call is refused at once, and the app says why.
+{
+  console.log('ready: remove this device');
+  const deadline = Date.now() + WAIT.timeout;
+  while (!existsSync(config.removed)) {
+    assert.ok(Date.now() < deadline, 'the owner removed this device in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await page.tap(testid('nav-more'));
+  await page.tap(testid('more-settings'));
+  await page.waitForFunction(() => /not allowed/.test(document.body.textContent), null, WAIT);
+  const said = await page.textContent('.error');
+  assert.match(said, /removed/, `the app says a removed device is refused: ${said}`);
+  await shot(page, 'removed');
+  ok(`removed by the owner: the next call is refused ("${said.trim().slice(0, 60)}…")`);
 }
 
 // --- Offline: the service worker keeps the app shell, so the app starts without a network.

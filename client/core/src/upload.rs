@@ -557,6 +557,11 @@ impl Vault {
             (Input::Source(_), Kept::Whole(bytes)) => {
                 thumbnail_of_bytes(&bytes, &info).map_err(|e| e.to_string())
             }
+            // Over WHOLE_IMAGE_BYTES a platform's file is not read a third time for it.
+            (Input::Source(_), Kept::Head(_)) if info.mime.starts_with("image/") => Err(format!(
+                "an image over {} MiB gets no thumbnail when uploaded from a browser",
+                WHOLE_IMAGE_BYTES >> 20
+            )),
             (Input::Source(_), Kept::Head(_)) => Ok(None),
             (Input::Path(path), kept) => {
                 let path = path.to_path_buf();
@@ -861,7 +866,7 @@ fn hash_file(
 async fn hash_source(
     source: &dyn FileSource,
     dedupe: &DedupeKey,
-    progress: impl Fn(u64),
+    mut progress: impl FnMut(u64),
 ) -> Result<Hashed, Error> {
     let name = PathBuf::from(source.name());
     let mut hashing = Hashing::new(&name, source.size(), dedupe);
@@ -1032,6 +1037,67 @@ mod tests {
     fn hash(path: &Path) -> Hashed {
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
         hash_file(path, &DedupeKey::from_bytes([7; 32]), &tx).unwrap()
+    }
+
+    /// A platform's file held in memory, read in the pieces asked for.
+    struct InMemory {
+        name: String,
+        bytes: Vec<u8>,
+    }
+
+    impl FileSource for InMemory {
+        fn name(&self) -> &str {
+            &self.name
+        }
+        fn size(&self) -> u64 {
+            self.bytes.len() as u64
+        }
+        fn modified_ms(&self) -> Option<i64> {
+            Some(1_700_000_000_000)
+        }
+        fn read(
+            &self,
+            offset: u64,
+            len: usize,
+        ) -> crate::platform::Pending<'_, Result<Vec<u8>, Error>> {
+            let start = (offset as usize).min(self.bytes.len());
+            let end = start.saturating_add(len).min(self.bytes.len());
+            Box::pin(async move { Ok(self.bytes[start..end].to_vec()) })
+        }
+    }
+
+    /// A browser's file hashes as the same bytes on disk do, in the same one pass: the same
+    /// hashes (so dedupe and resume find each other), the same bytes kept.
+    #[tokio::test]
+    async fn a_platform_file_hashes_as_the_same_file_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let dedupe = DedupeKey::from_bytes([7; 32]);
+        let photo = vault_test_support::photos().join("exif/right.jpg");
+        let mut notes = "a line of notes\n".repeat(200_000).into_bytes();
+        notes.truncate(CHUNK_SIZE * 2 + 17);
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, &notes).unwrap();
+        for path in [photo, text] {
+            let bytes = std::fs::read(&path).unwrap();
+            let source = InMemory {
+                name: path.file_name().unwrap().to_str().unwrap().into(),
+                bytes: bytes.clone(),
+            };
+            let mut read = 0;
+            let from_source = hash_source(&source, &dedupe, |n| read += n).await.unwrap();
+            let from_disk = hash(&path);
+            assert_eq!(read, bytes.len() as u64, "progress counts every byte");
+            assert_eq!(from_source.size, from_disk.size);
+            assert_eq!(from_source.sha, from_disk.sha);
+            assert_eq!(from_source.dedupe_hash, from_disk.dedupe_hash);
+            assert_eq!(from_source.modified, Some(1_700_000_000_000));
+            match (&from_source.kept, &from_disk.kept) {
+                (Kept::Whole(a), Kept::Whole(b)) | (Kept::Head(a), Kept::Head(b)) => {
+                    assert_eq!(a, b, "{}", path.display())
+                }
+                _ => panic!("{}: kept differently", path.display()),
+            }
+        }
     }
 
     /// A photo is kept whole by hashing it (its thumbnail is made from those bytes, not from
