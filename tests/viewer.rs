@@ -17,13 +17,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use vault_e2e::browser_tests;
 use vault_e2e::cli::*;
-
-/// Debian's Chromium, where `scripts/test-all` installs it (`VAULT_CHROMIUM` overrides).
-fn chromium() -> String {
-    std::env::var("VAULT_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
-}
+use vault_e2e::{browser_tests, chromium};
 
 /// What the browser test needs to know of an uploaded file.
 fn described(listing: &Value, name: &str, path: &Path) -> Value {
@@ -72,11 +67,7 @@ fn damaged(url: &str) -> String {
 
 #[test]
 fn link_recipients_see_photos_in_a_browser() {
-    assert!(
-        Path::new(&chromium()).exists() && browser_tests().join("node_modules").is_dir(),
-        "needs Debian's chromium and `npm ci` in {} (scripts/test-all installs both)",
-        browser_tests().display()
-    );
+    let chromium = chromium();
     let owner = User::first();
     // The first command starts the replica: as one dishonest node.
     let dishonest = dishonest_answer(&owner);
@@ -151,7 +142,7 @@ fn link_recipients_see_photos_in_a_browser() {
 
     let artifacts = vault_e2e::artifacts().join("viewer");
     let config = json!({
-        "chromium": chromium(),
+        "chromium": chromium,
         "artifacts": artifacts,
         "album": {
             "url": before["url"],

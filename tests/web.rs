@@ -9,18 +9,12 @@
 //! `target/test-artifacts/web/`.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use vault_e2e::browser_tests;
 use vault_e2e::cli::*;
-
-/// Debian's Chromium, where `scripts/test-all` installs it (`VAULT_CHROMIUM` overrides).
-fn chromium() -> String {
-    std::env::var("VAULT_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
-}
+use vault_e2e::{browser_tests, chromium};
 
 /// The devices that act as the owner.
 fn devices(owner: &User) -> Vec<Value> {
@@ -33,11 +27,7 @@ fn devices(owner: &User) -> Vec<Value> {
 
 #[test]
 fn a_phone_opens_the_vault_in_its_browser() {
-    assert!(
-        Path::new(&chromium()).exists() && browser_tests().join("node_modules").is_dir(),
-        "needs Debian's chromium and `npm ci` in {} (scripts/test-all installs both)",
-        browser_tests().display()
-    );
+    let chromium = chromium();
     let owner = User::first();
     owner.init();
     let photos = photos();
@@ -82,7 +72,7 @@ fn a_phone_opens_the_vault_in_its_browser() {
     ];
     let removed = owner.path("removed");
     let config = json!({
-        "chromium": chromium(),
+        "chromium": chromium,
         "artifacts": artifacts,
         "app": app,
         "passphrase": PASSPHRASE,

@@ -42,3 +42,15 @@ pub fn binary(package: &str, name: &str) -> PathBuf {
 pub fn browser_tests() -> PathBuf {
     repo().join("tests/browser")
 }
+
+/// Debian's Chromium, where `scripts/test-all` installs it (`VAULT_CHROMIUM` overrides), after
+/// checking that it and the browser tests' npm packages are there.
+pub fn chromium() -> String {
+    let chromium = std::env::var("VAULT_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists() && browser_tests().join("node_modules").is_dir(),
+        "needs Debian's chromium and `npm ci` in {} (scripts/test-all installs both)",
+        browser_tests().display()
+    );
+    chromium
+}

@@ -287,6 +287,16 @@ impl Vault {
         options: &UploadOptions,
         progress: &dyn UploadProgress,
     ) -> Result<Vec<Result<Uploaded, (PathBuf, Error)>>, Error> {
+        let dest = self.own_destination(options).await?;
+        let results = self
+            .upload_to(&dest, collect_inputs(paths)?, progress)
+            .await;
+        self.refresh();
+        results
+    }
+
+    /// This vault, or the album `options` names in it, with its current key.
+    async fn own_destination(&mut self, options: &UploadOptions) -> Result<Destination, Error> {
         let album = match &options.album {
             Some(name) => {
                 let id = self.find_album(name).await?.id.0;
@@ -295,16 +305,11 @@ impl Vault {
             }
             None => None,
         };
-        let dest = Destination {
+        Ok(Destination {
             canister: self.canister.clone(),
             album,
             send_dedupe: true,
-        };
-        let results = self
-            .upload_to(&dest, collect_inputs(paths)?, progress)
-            .await;
-        self.refresh();
-        results
+        })
     }
 
     /// Uploads files a platform gives (a browser's `File`s): as [`Vault::upload`] does paths.
@@ -314,19 +319,7 @@ impl Vault {
         options: &UploadOptions,
         progress: &dyn UploadProgress,
     ) -> Result<Vec<Result<Uploaded, (PathBuf, Error)>>, Error> {
-        let album = match &options.album {
-            Some(name) => {
-                let id = self.find_album(name).await?.id.0;
-                let (version, key) = self.current_album_key(&id).await?;
-                Some((id, version, key.clone()))
-            }
-            None => None,
-        };
-        let dest = Destination {
-            canister: self.canister.clone(),
-            album,
-            send_dedupe: true,
-        };
+        let dest = self.own_destination(options).await?;
         let inputs = Collected {
             files: sources
                 .into_iter()
