@@ -484,6 +484,36 @@ fn master_generation_vectors(dir: &Path, rng: &mut Recording) {
         by_recovery.as_bytes(),
     )
     .write(dir);
+    // §7.1: a passkey's PRF output gives the key that wraps the master key.
+    let prf_output = MasterKey::generate(rng);
+    let canister = [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x01];
+    let passkey = PasskeyKey::from_prf_output(prf_output.expose_secret());
+    let by_passkey = passkey.wrap_master(&new, MasterGeneration(1), rng);
+    v(
+        "wrap-master-key-passkey",
+        "success",
+        "the master key at generation 1 wrapped by the key of a passkey's PRF output (§7.1)",
+        "master-key/passkey",
+        passkey.expose_secret(),
+        &1u32.to_be_bytes(),
+        new.expose_secret(),
+        by_passkey.as_bytes(),
+    )
+    .hex("canister", &canister)
+    .hex("prf_input", &passkey_prf_input(&canister))
+    .hex("prf_output", prf_output.expose_secret())
+    .write(dir);
+    v(
+        "wrap-master-key-passkey-stale",
+        "decryption failure",
+        "wrap-master-key-passkey read as generation 2 (a record of before a rotation)",
+        "master-key/passkey",
+        passkey.expose_secret(),
+        &2u32.to_be_bytes(),
+        &[],
+        by_passkey.as_bytes(),
+    )
+    .write(dir);
 }
 
 fn passphrase_vectors(dir: &Path, rng: &mut Recording) {

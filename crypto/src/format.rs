@@ -63,6 +63,9 @@ pub(crate) mod label {
     pub const WRAP_MASTER_PASSPHRASE: &str = "master-key/passphrase";
     pub const WRAP_MASTER_RECOVERY: &str = "master-key/recovery";
     pub const WRAP_MASTER_PREVIOUS: &str = "master-key/previous";
+    pub const WRAP_MASTER_PASSKEY: &str = "master-key/passkey";
+    pub const PASSKEY_PRF_INPUT: &[u8] = b"vault/v1/passkey/prf-input";
+    pub const PASSKEY_KEY: &[u8] = b"vault/v1/passkey/key";
     pub const WRAP_SHARING_SECRET: &str = "sharing-secret-key";
     pub const WRAP_ALBUM: &str = "album-key";
     pub const WRAP_FILE: &str = "file-key";

@@ -8,6 +8,7 @@
 //!
 //! ```text
 //! passphrase --Argon2id--> KEK --wraps--> MasterKey <--wraps-- RecoveryKey (24 BIP39 words)
+//!                                           |  ^--wraps-- PasskeyKey <--HKDF-- a passkey's PRF output
 //!                                           |
 //!            +------------------------------+---------------------------+
 //!            | wraps                        | wraps                     | HKDF
@@ -34,6 +35,7 @@ mod ids;
 mod keys;
 mod link;
 mod metadata;
+mod passkey;
 mod passphrase;
 mod primitives;
 mod recovery;
@@ -64,6 +66,7 @@ pub use link::{
     MAX_LINK_PBKDF2_ITERATIONS, MIN_LINK_PBKDF2_ITERATIONS, PasswordProof, PasswordVerifier,
 };
 pub use metadata::{FileMetadata, GpsPosition, METADATA_VERSION};
+pub use passkey::{PasskeyKey, passkey_prf_input};
 pub use passphrase::{
     KdfParams, PASSPHRASE_WRAPPED_KEY_SIZE, PassphraseKek, PassphraseWrappedKey,
     UNLOCK_PARAMS_SIZE, UnlockParams, UnlockProof, UnlockVerifier,

@@ -247,6 +247,26 @@ fn check_master_wrap(v: &Vector) {
             });
             (opened, again)
         }
+        "master-key/passkey" => {
+            let key = PasskeyKey::from_bytes(v.key("kek"));
+            if v.success() {
+                let output = PasskeyKey::from_prf_output(&v.key("prf_output"));
+                assert_eq!(output.expose_secret(), &v.key("kek"), "{}", v.name);
+                assert_eq!(
+                    passkey_prf_input(&v.hex("canister")),
+                    v.key("prf_input"),
+                    "{}",
+                    v.name
+                );
+            }
+            let opened = key.unwrap_master(&wrapped, generation);
+            let again = opened.as_ref().ok().map(|m| {
+                key.wrap_master(m, generation, &mut Replay::new(&nonce))
+                    .as_bytes()
+                    .to_vec()
+            });
+            (opened, again)
+        }
         _ => {
             let key = RecoveryKey::from_bytes(v.key("kek"));
             let opened = key.unwrap_master(&wrapped, generation);
@@ -275,7 +295,7 @@ fn check_master_wrap(v: &Vector) {
 fn check_wrap(v: &Vector) {
     if matches!(
         v.get("wrapped_kind"),
-        "master-key/passphrase" | "master-key/recovery"
+        "master-key/passphrase" | "master-key/recovery" | "master-key/passkey"
     ) {
         return check_master_wrap(v);
     }

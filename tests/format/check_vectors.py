@@ -283,6 +283,7 @@ WRAP_ID_SIZES = {
     "master-key/passphrase": {0, 4},
     "master-key/recovery": {0, 4},
     "master-key/previous": {4},  # u32be(the wrapped key's own generation)
+    "master-key/passkey": {0, 4},  # §7.1
 }
 
 
@@ -1046,6 +1047,10 @@ def check_wrap(v):
         raise CheckFailed(f"unknown wrapped_kind {kind!r}")
     if v.expect != "success":
         expect_equal("key of a refused vector (§12: empty unless success)", expected_key, b"")
+    if kind == "master-key/passkey" and v.expect == "success":
+        # §7.1: the KEK is the key of the passkey's PRF output, asked for this vault's input.
+        expect_equal("passkey key", hkdf(b"", v.hex("prf_output"), b"vault/v1/passkey/key"), kek)
+        expect_equal("PRF input", sha256(b"vault/v1/passkey/prf-input" + v.hex("canister")), v.hex("prf_input"))
     key = unwrap_key(kek, kind, ident, wrapped)
     expect_equal("key", key, expected_key)
     expect_equal("re-wrapped", wrap_key(kek, kind, ident, key, wrapped[1:13]), wrapped)

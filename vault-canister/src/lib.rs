@@ -179,6 +179,16 @@ fn remove_device(device: Principal) -> VaultResult<()> {
 }
 
 #[update]
+fn add_passkey(args: AddPasskeyArgs) -> VaultResult<()> {
+    mutate(|s, caller, now| s.add_passkey(caller, now, args))
+}
+
+#[query]
+fn passkey_key(credential_id: ByteBuf) -> Option<ByteBuf> {
+    read(|s, _, _| s.passkey_key(&credential_id))
+}
+
+#[update]
 fn begin_upload(args: BeginUploadArgs) -> VaultResult<UploadStatus> {
     mutate(|s, caller, now| s.begin_upload(caller, now, args))
 }

@@ -209,6 +209,7 @@ const WRAP_ID_SIZES = {
   'master-key/passphrase': [0, 4],
   'master-key/recovery': [0, 4],
   'master-key/previous': [4],
+  'master-key/passkey': [0, 4],
 };
 
 /** An album key's wrap id: album_id ‖ u32be(version). */

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod limits;
+pub mod passkey;
 pub mod types;
 
 mod cursor;

@@ -103,6 +103,9 @@ pub struct Profile {
     pub master_generation: u32,
     /// Entry `g`: generation `g`'s master key wrapped by generation `g + 1`'s (61 bytes).
     pub previous_masters: Vec<ByteBuf>,
+    /// When the caller is a passkey that unlocks: the master key wrapped under the key of its
+    /// PRF output (docs/FORMAT.md §7.1).
+    pub passkey_unlock: Option<ByteBuf>,
 }
 
 /// A new master key (docs/FORMAT.md §3): everything that wraps the master key, made again for
@@ -186,6 +189,32 @@ pub struct AdmissionTicket {
 pub struct Device {
     pub principal: Principal,
     pub added_at: u64,
+    /// A passkey (WebAuthn credential) admitted as a device: `add_passkey`. Absent for a
+    /// device admitted with the passphrase or recovery key.
+    pub passkey: Option<PasskeyDevice>,
+}
+
+/// What is known of a passkey that is one of the owner's devices.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PasskeyDevice {
+    /// The WebAuthn credential id.
+    pub credential_id: ByteBuf,
+    /// Whether it also unlocks the vault (the master key wrapped under its PRF output).
+    pub unlocks: bool,
+}
+
+/// A passkey to admit as one of the owner's devices (docs/PROTOCOL.md §4.11).
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct AddPasskeyArgs {
+    /// The WebAuthn credential id (1 to 1,023 bytes): how a browser names the passkey.
+    pub credential_id: ByteBuf,
+    /// Its public key as the IC takes it: the COSE key in a DER `SubjectPublicKeyInfo` of
+    /// algorithm 1.3.6.1.4.1.56387.1.1. The device's principal is the self-authenticating
+    /// principal of these bytes.
+    pub public_key: ByteBuf,
+    /// The master key of the current generation wrapped under the key of the passkey's PRF
+    /// output (docs/FORMAT.md §7.1, 61 bytes), when it is to unlock the vault too.
+    pub unlock: Option<ByteBuf>,
 }
 
 /// Start (or resume) an upload.
@@ -570,6 +599,12 @@ pub enum Activity {
     },
     DeviceRemoved {
         device: Principal,
+    },
+    /// A passkey was admitted as a device by one of the owner's devices (`unlocks`: it opens
+    /// the vault without the passphrase too).
+    PasskeyAdded {
+        device: Principal,
+        unlocks: bool,
     },
     DeviceRefused {
         method: UnlockMethod,

@@ -20,15 +20,20 @@ use vault_crypto::{
     PASSPHRASE_WRAPPED_KEY_SIZE, UNLOCK_PARAMS_SIZE, UnlockProof, UnlockVerifier, WRAPPED_KEY_SIZE,
 };
 
-use super::stored::{Key, ProfileCell, ProfileRecord, principal_slot, slot_principal};
+use super::stored::{
+    Key, PasskeyRecord, ProfileCell, ProfileRecord, principal_slot, slot_principal,
+};
 use super::types::{
-    Activity, AdmissionTicket, AdmitDeviceArgs, Device, MasterKeyRotated, Profile,
-    RotateMasterKeyArgs, SetupArgs, UnlockMethod, VaultError, VaultResult,
+    Activity, AddPasskeyArgs, AdmissionTicket, AdmitDeviceArgs, Device, MasterKeyRotated,
+    PasskeyDevice, Profile, RotateMasterKeyArgs, SetupArgs, UnlockMethod, VaultError, VaultResult,
 };
 use super::{
     FREE_UNLOCK_ATTEMPTS, MAX_COUNTED_CALLERS, MAX_DEVICES, MAX_MASTER_GENERATIONS,
     MAX_UNLOCK_LOCKOUT_NS, State, bytes32, exact, versioned,
 };
+
+/// The longest WebAuthn credential id (WebAuthn Level 3, §4: at most 1,023 bytes).
+const MAX_CREDENTIAL_ID: usize = 1023;
 
 /// Version of a verifier that is `SHA-256(unlock proof)` (vaults set up before admission v2).
 const VERIFIER_V1: u8 = 1;
@@ -95,6 +100,7 @@ impl<M: Memory> State<M> {
             master_generation: None,
             previous_masters: None,
             owner_signed_out: None,
+            passkeys: None,
         });
         self.record(*caller, now, Activity::SetUp);
         Ok(())
@@ -314,7 +320,15 @@ impl<M: Memory> State<M> {
         self.require_owner(caller)?;
         let p = self.stored_profile()?;
         let master_generation = p.generation();
+        let passkey_unlock = p
+            .passkeys
+            .iter()
+            .flatten()
+            .find(|k| k.principal() == *caller)
+            .and_then(|k| k.unlock.as_ref())
+            .map(|u| ByteBuf::from(u.to_vec()));
         Ok(Profile {
+            passkey_unlock,
             passphrase_record: ByteBuf::from(p.passphrase_record),
             recovery_wrapped_key: ByteBuf::from(p.recovery_wrapped_key),
             sharing_public_key: ByteBuf::from(p.sharing_public_key),
@@ -391,6 +405,14 @@ impl<M: Memory> State<M> {
         profile.master_generation = Some(args.generation);
         let install_owner = *caller == self.owner();
         profile.owner_signed_out = (!install_owner).then_some(true);
+        // Passkeys are devices, signed out with the rest; the caller's own (if it is one) stays
+        // a device, but its wrapping is of the old key and opens nothing now.
+        if let Some(passkeys) = profile.passkeys.as_mut() {
+            passkeys.retain(|k| k.principal() == *caller);
+            for k in passkeys.iter_mut() {
+                k.unlock = None;
+            }
+        }
         self.set_profile(profile);
         let mine = Key(principal_slot(caller));
         let others: Vec<_> = self
@@ -463,14 +485,96 @@ impl<M: Memory> State<M> {
     /// The devices admitted as the owner (owner).
     pub fn devices(&self, caller: &Principal) -> VaultResult<Vec<Device>> {
         self.require_owner(caller)?;
+        let passkeys = self.stored_profile()?.passkeys.unwrap_or_default();
         Ok(self
             .devices
             .iter()
-            .map(|e| Device {
-                principal: slot_principal(&e.key().0),
-                added_at: e.value(),
+            .map(|e| {
+                let principal = slot_principal(&e.key().0);
+                Device {
+                    principal,
+                    added_at: e.value(),
+                    passkey: passkeys
+                        .iter()
+                        .find(|k| k.principal() == principal)
+                        .map(|k| PasskeyDevice {
+                            credential_id: ByteBuf::from(k.credential_id.clone()),
+                            unlocks: k.unlock.is_some(),
+                        }),
+                }
             })
             .collect())
+    }
+
+    /// Admits a passkey as one of the owner's devices (owner), with the master key wrapped
+    /// under its PRF output when it is to unlock too. Checked whole before anything changes.
+    pub fn add_passkey(
+        &mut self,
+        caller: &Principal,
+        now: u64,
+        args: AddPasskeyArgs,
+    ) -> VaultResult<()> {
+        self.require_owner(caller)?;
+        let mut profile = self.stored_profile()?;
+        if args.credential_id.is_empty() || args.credential_id.len() > MAX_CREDENTIAL_ID {
+            return Err(VaultError::invalid(
+                "credential_id",
+                format!(
+                    "a WebAuthn credential id is 1 to {MAX_CREDENTIAL_ID} bytes, got {}",
+                    args.credential_id.len()
+                ),
+            ));
+        }
+        if vault_interface::passkey::cose_key(&args.public_key).is_none() {
+            return Err(VaultError::invalid(
+                "public_key",
+                "not a COSE key in the IC's DER wrapping (algorithm 1.3.6.1.4.1.56387.1.1)",
+            ));
+        }
+        if let Some(unlock) = &args.unlock {
+            versioned("unlock", unlock, WRAPPED_KEY_SIZE)?;
+        }
+        let record = PasskeyRecord {
+            credential_id: args.credential_id.into_vec(),
+            public_key: args.public_key.into_vec(),
+            unlock: args.unlock.map(|u| u.into_vec().into()),
+        };
+        let device = record.principal();
+        let passkeys = profile.passkeys.get_or_insert_with(Vec::new);
+        if self.is_owner(&device)
+            || passkeys
+                .iter()
+                .any(|k| k.credential_id == record.credential_id)
+        {
+            return Err(VaultError::conflict(
+                "this passkey is already one of the vault's devices",
+            ));
+        }
+        if self.devices.len() >= MAX_DEVICES {
+            return Err(VaultError::conflict(format!(
+                "{MAX_DEVICES} devices already: remove one first"
+            )));
+        }
+        let unlocks = record.unlock.is_some();
+        passkeys.push(record);
+        self.set_profile(profile);
+        self.devices.insert(Key(principal_slot(&device)), now);
+        self.record(*caller, now, Activity::PasskeyAdded { device, unlocks });
+        Ok(())
+    }
+
+    /// The public key of the passkey `credential_id` names (anyone): what a browser signing
+    /// in with a passkey needs, which its authenticator does not give when it signs.
+    pub fn passkey_key(&self, credential_id: &[u8]) -> Option<ByteBuf> {
+        self.profile
+            .get()
+            .profile
+            .as_ref()?
+            .passkeys
+            .as_ref()?
+            .iter()
+            .find(|k| k.credential_id == credential_id)
+            .map(|k| ByteBuf::from(k.public_key.clone()))
     }
 
     /// Removes an admitted device (owner). The install owner is not a device and stays.
@@ -483,6 +587,13 @@ impl<M: Memory> State<M> {
         self.require_owner(caller)?;
         if self.devices.remove(&Key(principal_slot(&device))).is_none() {
             return Err(VaultError::NotFound);
+        }
+        if let Some(mut profile) = self.profile.get().profile.clone()
+            && let Some(passkeys) = profile.passkeys.as_mut()
+            && passkeys.iter().any(|k| k.principal() == device)
+        {
+            passkeys.retain(|k| k.principal() != device);
+            self.set_profile(profile);
         }
         self.record(*caller, now, Activity::DeviceRemoved { device });
         Ok(())

@@ -180,8 +180,34 @@ pub struct ProfileRecord {
     /// owner again only once it proves the passphrase or recovery key (`admit_device`).
     #[n(11)]
     pub owner_signed_out: Option<bool>,
+    /// The passkeys admitted as devices (`add_passkey`), each also in the devices map; absent
+    /// = none.
+    #[n(12)]
+    pub passkeys: Option<Vec<PasskeyRecord>>,
 }
 cbor_record!(ProfileRecord, 1);
+
+/// A passkey that is one of the owner's devices.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cbor(array)]
+pub struct PasskeyRecord {
+    /// The WebAuthn credential id.
+    #[cbor(n(0), with = "minicbor::bytes")]
+    pub credential_id: Vec<u8>,
+    /// The DER-wrapped COSE key (the device's principal is its self-authenticating one).
+    #[cbor(n(1), with = "minicbor::bytes")]
+    pub public_key: Vec<u8>,
+    /// The master key wrapped under the key of its PRF output (docs/FORMAT.md §7.1).
+    #[n(2)]
+    pub unlock: Option<minicbor::bytes::ByteVec>,
+}
+
+impl PasskeyRecord {
+    /// The principal the passkey signs as.
+    pub fn principal(&self) -> Principal {
+        Principal::self_authenticating(&self.public_key)
+    }
+}
 
 /// The cell that holds the profile: absent until `setup`.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Default)]

@@ -475,6 +475,19 @@ fn matrix() -> Vec<(&'static str, Call, Expect)> {
             Expect::owner_only(),
         ),
         (
+            "add_passkey",
+            |s, c, _, _| ok(s.add_passkey(c, NOW, passkey_args(1, true))),
+            Expect::owner_only(),
+        ),
+        (
+            "passkey_key",
+            |s, _, _, _| {
+                s.passkey_key(b"none")
+                    .map_or(Ok(()), |_| Err(VaultError::NotFound))
+            },
+            Expect::all(&PEOPLE, Ok(())),
+        ),
+        (
             "begin_upload (album)",
             |s, c, _, _| ok(s.begin_upload(c, NOW, upload_args(0xe1, Some(ALBUM), 10, 1))),
             Expect::owner_only()
@@ -880,8 +893,9 @@ fn authorization_matrix() {
 }
 
 /// The updates of the interface (queries are not inspected).
-const UPDATES: [&str; 28] = [
+const UPDATES: [&str; 29] = [
     "set_quota",
+    "add_passkey",
     "setup",
     "admission_ticket",
     "admit_device",
@@ -1720,16 +1734,22 @@ fn rotating_the_master_key_signs_out_every_other_device_and_chains_the_old_key()
         "refusals change nothing"
     );
     assert!(s.is_owner(&other) && s.is_owner(&owner));
+    // A passkey that unlocks: a device like the others, signed out with them.
+    let passkey = passkey_args(1, true);
+    s.add_passkey(&dev, NOW, passkey.clone()).unwrap();
+    let passkey_principal = Principal::self_authenticating(&passkey.public_key);
 
-    // From a device: the other device and the install owner are signed out.
+    // From a device: the other devices and the install owner are signed out.
     let a = args(&s, dev, 1);
     assert_eq!(
         rotate(&mut s, dev, a),
         Ok(MasterKeyRotated {
             generation: 1,
-            devices_signed_out: 2
+            devices_signed_out: 3
         })
     );
+    assert!(!s.is_owner(&passkey_principal));
+    assert_eq!(s.passkey_key(&passkey.credential_id), None);
     assert!(s.is_owner(&dev));
     assert!(!s.is_owner(&other) && !s.is_owner(&owner));
     assert_eq!(s.profile(&owner), Err(VaultError::NotAuthorized));
@@ -2335,5 +2355,123 @@ fn grants_keep_the_owner_authenticator_and_attach_it_only_for_the_stored_terms()
     assert!(matches!(
         s.grant(&owner, NOW, bad),
         Err(VaultError::InvalidArgument { .. })
+    ));
+}
+
+/// A passkey's registration: credential id `n`, a well-wrapped COSE key of its own, and the
+/// master key wrapped under its PRF output when `unlocks`.
+fn passkey_args(n: u8, unlocks: bool) -> AddPasskeyArgs {
+    AddPasskeyArgs {
+        credential_id: ByteBuf::from(vec![n; 16]),
+        public_key: ByteBuf::from(vault_interface::passkey::der_wrap(&[n; 77]).unwrap()),
+        unlock: unlocks.then(|| blob(WRAPPED_KEY_SIZE, 0x60 + n)),
+    }
+}
+
+#[test]
+fn a_passkey_becomes_a_device_that_finds_its_key_and_its_unlock() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let (owner, dev) = (p(OWNER), p(DEVICE));
+    let args = passkey_args(1, true);
+    let passkey = Principal::self_authenticating(&args.public_key);
+    assert!(!s.is_owner(&passkey));
+    // Refusals, each changing nothing.
+    let mut empty_id = passkey_args(1, true);
+    empty_id.credential_id = ByteBuf::new();
+    let mut long_id = passkey_args(1, true);
+    long_id.credential_id = ByteBuf::from(vec![1; 1024]);
+    let mut ed25519 = passkey_args(1, true);
+    ed25519.public_key = ByteBuf::from(ed25519_der());
+    let mut short_unlock = passkey_args(1, true);
+    short_unlock.unlock = Some(blob(WRAPPED_KEY_SIZE - 1, 1));
+    for bad in [empty_id, long_id, ed25519, short_unlock] {
+        assert!(
+            matches!(
+                s.add_passkey(&dev, NOW, bad.clone()),
+                Err(VaultError::InvalidArgument { .. })
+            ),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(s.devices(&owner).unwrap().len(), 1, "refusals add nothing");
+
+    s.add_passkey(&dev, NOW, args.clone()).unwrap();
+    assert!(s.is_owner(&passkey), "the passkey acts as the owner");
+    assert_eq!(
+        s.passkey_key(&args.credential_id),
+        Some(args.public_key.clone())
+    );
+    assert_eq!(s.passkey_key(b"another credential"), None);
+    let listed = s.devices(&owner).unwrap();
+    let entry = listed.iter().find(|d| d.principal == passkey).unwrap();
+    assert_eq!(
+        entry.passkey,
+        Some(PasskeyDevice {
+            credential_id: args.credential_id.clone(),
+            unlocks: true
+        })
+    );
+    assert!(
+        listed
+            .iter()
+            .filter(|d| d.principal != passkey)
+            .all(|d| d.passkey.is_none())
+    );
+    // Only the passkey is given its wrapping.
+    assert_eq!(s.profile(&passkey).unwrap().passkey_unlock, args.unlock);
+    assert_eq!(s.profile(&dev).unwrap().passkey_unlock, None);
+    // The same passkey again, by key or by credential id: refused.
+    let mut same_id = passkey_args(2, false);
+    same_id.credential_id = args.credential_id.clone();
+    for again in [args.clone(), same_id] {
+        assert!(matches!(
+            s.add_passkey(&owner, NOW, again),
+            Err(VaultError::Conflict { .. })
+        ));
+    }
+    let activity = s.activity(&owner, None, None).unwrap().entries;
+    assert!(activity.iter().any(|e| e.activity
+        == Activity::PasskeyAdded {
+            device: passkey,
+            unlocks: true
+        }));
+
+    // A second passkey that does not unlock; then removing the first forgets it whole.
+    let other = passkey_args(2, false);
+    let other_principal = Principal::self_authenticating(&other.public_key);
+    s.add_passkey(&passkey, NOW, other.clone()).unwrap();
+    assert_eq!(s.profile(&other_principal).unwrap().passkey_unlock, None);
+    s.remove_device(&owner, NOW, passkey).unwrap();
+    assert!(!s.is_owner(&passkey));
+    assert_eq!(s.passkey_key(&args.credential_id), None);
+    assert_eq!(s.profile(&passkey), Err(VaultError::NotAuthorized));
+    // It can be added again after removal.
+    s.add_passkey(&owner, NOW, args.clone()).unwrap();
+    assert!(s.is_owner(&passkey));
+}
+
+/// An Ed25519 SubjectPublicKeyInfo: a key, but no passkey's.
+fn ed25519_der() -> Vec<u8> {
+    let mut der = vec![
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    der.extend([7; 32]);
+    der
+}
+
+#[test]
+fn the_device_limit_counts_passkeys() {
+    let (bytes, _) = scenario();
+    let mut s = restore(&bytes);
+    let mut n = 1;
+    while (s.devices(&p(OWNER)).unwrap().len() as u64) < vault_interface::limits::MAX_DEVICES {
+        s.add_passkey(&p(OWNER), NOW, passkey_args(n, false))
+            .unwrap();
+        n += 1;
+    }
+    assert!(matches!(
+        s.add_passkey(&p(OWNER), NOW, passkey_args(n, false)),
+        Err(VaultError::Conflict { .. })
     ));
 }

@@ -282,6 +282,7 @@ fn profiles_from_before_admission_v2_read_as_version_1() {
         master_generation: None,
         previous_masters: None,
         owner_signed_out: None,
+        passkeys: None,
     };
     let bytes = old.to_bytes().into_owned();
     assert_eq!(&bytes[..2], &[1, 0x86], "layout 1, a 6-field array");
@@ -306,4 +307,16 @@ fn profiles_from_before_admission_v2_read_as_version_1() {
     let bytes = rotated.to_bytes().into_owned();
     assert_eq!(&bytes[..2], &[1, 0x8c]);
     assert_eq!(ProfileRecord::from_bytes(bytes.into()), rotated);
+    // Passkeys (issue 18) append a thirteenth field; a profile without them writes twelve.
+    let with_passkey = ProfileRecord {
+        passkeys: Some(vec![PasskeyRecord {
+            credential_id: vec![9; 16],
+            public_key: vec![10; 96],
+            unlock: Some(vec![11; 61].into()),
+        }]),
+        ..rotated
+    };
+    let bytes = with_passkey.to_bytes().into_owned();
+    assert_eq!(&bytes[..2], &[1, 0x8d]);
+    assert_eq!(ProfileRecord::from_bytes(bytes.into()), with_passkey);
 }
