@@ -95,13 +95,20 @@ fn a_phone_opens_the_vault_in_its_browser() {
         let line = line.unwrap();
         println!("{line}");
         if line.starts_with("ready: remove this device") {
-            // The browser was admitted as one more device of the owner's: the owner removes it.
+            // The browser was admitted as a device of the owner's, and added a passkey that
+            // unlocks, with which it signed in: the owner removes the passkey.
             let now = devices(&owner);
-            assert_eq!(now.len(), before.len() + 1, "{now:?}");
-            let browser = now
+            assert_eq!(now.len(), before.len() + 2, "{now:?}");
+            let new: Vec<_> = now.iter().filter(|d| !before.contains(d)).collect();
+            let kinds: Vec<_> = new.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+            assert!(
+                kinds.contains(&"device") && kinds.contains(&"passkey (signs in and unlocks)"),
+                "{new:?}"
+            );
+            let browser = new
                 .iter()
-                .find(|d| !before.contains(d))
-                .expect("the browser's device")["principal"]
+                .find(|d| d["kind"] != "device")
+                .expect("the browser's passkey")["principal"]
                 .as_str()
                 .unwrap()
                 .to_string();

@@ -5,8 +5,8 @@
 //
 // Config: { chromium, artifacts, app (the URL the vault serves its app at), passphrase,
 // photos: [{ id, name, path }] (in the vault already), uploads: [{ path }] (for the phone to
-// upload), removed (a file the test makes once it removed this browser as a device: the script
-// says `ready: remove this device` and waits for it) }.
+// upload), removed (a file the test makes once it removed the passkey this browser signed in
+// with: the script says `ready: remove this device` and waits for it) }.
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -139,8 +139,55 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
   ok(`uploaded ${n} photos from the phone (${summary.trim()}); the timeline shows ${all} thumbnails`);
 }
 
-// --- The owner removes this browser (from the command line, on another device): its next
-// call is refused at once, and the app says why.
+// --- A passkey (CDP's virtual authenticator: user verification, resident keys, the PRF
+// extension): added from Settings, it signs the next session in and unlocks it, no passphrase.
+const cdp = await phone.newCDPSession(page);
+{
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2', ctap2Version: 'ctap2_1', transport: 'internal',
+      hasResidentKey: true, hasUserVerification: true, isUserVerified: true, hasPrf: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  await page.tap(testid('nav-more'));
+  await page.tap(testid('more-settings'));
+  await page.tap(testid('add-passkey'));
+  await page.waitForSelector(`${testid('passkey-added')}, ${testid('passkey-error')}`, WAIT);
+  const added = await page.textContent(`${testid('passkey-added')}, ${testid('passkey-error')}`);
+  assert.match(added, /no passphrase/, `the passkey was added and unlocks: ${added}`);
+  const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  assert.equal(credentials.length, 1, 'the authenticator holds one passkey');
+  const { rpId, isResidentCredential } = credentials[0];
+  assert.equal(rpId, new URL(config.app).hostname, 'its relying party is the vault\'s own host');
+  assert.ok(isResidentCredential, 'a discoverable passkey (found without naming it)');
+  await page.waitForFunction(() =>
+    /passkey \(signs in and unlocks\)/.test(document.querySelector('[data-testid="devices"]')?.textContent ?? ''),
+  null, WAIT);
+  await shot(page, 'passkey-added');
+  // Any second one on the same authenticator is refused (it holds this vault's already).
+  await page.tap(testid('add-passkey'));
+  await page.waitForSelector(testid('passkey-error'), WAIT);
+  assert.match(await page.textContent(testid('passkey-error')), /already holds a passkey/);
+
+  // A new session: the page forgets every key; the passkey alone opens the vault.
+  await page.reload();
+  await page.waitForSelector(testid('passkey-sign-in'), WAIT);
+  const started = Date.now();
+  await page.tap(testid('passkey-sign-in'));
+  const all = config.photos.length + config.uploads.length;
+  await page.waitForSelector(`${testid('timeline')}[data-count="${all}"]`, WAIT);
+  await page.waitForFunction((all) => {
+    const thumbs = [...document.querySelectorAll('img.thumb')];
+    return thumbs.length >= all && thumbs.every((img) => img.complete && img.naturalWidth > 0);
+  }, all, WAIT);
+  await shot(page, 'passkey-signed-in');
+  ok(`passkey: added from Settings (rp id ${rpId}, PRF), then a reloaded page signed in and unlocked with it alone: ${all} thumbnails in ${Date.now() - started} ms`);
+}
+
+// --- The owner removes this browser's passkey (from the command line, on another device): its
+// next call is refused at once, and the app says why.
 {
   console.log('ready: remove this device');
   const deadline = Date.now() + WAIT.timeout;
@@ -155,7 +202,15 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
   assert.match(said, /removed/, `the app says a removed device is refused: ${said}`);
   await shot(page, 'removed');
   ok(`removed by the owner: the next call is refused ("${said.trim().slice(0, 60)}…")`);
+  // The removed passkey signs in no more: the vault no longer knows it.
+  await page.reload();
+  await page.tap(testid('passkey-sign-in'));
+  await page.waitForSelector(testid('onboarding-error'), WAIT);
+  const refused = await page.textContent(testid('onboarding-error'));
+  assert.match(refused, /not one of this vault's devices/, `a removed passkey is refused: ${refused}`);
+  ok(`a removed passkey is refused at sign-in ("${refused.trim().slice(0, 60)}…")`);
 }
+await cdp.detach();
 
 // --- Offline: the service worker keeps the app shell, so the app starts without a network.
 {

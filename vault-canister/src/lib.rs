@@ -184,8 +184,8 @@ fn add_passkey(args: AddPasskeyArgs) -> VaultResult<()> {
 }
 
 #[query]
-fn passkey_key(credential_id: ByteBuf) -> Option<ByteBuf> {
-    read(|s, _, _| s.passkey_key(&credential_id))
+fn passkey_key(credential_id: ByteBuf) -> VaultResult<Option<ByteBuf>> {
+    read(|s, _, _| Ok(s.passkey_key(&credential_id)))
 }
 
 #[update]

@@ -244,6 +244,8 @@ pub struct Device {
     pub principal: String,
     pub added_at: String,
     pub this_device: bool,
+    /// "device", or a passkey's kind.
+    pub kind: &'static str,
 }
 
 impl From<&DeviceEntry> for Device {
@@ -252,6 +254,7 @@ impl From<&DeviceEntry> for Device {
             principal: d.principal.to_text(),
             added_at: time(d.added_at),
             this_device: d.this_device,
+            kind: d.kind(),
         }
     }
 }

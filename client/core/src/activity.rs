@@ -56,6 +56,14 @@ pub fn describe(activity: &Activity) -> (&'static str, String) {
             format!("device {device} admitted with the {}", method(m)),
         ),
         Activity::DeviceRemoved { device } => ("DeviceRemoved", format!("device {device} removed")),
+        Activity::PasskeyAdded { device, unlocks } => (
+            "PasskeyAdded",
+            if *unlocks {
+                format!("passkey {device} added: it signs in and unlocks")
+            } else {
+                format!("passkey {device} added: it signs in (the passphrase still unlocks)")
+            },
+        ),
         Activity::DeviceRefused { method: m } => (
             "DeviceRefused",
             format!("a device was refused: wrong {}", method(m)),

@@ -197,6 +197,17 @@ impl VaultCanister {
     pub async fn remove_device(&self, device: Principal) -> Result<(), Error> {
         self.update("remove_device", (device,)).await
     }
+    /// Admits a passkey as one of the owner's devices (owner).
+    pub async fn add_passkey(&self, args: AddPasskeyArgs) -> Result<(), Error> {
+        self.update("add_passkey", (args,)).await
+    }
+    /// The public key of the passkey `credential_id` names, if it is one of the vault's
+    /// (anyone). One node answers: a wrong key makes the passkey's calls fail, nothing more.
+    pub async fn passkey_key(&self, credential_id: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        self.query::<_, Option<ByteBuf>>("passkey_key", (blob(credential_id),))
+            .await
+            .map(|k| k.map(ByteBuf::into_vec))
+    }
     /// Starts or resumes an upload.
     pub async fn begin_upload(&self, args: BeginUploadArgs) -> Result<UploadStatus, Error> {
         self.update("begin_upload", (args,)).await

@@ -113,6 +113,24 @@ impl Identity {
         S: FnOnce(Vec<u8>) -> F,
         F: std::future::Future<Output = Result<Vec<u8>, Error>>,
     {
+        Identity::delegated_by(targets, expiration_ns, |bytes| async move {
+            Ok((device_key, sign(bytes).await?))
+        })
+        .await
+    }
+
+    /// As [`Identity::delegated`], for a key that is known only once it has signed: a passkey
+    /// found by the credential its authenticator chose. `sign` answers the key (DER) and its
+    /// signature in the form the IC takes for its kind (a passkey's: [`crate::passkey::Assertion::ic_signature`]).
+    pub async fn delegated_by<F, S>(
+        targets: Option<Vec<Principal>>,
+        expiration_ns: u64,
+        sign: S,
+    ) -> Result<Identity, Error>
+    where
+        S: FnOnce(Vec<u8>) -> F,
+        F: std::future::Future<Output = Result<(Vec<u8>, Vec<u8>), Error>>,
+    {
         use ic_agent::identity::{DelegatedIdentity, Delegation, SignedDelegation};
         let mut seed = zeroize::Zeroizing::new([0u8; 32]);
         rand::Rng::fill_bytes(&mut crate::rng(), seed.as_mut_slice());
@@ -126,9 +144,9 @@ impl Identity {
             targets,
             permissions: None,
         };
-        let signature = sign(delegation.signable()).await?;
+        let (key, signature) = sign(delegation.signable()).await?;
         let inner = DelegatedIdentity::new_unchecked(
-            device_key,
+            key,
             Box::new(session),
             vec![SignedDelegation {
                 delegation,

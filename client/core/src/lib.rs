@@ -35,6 +35,7 @@ pub mod identity;
 pub mod keyring;
 pub mod links;
 pub mod network;
+pub mod passkey;
 pub mod photo;
 pub mod pin;
 pub mod platform;

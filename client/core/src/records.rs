@@ -280,6 +280,19 @@ pub struct DeviceEntry {
     pub added_at: DateTime<Utc>,
     /// Whether it is this one.
     pub this_device: bool,
+    /// A passkey's: whether it also unlocks the vault (its PRF output wraps the master key).
+    pub passkey: Option<bool>,
+}
+
+impl DeviceEntry {
+    /// What kind of device it is, in words.
+    pub fn kind(&self) -> &'static str {
+        match self.passkey {
+            None => "device",
+            Some(false) => "passkey (signs in)",
+            Some(true) => "passkey (signs in and unlocks)",
+        }
+    }
 }
 
 /// One thing shared with me.

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use candid::Principal;
 use serde_bytes::ByteBuf;
-use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard, OnceCell};
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 use vault_crypto::{FileKey, FileMetadata, KdfParams, ShareCode};
 use vault_interface::types::{FileInfo, ListFilesArgs, Permission, VaultError};
 use zeroize::Zeroizing;
@@ -23,6 +23,7 @@ use zeroize::Zeroizing;
 use crate::export::Reader;
 use crate::keyring::{Keyring, id16};
 use crate::links::LinkWithUrl;
+use crate::passkey::PasskeyRequest;
 use crate::platform::{Store, StoreRef};
 use crate::records::{AlbumEntry, AlbumId, FileEntry, GrantEntry, PendingUploadEntry, SharedEntry};
 use crate::settings::Settings;
@@ -283,11 +284,12 @@ pub struct Session {
     store: StoreRef,
     network: Network,
     reach: Reach,
-    conn: OnceCell<Connection>,
+    /// Made on first use; made again after [`Session::sign_in`].
+    conn: Mutex<Option<Connection>>,
     vault: Mutex<Option<Vault>>,
-    /// The identity the platform made (a browser's device key, delegating to a session key);
-    /// else the one the store keeps, created on first use.
-    identity: Option<Identity>,
+    /// The identity the platform made (a browser's device key, or a passkey, delegating to a
+    /// session key); else the one the store keeps, created on first use.
+    identity: StdMutex<Option<Identity>>,
     /// Files listed so far: what images and downloads need without listing again.
     files: StdMutex<HashMap<FileRef, Arc<OpenFile>>>,
     /// What other vaults share with this user, opened (their keys unsealed) once each.
@@ -304,7 +306,7 @@ impl Session {
     /// does, whose device key is a WebCrypto key no script can read (`vault-web`).
     pub fn with_identity(store: StoreRef, network: Network, identity: Identity) -> Session {
         Session {
-            identity: Some(identity),
+            identity: StdMutex::new(Some(identity)),
             ..Session::with_reach(store, network, Reach::Url)
         }
     }
@@ -326,9 +328,9 @@ impl Session {
             store,
             network,
             reach,
-            conn: OnceCell::new(),
+            conn: Mutex::new(None),
             vault: Mutex::new(None),
-            identity: None,
+            identity: StdMutex::new(None),
             files: StdMutex::new(HashMap::new()),
             shared: StdMutex::new(HashMap::new()),
         }
@@ -346,27 +348,116 @@ impl Session {
 
     /// The identity this session signs as.
     fn identity(&self) -> Result<Identity, Error> {
-        match &self.identity {
+        match &*lock(&self.identity) {
             Some(given) => Ok(given.clone()),
             None => Identity::load_or_create(&*self.store).map(|(identity, _)| identity),
         }
     }
 
     /// The connection, made on first use (the identity is created on first use too).
-    pub async fn connection(&self) -> Result<&Connection, Error> {
-        self.conn
-            .get_or_try_init(|| async {
-                let identity = self.identity()?;
-                match &self.reach {
-                    Reach::Url => Connection::open(self.network.clone(), identity).await,
-                    #[cfg(not(target_arch = "wasm32"))]
-                    Reach::LocalReplica { home, launcher } => {
-                        crate::replica::open(home, self.network.clone(), identity, &**launcher)
-                            .await
-                    }
-                }
-            })
-            .await
+    pub async fn connection(&self) -> Result<Connection, Error> {
+        let mut conn = self.conn.lock().await;
+        if let Some(conn) = &*conn {
+            return Ok(conn.clone());
+        }
+        let identity = self.identity()?;
+        let made = match &self.reach {
+            Reach::Url => Connection::open(self.network.clone(), identity).await,
+            #[cfg(not(target_arch = "wasm32"))]
+            Reach::LocalReplica { home, launcher } => {
+                crate::replica::open(home, self.network.clone(), identity, &**launcher).await
+            }
+        }?;
+        *conn = Some(made.clone());
+        Ok(made)
+    }
+
+    /// Signs as `identity` from now on (a passkey's, [`Session::passkey_identity`]): the vault
+    /// unlocked as the identity before is locked, and what was decrypted forgotten.
+    pub async fn sign_in(&self, identity: Identity) {
+        let mut vault = self.vault.lock().await;
+        if let Some(unlocked) = vault.take() {
+            unlocked.lock();
+        }
+        *lock(&self.identity) = Some(identity);
+        *self.conn.lock().await = None;
+        self.forget();
+    }
+
+    /// An identity signed by one of the vault's passkeys: `sign` asks the platform's
+    /// authenticator to sign the [`PasskeyRequest`] (a delegation to a session key, for this
+    /// vault only, until `expiration_ns`); the passkey it chose is looked up in the vault.
+    /// Answers the identity and what the authenticator answered (its PRF output, if any, unlocks:
+    /// [`Session::unlock_with_passkey`]).
+    pub async fn passkey_identity<F, S>(
+        &self,
+        expiration_ns: u64,
+        sign: S,
+    ) -> Result<(Identity, crate::passkey::Assertion), Error>
+    where
+        S: FnOnce(PasskeyRequest) -> F,
+        F: std::future::Future<Output = Result<crate::passkey::Assertion, Error>>,
+    {
+        let conn = self.connection().await?;
+        let vault = resolve_canister(&*self.store, &conn, None)?;
+        let canister = conn.vault(vault);
+        let answered = std::sync::Mutex::new(None);
+        let identity = Identity::delegated_by(Some(vec![vault]), expiration_ns, |bytes| async {
+            let assertion = sign(PasskeyRequest::new(vault, bytes)).await?;
+            let key = canister
+                .passkey_key(&assertion.credential_id)
+                .await?
+                .ok_or_else(|| {
+                    Error::Invalid(
+                        "this passkey is not one of this vault's devices (it was removed, or \
+                         belongs to another vault): unlock with your passphrase"
+                            .into(),
+                    )
+                })?;
+            let signature = assertion.ic_signature()?;
+            *lock(&answered) = Some(assertion);
+            Ok((key, signature))
+        })
+        .await?;
+        let assertion = lock(&answered)
+            .take()
+            .expect("the passkey answered before the identity was made");
+        Ok((identity, assertion))
+    }
+
+    /// Unlocks, as the passkey this session signed in with, with its PRF output; `false` when
+    /// the passkey was added without one (it signs in only).
+    pub async fn unlock_with_passkey(&self, prf_output: &[u8; 32]) -> Result<bool, Error> {
+        let (conn, id) = self.named_vault(None).await?;
+        let mut vault = self.vault.lock().await;
+        let Some(unlocked) = Vault::unlock_with_passkey(&self.store, conn, id, prf_output).await?
+        else {
+            return Ok(false);
+        };
+        self.forget();
+        *vault = Some(unlocked);
+        Ok(true)
+    }
+
+    /// Makes a passkey on the platform (`make` asks its authenticator) and admits it as one of
+    /// the owner's devices. Answers whether it unlocks too.
+    pub async fn add_passkey<F, M>(&self, make: M) -> Result<bool, Error>
+    where
+        M: FnOnce(PasskeyRequest) -> F,
+        F: std::future::Future<Output = Result<crate::passkey::Registration, Error>>,
+    {
+        let (vault_id, exclude) = {
+            let vault = self.vault().await?;
+            (vault.id(), vault.passkeys().await?)
+        };
+        let mut challenge = vec![0u8; 32];
+        rand::Rng::fill_bytes(&mut crate::rng(), &mut challenge);
+        let request = PasskeyRequest {
+            exclude,
+            ..PasskeyRequest::new(vault_id, challenge)
+        };
+        let made = make(request).await?;
+        self.vault().await?.add_passkey(&made).await
     }
 
     /// The unlocked vault (taken from a saved unlock if there is one), held until the guard
@@ -431,7 +522,7 @@ impl Session {
         passphrase: &Passphrase,
         kdf: KdfParams,
     ) -> Result<RecoveryWords, Error> {
-        let conn = self.connection().await?.clone();
+        let conn = self.connection().await?;
         let mut vault = self.vault.lock().await;
         let (created, words) = Vault::init(
             &self.store,
@@ -453,7 +544,7 @@ impl Session {
         &self,
         named: Option<Principal>,
     ) -> Result<(Connection, Principal), Error> {
-        let conn = self.connection().await?.clone();
+        let conn = self.connection().await?;
         let id = resolve_canister(&*self.store, &conn, named)?;
         Ok((conn, id))
     }
@@ -526,7 +617,7 @@ impl Session {
     /// unlocking (the canister answers its owner's devices).
     pub async fn overview(&self) -> Result<VaultOverview, Error> {
         let conn = self.connection().await?;
-        let canister = resolve_canister(&*self.store, conn, None)?;
+        let canister = resolve_canister(&*self.store, &conn, None)?;
         let info = conn.vault(canister).vault_info().await?;
         let unlocked = self.vault.lock().await.is_some()
             || unlocked::load(&*self.store, &canister, &conn.me()).is_some();

@@ -646,8 +646,84 @@ impl Vault {
                 principal: d.principal,
                 added_at: instant(d.added_at),
                 this_device: d.principal == self.conn.me(),
+                passkey: d.passkey.map(|p| p.unlocks),
             })
             .collect())
+    }
+
+    /// Admits the passkey an authenticator just made as one of the owner's devices; when the
+    /// authenticator gave a PRF output, the passkey unlocks the vault too (the current master
+    /// key wrapped under it, docs/FORMAT.md §7.1). Answers whether it unlocks.
+    pub async fn add_passkey(&self, made: &crate::passkey::Registration) -> Result<bool, Error> {
+        let public_key = made.public_key()?;
+        let unlock = made.prf.as_ref().map(|output| {
+            let masters = self.masters();
+            vault_crypto::PasskeyKey::from_prf_output(output).wrap_master(
+                masters.current(),
+                masters.generation(),
+                &mut crate::rng(),
+            )
+        });
+        let unlocks = unlock.is_some();
+        self.canister
+            .add_passkey(AddPasskeyArgs {
+                credential_id: ByteBuf::from(made.credential_id.clone()),
+                public_key: ByteBuf::from(public_key),
+                unlock: unlock.map(|u| ByteBuf::from(u.as_bytes().to_vec())),
+            })
+            .await?;
+        Ok(unlocks)
+    }
+
+    /// The credential ids of the vault's passkeys.
+    pub async fn passkeys(&self) -> Result<Vec<Vec<u8>>, Error> {
+        Ok(self
+            .canister
+            .devices()
+            .await?
+            .into_iter()
+            .filter_map(|d| d.passkey.map(|p| p.credential_id.into_vec()))
+            .collect())
+    }
+
+    /// Unlocks as the passkey `conn` signs with, with its PRF output: no passphrase. `None`
+    /// when the passkey was added without one; refused when it is no longer one of the
+    /// owner's devices.
+    pub async fn unlock_with_passkey(
+        store: &(impl Store + Clone + 'static),
+        conn: Connection,
+        canister: Principal,
+        prf_output: &[u8; 32],
+    ) -> Result<Option<Vault>, Error> {
+        let canister = conn.vault(canister);
+        // Certified: the generation the wrapping must be of, and that the passkey is admitted.
+        let ticket = canister.admission_ticket().await?;
+        if !ticket.admitted {
+            return Err(Error::Invalid(
+                "this passkey is no longer one of the vault's devices (it was removed, or the \
+                 master key was replaced): unlock with your passphrase, then add it again"
+                    .into(),
+            ));
+        }
+        let profile = canister.profile().await?;
+        let Some(wrapped) = profile.passkey_unlock else {
+            return Ok(None);
+        };
+        let wrapped = vault_crypto::WrappedKey::from_bytes(&wrapped)
+            .map_err(|e| Error::Integrity(format!("the passkey's wrapped key: {e}")))?;
+        let generation = MasterGeneration(ticket.master_generation);
+        let master = vault_crypto::PasskeyKey::from_prf_output(prf_output)
+            .unwrap_master(&wrapped, generation)
+            .map_err(|_| {
+                Error::Integrity(
+                    "the passkey's wrapped key does not open with what the passkey answered: \
+                     unlock with your passphrase"
+                        .into(),
+                )
+            })?;
+        let master = MasterKeys::open_chain(master, generation, &profile.previous_masters)?;
+        remember_canister(store, &conn, canister.id())?;
+        Ok(Some(Vault::new(store, conn, canister, master)))
     }
 
     /// Removes a device: it can no longer act as the owner (its unlocked key, if it kept one,

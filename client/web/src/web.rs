@@ -17,6 +17,7 @@ use futures_channel::oneshot;
 use futures_util::future::Either;
 use vault_bridge::images::{Images, Refusal, parse_path, path};
 use vault_bridge::{Bridge, Platform, Screens, Work, ui_error};
+use vault_client::passkey::{Assertion, PasskeyRequest, Registration};
 use vault_client::platform::{BrowserStore, MaybeSync};
 use vault_client::upload::FileSource;
 use vault_client::{Error, Network, Session, Settings};
@@ -215,6 +216,18 @@ impl Platform for Web {
             })
             .collect();
         self.spawn_upload(screens, sources, album)
+    }
+
+    fn has_passkeys(&self) -> bool {
+        crate::passkey::available()
+    }
+
+    fn make_passkey(&self, request: PasskeyRequest) -> Work<Registration> {
+        Box::pin(crate::passkey::make(request))
+    }
+
+    fn use_passkey(&self, request: PasskeyRequest) -> Work<Assertion> {
+        Box::pin(async move { crate::passkey::sign(request, &[]).await })
     }
 
     fn copy(&self, text: String) -> Call<()> {

@@ -72,6 +72,60 @@ const vaultDevice = (() => {
 })();
 globalThis.vaultDevice = vaultDevice;
 
+/**
+ * Passkeys (WebAuthn) for this vault, its relying party this page's own host: the app
+ * (`client/web/src/passkey.rs`) makes one (`create`) and has one sign (`get`), user
+ * verification required, the PRF extension evaluated at the vault's input.
+ */
+const vaultPasskey = {
+  available() {
+    return typeof PublicKeyCredential !== "undefined" && !!navigator.credentials;
+  },
+  /** `{ user, name, challenge, prfInput, exclude }` → `{ credentialId, authenticatorData, prf, prfEnabled }`. */
+  async create({ user, name, challenge, prfInput, exclude }) {
+    const credential = await navigator.credentials.create({
+      publicKey: {
+        rp: { id: location.hostname, name: "Vault" },
+        user: { id: user, name, displayName: name },
+        challenge,
+        pubKeyCredParams: [{ type: "public-key", alg: -7 }, { type: "public-key", alg: -257 }],
+        authenticatorSelection: { residentKey: "required", requireResidentKey: true, userVerification: "required" },
+        excludeCredentials: exclude.map((id) => ({ type: "public-key", id })),
+        attestation: "none",
+        extensions: { prf: { eval: { first: prfInput } } },
+      },
+    });
+    const prf = credential.getClientExtensionResults()?.prf;
+    return {
+      credentialId: new Uint8Array(credential.rawId),
+      authenticatorData: new Uint8Array(credential.response.getAuthenticatorData()),
+      prf: prf?.results?.first ? new Uint8Array(prf.results.first) : null,
+      prfEnabled: !!prf?.enabled,
+    };
+  },
+  /** `{ challenge, prfInput, allow }` → `{ credentialId, authenticatorData, clientDataJSON, signature, prf }`. */
+  async get({ challenge, prfInput, allow }) {
+    const credential = await navigator.credentials.get({
+      publicKey: {
+        rpId: location.hostname,
+        challenge,
+        userVerification: "required",
+        allowCredentials: allow.map((id) => ({ type: "public-key", id })),
+        extensions: { prf: { eval: { first: prfInput } } },
+      },
+    });
+    const prf = credential.getClientExtensionResults()?.prf;
+    return {
+      credentialId: new Uint8Array(credential.rawId),
+      authenticatorData: new Uint8Array(credential.response.authenticatorData),
+      clientDataJSON: new Uint8Array(credential.response.clientDataJSON),
+      signature: new Uint8Array(credential.response.signature),
+      prf: prf?.results?.first ? new Uint8Array(prf.results.first) : null,
+    };
+  },
+};
+globalThis.vaultPasskey = vaultPasskey;
+
 /** The service worker, controlling this page (on a first visit it claims the page at once). */
 async function serviceWorker() {
   if (!("serviceWorker" in navigator)) {

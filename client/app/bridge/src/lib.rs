@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use futures_channel::mpsc::UnboundedReceiver;
 use vault_client::Error;
+use vault_client::passkey::{Assertion, PasskeyRequest, Registration};
 use vault_client::platform::MaybeSync;
 use vault_ui::backend::{Backend, Call};
 use vault_ui::model::{
@@ -87,6 +88,24 @@ pub trait Platform: Clone + MaybeSync + 'static {
     }
     /// Puts text on the clipboard.
     fn copy(&self, text: String) -> Call<()>;
+    /// Whether the platform makes and uses passkeys (a browser's WebAuthn).
+    fn has_passkeys(&self) -> bool {
+        false
+    }
+    /// Has the platform's authenticator make a passkey for the request's vault (user
+    /// verification required, the PRF evaluated where offered).
+    fn make_passkey(&self, _request: PasskeyRequest) -> Work<Registration> {
+        Box::pin(async { Err(no_passkeys()) })
+    }
+    /// Has the platform's authenticator sign the request's challenge with one of the vault's
+    /// passkeys (the user picks it; user verification required, the PRF evaluated).
+    fn use_passkey(&self, _request: PasskeyRequest) -> Work<Assertion> {
+        Box::pin(async { Err(no_passkeys()) })
+    }
+}
+
+fn no_passkeys() -> Error {
+    Error::Invalid("this app does not use passkeys: open your vault in a browser".into())
 }
 
 /// The screens' [`Backend`] on platform `P`.
@@ -164,6 +183,24 @@ impl<P: Platform> Backend for Bridge<P> {
 
     fn lock(&self) -> Call<()> {
         self.switching(|s| async move { s.lock().await })
+    }
+
+    fn has_passkeys(&self) -> bool {
+        self.platform.has_passkeys()
+    }
+
+    fn add_passkey(&self) -> Call<bool> {
+        let platform = self.platform.clone();
+        self.ask(move |s| async move {
+            s.session()
+                .add_passkey(|request| platform.make_passkey(request))
+                .await
+        })
+    }
+
+    fn sign_in_with_passkey(&self) -> Call<bool> {
+        let platform = self.platform.clone();
+        self.switching(move |s| async move { s.sign_in_with_passkey(&platform).await })
     }
 
     fn photos(

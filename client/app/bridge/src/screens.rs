@@ -28,6 +28,8 @@ use crate::records::{
 
 /// Photos in one page of the timeline (the canister's largest page).
 pub const PAGE: u32 = vault_client::limits::MAX_PAGE;
+/// How long a passkey's signature lets the session act: as long as a browser's device key's.
+pub const PASSKEY_SESSION: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 /// Entries of the activity log shown.
 const ACTIVITY_ENTRIES: u32 = 200;
 
@@ -63,6 +65,25 @@ impl Screens {
             VaultStatus::Locked => Status::Locked,
             VaultStatus::Unlocked => Status::Unlocked,
         })
+    }
+
+    /// Signs in with one of the vault's passkeys, for [`PASSKEY_SESSION`]; unlocks too when
+    /// the passkey's PRF output opens the vault. Answers whether it did.
+    pub(crate) async fn sign_in_with_passkey(
+        &self,
+        platform: &impl crate::Platform,
+    ) -> Result<bool, Error> {
+        let expiration =
+            vault_client::sharing::now_ns().saturating_add(PASSKEY_SESSION.as_nanos() as u64);
+        let (identity, answered) = self
+            .session
+            .passkey_identity(expiration, |request| platform.use_passkey(request))
+            .await?;
+        self.session.sign_in(identity).await;
+        match &answered.prf {
+            Some(output) => self.session.unlock_with_passkey(output).await,
+            None => Ok(false),
+        }
     }
 
     pub(crate) async fn create(&self, passphrase: String) -> Result<String, Error> {
@@ -444,8 +465,9 @@ impl Screens {
                 .into_iter()
                 .map(|d| {
                     format!(
-                        "{} (added {}){}",
+                        "{} ({}, added {}){}",
                         d.principal,
+                        d.kind(),
                         local_time(d.added_at),
                         if d.this_device { ", this device" } else { "" }
                     )

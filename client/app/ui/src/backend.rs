@@ -33,6 +33,30 @@ pub trait Backend: 'static {
     /// Forgets the unlocked key on this device.
     fn lock(&self) -> Call<()>;
 
+    /// Whether this platform makes and uses passkeys (a browser's WebAuthn).
+    fn has_passkeys(&self) -> bool {
+        false
+    }
+    /// Makes a passkey on this device (the platform asks for a fingerprint, face or PIN) and
+    /// admits it as one of the owner's devices; answers whether it also unlocks the vault
+    /// without the passphrase (where the authenticator offers the PRF extension).
+    fn add_passkey(&self) -> Call<bool> {
+        Box::pin(async {
+            Err(UiError::new(
+                "passkeys are made in a browser: open your vault there",
+            ))
+        })
+    }
+    /// Signs in with one of the vault's passkeys (one prompt for the session); answers whether
+    /// it unlocked the vault too. When not, the passphrase unlocks as usual.
+    fn sign_in_with_passkey(&self) -> Call<bool> {
+        Box::pin(async {
+            Err(UiError::new(
+                "passkeys are used in a browser: open your vault there",
+            ))
+        })
+    }
+
     /// A page of photos, newest first; in `album` when given; the trash when `trash`.
     fn photos(
         &self,

@@ -162,6 +162,7 @@ pub(super) async fn devices(
             .map(|d| {
                 vec![
                     d.principal.clone(),
+                    d.kind.into(),
                     d.added_at.clone(),
                     if d.this_device {
                         "this one".into()
@@ -171,7 +172,7 @@ pub(super) async fn devices(
                 ]
             })
             .collect();
-        output::table(&["DEVICE", "ADDED", ""], &rows);
+        output::table(&["DEVICE", "KIND", "ADDED", ""], &rows);
     }
     Ok(ExitCode::SUCCESS)
 }

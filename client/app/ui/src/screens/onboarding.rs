@@ -58,6 +58,9 @@ struct Form {
     /// "I have written down my recovery key".
     kept: bool,
     error: Option<UiError>,
+    /// What the last try did that the user should know (signed in with a passkey that does
+    /// not unlock).
+    notice: Option<String>,
     busy: bool,
 }
 
@@ -72,6 +75,7 @@ impl Form {
             words: (String::new(), String::new()),
             kept: false,
             error: None,
+            notice: None,
             busy: false,
         }
     }
@@ -191,6 +195,34 @@ fn CreateForm(form: Signal<Form>) -> Element {
 fn UnlockForm(form: Signal<Form>, new_device: bool) -> Element {
     let backend = use_backend();
     let mut app = use_app();
+    let has_passkeys = backend.has_passkeys() && !new_device;
+    let passkey = {
+        let backend = backend.clone();
+        move |_| {
+            if form.read().busy {
+                return;
+            }
+            form.write().start();
+            let backend = backend.clone();
+            spawn(async move {
+                match backend.sign_in_with_passkey().await {
+                    Ok(true) => {
+                        form.write().finish(Ok(Step::Unlock));
+                        app.unlocked.set(true);
+                    }
+                    Ok(false) => {
+                        let mut f = form.write();
+                        f.busy = false;
+                        f.notice = Some(
+                            "Signed in with your passkey. It does not unlock this vault by itself: type your passphrase."
+                                .into(),
+                        );
+                    }
+                    Err(e) => form.write().finish(Err(e)),
+                }
+            });
+        }
+    };
     let submit = move |e: FormEvent| {
         e.prevent_default();
         if form.read().busy {
@@ -232,6 +264,14 @@ fn UnlockForm(form: Signal<Form>, new_device: bool) -> Element {
             }
             button { r#type: "submit", class: "primary", disabled: busy, "data-testid": crate::testid("unlock"),
                 if busy { "Unlocking…" } else { "Unlock" }
+            }
+            if has_passkeys {
+                button { r#type: "button", disabled: busy, onclick: passkey, "data-testid": crate::testid("passkey-sign-in"),
+                    "Use a passkey"
+                }
+            }
+            if let Some(notice) = form.read().notice.as_ref() {
+                p { class: "muted", role: "status", "data-testid": crate::testid("passkey-notice"), "{notice}" }
             }
         }
     }

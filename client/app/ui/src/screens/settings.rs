@@ -33,6 +33,28 @@ pub fn SettingsPage() -> Element {
             }
         }
     };
+    let mut passkey = use_signal(|| None::<Result<bool, crate::model::UiError>>);
+    let mut adding = use_signal(|| false);
+    let has_passkeys = backend.has_passkeys();
+    let add_passkey = {
+        let backend = backend.clone();
+        move |_| {
+            if adding() {
+                return;
+            }
+            adding.set(true);
+            let backend = backend.clone();
+            spawn(async move {
+                let added = backend.add_passkey().await;
+                let ok = added.is_ok();
+                passkey.set(Some(added));
+                adding.set(false);
+                if ok {
+                    settings.restart();
+                }
+            });
+        }
+    };
     let lock = move |_| {
         let backend = backend.clone();
         spawn(async move {
@@ -77,7 +99,33 @@ pub fn SettingsPage() -> Element {
                     dt { "Cost" } dd { "{s.cost}" }
                     dt { "Devices" }
                     dd {
-                        ul { for d in s.devices { li { class: "principal", "{d}" } } }
+                        ul { "data-testid": crate::testid("devices"),
+                            for d in s.devices { li { class: "principal", "{d}" } }
+                        }
+                    }
+                    if has_passkeys {
+                        dt { "Passkeys" }
+                        dd {
+                            button { onclick: add_passkey, disabled: adding(), "data-testid": crate::testid("add-passkey"),
+                                if adding() { "Waiting for your passkey…" } else { "Add a passkey" }
+                            }
+                            match passkey.read().as_ref() {
+                                Some(Ok(true)) => rsx! {
+                                    p { role: "status", "data-testid": crate::testid("passkey-added"),
+                                        "Passkey added. Next time, “Use a passkey” signs you in and unlocks the vault: no passphrase." }
+                                },
+                                Some(Ok(false)) => rsx! {
+                                    p { role: "status", "data-testid": crate::testid("passkey-added"),
+                                        "Passkey added. It signs you in; your passphrase still unlocks the vault (this passkey cannot hold a key for it)." }
+                                },
+                                Some(Err(e)) => rsx! {
+                                    p { class: "error", role: "alert", "data-testid": crate::testid("passkey-error"), "{e}" }
+                                },
+                                None => rsx! {
+                                    p { class: "muted", "A passkey on this phone or in your password manager signs you in with your fingerprint, face or PIN. Where it can, it unlocks the vault too: whoever holds the passkey then needs no passphrase." }
+                                },
+                            }
+                        }
                     }
                 }
             }
