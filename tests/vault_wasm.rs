@@ -780,6 +780,34 @@ fn matrix() -> Vec<Row> {
             Expect::owner_only(),
         ),
         row(
+            "add_passkey",
+            O,
+            |_, _| {
+                Encode!(&AddPasskeyArgs {
+                    credential_id: ByteBuf::from(vec![1; 16]),
+                    public_key: ByteBuf::from(
+                        [
+                            &[
+                                0x30, 0x5e, 0x30, 0x0c, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01,
+                                0x83, 0xb8, 0x43, 0x01, 0x01, 0x03, 0x4e, 0x00,
+                            ][..],
+                            &[1; 77],
+                        ]
+                        .concat()
+                    ),
+                    unlock: None,
+                })
+                .unwrap()
+            },
+            Expect::owner_only(),
+        ),
+        row(
+            "passkey_key",
+            Q,
+            |_, _| Encode!(&ByteBuf::from(vec![1; 16])).unwrap(),
+            Expect::all(&PEOPLE, Ok(())),
+        ),
+        row(
             "begin_upload (album)",
             Contributors,
             |_, _| Encode!(&upload_args(0xe1, Some(ALBUM), 10, 1)).unwrap(),
@@ -1103,7 +1131,7 @@ fn matrix() -> Vec<Row> {
 }
 
 /// Cells in the model's table (`vault-canister/src/model/tests.rs`): the two must stay in step.
-const MODEL_CELLS: usize = 547;
+const MODEL_CELLS: usize = 565;
 /// Cells of the two HTTP rows (16 actors each), which only this table has: over HTTP the same
 /// model calls decide (`vault-canister/src/http/api.rs`, tested there endpoint by endpoint).
 const HTTP_CELLS: usize = 32;
