@@ -205,10 +205,8 @@ impl<M: Memory> State<M> {
             return Err(VaultError::NotAuthorized);
         }
         let install_owner = *caller == self.owner();
-        if !install_owner && !self.is_owner(caller) && self.devices.len() >= MAX_DEVICES {
-            return Err(VaultError::conflict(format!(
-                "{MAX_DEVICES} devices already: remove one first"
-            )));
+        if !install_owner && !self.is_owner(caller) {
+            self.room_for_a_device()?;
         }
         self.unlock_failures.remove(&slot);
         // The proof has been used: the next one must sign the next counter.
@@ -550,11 +548,7 @@ impl<M: Memory> State<M> {
                 "this passkey is already one of the vault's devices",
             ));
         }
-        if self.devices.len() >= MAX_DEVICES {
-            return Err(VaultError::conflict(format!(
-                "{MAX_DEVICES} devices already: remove one first"
-            )));
-        }
+        self.room_for_a_device()?;
         let unlocks = record.unlock.is_some();
         passkeys.push(record);
         self.set_profile(profile);
@@ -575,6 +569,16 @@ impl<M: Memory> State<M> {
             .iter()
             .find(|k| k.credential_id == credential_id)
             .map(|k| ByteBuf::from(k.public_key.clone()))
+    }
+
+    /// `Conflict` when the vault holds [`MAX_DEVICES`] devices already.
+    fn room_for_a_device(&self) -> VaultResult<()> {
+        if self.devices.len() >= MAX_DEVICES {
+            return Err(VaultError::conflict(format!(
+                "{MAX_DEVICES} devices already: remove one first"
+            )));
+        }
+        Ok(())
     }
 
     /// Removes an admitted device (owner). The install owner is not a device and stays.
