@@ -127,6 +127,12 @@ fn link_recipients_see_photos_in_a_browser() {
     let revoked = owner.json(&["link", "create", album]);
     owner.ok(&["link", "revoke", revoked["url"].as_str().unwrap()]);
     let expired = owner.json(&["link", "create", album, "--expires", "2s"]);
+    // A video long enough to stream, alone behind a link.
+    let long = vault_e2e::long_video();
+    owner.ok(&["upload", long.to_str().unwrap()]);
+    let everything = owner.json(&["ls"]);
+    let long_id = described(&everything, "long-video.mp4", long)["id"].clone();
+    let streamed = owner.json(&["link", "create", long_id.as_str().unwrap()]);
     // A well-formed link this vault never made: FORMAT.md's vector.
     let unknown = {
         let vector = vault_e2e::repo().join("crypto/tests/vectors/link-no-password.txt");
@@ -156,6 +162,13 @@ fn link_recipients_see_photos_in_a_browser() {
         },
         "password": { "url": password["url"], "password": "pastéis de nata" },
         "file": { "url": file["url"], "id": small_id, "name": "test3.jpg", "path": small },
+        "video": {
+            "url": streamed["url"],
+            "id": long_id,
+            "name": "long-video.mp4",
+            "path": long,
+            "size": std::fs::metadata(long).unwrap().len(),
+        },
         "revoked": revoked["url"],
         "expired": expired["url"],
         "damaged": damaged(before["url"].as_str().unwrap()),

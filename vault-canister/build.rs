@@ -195,15 +195,31 @@ fn main() {
         out: out.clone(),
     };
 
-    // The link viewer: /s (and /s/), its scripts and its style sheet.
+    // The link viewer: /s (and /s/), its scripts and its style sheet, and its service worker.
     table
         .text
         .push_str("pub(crate) const VIEWER_ASSETS: &[Asset] = &[\n");
     let viewer_read = |file: &str| read(&viewer_dir, file);
     let (mut renames, _) = hashed(&mut table, VIEWER_BASE, &VIEWER, &viewer_read);
-    table.text.push_str("];\n");
     let page = rewrite(&read_text(&viewer_dir, "index.html"), &mut renames);
     check_found(&renames, "viewer/");
+    // Both service workers stream videos with the same code.
+    let media_worker = read_text(&viewer_dir, "media-worker.js");
+    let with_media = |worker: String, file: &str| {
+        assert!(
+            worker.contains("\n@MEDIA@\n"),
+            "{file} lost its @MEDIA@ placeholder"
+        );
+        worker.replace("@MEDIA@", &media_worker)
+    };
+    table.add(
+        "/s/sw.js",
+        "viewer-sw.js",
+        with_media(read_text(&viewer_dir, "sw.js"), "viewer/sw.js").as_bytes(),
+        JS,
+        "cache: REVALIDATE, encoding: None",
+    );
+    table.text.push_str("];\n");
     std::fs::write(out.join("viewer.html"), page).expect("OUT_DIR is writable");
 
     // The web app: /app/, its hashed files, its manifest and its service worker.
@@ -274,7 +290,7 @@ fn main() {
             worker.contains("\"@VERSION@\"") && worker.contains("[@SHELL@]"),
             "client/web/static/sw.js lost its @VERSION@ or @SHELL@ placeholder"
         );
-        let worker = worker
+        let worker = with_media(worker, "client/web/static/sw.js")
             .replace("@VERSION@", &version)
             .replace("@SHELL@", &shell_list);
         table.add(

@@ -34,6 +34,34 @@ pub fn photos() -> &'static Path {
     })
 }
 
+/// A video long enough to stream (`target/testdata/long-video.mp4`): 60 s of 1280x720 H.264
+/// at 16 Mbit/s (moving test patterns under noise, so it does not compress away), about 120
+/// MB in 115 chunks, its index at the front as phones and cameras write it; made once per
+/// machine by `ffmpeg` (Debian's, which `scripts/test-all` installs) in a few seconds.
+pub fn long_video() -> &'static Path {
+    static FILE: OnceLock<PathBuf> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let file = repo().join("target/testdata/long-video.mp4");
+        if !file.exists() {
+            std::fs::create_dir_all(file.parent().expect("a folder")).expect("target/testdata");
+            // Made beside it, then renamed: a test binary running meanwhile sees all or nothing.
+            let making = file.with_extension(format!("{}.mp4", std::process::id()));
+            let status = Command::new("ffmpeg")
+                .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"])
+                .arg("testsrc2=s=1280x720:r=30:d=60")
+                .args(["-vf", "noise=alls=30:allf=t", "-c:v", "libx264"])
+                .args(["-preset", "ultrafast", "-pix_fmt", "yuv420p", "-b:v", "16M"])
+                .args(["-movflags", "+faststart"])
+                .arg(&making)
+                .status()
+                .unwrap_or_else(|e| panic!("cannot run ffmpeg (apt-get install ffmpeg): {e}"));
+            assert!(status.success(), "ffmpeg failed: {status}");
+            std::fs::rename(&making, &file).expect("renamed into place");
+        }
+        file
+    })
+}
+
 /// A TCP port nobody listens on now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

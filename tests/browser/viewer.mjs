@@ -4,7 +4,8 @@
 // the first failure, with what was expected and what was found.
 //
 // Config: { chromium, artifacts, album: { url, files: [{ id, name, path, mime, width, height,
-// orientation }] }, password: { url, password }, file: { url, id, path, name }, revoked,
+// orientation }] }, password: { url, password }, file: { url, id, path, name }, video: { url,
+// id, name, path, size } (a long video alone behind a link), revoked,
 // expired, damaged, unknown } (URLs), and trojan: the path at which the replica, playing one
 // dishonest node, answers every canister's http_request with a service worker script that
 // claims its whole origin (`Service-Worker-Allowed: /`).
@@ -78,7 +79,8 @@ async function openTile(page, file) {
 // replica answers `http_request` for config.trojan with a script that claims the whole origin
 // and answers every page with a trojan viewer: as a node on the IC may answer. On the viewer's
 // origin the gateway verifies every answer, and no path there skips certification: the
-// script never arrives, nothing registers. On the raw domain, where the API is and nothing is
+// script never arrives, nothing registers but the viewer's own worker (certified, and allowed
+// no scope beyond /s). On the raw domain, where the API is and nothing is
 // verified, it does install; the real viewer, in the same browser, is untouched by it.
 {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
@@ -96,22 +98,25 @@ async function openTile(page, file) {
   await state(page, 'album');
   for (const [script, scope] of [
     [config.trojan, '/'], [config.trojan, '/s/'], ['/s/api/link', '/'], ['/sw.js', '/'],
-    [`${raw}${config.trojan}`, '/'],
+    [`${raw}${config.trojan}`, '/'], ['/s/sw.js', '/'], ['/s/sw.js', '/app/'],
   ]) {
     const outcome = await register(page, script, scope);
     assert.match(outcome, /^refused/, `${script} for ${scope} on the viewer's origin: ${outcome}`);
   }
-  assert.equal(await page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length), 0,
-    'no service worker on the viewer\'s origin');
-  ok(`service worker takeover of ${viewer}: every registration refused (the node's script is not served there)`);
+  const workers = await page.evaluate(async () => (await navigator.serviceWorker.getRegistrations())
+    .map((r) => [r.scope, (r.active ?? r.waiting ?? r.installing)?.scriptURL]));
+  assert.deepEqual(workers, [[`${viewer}/s`, `${viewer}/s/sw.js`]], 'the viewer\'s own worker only, for /s only');
+  ok(`service worker takeover of ${viewer}: every registration refused (the node's script is not served there; the viewer's worker gets /s and no more)`);
 
   // Where uncertified answers are served, the node's script does take the origin over.
+  // (On a page with no script of the viewer's: at /s the viewer's own worker, narrower, would
+  // win the page.)
   const elsewhere = await context.newPage();
-  await elsewhere.goto(`${raw}/s`);
+  await elsewhere.goto(`${raw}/nothing`);
   const there = await register(elsewhere, config.trojan, '/');
   assert.match(there, /^registered/, `on the raw domain the node's script installs: ${there}`);
   await elsewhere.evaluate(() => navigator.serviceWorker.ready);
-  await elsewhere.goto(`${raw}/s`);
+  await elsewhere.goto(`${raw}/nothing`);
   assert.match(await elsewhere.textContent('body'), /trojan viewer/, 'the raw domain is the node\'s');
   ok(`the node's script took over ${raw}, where nothing is certified`);
 
@@ -121,7 +126,8 @@ async function openTile(page, file) {
   const album = await open(config.album.url, undefined, context);
   await state(album.page, 'album');
   await album.page.waitForFunction(() => document.querySelectorAll('img.thumb[data-loaded="1"]').length >= 2, null, WAIT);
-  assert.equal(await album.page.evaluate(() => navigator.serviceWorker.controller), null);
+  assert.equal(await album.page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? null),
+    `${viewer}/s/sw.js`, 'the page is the viewer\'s worker\'s');
   assert.ok(album.api.length > 0 && album.api.every((a) => a.origin === raw && a.status === 200),
     `the API answered from the raw domain: ${JSON.stringify(album.api.slice(0, 3))}`);
   const password = await open(config.password.url, undefined, context);
@@ -191,6 +197,104 @@ async function openTile(page, file) {
   assert.ok(api.every((a) => a.status === 200), `every API answer was 200: ${JSON.stringify(api.filter((a) => a.status !== 200))}`);
   const raw = rawOrigin(config.album.url);
   assert.ok(api.every((a) => a.origin === raw), `the API is on the raw domain ${raw}, never on the viewer's origin`);
+  await context.close();
+}
+
+// --- A long video streams: the viewer's service worker answers the <video>'s Range requests
+// with what the page decrypts of the chunks they cover, so it starts at once and is never
+// held whole, by the page or the browser.
+{
+  const v = config.video;
+  const chunks = Math.ceil(v.size / 2 ** 20);
+  const { context, page, errors } = await open(v.url);
+  const requests = [];
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/s/media/')) {
+      requests.push({ range: r.request().headers().range ?? null, status: r.status() });
+    }
+  });
+  await state(page, 'file');
+  await page.waitForSelector(`video#full[data-file-id="${v.id}"][data-loaded="1"]`, WAIT);
+  assert.equal(await page.$eval('video#full', (e) => e.getAttribute('src')), `/s/media/${v.id}`,
+    'the video plays from the service worker');
+  const decrypted = async () => Number(await page.evaluate(() => document.body.dataset.mediaChunks ?? 0));
+  const atStart = await decrypted();
+  assert.ok(requests.length > 0 && requests[0].range === 'bytes=0-' && requests[0].status === 206,
+    `the first request is a Range request answered 206: ${JSON.stringify(requests.slice(0, 3))}`);
+  assert.ok(atStart >= 1 && atStart <= 8, `its length and picture came from ${atStart} of ${chunks} chunks`);
+  ok(`video: ready to play from ${atStart} of ${chunks} chunks decrypted (first request ${requests[0].range} → 206)`);
+
+  const started = Date.now();
+  await page.$eval('video#full', (e) => { e.muted = true; return e.play(); });
+  const playedTo = (s) => page.waitForFunction((s) => document.querySelector('video#full').currentTime >= s, s, WAIT);
+  await playedTo(4);
+  const playing = await decrypted();
+  assert.ok(playing < chunks / 2, `4 s into a ${chunks}-chunk video, ${playing} chunks were decrypted`);
+  ok(`video: 4 s played in ${Date.now() - started} ms with ${playing} of ${chunks} chunks decrypted`);
+  // A seek from 4 s to 45 s asks for what is there, not what lies between.
+  await page.$eval('video#full', (e) => { e.currentTime = 45; });
+  await playedTo(45.5);
+  const afterSeek = await decrypted();
+  const seekedTo = requests.map((r) => Number(/^bytes=(\d+)-/.exec(r.range ?? '')?.[1] ?? 0)).reduce((a, b) => Math.max(a, b), 0);
+  assert.ok(seekedTo > v.size * 0.6, `the seek asked for a range from ${seekedTo} of ${v.size}`);
+  assert.ok(afterSeek < chunks - 20, `after a seek over ${chunks - playing} chunks' worth, ${afterSeek} of ${chunks} were decrypted`);
+  ok(`video: a seek to 45 s asked for bytes=${seekedTo}- and left ${chunks - afterSeek} of ${chunks} chunks undecrypted`);
+
+  // Memory is bounded: played again from 10 s to 40 s at 4x, tens of MiB more are decrypted
+  // by the page (and sent through its worker), and the page holds no more for them: its JS
+  // heap and the buffers it holds, after a garbage collection, as Chromium counts them. (The
+  // processes' resident memory would not say: DevTools, which drives this browser, keeps up
+  // to ~200 MB of what pages fetch for its network panel.)
+  const mib = (n) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  const cdp = await context.newCDPSession(page);
+  const held = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize, backingStorageSize } = await cdp.send('Runtime.getHeapUsage');
+    return usedSize + backingStorageSize;
+  };
+  const before = await held();
+  await page.$eval('video#full', (e) => { e.currentTime = 10; e.playbackRate = 4; });
+  await page.waitForFunction(() => document.querySelector('video#full').currentTime < 45, null, WAIT);
+  await playedTo(40);
+  const after = await held();
+  const read = ((await decrypted()) - afterSeek) * 2 ** 20;
+  assert.ok(read >= 32 * 2 ** 20, `${mib(read)} were decrypted from 10 s to 40 s`);
+  assert.ok(after - before < 8 * 2 ** 20, `the page went from ${mib(before)} to ${mib(after)} while it decrypted ${mib(read)}`);
+  assert.deepEqual(errors, [], 'no script errors');
+  ok(`video: from 10 s to 40 s the page decrypted ${mib(read)} more and held ${mib(before)} → ${mib(after)} ` +
+    `(${requests.length} Range requests in all)`);
+  await context.close();
+}
+
+// --- What other players ask of the viewer's worker: Safari's opening two bytes, a range
+// across a chunk's end, the last bytes, and a range past the end. (Asked by the page's own
+// fetch, which its policy allows only towards the API: this page ignores the policy.)
+{
+  const v = config.video;
+  const { context, page } = await open(v.url, undefined, await browser.newContext({ bypassCSP: true }));
+  await state(page, 'file');
+  await page.waitForSelector(`video#full[data-file-id="${v.id}"][data-loaded="1"]`, WAIT);
+  const answers = await page.evaluate(async ({ id, size }) => {
+    const get = async (range) => {
+      const r = await fetch(`/s/media/${id}`, { headers: { range } });
+      return {
+        status: r.status, range: r.headers.get('content-range'), length: r.headers.get('content-length'),
+        bytes: [...new Uint8Array(await r.arrayBuffer())],
+      };
+    };
+    return [await get('bytes=0-1'), await get('bytes=1048570-1048585'), await get('bytes=-10'), await get(`bytes=${size}-`)];
+  }, v);
+  const original = readFileSync(v.path);
+  const expected = [[0, 1], [1048570, 1048585], [v.size - 10, v.size - 1]];
+  expected.forEach(([start, end], i) => {
+    const a = answers[i];
+    assert.equal(a.status, 206, `bytes ${start}-${end}`);
+    assert.equal(a.range, `bytes ${start}-${end}/${v.size}`);
+    assert.equal(Number(a.length), end + 1 - start);
+    assert.deepEqual(a.bytes, [...original.subarray(start, end + 1)], `bytes ${start}-${end} are the original's`);
+  });
+  assert.equal(answers[3].status, 416, 'a range past the end is refused');
+  ok('video: Range requests answered 206 with the original\'s bytes (0-1, across a chunk, the last 10), 416 past the end');
   await context.close();
 }
 

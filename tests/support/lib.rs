@@ -14,7 +14,7 @@ use std::path::PathBuf;
 pub mod app;
 pub mod cli;
 
-pub use vault_test_support::{artifacts, free_port, photos, processes_naming, repo};
+pub use vault_test_support::{artifacts, free_port, long_video, photos, processes_naming, repo};
 
 /// The binary `name` of the workspace's `package`, built in this test's profile.
 pub fn binary(package: &str, name: &str) -> PathBuf {

@@ -511,11 +511,7 @@ function keepThumb(entry) {
  */
 async function* originalChunks(entry, signal, onProgress) {
   const { file, meta } = entry;
-  const count = file.chunk_count;
-  // The chunk count and the total length must agree with the (authenticated) size.
-  if (typeof meta.size !== 'number' || count !== Math.max(1, Math.ceil(meta.size / F.CHUNK_SIZE))) {
-    throw F.refusal(F.DECRYPTION_FAILURE, 'the chunk count does not match the size');
-  }
+  const count = chunkCount(entry);
   const key = await F.streamKey(entry.key, file.header, 'content');
   const fetchOne = async (i) => F.decryptChunk(key, i, count, await api(`chunk/${entry.hex}/${i}`, { raw: true, signal }));
   const pending = [];
@@ -537,6 +533,105 @@ async function* originalChunks(entry, signal, onProgress) {
     yield part;
   }
   if (length !== meta.size) throw F.refusal(F.DECRYPTION_FAILURE, 'the original is not its recorded size');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Videos, streamed: the service worker (sw.js, media-worker.js) answers the <video>'s Range
+// requests with what this page decrypts of the chunks they cover, one at a time, so a video
+// of any size starts at once and is never held whole.
+
+const MEDIA_PATH = '/s/media/';
+const KEEP_CHUNKS = 4; // decrypted chunks kept for a video's next requests (a few MiB)
+/** `${hex}/${index}` → the chunk's plaintext (a promise), least recently used first. */
+const mediaChunks = new Map();
+/** Chunks decrypted for streamed videos, shown on the body for the tests. */
+let mediaDecrypted = 0;
+
+/** Whether this page's videos stream through its service worker: once it controls the page. */
+let streams = Promise.resolve(false);
+
+/**
+ * Registers the service worker. On a first visit it takes control of the page as soon as it is
+ * active; a browser or mode without service workers (or one that fails to start in time) has
+ * its videos decrypted whole instead.
+ */
+function registerWorker() {
+  const workers = navigator.serviceWorker;
+  if (!workers) return;
+  workers.addEventListener('message', answerMedia);
+  streams = new Promise((resolve) => {
+    if (workers.controller) resolve(true);
+    workers.addEventListener('controllerchange', () => resolve(true), { once: true });
+    workers.register('/s/sw.js', { scope: '/s' }).catch((e) => {
+      console.warn('videos will be decrypted whole: no service worker', e);
+      resolve(false);
+    });
+    setTimeout(() => resolve(Boolean(workers.controller)), 5000);
+  });
+}
+
+/** Plays `entry`'s video: streamed where the service worker serves it, else decrypted whole. */
+async function playVideo(entry) {
+  const streamed = await streams;
+  if (viewer.entry !== entry) return; // another file was opened meanwhile
+  if (streamed) return showVideo(entry, `${MEDIA_PATH}${entry.hex}`);
+  if (entry.meta.size > PREVIEW_LIMIT) return showCard(entry, 'This video is too large to play in this browser: download it to watch it.');
+  loadFull(entry, 'video');
+}
+
+/** Chunk `index` of `entry`'s original, decrypted (and kept for the next few requests). */
+function mediaChunk(entry, index) {
+  const id = `${entry.hex}/${index}`;
+  let chunk = mediaChunks.get(id);
+  if (chunk) {
+    mediaChunks.delete(id); // now the most recently used
+  } else {
+    chunk = (async () => {
+      const count = chunkCount(entry);
+      entry.contentKey ??= F.streamKey(entry.key, entry.file.header, 'content');
+      const sealed = await api(`chunk/${entry.hex}/${index}`, { raw: true });
+      const plain = await F.decryptChunk(await entry.contentKey, index, count, sealed);
+      const expected = index + 1 === count ? entry.meta.size - index * F.CHUNK_SIZE : F.CHUNK_SIZE;
+      if (plain.length !== expected) throw F.refusal(F.DECRYPTION_FAILURE, 'the original is not its recorded size');
+      document.body.dataset.mediaChunks = String(++mediaDecrypted);
+      return plain;
+    })();
+    chunk.catch(() => mediaChunks.delete(id));
+  }
+  mediaChunks.set(id, chunk);
+  while (mediaChunks.size > KEEP_CHUNKS) mediaChunks.delete(mediaChunks.keys().next().value);
+  return chunk;
+}
+
+/** Answers the service worker's `{ type: 'media', path: '/<file id>', from }` (media-worker.js). */
+async function answerMedia(event) {
+  if (event.data?.type !== 'media' || !event.ports[0]) return;
+  const port = event.ports[0];
+  const entry = entries.get(String(event.data.path).slice(1));
+  if (!entry?.meta || entry.problem) return port.postMessage({ status: 404, text: 'no such file here' });
+  const total = entry.meta.size;
+  const mime = entry.meta.mime || 'application/octet-stream';
+  const from = event.data.from;
+  if (!Number.isSafeInteger(from) || from < 0) return port.postMessage({ status: 400, text: 'a bad offset' });
+  if (from >= total) return port.postMessage({ status: 200, mime, total, bytes: new Uint8Array(0) });
+  try {
+    const index = Math.floor(from / F.CHUNK_SIZE);
+    const bytes = (await mediaChunk(entry, index)).slice(from - index * F.CHUNK_SIZE); // a copy: it is sent away
+    port.postMessage({ status: 200, mime, total, bytes }, [bytes.buffer]);
+  } catch (e) {
+    if (isGone(e)) fatal(e);
+    port.postMessage({ status: 500, text: e instanceof ApiError ? 'the vault did not answer' : 'it does not decrypt' });
+  }
+}
+
+/** The number of chunks of `entry`'s original, which its (authenticated) size decides. */
+function chunkCount(entry) {
+  const { file, meta } = entry;
+  const count = file.chunk_count;
+  if (typeof meta.size !== 'number' || count !== Math.max(1, Math.ceil(meta.size / F.CHUNK_SIZE))) {
+    throw F.refusal(F.DECRYPTION_FAILURE, 'the chunk count does not match the size');
+  }
+  return count;
 }
 
 async function originalBlob(entry, signal, onProgress) {
@@ -589,6 +684,11 @@ function release() {
   if (viewer.url) URL.revokeObjectURL(viewer.url);
   viewer.url = null;
   viewer.blob = null;
+  for (const video of $('media').querySelectorAll('video')) {
+    video.removeAttribute('src'); // stops its requests: a removed <video> may go on loading
+    video.load();
+  }
+  mediaChunks.clear();
   $('media').replaceChildren();
   $('progress').hidden = true;
   $('viewer-error').hidden = true;
@@ -605,6 +705,7 @@ function show(entry) {
   if (entry.problem) return showViewerError(PROBLEMS[entry.problem]);
   const kind = kindOf(meta);
   if (kind === 'other') return showCard(entry, '');
+  if (kind === 'video') return playVideo(entry);
   if (meta.size > PREVIEW_LIMIT) return showCard(entry, 'This file is too large to show here: download it to open it.');
   loadFull(entry, kind);
 }
@@ -664,7 +765,7 @@ async function loadFull(entry, kind) {
     if (abort.signal.aborted) return;
     viewer.blob = blob;
     viewer.url = URL.createObjectURL(blob);
-    if (kind === 'video') return showVideo(entry);
+    if (kind === 'video') return showVideo(entry, viewer.url);
     const img = document.createElement('img');
     img.id = 'full';
     img.dataset.fileId = entry.hex;
@@ -696,19 +797,21 @@ async function loadFull(entry, kind) {
   }
 }
 
-function showVideo(entry) {
+/** A <video> of `entry` playing from `src`: its decrypted blob, or the service worker's stream. */
+function showVideo(entry, src) {
   const video = document.createElement('video');
   video.id = 'full';
   video.dataset.fileId = entry.hex;
   video.controls = true;
   video.playsInline = true;
   video.preload = 'metadata';
+  if (entry.thumbUrl) video.poster = entry.thumbUrl; // its poster frame, made when it was uploaded
   video.setAttribute('aria-label', entry.meta.name);
   video.addEventListener('loadedmetadata', () => (video.dataset.loaded = '1'), { once: true });
   video.addEventListener('error', () => {
     if (viewer.entry === entry) showCard(entry, 'This browser can’t play this video: download it to watch it.');
   }, { once: true });
-  video.src = viewer.url;
+  video.src = src;
   $('progress').hidden = true;
   $('media').replaceChildren(video);
 }
@@ -882,4 +985,5 @@ function wire() {
 }
 
 wire();
+registerWorker();
 start().catch(fatal);

@@ -4,6 +4,8 @@
 //! ```text
 //! vault://localhost/thumb/<id>      the thumbnail (JPEG)
 //! vault://localhost/original/<id>   the original, with its media type
+//! vault://localhost/media/<id>      a video's original: here whole, like an original (the
+//!                                   web app's service worker streams it by byte ranges)
 //! ```
 
 use std::borrow::Cow;
@@ -95,7 +97,7 @@ mod tests {
 
     #[test]
     fn urls_are_parsed_back() {
-        for kind in [ImageKind::Thumbnail, ImageKind::Original] {
+        for kind in [ImageKind::Thumbnail, ImageKind::Original, ImageKind::Video] {
             let url = url(kind, ID);
             assert!(url.starts_with(&format!("{ORIGIN}/")), "{url}");
             let path = url.strip_prefix(ORIGIN).unwrap();

@@ -45,6 +45,7 @@ pub struct File {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub orientation: Option<u8>,
+    pub duration_ms: Option<u64>,
     pub gps: Option<Vec<f64>>,
     pub camera: Option<String>,
     pub album: Option<String>,
@@ -68,6 +69,7 @@ impl From<&FileEntry> for File {
             width: f.width,
             height: f.height,
             orientation: f.orientation,
+            duration_ms: f.duration_ms,
             gps: f.gps.map(|g| {
                 let mut v = vec![g.latitude, g.longitude];
                 v.extend(g.altitude);

@@ -156,27 +156,7 @@ impl Reader {
         let mut sha = sha2::Sha256::new();
         let mut written = 0u64;
         let mut chunks = futures_util::stream::iter(0..count)
-            .map(|index| {
-                let cipher = cipher.clone();
-                async move {
-                    let mut data = self
-                        .canister
-                        .get_chunk(&id, index, self.link.clone())
-                        .await?;
-                    crate::platform::blocking(move || {
-                        cipher
-                            .decrypt_chunk(u64::from(index), index + 1 == count, &mut data)
-                            .map(|()| data)
-                    })
-                    .await
-                    .map_err(|_| {
-                        Error::Integrity(format!(
-                            "file {}: chunk {index} does not decrypt",
-                            hex::encode(id)
-                        ))
-                    })
-                }
-            })
+            .map(|index| self.fetch_chunk(cipher.clone(), id, index, count))
             .buffered(DOWNLOAD_PARALLEL);
         while let Some(plain) = chunks.try_next().await? {
             sha.update(&plain);
@@ -191,6 +171,80 @@ impl Reader {
             )));
         }
         Ok(sha)
+    }
+
+    /// Content chunk `index` of `info`'s original, alone: what a video played from the middle
+    /// needs. Its place is authenticated (the chunk's nonce holds its index and whether it is
+    /// the last), and its length is checked against the size sealed in `meta`, which also
+    /// decides how many chunks there are; the whole file's SHA-256 is not (only
+    /// [`Self::decrypt_chunks`] reads it all).
+    pub async fn chunk(
+        &self,
+        info: &FileInfo,
+        meta: &FileMetadata,
+        index: u32,
+    ) -> Result<Vec<u8>, Error> {
+        let id = id16(&info.id)?;
+        let count = vault_crypto::chunk_count(meta.size);
+        if u64::from(info.chunk_count) != count {
+            return Err(Error::Integrity(format!(
+                "file {}: {} chunks listed for {} bytes",
+                hex::encode(id),
+                info.chunk_count,
+                meta.size
+            )));
+        }
+        if u64::from(index) >= count {
+            return Err(Error::NotFound(format!(
+                "chunk {index} of file {}: it has {count}",
+                hex::encode(id)
+            )));
+        }
+        let key = self.keys.file_key(info)?;
+        let header = StreamHeader::from_bytes(&info.content_header).map_err(|_| {
+            Error::Integrity(format!("file {}: its header is damaged", hex::encode(id)))
+        })?;
+        let cipher = std::sync::Arc::new(StreamCipher::new(&key, StreamKind::Content, &header));
+        let plain = self
+            .fetch_chunk(cipher, id, index, info.chunk_count)
+            .await?;
+        let expected = meta
+            .size
+            .saturating_sub(u64::from(index) * vault_crypto::CHUNK_SIZE as u64)
+            .min(vault_crypto::CHUNK_SIZE as u64);
+        if plain.len() as u64 != expected {
+            return Err(Error::Integrity(format!(
+                "file {}: chunk {index} is not the length its size says",
+                hex::encode(id)
+            )));
+        }
+        Ok(plain)
+    }
+
+    /// Fetches and decrypts chunk `index` of `count` of file `id`'s content.
+    async fn fetch_chunk(
+        &self,
+        cipher: std::sync::Arc<StreamCipher>,
+        id: [u8; 16],
+        index: u32,
+        count: u32,
+    ) -> Result<Vec<u8>, Error> {
+        let mut data = self
+            .canister
+            .get_chunk(&id, index, self.link.clone())
+            .await?;
+        crate::platform::blocking(move || {
+            cipher
+                .decrypt_chunk(u64::from(index), index + 1 == count, &mut data)
+                .map(|()| data)
+        })
+        .await
+        .map_err(|_| {
+            Error::Integrity(format!(
+                "file {}: chunk {index} does not decrypt",
+                hex::encode(id)
+            ))
+        })
     }
 }
 

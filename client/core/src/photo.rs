@@ -19,6 +19,9 @@
 //! upright by the HEIF transformations (EXIF Orientation is not applied again; see
 //! `photo/heic.rs`). Without the feature, [`thumbnail`] returns `Ok(None)` for it and
 //! [`PhotoInfo::read`] reports only its type.
+//!
+//! Videos get a poster frame as their thumbnail, and their length and picture size
+//! ([`video`]).
 
 mod header;
 #[cfg(all(feature = "heic", not(target_arch = "wasm32")))]
@@ -27,6 +30,9 @@ mod orient;
 mod sniff;
 mod tags;
 mod thumb;
+pub mod video;
+
+pub use video::VideoFacts;
 
 use std::path::Path;
 

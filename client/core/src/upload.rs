@@ -30,7 +30,7 @@ use vault_crypto::{
 use vault_interface::types::{BeginUploadArgs, FileInfo, VaultError};
 
 use crate::photo::{
-    HEAD_BYTES, PhotoInfo, Thumbnail, thumbnail, thumbnail_of_bytes, thumbnailable,
+    HEAD_BYTES, PhotoInfo, Thumbnail, VideoFacts, thumbnail, thumbnail_of_bytes, thumbnailable,
 };
 use crate::platform::Item;
 use crate::vault::{Vault, hex_id};
@@ -68,6 +68,13 @@ pub trait FileSource: crate::platform::MaybeSync {
         &'a self,
         _whole: &'a [u8],
     ) -> Option<crate::platform::Pending<'a, Result<Thumbnail, String>>> {
+        None
+    }
+
+    /// What the platform's own player tells of this video (a browser's): a poster frame, its
+    /// length and picture size. `None` where the platform has no player: nothing is then known
+    /// of a video uploaded from it.
+    fn video(&self) -> Option<crate::platform::Pending<'_, Result<VideoFacts, String>>> {
         None
     }
 }
@@ -537,9 +544,38 @@ impl Vault {
             Kept::Whole(bytes) => PhotoInfo::read_bytes(path, bytes),
             Kept::Head(head) => PhotoInfo::read(path, head),
         };
+        // A video's thumbnail is its poster frame; its length and size are kept too.
+        let video = if info.mime.starts_with("video/") {
+            Some(match input {
+                Input::Source(source) => match source.video() {
+                    Some(asking) => asking.await.unwrap_or_else(|why| VideoFacts {
+                        no_poster: Some(format!("no poster: {why}")),
+                        ..VideoFacts::default()
+                    }),
+                    None => VideoFacts::default(),
+                },
+                #[cfg(not(target_arch = "wasm32"))]
+                Input::Path(path) => {
+                    let path = path.clone();
+                    crate::platform::blocking(move || crate::photo::video::facts(&path)).await
+                }
+                #[cfg(target_arch = "wasm32")]
+                Input::Path(_) => VideoFacts::default(),
+            })
+        } else {
+            None
+        };
         // A photo whose pixels cannot be read is still stored, without a thumbnail, and the
         // user is told why.
         let made = match (input, kept) {
+            _ if video.is_some() => {
+                let video = video.as_ref().expect("just checked");
+                match (&video.poster, &video.no_poster) {
+                    (Some(poster), _) => Ok(Some(poster.clone())),
+                    (None, Some(why)) => Err(why.clone()),
+                    (None, None) => Ok(None),
+                }
+            }
             // The platform's own decoders, where it has them (a browser's).
             (Input::Source(source), Kept::Whole(bytes)) if info.mime.starts_with("image/") => {
                 match source.thumbnail(&bytes) {
@@ -586,6 +622,11 @@ impl Vault {
             ..FileMetadata::default()
         };
         info.apply_to(&mut meta);
+        if let Some(video) = video {
+            meta.duration_ms = video.duration_ms;
+            meta.width = video.width.or(meta.width);
+            meta.height = video.height.or(meta.height);
+        }
         let mut rng = crate::rng();
         let file_id = FileId::generate(&mut rng);
         let file_key = FileKey::generate(&mut rng);

@@ -932,3 +932,99 @@ fn a_gps_pointer_stored_signed_is_followed() {
     assert_eq!(read.gps, honest.gps);
     assert_eq!(read.taken_at, honest.taken_at);
 }
+
+/// ffprobe's `(duration ms, width, height)` of a video's first video stream, as played
+/// (a rotation swaps width and height).
+fn ffprobe(path: &Path) -> (u64, u32, u32) {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-print_format",
+            "json",
+        ])
+        .args([
+            "-show_entries",
+            "format=duration:stream=width,height:stream_side_data=rotation",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs (apt-get install ffmpeg)");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("ffprobe's JSON");
+    let stream = &v["streams"][0];
+    let seconds: f64 = v["format"]["duration"].as_str().unwrap().parse().unwrap();
+    let (w, h) = (
+        stream["width"].as_u64().unwrap() as u32,
+        stream["height"].as_u64().unwrap() as u32,
+    );
+    let turned = stream["side_data_list"].as_array().is_some_and(|l| {
+        l.iter()
+            .any(|d| d["rotation"].as_i64().unwrap_or(0).abs() == 90)
+    });
+    let (w, h) = if turned { (h, w) } else { (w, h) };
+    ((seconds * 1000.0).round() as u64, w, h)
+}
+
+#[test]
+fn videos_get_their_length_size_and_a_poster_as_ffprobe_sees_them() {
+    use vault_client::photo::video::{facts, facts_with};
+    let sample = photos().join("video/sample.mp4");
+    // The same video turned a quarter (as a phone held upright records), by its matrix only.
+    let dir = tempfile::tempdir().unwrap();
+    let turned = dir.path().join("turned.mp4");
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-i"])
+        .arg(&sample)
+        .args(["-c", "copy", "-metadata:s:v:0", "rotate=90"])
+        .arg(&turned)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success());
+    for path in [&sample, &turned] {
+        let (ms, w, h) = ffprobe(path);
+        let got = facts(path);
+        let duration = got.duration_ms.expect("a length");
+        assert!(
+            duration.abs_diff(ms) <= 50,
+            "{}: {duration} ms, ffprobe {ms} ms",
+            path.display()
+        );
+        assert_eq!(
+            (got.width, got.height),
+            (Some(w), Some(h)),
+            "{}",
+            path.display()
+        );
+        let poster = got
+            .poster
+            .unwrap_or_else(|| panic!("a poster: {:?}", got.no_poster));
+        assert_eq!(
+            poster.width.max(poster.height),
+            THUMBNAIL_SIZE.min(w.max(h))
+        );
+        assert_eq!(poster.width > poster.height, w > h, "the poster is upright");
+        let decoded = image::load_from_memory(&poster.jpeg).expect("a JPEG");
+        assert_eq!(
+            (decoded.width(), decoded.height()),
+            (poster.width, poster.height)
+        );
+    }
+    // Without ffmpeg: the length and size still, and the reason there is no poster.
+    let without = facts_with(&sample, std::ffi::OsStr::new("/nonexistent/ffmpeg"));
+    assert!(without.poster.is_none() && without.duration_ms.is_some());
+    assert!(
+        without
+            .no_poster
+            .as_deref()
+            .unwrap()
+            .contains("install ffmpeg"),
+        "{:?}",
+        without.no_poster
+    );
+    // Not a video container: no length, no size.
+    let photo = photos().join("exif/test3.jpg");
+    let not = facts(&photo);
+    assert_eq!((not.duration_ms, not.width), (None, None));
+}

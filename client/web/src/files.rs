@@ -2,13 +2,22 @@
 //! `Blob`'s `arrayBuffer()`), so a video is never held whole, and thumbnails made by the
 //! browser's own image decoders (`createImageBitmap`, which turns a photo upright by its EXIF
 //! orientation, then a canvas encoding a JPEG): the app's wasm carries no image decoders.
+//! A video's poster, length and size come from the browser's own player (`vaultVideo` in
+//! `static/boot.js`).
 
 use vault_client::Error;
-use vault_client::photo::{THUMBNAIL_SIZE, Thumbnail};
+use vault_client::photo::{THUMBNAIL_SIZE, Thumbnail, VideoFacts};
 use vault_client::platform::Pending;
 use vault_client::upload::FileSource;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(js_namespace = vaultVideo)]
+extern "C" {
+    /// `{ durationMs, width, height, poster, posterWidth, posterHeight }` of a video file.
+    #[wasm_bindgen(catch)]
+    async fn facts(file: &web_sys::File, long: u32) -> Result<JsValue, JsValue>;
+}
 
 /// A file the user chose or dropped.
 pub struct BrowserFile {
@@ -72,6 +81,46 @@ impl FileSource for BrowserFile {
                 .map_err(|e| format!("the browser cannot show this image ({})", said(&e)))
         }))
     }
+
+    fn video(&self) -> Option<Pending<'_, Result<VideoFacts, String>>> {
+        Some(Box::pin(async move {
+            video_facts(&self.file)
+                .await
+                .map_err(|e| format!("the browser cannot play this video ({})", said(&e)))
+        }))
+    }
+}
+
+/// What the browser's player tells of the video `file`.
+async fn video_facts(file: &web_sys::File) -> Result<VideoFacts, JsValue> {
+    let told = facts(file, THUMBNAIL_SIZE).await?;
+    let get = |key: &str| js_sys::Reflect::get(&told, &JsValue::from_str(key)).ok();
+    let number = |key: &str| {
+        get(key)
+            .and_then(|v| v.as_f64())
+            .filter(|n| n.is_finite() && *n >= 0.0)
+    };
+    let side = |key: &str| {
+        number(key)
+            .and_then(|n| u32::try_from(n as u64).ok())
+            .filter(|n| *n > 0)
+    };
+    let poster = get("poster")
+        .filter(|p| p.is_instance_of::<js_sys::Uint8Array>())
+        .map(|p| js_sys::Uint8Array::from(p).to_vec());
+    Ok(VideoFacts {
+        poster: poster
+            .zip(side("posterWidth").zip(side("posterHeight")))
+            .map(|(jpeg, (width, height))| Thumbnail {
+                jpeg,
+                width,
+                height,
+            }),
+        no_poster: None,
+        duration_ms: number("durationMs").map(|n| n as u64),
+        width: side("width"),
+        height: side("height"),
+    })
 }
 
 /// `file`'s thumbnail: decoded upright by the browser, resized by it (its high-quality

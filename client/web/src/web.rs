@@ -40,34 +40,80 @@ thread_local! {
 /// its service worker with, `{ status, mime, bytes }` or `{ status, text }`.
 #[wasm_bindgen]
 pub async fn image(path: String) -> JsValue {
-    let answer = js_sys::Object::new();
-    let set = |key: &str, value: JsValue| {
-        let _ = js_sys::Reflect::set(&answer, &JsValue::from_str(key), &value);
-    };
-    let (status, text) = match (STARTED.with(|s| s.borrow().clone()), parse_path(&path)) {
-        (None, _) => (503, "the app has not started"),
-        (_, None) => (404, "no such image"),
+    let answer = Answer::new();
+    match (STARTED.with(|s| s.borrow().clone()), parse_path(&path)) {
+        (None, _) => answer.status(503, "the app has not started"),
+        (_, None) => answer.status(404, "no such image"),
         (Some(web), Some((kind, id))) => {
             match web.images.image(web.screens.session(), kind, id).await {
                 Ok(image) => {
-                    set("mime", JsValue::from_str(&image.mime));
-                    set("bytes", js_sys::Uint8Array::from(&image.bytes[..]).into());
-                    (200, "")
+                    answer.set("mime", JsValue::from_str(&image.mime));
+                    answer.set("bytes", js_sys::Uint8Array::from(&image.bytes[..]).into());
+                    answer.status(200, "")
                 }
-                Err(Refusal::NotFound) => (404, "no such image"),
-                Err(Refusal::TooLarge) => (413, "too large to show here: download it"),
-                Err(Refusal::Failed(why)) => {
-                    set("text", JsValue::from_str(&why));
-                    (500, "")
-                }
+                Err(refusal) => answer.refused(refusal),
             }
         }
-    };
-    set("status", JsValue::from(status));
-    if !text.is_empty() {
-        set("text", JsValue::from_str(text));
     }
-    answer.into()
+}
+
+/// The bytes of the original at `path` (`/<id>`) from `from` to the end of their chunk,
+/// decrypted: what the page answers its service worker with when a `<video>` streams it
+/// (`vault-canister/viewer/media-worker.js`), `{ status, mime, total, bytes }` or
+/// `{ status, text }`.
+#[wasm_bindgen]
+pub async fn media(path: String, from: f64) -> JsValue {
+    let answer = Answer::new();
+    let id = path.strip_prefix('/').and_then(|id| id.parse().ok());
+    // An offset is a whole number of bytes within what a JS number holds exactly.
+    let from = (from.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&from))
+        .then_some(from as u64);
+    match (STARTED.with(|s| s.borrow().clone()), id, from) {
+        (None, _, _) => answer.status(503, "the app has not started"),
+        (_, None, _) => answer.status(404, "no such file"),
+        (_, _, None) => answer.status(400, "a bad offset"),
+        (Some(web), Some(id), Some(from)) => {
+            match web.images.piece(web.screens.session(), id, from).await {
+                Ok(piece) => {
+                    answer.set("mime", JsValue::from_str(&piece.mime));
+                    answer.set("total", JsValue::from(piece.total as f64));
+                    answer.set("bytes", js_sys::Uint8Array::from(&piece.bytes[..]).into());
+                    answer.status(200, "")
+                }
+                Err(refusal) => answer.refused(refusal),
+            }
+        }
+    }
+}
+
+/// An answer to the service worker: a JS object of `status`, `text` and what is set.
+struct Answer(js_sys::Object);
+
+impl Answer {
+    fn new() -> Answer {
+        Answer(js_sys::Object::new())
+    }
+
+    fn set(&self, key: &str, value: JsValue) {
+        let _ = js_sys::Reflect::set(&self.0, &JsValue::from_str(key), &value);
+    }
+
+    /// The answer, with its status and, unless empty, its text.
+    fn status(self, status: u16, text: &str) -> JsValue {
+        self.set("status", JsValue::from(status));
+        if !text.is_empty() {
+            self.set("text", JsValue::from_str(text));
+        }
+        self.0.into()
+    }
+
+    fn refused(self, refusal: Refusal) -> JsValue {
+        match refusal {
+            Refusal::NotFound => self.status(404, "no such image"),
+            Refusal::TooLarge => self.status(413, "too large to show here: download it"),
+            Refusal::Failed(why) => self.status(500, &why),
+        }
+    }
 }
 
 /// Starts the app in the page's `#main`.

@@ -1,15 +1,19 @@
 // Starts the web app: first the service worker, which keeps the app for offline use and serves
 // the page's decrypted images (it asks this page for them: the keys never leave it), then the
 // app's wasm.
-import init, { image } from "./vault-web.js";
+import init, { image, media } from "./vault-web.js";
 
-/** Answers the service worker's requests for an image: `{ type: "image", path }` on a port. */
+/**
+ * Answers the service worker's requests on a port: `{ type: "image", path }` for an image,
+ * `{ type: "media", path, from }` for a piece of a video it streams.
+ */
 function answerImages() {
   navigator.serviceWorker.addEventListener("message", async (event) => {
-    if (event.data?.type !== "image" || !event.ports[0]) return;
+    const { type, path, from } = event.data ?? {};
+    if ((type !== "image" && type !== "media") || !event.ports[0]) return;
     const port = event.ports[0];
     try {
-      const answer = await image(event.data.path);
+      const answer = type === "image" ? await image(path) : await media(path, from);
       port.postMessage(answer, answer.bytes ? [answer.bytes.buffer] : []);
     } catch (e) {
       port.postMessage({ status: 500, text: String(e) });
@@ -125,6 +129,60 @@ const vaultPasskey = {
   },
 };
 globalThis.vaultPasskey = vaultPasskey;
+
+/**
+ * What this browser's player tells of a video file (`client/web/src/files.rs`): its length,
+ * size and a poster frame (a second in, or halfway through a shorter one), drawn upright and at
+ * most `long` pixels on its long side, a JPEG of quality 0.8. `{ durationMs, width, height,
+ * poster, posterWidth, posterHeight }`; a video this browser cannot play is refused.
+ */
+const vaultVideo = {
+  async facts(file, long) {
+    const video = document.createElement("video");
+    video.muted = true;
+    video.preload = "auto";
+    video.playsInline = true;
+    const url = URL.createObjectURL(file);
+    const event = (name) => new Promise((resolve, reject) => {
+      video.addEventListener(name, resolve, { once: true });
+      video.addEventListener("error", () => reject(new Error(video.error?.message || "this browser cannot play it")), { once: true });
+    });
+    const timeout = (ms) => new Promise((_, reject) => setTimeout(() => reject(new Error("its player did not answer in time")), ms));
+    try {
+      const loaded = event("loadeddata");
+      video.src = url;
+      await Promise.race([loaded, timeout(20_000)]);
+      const duration = video.duration;
+      const seconds = Number.isFinite(duration) ? Math.min(1, duration / 2) : 0;
+      if (seconds > 0) {
+        const seeked = event("seeked");
+        video.currentTime = seconds;
+        await Promise.race([seeked, timeout(20_000)]);
+      }
+      const { videoWidth: width, videoHeight: height } = video;
+      if (!width || !height) throw new Error("it has no picture");
+      const scale = Math.min(1, long / Math.max(width, height));
+      const w = Math.max(1, Math.round(width * scale));
+      const h = Math.max(1, Math.round(height * scale));
+      const canvas = new OffscreenCanvas(w, h);
+      const context = canvas.getContext("2d");
+      context.imageSmoothingQuality = "high";
+      context.drawImage(video, 0, 0, w, h);
+      const poster = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.8 });
+      return {
+        durationMs: Number.isFinite(duration) ? Math.round(duration * 1000) : null,
+        width, height,
+        poster: new Uint8Array(await poster.arrayBuffer()),
+        posterWidth: w, posterHeight: h,
+      };
+    } finally {
+      video.removeAttribute("src");
+      video.load();
+      URL.revokeObjectURL(url);
+    }
+  },
+};
+globalThis.vaultVideo = vaultVideo;
 
 /** The service worker, controlling this page (on a first visit it claims the page at once). */
 async function serviceWorker() {

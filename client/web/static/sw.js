@@ -1,12 +1,14 @@
 // The app's service worker (scope /app/): keeps the app shell for offline use, and serves the
-// decrypted images the page's <img>s load from /app/image/… by asking the page for them. A
-// decrypted image is never cached here nor by the browser (no-store).
+// decrypted images the page's <img>s load from /app/image/… and the videos its <video>s stream
+// from /app/image/media/<id> by asking the page for them. A decrypted byte is never cached here nor
+// by the browser (no-store).
 
 // Replaced by the build with the hash of the files below: a new version is a new cache.
 const VERSION = "@VERSION@";
 const SHELL = [@SHELL@];
 const CACHE = `vault-app-${VERSION}`;
 const IMAGES = "/app/image/";
+const MEDIA = "/app/image/media/";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -24,7 +26,9 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (url.origin !== self.location.origin || event.request.method !== "GET") return;
-  if (url.pathname.startsWith(IMAGES)) {
+  if (url.pathname.startsWith(MEDIA)) {
+    event.respondWith(media(event, url.pathname.slice(MEDIA.length - 1)));
+  } else if (url.pathname.startsWith(IMAGES)) {
     event.respondWith(image(event, url.pathname.slice(IMAGES.length - 1)));
   } else if (url.pathname === "/app" || url.pathname.startsWith("/app/")) {
     event.respondWith(shell(event.request));
@@ -49,19 +53,14 @@ async function shell(request) {
 
 /** The image at `path` (`/thumb/<id>`, `/original/<id>`), decrypted by the page that shows it. */
 async function image(event, path) {
-  const page = (await self.clients.get(event.clientId)) ??
-    (await self.clients.matchAll({ type: "window" }))[0];
-  if (!page) return text(503, "no open Vault page to decrypt it");
-  const channel = new MessageChannel();
-  const answered = new Promise((resolve) => { channel.port1.onmessage = (m) => resolve(m.data); });
-  page.postMessage({ type: "image", path }, [channel.port2]);
-  const answer = await answered;
-  if (answer.status !== 200) return text(answer.status, answer.text ?? "");
+  const page = await pageOf(event);
+  if (!page) return mediaText(503, "no open Vault page to decrypt it");
+  const answer = await ask(page, { type: "image", path });
+  if (answer.status !== 200) return mediaText(answer.status, answer.text ?? "");
   return new Response(answer.bytes, {
     headers: { "content-type": answer.mime, "cache-control": "no-store" },
   });
 }
 
-function text(status, body) {
-  return new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
-}
+// pageOf, ask, media and mediaText: vault-canister/viewer/media-worker.js, which the build puts here.
+@MEDIA@

@@ -13,7 +13,7 @@
 //!
 //! | path | cache | why |
 //! |---|---|---|
-//! | `/s`, `/s/`, `/app/`, `/app/app.webmanifest`, `/app/sw.js`, redirects, 404 | `no-cache` | revalidated on every visit, so an upgrade is seen at once |
+//! | `/s`, `/s/`, `/s/sw.js`, `/app/`, `/app/app.webmanifest`, `/app/sw.js`, redirects, 404 | `no-cache` | revalidated on every visit, so an upgrade is seen at once |
 //! | `/s/<name>.<hash>.<ext>`, `/app/<name>.<hash>.<ext>` | `public, max-age=31536000, immutable` | a new version has a new name |
 //!
 //! The app's wasm and JS glue are stored gzipped and served so (`content-encoding: gzip`,
@@ -52,6 +52,10 @@ include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 /// Where the web app's page is (its service worker's scope): `/` and `/app` lead there.
 pub const APP_PATH: &str = "/app/";
 
+/// The link viewer's service worker, and the scope its `service-worker-allowed` header lets it
+/// have: the viewer's page, `/s` (a worker's own folder, `/s/`, would not cover it).
+pub const VIEWER_WORKER: (&str, &str) = ("/s/sw.js", "/s");
+
 /// What a browser gets for a path this canister does not serve.
 const NOT_FOUND_PAGE: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Not found</title>\
@@ -60,14 +64,15 @@ with you ends in <code>/s#…</code>; copy the whole link and open it again. The
 opens it at <a href=\"/app/\">/app/</a>.</p></html>";
 
 /// The viewer's policy (its pages, and the 404 page): the page and the scripts may load only
-/// what this origin serves, and decrypted images and videos as `blob:` URLs; they may connect
+/// what this origin serves (the viewer's service worker streams videos from it), and decrypted
+/// images and videos as `blob:` URLs; its service worker is this origin's; they may connect
 /// only to this canister's raw domains, where the link holder's API is (on the IC, and on a
 /// local replica at any port); nothing may frame them, and the page's own address (whose
 /// fragment holds the secret) is never a referrer elsewhere.
 pub(crate) fn content_security_policy(canister: &Principal) -> String {
     format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
-         media-src 'self' blob:; connect-src https://{canister}.raw.icp0.io \
+         media-src 'self' blob:; worker-src 'self'; connect-src https://{canister}.raw.icp0.io \
          https://{canister}.raw.ic0.app http://{canister}.raw.localhost:*; base-uri 'none'; \
          form-action 'none'; frame-ancestors 'none'"
     )
@@ -218,6 +223,12 @@ fn certify(canister: Principal) -> Certified {
             .encoding
             .map(|e| ("content-encoding".to_string(), e.to_string()))
             .into_iter()
+            .chain((asset.path == VIEWER_WORKER.0).then(|| {
+                (
+                    "service-worker-allowed".to_string(),
+                    VIEWER_WORKER.1.to_string(),
+                )
+            }))
             .collect(),
         body: asset.body,
     };

@@ -5,6 +5,7 @@
 //! ```text
 //! /thumb/<id>      the thumbnail (JPEG)
 //! /original/<id>   the original, with its media type
+//! /media/<id>      a video's original, by the byte ranges its player asks for (Images::piece)
 //! ```
 //!
 //! `<id>` is a photo's id as the screens have it: `<32 hex digits>` for the user's own,
@@ -34,28 +35,44 @@ pub const ORIGINAL_CACHE_BYTES: usize = 256 << 20;
 pub const ORIGINAL_MAX_BYTES: u64 = 1 << 30;
 /// Images fetched and decrypted at once.
 pub const FETCHES: usize = 8;
+/// Decrypted chunks of originals kept for a video's next requests ([`Images::piece`]).
+pub const MEDIA_CHUNKS: usize = 4;
 
 /// The path of the image of `kind` for the photo whose id is `id`: what [`parse_path`] reads.
 pub fn path(kind: ImageKind, id: &str) -> String {
     let kind = match kind {
         ImageKind::Thumbnail => "thumb",
         ImageKind::Original => "original",
+        ImageKind::Video => "media",
     };
     format!("/{kind}/{id}")
 }
 
-/// What a request's path asks for: `/thumb/<id>` or `/original/<id>`.
+/// What a request's path asks for: `/thumb/<id>`, `/original/<id>` or `/media/<id>`.
 pub fn parse_path(path: &str) -> Option<(ImageKind, FileRef)> {
     let (kind, id) = path.strip_prefix('/')?.split_once('/')?;
     let kind = match kind {
         "thumb" => ImageKind::Thumbnail,
         "original" => ImageKind::Original,
+        "media" => ImageKind::Video,
         _ => return None,
     };
     id.trim_end_matches('/')
         .parse::<FileRef>()
         .ok()
         .map(|id| (kind, id))
+}
+
+/// A piece of an original for a player reading it from some byte on: a video streamed by the
+/// web app's service worker, which asks for the bytes its `<video>`'s Range requests cover.
+pub struct Piece {
+    /// The original's bytes from the one asked for to the end of its chunk (at most
+    /// [`vault_crypto::CHUNK_SIZE`]); none when asked for its end or beyond.
+    pub bytes: Vec<u8>,
+    /// The original's length, as its sealed metadata says.
+    pub total: u64,
+    /// Its media type.
+    pub mime: String,
 }
 
 /// A decrypted image.
@@ -145,8 +162,11 @@ impl<K: Eq + Hash + Clone> Lru<K> {
 pub struct Images {
     thumbnails: Mutex<Lru<FileRef>>,
     originals: Mutex<Lru<FileRef>>,
+    /// Chunks of originals being streamed, by file and index.
+    chunks: Mutex<Lru<(FileRef, u32)>>,
     fetches: Semaphore,
     thumbnails_served: AtomicU64,
+    chunks_decrypted: AtomicU64,
 }
 
 impl Default for Images {
@@ -154,8 +174,13 @@ impl Default for Images {
         Images {
             thumbnails: Mutex::new(Lru::new(THUMBNAIL_CACHE_BYTES, usize::MAX)),
             originals: Mutex::new(Lru::new(ORIGINAL_CACHE_BYTES, ORIGINAL_CACHE_ITEMS)),
+            chunks: Mutex::new(Lru::new(
+                MEDIA_CHUNKS * vault_crypto::CHUNK_SIZE,
+                MEDIA_CHUNKS,
+            )),
             fetches: Semaphore::new(FETCHES),
             thumbnails_served: AtomicU64::new(0),
+            chunks_decrypted: AtomicU64::new(0),
         }
     }
 }
@@ -165,6 +190,7 @@ impl Images {
     pub fn clear(&self) {
         lock(&self.thumbnails).clear();
         lock(&self.originals).clear();
+        lock(&self.chunks).clear();
     }
 
     /// Thumbnails served so far.
@@ -172,10 +198,15 @@ impl Images {
         self.thumbnails_served.load(Ordering::Relaxed)
     }
 
+    /// Chunks of originals decrypted for [`Self::piece`] so far.
+    pub fn chunks_decrypted(&self) -> u64 {
+        self.chunks_decrypted.load(Ordering::Relaxed)
+    }
+
     fn cache(&self, kind: ImageKind) -> &Mutex<Lru<FileRef>> {
         match kind {
             ImageKind::Thumbnail => &self.thumbnails,
-            ImageKind::Original => &self.originals,
+            ImageKind::Original | ImageKind::Video => &self.originals,
         }
     }
 
@@ -251,7 +282,8 @@ impl Images {
                     .ok_or(Refusal::NotFound)?,
                 mime: "image/jpeg".into(),
             },
-            ImageKind::Original => {
+            // A video asked for whole (its player could not ask for ranges) is an original.
+            ImageKind::Original | ImageKind::Video => {
                 if known.info.size > ORIGINAL_MAX_BYTES {
                     return Err(Refusal::TooLarge);
                 }
@@ -264,6 +296,51 @@ impl Images {
         let image = Arc::new(image);
         lock(images.cache(kind)).insert(id, image.clone());
         Ok(image)
+    }
+}
+
+impl Images {
+    /// The bytes of `id`'s original from `from` to the end of the chunk that holds it,
+    /// decrypting that chunk alone (or finding it among the last [`MEDIA_CHUNKS`]).
+    pub async fn piece(&self, session: &Session, id: FileRef, from: u64) -> Result<Piece, Refusal> {
+        let known = session.open_file(&id).await?;
+        let meta = known.metadata()?;
+        let (total, mime) = (meta.size, known.mime.clone());
+        if from >= total {
+            return Ok(Piece {
+                bytes: Vec::new(),
+                total,
+                mime,
+            });
+        }
+        let chunk_size = vault_crypto::CHUNK_SIZE as u64;
+        let index = u32::try_from(from / chunk_size)
+            .map_err(|_| Refusal::Failed("beyond the chunks a file can have".into()))?;
+        let cached = lock(&self.chunks).get(&(id, index));
+        let chunk = match cached {
+            Some(chunk) => chunk,
+            None => {
+                let _permit = self
+                    .fetches
+                    .acquire()
+                    .await
+                    .map_err(|_| Refusal::Failed("shutting down".into()))?;
+                let bytes = known.reader().chunk(&known.info, &meta, index).await?;
+                self.chunks_decrypted.fetch_add(1, Ordering::Relaxed);
+                let chunk = Arc::new(Image {
+                    bytes,
+                    mime: mime.clone(),
+                });
+                lock(&self.chunks).insert((id, index), chunk.clone());
+                chunk
+            }
+        };
+        let start = usize::try_from(from - u64::from(index) * chunk_size).expect("within a chunk");
+        Ok(Piece {
+            bytes: chunk.bytes.get(start..).unwrap_or_default().to_vec(),
+            total,
+            mime,
+        })
     }
 }
 

@@ -278,4 +278,7 @@ pub enum ImageKind {
     Thumbnail,
     /// The original, decrypted.
     Original,
+    /// A video's original, streamed: decrypted a chunk at a time as its player asks for byte
+    /// ranges, never whole.
+    Video,
 }

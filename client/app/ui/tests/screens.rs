@@ -194,6 +194,7 @@ impl Backend for Fake {
         match kind {
             ImageKind::Thumbnail => format!("vault://localhost/thumb/{id}"),
             ImageKind::Original => format!("vault://localhost/original/{id}"),
+            ImageKind::Video => format!("vault://localhost/media/{id}"),
         }
     }
     fn upload(&self, paths: Vec<PathBuf>, album: Option<String>) -> UnboundedReceiver<UploadEvent> {

@@ -21,7 +21,7 @@ fn header<'r>(response: &'r HttpResponse, name: &str) -> Option<&'r str> {
 #[test]
 fn the_page_loads_its_hashed_scripts_and_style() {
     let page = String::from_utf8(VIEWER_PAGE.to_vec()).expect("UTF-8");
-    for asset in VIEWER_ASSETS {
+    for asset in VIEWER_ASSETS.iter().filter(|a| a.path != VIEWER_WORKER.0) {
         let name = asset.path.rsplit('/').next().expect("a name");
         let (stem, rest) = name.split_once('.').expect("stem.hash.ext");
         let (hash, _) = rest.split_once('.').expect("hash.ext");
@@ -51,6 +51,25 @@ fn the_page_loads_its_hashed_scripts_and_style() {
 }
 
 #[test]
+fn both_service_workers_stream_videos_with_the_same_code() {
+    let text = |assets: &[Asset], path: &str| {
+        let asset = assets
+            .iter()
+            .find(|a| a.path == path)
+            .unwrap_or_else(|| panic!("no {path}"));
+        std::str::from_utf8(asset.body).expect("UTF-8").to_string()
+    };
+    let media = include_str!("../../../viewer/media-worker.js");
+    let mut workers = vec![text(VIEWER_ASSETS, VIEWER_WORKER.0)];
+    if APP_BUILT {
+        workers.push(text(APP_ASSETS, "/app/sw.js"));
+    }
+    for worker in workers {
+        assert!(worker.contains(media) && !worker.contains("@MEDIA@"));
+    }
+}
+
+#[test]
 fn every_path_gets_its_certified_answer() {
     let html = "text/html; charset=utf-8";
     let mut cases = vec![
@@ -64,9 +83,16 @@ fn every_path_gets_its_certified_answer() {
         ("/s/api/x", 404, html, REVALIDATE),
         ("/sw.js", 404, html, REVALIDATE),
     ];
-    for asset in VIEWER_ASSETS {
+    for asset in VIEWER_ASSETS.iter().filter(|a| a.path != VIEWER_WORKER.0) {
         cases.push((asset.path, 200, asset.content_type, IMMUTABLE));
     }
+    // The service worker is revalidated like the page: an upgrade replaces it at once.
+    cases.push((
+        VIEWER_WORKER.0,
+        200,
+        "text/javascript; charset=utf-8",
+        REVALIDATE,
+    ));
     let policy = content_security_policy(&canister());
     for (path, status, content_type, cache) in cases {
         assert_certified(path, status, content_type, cache, &policy, None);
@@ -229,10 +255,14 @@ fn assert_certified(
         "{path}"
     );
     assert_eq!(header(&response, "content-encoding"), encoding, "{path}");
-    // Nothing widens a service worker's scope, and no answer sets state in the browser.
-    for absent in ["service-worker-allowed", "set-cookie"] {
-        assert!(header(&response, absent).is_none(), "{path}: {absent}");
-    }
+    // Nothing widens a service worker's scope but the viewer's own worker's, to exactly the
+    // viewer's page; no answer sets state in the browser.
+    assert_eq!(
+        header(&response, "service-worker-allowed"),
+        (path == VIEWER_WORKER.0).then_some(VIEWER_WORKER.1),
+        "{path}"
+    );
+    assert!(header(&response, "set-cookie").is_none(), "{path}");
     assert_eq!(
         header(&response, CERTIFICATE_EXPRESSION_HEADER_NAME),
         Some(cel().to_string().as_str())

@@ -164,7 +164,19 @@ pub fn Viewer() -> Element {
         Loadable::Ready(a) => a,
         _ => Vec::new(),
     };
-    let image = if photo.mime.starts_with("image/") || photo.has_thumbnail {
+    let image = if photo.mime.starts_with("video/") {
+        // Streamed: the player asks for the byte ranges it plays, decrypted a chunk at a time.
+        let src = backend.image_url(ImageKind::Video, &photo.id);
+        let poster = photo
+            .has_thumbnail
+            .then(|| backend.image_url(ImageKind::Thumbnail, &photo.id));
+        rsx! {
+            div { class: "stage",
+                video { key: "{photo.id}", class: "full", src, poster, controls: true, playsinline: true,
+                    preload: "metadata", "aria-label": "{photo.name}", "data-testid": crate::testid("full-video") }
+            }
+        }
+    } else if photo.mime.starts_with("image/") || photo.has_thumbnail {
         let src = backend.image_url(ImageKind::Original, &photo.id);
         let placeholder = photo
             .has_thumbnail
