@@ -2,7 +2,8 @@
 //! serves its app at `/app/`; Debian's Chromium at phone size with touch (driven by
 //! playwright-core, `tests/browser/web.mjs`) opens it through the replica's verifying gateway,
 //! is admitted as a new device with the passphrase, shows the timeline's thumbnails and a photo
-//! pixel for pixel, uploads three photos (encrypted in the browser, thumbnails made by it),
+//! pixel for pixel, streams a long video from the vault, uploads three photos and a video
+//! (encrypted in the browser, thumbnails and the video's poster made by it),
 //! passes Chromium's installability check and starts offline from its service worker. The
 //! owner sees the browser among their devices and removes it from the CLI: the page's next call
 //! is refused. The CLI reads back the phone's uploads byte for byte. Screenshots are kept in
@@ -25,15 +26,25 @@ fn devices(owner: &User) -> Vec<Value> {
         .unwrap_or_else(|| panic!("devices: {listed}"))
 }
 
+/// `described` (`{ id, name, path }`) with the video's size.
+fn video_of(described: &Value, path: &std::path::Path) -> Value {
+    let mut video = described.clone();
+    video["size"] = json!(std::fs::metadata(path).unwrap().len());
+    video
+}
+
 #[test]
 fn a_phone_opens_the_vault_in_its_browser() {
     let chromium = chromium();
     let owner = User::first();
     owner.init();
     let photos = photos();
+    // Two photos and a long video (with a poster ffmpeg made for the CLI).
+    let long = vault_e2e::long_video();
     let uploaded = [
         photos.join("exif/test3.jpg"),
         photos.join("full/sony-alpha-6000.jpg"),
+        long.to_path_buf(),
     ];
     for path in &uploaded {
         owner.ok(&["upload", path.to_str().unwrap()]);
@@ -64,11 +75,14 @@ fn a_phone_opens_the_vault_in_its_browser() {
             json!({ "id": id, "name": name, "path": path })
         })
         .collect();
-    // What the phone uploads: three photos of the test set, one of them turned by its EXIF.
+    // What the phone uploads: three photos of the test set, one of them turned by its EXIF, and
+    // a short video (its poster, length and size from the browser's player).
+    let video = photos.join("video/sample.mp4");
     let from_phone = [
         photos.join("exif/right.jpg"),
         photos.join("exif/test2.jpg"),
         photos.join("exif/down-mirrored.jpg"),
+        video.clone(),
     ];
     let removed = owner.path("removed");
     let config = json!({
@@ -76,6 +90,7 @@ fn a_phone_opens_the_vault_in_its_browser() {
         "artifacts": artifacts,
         "app": app,
         "passphrase": PASSPHRASE,
+        "video": video_of(described.last().unwrap(), long),
         "photos": described,
         "uploads": from_phone.iter().map(|p| json!({ "path": p })).collect::<Vec<_>>(),
         "removed": removed,
@@ -164,4 +179,13 @@ fn a_phone_opens_the_vault_in_its_browser() {
             "{name}: the CLI reads back what the phone sent"
         );
     }
+    // The browser's player told the video's length and picture size (sample.mp4: 1.043 s of
+    // 1920x1080, as ffprobe reads it).
+    let sent = files.iter().find(|f| f["name"] == "sample.mp4").unwrap();
+    let ms = sent["duration_ms"].as_u64().expect("a length");
+    assert!(ms.abs_diff(1043) <= 50, "{sent}");
+    assert_eq!(
+        (&sent["width"], &sent["height"]),
+        (&json!(1920), &json!(1080))
+    );
 }

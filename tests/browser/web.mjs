@@ -4,8 +4,8 @@
 // at the first failure, with what was expected and what was found.
 //
 // Config: { chromium, artifacts, app (the URL the vault serves its app at), passphrase,
-// photos: [{ id, name, path }] (in the vault already), uploads: [{ path }] (for the phone to
-// upload), removed (a file the test makes once it removed the passkey this browser signed in
+// photos: [{ id, name, path }] (in the vault already; the last a long video), video: { id,
+// name, path, size } (that video), uploads: [{ path }] (for the phone to upload), removed (a file the test makes once it removed the passkey this browser signed in
 // with: the script says `ready: remove this device` and waits for it) }.
 
 import assert from 'node:assert/strict';
@@ -116,6 +116,40 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
   ok(`full image ${photo.name}: ${shown.width}x${shown.height}, pixels equal the original's`);
 }
 
+// --- A long video streams from the vault: the app's service worker answers the player's Range
+// requests with what the page decrypts of the chunks they cover, one at a time.
+{
+  const v = config.video;
+  const chunks = Math.ceil(v.size / 2 ** 20);
+  const requests = [];
+  const track = (r) => {
+    if (new URL(r.url()).pathname.startsWith('/app/image/media/')) {
+      requests.push({ range: r.request().headers().range ?? null, status: r.status() });
+    }
+  };
+  page.on('response', track);
+  const started = Date.now();
+  await page.tap(`button.tile[title="${v.name}"]`);
+  const video = testid('full-video');
+  await page.waitForSelector(video, WAIT);
+  const { src, poster } = await page.$eval(video, (e) => ({ src: e.getAttribute('src'), poster: e.getAttribute('poster') }));
+  assert.equal(new URL(src, page.url()).pathname, `/app/image/media/${v.id}`, 'the video plays from the service worker');
+  assert.ok(poster?.includes(`/thumb/${v.id}`), `its poster is its thumbnail: ${poster}`);
+  await page.waitForFunction((sel) => document.querySelector(sel).readyState >= 1, video, WAIT);
+  const ready = Date.now() - started;
+  await page.$eval(video, (e) => { e.muted = true; return e.play(); });
+  await page.waitForFunction((sel) => document.querySelector(sel).currentTime >= 3, video, WAIT);
+  const decrypted = Number(await page.evaluate(() => document.body.dataset.mediaChunks ?? 0));
+  assert.ok(requests[0]?.range === 'bytes=0-' && requests[0].status === 206,
+    `the player's first request is a Range request answered 206: ${JSON.stringify(requests.slice(0, 3))}`);
+  assert.ok(decrypted > 0 && decrypted < chunks / 2, `3 s into a ${chunks}-chunk video, ${decrypted} chunks were decrypted`);
+  await shot(page, 'video');
+  page.off('response', track);
+  await page.tap(testid('viewer-close'));
+  ok(`video: ready to play ${ready} ms from the tap; 3 s played with ${decrypted} of ${chunks} chunks decrypted ` +
+    `(first request ${requests[0].range} → ${requests[0].status})`);
+}
+
 // --- Uploads from the phone: photos chosen with the file input are encrypted in the browser
 // and sent; the timeline shows them with thumbnails the browser made.
 {
@@ -136,7 +170,7 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
     const thumbs = [...document.querySelectorAll('img.thumb')];
     return thumbs.length >= all && thumbs.every((img) => img.complete && img.naturalWidth > 0);
   }, all, WAIT);
-  ok(`uploaded ${n} photos from the phone (${summary.trim()}); the timeline shows ${all} thumbnails`);
+  ok(`uploaded ${n} files from the phone, a video among them (${summary.trim()}); the timeline shows ${all} thumbnails`);
 }
 
 // --- A passkey (CDP's virtual authenticator: user verification, resident keys, the PRF
