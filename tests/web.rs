@@ -26,6 +26,42 @@ fn devices(owner: &User) -> Vec<Value> {
         .unwrap_or_else(|| panic!("devices: {listed}"))
 }
 
+/// The browser's figure for an Argon2id preset (`<preset> <ms> ms in Chromium`) beside the
+/// same derivation here, natively, measured now.
+fn beside_native(figure: &str) -> String {
+    let mut words = figure.split_whitespace();
+    let (Some(name), Some(ms)) = (
+        words.next(),
+        words.next().and_then(|w| w.parse::<f64>().ok()),
+    ) else {
+        panic!("a figure the test does not read: {figure}");
+    };
+    let params = match name {
+        "minimum" => vault_crypto::KdfParams::MINIMUM,
+        "low-memory" => vault_crypto::KdfParams::LOW_MEMORY,
+        "default" => vault_crypto::KdfParams::DEFAULT,
+        other => panic!("no preset {other}"),
+    };
+    // docs/FORMAT.md §6's unlock params (the salt does not change the cost).
+    let mut bytes = vec![1, 1];
+    for n in [
+        params.memory_kib(),
+        params.iterations(),
+        params.parallelism(),
+    ] {
+        bytes.extend_from_slice(&n.to_be_bytes());
+    }
+    bytes.extend_from_slice(&[7; 16]);
+    let unlock = vault_crypto::UnlockParams::from_bytes(&bytes).expect("valid unlock params");
+    let started = std::time::Instant::now();
+    let _ = unlock.derive("correct horse battery staple");
+    let native = started.elapsed().as_secs_f64() * 1000.0;
+    format!(
+        "Argon2id {name}: {ms:.0} ms in Chromium's wasm (a worker), {native:.0} ms native: {:.1}x",
+        ms / native
+    )
+}
+
 /// `described` (`{ id, name, path }`) with the video's size.
 fn video_of(described: &Value, path: &std::path::Path) -> Value {
     let mut video = described.clone();
@@ -130,6 +166,9 @@ fn a_phone_opens_the_vault_in_its_browser() {
             owner.ok(&["devices", "--remove", &browser]);
             std::fs::write(&removed, b"").unwrap();
             removed_device = Some(browser);
+        }
+        if let Some(figure) = line.strip_prefix("kdf: ") {
+            println!("{}", beside_native(figure));
         }
         stdout.push_str(&line);
         stdout.push('\n');

@@ -78,7 +78,7 @@ const VIEWER: [Source; 4] = [
 
 /// The web app's files, in dependency order. Text files are in `client/web/static` but for the
 /// style sheet, which is the desktop app's own (`client/app/ui/src/style.css`).
-const APP: [Source; 7] = [
+const APP: [Source; 8] = [
     Source {
         from: Origin::Gzipped("vault-web_bg.wasm.gz"),
         name: "vault-web_bg.wasm",
@@ -89,6 +89,12 @@ const APP: [Source; 7] = [
         from: Origin::Gzipped("vault-web.js.gz"),
         name: "vault-web.js",
         referenced_as: "./vault-web.js",
+        content_type: JS,
+    },
+    Source {
+        from: Origin::Text("kdf-worker.js"),
+        name: "kdf-worker.js",
+        referenced_as: "./kdf-worker.js",
         content_type: JS,
     },
     Source {

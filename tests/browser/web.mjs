@@ -90,7 +90,32 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(overflow <= 390, `nothing overflows the phone's width (${overflow} px)`);
   await shot(page, 'timeline');
-  ok(`unlocked as a new device: ${sizes.length} thumbnails decoded, all on screen in ${firstThumbnailMs} ms from the tap`);
+  const kdfMs = await page.evaluate(() => document.body.dataset.kdfMs);
+  assert.ok(Number(kdfMs) > 0, 'Argon2id ran in a worker, which said how long it took');
+  ok(`unlocked as a new device: ${sizes.length} thumbnails decoded, all on screen in ${firstThumbnailMs} ms from the tap ` +
+    `(Argon2id in a worker: ${kdfMs} ms)`);
+}
+
+// --- Argon2id in this browser's wasm, in a worker, for each preset (docs/FORMAT.md §6: the
+// unlock params' bytes); tests/web.rs sets the native figures beside them.
+{
+  const presets = { minimum: [19456, 2], 'low-memory': [65536, 16], default: [262144, 4] };
+  for (const [name, [m, t]] of Object.entries(presets)) {
+    const ms = await page.evaluate(async ([m, t]) => {
+      const params = new Uint8Array(30);
+      const view = new DataView(params.buffer);
+      params.set([1, 1]);
+      view.setUint32(2, m);
+      view.setUint32(6, t);
+      view.setUint32(10, 1);
+      crypto.getRandomValues(params.subarray(14));
+      const started = performance.now();
+      const kek = await vaultKdf.derive(params, 'correct horse battery staple');
+      if (kek.length !== 32) throw new Error(`a key of ${kek.length} bytes`);
+      return performance.now() - started;
+    }, [m, t]);
+    console.log(`kdf: ${name} ${Math.round(ms)} ms in Chromium`);
+  }
 }
 
 // --- A photo at full size: its pixels are the original's, decoded by the same browser.
@@ -128,6 +153,8 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
     }
   };
   page.on('response', track);
+  const badge = await page.textContent(`button.tile[title="${v.name}"] .badge`);
+  assert.equal(badge.trim(), '▶ 1:00', 'the tile says it is a video of a minute');
   const started = Date.now();
   await page.tap(`button.tile[title="${v.name}"]`);
   const video = testid('full-video');
@@ -146,7 +173,7 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
   await shot(page, 'video');
   page.off('response', track);
   await page.tap(testid('viewer-close'));
-  ok(`video: ready to play ${ready} ms from the tap; 3 s played with ${decrypted} of ${chunks} chunks decrypted ` +
+  ok(`video: its tile says "${badge.trim()}"; ready to play ${ready} ms from the tap; 3 s played with ${decrypted} of ${chunks} chunks decrypted ` +
     `(first request ${requests[0].range} → ${requests[0].status})`);
 }
 
@@ -218,6 +245,32 @@ const cdp = await phone.newCDPSession(page);
   }, all, WAIT);
   await shot(page, 'passkey-signed-in');
   ok(`passkey: added from Settings (rp id ${rpId}, PRF), then a reloaded page signed in and unlocked with it alone: ${all} thumbnails in ${Date.now() - started} ms`);
+
+  // Left alone, the page locks (it reloads, forgetting its keys); not while an upload runs,
+  // and not while it is looked at and used. (Limits shortened to seconds for the test.)
+  const locked = () => page.waitForSelector(testid('passkey-sign-in'), WAIT);
+  const stillOpen = async (ms, why) => {
+    await page.waitForTimeout(ms);
+    assert.equal(await page.locator(testid('timeline')).count(), 1, why);
+  };
+  await page.evaluate(() => { document.body.dataset.uploading = '1'; vaultLock.after(60_000, 1_000); });
+  await stillOpen(2_500, 'an upload keeps the page open past the idle limit');
+  await page.evaluate(() => { delete document.body.dataset.uploading; });
+  await locked();
+  ok('locked after a second idle (an upload running kept it open until it ended)');
+  await page.tap(testid('passkey-sign-in'));
+  await page.waitForSelector(`${testid('timeline')}[data-count="${all}"]`, WAIT);
+  // Out of sight: a phone's browser hides the page (another app, the screen off). Headless
+  // Chromium shows every page, so its visibility is set as a hidden page's would be.
+  await page.evaluate(() => {
+    vaultLock.after(1_000, 60_000);
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await locked();
+  ok('locked a second after the page was hidden');
+  await page.tap(testid('passkey-sign-in'));
+  await page.waitForSelector(`${testid('timeline')}[data-count="${all}"]`, WAIT);
 }
 
 // --- The owner removes this browser's passkey (from the command line, on another device): its

@@ -270,6 +270,46 @@ pub async fn blocking<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
+/// Derives the key of `passphrase` under `params`: Argon2id, the one step that takes a second
+/// or more and 64–256 MiB. Natively on the blocking pool; in a browser by the deriver the app
+/// set ([`set_kdf`]: a Web Worker, so the page stays responsive and its own memory, which a
+/// wasm page never gives back, never holds Argon2id's), else inline.
+pub async fn derive_kek(
+    params: vault_crypto::UnlockParams,
+    passphrase: &str,
+) -> vault_crypto::PassphraseKek {
+    let passphrase = Zeroizing::new(passphrase.to_string());
+    #[cfg(target_arch = "wasm32")]
+    if let Some(kdf) = KDF.with(|k| k.borrow().clone()) {
+        match kdf(params, passphrase.clone()).await {
+            Ok(kek) => return kek,
+            // A worker that could not start: the page derives it itself.
+            Err(why) => web_sys::console::warn_1(&format!("Argon2id in this page: {why}").into()),
+        }
+    }
+    blocking(move || params.derive(&passphrase)).await
+}
+
+/// What derives a passphrase's key for [`derive_kek`] in a browser.
+#[cfg(target_arch = "wasm32")]
+pub type Kdf = std::rc::Rc<
+    dyn Fn(
+        vault_crypto::UnlockParams,
+        Zeroizing<String>,
+    ) -> Pending<'static, Result<vault_crypto::PassphraseKek, String>>,
+>;
+
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    static KDF: std::cell::RefCell<Option<Kdf>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Has [`derive_kek`] derive keys with `kdf` (the web app's Web Worker).
+#[cfg(target_arch = "wasm32")]
+pub fn set_kdf(kdf: Kdf) {
+    KDF.with(|k| *k.borrow_mut() = Some(kdf));
+}
+
 /// Runs `work` alongside its caller — natively on the runtime's other threads, so that many
 /// chunks are signed and sent at once; in a browser as part of the caller's future — and
 /// yields its output. Dropping the returned future stops the work.

@@ -320,10 +320,7 @@ impl Vault {
         {
             return Err(Error::Vault(VaultError::RateLimited { retry_after_ns }));
         }
-        let kek = {
-            let passphrase = Zeroizing::new(passphrase.to_string());
-            blocking(move || params.derive(&passphrase)).await
-        };
+        let kek = crate::platform::derive_kek(params, passphrase).await;
         if !ticket.admitted {
             let proof = admission_proof(
                 &ticket,

@@ -10,13 +10,20 @@ mod device;
 #[cfg(target_arch = "wasm32")]
 mod files;
 #[cfg(target_arch = "wasm32")]
+mod kdf;
+#[cfg(target_arch = "wasm32")]
 mod passkey;
 #[cfg(target_arch = "wasm32")]
 mod web;
 
+/// On the page, the app; in a worker (`static/kdf-worker.js`, which only calls an export),
+/// nothing.
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    web::launch();
+    if web_sys::window().is_some() {
+        kdf::install();
+        web::launch();
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -314,6 +314,7 @@ impl Web {
             uploads.push(stop);
         }
         spawn(async move {
+            let _running = Uploading::start();
             let upload = std::pin::pin!(screens.upload_sources(sources, album, events.clone()));
             if let Either::Right(_) = futures_util::future::select(upload, stopped).await {
                 let _ = events
@@ -321,6 +322,43 @@ impl Web {
             }
         });
         receiver
+    }
+}
+
+thread_local! {
+    static UPLOADS_RUNNING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// An upload running, said on the page's body (`data-uploading`) for as long as it lives:
+/// `boot.js` does not lock the page for idleness meanwhile.
+struct Uploading;
+
+impl Uploading {
+    fn start() -> Uploading {
+        Uploading::count(1);
+        Uploading
+    }
+
+    fn count(change: i32) {
+        let running = UPLOADS_RUNNING.with(|n| {
+            n.set(n.get().saturating_add_signed(change));
+            n.get()
+        });
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let _ = match running {
+                0 => body.remove_attribute("data-uploading"),
+                n => body.set_attribute("data-uploading", &n.to_string()),
+            };
+        }
+    }
+}
+
+impl Drop for Uploading {
+    fn drop(&mut self) {
+        Uploading::count(-1);
     }
 }
 

@@ -184,6 +184,77 @@ const vaultVideo = {
 };
 globalThis.vaultVideo = vaultVideo;
 
+/** The app's wasm, compiled once: the page's, and each Argon2id worker's (`vaultKdf`). */
+const wasmUrl = new URL("./vault-web_bg.wasm", import.meta.url);
+let wasmModule = null;
+
+/**
+ * Argon2id in a Web Worker of its own (`kdf-worker.js`, on this same wasm), ended once it has
+ * answered: the page stays responsive while it runs, and never holds its memory. The app
+ * (`client/web/src/kdf.rs`) asks it for the key of a passphrase under a vault's unlock params;
+ * how long the last one took is on the page's body (`data-kdf-ms`).
+ */
+const vaultKdf = {
+  derive(params, passphrase) {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(new URL("./kdf-worker.js", import.meta.url), { type: "module" });
+      worker.onmessage = ({ data }) => {
+        worker.terminate();
+        if (!data.kek) return reject(new Error(data.error ?? "the worker gave no key"));
+        document.body.dataset.kdfMs = String(Math.round(data.ms));
+        resolve(data.kek);
+      };
+      worker.onerror = (e) => {
+        worker.terminate();
+        reject(new Error(e.message || "the worker did not start"));
+      };
+      worker.postMessage({ module: wasmModule, params, passphrase });
+    });
+  },
+};
+globalThis.vaultKdf = vaultKdf;
+
+/**
+ * Locks the vault when the page is left alone: the keys live in this page's memory only, so a
+ * reload forgets them (the page then asks for the passphrase or a passkey again). After
+ * `hidden` ms out of sight (another app, a locked phone) or `idle` ms without a touch, a key
+ * or a scroll; never while an upload runs (the app says so on the body, `data-uploading`).
+ * The test hook `vaultLock.after(hidden, idle)` shortens both.
+ */
+const vaultLock = (() => {
+  let limits = { hidden: 5 * 60_000, idle: 15 * 60_000 };
+  let active = Date.now();
+  let hiddenAt = null;
+  const uploading = () => Boolean(document.body?.dataset.uploading);
+  const lock = () => location.reload();
+  const check = () => {
+    if (uploading()) return;
+    const now = Date.now();
+    if ((hiddenAt !== null && now - hiddenAt >= limits.hidden) || now - active >= limits.idle) lock();
+  };
+  for (const name of ["pointerdown", "keydown", "wheel", "touchstart", "scroll"]) {
+    addEventListener(name, () => { active = Date.now(); }, { capture: true, passive: true });
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) {
+      hiddenAt = Date.now();
+    } else {
+      check(); // a hidden page's timers may have been held back
+      hiddenAt = null;
+      active = Date.now();
+    }
+  });
+  let timer = setInterval(check, 10_000);
+  return {
+    after(hidden, idle) {
+      limits = { hidden, idle };
+      clearInterval(timer);
+      timer = setInterval(check, Math.min(10_000, hidden / 4, idle / 4));
+    },
+  };
+})();
+globalThis.vaultLock = vaultLock;
+
 /** The service worker, controlling this page (on a first visit it claims the page at once). */
 async function serviceWorker() {
   if (!("serviceWorker" in navigator)) {
@@ -199,7 +270,8 @@ async function serviceWorker() {
 
 try {
   await serviceWorker();
-  await init({ module_or_path: new URL("./vault-web_bg.wasm", import.meta.url) });
+  wasmModule = await WebAssembly.compileStreaming(fetch(wasmUrl));
+  await init({ module_or_path: wasmModule });
   // The app has drawn itself: the page's own line is done.
   document.getElementById("booting")?.remove();
 } catch (e) {

@@ -97,6 +97,7 @@ pub fn photo(view: &FileView) -> Photo {
         width,
         height,
         has_thumbnail: view.has_thumbnail(),
+        duration_ms: meta.duration_ms,
         album: view.album().map(hex::encode),
     }
 }
@@ -129,15 +130,7 @@ pub fn detail_rows(entry: &FileEntry) -> Vec<(String, String)> {
         rows.push(("Size", format!("{w} × {h} px")));
     }
     if let Some(ms) = entry.duration_ms {
-        let s = ms / 1000;
-        rows.push((
-            "Duration",
-            if s >= 3600 {
-                format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-            } else {
-                format!("{}:{:02}", s / 60, s % 60)
-            },
-        ));
+        rows.push(("Duration", vault_ui::timeline::duration_text(ms)));
     }
     rows.push(("File size", bytes(entry.size)));
     rows.push(("Type", entry.mime.clone()));

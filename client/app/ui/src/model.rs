@@ -23,6 +23,8 @@ pub struct Photo {
     pub height: Option<u32>,
     /// Whether it has a thumbnail.
     pub has_thumbnail: bool,
+    /// How long it plays, for a video whose length is known.
+    pub duration_ms: Option<u64>,
     /// The album it is in (id).
     pub album: Option<String>,
 }

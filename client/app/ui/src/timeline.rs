@@ -177,9 +177,27 @@ pub fn date_time(ms: i64) -> String {
     )
 }
 
+/// How long a video plays: "0:07", "12:34", "1:02:03".
+pub fn duration_text(ms: u64) -> String {
+    let s = ms / 1000;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_players_show_them() {
+        assert_eq!(duration_text(0), "0:00");
+        assert_eq!(duration_text(1_043), "0:01");
+        assert_eq!(duration_text(754_999), "12:34");
+        assert_eq!(duration_text(3_723_000), "1:02:03");
+    }
 
     fn photo(ms: i64) -> Photo {
         Photo {
@@ -191,6 +209,7 @@ mod tests {
             width: None,
             height: None,
             has_thumbnail: true,
+            duration_ms: None,
             album: None,
         }
     }

@@ -101,6 +101,7 @@ fn photo(i: usize) -> Photo {
         width: Some(6000),
         height: Some(4000),
         has_thumbnail: i % 97 != 5,
+        duration_ms: None,
         album: None,
     }
 }

@@ -144,11 +144,17 @@ pub fn Grid(listing: Signal<Listing>, trash: bool, shared: bool) -> Element {
                         app.viewer.set(Some(Open { photos, index: i, trash, shared }));
                     };
                     let size = format!("width: {tile}px; height: {tile}px");
+                    // A video says so, and how long it plays when that is known.
+                    let badge = photo.mime.starts_with("video/").then(|| {
+                        let text = photo.duration_ms.map_or("▶".to_string(), |ms| format!("▶ {}", crate::timeline::duration_text(ms)));
+                        rsx! { span { class: "badge", "{text}" } }
+                    });
                     if photo.has_thumbnail {
                         let src = backend.image_url(ImageKind::Thumbnail, &id);
                         rsx! {
                             button { key: "{id}", class: "tile", style: size, title: "{photo.name}", onclick: open,
                                 img { class: "thumb", src, alt: "{photo.name}", loading: "lazy", decoding: "async", draggable: "false" }
+                                {badge}
                             }
                         }
                     } else {
@@ -156,6 +162,7 @@ pub fn Grid(listing: Signal<Listing>, trash: bool, shared: bool) -> Element {
                         rsx! {
                             button { key: "{id}", class: "tile no-thumb", style: size, title: "{photo.name}", onclick: open,
                                 span { class: "ext", "{ext}" }
+                                {badge}
                             }
                         }
                     }
