@@ -120,6 +120,8 @@ fn a_phone_opens_the_vault_in_its_browser() {
         photos.join("exif/down-mirrored.jpg"),
         video.clone(),
     ];
+    // What another app shares with Vault ("Share → Vault").
+    let shared = photos.join("exif/test1.jpg");
     let removed = owner.path("removed");
     let config = json!({
         "chromium": chromium,
@@ -129,6 +131,7 @@ fn a_phone_opens_the_vault_in_its_browser() {
         "video": video_of(described.last().unwrap(), long),
         "photos": described,
         "uploads": from_phone.iter().map(|p| json!({ "path": p })).collect::<Vec<_>>(),
+        "shared": { "name": "test1.jpg", "path": shared },
         "removed": removed,
     });
     let config_file = owner.path("web.json");
@@ -194,9 +197,13 @@ fn a_phone_opens_the_vault_in_its_browser() {
     // What the phone uploaded is in the vault, byte for byte, with a thumbnail each.
     let listing = owner.json(&["ls"]);
     let files = listing.as_array().unwrap();
-    assert_eq!(files.len(), uploaded.len() + from_phone.len(), "{listing}");
+    assert_eq!(
+        files.len(),
+        uploaded.len() + from_phone.len() + 1,
+        "{listing}"
+    );
     let exported = owner.path("exported");
-    for path in &from_phone {
+    for path in from_phone.iter().chain([&shared]) {
         let name = path.file_name().unwrap().to_str().unwrap();
         let file = files
             .iter()

@@ -5,7 +5,8 @@
 //
 // Config: { chromium, artifacts, app (the URL the vault serves its app at), passphrase,
 // photos: [{ id, name, path }] (in the vault already; the last a long video), video: { id,
-// name, path, size } (that video), uploads: [{ path }] (for the phone to upload), removed (a file the test makes once it removed the passkey this browser signed in
+// name, path, size } (that video), uploads: [{ path }] (for the phone to upload), shared:
+// { name, path } (a photo another app shares with Vault), removed (a file the test makes once it removed the passkey this browser signed in
 // with: the script says `ready: remove this device` and waits for it) }.
 
 import assert from 'node:assert/strict';
@@ -271,6 +272,40 @@ const cdp = await phone.newCDPSession(page);
   ok('locked a second after the page was hidden');
   await page.tap(testid('passkey-sign-in'));
   await page.waitForSelector(`${testid('timeline')}[data-count="${all}"]`, WAIT);
+}
+
+// --- "Share → Vault": a phone's share sheet posts the chosen files to the manifest's
+// share_target (as here: the same multipart POST); the service worker keeps them and opens the
+// app, which uploads them once it is unlocked.
+{
+  const manifest = await page.evaluate(async () => (await fetch('/app/app.webmanifest')).json());
+  assert.deepEqual(manifest.share_target, {
+    action: '/app/share', method: 'POST', enctype: 'multipart/form-data',
+    params: { files: [{ name: 'media', accept: ['image/*', 'video/*'] }] },
+  }, 'the manifest offers Vault in the share sheet, for photos and videos');
+  const { name, path } = config.shared;
+  const posted = await page.evaluate(async ({ name, bytes }) => {
+    const form = new FormData();
+    form.append('media', new File([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))], name, { type: 'image/jpeg' }));
+    const answer = await fetch('/app/share', { method: 'POST', body: form, redirect: 'manual' });
+    return answer.type;
+  }, { name, bytes: readFileSync(path).toString('base64') });
+  assert.equal(posted, 'opaqueredirect', 'the worker kept the file and sent the browser on to the app');
+  await page.goto(new URL('/app/?shared=1', config.app).href);
+  await page.waitForSelector(testid('passkey-sign-in'), WAIT);
+  await page.tap(testid('passkey-sign-in'));
+  await page.waitForFunction(() =>
+    (document.querySelector('[data-testid="upload-summary"]')?.textContent ?? '').startsWith('Done: 1 of 1 file,'),
+  null, WAIT);
+  const summary = await page.textContent(testid('upload-summary'));
+  assert.ok(!/failed/.test(summary), `the shared file went up: ${summary}`);
+  assert.equal(await page.evaluate(async () => (await (await caches.open('vault-shared')).keys()).length), 0,
+    'nothing shared is left waiting in the browser');
+  await page.tap(testid('nav-photos'));
+  const all = config.photos.length + config.uploads.length + 1;
+  await page.waitForSelector(`${testid('timeline')}[data-count="${all}"]`, WAIT);
+  await shot(page, 'shared');
+  ok(`share → Vault: ${name} posted to the share target, uploaded once the app was unlocked (${summary.trim()})`);
 }
 
 // --- The owner removes this browser's passkey (from the command line, on another device): its

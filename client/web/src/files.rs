@@ -19,6 +19,27 @@ extern "C" {
     async fn facts(file: &web_sys::File, long: u32) -> Result<JsValue, JsValue>;
 }
 
+#[wasm_bindgen(js_namespace = vaultShare)]
+extern "C" {
+    /// The files other apps shared with Vault, taken (each is given once).
+    #[wasm_bindgen(catch, js_name = take)]
+    async fn take_shared() -> Result<JsValue, JsValue>;
+}
+
+/// What other apps shared with Vault since it last looked ("Share → Vault").
+pub async fn shared() -> Result<Vec<web_sys::File>, Error> {
+    let files = take_shared().await.map_err(|e| {
+        Error::Invalid(format!(
+            "the files shared with Vault could not be read ({}): share them again",
+            said(&e)
+        ))
+    })?;
+    Ok(js_sys::Array::from(&files)
+        .iter()
+        .filter_map(|f| f.dyn_into::<web_sys::File>().ok())
+        .collect())
+}
+
 /// A file the user chose or dropped.
 pub struct BrowserFile {
     file: web_sys::File,

@@ -272,6 +272,27 @@ impl Platform for Web {
         self.spawn_upload(screens, sources, album)
     }
 
+    fn upload_shared(&self, screens: Arc<Screens>) -> Call<Option<UnboundedReceiver<UploadEvent>>> {
+        let web = self.clone();
+        Box::pin(async move {
+            let files = crate::files::shared().await.map_err(ui_error)?;
+            if files.is_empty() {
+                return Ok(None);
+            }
+            let sources = files
+                .into_iter()
+                .map(|file| {
+                    let source: Arc<dyn FileSource> = Arc::new(BrowserFile::new(file));
+                    web.chosen
+                        .borrow_mut()
+                        .insert(PathBuf::from(source.name()), source.clone());
+                    source
+                })
+                .collect();
+            Ok(Some(web.spawn_upload(screens, sources, None)))
+        })
+    }
+
     fn has_passkeys(&self) -> bool {
         crate::passkey::available()
     }

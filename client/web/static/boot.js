@@ -255,6 +255,29 @@ const vaultLock = (() => {
 })();
 globalThis.vaultLock = vaultLock;
 
+/**
+ * What other apps shared with Vault ("Share → Vault", the manifest's share_target): the service
+ * worker keeps the files until the app, unlocked, takes them to upload. Each is given once.
+ */
+const vaultShare = {
+  async take() {
+    const shared = await caches.open("vault-shared");
+    const files = [];
+    for (const request of await shared.keys()) {
+      const kept = await shared.match(request);
+      await shared.delete(request);
+      if (!kept) continue;
+      files.push(new File([await kept.blob()], decodeURIComponent(kept.headers.get("x-name") ?? "shared"), {
+        type: kept.headers.get("content-type") ?? "",
+        lastModified: Number(kept.headers.get("x-modified")) || Date.now(),
+      }));
+    }
+    if (files.length && new URL(location.href).searchParams.has("shared")) history.replaceState(null, "", "/app/");
+    return files;
+  },
+};
+globalThis.vaultShare = vaultShare;
+
 /** The service worker, controlling this page (on a first visit it claims the page at once). */
 async function serviceWorker() {
   if (!("serviceWorker" in navigator)) {

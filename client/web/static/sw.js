@@ -17,15 +17,24 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) {
-      if (name !== CACHE) await caches.delete(name);
+      if (name !== CACHE && name !== SHARED) await caches.delete(name);
     }
     await self.clients.claim();
   })());
 });
 
+/** Where "Share → Vault" posts (the manifest's share_target), and where the shared files wait. */
+const SHARE = "/app/share";
+const SHARED = "vault-shared";
+
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
-  if (url.origin !== self.location.origin || event.request.method !== "GET") return;
+  if (url.origin !== self.location.origin) return;
+  if (event.request.method === "POST" && url.pathname === SHARE) {
+    event.respondWith(share(event.request));
+    return;
+  }
+  if (event.request.method !== "GET") return;
   if (url.pathname.startsWith(MEDIA)) {
     event.respondWith(media(event, url.pathname.slice(MEDIA.length - 1)));
   } else if (url.pathname.startsWith(IMAGES)) {
@@ -49,6 +58,29 @@ async function shell(request) {
     if (cached) return cached;
     throw offline;
   }
+}
+
+/**
+ * Files another app shared with Vault (a phone's share sheet posts them here): kept in this
+ * origin's cache storage until the app, unlocked, takes them to upload (boot.js's
+ * `vaultShare.take`), and the app opened to do it. Nothing is sent anywhere before that.
+ */
+async function share(request) {
+  let files = [];
+  try {
+    files = (await request.formData()).getAll("media").filter((f) => f instanceof File && f.size > 0);
+  } catch {} // not a form: nothing shared
+  const shared = await caches.open(SHARED);
+  for (const file of files) {
+    await shared.put(`/app/shared/${crypto.randomUUID()}`, new Response(file, {
+      headers: {
+        "content-type": file.type || "application/octet-stream",
+        "x-name": encodeURIComponent(file.name),
+        "x-modified": String(file.lastModified),
+      },
+    }));
+  }
+  return Response.redirect(`/app/?shared=${files.length}`, 303);
 }
 
 /** The image at `path` (`/thumb/<id>`, `/original/<id>`), decrypted by the page that shows it. */

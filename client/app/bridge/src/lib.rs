@@ -86,6 +86,14 @@ pub trait Platform: Clone + MaybeSync + 'static {
     ) -> UnboundedReceiver<UploadEvent> {
         self.upload(screens, files.iter().map(|f| f.path()).collect(), album)
     }
+    /// Uploads what another app shared with this one (a phone's "Share → Vault"), if it
+    /// shared anything since.
+    fn upload_shared(
+        &self,
+        _screens: Arc<Screens>,
+    ) -> Call<Option<UnboundedReceiver<UploadEvent>>> {
+        Box::pin(async { Ok(None) })
+    }
     /// Puts text on the clipboard.
     fn copy(&self, text: String) -> Call<()>;
     /// Whether the platform makes and uses passkeys (a browser's WebAuthn).
@@ -251,6 +259,10 @@ impl<P: Platform> Backend for Bridge<P> {
     ) -> UnboundedReceiver<UploadEvent> {
         self.platform
             .upload_files(self.screens.clone(), files, album)
+    }
+
+    fn upload_shared(&self) -> Call<Option<UnboundedReceiver<UploadEvent>>> {
+        self.platform.upload_shared(self.screens.clone())
     }
 
     fn pending_uploads(&self) -> Call<Vec<PendingUpload>> {

@@ -99,6 +99,12 @@ pub trait Backend: 'static {
         self.upload(files.iter().map(|f| f.path()).collect(), album)
     }
 
+    /// Uploads what another app shared with this one (a phone's "Share → Vault") since it
+    /// last looked, if anything: the app looks once it is unlocked.
+    fn upload_shared(&self) -> Call<Option<UnboundedReceiver<UploadEvent>>> {
+        Box::pin(async { Ok(None) })
+    }
+
     /// Every upload in progress in the vault: this device's, other devices' and
     /// contributors'.
     fn pending_uploads(&self) -> Call<Vec<PendingUpload>>;

@@ -142,6 +142,21 @@ pub fn start_files(
     follow(app, backend.upload_files(files, album.clone()), album);
 }
 
+/// Uploads what another app shared with this one, if anything, and shows it on this screen.
+pub fn start_shared(mut app: AppState, backend: BackendHandle) {
+    spawn(async move {
+        match backend.upload_shared().await {
+            Ok(Some(events)) => {
+                app.viewer.set(None);
+                app.screen.set(crate::Screen::Upload);
+                follow(app, events, None);
+            }
+            Ok(None) => {}
+            Err(e) => app.fail(&e),
+        }
+    });
+}
+
 /// Shows an upload's events as they come, and what became of it at the end.
 fn follow(app: AppState, mut events: UnboundedReceiver<UploadEvent>, album: Option<String>) {
     let mut uploads = app.uploads;
