@@ -273,6 +273,10 @@ impl<P: Platform> Backend for Bridge<P> {
         self.ask(|s| async move { s.abort_upload(id).await })
     }
 
+    fn remove_device(&self, principal: String) -> Call<()> {
+        self.ask(|s| async move { s.remove_device(principal).await })
+    }
+
     fn albums(&self) -> Call<Vec<Album>> {
         self.ask(|s| async move { s.albums().await })
     }

@@ -18,8 +18,8 @@ use vault_client::vault::{hex_id, parse_principal};
 use vault_client::{Error, Listing, PageCursor, Passphrase, Session, VaultStatus, cost};
 use vault_crypto::KdfParams;
 use vault_ui::model::{
-    Activity, Album, Grant, Link, LinkRequest, Page, PendingUpload, Photo, PhotoDetails, Settings,
-    ShareCode, SharedItem, Status, Target, UploadEvent,
+    Activity, Album, Device, Grant, Link, LinkRequest, Page, PendingUpload, Photo, PhotoDetails,
+    Settings, ShareCode, SharedItem, Status, Target, UploadEvent,
 };
 
 use crate::records::{
@@ -271,6 +271,12 @@ impl Screens {
         self.session.abort_upload(&hex_id(&id)?).await
     }
 
+    pub(crate) async fn remove_device(&self, principal: String) -> Result<(), Error> {
+        let device = candid::Principal::from_text(principal.trim())
+            .map_err(|_| Error::Invalid(format!("`{principal}` is not a device's id")))?;
+        self.session.vault().await?.remove_device(device).await
+    }
+
     // ---- albums ------------------------------------------------------------------------
 
     pub(crate) async fn albums(&self) -> Result<Vec<Album>, Error> {
@@ -463,14 +469,15 @@ impl Screens {
             devices: summary
                 .devices
                 .into_iter()
-                .map(|d| {
-                    format!(
-                        "{} ({}, added {}){}",
-                        d.principal,
+                .map(|d| Device {
+                    principal: d.principal.to_text(),
+                    about: format!(
+                        "{}, added {}{}",
                         d.kind(),
                         local_time(d.added_at),
                         if d.this_device { ", this device" } else { "" }
-                    )
+                    ),
+                    this_device: d.this_device,
                 })
                 .collect(),
         })

@@ -110,6 +110,9 @@ pub trait Backend: 'static {
     fn pending_uploads(&self) -> Call<Vec<PendingUpload>>;
     /// Stops an upload in progress (anyone's): what it sent is deleted, its space freed.
     fn abort_upload(&self, id: String) -> Call<()>;
+    /// Removes one of the owner's devices (a lost phone, an old browser, a passkey): it can no
+    /// longer reach the vault, from its very next call.
+    fn remove_device(&self, principal: String) -> Call<()>;
 
     /// The albums.
     fn albums(&self) -> Call<Vec<Album>>;

@@ -188,8 +188,19 @@ pub struct Settings {
     pub quota_bytes: Option<u64>,
     /// What keeping it costs, in words ("$0.05 a month at …").
     pub cost: String,
-    /// Devices that can unlock the vault.
-    pub devices: Vec<String>,
+    /// Devices that act as the owner.
+    pub devices: Vec<Device>,
+}
+
+/// A device that acts as the owner, as Settings lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Device {
+    /// Its principal: what [`crate::Backend::remove_device`] takes.
+    pub principal: String,
+    /// What it is and when it was added, in words ("passkey (signs in), added 3 May 2026").
+    pub about: String,
+    /// Whether it is the one running the app.
+    pub this_device: bool,
 }
 
 /// An upload in progress in the vault: this device's, another device's, or a contributor's.

@@ -377,6 +377,9 @@ impl Backend for Fake {
     fn abort_upload(&self, id: String) -> Call<()> {
         self.answer(format!("abort_upload {id}"), (), || ())
     }
+    fn remove_device(&self, principal: String) -> Call<()> {
+        self.answer(format!("remove_device {principal}"), (), || ())
+    }
     fn activity(&self) -> Call<Vec<Activity>> {
         self.answer("activity".into(), vec![], || {
             (0..200)
@@ -398,7 +401,18 @@ impl Backend for Fake {
             stored_bytes: 30 << 30,
             quota_bytes: Some(100 << 30),
             cost: "$0.37 a month".into(),
-            devices: vec!["me-principal".into(), "laptop".into()],
+            devices: vec![
+                Device {
+                    principal: "me-principal".into(),
+                    about: "device, added today, this device".into(),
+                    this_device: true,
+                },
+                Device {
+                    principal: "laptop-principal".into(),
+                    about: "device, added last year".into(),
+                    this_device: false,
+                },
+            ],
         };
         self.answer(
             "settings".into(),
@@ -1067,6 +1081,26 @@ fn settings_show_where_the_vault_serves_the_app_and_copy_it() {
         fake.called("copy"),
         vec!["copy http://vault-canister-id.localhost:4943/app/"]
     );
+}
+
+#[test]
+fn settings_remove_another_device_after_asking() {
+    let fake = Fake::new(Mode::Many);
+    let mut ui = Ui::unlocked(fake.clone(), Screen::Settings);
+    // Only the other device can be removed from here.
+    assert_eq!(
+        ui.html().matches("data-testid=\"remove-device\"").count(),
+        1
+    );
+    ui.click_on("remove-device");
+    assert!(fake.called("remove_device").is_empty(), "asked first");
+    assert!(ui.html().contains("It will no longer reach your vault"));
+    ui.click_on("confirm-remove-device");
+    assert_eq!(
+        fake.called("remove_device"),
+        vec!["remove_device laptop-principal"]
+    );
+    assert!(ui.html().contains("Device removed"), "{}", ui.html());
 }
 
 #[test]

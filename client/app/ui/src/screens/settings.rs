@@ -55,6 +55,27 @@ pub fn SettingsPage() -> Element {
             });
         }
     };
+    // Removing a device: the one asked about, then what came of it.
+    let mut removing = use_signal(|| None::<String>);
+    let mut removed = use_signal(|| None::<Result<String, crate::model::UiError>>);
+    let remove = {
+        let backend = backend.clone();
+        move |_| {
+            let Some(principal) = removing() else {
+                return;
+            };
+            removing.set(None);
+            let backend = backend.clone();
+            spawn(async move {
+                let done = backend.remove_device(principal.clone()).await;
+                let ok = done.is_ok();
+                removed.set(Some(done.map(|()| principal)));
+                if ok {
+                    settings.restart();
+                }
+            });
+        }
+    };
     let lock = move |_| {
         let backend = backend.clone();
         spawn(async move {
@@ -99,8 +120,40 @@ pub fn SettingsPage() -> Element {
                     dt { "Cost" } dd { "{s.cost}" }
                     dt { "Devices" }
                     dd {
-                        ul { "data-testid": crate::testid("devices"),
-                            for d in s.devices { li { class: "principal", "{d}" } }
+                        ul { class: "devices", "data-testid": crate::testid("devices"),
+                            for d in s.devices {
+                                li { key: "{d.principal}",
+                                    span { class: "principal", "{d.principal}" }
+                                    " "
+                                    span { class: "muted", "({d.about})" }
+                                    if !d.this_device {
+                                        " "
+                                        button { class: "danger", "data-testid": crate::testid("remove-device"),
+                                            onclick: {
+                                                let principal = d.principal.clone();
+                                                move |_| { removed.set(None); removing.set(Some(principal.clone())); }
+                                            },
+                                            "Remove"
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        if let Some(principal) = removing() {
+                            div { class: "confirm", role: "alertdialog", "data-testid": crate::testid("confirm-remove"),
+                                p { "Remove {principal}? It will no longer reach your vault, from its very next call." }
+                                button { class: "danger", onclick: remove, "data-testid": crate::testid("confirm-remove-device"), "Remove" }
+                                " "
+                                button { onclick: move |_| removing.set(None), "Cancel" }
+                            }
+                        }
+                        match removed.read().as_ref() {
+                            Some(Ok(principal)) => rsx! {
+                                p { role: "status", "data-testid": crate::testid("device-removed"),
+                                    "Device removed: {principal} can no longer reach your vault. If whoever has it may know your passphrase or recovery words, change them." }
+                            },
+                            Some(Err(e)) => rsx! { p { class: "error", role: "alert", "{e}" } },
+                            None => rsx! {},
                         }
                     }
                     if has_passkeys {
