@@ -60,7 +60,9 @@ await page.waitForSelector(testid('unlock-form'), WAIT);
 assert.ok(await page.evaluate(() => navigator.serviceWorker.controller !== null),
   'the app\'s service worker controls the page');
 await shot(page, 'unlock');
-ok(`${origin} → /app/: the app started under its service worker and asks for the passphrase`);
+assert.match(await page.textContent(testid('link-hint')), /open the whole link/,
+  'someone who kept only the start of a link is told what to open');
+ok(`${origin} → /app/: the app started under its service worker and asks for the passphrase (and tells a link's recipient where to go)`);
 
 // --- Installable: Chromium's own check finds nothing missing (manifest, icons, worker).
 {
@@ -132,8 +134,12 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
     rows: new Set([...document.querySelectorAll('.viewer .actions > *')]
       .map((e) => Math.round(e.getBoundingClientRect().top))).size,
     photo: document.querySelector('[data-testid="full-image"]').getBoundingClientRect().width,
+    off: [...document.querySelectorAll('.viewer .actions > *')]
+      .filter((e) => { const r = e.getBoundingClientRect(); return r.left < 0 || r.right > innerWidth; })
+      .map((e) => e.textContent),
   }));
   assert.equal(layout.rows, 1, 'the viewer\'s actions are one row on a phone');
+  assert.deepEqual(layout.off, [], 'every action of the viewer is on screen, "Trash" included');
   assert.ok(layout.photo >= 380, `the photo spans the phone's width (${layout.photo} px)`);
   const { shown, reference } = await pixels(page, testid('full-image'), photo.path);
   assert.deepEqual(shown, reference, `${photo.name}: the full image's pixels are the original's`);

@@ -54,6 +54,11 @@ const CHUNK_RETRIES: u32 = 3;
 pub trait FileSource: crate::platform::MaybeSync {
     /// Its name, as the vault keeps it (a browser gives no folders).
     fn name(&self) -> &str;
+    /// How progress, results and a retry name it on this device: its name, unless another
+    /// file chosen here has the same one (then [`numbered`]).
+    fn label(&self) -> String {
+        self.name().to_owned()
+    }
     /// Its length in bytes.
     fn size(&self) -> u64;
     /// When it was last changed, in milliseconds since the Unix epoch, if known.
@@ -91,8 +96,20 @@ impl Input {
     fn path(&self) -> PathBuf {
         match self {
             Input::Path(path) => path.clone(),
-            Input::Source(source) => PathBuf::from(source.name()),
+            Input::Source(source) => PathBuf::from(source.label()),
         }
+    }
+}
+
+/// The `n`th file of a name among files chosen together: `IMG_0001 (2).jpg` (the extension
+/// kept last, so the type is still read from it); the first is the name itself.
+pub fn numbered(name: &str, n: usize) -> String {
+    if n <= 1 {
+        return name.to_owned();
+    }
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem} ({n}).{ext}"),
+        _ => format!("{name} ({n})"),
     }
 }
 
@@ -609,7 +626,11 @@ impl Vault {
             Err(e) => (None, Some(e)),
         };
         // A name that is not UTF-8 keeps its own bytes too (an export restores it).
-        let file_name = path.file_name().unwrap_or_default();
+        // The name the file has (a platform's file's own, not the label that tells it apart).
+        let file_name = match input {
+            Input::Source(source) => std::ffi::OsString::from(source.name()),
+            Input::Path(_) => path.file_name().unwrap_or_default().to_os_string(),
+        };
         let mut meta = FileMetadata {
             name: file_name.to_string_lossy().into_owned(),
             name_bytes: file_name
@@ -1066,6 +1087,15 @@ fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn files_of_one_name_are_numbered_keeping_their_extension() {
+        assert_eq!(numbered("IMG_0001.jpg", 1), "IMG_0001.jpg");
+        assert_eq!(numbered("IMG_0001.jpg", 2), "IMG_0001 (2).jpg");
+        assert_eq!(numbered("a.tar.gz", 3), "a.tar (3).gz");
+        assert_eq!(numbered("README", 2), "README (2)");
+        assert_eq!(numbered(".hidden", 2), ".hidden (2)");
+    }
+
     use super::*;
 
     fn hash(path: &Path) -> Hashed {

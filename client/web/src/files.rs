@@ -44,14 +44,24 @@ pub async fn shared() -> Result<Vec<web_sys::File>, Error> {
 pub struct BrowserFile {
     file: web_sys::File,
     name: String,
+    /// What tells it apart from other files of its name chosen on this page.
+    label: String,
 }
 
 impl BrowserFile {
-    pub fn new(file: web_sys::File) -> BrowserFile {
+    pub fn new(file: web_sys::File, label: String) -> BrowserFile {
         BrowserFile {
             name: file.name(),
             file,
+            label,
         }
+    }
+
+    /// Whether `file` is this one (as far as a page can tell: name, size and date).
+    pub fn is(&self, file: &web_sys::File) -> bool {
+        self.name == file.name()
+            && self.file.size() == file.size()
+            && self.file.last_modified() == file.last_modified()
     }
 }
 
@@ -66,6 +76,10 @@ fn said(e: &JsValue) -> String {
 impl FileSource for BrowserFile {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn label(&self) -> String {
+        self.label.clone()
     }
 
     fn size(&self) -> u64 {

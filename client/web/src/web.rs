@@ -156,8 +156,9 @@ pub struct Web {
     images: Arc<Images>,
     /// Uploads running: each stops when its sender is dropped.
     uploads: Rc<RefCell<Vec<oneshot::Sender<()>>>>,
-    /// The files chosen on this page, by name: what a retry sends again.
-    chosen: Rc<RefCell<HashMap<PathBuf, Arc<dyn FileSource>>>>,
+    /// The files chosen on this page, by label (their name, numbered where several share it):
+    /// what a retry sends again.
+    chosen: Rc<RefCell<HashMap<PathBuf, Arc<BrowserFile>>>>,
 }
 
 impl Web {
@@ -247,7 +248,10 @@ impl Platform for Web {
             )));
             return receiver;
         }
-        let sources = sources.into_iter().map(|p| chosen[p].clone()).collect();
+        let sources = sources
+            .into_iter()
+            .map(|p| chosen[p].clone() as Arc<dyn FileSource>)
+            .collect();
         drop(chosen);
         self.spawn_upload(screens, sources, album)
     }
@@ -261,13 +265,7 @@ impl Platform for Web {
         let sources: Vec<Arc<dyn FileSource>> = files
             .iter()
             .filter_map(|f| f.inner().downcast_ref::<web_sys::File>().cloned())
-            .map(|file| {
-                let source: Arc<dyn FileSource> = Arc::new(BrowserFile::new(file));
-                self.chosen
-                    .borrow_mut()
-                    .insert(PathBuf::from(source.name()), source.clone());
-                source
-            })
+            .map(|file| self.keep(file))
             .collect();
         self.spawn_upload(screens, sources, album)
     }
@@ -279,22 +277,17 @@ impl Platform for Web {
             if files.is_empty() {
                 return Ok(None);
             }
-            let sources = files
-                .into_iter()
-                .map(|file| {
-                    let source: Arc<dyn FileSource> = Arc::new(BrowserFile::new(file));
-                    web.chosen
-                        .borrow_mut()
-                        .insert(PathBuf::from(source.name()), source.clone());
-                    source
-                })
-                .collect();
+            let sources = files.into_iter().map(|file| web.keep(file)).collect();
             Ok(Some(web.spawn_upload(screens, sources, None)))
         })
     }
 
     fn has_passkeys(&self) -> bool {
         crate::passkey::available()
+    }
+
+    fn served_by_the_vault(&self) -> bool {
+        true
     }
 
     fn make_passkey(&self, request: PasskeyRequest) -> Work<Registration> {
@@ -319,6 +312,24 @@ impl Platform for Web {
 }
 
 impl Web {
+    /// `file`, as a source to upload, kept for a retry under a label no other file chosen on
+    /// this page has (a browser gives names, not folders: two `IMG_0001.jpg` are numbered).
+    fn keep(&self, file: web_sys::File) -> Arc<dyn FileSource> {
+        let mut chosen = self.chosen.borrow_mut();
+        let name = file.name();
+        let mut n = 1;
+        let label = loop {
+            let label = vault_client::upload::numbered(&name, n);
+            match chosen.get(std::path::Path::new(&label)) {
+                Some(kept) if !kept.is(&file) => n += 1,
+                _ => break label,
+            }
+        };
+        let source = Arc::new(BrowserFile::new(file, label.clone()));
+        chosen.insert(PathBuf::from(label), source.clone());
+        source
+    }
+
     /// Uploads `sources`, stopped by [`Platform::forget`].
     fn spawn_upload(
         &self,

@@ -100,6 +100,10 @@ pub trait Platform: Clone + MaybeSync + 'static {
     fn has_passkeys(&self) -> bool {
         false
     }
+    /// Whether the app is the page a vault serves (where a link's recipient may land too).
+    fn served_by_the_vault(&self) -> bool {
+        false
+    }
     /// Has the platform's authenticator make a passkey for the request's vault (user
     /// verification required, the PRF evaluated where offered).
     fn make_passkey(&self, _request: PasskeyRequest) -> Work<Registration> {
@@ -195,6 +199,10 @@ impl<P: Platform> Backend for Bridge<P> {
 
     fn has_passkeys(&self) -> bool {
         self.platform.has_passkeys()
+    }
+
+    fn served_by_the_vault(&self) -> bool {
+        self.platform.served_by_the_vault()
     }
 
     fn add_passkey(&self) -> Call<bool> {

@@ -37,6 +37,11 @@ pub trait Backend: 'static {
     fn has_passkeys(&self) -> bool {
         false
     }
+    /// Whether the app is the page a vault serves, at the vault's own address: where someone
+    /// sent a link who kept only its start lands too.
+    fn served_by_the_vault(&self) -> bool {
+        false
+    }
     /// Makes a passkey on this device (the platform asks for a fingerprint, face or PIN) and
     /// admits it as one of the owner's devices; answers whether it also unlocks the vault
     /// without the passphrase (where the authenticator offers the PRF extension).

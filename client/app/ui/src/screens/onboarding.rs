@@ -196,6 +196,7 @@ fn UnlockForm(form: Signal<Form>, new_device: bool) -> Element {
     let backend = use_backend();
     let mut app = use_app();
     let has_passkeys = backend.has_passkeys() && !new_device;
+    let served_by_the_vault = backend.served_by_the_vault();
     let passkey = {
         let backend = backend.clone();
         move |_| {
@@ -272,6 +273,10 @@ fn UnlockForm(form: Signal<Form>, new_device: bool) -> Element {
             }
             if let Some(notice) = form.read().notice.as_ref() {
                 p { class: "muted", role: "status", "data-testid": crate::testid("passkey-notice"), "{notice}" }
+            }
+            if served_by_the_vault {
+                p { class: "muted", "data-testid": crate::testid("link-hint"),
+                    "Were you sent a link to photos? This page is for the vault's owner: open the whole link you were sent, which ends in /s#…" }
             }
         }
     }

@@ -237,14 +237,17 @@ pub fn Viewer() -> Element {
                     span { class: "muted", "{date_time(photo.taken_ms)} · {index + 1} of {len}" }
                 }
                 div { class: "actions",
+                    // Each action has a short label too, which a phone's one row shows.
                     button { onclick: move |_| info.toggle(), "data-testid": crate::testid("viewer-info"),
-                        if info() { "Hide details" } else { "Details" } }
+                        span { class: "wide", if info() { "Hide details" } else { "Details" } }
+                        span { class: "narrow", "Info" } }
                     button { onclick: download, disabled: busy(), "data-testid": crate::testid("viewer-download"),
-                        if busy() { "Saving…" } else { "Download" } }
+                        span { class: "wide", if busy() { "Saving…" } else { "Download" } }
+                        span { class: "narrow", if busy() { "Saving…" } else { "Save" } } }
                     if !open.trash && !open.shared {
                         button { onclick: share, "data-testid": crate::testid("viewer-share"), "Share" }
                         select { "aria-label": "Add to album", onchange: to_album, "data-testid": crate::testid("viewer-album"),
-                            option { value: "", "Add to album…" }
+                            option { value: "", "To album…" }
                             for a in album_options {
                                 option { value: "{a.id}", "{a.name} ({count(a.files, \"photo\", \"photos\")})" }
                             }
@@ -252,7 +255,8 @@ pub fn Viewer() -> Element {
                     }
                     if !open.shared {
                         button { class: if open.trash { "" } else { "danger" }, onclick: trash_or_restore, "data-testid": crate::testid("viewer-trash"),
-                            if open.trash { "Restore" } else { "Move to trash" } }
+                            span { class: "wide", if open.trash { "Restore" } else { "Move to trash" } }
+                            span { class: "narrow", if open.trash { "Restore" } else { "Trash" } } }
                     }
                 }
             }
