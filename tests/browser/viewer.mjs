@@ -279,6 +279,8 @@ async function openTile(page, file) {
       const r = await fetch(`/s/media/${id}`, { headers: { range } });
       return {
         status: r.status, range: r.headers.get('content-range'), length: r.headers.get('content-length'),
+        nosniff: r.headers.get('x-content-type-options'), policy: r.headers.get('content-security-policy'),
+        store: r.headers.get('cache-control'),
         bytes: [...new Uint8Array(await r.arrayBuffer())],
       };
     };
@@ -294,7 +296,15 @@ async function openTile(page, file) {
     assert.deepEqual(a.bytes, [...original.subarray(start, end + 1)], `bytes ${start}-${end} are the original's`);
   });
   assert.equal(answers[3].status, 416, 'a range past the end is refused');
-  ok('video: Range requests answered 206 with the original\'s bytes (0-1, across a chunk, the last 10), 416 past the end');
+  assert.deepEqual([answers[0].nosniff, answers[0].policy, answers[0].store],
+    ['nosniff', "sandbox; default-src 'none'", 'no-store'], 'a decrypted answer is never stored, sniffed or run as a page');
+  // Opened as a page (a link from elsewhere, a new tab), a file is not served at all.
+  const tab = await context.newPage();
+  const opened = await tab.goto(new URL(`/s/media/${v.id}`, v.url).href);
+  assert.equal(opened.status(), 404, 'a navigation to a decrypted file is refused');
+  await tab.close();
+  ok('video: Range requests answered 206 with the original\'s bytes (0-1, across a chunk, the last 10), 416 past the end; ' +
+    'answers are no-store, nosniff and sandboxed, and a navigation to one is refused');
   await context.close();
 }
 

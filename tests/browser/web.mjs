@@ -300,6 +300,12 @@ const cdp = await phone.newCDPSession(page);
   await page.goto(new URL('/app/?shared=1', config.app).href);
   await page.waitForSelector(testid('passkey-sign-in'), WAIT);
   await page.tap(testid('passkey-sign-in'));
+  // Any page can post to the share target: the owner sees what waits and decides.
+  await page.waitForSelector(testid('shared-prompt'), WAIT);
+  assert.match(await page.textContent(testid('shared-prompt')), new RegExp(`1 file .*${name.replace('.', '\\.')}`, 's'),
+    'the owner is shown what was shared');
+  await shot(page, 'shared-prompt');
+  await page.tap(testid('shared-upload'));
   await page.waitForFunction(() =>
     (document.querySelector('[data-testid="upload-summary"]')?.textContent ?? '').startsWith('Done: 1 of 1 file,'),
   null, WAIT);
@@ -311,7 +317,24 @@ const cdp = await phone.newCDPSession(page);
   const all = config.photos.length + config.uploads.length + 1;
   await page.waitForSelector(`${testid('timeline')}[data-count="${all}"]`, WAIT);
   await shot(page, 'shared');
-  ok(`share → Vault: ${name} posted to the share target, uploaded once the app was unlocked (${summary.trim()})`);
+  ok(`share → Vault: ${name} posted to the share target, shown once the app was unlocked, uploaded on the owner's say (${summary.trim()})`);
+
+  // What the owner discards is forgotten, and nothing goes up.
+  await page.evaluate(async ({ name, bytes }) => {
+    const form = new FormData();
+    form.append('media', new File([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))], name, { type: 'image/jpeg' }));
+    await fetch('/app/share', { method: 'POST', body: form, redirect: 'manual' });
+  }, { name: 'planted.jpg', bytes: readFileSync(config.uploads[1].path).toString('base64') });
+  await page.goto(new URL('/app/?shared=1', config.app).href);
+  await page.waitForSelector(testid('passkey-sign-in'), WAIT);
+  await page.tap(testid('passkey-sign-in'));
+  await page.waitForSelector(testid('shared-prompt'), WAIT);
+  await page.tap(testid('shared-discard'));
+  await page.waitForSelector(testid('shared-prompt'), { state: 'detached', ...WAIT });
+  assert.equal(await page.evaluate(async () => (await (await caches.open('vault-shared')).keys()).length), 0,
+    'what was discarded is gone from the browser');
+  await page.waitForSelector(`${testid('timeline')}[data-count="${all}"]`, WAIT);
+  ok('share → Vault: what the owner discards is forgotten and not uploaded');
 }
 
 // --- The owner removes this browser's passkey (from the command line, on another device): its

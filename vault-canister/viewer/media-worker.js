@@ -15,7 +15,7 @@
  * inclusive), `null` when it cannot be satisfied, `undefined` when it is not a single byte
  * range (the whole file is then served, as RFC 9110 allows). */
 function byteRange(header, total) {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const m = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!m || (m[1] === "" && m[2] === "")) return undefined;
   if (m[1] === "") {
     // The last n bytes.
@@ -24,20 +24,38 @@ function byteRange(header, total) {
     return { start: Math.max(0, total - n), end: total - 1 };
   }
   const start = Number(m[1]);
-  const end = m[2] === "" ? total - 1 : Math.min(Number(m[2]), total - 1);
-  if (start >= total || end < start) return null;
-  return { start, end };
+  const last = m[2] === "" ? Infinity : Number(m[2]);
+  if (last < start) return undefined; // not a valid range: ignored (RFC 9110 §14.2)
+  if (!Number.isSafeInteger(start) || start >= total) return null;
+  return { start, end: Math.min(last, total - 1) };
 }
 
-/** The page that asked (or, for a request without one, any of this worker's pages). */
+/** Headers of every decrypted answer: never stored, never sniffed, and never a document that
+ * runs anything, should a file (an SVG, an HTML page) be opened in a tab of its own. */
+const DECRYPTED = {
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+  "content-security-policy": "sandbox; default-src 'none'",
+};
+
+/** How long the page may take to answer for a piece before the stream fails. */
+const ANSWER_MS = 30_000;
+
+/** The page that asked (or, for a request without one, any of this worker's pages; but never
+ * for a navigation: a decrypted file is not opened as a page by a link from elsewhere). */
 async function pageOf(event) {
+  if (event.request.mode === "navigate") return null;
   return (await self.clients.get(event.clientId)) ?? (await self.clients.matchAll({ type: "window" }))[0];
 }
 
-/** Asks `page` for `message`; resolves with its answer. */
+/** Asks `page` for `message`; resolves with its answer (a 504 when it does not answer in time:
+ * it was reloaded or closed). */
 function ask(page, message) {
   const channel = new MessageChannel();
-  const answered = new Promise((resolve) => { channel.port1.onmessage = (m) => resolve(m.data); });
+  const answered = new Promise((resolve) => {
+    channel.port1.onmessage = (m) => resolve(m.data);
+    setTimeout(() => resolve({ status: 504, text: "the page did not answer" }), ANSWER_MS);
+  });
   page.postMessage(message, [channel.port2]);
   return answered;
 }
@@ -45,7 +63,7 @@ function ask(page, message) {
 /** The original at `path` (the page's name for a file), as a streamed 200 or 206. */
 async function media(event, path) {
   const page = await pageOf(event);
-  if (!page) return mediaText(503, "no open Vault page to decrypt it");
+  if (!page) return mediaText(event.request.mode === "navigate" ? 404 : 503, "no open Vault page to decrypt it");
   const piece = (from) => ask(page, { type: "media", path, from });
   const header = event.request.headers.get("range");
   // The first piece is where the range starts when it says (a suffix needs the length first).
@@ -87,10 +105,10 @@ async function media(event, path) {
     },
   }, { highWaterMark: 1 });
   const headers = {
+    ...DECRYPTED,
     "content-type": mime,
     "content-length": String(end + 1 - start),
     "accept-ranges": "bytes",
-    "cache-control": "no-store",
   };
   if (range === undefined) return new Response(body, { status: 200, headers });
   headers["content-range"] = `bytes ${start}-${end}/${total}`;

@@ -608,7 +608,8 @@ async function answerMedia(event) {
   if (event.data?.type !== 'media' || !event.ports[0]) return;
   const port = event.ports[0];
   const entry = entries.get(String(event.data.path).slice(1));
-  if (!entry?.meta || entry.problem) return port.postMessage({ status: 404, text: 'no such file here' });
+  // Videos only: nothing else of the link is served to be opened by its address.
+  if (!entry?.meta || entry.problem || kindOf(entry.meta) !== 'video') return port.postMessage({ status: 404, text: 'no such video here' });
   const total = entry.meta.size;
   const mime = entry.meta.mime || 'application/octet-stream';
   const from = event.data.from;

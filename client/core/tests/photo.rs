@@ -1023,6 +1023,17 @@ fn videos_get_their_length_size_and_a_poster_as_ffprobe_sees_them() {
         "{:?}",
         without.no_poster
     );
+    // A playlist posing as a video: ffmpeg reads local files as files only, and playlists not
+    // at all, so nothing it names is read into a poster.
+    let playlist = dir.path().join("playlist.mp4");
+    std::fs::write(
+        &playlist,
+        "#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n",
+    )
+    .unwrap();
+    let refused = facts(&playlist);
+    assert!(refused.poster.is_none(), "a playlist made no poster");
+    assert!(refused.no_poster.is_some());
     // Not a video container: no length, no size.
     let photo = photos().join("exif/test3.jpg");
     let not = facts(&photo);

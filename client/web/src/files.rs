@@ -21,14 +21,56 @@ extern "C" {
 
 #[wasm_bindgen(js_namespace = vaultShare)]
 extern "C" {
-    /// The files other apps shared with Vault, taken (each is given once).
+    /// The files `ids` other apps shared with Vault, taken (each is given once).
     #[wasm_bindgen(catch, js_name = take)]
-    async fn take_shared() -> Result<JsValue, JsValue>;
+    async fn take_shared(ids: js_sys::Array) -> Result<JsValue, JsValue>;
+    /// `[{ id, name, type, size }]` of the files waiting.
+    #[wasm_bindgen(catch, js_name = peek)]
+    async fn peek_shared() -> Result<JsValue, JsValue>;
+    /// Forgets the files waiting.
+    #[wasm_bindgen(catch, js_name = discard)]
+    async fn discard_shared() -> Result<JsValue, JsValue>;
+}
+
+/// The names and sizes of what other apps shared with Vault and waits for the owner's say.
+/// Each is `(id, what the owner is shown, size)`.
+pub async fn waiting() -> Result<Vec<(String, String, u64)>, Error> {
+    let waiting = peek_shared().await.map_err(|e| {
+        Error::Invalid(format!(
+            "the files shared with Vault could not be read ({})",
+            said(&e)
+        ))
+    })?;
+    Ok(js_sys::Array::from(&waiting)
+        .iter()
+        .map(|w| {
+            let get = |key: &str| js_sys::Reflect::get(&w, &JsValue::from_str(key)).ok();
+            let text = |key: &str| get(key).and_then(|n| n.as_string()).unwrap_or_default();
+            let size = get("size").and_then(|s| s.as_f64()).unwrap_or(0.0) as u64;
+            let kind = match text("type") {
+                t if t.is_empty() => "of no stated type".to_string(),
+                t => t,
+            };
+            (text("id"), format!("{} ({kind})", text("name")), size)
+        })
+        .collect())
+}
+
+/// Forgets what other apps shared with Vault: the owner did not want it.
+pub async fn discard() -> Result<(), Error> {
+    discard_shared().await.map(|_| ()).map_err(|e| {
+        Error::Invalid(format!(
+            "the files shared with Vault could not be removed ({})",
+            said(&e)
+        ))
+    })
 }
 
 /// What other apps shared with Vault since it last looked ("Share → Vault").
-pub async fn shared() -> Result<Vec<web_sys::File>, Error> {
-    let files = take_shared().await.map_err(|e| {
+/// `ids` of what [`waiting`] listed (anything else waiting is discarded).
+pub async fn shared(ids: &[String]) -> Result<Vec<web_sys::File>, Error> {
+    let ids: js_sys::Array = ids.iter().map(|id| JsValue::from_str(id)).collect();
+    let files = take_shared(ids).await.map_err(|e| {
         Error::Invalid(format!(
             "the files shared with Vault could not be read ({}): share them again",
             said(&e)

@@ -159,6 +159,8 @@ pub struct Web {
     /// The files chosen on this page, by label (their name, numbered where several share it):
     /// what a retry sends again.
     chosen: Rc<RefCell<HashMap<PathBuf, Arc<BrowserFile>>>>,
+    /// The ids of the shared files last shown to the owner (`shared_with_vault`).
+    shared_listed: Rc<RefCell<Vec<String>>>,
 }
 
 impl Web {
@@ -189,6 +191,7 @@ impl Web {
             images: Arc::new(Images::default()),
             uploads: Rc::new(RefCell::new(Vec::new())),
             chosen: Rc::new(RefCell::new(HashMap::new())),
+            shared_listed: Rc::new(RefCell::new(Vec::new())),
         };
         STARTED.with(|started| *started.borrow_mut() = Some(web.clone()));
         Ok(web)
@@ -270,10 +273,32 @@ impl Platform for Web {
         self.spawn_upload(screens, sources, album)
     }
 
-    fn upload_shared(&self, screens: Arc<Screens>) -> Call<Option<UnboundedReceiver<UploadEvent>>> {
+    fn shared_with_vault(&self) -> Call<Vec<(String, u64)>> {
+        let listed = self.shared_listed.clone();
+        Box::pin(async move {
+            let waiting = crate::files::waiting().await.map_err(ui_error)?;
+            // What the owner is shown is what an upload takes: not what arrives meanwhile.
+            *listed.borrow_mut() = waiting.iter().map(|(id, _, _)| id.clone()).collect();
+            Ok(waiting
+                .into_iter()
+                .map(|(_, shown, size)| (shown, size))
+                .collect())
+        })
+    }
+
+    fn upload_shared(
+        &self,
+        screens: Arc<Screens>,
+        upload: bool,
+    ) -> Call<Option<UnboundedReceiver<UploadEvent>>> {
         let web = self.clone();
         Box::pin(async move {
-            let files = crate::files::shared().await.map_err(ui_error)?;
+            if !upload {
+                crate::files::discard().await.map_err(ui_error)?;
+                return Ok(None);
+            }
+            let listed = std::mem::take(&mut *web.shared_listed.borrow_mut());
+            let files = crate::files::shared(&listed).await.map_err(ui_error)?;
             if files.is_empty() {
                 return Ok(None);
             }

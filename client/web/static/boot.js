@@ -227,7 +227,9 @@ const vaultLock = (() => {
   let hiddenAt = null;
   const uploading = () => Boolean(document.body?.dataset.uploading);
   const lock = () => location.reload();
+  const playing = () => [...document.querySelectorAll("video")].some((v) => !v.paused && !v.ended);
   const check = () => {
+    if (!document.hidden && playing()) active = Date.now(); // watching is not leaving it
     if (uploading()) return;
     const now = Date.now();
     if ((hiddenAt !== null && now - hiddenAt >= limits.hidden) || now - active >= limits.idle) lock();
@@ -257,14 +259,43 @@ globalThis.vaultLock = vaultLock;
 
 /**
  * What other apps shared with Vault ("Share → Vault", the manifest's share_target): the service
- * worker keeps the files until the app, unlocked, takes them to upload. Each is given once.
+ * worker keeps the files until the app, unlocked, shows them and the owner uploads them (each
+ * is given once) or discards them. Any site can post to the share target, so nothing goes up
+ * without the owner's say.
  */
 const vaultShare = {
-  async take() {
+  /** `[{ id, name, type, size }]` of the files waiting (those over an hour old are dropped). */
+  async peek() {
+    const shared = await caches.open("vault-shared");
+    const waiting = [];
+    for (const request of await shared.keys()) {
+      const kept = await shared.match(request);
+      if (!kept || Date.now() - Number(kept.headers.get("x-at")) > 3_600_000) {
+        await shared.delete(request);
+        continue;
+      }
+      waiting.push({
+        id: request.url,
+        // Shown to the owner: no control or bidirectional-override characters to disguise it.
+        name: decodeURIComponent(kept.headers.get("x-name") ?? "shared").replace(/[\p{Cc}\p{Cf}]/gu, ""),
+        type: kept.headers.get("content-type") ?? "",
+        size: Number(kept.headers.get("x-size")) || 0,
+      });
+    }
+    return waiting;
+  },
+  /** Forgets every file waiting. */
+  async discard() {
+    await caches.delete("vault-shared");
+    if (new URL(location.href).searchParams.has("shared")) history.replaceState(null, "", "/app/");
+  },
+  /** The files `ids` (what `peek` listed and the owner saw), as files, forgotten here; any
+   * other file waiting is discarded with them. */
+  async take(ids) {
     const shared = await caches.open("vault-shared");
     const files = [];
     for (const request of await shared.keys()) {
-      const kept = await shared.match(request);
+      const kept = ids.includes(request.url) ? await shared.match(request) : null;
       await shared.delete(request);
       if (!kept) continue;
       files.push(new File([await kept.blob()], decodeURIComponent(kept.headers.get("x-name") ?? "shared"), {

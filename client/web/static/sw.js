@@ -26,6 +26,7 @@ self.addEventListener("activate", (event) => {
 /** Where "Share → Vault" posts (the manifest's share_target), and where the shared files wait. */
 const SHARE = "/app/share";
 const SHARED = "vault-shared";
+const SHARED_MAX = 100;
 
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
@@ -62,8 +63,9 @@ async function shell(request) {
 
 /**
  * Files another app shared with Vault (a phone's share sheet posts them here): kept in this
- * origin's cache storage until the app, unlocked, takes them to upload (boot.js's
- * `vaultShare.take`), and the app opened to do it. Nothing is sent anywhere before that.
+ * origin's cache storage until the app, unlocked, shows them to the owner, who uploads or
+ * discards them (boot.js's `vaultShare`); the app is opened to do it. Nothing is sent anywhere
+ * before that. Any page can post here (a cross-site form can), which is why the owner decides.
  */
 async function share(request) {
   let files = [];
@@ -71,12 +73,16 @@ async function share(request) {
     files = (await request.formData()).getAll("media").filter((f) => f instanceof File && f.size > 0);
   } catch {} // not a form: nothing shared
   const shared = await caches.open(SHARED);
+  // At most SHARED_MAX wait at once; the app drops what waited over an hour.
+  files = files.slice(0, Math.max(0, SHARED_MAX - (await shared.keys()).length));
   for (const file of files) {
     await shared.put(`/app/shared/${crypto.randomUUID()}`, new Response(file, {
       headers: {
         "content-type": file.type || "application/octet-stream",
         "x-name": encodeURIComponent(file.name),
         "x-modified": String(file.lastModified),
+        "x-size": String(file.size),
+        "x-at": String(Date.now()),
       },
     }));
   }
@@ -86,13 +92,12 @@ async function share(request) {
 /** The image at `path` (`/thumb/<id>`, `/original/<id>`), decrypted by the page that shows it. */
 async function image(event, path) {
   const page = await pageOf(event);
-  if (!page) return mediaText(503, "no open Vault page to decrypt it");
+  if (!page) return mediaText(event.request.mode === "navigate" ? 404 : 503, "no open Vault page to decrypt it");
   const answer = await ask(page, { type: "image", path });
   if (answer.status !== 200) return mediaText(answer.status, answer.text ?? "");
-  return new Response(answer.bytes, {
-    headers: { "content-type": answer.mime, "cache-control": "no-store" },
-  });
+  return new Response(answer.bytes, { headers: { ...DECRYPTED, "content-type": answer.mime } });
 }
 
-// pageOf, ask, media and mediaText: vault-canister/viewer/media-worker.js, which the build puts here.
+// pageOf, ask, media, mediaText and DECRYPTED: vault-canister/viewer/media-worker.js, which the
+// build puts here.
 @MEDIA@

@@ -306,6 +306,10 @@ impl Images {
         let known = session.open_file(&id).await?;
         let meta = known.metadata()?;
         let (total, mime) = (meta.size, known.mime.clone());
+        // Players' media only: nothing else is served to be opened by its address.
+        if !(mime.starts_with("video/") || mime.starts_with("audio/")) {
+            return Err(Refusal::NotFound);
+        }
         if from >= total {
             return Ok(Piece {
                 bytes: Vec::new(),

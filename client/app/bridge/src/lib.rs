@@ -86,11 +86,16 @@ pub trait Platform: Clone + MaybeSync + 'static {
     ) -> UnboundedReceiver<UploadEvent> {
         self.upload(screens, files.iter().map(|f| f.path()).collect(), album)
     }
-    /// Uploads what another app shared with this one (a phone's "Share → Vault"), if it
-    /// shared anything since.
+    /// The names and sizes of what another app shared with this one (a phone's "Share →
+    /// Vault") and waits for the owner's say.
+    fn shared_with_vault(&self) -> Call<Vec<(String, u64)>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    /// Uploads what waits there (`upload`), or forgets it.
     fn upload_shared(
         &self,
         _screens: Arc<Screens>,
+        _upload: bool,
     ) -> Call<Option<UnboundedReceiver<UploadEvent>>> {
         Box::pin(async { Ok(None) })
     }
@@ -269,8 +274,12 @@ impl<P: Platform> Backend for Bridge<P> {
             .upload_files(self.screens.clone(), files, album)
     }
 
-    fn upload_shared(&self) -> Call<Option<UnboundedReceiver<UploadEvent>>> {
-        self.platform.upload_shared(self.screens.clone())
+    fn shared_with_vault(&self) -> Call<Vec<(String, u64)>> {
+        self.platform.shared_with_vault()
+    }
+
+    fn upload_shared(&self, upload: bool) -> Call<Option<UnboundedReceiver<UploadEvent>>> {
+        self.platform.upload_shared(self.screens.clone(), upload)
     }
 
     fn pending_uploads(&self) -> Call<Vec<PendingUpload>> {

@@ -104,9 +104,14 @@ pub trait Backend: 'static {
         self.upload(files.iter().map(|f| f.path()).collect(), album)
     }
 
-    /// Uploads what another app shared with this one (a phone's "Share → Vault") since it
-    /// last looked, if anything: the app looks once it is unlocked.
-    fn upload_shared(&self) -> Call<Option<UnboundedReceiver<UploadEvent>>> {
+    /// The names and sizes of what another app shared with this one (a phone's "Share →
+    /// Vault") and waits for the owner: the app asks once it is unlocked.
+    fn shared_with_vault(&self) -> Call<Vec<(String, u64)>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    /// Uploads what waits there (`upload`: the owner said so), or forgets it; `None` when
+    /// nothing was waiting.
+    fn upload_shared(&self, _upload: bool) -> Call<Option<UnboundedReceiver<UploadEvent>>> {
         Box::pin(async { Ok(None) })
     }
 

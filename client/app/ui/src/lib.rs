@@ -261,9 +261,6 @@ pub fn Unlocked(backend: BackendHandle, screen: Screen) -> Element {
 #[component]
 fn Shell() -> Element {
     let mut app = use_app();
-    // Once unlocked: what other apps shared with this one goes up.
-    let backend = crate::use_backend();
-    use_hook(move || screens::upload::start_shared(app, backend));
     let screen = app.screen.read().clone();
     let uploading = app.uploads.read().active();
     let current = match &screen {
@@ -365,6 +362,7 @@ fn Shell() -> Element {
                 }
             }
             main { class: "main", {body} }
+            screens::upload::SharedWithVault {}
             if app.viewer.read().is_some() {
                 screens::viewer::Viewer {}
             }

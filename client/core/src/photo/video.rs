@@ -15,6 +15,14 @@ use super::Thumbnail;
 /// The largest `moov` box read (an hour of 60 fps video has one of a few MiB).
 const MAX_MOOV: u64 = 64 << 20;
 
+/// The containers ffmpeg may read a poster from: what cameras and phones record.
+#[cfg(not(target_arch = "wasm32"))]
+const VIDEO_FORMATS: &str = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,mpeg,asf";
+
+/// How long ffmpeg may take for a poster.
+#[cfg(not(target_arch = "wasm32"))]
+const POSTER_TIME: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What is known of a video when it is uploaded.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VideoFacts {
@@ -59,23 +67,64 @@ fn poster(
     ffmpeg: &std::ffi::OsStr,
     duration_ms: Option<u64>,
 ) -> Result<Thumbnail, String> {
+    use std::io::Read as _;
+    use std::process::Stdio;
     let at = duration_ms.map_or(0, |d| (d / 2).min(1000));
-    let output = std::process::Command::new(ffmpeg)
-        .args(["-nostdin", "-v", "error", "-ss"])
+    // The file as a local file and nothing else: ffmpeg guesses formats from content, and a
+    // playlist or concat list posing as a video could have it read other files or URLs.
+    let absolute = std::path::absolute(path).map_err(|e| format!("no poster: {e}"))?;
+    let mut input = std::ffi::OsString::from("file:");
+    input.push(absolute.as_os_str());
+    let mut child = std::process::Command::new(ffmpeg)
+        .args(["-nostdin", "-v", "error", "-protocol_whitelist", "file"])
+        .args(["-format_whitelist", VIDEO_FORMATS, "-ss"])
         .arg(format!("{}.{:03}", at / 1000, at % 1000))
         .arg("-i")
-        .arg(path)
+        .arg(input)
         // One frame, turned upright by the video's rotation (ffmpeg's default), as a JPEG.
         .args(["-frames:v", "1", "-an", "-f", "image2pipe", "-c:v", "mjpeg"])
         .args(["-q:v", "2", "-"])
-        .stdin(std::process::Stdio::null())
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => {
                 "no poster: install ffmpeg to have one made for each video".to_string()
             }
             _ => format!("no poster: ffmpeg did not run ({e})"),
         })?;
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    // A frame takes well under a second; a file that keeps ffmpeg longer gets no poster.
+    let deadline = std::time::Instant::now() + POSTER_TIME;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    let output = std::process::Output {
+        status: status.ok_or_else(|| "no poster: ffmpeg took too long".to_string())?,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
     if !output.status.success() || output.stdout.is_empty() {
         let said = String::from_utf8_lossy(&output.stderr);
         return Err(format!(

@@ -142,19 +142,64 @@ pub fn start_files(
     follow(app, backend.upload_files(files, album.clone()), album);
 }
 
-/// Uploads what another app shared with this one, if anything, and shows it on this screen.
-pub fn start_shared(mut app: AppState, backend: BackendHandle) {
-    spawn(async move {
-        match backend.upload_shared().await {
-            Ok(Some(events)) => {
-                app.viewer.set(None);
-                app.screen.set(crate::Screen::Upload);
-                follow(app, events, None);
-            }
-            Ok(None) => {}
-            Err(e) => app.fail(&e),
+/// What another app shared with this one ("Share → Vault"), shown once the vault is unlocked:
+/// the owner uploads it or discards it. (Any web page can post to the share target, so nothing
+/// goes up without the owner's say.)
+#[component]
+pub fn SharedWithVault() -> Element {
+    let backend = use_backend();
+    let mut app = use_app();
+    let mut waiting = use_resource({
+        let backend = backend.clone();
+        move || {
+            let backend = backend.clone();
+            async move { backend.shared_with_vault().await }
         }
     });
+    let mut decided = use_signal(|| false);
+    let Some(Ok(files)) = waiting.read().clone() else {
+        return rsx! {};
+    };
+    if files.is_empty() || decided() {
+        return rsx! {};
+    }
+    let decide = move |upload: bool| {
+        let backend = backend.clone();
+        move |_| {
+            decided.set(true);
+            let backend = backend.clone();
+            spawn(async move {
+                match backend.upload_shared(upload).await {
+                    Ok(Some(events)) => {
+                        app.viewer.set(None);
+                        app.screen.set(crate::Screen::Upload);
+                        follow(app, events, None);
+                    }
+                    Ok(None) => app.tell("Discarded: nothing was uploaded"),
+                    Err(e) => app.fail(&e),
+                }
+                waiting.restart();
+            });
+        }
+    };
+    let total: u64 = files.iter().map(|(_, size)| size).sum();
+    let shown: Vec<String> = files.iter().take(5).map(|(name, _)| name.clone()).collect();
+    let more = files.len().saturating_sub(shown.len());
+    rsx! {
+        div { class: "shared-prompt", role: "alertdialog", "data-testid": crate::testid("shared-prompt"),
+            h2 { "Shared with Vault" }
+            p { "{count(files.len() as u64, \"file\", \"files\")} ({bytes(total)}) shared with Vault from another app: upload them to your vault?" }
+            ul {
+                for name in shown { li { class: "name", "{name}" } }
+                if more > 0 { li { class: "muted", "and {more} more" } }
+            }
+            p { class: "muted", "Only upload what you shared yourself: any web page can send files here." }
+            div { class: "row",
+                button { class: "primary", onclick: decide(true), "data-testid": crate::testid("shared-upload"), "Upload them" }
+                button { onclick: decide(false), "data-testid": crate::testid("shared-discard"), "Discard" }
+            }
+        }
+    }
 }
 
 /// Shows an upload's events as they come, and what became of it at the end.
