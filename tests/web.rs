@@ -82,9 +82,27 @@ fn a_phone_opens_the_vault_in_its_browser() {
         photos.join("full/sony-alpha-6000.jpg"),
         long.to_path_buf(),
     ];
+    let mut cli_rate = 0.0;
     for path in &uploaded {
+        let started = std::time::Instant::now();
         owner.ok(&["upload", path.to_str().unwrap()]);
+        if path == long {
+            // The CLI's rate on the long video, beside the phone's on a copy of it (below).
+            let bytes = std::fs::metadata(path).unwrap().len() as f64;
+            cli_rate = bytes / started.elapsed().as_secs_f64();
+        }
     }
+    // The same video with another title: the same size and pictures, not a duplicate, for
+    // the phone to upload.
+    let copy = owner.path("long-video-copy.mp4");
+    let made = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-i"])
+        .arg(long)
+        .args(["-c", "copy", "-metadata", "title=the phone's copy"])
+        .arg(&copy)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(made.success());
     let listing = owner.json(&["ls"]);
     let status = owner.json(&["status"]);
     let app = status["app_url"]
@@ -132,6 +150,7 @@ fn a_phone_opens_the_vault_in_its_browser() {
         "photos": described,
         "uploads": from_phone.iter().map(|p| json!({ "path": p })).collect::<Vec<_>>(),
         "shared": { "name": "test1.jpg", "path": shared },
+        "big": { "path": copy, "size": std::fs::metadata(&copy).unwrap().len() },
         "removed": removed,
     });
     let config_file = owner.path("web.json");
@@ -173,6 +192,19 @@ fn a_phone_opens_the_vault_in_its_browser() {
         if let Some(figure) = line.strip_prefix("kdf: ") {
             println!("{}", beside_native(figure));
         }
+        if let Some(rate) = line
+            .strip_prefix("upload rate: ")
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|r| r.parse::<f64>().ok())
+        {
+            println!(
+                "upload of a {:.0} MiB video: the phone's browser {:.1} MiB/s, the CLI {:.1} MiB/s: {:.2}x",
+                std::fs::metadata(&copy).unwrap().len() as f64 / (1 << 20) as f64,
+                rate / (1 << 20) as f64,
+                cli_rate / (1 << 20) as f64,
+                rate / cli_rate
+            );
+        }
         stdout.push_str(&line);
         stdout.push('\n');
     }
@@ -199,11 +231,11 @@ fn a_phone_opens_the_vault_in_its_browser() {
     let files = listing.as_array().unwrap();
     assert_eq!(
         files.len(),
-        uploaded.len() + from_phone.len() + 1,
+        uploaded.len() + from_phone.len() + 2,
         "{listing}"
     );
     let exported = owner.path("exported");
-    for path in from_phone.iter().chain([&shared]) {
+    for path in from_phone.iter().chain([&shared, &copy]) {
         let name = path.file_name().unwrap().to_str().unwrap();
         let file = files
             .iter()
