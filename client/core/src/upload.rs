@@ -29,9 +29,9 @@ use vault_crypto::{
 };
 use vault_interface::types::{BeginUploadArgs, FileInfo, VaultError};
 
-use crate::photo::{
-    HEAD_BYTES, PhotoInfo, Thumbnail, VideoFacts, thumbnail, thumbnail_of_bytes, thumbnailable,
-};
+use crate::photo::{HEAD_BYTES, PhotoInfo, Thumbnail, VideoFacts, thumbnailable};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::photo::{thumbnail, thumbnail_of_bytes};
 use crate::platform::Item;
 use crate::vault::{Vault, hex_id};
 use crate::{Error, VaultCanister};
@@ -97,6 +97,24 @@ impl Input {
         match self {
             Input::Path(path) => path.clone(),
             Input::Source(source) => PathBuf::from(source.label()),
+        }
+    }
+}
+
+/// A thumbnail by vault-client's own decoders, for a platform that has none of its own. A
+/// browser build carries no image decoders (they are most of a megabyte of wasm): there the
+/// browser makes thumbnails ([`FileSource::thumbnail`]).
+fn own_thumbnail(bytes: &[u8], info: &PhotoInfo) -> Result<Option<Thumbnail>, String> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        thumbnail_of_bytes(bytes, info).map_err(|e| e.to_string())
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = bytes;
+        match info.mime.starts_with("image/") {
+            true => Err("this browser cannot show this image".into()),
+            false => Ok(None),
         }
     }
 }
@@ -597,18 +615,17 @@ impl Vault {
             (Input::Source(source), Kept::Whole(bytes)) if info.mime.starts_with("image/") => {
                 match source.thumbnail(&bytes) {
                     Some(making) => making.await.map(Some),
-                    None => thumbnail_of_bytes(&bytes, &info).map_err(|e| e.to_string()),
+                    None => own_thumbnail(&bytes, &info),
                 }
             }
-            (Input::Source(_), Kept::Whole(bytes)) => {
-                thumbnail_of_bytes(&bytes, &info).map_err(|e| e.to_string())
-            }
+            (Input::Source(_), Kept::Whole(bytes)) => own_thumbnail(&bytes, &info),
             // Over WHOLE_IMAGE_BYTES a platform's file is not read a third time for it.
             (Input::Source(_), Kept::Head(_)) if info.mime.starts_with("image/") => Err(format!(
                 "an image over {} MiB gets no thumbnail when uploaded from a browser",
                 WHOLE_IMAGE_BYTES >> 20
             )),
             (Input::Source(_), Kept::Head(_)) => Ok(None),
+            #[cfg(not(target_arch = "wasm32"))]
             (Input::Path(path), kept) => {
                 let path = path.to_path_buf();
                 let info = info.clone();
@@ -619,6 +636,9 @@ impl Vault {
                 .await
                 .map_err(|e| e.to_string())
             }
+            // A browser has no paths.
+            #[cfg(target_arch = "wasm32")]
+            (Input::Path(_), _) => Ok(None),
         };
         let (thumb, no_thumbnail) = match made {
             Ok(thumb) => (thumb, None),
