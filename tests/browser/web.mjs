@@ -235,6 +235,13 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
   assert.ok(!/failed/.test(summary), `the video went up: ${summary}`);
   const mib = (n) => `${(n / 2 ** 20).toFixed(1)} MiB`;
   console.log(`upload rate: ${big.size / seconds} bytes/s`);
+  // Where the time goes: this browser's wasm encrypting what the upload encrypts.
+  const sealMs = await page.evaluate(async () => {
+    const glue = performance.getEntriesByType('resource').map((e) => e.name)
+      .find((n) => /\/vault-web\.[0-9a-f]+\.js$/.test(n));
+    return (await import(glue)).measure_seal(64);
+  });
+  console.log(`wasm AES-256-GCM: ${(64 / (sealMs / 1000)).toFixed(1)} MiB/s (64 MiB in ${Math.round(sealMs)} ms)`);
   // What the page holds (its JS heap and the array buffers it keeps, as Chromium counts them):
   // chunks in flight and their garbage while it sends, not the file; nothing of it afterwards.
   await cdp.send('HeapProfiler.collectGarbage');

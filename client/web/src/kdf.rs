@@ -44,3 +44,28 @@ pub fn derive_kek(params: &[u8], passphrase: String) -> Result<Vec<u8>, JsError>
     let params = UnlockParams::from_bytes(params).map_err(|e| JsError::new(&e.to_string()))?;
     Ok(params.derive(&passphrase).expose_secret().to_vec())
 }
+
+/// How long this browser's wasm takes to encrypt `mib` MiB as an upload does (the stream
+/// format's AES-256-GCM chunks), in ms: the upload benchmark's figure beside its rate
+/// (`tests/browser/web.mjs`).
+#[wasm_bindgen]
+pub fn measure_seal(mib: u32) -> f64 {
+    use vault_crypto::{CHUNK_SIZE, FileKey, StreamCipher, StreamHeader, StreamKind};
+    let key = FileKey::from_bytes([7; 32]);
+    let Ok(header) = StreamHeader::from_bytes(&[1; 17]) else {
+        return f64::NAN;
+    };
+    let cipher = StreamCipher::new(&key, StreamKind::Content, &header);
+    let started = js_sys::Date::now();
+    for index in 0..mib {
+        let mut chunk = Vec::with_capacity(CHUNK_SIZE + 16);
+        chunk.resize(CHUNK_SIZE, 0);
+        if cipher
+            .encrypt_chunk(u64::from(index), false, &mut chunk)
+            .is_err()
+        {
+            return f64::NAN;
+        }
+    }
+    js_sys::Date::now() - started
+}
