@@ -56,3 +56,14 @@ export async function pixels(page, selector, original) {
     return { shown, reference };
   }, { selector, original: readFileSync(original).toString('base64') });
 }
+
+/**
+ * What the page behind `cdp` (a CDP session) holds, in bytes: its JS heap and the array
+ * buffers it keeps, as Chromium counts them — after a garbage collection unless `collect` is
+ * false (then garbage counts too).
+ */
+export async function pageMemory(cdp, collect = true) {
+  if (collect) await cdp.send('HeapProfiler.collectGarbage');
+  const { usedSize, backingStorageSize } = await cdp.send('Runtime.getHeapUsage');
+  return usedSize + backingStorageSize;
+}

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WAIT, launch, ok, pixels, sha256 } from './common.mjs';
+import { WAIT, launch, ok, pageMemory, pixels, sha256 } from './common.mjs';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 mkdirSync(config.artifacts, { recursive: true });
@@ -247,11 +247,7 @@ async function openTile(page, file) {
   // to ~200 MB of what pages fetch for its network panel.)
   const mib = (n) => `${(n / 2 ** 20).toFixed(1)} MiB`;
   const cdp = await context.newCDPSession(page);
-  const held = async () => {
-    await cdp.send('HeapProfiler.collectGarbage');
-    const { usedSize, backingStorageSize } = await cdp.send('Runtime.getHeapUsage');
-    return usedSize + backingStorageSize;
-  };
+  const held = () => pageMemory(cdp);
   const before = await held();
   await page.$eval('video#full', (e) => { e.currentTime = 10; e.playbackRate = 4; });
   await page.waitForFunction(() => document.querySelector('video#full').currentTime < 45, null, WAIT);

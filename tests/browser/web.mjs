@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WAIT, launchProfile, ok, pixels } from './common.mjs';
+import { WAIT, launchProfile, ok, pageMemory, pixels } from './common.mjs';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 mkdirSync(config.artifacts, { recursive: true });
@@ -212,17 +212,12 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
 {
   const big = config.big;
   const cdp = await phone.newCDPSession(page);
-  const held = async () => {
-    const { usedSize, backingStorageSize } = await cdp.send('Runtime.getHeapUsage');
-    return usedSize + backingStorageSize;
-  };
-  await cdp.send('HeapProfiler.collectGarbage');
-  const before = await held();
+  const before = await pageMemory(cdp);
   await page.tap(testid('nav-upload'));
   const started = Date.now();
   await page.setInputFiles(testid('files-input'), [big.path]);
   let peak = before;
-  const sampling = setInterval(async () => { try { peak = Math.max(peak, await held()); } catch {} }, 250);
+  const sampling = setInterval(async () => { try { peak = Math.max(peak, await pageMemory(cdp, false)); } catch {} }, 250);
   // This page's uploads so far, and this one.
   const n = config.uploads.length + 1;
   await page.waitForFunction((n) => {
@@ -244,8 +239,7 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
   console.log(`wasm AES-256-GCM: ${(64 / (sealMs / 1000)).toFixed(1)} MiB/s (64 MiB in ${Math.round(sealMs)} ms)`);
   // What the page holds (its JS heap and the array buffers it keeps, as Chromium counts them):
   // chunks in flight and their garbage while it sends, not the file; nothing of it afterwards.
-  await cdp.send('HeapProfiler.collectGarbage');
-  const after = await held();
+  const after = await pageMemory(cdp);
   assert.ok(after - before < big.size / 2, `the page kept ${mib(after - before)} more after sending ${mib(big.size)}`);
   ok(`uploaded a ${mib(big.size)} video from the phone in ${seconds.toFixed(1)} s; the page held ${mib(before)} before, ` +
     `${mib(peak)} at most while sending (garbage included), ${mib(after)} after`);
@@ -334,14 +328,15 @@ const cdp = await phone.newCDPSession(page);
     action: '/app/share', method: 'POST', enctype: 'multipart/form-data',
     params: { files: [{ name: 'media', accept: ['image/*', 'video/*'] }] },
   }, 'the manifest offers Vault in the share sheet, for photos and videos');
-  const { name, path } = config.shared;
-  const posted = await page.evaluate(async ({ name, bytes }) => {
+  // Posts the file at `path` as `name`, as a share sheet does: what the worker answered.
+  const post = (name, path) => page.evaluate(async ({ name, bytes }) => {
     const form = new FormData();
     form.append('media', new File([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))], name, { type: 'image/jpeg' }));
     const answer = await fetch('/app/share', { method: 'POST', body: form, redirect: 'manual' });
     return answer.type;
   }, { name, bytes: readFileSync(path).toString('base64') });
-  assert.equal(posted, 'opaqueredirect', 'the worker kept the file and sent the browser on to the app');
+  const { name, path } = config.shared;
+  assert.equal(await post(name, path), 'opaqueredirect', 'the worker kept the file and sent the browser on to the app');
   await page.goto(new URL('/app/?shared=1', config.app).href);
   await page.waitForSelector(testid('passkey-sign-in'), WAIT);
   await page.tap(testid('passkey-sign-in'));
@@ -365,11 +360,7 @@ const cdp = await phone.newCDPSession(page);
   ok(`share → Vault: ${name} posted to the share target, shown once the app was unlocked, uploaded on the owner's say (${summary.trim()})`);
 
   // What the owner discards is forgotten, and nothing goes up.
-  await page.evaluate(async ({ name, bytes }) => {
-    const form = new FormData();
-    form.append('media', new File([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))], name, { type: 'image/jpeg' }));
-    await fetch('/app/share', { method: 'POST', body: form, redirect: 'manual' });
-  }, { name: 'planted.jpg', bytes: readFileSync(config.uploads[1].path).toString('base64') });
+  assert.equal(await post('planted.jpg', config.uploads[1].path), 'opaqueredirect');
   await page.goto(new URL('/app/?shared=1', config.app).href);
   await page.waitForSelector(testid('passkey-sign-in'), WAIT);
   await page.tap(testid('passkey-sign-in'));

@@ -603,14 +603,11 @@ impl Vault {
         // A photo whose pixels cannot be read is still stored, without a thumbnail, and the
         // user is told why.
         let made = match (input, kept) {
-            _ if video.is_some() => {
-                let video = video.as_ref().expect("just checked");
-                match (&video.poster, &video.no_poster) {
-                    (Some(poster), _) => Ok(Some(poster.clone())),
-                    (None, Some(why)) => Err(why.clone()),
-                    (None, None) => Ok(None),
-                }
-            }
+            _ if let Some(video) = &video => match (&video.poster, &video.no_poster) {
+                (Some(poster), _) => Ok(Some(poster.clone())),
+                (None, Some(why)) => Err(why.clone()),
+                (None, None) => Ok(None),
+            },
             // The platform's own decoders, where it has them (a browser's).
             (Input::Source(source), Kept::Whole(bytes)) if info.mime.starts_with("image/") => {
                 match source.thumbnail(&bytes) {

@@ -35,12 +35,9 @@ extern "C" {
 /// The names and sizes of what other apps shared with Vault and waits for the owner's say.
 /// Each is `(id, what the owner is shown, size)`.
 pub async fn waiting() -> Result<Vec<(String, String, u64)>, Error> {
-    let waiting = peek_shared().await.map_err(|e| {
-        Error::Invalid(format!(
-            "the files shared with Vault could not be read ({})",
-            said(&e)
-        ))
-    })?;
+    let waiting = peek_shared()
+        .await
+        .map_err(|e| unshared("could not be read", &e))?;
     Ok(js_sys::Array::from(&waiting)
         .iter()
         .map(|w| {
@@ -58,28 +55,28 @@ pub async fn waiting() -> Result<Vec<(String, String, u64)>, Error> {
 
 /// Forgets what other apps shared with Vault: the owner did not want it.
 pub async fn discard() -> Result<(), Error> {
-    discard_shared().await.map(|_| ()).map_err(|e| {
-        Error::Invalid(format!(
-            "the files shared with Vault could not be removed ({})",
-            said(&e)
-        ))
-    })
+    discard_shared()
+        .await
+        .map(|_| ())
+        .map_err(|e| unshared("could not be removed", &e))
 }
 
-/// What other apps shared with Vault since it last looked ("Share → Vault").
-/// `ids` of what [`waiting`] listed (anything else waiting is discarded).
+/// The files `ids` of what [`waiting`] listed, which other apps shared with Vault ("Share →
+/// Vault"); anything else waiting is discarded.
 pub async fn shared(ids: &[String]) -> Result<Vec<web_sys::File>, Error> {
     let ids: js_sys::Array = ids.iter().map(|id| JsValue::from_str(id)).collect();
-    let files = take_shared(ids).await.map_err(|e| {
-        Error::Invalid(format!(
-            "the files shared with Vault could not be read ({}): share them again",
-            said(&e)
-        ))
-    })?;
+    let files = take_shared(ids)
+        .await
+        .map_err(|e| unshared("could not be read: share them again", &e))?;
     Ok(js_sys::Array::from(&files)
         .iter()
         .filter_map(|f| f.dyn_into::<web_sys::File>().ok())
         .collect())
+}
+
+/// The browser refused something about the files shared with Vault: `what` happened.
+fn unshared(what: &str, e: &JsValue) -> Error {
+    Error::Invalid(format!("the files shared with Vault {what} ({})", said(e)))
 }
 
 /// A file the user chose or dropped.

@@ -263,6 +263,10 @@ globalThis.vaultLock = vaultLock;
  * is given once) or discards them. Any site can post to the share target, so nothing goes up
  * without the owner's say.
  */
+/** The share target's `/app/?shared=n`, once what it brought is settled: the plain address. */
+const settled = () => {
+  if (new URL(location.href).searchParams.has("shared")) history.replaceState(null, "", "/app/");
+};
 const vaultShare = {
   /** `[{ id, name, type, size }]` of the files waiting (those over an hour old are dropped). */
   async peek() {
@@ -287,7 +291,7 @@ const vaultShare = {
   /** Forgets every file waiting. */
   async discard() {
     await caches.delete("vault-shared");
-    if (new URL(location.href).searchParams.has("shared")) history.replaceState(null, "", "/app/");
+    settled();
   },
   /** The files `ids` (what `peek` listed and the owner saw), as files, forgotten here; any
    * other file waiting is discarded with them. */
@@ -303,7 +307,7 @@ const vaultShare = {
         lastModified: Number(kept.headers.get("x-modified")) || Date.now(),
       }));
     }
-    if (files.length && new URL(location.href).searchParams.has("shared")) history.replaceState(null, "", "/app/");
+    if (files.length) settled();
     return files;
   },
 };
