@@ -92,6 +92,38 @@ fn a_phone_opens_the_vault_in_its_browser() {
             cli_rate = bytes / started.elapsed().as_secs_f64();
         }
     }
+    // The measure: the phone's upload rate beside the CLI's on the same photos (the
+    // test set's full-size ones but the one uploaded above), the CLI's into a vault of its own.
+    // (Copies: a page driven by raw CDP reads only files chosen from where it may.)
+    let mut same_photos: Vec<_> = std::fs::read_dir(photos.join("full"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !uploaded.contains(p))
+        .collect();
+    same_photos.sort();
+    let same_dir = owner.path("same-photos");
+    std::fs::create_dir_all(&same_dir).unwrap();
+    let same_photos: Vec<_> = same_photos
+        .iter()
+        .map(|p| {
+            let copy = same_dir.join(p.file_name().unwrap());
+            std::fs::copy(p, &copy).unwrap();
+            copy
+        })
+        .collect();
+    let photo_bytes: u64 = same_photos
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    let cli_photo_rate = {
+        let other = User::beside(&owner);
+        other.init();
+        let mut args = vec!["upload"];
+        args.extend(same_photos.iter().map(|p| p.to_str().unwrap()));
+        let started = std::time::Instant::now();
+        other.ok(&args);
+        photo_bytes as f64 / started.elapsed().as_secs_f64()
+    };
     // The same video with another title: the same size and pictures, not a duplicate, for
     // the phone to upload.
     let copy = owner.path("long-video-copy.mp4");
@@ -151,6 +183,7 @@ fn a_phone_opens_the_vault_in_its_browser() {
         "uploads": from_phone.iter().map(|p| json!({ "path": p })).collect::<Vec<_>>(),
         "shared": { "name": "test1.jpg", "path": shared },
         "big": { "path": copy, "size": std::fs::metadata(&copy).unwrap().len() },
+        "same_photos": { "paths": same_photos, "size": photo_bytes },
         "removed": removed,
     });
     let config_file = owner.path("web.json");
@@ -192,18 +225,37 @@ fn a_phone_opens_the_vault_in_its_browser() {
         if let Some(figure) = line.strip_prefix("kdf: ") {
             println!("{}", beside_native(figure));
         }
-        if let Some(rate) = line
-            .strip_prefix("upload rate: ")
-            .and_then(|r| r.split_whitespace().next())
-            .and_then(|r| r.parse::<f64>().ok())
-        {
-            println!(
-                "upload of a {:.0} MiB video: the phone's browser {:.1} MiB/s, the CLI {:.1} MiB/s: {:.2}x",
-                std::fs::metadata(&copy).unwrap().len() as f64 / (1 << 20) as f64,
-                rate / (1 << 20) as f64,
-                cli_rate / (1 << 20) as f64,
-                rate / cli_rate
-            );
+        for (prefix, what, cli) in [
+            (
+                "upload rate: ",
+                format!(
+                    "a {:.0} MiB video",
+                    std::fs::metadata(&copy).unwrap().len() as f64 / (1 << 20) as f64
+                ),
+                cli_rate,
+            ),
+            (
+                "photo upload rate: ",
+                format!(
+                    "{} photos ({:.1} MiB)",
+                    same_photos.len(),
+                    photo_bytes as f64 / (1 << 20) as f64
+                ),
+                cli_photo_rate,
+            ),
+        ] {
+            if let Some(rate) = line
+                .strip_prefix(prefix)
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|r| r.parse::<f64>().ok())
+            {
+                println!(
+                    "upload of {what}: the phone's browser {:.1} MiB/s, the CLI {:.1} MiB/s: {:.2}x",
+                    rate / (1 << 20) as f64,
+                    cli / (1 << 20) as f64,
+                    rate / cli
+                );
+            }
         }
         stdout.push_str(&line);
         stdout.push('\n');
@@ -231,11 +283,11 @@ fn a_phone_opens_the_vault_in_its_browser() {
     let files = listing.as_array().unwrap();
     assert_eq!(
         files.len(),
-        uploaded.len() + from_phone.len() + 2,
+        uploaded.len() + from_phone.len() + same_photos.len() + 2,
         "{listing}"
     );
     let exported = owner.path("exported");
-    for path in from_phone.iter().chain([&shared, &copy]) {
+    for path in from_phone.iter().chain([&shared, &copy, &same_photos[0]]) {
         let name = path.file_name().unwrap().to_str().unwrap();
         let file = files
             .iter()

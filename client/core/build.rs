@@ -49,6 +49,7 @@ fn main() {
     }
     println!("cargo::rerun-if-env-changed=VAULT_WASM");
     println!("cargo::rerun-if-env-changed=VAULT_WASM_TARGET_DIR");
+    println!("cargo::rerun-if-env-changed=VAULT_WEB_NAMES");
     let wasm = match std::env::var_os("VAULT_WASM") {
         // A prebuilt wasm (for packagers, or a machine without npm).
         Some(path) => PathBuf::from(path),

@@ -72,8 +72,9 @@ pub use passphrase::{
     UNLOCK_PARAMS_SIZE, UnlockParams, UnlockProof, UnlockVerifier,
 };
 pub use primitives::stream::{
-    StreamCipher, StreamHeader, StreamKind, chunk_count, encrypted_chunk_len, encrypted_len,
-    open_album_name, open_blob, open_link_record, seal_album_name, seal_blob, seal_link_record,
+    StreamCipher, StreamHeader, StreamKind, chunk_count, chunk_nonce, encrypted_chunk_len,
+    encrypted_len, open_album_name, open_blob, open_link_record, seal_album_name, seal_blob,
+    seal_link_record,
 };
 pub use recovery::RecoveryKey;
 pub use sharing::{

@@ -67,3 +67,66 @@ export async function pageMemory(cdp, collect = true) {
   const { usedSize, backingStorageSize } = await cdp.send('Runtime.getHeapUsage');
   return usedSize + backingStorageSize;
 }
+
+/**
+ * A page that Playwright does not instrument, for measuring: a browser context made over
+ * `browser`'s own CDP session, its page driven by raw CDP messages. Playwright's pages have
+ * DevTools' network domain on, which copies every request body in the page (a 1 MiB POST
+ * costs ~45 ms there, ~7 ms here): uploads measured through it would measure that.
+ * `options`: `{ width, height, mobile }` (a phone's screen and touch when `mobile`).
+ * Returns `{ send, evaluate(fn, arg), waitFor(fn, arg, ms), setFiles(selector, paths), close }`.
+ */
+export async function quietPage(browser, url, { width, height, mobile }) {
+  const cdp = await browser.newBrowserCDPSession();
+  const { browserContextId } = await cdp.send('Target.createBrowserContext', {});
+  const { targetId } = await cdp.send('Target.createTarget', { url: 'about:blank', browserContextId });
+  const { sessionId } = await cdp.send('Target.attachToTarget', { targetId, flatten: false });
+  let next = 0;
+  const waiting = new Map();
+  cdp.on('Target.receivedMessageFromTarget', (e) => {
+    const message = JSON.parse(e.message);
+    const answer = message.id !== undefined && waiting.get(message.id);
+    if (!answer) return;
+    waiting.delete(message.id);
+    if (message.error) answer.reject(new Error(`${message.error.message} (${JSON.stringify(message.error)})`));
+    else answer.resolve(message.result);
+  });
+  const send = (method, params = {}) => new Promise((resolve, reject) => {
+    const id = ++next;
+    waiting.set(id, { resolve, reject });
+    cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) })
+      .catch(reject);
+  });
+  const evaluate = async (fn, arg) => {
+    const { result, exceptionDetails } = await send('Runtime.evaluate', {
+      expression: `(${fn})(${JSON.stringify(arg ?? null)})`, awaitPromise: true, returnByValue: true,
+    });
+    if (exceptionDetails) throw new Error(`in the page: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
+    return result.value;
+  };
+  const waitFor = async (fn, arg, ms = WAIT.timeout) => {
+    const until = Date.now() + ms;
+    for (;;) {
+      const value = await evaluate(fn, arg);
+      if (value) return value;
+      if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${fn}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const setFiles = async (selector, files) => {
+    const { root } = await send('DOM.getDocument', {});
+    const { nodeId } = await send('DOM.querySelector', { nodeId: root.nodeId, selector });
+    await send('DOM.setFileInputFiles', { nodeId, files });
+  };
+  await send('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: mobile ? 2 : 1, mobile });
+  if (mobile) await send('Emulation.setTouchEmulationEnabled', { enabled: true });
+  await send('Page.enable');
+  await send('Page.navigate', { url });
+  return {
+    send, evaluate, waitFor, setFiles,
+    close: async () => {
+      await cdp.send('Target.disposeBrowserContext', { browserContextId });
+      await cdp.detach();
+    },
+  };
+}

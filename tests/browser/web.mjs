@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WAIT, launchProfile, ok, pageMemory, pixels } from './common.mjs';
+import { WAIT, launch, launchProfile, ok, pageMemory, pixels, quietPage } from './common.mjs';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 mkdirSync(config.artifacts, { recursive: true });
@@ -207,43 +207,28 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
   ok(`uploaded ${n} files from the phone, a video among them (${summary.trim()}); the timeline shows ${all} thumbnails`);
 }
 
-// --- A large upload from the phone: a 115 MiB video, read a chunk at a time from the file, so
-// the page never holds it whole; its rate beside the CLI's (tests/web.rs prints the ratio).
-{
-  const big = config.big;
-  const cdp = await phone.newCDPSession(page);
-  const before = await pageMemory(cdp);
-  await page.tap(testid('nav-upload'));
-  const started = Date.now();
-  await page.setInputFiles(testid('files-input'), [big.path]);
-  let peak = before;
-  const sampling = setInterval(async () => { try { peak = Math.max(peak, await pageMemory(cdp, false)); } catch {} }, 250);
-  // This page's uploads so far, and this one.
-  const n = config.uploads.length + 1;
-  await page.waitForFunction((n) => {
-    const summary = document.querySelector('[data-testid="upload-summary"]')?.textContent ?? '';
-    return summary.startsWith(`Done: ${n} of ${n} files`);
-  }, n, { timeout: 600_000 });
-  const seconds = (Date.now() - started) / 1000;
-  clearInterval(sampling);
-  const summary = await page.textContent(testid('upload-summary'));
-  assert.ok(!/failed/.test(summary), `the video went up: ${summary}`);
-  const mib = (n) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-  console.log(`upload rate: ${big.size / seconds} bytes/s`);
-  // Where the time goes: this browser's wasm encrypting what the upload encrypts.
-  const sealMs = await page.evaluate(async () => {
-    const glue = performance.getEntriesByType('resource').map((e) => e.name)
-      .find((n) => /\/vault-web\.[0-9a-f]+\.js$/.test(n));
-    return (await import(glue)).measure_seal(64);
-  });
-  console.log(`wasm AES-256-GCM: ${(64 / (sealMs / 1000)).toFixed(1)} MiB/s (64 MiB in ${Math.round(sealMs)} ms)`);
-  // What the page holds (its JS heap and the array buffers it keeps, as Chromium counts them):
-  // chunks in flight and their garbage while it sends, not the file; nothing of it afterwards.
-  const after = await pageMemory(cdp);
-  assert.ok(after - before < big.size / 2, `the page kept ${mib(after - before)} more after sending ${mib(big.size)}`);
-  ok(`uploaded a ${mib(big.size)} video from the phone in ${seconds.toFixed(1)} s; the page held ${mib(before)} before, ` +
-    `${mib(peak)} at most while sending (garbage included), ${mib(after)} after`);
-  await page.tap(testid('nav-photos'));
+// VAULT_PROFILE=1: a CPU profile of each upload below (names need a build that keeps them:
+// VAULT_WEB_NAMES=1 scripts/build-web), its busiest functions printed, the whole kept.
+const profiling = process.env.VAULT_PROFILE === '1';
+async function startProfile(cdp) {
+  if (!profiling) return;
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+}
+async function endProfile(cdp, name) {
+  if (!profiling) return;
+  const { profile } = await cdp.send('Profiler.stop');
+  writeFileSync(join(config.artifacts, `${name}.cpuprofile`), JSON.stringify(profile));
+  const self = new Map();
+  for (const node of profile.nodes) {
+    const fn = node.callFrame.functionName || `(${node.callFrame.url.split('/').pop()})`;
+    self.set(fn, (self.get(fn) ?? 0) + (node.hitCount ?? 0));
+  }
+  const total = profile.samples.length;
+  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 40);
+  console.log(`${name} profile, self time of ${total} samples:\n  ` +
+    top.map(([fn, n]) => `${(100 * n / total).toFixed(1)}% ${fn}`).join('\n  '));
 }
 
 // --- A passkey (CDP's virtual authenticator: user verification, resident keys, the PRF
@@ -283,14 +268,15 @@ const cdp = await phone.newCDPSession(page);
   await page.waitForSelector(testid('passkey-sign-in'), WAIT);
   const started = Date.now();
   await page.tap(testid('passkey-sign-in'));
-  const all = config.photos.length + config.uploads.length + 1; // and the large video
+  const all = config.photos.length + config.uploads.length;
   await page.waitForSelector(`${testid('timeline')}[data-count="${all}"]`, WAIT);
-  await page.waitForFunction((all) => {
+  // The timeline draws what is on screen (and a little more): a screenful, all decoded.
+  const drawn = await page.waitForFunction(() => {
     const thumbs = [...document.querySelectorAll('img.thumb')];
-    return thumbs.length >= all && thumbs.every((img) => img.complete && img.naturalWidth > 0);
-  }, all, WAIT);
+    return thumbs.length >= 6 && thumbs.every((img) => img.complete && img.naturalWidth > 0) && thumbs.length;
+  }, null, WAIT);
   await shot(page, 'passkey-signed-in');
-  ok(`passkey: added from Settings (rp id ${rpId}, PRF), then a reloaded page signed in and unlocked with it alone: ${all} thumbnails in ${Date.now() - started} ms`);
+  ok(`passkey: added from Settings (rp id ${rpId}, PRF), then a reloaded page signed in and unlocked with it alone: ${all} photos listed, ${await drawn.jsonValue()} thumbnails drawn in ${Date.now() - started} ms`);
 
   // Left alone, the page locks (it reloads, forgetting its keys); not while an upload runs,
   // and not while it is looked at and used. (Limits shortened to seconds for the test.)
@@ -354,7 +340,7 @@ const cdp = await phone.newCDPSession(page);
   assert.equal(await page.evaluate(async () => (await (await caches.open('vault-shared')).keys()).length), 0,
     'nothing shared is left waiting in the browser');
   await page.tap(testid('nav-photos'));
-  const all = config.photos.length + config.uploads.length + 2;
+  const all = config.photos.length + config.uploads.length + 1;
   await page.waitForSelector(`${testid('timeline')}[data-count="${all}"]`, WAIT);
   await shot(page, 'shared');
   ok(`share → Vault: ${name} posted to the share target, shown once the app was unlocked, uploaded on the owner's say (${summary.trim()})`);
@@ -427,5 +413,86 @@ await cdp.detach();
 
 assert.deepEqual(problems, [], 'no script errors and nothing the content security policy refused');
 await phone.close();
+
+// --- Uploads, measured (tests/web.rs prints each rate beside the CLI's) in a page of a phone's
+// size that Playwright does not instrument (common.mjs's quietPage): a new device of the vault's.
+{
+  const browser = await launch(config.chromium);
+  // A page of its own for each measure (a second batch chosen in a page driven this way does
+  // not start: an open question, noted for the next stop).
+  const unlocked = async () => {
+    const quiet = await quietPage(browser, config.app, { width: 390, height: 844, mobile: true });
+    await quiet.waitFor(() => document.querySelector('[data-testid="passphrase"]'));
+    await quiet.evaluate((passphrase) => {
+      const input = document.querySelector('[data-testid="passphrase"]');
+      input.value = passphrase;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }, config.passphrase);
+    await quiet.evaluate(() => document.querySelector('[data-testid="unlock"]').click());
+    await quiet.waitFor(() => document.querySelector('[data-testid="timeline"]'));
+    return quiet;
+  };
+  let quiet = await unlocked();
+  const click = (id) => quiet.evaluate((id) => document.querySelector(`[data-testid="${id}"]`).click(), id);
+  const mib = (n) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  // Sends `paths` from the upload screen; the seconds it took, once `n` files (this page's so
+  // far) are done, none failed.
+  const upload = async (paths, n, name) => {
+    await click('nav-upload');
+    await quiet.waitFor(() => document.querySelector('[data-testid="files-input"]'));
+    await startProfile(quiet);
+    const started = Date.now();
+    await quiet.setFiles('[data-testid="files-input"]', paths);
+    // Done: what this page sent so far, or this batch alone.
+    try {
+      await quiet.waitFor(([n, batch]) => {
+        const done = (document.querySelector('[data-testid="upload-summary"]')?.textContent ?? '')
+          .match(/^Done: (\d+) of (\d+) file/);
+        return done && (done[1] === done[2] || /failed/.test(done.input)) && [n, batch].includes(Number(done[2]));
+      }, [n, paths.length], 300_000);
+    } catch (e) {
+      throw new Error(`${e.message}\nthe page says: ${await quiet.evaluate(() => document.body.innerText.slice(0, 1500))}`);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    await endProfile(quiet, name);
+    const summary = await quiet.evaluate(() => document.querySelector('[data-testid="upload-summary"]').textContent);
+    assert.ok(!/failed/.test(summary), `${name}: ${summary}`);
+    await click('nav-photos');
+    return seconds;
+  };
+
+  // A large video, read a chunk at a time from the file: the page never holds it whole.
+  const big = config.big;
+  const before = await pageMemory(quiet);
+  let peak = before;
+  const sampling = setInterval(async () => { try { peak = Math.max(peak, await pageMemory(quiet, false)); } catch {} }, 250);
+  const seconds = await upload([big.path], 1, 'upload-video');
+  clearInterval(sampling);
+  console.log(`upload rate: ${big.size / seconds} bytes/s`);
+  // What the page holds (its JS heap and the array buffers it keeps, as Chromium counts them):
+  // chunks in flight and their garbage while it sends, not the file; nothing of it afterwards.
+  const after = await pageMemory(quiet);
+  assert.ok(after - before < big.size / 2, `the page kept ${mib(after - before)} more after sending ${mib(big.size)}`);
+  ok(`uploaded a ${mib(big.size)} video from the phone in ${seconds.toFixed(1)} s; the page held ${mib(before)} before, ` +
+    `${mib(peak)} at most while sending (garbage included), ${mib(after)} after`);
+  // The issue's measure: the photos the CLI uploaded to a vault of its own.
+  const set = config.same_photos;
+  await quiet.close();
+  quiet = await unlocked();
+  const photoSeconds = await upload(set.paths, set.paths.length, 'upload-photos');
+  console.log(`photo upload rate: ${set.size / photoSeconds} bytes/s`);
+  ok(`uploaded ${set.paths.length} full-size photos (${mib(set.size)}) from the phone in ${photoSeconds.toFixed(1)} s`);
+  // Where the time goes: this browser's wasm encrypting what the upload encrypted before it
+  // used WebCrypto's AES-GCM (last: it grows the page's memory).
+  const sealMs = await quiet.evaluate(async () => {
+    const glue = performance.getEntriesByType('resource').map((e) => e.name)
+      .find((n) => /\/vault-web\.[0-9a-f]+\.js$/.test(n));
+    return (await import(glue)).measure_seal(64);
+  });
+  console.log(`wasm AES-256-GCM: ${(64 / (sealMs / 1000)).toFixed(1)} MiB/s (64 MiB in ${Math.round(sealMs)} ms)`);
+
+  await quiet.close();
+  await browser.close();
+}
 writeFileSync(join(config.artifacts, 'web-result.txt'), 'passed\n');
 console.log('web: all checks passed');

@@ -344,6 +344,116 @@ pub fn concurrently<T>(
     work
 }
 
+/// Seals one stream's chunks: with the platform's own AES-256-GCM where it has one (a
+/// browser's WebCrypto: native code, off the page's thread, where wasm's cipher runs at
+/// ~65 MiB/s on it), else with vault-crypto's (natively on the blocking pool). Either makes the
+/// same bytes (`StreamCipher::derive_key`).
+pub struct ChunkSealer {
+    cipher: std::sync::Arc<vault_crypto::StreamCipher>,
+    #[cfg(target_arch = "wasm32")]
+    web: Option<web_crypto::Sealer>,
+}
+
+impl ChunkSealer {
+    /// The sealer of `file_key`'s stream of `kind` that starts with `header`.
+    pub async fn new(
+        file_key: &vault_crypto::FileKey,
+        kind: vault_crypto::StreamKind,
+        header: &vault_crypto::StreamHeader,
+    ) -> ChunkSealer {
+        ChunkSealer {
+            cipher: std::sync::Arc::new(vault_crypto::StreamCipher::new(file_key, kind, header)),
+            #[cfg(target_arch = "wasm32")]
+            web: web_crypto::Sealer::new(&vault_crypto::StreamCipher::derive_key(
+                file_key, kind, header,
+            ))
+            .await,
+        }
+    }
+
+    /// Chunk `index` of the stream, sealed (its ciphertext and tag).
+    pub async fn seal(
+        &self,
+        index: u64,
+        last: bool,
+        chunk: Vec<u8>,
+    ) -> Result<Vec<u8>, vault_crypto::EncryptError> {
+        vault_crypto::StreamCipher::check_chunk(index, last, chunk.len())?;
+        #[cfg(target_arch = "wasm32")]
+        if let Some(web) = &self.web
+            && let Ok(sealed) = web
+                .seal(&vault_crypto::chunk_nonce(index, last), &chunk)
+                .await
+        {
+            return Ok(sealed);
+        }
+        let cipher = self.cipher.clone();
+        blocking(move || {
+            let mut chunk = chunk;
+            chunk.reserve_exact(vault_crypto::TAG_SIZE);
+            cipher
+                .encrypt_chunk(index, last, &mut chunk)
+                .map(|()| chunk)
+        })
+        .await
+    }
+}
+
+/// AES-256-GCM by the browser's WebCrypto, where the page (or worker) has it.
+#[cfg(target_arch = "wasm32")]
+mod web_crypto {
+    use js_sys::{Array, Object, Reflect, Uint8Array};
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{AesGcmParams, CryptoKey, SubtleCrypto};
+
+    pub struct Sealer {
+        subtle: SubtleCrypto,
+        /// Not extractable: no script can read it back.
+        key: CryptoKey,
+    }
+
+    impl Sealer {
+        /// `key` imported for encryption only; `None` where WebCrypto is missing or refuses.
+        pub async fn new(key: &[u8; 32]) -> Option<Sealer> {
+            let crypto: web_sys::Crypto = Reflect::get(&js_sys::global(), &"crypto".into())
+                .ok()?
+                .dyn_into()
+                .ok()?;
+            let subtle = crypto.subtle();
+            let algorithm = Object::new();
+            Reflect::set(&algorithm, &"name".into(), &"AES-GCM".into()).ok()?;
+            let bytes = Uint8Array::from(&key[..]);
+            let importing = subtle.import_key_with_object(
+                "raw",
+                &bytes,
+                &algorithm,
+                false,
+                &Array::of1(&"encrypt".into()),
+            );
+            // The key's copy in JS memory, wiped once WebCrypto has taken its own.
+            bytes.fill(0, 0, 32);
+            let key = JsFuture::from(importing.ok()?)
+                .await
+                .ok()?
+                .dyn_into()
+                .ok()?;
+            Some(Sealer { subtle, key })
+        }
+
+        /// `chunk` sealed under `nonce` with no associated data: ciphertext and 16-byte tag.
+        pub async fn seal(&self, nonce: &[u8; 12], chunk: &[u8]) -> Result<Vec<u8>, JsValue> {
+            let params = AesGcmParams::new("AES-GCM", &Uint8Array::from(&nonce[..]));
+            params.set_tag_length(128);
+            let sealing = self
+                .subtle
+                .encrypt_with_object_and_u8_array(&params, &self.key, chunk)?;
+            let sealed = JsFuture::from(sealing).await?;
+            Ok(Uint8Array::new(&sealed).to_vec())
+        }
+    }
+}
+
 /// Waits `duration` (before trying a call again).
 pub async fn sleep(duration: std::time::Duration) {
     #[cfg(not(target_arch = "wasm32"))]

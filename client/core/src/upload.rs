@@ -24,8 +24,8 @@ use serde_bytes::ByteBuf;
 use sha2::Digest;
 use tokio::sync::Semaphore;
 use vault_crypto::{
-    CHUNK_SIZE, DedupeKey, FileId, FileKey, FileMetadata, KeyWrapper, StreamCipher, StreamHeader,
-    StreamKind, WrappedKey, chunk_count, seal_blob,
+    CHUNK_SIZE, DedupeKey, FileId, FileKey, FileMetadata, KeyWrapper, StreamHeader, StreamKind,
+    WrappedKey, chunk_count, seal_blob,
 };
 use vault_interface::types::{BeginUploadArgs, FileInfo, VaultError};
 
@@ -776,18 +776,17 @@ impl Vault {
         progress.advance(path, Pass::Sent, j.size.saturating_sub(still_missing));
         let header = StreamHeader::from_bytes(&hex::decode(&j.content_header).expect("hex"))
             .map_err(|_| Error::Integrity("the journal's header is damaged".into()))?;
-        let cipher = Arc::new(StreamCipher::new(
-            &prepared.file_key,
-            StreamKind::Content,
-            &header,
-        ));
+        let sealer = Arc::new(
+            crate::platform::ChunkSealer::new(&prepared.file_key, StreamKind::Content, &header)
+                .await,
+        );
         let sent = send_chunks(
             &dest.canister,
             input,
             file_id,
             total,
             &missing,
-            cipher,
+            sealer,
             chunks,
             progress,
         )
@@ -964,7 +963,7 @@ async fn send_chunks(
     file_id: [u8; 16],
     total: u32,
     missing: &HashSet<u32>,
-    cipher: Arc<StreamCipher>,
+    sealer: Arc<crate::platform::ChunkSealer>,
     permits: &Arc<Semaphore>,
     progress: &dyn UploadProgress,
 ) -> Result<u32, Error> {
@@ -1033,23 +1032,19 @@ async fn send_chunks(
         };
         let len = data.len();
         let canister = canister.clone();
-        let cipher = cipher.clone();
+        let sealer = sealer.clone();
         let chunk_log = chunk_log.clone();
         tasks.push(crate::platform::concurrently(async move {
             let _permit = permit;
             let last = index + 1 == total;
-            let data = crate::platform::blocking(move || {
-                let mut data = data;
-                cipher
-                    .encrypt_chunk(u64::from(index), last, &mut data)
-                    .map(|()| data)
-            })
-            .await
-            .map_err(|e| {
-                Error::Invalid(format!(
-                    "the file changed while it was uploaded ({e}): upload it again"
-                ))
-            })?;
+            let data = sealer
+                .seal(u64::from(index), last, data)
+                .await
+                .map_err(|e| {
+                    Error::Invalid(format!(
+                        "the file changed while it was uploaded ({e}): upload it again"
+                    ))
+                })?;
             log_chunk(chunk_log.as_deref(), &file_id, index);
             let mut tries = 0;
             loop {

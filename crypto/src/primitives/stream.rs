@@ -115,8 +115,8 @@ pub fn encrypted_len(len: u64) -> u64 {
     len + chunk_count(len) * TAG_SIZE as u64
 }
 
-/// `nonce_i = i (11 bytes, big-endian) || last flag`.
-fn chunk_nonce(index: u64, last: bool) -> [u8; NONCE_SIZE] {
+/// `nonce_i = i (11 bytes, big-endian) || last flag`: chunk `index`'s AES-256-GCM nonce.
+pub fn chunk_nonce(index: u64, last: bool) -> [u8; NONCE_SIZE] {
     let mut nonce = [0u8; NONCE_SIZE];
     nonce[3..11].copy_from_slice(&index.to_be_bytes());
     nonce[11] = u8::from(last);
@@ -151,18 +151,22 @@ impl StreamCipher {
         }
     }
 
-    /// Encrypts chunk `index` in place and appends its tag. Allocate `chunk` with capacity
-    /// [`ENCRYPTED_CHUNK_SIZE`] so the tag fits without reallocating.
-    ///
-    /// A chunk that is not `last` must hold exactly [`CHUNK_SIZE`] bytes; the last one 1 to
-    /// [`CHUNK_SIZE`] bytes, or 0 when it is the only chunk (an empty stream).
-    pub fn encrypt_chunk(
-        &self,
-        index: u64,
-        last: bool,
-        chunk: &mut Vec<u8>,
-    ) -> Result<(), EncryptError> {
-        let len = chunk.len();
+    /// The stream key itself, for a platform's own AES-256-GCM (a browser's WebCrypto: native
+    /// code, off the page's thread). Chunk `i` is then AES-256-GCM under it with
+    /// [`chunk_nonce`]`(i, last)` and no associated data, after [`Self::check_chunk`]:
+    /// exactly what [`Self::encrypt_chunk`] makes.
+    pub fn derive_key(
+        file_key: &FileKey,
+        kind: StreamKind,
+        header: &StreamHeader,
+    ) -> zeroize::Zeroizing<[u8; KEY_SIZE]> {
+        hkdf_sha256(&header.salt, file_key.expose_secret(), kind.label())
+    }
+
+    /// Refuses a chunk no stream has: a chunk that is not `last` must hold exactly
+    /// [`CHUNK_SIZE`] bytes; the last one 1 to [`CHUNK_SIZE`] bytes, or 0 when it is the only
+    /// chunk (an empty stream).
+    pub fn check_chunk(index: u64, last: bool, len: usize) -> Result<(), EncryptError> {
         if len > CHUNK_SIZE {
             return Err(EncryptError::ChunkTooLarge {
                 index,
@@ -180,6 +184,19 @@ impl StreamCipher {
         if len == 0 && index != 0 {
             return Err(EncryptError::EmptyChunk { index });
         }
+        Ok(())
+    }
+
+    /// Encrypts chunk `index` in place and appends its tag. Allocate `chunk` with capacity
+    /// [`ENCRYPTED_CHUNK_SIZE`] so the tag fits without reallocating. The chunk must pass
+    /// [`Self::check_chunk`].
+    pub fn encrypt_chunk(
+        &self,
+        index: u64,
+        last: bool,
+        chunk: &mut Vec<u8>,
+    ) -> Result<(), EncryptError> {
+        Self::check_chunk(index, last, chunk.len())?;
         let tag = gcm_seal_in_place(&self.aead, &chunk_nonce(index, last), &[], chunk);
         chunk.extend_from_slice(&tag);
         Ok(())

@@ -343,3 +343,27 @@ fn encrypt_into_reuses_the_buffer() {
     c.decrypt_into(&out, &mut back).unwrap();
     assert_eq!(back, plain);
 }
+
+/// What a platform's own AES-256-GCM (a browser's WebCrypto) makes from `derive_key` and
+/// `chunk_nonce` is what `encrypt_chunk` makes: a full chunk, a short last one, an empty only one.
+#[test]
+fn a_platforms_aes_gcm_under_the_derived_key_seals_as_encrypt_chunk() {
+    use aes_gcm::aead::{Aead, KeyInit};
+    let mut rng = rng();
+    let (key, header, cipher) = cipher(&mut rng, StreamKind::Content);
+    let derived = StreamCipher::derive_key(&key, StreamKind::Content, &header);
+    let platform = aes_gcm::Aes256Gcm::new_from_slice(derived.as_ref()).unwrap();
+    for (index, last, len) in [(0, false, CHUNK_SIZE), (7, true, 1234), (0, true, 0)] {
+        StreamCipher::check_chunk(index, last, len).unwrap();
+        let plain = pattern(len);
+        let mut ours = plain.clone();
+        cipher.encrypt_chunk(index, last, &mut ours).unwrap();
+        let theirs = platform
+            .encrypt(&chunk_nonce(index, last).into(), plain.as_slice())
+            .unwrap();
+        assert_eq!(theirs, ours, "chunk {index} (last: {last}, {len} bytes)");
+    }
+    assert!(StreamCipher::check_chunk(3, false, 10).is_err());
+    assert!(StreamCipher::check_chunk(3, true, 0).is_err());
+    assert!(StreamCipher::check_chunk(0, true, CHUNK_SIZE + 1).is_err());
+}
