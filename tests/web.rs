@@ -94,7 +94,8 @@ fn a_phone_opens_the_vault_in_its_browser() {
     }
     // The measure: the phone's upload rate beside the CLI's on the same photos (the
     // test set's full-size ones but the one uploaded above), the CLI's into a vault of its own.
-    // (Copies: a page driven by raw CDP reads only files chosen from where it may.)
+    // Copies in the test's home: a page driven by raw CDP (web.mjs's quietPage) was refused
+    // the test set's own files ("could not be read ... permission problems").
     let mut same_photos: Vec<_> = std::fs::read_dir(photos.join("full"))
         .unwrap()
         .map(|e| e.unwrap().path())

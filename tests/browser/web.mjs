@@ -418,8 +418,7 @@ await phone.close();
 // size that Playwright does not instrument (common.mjs's quietPage): a new device of the vault's.
 {
   const browser = await launch(config.chromium);
-  // A page of its own for each measure (a second batch chosen in a page driven this way does
-  // not start: an open question, noted for the next stop).
+  // A page of its own for each measure: each a new device, admitted with the passphrase.
   const unlocked = async () => {
     const quiet = await quietPage(browser, config.app, { width: 390, height: 844, mobile: true });
     await quiet.waitFor(() => document.querySelector('[data-testid="passphrase"]'));
