@@ -198,6 +198,26 @@ fn a_phone_opens_the_vault_in_its_browser() {
         .expect("node runs");
     let mut stdout = String::new();
     let mut removed_device = None;
+    // What each upload-rate line the browser prints is beside.
+    let rates = [
+        (
+            "upload rate: ",
+            format!(
+                "a {:.0} MiB video",
+                std::fs::metadata(&copy).unwrap().len() as f64 / (1 << 20) as f64
+            ),
+            cli_rate,
+        ),
+        (
+            "photo upload rate: ",
+            format!(
+                "{} photos ({:.1} MiB)",
+                same_photos.len(),
+                photo_bytes as f64 / (1 << 20) as f64
+            ),
+            cli_photo_rate,
+        ),
+    ];
     for line in BufReader::new(node.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
         println!("{line}");
@@ -226,25 +246,7 @@ fn a_phone_opens_the_vault_in_its_browser() {
         if let Some(figure) = line.strip_prefix("kdf: ") {
             println!("{}", beside_native(figure));
         }
-        for (prefix, what, cli) in [
-            (
-                "upload rate: ",
-                format!(
-                    "a {:.0} MiB video",
-                    std::fs::metadata(&copy).unwrap().len() as f64 / (1 << 20) as f64
-                ),
-                cli_rate,
-            ),
-            (
-                "photo upload rate: ",
-                format!(
-                    "{} photos ({:.1} MiB)",
-                    same_photos.len(),
-                    photo_bytes as f64 / (1 << 20) as f64
-                ),
-                cli_photo_rate,
-            ),
-        ] {
+        for (prefix, what, cli) in &rates {
             if let Some(rate) = line
                 .strip_prefix(prefix)
                 .and_then(|r| r.split_whitespace().next())

@@ -123,6 +123,15 @@ pub fn chunk_nonce(index: u64, last: bool) -> [u8; NONCE_SIZE] {
     nonce
 }
 
+/// `stream key = HKDF-SHA256[salt = header.salt, info = label](key)`.
+fn stream_key(
+    key: &[u8; KEY_SIZE],
+    kind: StreamKind,
+    header: &StreamHeader,
+) -> zeroize::Zeroizing<[u8; KEY_SIZE]> {
+    hkdf_sha256(&header.salt, key, kind.label())
+}
+
 /// The cipher of one stream: its derived key, ready to encrypt or decrypt chunks.
 ///
 /// `Sync`, so chunks can be processed from many threads at once.
@@ -145,9 +154,8 @@ impl StreamCipher {
     /// The stream key of `kind` derived from any 32-byte key (an album key for album names,
     /// the master key for link labels).
     fn from_key_bytes(key: &[u8; KEY_SIZE], kind: StreamKind, header: &StreamHeader) -> Self {
-        let key = hkdf_sha256(&header.salt, key, kind.label());
         Self {
-            aead: aes256gcm(&key),
+            aead: aes256gcm(&stream_key(key, kind, header)),
         }
     }
 
@@ -160,7 +168,7 @@ impl StreamCipher {
         kind: StreamKind,
         header: &StreamHeader,
     ) -> zeroize::Zeroizing<[u8; KEY_SIZE]> {
-        hkdf_sha256(&header.salt, file_key.expose_secret(), kind.label())
+        stream_key(file_key.expose_secret(), kind, header)
     }
 
     /// Refuses a chunk no stream has: a chunk that is not `last` must hold exactly
