@@ -5,13 +5,15 @@
 //!   thumbnail decoded in the webview, and to every photo listed. Baseline, same run: the same
 //!   work without a window — connect, list and decrypt every photo's record and the first
 //!   screenful of thumbnails with vault-client in this process.
+//!   Beside it, same run: **the phone**, the vault's web app in Chromium at 390x844
+//!   (`tests/browser/timeline.mjs`), from the tap on "Unlock" to the first thumbnail decoded.
 //! - **Memory**, 10,000 photos in the timeline: resident memory of the app and its WebKit
 //!   processes, after listing everything and after scrolling from top to bottom. Baseline,
 //!   same run: the app on an empty vault.
 //!
 //! `cargo build --release -p vault-app && cargo bench -p vault-e2e --bench timeline` (about
 //! 10 minutes: uploading 10,000 photos is most of it). `VAULT_BENCH_PHOTOS=1000,10000` sets the
-//! two sizes.
+//! two sizes; a second no larger than the first (`1000,0`) skips the memory part.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -94,6 +96,66 @@ fn upload(rt: &tokio::runtime::Runtime, user: &User, dir: &Path) -> f64 {
     })
 }
 
+/// The vault's web app at phone size (`tests/browser/timeline.mjs`): the median of three
+/// unlocks of a device the vault knows, from the tap to the first thumbnail decoded (ms), and
+/// what the script measured, described.
+fn phone_first_thumbnails(
+    rt: &tokio::runtime::Runtime,
+    user: &User,
+    photos: usize,
+) -> (u64, String) {
+    let app = rt.block_on(async {
+        let (home, conn) = user.connect().await;
+        let id = vault_client::vault::remembered_canister(&home, &conn.network)
+            .unwrap()
+            .expect("a vault");
+        format!("http://{id}.localhost:{}/app/", user.port)
+    });
+    let config = user.home.path().join("timeline-phone.json");
+    let json = serde_json::json!({
+        "chromium": vault_e2e::chromium(),
+        "app": app,
+        "passphrase": PASSPHRASE,
+        "photos": photos,
+    });
+    std::fs::write(&config, json.to_string()).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(vault_e2e::browser_tests().join("timeline.mjs"))
+        .arg(&config)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let measured: serde_json::Value = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("phone: "))
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "the phone's script failed:\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let ms = |run: &serde_json::Value, key: &str| run[key].as_u64().expect("a figure");
+    let mut firsts: Vec<u64> = measured["again"]
+        .as_array()
+        .expect("three runs")
+        .iter()
+        .map(|run| ms(run, "first"))
+        .collect();
+    firsts.sort_unstable();
+    let again = &measured["again"][0];
+    let new_device = &measured["newDevice"];
+    let described = format!(
+        "{} ms (median of 3: {firsts:?}; all {photos} listed by {} ms; Argon2id {} ms of it); as a new device, admitted with the passphrase: {} ms, all listed by {} ms",
+        firsts[1],
+        ms(again, "listed"),
+        ms(again, "kdf"),
+        ms(new_device, "first"),
+        ms(new_device, "listed"),
+    );
+    (firsts[1], described)
+}
+
 fn main() {
     if under_xvfb(&[]) {
         return;
@@ -163,6 +225,20 @@ fn main() {
         first as f64 / baseline as f64
     );
 
+    // The phone, on the same vault in the same run: its web app in Chromium.
+    let (first_phone, phone) = phone_first_thumbnails(&rt, &user, small);
+    println!(
+        "phone (Chromium 390x844, the app the vault serves; tap on Unlock -> first thumbnail decoded): {phone}"
+    );
+    println!(
+        "phone / desktop (unlock -> first thumbnail / launch -> first thumbnails): {first_phone} / {first} ms = {:.2}x",
+        first_phone as f64 / first as f64
+    );
+
+    if big <= small {
+        // `VAULT_BENCH_PHOTOS=1000,0`: the first thumbnails only.
+        return;
+    }
     make_photos(&photos.join("b"), small, big - small);
     let rate = upload(&rt, &user, &photos.join("b"));
     println!("seeded {} more photos at {rate:.1} photos/s", big - small);
