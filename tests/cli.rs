@@ -1289,3 +1289,165 @@ fn a_batch_of_real_files_says_what_became_of_each() {
     ]);
     assert_eq!(std::fs::read(out.join(name)).unwrap(), bytes);
 }
+
+/// A chunk is sent without ic-agent, its reply read from a certificate the client does not
+/// verify (`VaultCanister::put_chunk`): what the vault or the replica answers still reaches the
+/// caller as through the agent: the vault's own refusal, and a stranger's call refused before
+/// it runs (the vault's `inspect_message`). (A trap's rejection: `canister::tests`.)
+#[test]
+fn a_chunk_sent_without_the_agent_is_refused_as_through_it() {
+    use vault_client::Error;
+    use vault_client::types::VaultError;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let owner = vault_e2e::app::User::new(free_port());
+        let vault = owner.init().await;
+        let canister = vault.canister();
+        match canister.put_chunk(&[7; 16], 0, b"a chunk").await {
+            Err(Error::Vault(VaultError::NotFound)) => {}
+            other => panic!("a chunk of no upload: {other:?}"),
+        }
+        let stranger = vault_e2e::app::User::new(owner.port);
+        let (_, conn) = stranger.connect().await;
+        match conn
+            .vault(canister.id())
+            .put_chunk(&[7; 16], 0, b"a chunk")
+            .await
+        {
+            Err(Error::Rejected { code, message }) => {
+                assert_eq!(code, "IC0406");
+                assert!(message.contains("not allowed"), "{message}");
+            }
+            other => panic!("a stranger's chunk: {other:?}"),
+        }
+    });
+}
+
+/// One node lies about a chunk: the replies to `put_chunk` are not verified
+/// (`VaultCanister::put_chunk`), so a node can drop a chunk and answer that it arrived. The
+/// upload still ends whole: `commit_upload` refuses, `begin_upload` says which chunk is missing
+/// (both verified), and it is sent again. The node is a proxy before the replica that answers
+/// the first `put_chunk` itself, with a made-up reply.
+#[test]
+fn a_node_that_drops_a_chunk_and_says_it_arrived_does_not_break_the_upload() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use ic_agent::agent::{Envelope, EnvelopeContent};
+    use ic_agent::hash_tree::{Label, fork, label, leaf};
+
+    #[derive(Clone)]
+    struct Liar {
+        upstream: String,
+        client: reqwest::Client,
+        lies: Arc<AtomicU32>,
+        chunks: Arc<AtomicU32>,
+    }
+    async fn node(
+        axum::extract::State(liar): axum::extract::State<Liar>,
+        request: axum::extract::Request,
+    ) -> axum::response::Response {
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        if parts.uri.path().ends_with("/call")
+            && let Ok(envelope) = serde_cbor::from_slice::<Envelope>(&body)
+            && let EnvelopeContent::Call { method_name, .. } = &*envelope.content
+            && method_name == "put_chunk"
+            && liar.chunks.fetch_add(1, Ordering::SeqCst) == 1
+        {
+            // The second chunk: dropped, and said to have arrived.
+            liar.lies.fetch_add(1, Ordering::SeqCst);
+            let id = ic_agent::to_request_id(&*envelope.content).unwrap();
+            let reply = candid::encode_one(vault_client::types::VaultResult::<()>::Ok(())).unwrap();
+            let tree = label(
+                "request_status",
+                label(
+                    Label::from(id.as_slice()),
+                    fork(
+                        label("reply", leaf(reply)),
+                        label("status", leaf(b"replied".to_vec())),
+                    ),
+                ),
+            );
+            let certificate = serde_cbor::to_vec(&ic_agent::Certificate {
+                tree,
+                signature: vec![],
+                delegation: None,
+            })
+            .unwrap();
+            let answer =
+                serde_cbor::to_vec(&ic_agent::TransportCallResponse::Replied { certificate })
+                    .unwrap();
+            return axum::response::Response::builder()
+                .header("content-type", "application/cbor")
+                .body(axum::body::Body::from(answer))
+                .unwrap();
+        }
+        let mut forward = liar.client.request(
+            parts.method,
+            format!("{}{}", liar.upstream, parts.uri.path_and_query().unwrap()),
+        );
+        if let Some(kind) = parts.headers.get("content-type") {
+            forward = forward.header("content-type", kind);
+        }
+        let answer = forward.body(body).send().await.unwrap();
+        let mut response = axum::response::Response::builder().status(answer.status().as_u16());
+        if let Some(kind) = answer.headers().get("content-type") {
+            response = response.header("content-type", kind.as_bytes());
+        }
+        response
+            .body(axum::body::Body::from(answer.bytes().await.unwrap()))
+            .unwrap()
+    }
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let replica = vault_e2e::app::User::new(free_port());
+        let _ = replica.connect().await;
+        let liar = Liar {
+            upstream: format!("http://127.0.0.1:{}", replica.port),
+            client: reqwest::Client::new(),
+            lies: Arc::default(),
+            chunks: Arc::default(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let app = axum::Router::new()
+            .fallback(node)
+            .with_state(liar.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        // A vault reached through that node; a file of three chunks.
+        let owner = vault_e2e::app::User::new(port);
+        let mut vault = owner.init().await;
+        let file = owner.home.path().join("three-chunks.bin");
+        let bytes: Vec<u8> = (0..2 * vault_crypto::CHUNK_SIZE + 1000)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        std::fs::write(&file, &bytes).unwrap();
+        let results = vault
+            .upload(
+                std::slice::from_ref(&file),
+                &vault_client::upload::UploadOptions::default(),
+                &vault_client::upload::Quiet,
+            )
+            .await
+            .unwrap();
+        assert_eq!(liar.lies.load(Ordering::SeqCst), 1, "the node lied once");
+        let uploaded = results.into_iter().next().unwrap().unwrap();
+        assert_eq!(
+            (uploaded.chunks_total, uploaded.chunks_sent),
+            (3, 4),
+            "the dropped chunk was sent again"
+        );
+        let info = vault
+            .canister()
+            .get_file(&uploaded.id.0, None)
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let exported = vault.reader().export(&info, dir.path()).await.unwrap();
+        assert_eq!(std::fs::read(exported.path).unwrap(), bytes);
+        drop(replica);
+    });
+}

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { WAIT, launch, launchProfile, ok, pageMemory, pixels, quietPage } from './common.mjs';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -205,6 +205,43 @@ ok(`${origin} → /app/: the app started under its service worker and asks for t
     return thumbs.length >= all && thumbs.every((img) => img.complete && img.naturalWidth > 0);
   }, all, WAIT);
   ok(`uploaded ${n} files from the phone, a video among them (${summary.trim()}); the timeline shows ${all} thumbnails`);
+
+  // The thumbnails the browser made are the photos upright (their EXIF orientation applied, as
+  // the same browser shows the original): each tile's image beside the original drawn upright,
+  // and beside that turned half a turn (a thumbnail turned wrong), at 16x16: mean differences
+  // of a channel (0-255). Turned a quarter, its sides would not match.
+  const photos = config.uploads.map((u) => u.path).filter((p) => p.endsWith('.jpg'));
+  const compared = await page.evaluate(async (photos) => {
+    const small = (source, turned = false) => {
+      const canvas = new OffscreenCanvas(16, 16);
+      const context = canvas.getContext('2d');
+      context.imageSmoothingQuality = 'high';
+      if (turned) context.setTransform(-1, 0, 0, -1, 16, 16);
+      context.drawImage(source, 0, 0, 16, 16);
+      return context.getImageData(0, 0, 16, 16).data;
+    };
+    const distance = (a, b) => a.reduce((sum, v, i) => sum + Math.abs(v - b[i]), 0) / a.length;
+    return Promise.all(photos.map(async ({ name, base64 }) => {
+      const img = document.querySelector(`button.tile[title="${name}"] img.thumb`);
+      await img.decode();
+      const file = new Blob([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], { type: 'image/jpeg' });
+      const upright = await createImageBitmap(file);
+      // Each an ImageBitmap, drawn alike (an <img> is sampled otherwise).
+      const thumb = small(await createImageBitmap(img));
+      return {
+        name, thumb: [img.naturalWidth, img.naturalHeight], upright: [upright.width, upright.height],
+        fromUpright: distance(thumb, small(upright)), fromTurned: distance(thumb, small(upright, true)),
+      };
+    }));
+  }, photos.map((p) => ({ name: basename(p), base64: readFileSync(p).toString('base64') })));
+  for (const c of compared) {
+    const aspect = ([w, h]) => w / h;
+    assert.ok(Math.abs(aspect(c.thumb) / aspect(c.upright) - 1) < 0.02, `${c.name}: a ${c.thumb} thumbnail of a ${c.upright} photo`);
+    assert.ok(c.fromUpright < 4, `${c.name}: its thumbnail is not the photo upright (${JSON.stringify(c)})`);
+  }
+  // The comparison can tell a photo turned wrong.
+  assert.ok(compared.every((c) => c.fromTurned > 10 * c.fromUpright + 4), JSON.stringify(compared));
+  ok(`the phone's thumbnails are the photos upright: ${compared.map((c) => `${c.name} ${c.thumb.join('x')} (${c.fromUpright.toFixed(1)} from upright, ${c.fromTurned.toFixed(1)} from turned wrong)`).join(', ')}`);
 }
 
 // VAULT_PROFILE=1: a CPU profile of each upload below (names need a build that keeps them:

@@ -176,6 +176,17 @@ impl Identity {
     pub fn agent_identity(&self) -> Arc<dyn ic_agent::Identity> {
         self.inner.clone()
     }
+
+    /// A call's request id and its signature, the argument hashed once (a call sent without
+    /// the agent, which would hash it again: `VaultCanister::put_chunk`). What ic-agent sends
+    /// for the same content (`signs_calls_as_ic_agents_own_identities_do`).
+    pub(crate) fn sign_call(
+        &self,
+        content: &ic_agent::agent::EnvelopeContent,
+    ) -> Result<(ic_agent::RequestId, ic_agent::Signature), String> {
+        signed_call(&*self.inner, content)
+            .unwrap_or_else(|| Err("only a call without sender information is signed here".into()))
+    }
 }
 
 /// `inner`, signing a call's request id computed here, its argument hashed with this crate's
@@ -197,28 +208,9 @@ impl ic_agent::Identity for HashOnce {
         &self,
         content: &ic_agent::agent::EnvelopeContent,
     ) -> Result<ic_agent::Signature, String> {
-        match content {
-            ic_agent::agent::EnvelopeContent::Call {
-                nonce,
-                ingress_expiry,
-                sender,
-                canister_id,
-                method_name,
-                arg,
-                sender_info: None,
-            } => {
-                let id = call_request_id(
-                    nonce.as_deref(),
-                    *ingress_expiry,
-                    sender,
-                    canister_id,
-                    method_name,
-                    arg,
-                );
-                self.0
-                    .sign_arbitrary(&ic_agent::RequestId::new(&id).signable())
-            }
-            other => self.0.sign(other),
+        match signed_call(&*self.0, content) {
+            Some(signed) => signed.map(|(_, signature)| signature),
+            None => self.0.sign(content),
         }
     }
     fn sign_delegation(
@@ -236,6 +228,39 @@ impl ic_agent::Identity for HashOnce {
     fn sender_info(&self) -> Option<ic_agent::identity::SenderInfo> {
         self.0.sender_info()
     }
+}
+
+/// If `content` is a call without sender information: its request id ([`call_request_id`]),
+/// and `signer`'s signature of it.
+fn signed_call(
+    signer: &dyn ic_agent::Identity,
+    content: &ic_agent::agent::EnvelopeContent,
+) -> Option<Result<(ic_agent::RequestId, ic_agent::Signature), String>> {
+    let ic_agent::agent::EnvelopeContent::Call {
+        nonce,
+        ingress_expiry,
+        sender,
+        canister_id,
+        method_name,
+        arg,
+        sender_info: None,
+    } = content
+    else {
+        return None;
+    };
+    let id = ic_agent::RequestId::new(&call_request_id(
+        nonce.as_deref(),
+        *ingress_expiry,
+        sender,
+        canister_id,
+        method_name,
+        arg,
+    ));
+    Some(
+        signer
+            .sign_arbitrary(&id.signable())
+            .map(|signature| (id, signature)),
+    )
 }
 
 /// A call's request id (IC interface specification, "Request ids"): the SHA-256 of its
@@ -367,6 +392,10 @@ mod tests {
                 );
                 let (a, b) = (ours.sign(&call).unwrap(), inner.sign(&call).unwrap());
                 assert_eq!(a.signature, b.signature);
+                // What a call sent without the agent carries (VaultCanister::put_chunk).
+                let (id, signed) = signed_call(&*inner, &call).unwrap().unwrap();
+                assert_eq!(id, call.to_request_id());
+                assert_eq!(signed.signature, b.signature);
                 assert_eq!(a.public_key, b.public_key);
                 assert_eq!(
                     format!("{:?}", a.delegations),

@@ -152,6 +152,8 @@ pub struct Connection {
     pub identity: Identity,
     /// The agent every call goes through.
     pub agent: Agent,
+    /// The agent's HTTP client, for the calls sent without it (`VaultCanister::put_chunk`).
+    http: reqwest::Client,
 }
 
 impl Connection {
@@ -159,8 +161,21 @@ impl Connection {
     /// `replica::open` starts the embedded one first).
     pub async fn open(network: Network, identity: Identity) -> Result<Connection, Error> {
         let url = network.url();
+        // ic-agent's own default client, kept for the calls sent without the agent: one pool
+        // of connections for both.
+        #[cfg(not(target_arch = "wasm32"))]
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(360))
+            .build()
+            .map_err(|e| Error::Unreachable {
+                url: url.clone(),
+                why: e.to_string(),
+            })?;
+        #[cfg(target_arch = "wasm32")]
+        let http = reqwest::Client::new();
         let agent = Agent::builder()
             .with_url(url.clone())
+            .with_http_client(http.clone())
             .with_arc_identity(identity.agent_identity())
             .with_max_polling_time(CALL_TIMEOUT)
             .with_max_tcp_error_retries(3)
@@ -183,6 +198,7 @@ impl Connection {
             network,
             identity,
             agent,
+            http,
         })
     }
 
@@ -198,7 +214,13 @@ impl Connection {
 
     /// The vault canister `id` on this connection.
     pub fn vault(&self, id: Principal) -> VaultCanister {
-        VaultCanister::new(self.agent.clone(), id, self.network.url())
+        VaultCanister::new(
+            self.agent.clone(),
+            id,
+            self.network.url(),
+            self.identity.clone(),
+            self.http.clone(),
+        )
     }
 
     /// Creates a canister with this identity as its controller (a provisional create: local

@@ -27,7 +27,7 @@ use vault_crypto::{
     CHUNK_SIZE, DedupeKey, FileId, FileKey, FileMetadata, KeyWrapper, StreamHeader, StreamKind,
     WrappedKey, chunk_count, seal_blob,
 };
-use vault_interface::types::{BeginUploadArgs, FileInfo, VaultError};
+use vault_interface::types::{BeginUploadArgs, UploadStatus, VaultError};
 
 use crate::photo::{HEAD_BYTES, PhotoInfo, Thumbnail, VideoFacts, thumbnailable};
 #[cfg(not(target_arch = "wasm32"))]
@@ -66,12 +66,13 @@ pub trait FileSource: crate::platform::MaybeSync {
     /// Up to `len` of its bytes from `offset` (fewer only at its end).
     fn read(&self, offset: u64, len: usize)
     -> crate::platform::Pending<'_, Result<Vec<u8>, Error>>;
-    /// Its thumbnail made by the platform from `whole` (the file's bytes), where the platform
-    /// decodes images itself (a browser does, HEIC included where it can show it); `None` lets
+    /// Its thumbnail made by the platform, where it decodes images itself (a browser does, HEIC
+    /// included where it can show it), `info` being what its header says (its type, its size
+    /// as stored: a JPEG is decoded at a scale that still fills the thumbnail); `None` lets
     /// vault-client's own decoders make it.
     fn thumbnail<'a>(
         &'a self,
-        _whole: &'a [u8],
+        _info: &'a PhotoInfo,
     ) -> Option<crate::platform::Pending<'a, Result<Thumbnail, String>>> {
         None
     }
@@ -439,20 +440,23 @@ impl Vault {
             files.iter().map(|(_, size)| size).sum(),
         );
         let chunks = Arc::new(Semaphore::new(CHUNKS_IN_FLIGHT));
-        let results = futures_util::stream::iter(files)
-            .map(|(input, _)| {
+        // The next file starts as soon as any one is done (not only the oldest); the results
+        // are in the order the files were given.
+        let mut results = futures_util::stream::iter(files.into_iter().enumerate())
+            .map(|(n, (input, _))| {
                 let chunks = chunks.clone();
                 async move {
                     let path = input.path();
                     let result = self.upload_file(dest, &input, &chunks, progress).await;
                     progress.file_done(&path, &result);
-                    result.map_err(|e| (path, e))
+                    (n, result.map_err(|e| (path, e)))
                 }
             })
-            .buffered(FILES_IN_FLIGHT)
+            .buffer_unordered(FILES_IN_FLIGHT)
             .collect::<Vec<_>>()
             .await;
-        let mut results = results;
+        results.sort_unstable_by_key(|(n, _)| *n);
+        let mut results: Vec<_> = results.into_iter().map(|(_, result)| result).collect();
         for (path, e) in unreadable {
             let failed = Err(e);
             progress.file_done(&path, &failed);
@@ -610,7 +614,7 @@ impl Vault {
             },
             // The platform's own decoders, where it has them (a browser's).
             (Input::Source(source), Kept::Whole(bytes)) if info.mime.starts_with("image/") => {
-                match source.thumbnail(&bytes) {
+                match source.thumbnail(&info) {
                     Some(making) => making.await.map(Some),
                     None => own_thumbnail(&bytes, &info),
                 }
@@ -727,71 +731,69 @@ impl Vault {
         let label = input.path();
         let path = label.as_path();
         let j = &prepared.journal;
-        let bytes = |h: &str| ByteBuf::from(hex::decode(h).expect("the journal holds hex"));
         let file_id = hex_id(&j.file_id)?;
         let total = u32::try_from(chunk_count(j.size))
             .map_err(|_| Error::Invalid(format!("{}: too large for the vault", path.display())))?;
-        let status = match dest
-            .canister
-            .begin_upload(BeginUploadArgs {
-                file_id: ByteBuf::from(file_id.to_vec()),
-                size: j.size,
-                content_header: bytes(&j.content_header),
-                wrapped_key: bytes(&j.wrapped_key),
-                album: j.album.as_deref().map(bytes),
-                key_version: j.key_version,
-                metadata: bytes(&j.metadata),
-                thumbnail: j.thumbnail.as_deref().map(bytes),
-                dedupe_hash: dest.send_dedupe.then(|| bytes(&j.dedupe_hash)),
-                sort_key: j.sort_key,
-            })
-            .await
-        {
-            Ok(status) => status,
-            Err(Error::Vault(VaultError::Duplicate { existing })) => {
-                progress.advance(path, Pass::Sent, j.size);
-                return Ok(Uploaded {
-                    path: path.to_path_buf(),
-                    id: crate::records::file_id(&existing)?,
-                    outcome: UploadOutcome::Duplicate,
-                    size: j.size,
-                    chunks_total: total,
-                    chunks_sent: 0,
-                    no_thumbnail: None,
-                });
-            }
-            Err(e) => return Err(e),
-        };
-        let missing: HashSet<u32> = status.missing.iter().copied().collect();
-        // What an earlier run sent: the file but for the chunks still missing (the last
-        // chunk is the shorter one).
-        let still_missing: u64 = missing
-            .iter()
-            .map(|&i| {
-                j.size
-                    .saturating_sub(u64::from(i) * CHUNK_SIZE as u64)
-                    .min(CHUNK_SIZE as u64)
-            })
-            .sum();
-        progress.advance(path, Pass::Sent, j.size.saturating_sub(still_missing));
         let header = StreamHeader::from_bytes(&hex::decode(&j.content_header).expect("hex"))
             .map_err(|_| Error::Integrity("the journal's header is damaged".into()))?;
         let sealer = Arc::new(
             crate::platform::ChunkSealer::new(&prepared.file_key, StreamKind::Content, &header)
                 .await,
         );
-        let sent = send_chunks(
-            &dest.canister,
-            input,
-            file_id,
-            total,
-            &missing,
-            sealer,
-            chunks,
-            progress,
-        )
-        .await?;
-        let info: FileInfo = dest.canister.commit_upload(&file_id).await?;
+        // A chunk's reply is not verified (`VaultCanister::put_chunk`): if a node said one
+        // arrived that did not, `commit_upload` refuses and `begin_upload` (both verified) says
+        // which are missing, sent once more.
+        let mut sent = 0;
+        let mut round = 0;
+        let info = loop {
+            round += 1;
+            let status = match self.begin(dest, j, file_id).await {
+                Ok(status) => status,
+                Err(Error::Vault(VaultError::Duplicate { existing })) if round == 1 => {
+                    progress.advance(path, Pass::Sent, j.size);
+                    return Ok(Uploaded {
+                        path: path.to_path_buf(),
+                        id: crate::records::file_id(&existing)?,
+                        outcome: UploadOutcome::Duplicate,
+                        size: j.size,
+                        chunks_total: total,
+                        chunks_sent: 0,
+                        no_thumbnail: None,
+                    });
+                }
+                Err(e) => return Err(e),
+            };
+            let missing: HashSet<u32> = status.missing.iter().copied().collect();
+            // The second round's chunks were counted by the first.
+            let progress = if round == 1 { progress } else { &Quiet };
+            // What an earlier run sent: the file but for the chunks still missing (the last
+            // chunk is the shorter one).
+            let still_missing: u64 = missing
+                .iter()
+                .map(|&i| {
+                    j.size
+                        .saturating_sub(u64::from(i) * CHUNK_SIZE as u64)
+                        .min(CHUNK_SIZE as u64)
+                })
+                .sum();
+            progress.advance(path, Pass::Sent, j.size.saturating_sub(still_missing));
+            sent += send_chunks(
+                &dest.canister,
+                input,
+                file_id,
+                total,
+                &missing,
+                sealer.clone(),
+                chunks,
+                progress,
+            )
+            .await?;
+            match dest.canister.commit_upload(&file_id).await {
+                Err(Error::Vault(VaultError::Conflict { .. }))
+                    if round == 1 && !missing.is_empty() => {}
+                committed => break committed?,
+            }
+        };
         Ok(Uploaded {
             path: path.to_path_buf(),
             id: crate::records::file_id(&info.id)?,
@@ -805,6 +807,30 @@ impl Vault {
             chunks_sent: sent,
             no_thumbnail: prepared.no_thumbnail.clone(),
         })
+    }
+
+    /// `begin_upload` with the journal `j`'s arguments: the first time, or again to resume.
+    async fn begin(
+        &self,
+        dest: &Destination,
+        j: &Journal,
+        file_id: [u8; 16],
+    ) -> Result<UploadStatus, Error> {
+        let bytes = |h: &str| ByteBuf::from(hex::decode(h).expect("the journal holds hex"));
+        dest.canister
+            .begin_upload(BeginUploadArgs {
+                file_id: ByteBuf::from(file_id.to_vec()),
+                size: j.size,
+                content_header: bytes(&j.content_header),
+                wrapped_key: bytes(&j.wrapped_key),
+                album: j.album.as_deref().map(bytes),
+                key_version: j.key_version,
+                metadata: bytes(&j.metadata),
+                thumbnail: j.thumbnail.as_deref().map(bytes),
+                dedupe_hash: dest.send_dedupe.then(|| bytes(&j.dedupe_hash)),
+                sort_key: j.sort_key,
+            })
+            .await
     }
 }
 

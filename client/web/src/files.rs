@@ -1,12 +1,13 @@
 //! The browser's files as sources of uploads ([`BrowserFile`]): read a slice at a time (a
 //! `Blob`'s `arrayBuffer()`), so a video is never held whole, and thumbnails made by the
-//! browser's own image decoders (`createImageBitmap`, which turns a photo upright by its EXIF
-//! orientation, then a canvas encoding a JPEG): the app's wasm carries no image decoders.
-//! A video's poster, length and size come from the browser's own player (`vaultVideo` in
-//! `static/boot.js`).
+//! browser's own image decoders (WebCodecs' `ImageDecoder` at a reduced scale for a JPEG, else
+//! `createImageBitmap`; either turns a photo upright by its EXIF orientation; then a canvas
+//! encoding a JPEG: `vaultPhoto` in `static/boot.js`): the app's wasm carries no image
+//! decoders. A video's poster, length and size come from the browser's own player
+//! (`vaultVideo` there too).
 
 use vault_client::Error;
-use vault_client::photo::{THUMBNAIL_SIZE, Thumbnail, VideoFacts};
+use vault_client::photo::{PhotoInfo, THUMBNAIL_SIZE, Thumbnail, VideoFacts};
 use vault_client::platform::Pending;
 use vault_client::upload::FileSource;
 use wasm_bindgen::prelude::*;
@@ -17,6 +18,19 @@ extern "C" {
     /// `{ durationMs, width, height, poster, posterWidth, posterHeight }` of a video file.
     #[wasm_bindgen(catch)]
     async fn facts(file: &web_sys::File, long: u32) -> Result<JsValue, JsValue>;
+}
+
+#[wasm_bindgen(js_namespace = vaultPhoto)]
+extern "C" {
+    /// `{ jpeg, width, height }`: a photo's thumbnail, at most `long` pixels on its long side.
+    #[wasm_bindgen(catch)]
+    async fn thumbnail(
+        file: &web_sys::File,
+        mime: &str,
+        width: u32,
+        height: u32,
+        long: u32,
+    ) -> Result<JsValue, JsValue>;
 }
 
 #[wasm_bindgen(js_namespace = vaultShare)]
@@ -148,9 +162,12 @@ impl FileSource for BrowserFile {
         })
     }
 
-    fn thumbnail<'a>(&'a self, _whole: &'a [u8]) -> Option<Pending<'a, Result<Thumbnail, String>>> {
+    fn thumbnail<'a>(
+        &'a self,
+        info: &'a PhotoInfo,
+    ) -> Option<Pending<'a, Result<Thumbnail, String>>> {
         Some(Box::pin(async move {
-            thumbnail(&self.file)
+            photo_thumbnail(&self.file, info)
                 .await
                 .map_err(|e| format!("the browser cannot show this image ({})", said(&e)))
         }))
@@ -197,47 +214,29 @@ async fn video_facts(file: &web_sys::File) -> Result<VideoFacts, JsValue> {
     })
 }
 
-/// `file`'s thumbnail: decoded upright by the browser, resized by it (its high-quality
-/// resampling) to at most [`THUMBNAIL_SIZE`] on the long side, encoded as a JPEG of quality 0.8.
-async fn thumbnail(file: &web_sys::File) -> Result<Thumbnail, JsValue> {
-    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-    let decoded: web_sys::ImageBitmap = JsFuture::from(window.create_image_bitmap_with_blob(file)?)
-        .await?
-        .dyn_into()?;
-    let (width, height) = (decoded.width(), decoded.height());
-    let scale = (f64::from(THUMBNAIL_SIZE) / f64::from(width.max(height).max(1))).min(1.0);
-    let (w, h) = (
-        ((f64::from(width) * scale).round() as u32).max(1),
-        ((f64::from(height) * scale).round() as u32).max(1),
-    );
-    let options = web_sys::ImageBitmapOptions::new();
-    options.set_resize_width(w);
-    options.set_resize_height(h);
-    options.set_resize_quality(web_sys::ResizeQuality::High);
-    let resized = JsFuture::from(
-        window
-            .create_image_bitmap_with_image_bitmap_and_image_bitmap_options(&decoded, &options)?,
+/// `file`'s thumbnail (`vaultPhoto` in `static/boot.js`): decoded upright by the browser, a
+/// JPEG scaled as its header (`info`) allows, at most [`THUMBNAIL_SIZE`] on the long side,
+/// encoded as a JPEG of quality 0.8.
+async fn photo_thumbnail(file: &web_sys::File, info: &PhotoInfo) -> Result<Thumbnail, JsValue> {
+    let made = thumbnail(
+        file,
+        &info.mime,
+        info.width.unwrap_or(0),
+        info.height.unwrap_or(0),
+        THUMBNAIL_SIZE,
     )
-    .await;
-    decoded.close();
-    let resized: web_sys::ImageBitmap = resized?.dyn_into()?;
-    let canvas = web_sys::OffscreenCanvas::new(w, h)?;
-    let context: web_sys::OffscreenCanvasRenderingContext2d = canvas
-        .get_context("2d")?
-        .ok_or_else(|| JsValue::from_str("no 2d canvas"))?
-        .dyn_into()?;
-    context.draw_image_with_image_bitmap(&resized, 0.0, 0.0)?;
-    resized.close();
-    let encoding = web_sys::ImageEncodeOptions::new();
-    encoding.set_type("image/jpeg");
-    encoding.set_quality(0.8);
-    let blob: web_sys::Blob = JsFuture::from(canvas.convert_to_blob_with_options(&encoding)?)
-        .await?
-        .dyn_into()?;
-    let jpeg = js_sys::Uint8Array::new(&JsFuture::from(blob.array_buffer()).await?).to_vec();
+    .await?;
+    let get = |key: &str| js_sys::Reflect::get(&made, &JsValue::from_str(key));
+    let side = |key: &str| -> Result<u32, JsValue> {
+        get(key)?
+            .as_f64()
+            .filter(|n| *n >= 1.0 && *n <= f64::from(THUMBNAIL_SIZE))
+            .map(|n| n as u32)
+            .ok_or_else(|| JsValue::from_str("a thumbnail of no size"))
+    };
     Ok(Thumbnail {
-        jpeg,
-        width: w,
-        height: h,
+        jpeg: js_sys::Uint8Array::new(&get("jpeg")?).to_vec(),
+        width: side("width")?,
+        height: side("height")?,
     })
 }

@@ -184,6 +184,54 @@ const vaultVideo = {
 };
 globalThis.vaultVideo = vaultVideo;
 
+/**
+ * A photo's thumbnail made by this browser (`client/web/src/files.rs`): decoded upright (by its
+ * EXIF orientation), at most `long` pixels on its long side, a JPEG of quality 0.8;
+ * `{ jpeg, width, height }`. A JPEG whose stored size (`width` × `height`, 0 if unknown) is
+ * known is decoded by WebCodecs' ImageDecoder, where the browser has it, at the smallest of
+ * 1/8, 1/4, 1/2 and full scale that still has `long` pixels on its long side (a JPEG decoder's
+ * scaled IDCT: a quarter less work than decoding it whole, and no full-size bitmap to shrink);
+ * anything else, or if that fails, is decoded whole by createImageBitmap.
+ */
+const vaultPhoto = {
+  async thumbnail(file, type, width, height, long) {
+    const scaled = async () => {
+      if (type !== "image/jpeg" || !(width > 0 && height > 0) || typeof ImageDecoder !== "function") return null;
+      let scale = 1;
+      while (scale > 1 / 8 && (Math.max(width, height) * scale) / 2 >= long) scale /= 2;
+      const decoder = new ImageDecoder({
+        data: file.stream(), type,
+        desiredWidth: Math.ceil(width * scale), desiredHeight: Math.ceil(height * scale),
+      });
+      try {
+        return (await decoder.decode()).image;
+      } catch {
+        return null;
+      } finally {
+        decoder.close();
+      }
+    };
+    const frame = await scaled();
+    // A VideoFrame is drawn turned as its EXIF says (its rotation and flip).
+    const source = frame ?? await createImageBitmap(file);
+    try {
+      const [sw, sh] = frame ? [frame.displayWidth, frame.displayHeight] : [source.width, source.height];
+      const fit = Math.min(1, long / Math.max(sw, sh, 1));
+      const w = Math.max(1, Math.round(sw * fit));
+      const h = Math.max(1, Math.round(sh * fit));
+      const canvas = new OffscreenCanvas(w, h);
+      const context = canvas.getContext("2d");
+      context.imageSmoothingQuality = "high";
+      context.drawImage(source, 0, 0, w, h);
+      const jpeg = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.8 });
+      return { jpeg: new Uint8Array(await jpeg.arrayBuffer()), width: w, height: h };
+    } finally {
+      source.close();
+    }
+  },
+};
+globalThis.vaultPhoto = vaultPhoto;
+
 /** The app's wasm, compiled once: the page's, and each Argon2id worker's (`vaultKdf`). */
 const wasmUrl = new URL("./vault-web_bg.wasm", import.meta.url);
 let wasmModule = null;
