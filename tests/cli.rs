@@ -1412,9 +1412,7 @@ fn a_node_that_drops_a_chunk_and_says_it_arrived_does_not_break_the_upload() {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let app = axum::Router::new()
-            .fallback(node)
-            .with_state(liar.clone());
+        let app = axum::Router::new().fallback(node).with_state(liar.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
 
         // A vault reached through that node; a file of three chunks.

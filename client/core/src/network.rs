@@ -165,6 +165,7 @@ impl Connection {
         // of connections for both.
         #[cfg(not(target_arch = "wasm32"))]
         let http = reqwest::Client::builder()
+            .tls_backend_rustls()
             .timeout(std::time::Duration::from_secs(360))
             .build()
             .map_err(|e| Error::Unreachable {
