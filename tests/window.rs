@@ -30,6 +30,8 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
+    // And a long video (115 chunks), the newest: first in the timeline.
+    let long = vault_e2e::long_video();
     let (friend_code, friend_principal) = rt.block_on(async {
         let mut vault = owner.init().await;
         vault.create_album("Holiday").await.unwrap();
@@ -41,6 +43,11 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
             .await
             .unwrap();
         assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let results = vault
+            .upload(&[long.to_path_buf()], &UploadOptions::default(), &Quiet)
+            .await
+            .unwrap();
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
         let friend_vault = friend.init().await;
         let code = vault_client::sharing::my_share_code(&friend_vault)
             .await
@@ -48,13 +55,15 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
         (code.share_code, code.principal)
     });
 
+    // What the vault holds: those photos and the video.
+    let in_vault = seeded.len() + 1;
     step("seeded");
     let downloads = owner.home.path().join("Downloads");
     let mut app = AppWindow::launch(&owner, "1200x800", &downloads);
 
     // The timeline: every photo listed, and every thumbnail drawn decoded.
     let shown = app.wait("the photos", 120, |r| {
-        r["photos"] == seeded.len()
+        r["photos"] == in_vault
             && r["complete"] == true
             && r["thumbs"].as_u64() > Some(0)
             && r["thumbs_loaded"] == r["thumbs"]
@@ -73,6 +82,69 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
     );
 
     step("timeline shown");
+    // The long video plays from byte ranges: its player reads what it needs (its length and
+    // size from the index at the front) from the app's video server (client/app/src/media.rs),
+    // only the chunks those bytes are in decrypted; it is not fetched whole first.
+    let name = long.file_name().unwrap().to_str().unwrap();
+    app.click(&format!("tile:{name}"));
+    let playing = app.wait("the video's first bytes", 60, |r| {
+        r["video"]["ready"].as_u64() >= Some(1) || !r["video"]["error"].is_null()
+    });
+    let video = &playing["video"];
+    assert!(video["error"].is_null(), "{video:#}");
+    assert_eq!(
+        (&video["width"], &video["height"]),
+        (&1280.into(), &720.into()),
+        "{video:#}"
+    );
+    assert!(
+        (video["duration"].as_f64().unwrap() - 60.0).abs() < 1.0,
+        "{video:#}"
+    );
+    let (ranges, chunks) = (
+        playing["media_ranges"].as_u64().unwrap(),
+        playing["media_chunks"].as_u64().unwrap(),
+    );
+    assert!(ranges >= 1, "no byte range was asked for: {playing:#}");
+    // (Its player reads ahead of what it shows, 18-29 MiB here: bounded whatever the length.)
+    assert!(
+        chunks < 115 / 2,
+        "{chunks} of the video's 115 chunks decrypted to start it"
+    );
+    println!("video: {ranges} byte ranges answered, {chunks} of 115 chunks decrypted to start it");
+    // The server answers only at its launch's secret path: the same request with another
+    // token, or none, learns nothing; with it, any range, streamed.
+    let src = video["src"].as_str().unwrap();
+    assert!(src.starts_with("http://127.0.0.1:"), "{src}");
+    let (base, id) = src.rsplit_once('/').unwrap();
+    let (origin, token) = base.rsplit_once('/').unwrap();
+    let get = |url: &str, range: &str| {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code} %{size_download}",
+                "-H",
+            ])
+            .arg(format!("Range: {range}"))
+            .arg(url)
+            .output()
+            .expect("curl runs");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mut other = token.to_string();
+    other.replace_range(..1, if token.starts_with('0') { "1" } else { "0" });
+    for refused in [format!("{origin}/{other}/{id}"), format!("{origin}/{id}")] {
+        assert!(get(&refused, "bytes=0-9").starts_with("404 "), "{refused}");
+    }
+    assert_eq!(get(src, "bytes=100000000-100999999"), "206 1000000");
+    assert_eq!(get(src, "bytes=999999999-"), "416 0");
+    screenshot("app-video.png");
+    app.click("viewer-close");
+    app.wait("the timeline again", 30, |r| r["video"].is_null());
+    step("video started");
     // Upload, through the file chooser: Upload → "Choose photos…" → type the path → Enter.
     app.click("nav-upload");
     app.wait("the upload screen", 30, |r| r["screen"] == "Upload");
@@ -91,7 +163,7 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
     );
     app.click("nav-photos");
     app.wait("the new photo in the timeline", 60, |r| {
-        r["photos"] == seeded.len() + 1 && r["complete"] == true
+        r["photos"] == in_vault + 1 && r["complete"] == true
     });
 
     step("uploaded");
@@ -119,11 +191,11 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
     screenshot("app-sharing.png");
     step("shared");
 
-    // The canister agrees: 17 photos, one link, one grant to the friend.
+    // The canister agrees: 17 photos and the video, one link, one grant to the friend.
     let owner_vault = rt.block_on(async {
         let mut vault = owner.open().await;
         let files = vault.list(None, false).await.unwrap();
-        assert_eq!(files.len(), seeded.len() + 1);
+        assert_eq!(files.len(), in_vault + 1);
         assert_eq!(vault.links().await.unwrap().len(), 1);
         let grants = vault.grants().await.unwrap();
         assert_eq!(grants.len(), 1);
@@ -162,7 +234,7 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
     // At phone width: the same app, tabs along the bottom.
     let mut phone = AppWindow::launch(&owner, "360x740", &downloads);
     let r = phone.wait("the photos at 360 px", 120, |r| {
-        r["photos"] == seeded.len() + 1 && r["thumbs_loaded"].as_u64() > Some(0)
+        r["photos"] == in_vault + 1 && r["thumbs_loaded"].as_u64() > Some(0)
     });
     assert_eq!(r["width"], 360, "{r:#}");
     let nav_y = r["elements"]["nav-photos"][1].as_i64().unwrap();

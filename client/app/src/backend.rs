@@ -34,6 +34,8 @@ use vault_ui::model::{ImageKind, UiError, UploadEvent};
 pub struct Desktop {
     runtime: Arc<Worker>,
     pub(crate) state: Arc<State>,
+    /// The videos' server (media.rs).
+    media: Arc<crate::media::Media>,
 }
 
 /// The runtime, shut down without waiting when the last handle goes (the app is quitting:
@@ -90,9 +92,11 @@ impl Desktop {
                 let _ = state.screens.session().connection().await;
             });
         }
+        let media = Arc::new(crate::media::Media::start(&runtime, state.clone())?);
         Ok(Desktop {
             runtime: Arc::new(Worker(Some(runtime))),
             state,
+            media,
         })
     }
 
@@ -113,6 +117,12 @@ impl Desktop {
     /// Thumbnails the image protocol has served (the app's test hooks report it).
     pub fn thumbnails_served(&self) -> u64 {
         self.state.images.thumbnails_served()
+    }
+
+    /// Byte ranges of videos the video server has answered, and the chunks decrypted for
+    /// them (likewise).
+    pub fn media_served(&self) -> (u64, u64) {
+        (self.media.ranges(), self.state.images.chunks_decrypted())
     }
 }
 
@@ -175,7 +185,11 @@ impl Platform for Desktop {
     }
 
     fn image_url(&self, kind: ImageKind, id: &str) -> String {
-        crate::images::url(kind, id)
+        match kind {
+            // WebKitGTK's player reads no custom protocol (media.rs).
+            ImageKind::Video => self.media.url(id),
+            _ => crate::images::url(kind, id),
+        }
     }
 
     fn has_picker(&self) -> bool {

@@ -51,6 +51,15 @@ const inputs = {};
 for (const e of document.querySelectorAll('input[data-testid]:not([type=password]), textarea[data-testid]')) {
   inputs[e.dataset.testid] = e.value;
 }
+// Tiles, by their photo's name (the first of a name).
+for (const e of document.querySelectorAll('button.tile[title]')) {
+  const r = e.getBoundingClientRect();
+  const key = `tile:${e.title}`;
+  if (r.width > 0 && r.height > 0 && !(key in elements)) {
+    elements[key] = [Math.round(r.x + r.width / 2), Math.round(r.y + r.height / 2)];
+  }
+}
+const video = document.querySelector('video[data-testid="full-video"]');
 const active = document.querySelector('.nav-item.active');
 const notice = document.querySelector('[data-testid="notice"] span');
 return {
@@ -66,6 +75,10 @@ return {
   height: window.innerHeight,
   text: document.body.innerText.slice(0, 4000),
   first_thumb_ms_ago: window.__vaultFirstThumb == null ? null : performance.now() - window.__vaultFirstThumb,
+  video: video ? {
+    ready: video.readyState, src: video.currentSrc, duration: Number.isFinite(video.duration) ? video.duration : null,
+    width: video.videoWidth, height: video.videoHeight, error: video.error ? video.error.message || String(video.error.code) : null,
+  } : null,
 };
 "#;
 
@@ -95,6 +108,9 @@ pub fn use_test_hooks(desktop: Desktop) {
                 report["ms_since_launch"] = since.into();
                 report["ms_to_first_thumbnails"] = first_thumbs.into();
                 report["thumbnails_served"] = desktop.thumbnails_served().into();
+                let (ranges, chunks) = desktop.media_served();
+                report["media_ranges"] = ranges.into();
+                report["media_chunks"] = chunks.into();
                 report["pid"] = std::process::id().into();
                 let tmp = file.with_extension("tmp");
                 if std::fs::write(&tmp, report.to_string()).is_ok() {

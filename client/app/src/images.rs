@@ -4,9 +4,11 @@
 //! ```text
 //! vault://localhost/thumb/<id>      the thumbnail (JPEG)
 //! vault://localhost/original/<id>   the original, with its media type
-//! vault://localhost/media/<id>      a video's original: here whole, like an original (the
-//!                                   web app's service worker streams it by byte ranges)
+//! vault://localhost/media/<id>      a video's original, whole, like an original
 //! ```
+//!
+//! The app's `<video>`s do not load from here: WebKitGTK's player reads no custom protocol,
+//! so they stream from the loopback server in `media.rs`.
 
 use std::borrow::Cow;
 

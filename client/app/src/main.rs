@@ -14,6 +14,7 @@
 mod backend;
 mod hooks;
 mod images;
+mod media;
 #[cfg(target_os = "linux")]
 mod picker;
 

@@ -348,6 +348,64 @@ impl Images {
     }
 }
 
+/// What a `Range` header asks of a file of `total` bytes (RFC 9110 §14.1.2), one range only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// Not a single byte range (or not a valid one): the whole file, as RFC 9110 allows.
+    Whole,
+    /// Bytes `start..=end`, within the file.
+    Part { start: u64, end: u64 },
+    /// Nothing of the file (416).
+    Unsatisfiable,
+}
+
+impl ByteRange {
+    /// `header` against a file of `total` bytes (as the service workers' `byteRange` in
+    /// `vault-canister/viewer/media-worker.js` reads it).
+    pub fn parse(header: &str, total: u64) -> ByteRange {
+        let header = header.trim();
+        let Some((first, last)) = header
+            .get(..6)
+            .filter(|unit| unit.eq_ignore_ascii_case("bytes="))
+            .and_then(|_| header[6..].split_once('-'))
+        else {
+            return ByteRange::Whole;
+        };
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(first) || !digits(last) || (first.is_empty() && last.is_empty()) {
+            return ByteRange::Whole;
+        }
+        // A number too long for u64 is past any end.
+        let number = |s: &str| s.parse::<u64>().unwrap_or(u64::MAX);
+        if first.is_empty() {
+            // The last n bytes.
+            return match number(last).min(total) {
+                0 => ByteRange::Unsatisfiable,
+                n => ByteRange::Part {
+                    start: total - n,
+                    end: total - 1,
+                },
+            };
+        }
+        let start = number(first);
+        let end = if last.is_empty() {
+            u64::MAX
+        } else {
+            number(last)
+        };
+        if end < start {
+            ByteRange::Whole
+        } else if start >= total {
+            ByteRange::Unsatisfiable
+        } else {
+            ByteRange::Part {
+                start,
+                end: end.min(total - 1),
+            }
+        }
+    }
+}
+
 /// The cache behind `mutex`: a panic while it was held leaves it whole (each change is one
 /// insert or removal), so it is used as it is.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -359,6 +417,43 @@ mod tests {
     use super::*;
 
     const ID: &str = "00112233445566778899aabbccddeeff";
+
+    /// A player's `Range` headers, read as the service workers read them.
+    #[test]
+    fn byte_ranges_are_read_as_rfc_9110_says() {
+        use ByteRange::*;
+        let part = |start, end| Part { start, end };
+        for (header, total, expected) in [
+            ("bytes=0-", 100, part(0, 99)),
+            ("bytes=0-1", 100, part(0, 1)),
+            ("Bytes=10-20", 100, part(10, 20)),
+            (" bytes=50-500 ", 100, part(50, 99)),
+            ("bytes=99-", 100, part(99, 99)),
+            ("bytes=-10", 100, part(90, 99)),
+            ("bytes=-1000", 100, part(0, 99)),
+            ("bytes=0-99999999999999999999999", 100, part(0, 99)),
+            ("bytes=100-", 100, Unsatisfiable),
+            ("bytes=99999999999999999999999-", 100, Unsatisfiable),
+            ("bytes=-0", 100, Unsatisfiable),
+            ("bytes=0-", 0, Unsatisfiable),
+            ("bytes=-5", 0, Unsatisfiable),
+            ("bytes=20-10", 100, Whole),
+            ("bytes=-", 100, Whole),
+            ("bytes=0-1,5-6", 100, Whole),
+            ("bytes=a-b", 100, Whole),
+            ("bytes=+1-2", 100, Whole),
+            ("items=0-1", 100, Whole),
+            ("bytes", 100, Whole),
+            ("", 100, Whole),
+            ("bytés=0-1", 100, Whole),
+        ] {
+            assert_eq!(
+                ByteRange::parse(header, total),
+                expected,
+                "{header:?} of {total}"
+            );
+        }
+    }
 
     #[test]
     fn other_paths_are_not_images() {
