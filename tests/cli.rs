@@ -1323,13 +1323,15 @@ fn a_chunk_sent_without_the_agent_is_refused_as_through_it() {
     });
 }
 
-/// One node lies about a chunk: the replies to `put_chunk` are not verified
-/// (`VaultCanister::put_chunk`), so a node can drop a chunk and answer that it arrived. The
-/// upload still ends whole: `commit_upload` refuses, `begin_upload` says which chunk is missing
-/// (both verified), and it is sent again. The node is a proxy before the replica that answers
-/// the first `put_chunk` itself, with a made-up reply.
+/// One node lies about chunks: the replies to `put_chunk` are not verified
+/// (`VaultCanister::put_chunk`), so a node can drop a chunk and answer that it arrived, or
+/// answer a refusal the vault never made. The upload still ends whole: the refusal is not
+/// believed before `begin_upload` (verified) confirms it, and `begin_upload` says which chunks
+/// are missing; had only the first lie been told, `commit_upload` (verified) would refuse and
+/// the same would follow. The node is a proxy before the replica that answers the second and
+/// third `put_chunk` itself, with made-up replies.
 #[test]
-fn a_node_that_drops_a_chunk_and_says_it_arrived_does_not_break_the_upload() {
+fn a_node_that_lies_about_chunks_does_not_break_the_upload() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -1353,12 +1355,20 @@ fn a_node_that_drops_a_chunk_and_says_it_arrived_does_not_break_the_upload() {
             && let Ok(envelope) = serde_cbor::from_slice::<Envelope>(&body)
             && let EnvelopeContent::Call { method_name, .. } = &*envelope.content
             && method_name == "put_chunk"
-            && liar.chunks.fetch_add(1, Ordering::SeqCst) == 1
+            && let arrived = liar.chunks.fetch_add(1, Ordering::SeqCst)
+            && (arrived == 1 || arrived == 2)
         {
-            // The second chunk: dropped, and said to have arrived.
+            // Dropped, and said to have arrived; then dropped, and said to be refused.
             liar.lies.fetch_add(1, Ordering::SeqCst);
             let id = ic_agent::to_request_id(&*envelope.content).unwrap();
-            let reply = candid::encode_one(vault_client::types::VaultResult::<()>::Ok(())).unwrap();
+            let said: vault_client::types::VaultResult<()> = if arrived == 1 {
+                Ok(())
+            } else {
+                Err(vault_client::types::VaultError::Conflict {
+                    reason: "made up".into(),
+                })
+            };
+            let reply = candid::encode_one(said).unwrap();
             let tree = label(
                 "request_status",
                 label(
@@ -1431,12 +1441,16 @@ fn a_node_that_drops_a_chunk_and_says_it_arrived_does_not_break_the_upload() {
             )
             .await
             .unwrap();
-        assert_eq!(liar.lies.load(Ordering::SeqCst), 1, "the node lied once");
+        assert_eq!(liar.lies.load(Ordering::SeqCst), 2, "the node lied twice");
         let uploaded = results.into_iter().next().unwrap().unwrap();
         assert_eq!(
-            (uploaded.chunks_total, uploaded.chunks_sent),
-            (3, 4),
-            "the dropped chunk was sent again"
+            (
+                uploaded.chunks_total,
+                uploaded.chunks_sent,
+                liar.chunks.load(Ordering::SeqCst)
+            ),
+            (3, 2, 5),
+            "the two chunks dropped were sent again"
         );
         let info = vault
             .canister()

@@ -118,7 +118,7 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
     assert!(src.starts_with("http://127.0.0.1:"), "{src}");
     let (base, id) = src.rsplit_once('/').unwrap();
     let (origin, token) = base.rsplit_once('/').unwrap();
-    let get = |url: &str, range: &str| {
+    let curl = |url: &str, args: &[&str]| {
         let out = std::process::Command::new("curl")
             .args([
                 "-s",
@@ -126,19 +126,30 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
                 "/dev/null",
                 "-w",
                 "%{http_code} %{size_download}",
-                "-H",
             ])
-            .arg(format!("Range: {range}"))
+            .args(args)
             .arg(url)
             .output()
             .expect("curl runs");
         String::from_utf8(out.stdout).unwrap()
     };
+    let get = |url: &str, range: &str| curl(url, &["-H", &format!("Range: {range}")]);
     let mut other = token.to_string();
     other.replace_range(..1, if token.starts_with('0') { "1" } else { "0" });
     for refused in [format!("{origin}/{other}/{id}"), format!("{origin}/{id}")] {
         assert!(get(&refused, "bytes=0-9").starts_with("404 "), "{refused}");
     }
+    // Nor by another method, nor for a page that rebound a name of its own to 127.0.0.1.
+    let port = origin
+        .rsplit_once(':')
+        .unwrap()
+        .1
+        .split('/')
+        .next()
+        .unwrap();
+    let elsewhere = format!("Host: rebound.example:{port}");
+    assert!(curl(src, &["-X", "POST"]).starts_with("404 "));
+    assert!(curl(src, &["-H", &elsewhere]).starts_with("404 "));
     assert_eq!(get(src, "bytes=100000000-100999999"), "206 1000000");
     assert_eq!(get(src, "bytes=999999999-"), "416 0");
     screenshot("app-video.png");

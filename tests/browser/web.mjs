@@ -351,13 +351,15 @@ const cdp = await phone.newCDPSession(page);
     action: '/app/share', method: 'POST', enctype: 'multipart/form-data',
     params: { files: [{ name: 'media', accept: ['image/*', 'video/*'] }] },
   }, 'the manifest offers Vault in the share sheet, for photos and videos');
-  // Posts the file at `path` as `name`, as a share sheet does: what the worker answered.
-  const post = (name, path) => page.evaluate(async ({ name, bytes }) => {
+  // Posts the file at `path` as `name`, and `more` one-byte files, as a share sheet does: what
+  // the worker answered.
+  const post = (name, path, more = 0) => page.evaluate(async ({ name, bytes, more }) => {
     const form = new FormData();
     form.append('media', new File([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))], name, { type: 'image/jpeg' }));
+    for (let i = 0; i < more; i++) form.append('media', new File(['x'], `more-${i}.jpg`, { type: 'image/jpeg' }));
     const answer = await fetch('/app/share', { method: 'POST', body: form, redirect: 'manual' });
     return answer.type;
-  }, { name, bytes: readFileSync(path).toString('base64') });
+  }, { name, bytes: readFileSync(path).toString('base64'), more });
   const { name, path } = config.shared;
   assert.equal(await post(name, path), 'opaqueredirect', 'the worker kept the file and sent the browser on to the app');
   await page.goto(new URL('/app/?shared=1', config.app).href);
@@ -382,18 +384,22 @@ const cdp = await phone.newCDPSession(page);
   await shot(page, 'shared');
   ok(`share → Vault: ${name} posted to the share target, shown once the app was unlocked, uploaded on the owner's say (${summary.trim()})`);
 
-  // What the owner discards is forgotten, and nothing goes up.
-  assert.equal(await post('planted.jpg', config.uploads[1].path), 'opaqueredirect');
+  // What the owner discards is forgotten, and nothing goes up; what was too many to keep (102
+  // files: at most 100 wait) is said, not dropped silently.
+  assert.equal(await post('planted.jpg', config.uploads[1].path, 101), 'opaqueredirect');
   await page.goto(new URL('/app/?shared=1', config.app).href);
   await page.waitForSelector(testid('passkey-sign-in'), WAIT);
   await page.tap(testid('passkey-sign-in'));
   await page.waitForSelector(testid('shared-prompt'), WAIT);
+  const prompt = await page.textContent(testid('shared-prompt'));
+  assert.match(prompt, /100 files .*shared with Vault/s, prompt);
+  assert.match(await page.textContent(testid('shared-refused')), /^2 more files were shared but not kept/, prompt);
   await page.tap(testid('shared-discard'));
   await page.waitForSelector(testid('shared-prompt'), { state: 'detached', ...WAIT });
   assert.equal(await page.evaluate(async () => (await (await caches.open('vault-shared')).keys()).length), 0,
     'what was discarded is gone from the browser');
   await page.waitForSelector(`${testid('timeline')}[data-count="${all}"]`, WAIT);
-  ok('share → Vault: what the owner discards is forgotten and not uploaded');
+  ok('share → Vault: what the owner discards is forgotten and not uploaded; what was too many to keep is said (2 of 102)');
 }
 
 // --- The owner removes this browser's passkey (from the command line, on another device): its

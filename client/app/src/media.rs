@@ -4,8 +4,9 @@
 //! `http://127.0.0.1:<port>/media/<token>/<id>`.
 //!
 //! The token is 256 random bits made at each launch, known to this process and its webview
-//! only: a request without it (another local user's, a web page's guess) is answered 404 and
-//! learns nothing. A request gets the bytes its `Range` asks for (206), or the whole (200),
+//! only: a request without it (another local user's, a web page's guess), by another method
+//! than GET, or naming another host (a page that rebound a domain of its own to 127.0.0.1)
+//! is answered 404 and learns nothing. A request gets the bytes its `Range` asks for (206), or the whole (200),
 //! streamed a piece at a time: only the chunks those bytes are in are fetched and decrypted
 //! (`Images::piece`), so a long video starts at once and never sits whole in memory. Nothing
 //! is stored (`no-store`); a locked vault answers nothing.
@@ -14,8 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State as Extracted};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Request, State as Extracted};
+use axum::http::{Method, StatusCode, header};
 use axum::response::Response;
 use sha2::Digest;
 use vault_bridge::images::{ByteRange, Piece, Refusal, parse_path};
@@ -34,6 +35,8 @@ pub(crate) struct Media {
 #[derive(Clone)]
 struct Served {
     state: Arc<State>,
+    /// `127.0.0.1:<port>`: the only `Host` answered.
+    host: String,
     /// The token's SHA-256: compared with a request's in constant time.
     token: [u8; 32],
     ranges: Arc<AtomicU64>,
@@ -55,13 +58,12 @@ impl Media {
         let ranges = Arc::new(AtomicU64::new(0));
         let served = Served {
             state,
+            host: format!("127.0.0.1:{port}"),
             token: sha2::Sha256::digest(token.as_bytes()).into(),
             ranges: ranges.clone(),
         };
-        let app = axum::Router::new()
-            .route("/media/{token}/{*id}", axum::routing::get(answer))
-            .fallback(|| async { not_found() })
-            .with_state(served);
+        // Every request goes to `answer`: whatever is wrong with one, the answer is the same 404.
+        let app = axum::Router::new().fallback(answer).with_state(served);
         runtime.spawn(async move {
             match tokio::net::TcpListener::from_std(listener) {
                 Ok(listener) => {
@@ -109,11 +111,21 @@ fn refused(refusal: Refusal) -> Response {
 }
 
 /// One request: the bytes of a video its `Range` asks for, streamed.
-async fn answer(
-    Extracted(served): Extracted<Served>,
-    Path((token, id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
+async fn answer(Extracted(served): Extracted<Served>, request: Request) -> Response {
+    let headers = request.headers();
+    if request.method() != Method::GET
+        || headers.get(header::HOST).and_then(|h| h.to_str().ok()) != Some(served.host.as_str())
+    {
+        return not_found();
+    }
+    let Some((token, id)) = request
+        .uri()
+        .path()
+        .strip_prefix("/media/")
+        .and_then(|rest| rest.split_once('/'))
+    else {
+        return not_found();
+    };
     let asked: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
     if asked
         .iter()

@@ -165,15 +165,12 @@ impl VaultCanister {
             202 => ic_agent::TransportCallResponse::Accepted,
             // Busy or failing: worth sending again (the chunk loop does).
             429 | 500..=599 => {
-                return Err(unreachable(format!(
-                    "HTTP {status}: {}",
-                    String::from_utf8_lossy(&bytes)
-                )));
+                return Err(unreachable(format!("HTTP {status}: {}", node_text(&bytes))));
             }
             _ => {
                 return Err(Error::Agent(format!(
                     "the replica refused {method} (HTTP {status}): {}",
-                    String::from_utf8_lossy(&bytes)
+                    node_text(&bytes)
                 )));
             }
         };
@@ -224,6 +221,16 @@ impl VaultCanister {
             .map_err(|e| agent_error(&self.url(), e))?;
         decode(method, &reply)
     }
+}
+
+/// What a node sent as text, as the user may be shown it: its first 200 characters, without
+/// control characters (a node's bytes never move a terminal's cursor or colour).
+fn node_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect()
 }
 
 /// What a call's certificate says of it.
@@ -638,6 +645,8 @@ mod tests {
         // Replied without a reply; not a certificate at all.
         assert!(answer_in(&certificate(&id, &[("status", b"replied")]), &request).is_err());
         assert!(answer_in(b"\x00\x01", &request).is_err());
+        assert_eq!(node_text(b"\x1b[2Jgone\r\n"), "[2Jgone");
+        assert_eq!(node_text(&[b'a'; 300]).len(), 200);
         // What the user is told of a refusal.
         assert!(matches!(
             rejected("IC0406".into(), "no".into()),

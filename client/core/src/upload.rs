@@ -742,7 +742,8 @@ impl Vault {
         );
         // A chunk's reply is not verified (`VaultCanister::put_chunk`): if a node said one
         // arrived that did not, `commit_upload` refuses and `begin_upload` (both verified) says
-        // which are missing, sent once more.
+        // which are missing, sent once more; a refusal of a chunk is not acted on before
+        // `begin_upload` confirms something is wrong (it answers the vault's own refusal).
         let mut sent = 0;
         let mut round = 0;
         let info = loop {
@@ -764,20 +765,20 @@ impl Vault {
                 Err(e) => return Err(e),
             };
             let missing: HashSet<u32> = status.missing.iter().copied().collect();
-            // The second round's chunks were counted by the first.
-            let progress = if round == 1 { progress } else { &Quiet };
-            // What an earlier run sent: the file but for the chunks still missing (the last
-            // chunk is the shorter one).
-            let still_missing: u64 = missing
-                .iter()
-                .map(|&i| {
-                    j.size
-                        .saturating_sub(u64::from(i) * CHUNK_SIZE as u64)
-                        .min(CHUNK_SIZE as u64)
-                })
-                .sum();
-            progress.advance(path, Pass::Sent, j.size.saturating_sub(still_missing));
-            sent += send_chunks(
+            if round == 1 {
+                // What an earlier run sent: the file but for the chunks still missing (the
+                // last chunk is the shorter one).
+                let still_missing: u64 = missing
+                    .iter()
+                    .map(|&i| {
+                        j.size
+                            .saturating_sub(u64::from(i) * CHUNK_SIZE as u64)
+                            .min(CHUNK_SIZE as u64)
+                    })
+                    .sum();
+                progress.advance(path, Pass::Sent, j.size.saturating_sub(still_missing));
+            }
+            match send_chunks(
                 &dest.canister,
                 input,
                 file_id,
@@ -787,7 +788,14 @@ impl Vault {
                 chunks,
                 progress,
             )
-            .await?;
+            .await
+            {
+                Ok(n) => sent += n,
+                Err(Error::Vault(_) | Error::Rejected { .. } | Error::Agent(_)) if round == 1 => {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
             match dest.canister.commit_upload(&file_id).await {
                 Err(Error::Vault(VaultError::Conflict { .. }))
                     if round == 1 && !missing.is_empty() => {}

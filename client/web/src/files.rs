@@ -41,6 +41,9 @@ extern "C" {
     /// `[{ id, name, type, size }]` of the files waiting.
     #[wasm_bindgen(catch, js_name = peek)]
     async fn peek_shared() -> Result<JsValue, JsValue>;
+    /// How many more were shared but not kept (too many at once).
+    #[wasm_bindgen(catch, js_name = refused)]
+    async fn refused_shared() -> Result<JsValue, JsValue>;
     /// Forgets the files waiting.
     #[wasm_bindgen(catch, js_name = discard)]
     async fn discard_shared() -> Result<JsValue, JsValue>;
@@ -65,6 +68,17 @@ pub async fn waiting() -> Result<Vec<(String, String, u64)>, Error> {
             (text("id"), format!("{} ({kind})", text("name")), size)
         })
         .collect())
+}
+
+/// How many files other apps shared with Vault were not kept (more than may wait at once): 0
+/// when none, or when that cannot be read (nothing to say then).
+pub async fn refused() -> u64 {
+    refused_shared()
+        .await
+        .ok()
+        .and_then(|n| n.as_f64())
+        .filter(|n| n.is_finite() && *n > 0.0)
+        .map_or(0, |n| n as u64)
 }
 
 /// Forgets what other apps shared with Vault: the owner did not want it.

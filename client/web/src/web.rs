@@ -273,16 +273,19 @@ impl Platform for Web {
         self.spawn_upload(screens, sources, album)
     }
 
-    fn shared_with_vault(&self) -> Call<Vec<(String, u64)>> {
+    fn shared_with_vault(&self) -> Call<vault_ui::model::SharedWaiting> {
         let listed = self.shared_listed.clone();
         Box::pin(async move {
             let waiting = crate::files::waiting().await.map_err(ui_error)?;
             // What the owner is shown is what an upload takes: not what arrives meanwhile.
             *listed.borrow_mut() = waiting.iter().map(|(id, _, _)| id.clone()).collect();
-            Ok(waiting
-                .into_iter()
-                .map(|(_, shown, size)| (shown, size))
-                .collect())
+            Ok(vault_ui::model::SharedWaiting {
+                files: waiting
+                    .into_iter()
+                    .map(|(_, shown, size)| (shown, size))
+                    .collect(),
+                refused: crate::files::refused().await,
+            })
         })
     }
 

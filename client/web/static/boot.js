@@ -199,16 +199,17 @@ const vaultPhoto = {
       if (type !== "image/jpeg" || !(width > 0 && height > 0) || typeof ImageDecoder !== "function") return null;
       let scale = 1;
       while (scale > 1 / 8 && (Math.max(width, height) * scale) / 2 >= long) scale /= 2;
-      const decoder = new ImageDecoder({
-        data: file.stream(), type,
-        desiredWidth: Math.ceil(width * scale), desiredHeight: Math.ceil(height * scale),
-      });
+      let decoder = null;
       try {
+        decoder = new ImageDecoder({
+          data: file.stream(), type,
+          desiredWidth: Math.ceil(width * scale), desiredHeight: Math.ceil(height * scale),
+        });
         return (await decoder.decode()).image;
       } catch {
         return null;
       } finally {
-        decoder.close();
+        decoder?.close();
       }
     };
     const frame = await scaled();
@@ -312,6 +313,8 @@ globalThis.vaultLock = vaultLock;
  * without the owner's say.
  */
 /** The share target's `/app/?shared=n`, once what it brought is settled: the plain address. */
+/** Where sw.js counts the files shared but not kept. */
+const SHARED_REFUSED = "/app/shared-refused";
 const settled = () => {
   if (new URL(location.href).searchParams.has("shared")) history.replaceState(null, "", "/app/");
 };
@@ -321,6 +324,7 @@ const vaultShare = {
     const shared = await caches.open("vault-shared");
     const waiting = [];
     for (const request of await shared.keys()) {
+      if (new URL(request.url).pathname === SHARED_REFUSED) continue;
       const kept = await shared.match(request);
       if (!kept || Date.now() - Number(kept.headers.get("x-at")) > 3_600_000) {
         await shared.delete(request);
@@ -337,6 +341,12 @@ const vaultShare = {
     return waiting;
   },
   /** Forgets every file waiting. */
+  /** How many more were shared but not kept (too many at once; sw.js's SHARED_MAX). */
+  async refused() {
+    const said = await (await caches.open("vault-shared")).match(SHARED_REFUSED);
+    if (!said || Date.now() - Number(said.headers.get("x-at")) > 3_600_000) return 0;
+    return Number(await said.text()) || 0;
+  },
   async discard() {
     await caches.delete("vault-shared");
     settled();

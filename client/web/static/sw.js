@@ -27,6 +27,8 @@ self.addEventListener("activate", (event) => {
 const SHARE = "/app/share";
 const SHARED = "vault-shared";
 const SHARED_MAX = 100;
+/** How many files were shared but not kept (over SHARED_MAX), kept beside them to be said. */
+const REFUSED = "/app/shared-refused";
 
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
@@ -73,8 +75,17 @@ async function share(request) {
     files = (await request.formData()).getAll("media").filter((f) => f instanceof File && f.size > 0);
   } catch {} // not a form: nothing shared
   const shared = await caches.open(SHARED);
-  // At most SHARED_MAX wait at once; the app drops what waited over an hour.
-  files = files.slice(0, Math.max(0, SHARED_MAX - (await shared.keys()).length));
+  // At most SHARED_MAX wait at once (the rest counted, and said to the owner); the app drops
+  // what waited over an hour.
+  const waiting = (await shared.keys()).filter((r) => new URL(r.url).pathname !== REFUSED).length;
+  const room = Math.max(0, SHARED_MAX - waiting);
+  const refused = Math.max(0, files.length - room);
+  files = files.slice(0, room);
+  if (refused > 0) {
+    const before = await shared.match(REFUSED);
+    const earlier = before ? Number(await before.text()) || 0 : 0;
+    await shared.put(REFUSED, new Response(String(earlier + refused), { headers: { "x-at": String(Date.now()) } }));
+  }
   for (const file of files) {
     await shared.put(`/app/shared/${crypto.randomUUID()}`, new Response(file, {
       headers: {

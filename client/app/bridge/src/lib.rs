@@ -88,8 +88,8 @@ pub trait Platform: Clone + MaybeSync + 'static {
     }
     /// The names and sizes of what another app shared with this one (a phone's "Share →
     /// Vault") and waits for the owner's say.
-    fn shared_with_vault(&self) -> Call<Vec<(String, u64)>> {
-        Box::pin(async { Ok(Vec::new()) })
+    fn shared_with_vault(&self) -> Call<vault_ui::model::SharedWaiting> {
+        Box::pin(async { Ok(Default::default()) })
     }
     /// Uploads what waits there (`upload`), or forgets it.
     fn upload_shared(
@@ -274,7 +274,7 @@ impl<P: Platform> Backend for Bridge<P> {
             .upload_files(self.screens.clone(), files, album)
     }
 
-    fn shared_with_vault(&self) -> Call<Vec<(String, u64)>> {
+    fn shared_with_vault(&self) -> Call<vault_ui::model::SharedWaiting> {
         self.platform.shared_with_vault()
     }
 

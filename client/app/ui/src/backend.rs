@@ -106,8 +106,8 @@ pub trait Backend: 'static {
 
     /// The names and sizes of what another app shared with this one (a phone's "Share →
     /// Vault") and waits for the owner: the app asks once it is unlocked.
-    fn shared_with_vault(&self) -> Call<Vec<(String, u64)>> {
-        Box::pin(async { Ok(Vec::new()) })
+    fn shared_with_vault(&self) -> Call<SharedWaiting> {
+        Box::pin(async { Ok(SharedWaiting::default()) })
     }
     /// Uploads what waits there (`upload`: the owner said so), or forgets it; `None` when
     /// nothing was waiting.

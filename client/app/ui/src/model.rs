@@ -295,3 +295,12 @@ pub enum ImageKind {
     /// ranges, never whole.
     Video,
 }
+
+/// What another app shared with this one ("Share → Vault") and waits for the owner's say.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SharedWaiting {
+    /// Each file's name (as the owner is shown it) and size.
+    pub files: Vec<(String, u64)>,
+    /// Files shared with them that were not kept (more than may wait at once).
+    pub refused: u64,
+}

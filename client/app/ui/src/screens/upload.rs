@@ -9,7 +9,7 @@ use futures_channel::mpsc::UnboundedReceiver;
 use futures_util::StreamExt;
 
 use super::{Header, bytes, count};
-use crate::{AppState, BackendHandle, Loadable, UploadEvent, use_app, use_backend};
+use crate::{AppState, BackendHandle, Loadable, SharedWaiting, UploadEvent, use_app, use_backend};
 
 /// Rows of files the screen lists (failures first); the rest are counted.
 pub const LISTED: usize = 200;
@@ -157,7 +157,7 @@ pub fn SharedWithVault() -> Element {
         }
     });
     let mut decided = use_signal(|| false);
-    let Some(Ok(files)) = waiting.read().clone() else {
+    let Some(Ok(SharedWaiting { files, refused })) = waiting.read().clone() else {
         return rsx! {};
     };
     if files.is_empty() || decided() {
@@ -192,6 +192,10 @@ pub fn SharedWithVault() -> Element {
             ul {
                 for name in shown { li { class: "name", "{name}" } }
                 if more > 0 { li { class: "muted", "and {more} more" } }
+            }
+            if refused > 0 {
+                p { class: "error", "data-testid": crate::testid("shared-refused"),
+                    "{count(refused, \"more file was\", \"more files were\")} shared but not kept: too many at once. Share them again once these are uploaded." }
             }
             p { class: "muted", "Only upload what you shared yourself: any web page can send files here." }
             div { class: "row",
