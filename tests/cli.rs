@@ -1328,8 +1328,10 @@ fn a_chunk_sent_without_the_agent_is_refused_as_through_it() {
 /// answer a refusal the vault never made. The upload still ends whole: the refusal is not
 /// believed before `begin_upload` (verified) confirms it, and `begin_upload` says which chunks
 /// are missing; had only the first lie been told, `commit_upload` (verified) would refuse and
-/// the same would follow. The node is a proxy before the replica that answers the second and
-/// third `put_chunk` itself, with made-up replies.
+/// the same would follow. Nor is a made-up duplicate believed (`begin_upload`'s first answer
+/// is not verified either): the file is uploaded, not said to be in the vault already. The
+/// node is a proxy before the replica that answers the second and third `put_chunk`, and then
+/// a `begin_upload`, itself, with made-up replies.
 #[test]
 fn a_node_that_lies_about_chunks_does_not_break_the_upload() {
     use std::sync::Arc;
@@ -1337,6 +1339,7 @@ fn a_node_that_lies_about_chunks_does_not_break_the_upload() {
 
     use ic_agent::agent::{Envelope, EnvelopeContent};
     use ic_agent::hash_tree::{Label, fork, label, leaf};
+    use vault_client::types::{VaultError, VaultResult};
 
     #[derive(Clone)]
     struct Liar {
@@ -1344,6 +1347,8 @@ fn a_node_that_lies_about_chunks_does_not_break_the_upload() {
         client: reqwest::Client,
         lies: Arc<AtomicU32>,
         chunks: Arc<AtomicU32>,
+        /// Whether the next `begin_upload` is answered with a made-up duplicate.
+        lie_to_begin: Arc<std::sync::atomic::AtomicBool>,
     }
     async fn node(
         axum::extract::State(liar): axum::extract::State<Liar>,
@@ -1351,24 +1356,41 @@ fn a_node_that_lies_about_chunks_does_not_break_the_upload() {
     ) -> axum::response::Response {
         let (parts, body) = request.into_parts();
         let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-        if parts.uri.path().ends_with("/call")
-            && let Ok(envelope) = serde_cbor::from_slice::<Envelope>(&body)
-            && let EnvelopeContent::Call { method_name, .. } = &*envelope.content
-            && method_name == "put_chunk"
-            && let arrived = liar.chunks.fetch_add(1, Ordering::SeqCst)
-            && (arrived == 1 || arrived == 2)
-        {
-            // Dropped, and said to have arrived; then dropped, and said to be refused.
+        let made_up = match serde_cbor::from_slice::<Envelope>(&body) {
+            Ok(envelope) if parts.uri.path().ends_with("/call") => match &*envelope.content {
+                EnvelopeContent::Call { method_name, .. } if method_name == "put_chunk" => {
+                    match liar.chunks.fetch_add(1, Ordering::SeqCst) {
+                        // Dropped, and said to have arrived.
+                        1 => Some((envelope, candid::encode_one(VaultResult::<()>::Ok(())))),
+                        // Dropped, and said to be refused.
+                        2 => Some((
+                            envelope,
+                            candid::encode_one(VaultResult::<()>::Err(VaultError::Conflict {
+                                reason: "made up".into(),
+                            })),
+                        )),
+                        _ => None,
+                    }
+                }
+                EnvelopeContent::Call { method_name, .. }
+                    if method_name == "begin_upload"
+                        && liar.lie_to_begin.swap(false, Ordering::SeqCst) =>
+                {
+                    let said = VaultResult::<vault_client::types::UploadStatus>::Err(
+                        VaultError::Duplicate {
+                            existing: serde_bytes::ByteBuf::from(vec![7; 16]),
+                        },
+                    );
+                    Some((envelope, candid::encode_one(said)))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some((envelope, reply)) = made_up {
             liar.lies.fetch_add(1, Ordering::SeqCst);
             let id = ic_agent::to_request_id(&*envelope.content).unwrap();
-            let said: vault_client::types::VaultResult<()> = if arrived == 1 {
-                Ok(())
-            } else {
-                Err(vault_client::types::VaultError::Conflict {
-                    reason: "made up".into(),
-                })
-            };
-            let reply = candid::encode_one(said).unwrap();
+            let reply = reply.unwrap();
             let tree = label(
                 "request_status",
                 label(
@@ -1419,6 +1441,7 @@ fn a_node_that_lies_about_chunks_does_not_break_the_upload() {
             client: reqwest::Client::new(),
             lies: Arc::default(),
             chunks: Arc::default(),
+            lie_to_begin: Arc::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -1460,6 +1483,35 @@ fn a_node_that_lies_about_chunks_does_not_break_the_upload() {
         let dir = tempfile::tempdir().unwrap();
         let exported = vault.reader().export(&info, dir.path()).await.unwrap();
         assert_eq!(std::fs::read(exported.path).unwrap(), bytes);
+
+        // A made-up duplicate.
+        liar.lie_to_begin.store(true, Ordering::SeqCst);
+        let other = owner.home.path().join("not-a-duplicate.bin");
+        std::fs::write(&other, b"not in the vault yet").unwrap();
+        let results = vault
+            .upload(
+                std::slice::from_ref(&other),
+                &vault_client::upload::UploadOptions::default(),
+                &vault_client::upload::Quiet,
+            )
+            .await
+            .unwrap();
+        assert_eq!(liar.lies.load(Ordering::SeqCst), 3, "the node lied again");
+        let uploaded = results.into_iter().next().unwrap().unwrap();
+        assert_eq!(
+            uploaded.outcome,
+            vault_client::upload::UploadOutcome::Uploaded
+        );
+        let info = vault
+            .canister()
+            .get_file(&uploaded.id.0, None)
+            .await
+            .unwrap();
+        let exported = vault.reader().export(&info, dir.path()).await.unwrap();
+        assert_eq!(
+            std::fs::read(exported.path).unwrap(),
+            b"not in the vault yet"
+        );
         drop(replica);
     });
 }

@@ -373,6 +373,15 @@ impl VaultCanister {
     pub async fn begin_upload(&self, args: BeginUploadArgs) -> Result<UploadStatus, Error> {
         self.update("begin_upload", (args,)).await
     }
+    /// The same, its answer **not verified** (as `put_chunk`'s): only a status that a chunk
+    /// list can be sent on may be taken from it; anything else (a duplicate, a refusal) must be
+    /// asked again verified before it is acted on (`upload::send`).
+    pub async fn begin_upload_unverified(
+        &self,
+        args: BeginUploadArgs,
+    ) -> Result<UploadStatus, Error> {
+        self.update_unverified("begin_upload", (args,)).await
+    }
     /// Sends one encrypted chunk.
     pub async fn put_chunk(&self, file_id: &[u8], index: u32, data: &[u8]) -> Result<(), Error> {
         let args = PutChunkArgsRef {

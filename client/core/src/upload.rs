@@ -740,17 +740,22 @@ impl Vault {
             crate::platform::ChunkSealer::new(&prepared.file_key, StreamKind::Content, &header)
                 .await,
         );
-        // A chunk's reply is not verified (`VaultCanister::put_chunk`): if a node said one
-        // arrived that did not, `commit_upload` refuses and `begin_upload` (both verified) says
-        // which are missing, sent once more; a refusal of a chunk is not acted on before
-        // `begin_upload` confirms something is wrong (it answers the vault's own refusal).
+        // The first round's answers are not verified (`VaultCanister::put_chunk`; a browser
+        // spares the BLS check of each): only `commit_upload`'s, which says the file is whole,
+        // and the second round's. So anything but a plain status from `begin_upload` (a
+        // duplicate, a refusal), a chunk's refusal, or `commit_upload` finding a chunk missing
+        // (a node said it arrived), leads to the second round: `begin_upload` verified, which
+        // answers the vault's own refusal if there is one or says which chunks are missing,
+        // sent once more.
         let mut sent = 0;
         let mut round = 0;
+        let mut counted = false;
         let info = loop {
             round += 1;
-            let status = match self.begin(dest, j, file_id).await {
+            let status = match self.begin(dest, j, file_id, round > 1).await {
                 Ok(status) => status,
-                Err(Error::Vault(VaultError::Duplicate { existing })) if round == 1 => {
+                Err(_) if round == 1 => continue,
+                Err(Error::Vault(VaultError::Duplicate { existing })) => {
                     progress.advance(path, Pass::Sent, j.size);
                     return Ok(Uploaded {
                         path: path.to_path_buf(),
@@ -765,7 +770,7 @@ impl Vault {
                 Err(e) => return Err(e),
             };
             let missing: HashSet<u32> = status.missing.iter().copied().collect();
-            if round == 1 {
+            if !std::mem::replace(&mut counted, true) {
                 // What an earlier run sent: the file but for the chunks still missing (the
                 // last chunk is the shorter one).
                 let still_missing: u64 = missing
@@ -797,8 +802,7 @@ impl Vault {
                 Err(e) => return Err(e),
             }
             match dest.canister.commit_upload(&file_id).await {
-                Err(Error::Vault(VaultError::Conflict { .. }))
-                    if round == 1 && !missing.is_empty() => {}
+                Err(Error::Vault(VaultError::Conflict { .. })) if round == 1 => {}
                 committed => break committed?,
             }
         };
@@ -817,28 +821,33 @@ impl Vault {
         })
     }
 
-    /// `begin_upload` with the journal `j`'s arguments: the first time, or again to resume.
+    /// `begin_upload` with the journal `j`'s arguments: the first time, or again to resume;
+    /// its answer verified if `verified`.
     async fn begin(
         &self,
         dest: &Destination,
         j: &Journal,
         file_id: [u8; 16],
+        verified: bool,
     ) -> Result<UploadStatus, Error> {
         let bytes = |h: &str| ByteBuf::from(hex::decode(h).expect("the journal holds hex"));
-        dest.canister
-            .begin_upload(BeginUploadArgs {
-                file_id: ByteBuf::from(file_id.to_vec()),
-                size: j.size,
-                content_header: bytes(&j.content_header),
-                wrapped_key: bytes(&j.wrapped_key),
-                album: j.album.as_deref().map(bytes),
-                key_version: j.key_version,
-                metadata: bytes(&j.metadata),
-                thumbnail: j.thumbnail.as_deref().map(bytes),
-                dedupe_hash: dest.send_dedupe.then(|| bytes(&j.dedupe_hash)),
-                sort_key: j.sort_key,
-            })
-            .await
+        let args = BeginUploadArgs {
+            file_id: ByteBuf::from(file_id.to_vec()),
+            size: j.size,
+            content_header: bytes(&j.content_header),
+            wrapped_key: bytes(&j.wrapped_key),
+            album: j.album.as_deref().map(bytes),
+            key_version: j.key_version,
+            metadata: bytes(&j.metadata),
+            thumbnail: j.thumbnail.as_deref().map(bytes),
+            dedupe_hash: dest.send_dedupe.then(|| bytes(&j.dedupe_hash)),
+            sort_key: j.sort_key,
+        };
+        if verified {
+            dest.canister.begin_upload(args).await
+        } else {
+            dest.canister.begin_upload_unverified(args).await
+        }
     }
 }
 
