@@ -299,10 +299,16 @@ const cdp = await phone.newCDPSession(page);
   await page.tap(testid('add-passkey'));
   await page.waitForSelector(testid('passkey-error'), WAIT);
   assert.match(await page.textContent(testid('passkey-error')), /already holds a passkey/);
+  // How long this browser waits, left alone, before it locks: the owner's choice (15 minutes
+  // unless chosen), kept on this browser and in force at once.
+  assert.equal(await page.inputValue(testid('lock-after')), '15');
+  await page.selectOption(testid('lock-after'), '60');
+  assert.deepEqual(await page.evaluate(() => [vaultLock.minutes().chosen, localStorage.getItem('vault-lock-minutes')]), [60, '60']);
 
   // A new session: the page forgets every key; the passkey alone opens the vault.
   await page.reload();
   await page.waitForSelector(testid('passkey-sign-in'), WAIT);
+  assert.equal(await page.evaluate(() => vaultLock.minutes().chosen), 60, 'the choice outlives the session');
   const started = Date.now();
   await page.tap(testid('passkey-sign-in'));
   const all = config.photos.length + config.uploads.length;
@@ -313,7 +319,7 @@ const cdp = await phone.newCDPSession(page);
     return thumbs.length >= 6 && thumbs.every((img) => img.complete && img.naturalWidth > 0) && thumbs.length;
   }, null, WAIT);
   await shot(page, 'passkey-signed-in');
-  ok(`passkey: added from Settings (rp id ${rpId}, PRF), then a reloaded page signed in and unlocked with it alone: ${all} photos listed, ${await drawn.jsonValue()} thumbnails drawn in ${Date.now() - started} ms`);
+  ok(`passkey: added from Settings (rp id ${rpId}, PRF), then a reloaded page signed in and unlocked with it alone: ${all} photos listed, ${await drawn.jsonValue()} thumbnails drawn in ${Date.now() - started} ms; "Lock after" 60 minutes chosen in Settings, kept across the reload`);
 
   // Left alone, the page locks (it reloads, forgetting its keys); not while an upload runs,
   // and not while it is looked at and used. (Limits shortened to seconds for the test.)

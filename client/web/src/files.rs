@@ -133,7 +133,7 @@ impl BrowserFile {
 }
 
 /// What the browser said, for a person.
-fn said(e: &JsValue) -> String {
+pub(crate) fn said(e: &JsValue) -> String {
     e.dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .or_else(|| e.as_string())

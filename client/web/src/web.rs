@@ -28,6 +28,16 @@ use vault_ui::{App, BackendHandle, FileData};
 use crate::files::BrowserFile;
 use wasm_bindgen::prelude::*;
 
+#[wasm_bindgen(js_namespace = vaultLock)]
+extern "C" {
+    /// `{ chosen, choices }`: the minutes after which the page locks when left alone.
+    #[wasm_bindgen(catch, js_name = minutes)]
+    fn lock_minutes() -> Result<JsValue, JsValue>;
+    /// Keeps `minutes` on this browser, in force at once.
+    #[wasm_bindgen(catch, js_name = choose)]
+    fn choose_lock_minutes(minutes: u32) -> Result<(), JsValue>;
+}
+
 /// Where the page's images are served (by the app's service worker, from [`Images`]).
 pub const IMAGES: &str = "/app/image";
 
@@ -312,6 +322,23 @@ impl Platform for Web {
 
     fn has_passkeys(&self) -> bool {
         crate::passkey::available()
+    }
+
+    fn lock_after(&self) -> Option<(u32, Vec<u32>)> {
+        let told = lock_minutes().ok()?;
+        let get = |key: &str| js_sys::Reflect::get(&told, &JsValue::from_str(key)).ok();
+        let chosen = get("chosen")?.as_f64()? as u32;
+        let choices = js_sys::Array::from(&get("choices")?)
+            .iter()
+            .filter_map(|n| n.as_f64())
+            .map(|n| n as u32)
+            .collect();
+        Some((chosen, choices))
+    }
+
+    fn set_lock_after(&self, minutes: u32) -> Result<(), UiError> {
+        choose_lock_minutes(minutes)
+            .map_err(|e| UiError::new(format!("could not be kept: {}", crate::files::said(&e))))
     }
 
     fn served_by_the_vault(&self) -> bool {

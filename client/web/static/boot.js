@@ -266,12 +266,21 @@ globalThis.vaultKdf = vaultKdf;
 /**
  * Locks the vault when the page is left alone: the keys live in this page's memory only, so a
  * reload forgets them (the page then asks for the passphrase or a passkey again). After
- * `hidden` ms out of sight (another app, a locked phone) or `idle` ms without a touch, a key
- * or a scroll; never while an upload runs (the app says so on the body, `data-uploading`).
- * The test hook `vaultLock.after(hidden, idle)` shortens both.
+ * `idle` minutes without a touch, a key or a scroll (the owner's choice on this browser,
+ * Settings → "Lock after": `minutes()`, `choose(n)`; 15 unless chosen), or after at most 5 of
+ * them out of sight (another app, a locked phone); never while an upload runs (the app says so
+ * on the body, `data-uploading`). The test hook `vaultLock.after(hidden, idle)` (ms) shortens
+ * both.
  */
 const vaultLock = (() => {
-  let limits = { hidden: 5 * 60_000, idle: 15 * 60_000 };
+  const KEY = "vault-lock-minutes";
+  const CHOICES = [1, 5, 15, 60];
+  const chosen = () => {
+    const n = Number(localStorage.getItem(KEY));
+    return CHOICES.includes(n) ? n : 15;
+  };
+  const limitsFor = (minutes) => ({ hidden: Math.min(5, minutes) * 60_000, idle: minutes * 60_000 });
+  let limits = limitsFor(chosen());
   let active = Date.now();
   let hiddenAt = null;
   const uploading = () => Boolean(document.body?.dataset.uploading);
@@ -296,11 +305,22 @@ const vaultLock = (() => {
     }
   });
   let timer = setInterval(check, 10_000);
+  const after = (hidden, idle) => {
+    limits = { hidden, idle };
+    clearInterval(timer);
+    timer = setInterval(check, Math.min(10_000, hidden / 4, idle / 4));
+  };
   return {
-    after(hidden, idle) {
-      limits = { hidden, idle };
-      clearInterval(timer);
-      timer = setInterval(check, Math.min(10_000, hidden / 4, idle / 4));
+    after,
+    /** The minutes chosen on this browser, and those that may be. */
+    minutes: () => ({ chosen: chosen(), choices: CHOICES }),
+    /** Keeps `minutes` (one of the choices) on this browser, in force at once. */
+    choose(minutes) {
+      if (!CHOICES.includes(minutes)) throw new Error(`not one of ${CHOICES.join(", ")} minutes`);
+      localStorage.setItem(KEY, String(minutes));
+      active = Date.now();
+      const { hidden, idle } = limitsFor(minutes);
+      after(hidden, idle);
     },
   };
 })();

@@ -105,6 +105,14 @@ pub trait Platform: Clone + MaybeSync + 'static {
     fn has_passkeys(&self) -> bool {
         false
     }
+    /// Where the platform locks the app when left alone: the minutes chosen, and the choices.
+    fn lock_after(&self) -> Option<(u32, Vec<u32>)> {
+        None
+    }
+    /// Chooses those minutes.
+    fn set_lock_after(&self, _minutes: u32) -> Result<(), UiError> {
+        Err(UiError::new("this device does not lock itself"))
+    }
     /// Whether the app is the page a vault serves (where a link's recipient may land too).
     fn served_by_the_vault(&self) -> bool {
         false
@@ -204,6 +212,14 @@ impl<P: Platform> Backend for Bridge<P> {
 
     fn has_passkeys(&self) -> bool {
         self.platform.has_passkeys()
+    }
+
+    fn lock_after(&self) -> Option<(u32, Vec<u32>)> {
+        self.platform.lock_after()
+    }
+
+    fn set_lock_after(&self, minutes: u32) -> Result<(), UiError> {
+        self.platform.set_lock_after(minutes)
     }
 
     fn served_by_the_vault(&self) -> bool {

@@ -37,6 +37,16 @@ pub trait Backend: 'static {
     fn has_passkeys(&self) -> bool {
         false
     }
+    /// Where the app locks itself when left alone (a browser, whose keys live in the page):
+    /// the minutes without a touch after which it does, as chosen on this device, and those
+    /// that may be chosen. `None` elsewhere.
+    fn lock_after(&self) -> Option<(u32, Vec<u32>)> {
+        None
+    }
+    /// Chooses those minutes on this device (one of `lock_after`'s).
+    fn set_lock_after(&self, _minutes: u32) -> Result<(), UiError> {
+        Err(UiError::new("this device does not lock itself"))
+    }
     /// Whether the app is the page a vault serves, at the vault's own address: where someone
     /// sent a link who kept only its start lands too.
     fn served_by_the_vault(&self) -> bool {

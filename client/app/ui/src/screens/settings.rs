@@ -36,6 +36,23 @@ pub fn SettingsPage() -> Element {
     let mut passkey = use_signal(|| None::<Result<bool, crate::model::UiError>>);
     let mut adding = use_signal(|| false);
     let has_passkeys = backend.has_passkeys();
+    let mut lock_after = use_signal(|| backend.lock_after());
+    let mut lock_error = use_signal(|| None::<String>);
+    let choose_lock = {
+        let backend = backend.clone();
+        move |e: Event<FormData>| {
+            let Ok(minutes) = e.value().parse::<u32>() else {
+                return;
+            };
+            match backend.set_lock_after(minutes) {
+                Ok(()) => {
+                    lock_error.set(None);
+                    lock_after.set(backend.lock_after());
+                }
+                Err(e) => lock_error.set(Some(e.to_string())),
+            }
+        }
+    };
     let add_passkey = {
         let backend = backend.clone();
         move |_| {
@@ -154,6 +171,22 @@ pub fn SettingsPage() -> Element {
                             },
                             Some(Err(e)) => rsx! { p { class: "error", role: "alert", "{e}" } },
                             None => rsx! {},
+                        }
+                    }
+                    if let Some((chosen, choices)) = lock_after() {
+                        dt { "Lock after" }
+                        dd {
+                            select { "aria-label": "Lock after", onchange: choose_lock.clone(), "data-testid": crate::testid("lock-after"),
+                                for m in choices {
+                                    option { key: "{m}", value: "{m}", selected: m == chosen,
+                                        if m == 1 { "1 minute" } else { "{m} minutes" }
+                                    }
+                                }
+                            }
+                            p { class: "muted", "Without a touch on this browser, it locks the vault (sooner when you leave it for another app, at most 5 minutes); never while an upload runs." }
+                            if let Some(e) = lock_error() {
+                                p { class: "error", role: "alert", "{e}" }
+                            }
                         }
                     }
                     if has_passkeys {
