@@ -6,10 +6,13 @@
 //! The token is 256 random bits made at each launch, known to this process and its webview
 //! only: a request without it (another local user's, a web page's guess), by another method
 //! than GET, or naming another host (a page that rebound a domain of its own to 127.0.0.1)
-//! is answered 404 and learns nothing. A request gets the bytes its `Range` asks for (206), or the whole (200),
-//! streamed a piece at a time: only the chunks those bytes are in are fetched and decrypted
-//! (`Images::piece`), so a long video starts at once and never sits whole in memory. Nothing
-//! is stored (`no-store`); a locked vault answers nothing.
+//! is answered 404 and learns nothing.
+//!
+//! A request gets the bytes its `Range` asks for (206), or the whole (200), streamed a piece at
+//! a time: only the chunks those bytes are in are fetched and decrypted (`Images::piece`), so a
+//! long video starts at once and never sits whole in memory. Answers are `no-store` (WebKit's
+//! player may still buffer a playing video on disk: SECURITY.md §8); a locked vault answers
+//! nothing.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
