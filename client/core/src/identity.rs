@@ -385,16 +385,12 @@ mod tests {
                     arg,
                     sender_info: None,
                 };
-                assert_eq!(
-                    call_request_id_of(&call),
-                    *call.to_request_id(),
-                    "the request id"
-                );
+                // The request id (`call_request_id`), and what a call sent without the agent
+                // carries (VaultCanister::put_chunk).
+                let (id, signed) = signed_call(&*inner, &call).unwrap().unwrap();
+                assert_eq!(id, call.to_request_id(), "the request id");
                 let (a, b) = (ours.sign(&call).unwrap(), inner.sign(&call).unwrap());
                 assert_eq!(a.signature, b.signature);
-                // What a call sent without the agent carries (VaultCanister::put_chunk).
-                let (id, signed) = signed_call(&*inner, &call).unwrap().unwrap();
-                assert_eq!(id, call.to_request_id());
                 assert_eq!(signed.signature, b.signature);
                 assert_eq!(a.public_key, b.public_key);
                 assert_eq!(
@@ -408,29 +404,6 @@ mod tests {
             );
             assert_eq!(a.signature, b.signature);
         }
-    }
-
-    fn call_request_id_of(call: &EnvelopeContent) -> [u8; 32] {
-        let EnvelopeContent::Call {
-            nonce,
-            ingress_expiry,
-            sender,
-            canister_id,
-            method_name,
-            arg,
-            ..
-        } = call
-        else {
-            unreachable!("a call")
-        };
-        call_request_id(
-            nonce.as_deref(),
-            *ingress_expiry,
-            sender,
-            canister_id,
-            method_name,
-            arg,
-        )
     }
 
     #[tokio::test]

@@ -131,6 +131,23 @@ const vaultPasskey = {
 globalThis.vaultPasskey = vaultPasskey;
 
 /**
+ * `source` (`width` × `height` as drawn: an image, a video, a VideoFrame turned as it says)
+ * drawn at most `long` pixels on its long side with the browser's high-quality resampling,
+ * a JPEG of quality 0.8: `{ jpeg, width, height }`. A video's poster and a photo's thumbnail.
+ */
+async function smallJpeg(source, width, height, long) {
+  const fit = Math.min(1, long / Math.max(width, height, 1));
+  const w = Math.max(1, Math.round(width * fit));
+  const h = Math.max(1, Math.round(height * fit));
+  const canvas = new OffscreenCanvas(w, h);
+  const context = canvas.getContext("2d");
+  context.imageSmoothingQuality = "high";
+  context.drawImage(source, 0, 0, w, h);
+  const jpeg = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.8 });
+  return { jpeg: new Uint8Array(await jpeg.arrayBuffer()), width: w, height: h };
+}
+
+/**
  * What this browser's player tells of a video file (`client/web/src/files.rs`): its length,
  * size and a poster frame (a second in, or halfway through a shorter one), drawn upright and at
  * most `long` pixels on its long side, a JPEG of quality 0.8. `{ durationMs, width, height,
@@ -161,19 +178,12 @@ const vaultVideo = {
       }
       const { videoWidth: width, videoHeight: height } = video;
       if (!width || !height) throw new Error("it has no picture");
-      const scale = Math.min(1, long / Math.max(width, height));
-      const w = Math.max(1, Math.round(width * scale));
-      const h = Math.max(1, Math.round(height * scale));
-      const canvas = new OffscreenCanvas(w, h);
-      const context = canvas.getContext("2d");
-      context.imageSmoothingQuality = "high";
-      context.drawImage(video, 0, 0, w, h);
-      const poster = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.8 });
+      const poster = await smallJpeg(video, width, height, long);
       return {
         durationMs: Number.isFinite(duration) ? Math.round(duration * 1000) : null,
         width, height,
-        poster: new Uint8Array(await poster.arrayBuffer()),
-        posterWidth: w, posterHeight: h,
+        poster: poster.jpeg,
+        posterWidth: poster.width, posterHeight: poster.height,
       };
     } finally {
       video.removeAttribute("src");
@@ -217,15 +227,7 @@ const vaultPhoto = {
     const source = frame ?? await createImageBitmap(file);
     try {
       const [sw, sh] = frame ? [frame.displayWidth, frame.displayHeight] : [source.width, source.height];
-      const fit = Math.min(1, long / Math.max(sw, sh, 1));
-      const w = Math.max(1, Math.round(sw * fit));
-      const h = Math.max(1, Math.round(sh * fit));
-      const canvas = new OffscreenCanvas(w, h);
-      const context = canvas.getContext("2d");
-      context.imageSmoothingQuality = "high";
-      context.drawImage(source, 0, 0, w, h);
-      const jpeg = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.8 });
-      return { jpeg: new Uint8Array(await jpeg.arrayBuffer()), width: w, height: h };
+      return await smallJpeg(source, sw, sh, long);
     } finally {
       source.close();
     }
