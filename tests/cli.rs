@@ -1515,3 +1515,233 @@ fn a_node_that_lies_about_chunks_does_not_break_the_upload() {
         drop(replica);
     });
 }
+
+/// icp-cli, DFINITY's CLI (tests/icp, from npm), on a network it connects to by URL and root key.
+struct Icp {
+    project: tempfile::TempDir,
+    home: tempfile::TempDir,
+}
+
+impl Icp {
+    /// A project whose only canister is the repository's vault (vault-canister/canister.yaml,
+    /// as the repository's icp.yaml names it), on the replica at `port` with `root_key`.
+    fn on(port: u16, root_key: &[u8]) -> Icp {
+        let project = tempfile::tempdir().unwrap();
+        std::fs::write(
+            project.path().join("icp.yaml"),
+            format!(
+                "canisters:\n  - {}\nnetworks:\n  - name: local\n    mode: connected\n    \
+                 url: http://127.0.0.1:{port}\n    root-key: {}\n",
+                vault_e2e::repo().join("vault-canister").display(),
+                hex::encode(root_key)
+            ),
+        )
+        .unwrap();
+        Icp {
+            project,
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let icp =
+            vault_e2e::repo().join("tests/icp/node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp");
+        assert!(
+            icp.is_file(),
+            "{} is missing: `npm ci` in tests/icp (scripts/test-all does it)",
+            icp.display()
+        );
+        Command::new(icp)
+            .args(args)
+            .current_dir(self.project.path())
+            .env("ICP_HOME", self.home.path())
+            .env("ICP_TELEMETRY_DISABLED", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("icp runs")
+    }
+
+    /// Runs and expects success; returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "icp {args:?} failed ({:?}):\n{}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn status(&self) -> Value {
+        serde_json::from_str(&self.ok(&["canister", "status", "vault", "--json"])).expect("JSON")
+    }
+}
+
+/// Issue 19: the vault deployed with icp-cli, as a developer would, to the local replica: it
+/// creates the canister through the cycles ledger (the CMC's subnets, `create_canister`),
+/// installs it with the install argument icp.yaml gives (no owner: the deployer owns it), and
+/// then reads its status (today's `canister_status`, with `status_visibility` and
+/// `minimum_incoming_canister_call_cycles`) and its Candid, calls it, upgrades it with data
+/// kept, and changes its controllers.
+#[test]
+fn icp_cli_deploys_the_vault_calls_upgrades_and_hands_it_over() {
+    use sha2::Digest;
+    let owner = User::first();
+    // The replica starts as `vault` starts it, with the user's identity, which icp-cli then
+    // deploys with.
+    let root_key = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let home = vault_client::Home::at(owner.home.path());
+        let (identity, _) = vault_client::Identity::load_or_create(&home).unwrap();
+        let (vault_home, network) = (owner.home.path().to_path_buf(), owner.port);
+        let launcher = move || {
+            let mut c = Command::new(vault_e2e::binary("vault-cli", "vault"));
+            c.arg("replica")
+                .env("VAULT_HOME", &vault_home)
+                .env("VAULT_NETWORK", format!("local:{network}"));
+            c
+        };
+        let net = vault_client::Network::Local { port: owner.port };
+        vault_client::replica::open(&home, net, identity, &launcher)
+            .await
+            .expect("the local replica starts");
+        let agent = ic_agent::Agent::builder()
+            .with_url(format!("http://127.0.0.1:{}", owner.port))
+            .build()
+            .unwrap();
+        agent.fetch_root_key().await.unwrap();
+        agent.read_root_key()
+    });
+    let icp = Icp::on(owner.port, &root_key);
+    let pem = owner.path("identity.pem");
+    icp.ok(&[
+        "identity",
+        "import",
+        "owner",
+        "--from-pem",
+        pem.to_str().unwrap(),
+        "--storage",
+        "plaintext",
+    ]);
+    icp.ok(&["identity", "default", "owner"]);
+    let me = icp.ok(&["identity", "principal"]).trim().to_string();
+
+    // Cycles from the local ledger's `mint`, then the deployment through the cycles ledger.
+    icp.ok(&[
+        "canister",
+        "call",
+        "um5iw-rqaaa-aaaaq-qaaba-cai",
+        "mint",
+        &format!(
+            "(record {{ to = record {{ owner = principal \"{me}\" }}; amount = 10_000_000_000_000 : nat }})"
+        ),
+    ]);
+    icp.ok(&["deploy", "--cycles", "2t", "--yes"]);
+    let id = icp
+        .ok(&["canister", "status", "vault", "--id-only"])
+        .trim()
+        .to_string();
+    let balance = icp.ok(&["cycles", "balance", "--quiet"]);
+    assert_eq!(
+        balance.trim().trim_end_matches(" cycles").replace('_', ""),
+        (10_000_000_000_000u128 - 2_000_000_000_000 - 100_000_000).to_string(),
+        "the deployer paid the canister's cycles and the ledger's fee"
+    );
+
+    let status = icp.status();
+    let wasm = std::fs::read(vault_e2e::repo().join("target/canister/vault.wasm.gz")).unwrap();
+    assert_eq!(status["status"], "Running");
+    assert_eq!(
+        status["module_hash"],
+        format!("0x{}", hex::encode(sha2::Sha256::digest(&wasm))),
+        "the module is the one built"
+    );
+    assert_eq!(status["settings"]["controllers"], serde_json::json!([me]));
+    assert_eq!(
+        status["settings"]["status_visibility"]["type"],
+        "Controllers"
+    );
+    assert_eq!(status["settings"]["freezing_threshold"], "2_592_000");
+    assert_eq!(
+        status["cycles"], "1_500_000_000_000",
+        "the canister holds what was paid less the creation fee (500 B)"
+    );
+    let candid = icp.ok(&["canister", "metadata", "vault", "candid:service"]);
+    assert!(candid.contains("service : (InitArgs)"), "{candid}");
+
+    // The deployer owns it: `vault` sets it up and uses it.
+    let out = owner.run_with(
+        &[("VAULT_PASSPHRASE", PASSPHRASE)],
+        &["--json", "init", "--canister", &id, "--kdf", "minimum"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let photo = photos().join("exif/right.jpg");
+    owner.ok(&["upload", photo.to_str().unwrap()]);
+    let info = icp.ok(&["canister", "call", "vault", "vault_info", "()"]);
+    assert!(info.contains(&me) && info.contains("files = 1"), "{info}");
+
+    // An upgrade keeps what the vault holds.
+    icp.ok(&["canister", "install", "vault", "--mode", "upgrade", "--yes"]);
+    assert_eq!(ids(&owner.json(&["ls"])).len(), 1);
+    let info = icp.ok(&["canister", "call", "vault", "vault_info", "()"]);
+    assert!(info.contains("files = 1"), "{info}");
+
+    // Controllers: another added (it may then read the status), then removed.
+    icp.ok(&["identity", "new", "friend", "--storage", "plaintext"]);
+    let friend = icp
+        .ok(&["identity", "principal", "--identity", "friend"])
+        .trim()
+        .to_string();
+    icp.ok(&[
+        "canister",
+        "settings",
+        "update",
+        "vault",
+        "--add-controller",
+        &friend,
+        "--force",
+    ]);
+    let controllers = icp.status()["settings"]["controllers"].to_string();
+    assert!(
+        controllers.contains(&friend) && controllers.contains(&me),
+        "{controllers}"
+    );
+    let as_friend = [
+        "canister",
+        "status",
+        "vault",
+        "--json",
+        "--identity",
+        "friend",
+    ];
+    let full: Value = serde_json::from_str(&icp.ok(&as_friend)).unwrap();
+    assert!(
+        full["cycles"].is_string(),
+        "a controller reads the whole status: {full}"
+    );
+    icp.ok(&[
+        "canister",
+        "settings",
+        "update",
+        "vault",
+        "--remove-controller",
+        &friend,
+        "--force",
+    ]);
+    let controllers = icp.status()["settings"]["controllers"].to_string();
+    assert!(
+        !controllers.contains(&friend) && controllers.contains(&me),
+        "{controllers}"
+    );
+    // No longer a controller: refused (IC0512), icp-cli shows only the certified, public part.
+    let public: Value = serde_json::from_str(&icp.ok(&as_friend)).unwrap();
+    assert!(
+        public.get("cycles").is_none() && public.to_string().contains(&me),
+        "a former controller reads only the public status: {public}"
+    );
+}

@@ -69,7 +69,7 @@ fn main() {
         InstallMode::Install,
         &wasm,
         &Encode!(&InitArgs {
-            owner,
+            owner: Some(owner),
             quota_bytes: None
         })
         .unwrap(),

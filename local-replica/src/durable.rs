@@ -95,6 +95,15 @@ pub enum Input {
         sender: Principal,
         canister: Principal,
     },
+    /// A call that changes a system canister's state (the cycles ledger's), or a management
+    /// call logged with its whole argument (a provisional creation, settings, a top-up):
+    /// replayed by running it again.
+    SystemCall {
+        sender: Principal,
+        canister: Principal,
+        method: String,
+        arg: Vec<u8>,
+    },
 }
 
 /// A logged input: its place in the log and the replica's clock when it ran.
@@ -133,6 +142,8 @@ pub struct Checkpoint {
     /// Ingress messages that ran and have not expired (absent in checkpoints written before
     /// they were kept).
     pub requests: Option<Vec<SeenRequest>>,
+    /// The cycles ledger (absent in checkpoints written before the replica hosted one).
+    pub ledger: Option<crate::system::LedgerState>,
 }
 
 #[derive(CandidType, Deserialize, Clone, Debug)]
@@ -145,6 +156,10 @@ pub struct CanisterState {
     /// The chunk store's hashes, the bytes in `modules/` (absent in checkpoints written before
     /// chunked installs).
     pub chunks: Option<Vec<ByteBuf>>,
+    /// The cycle balance (absent before canisters had one: [`crate::management::CYCLES`]).
+    pub cycles: Option<candid::Nat>,
+    /// The settings other than controllers (absent before they were kept: the defaults).
+    pub settings: Option<crate::settings::Settings>,
 }
 
 /// An installed canister's instance.
@@ -614,6 +629,7 @@ const DELETE: u8 = 8;
 const INGRESS: u8 = 9;
 const UPLOAD_CHUNK: u8 = 10;
 const CLEAR_CHUNKS: u8 = 11;
+const SYSTEM_CALL: u8 = 12;
 
 fn mode_byte(mode: InstallMode) -> u8 {
     match mode {
@@ -716,6 +732,18 @@ pub fn encode_ingress_record(
             put_bytes(&mut out, sender.as_slice());
             put_bytes(&mut out, canister.as_slice());
         }
+        Input::SystemCall {
+            sender,
+            canister,
+            method,
+            arg,
+        } => {
+            out.push(SYSTEM_CALL);
+            put_bytes(&mut out, sender.as_slice());
+            put_bytes(&mut out, canister.as_slice());
+            put_bytes(&mut out, method.as_bytes());
+            put_bytes(&mut out, arg);
+        }
     }
     out
 }
@@ -784,6 +812,12 @@ pub fn decode_record(bytes: &[u8]) -> Option<Record> {
             sender: r.principal()?,
             canister: r.principal()?,
         },
+        SYSTEM_CALL => Input::SystemCall {
+            sender: r.principal()?,
+            canister: r.principal()?,
+            method: r.string()?,
+            arg: r.bytes()?.to_vec(),
+        },
         _ => return None,
     };
     r.0.is_empty().then_some(Record {
@@ -847,6 +881,12 @@ mod tests {
             Input::DeleteCanister {
                 sender: p(1),
                 canister: p(3),
+            },
+            Input::SystemCall {
+                sender: p(1),
+                canister: crate::system::CYCLES_LEDGER,
+                method: "create_canister".into(),
+                arg: vec![0x44, 0x49, 0x44, 0x4c],
             },
         ];
         for (i, input) in inputs.into_iter().enumerate() {

@@ -17,7 +17,9 @@ pub mod management;
 pub mod module;
 pub mod owner_only;
 pub mod server;
+pub mod settings;
 pub mod stable;
+pub mod system;
 pub mod system_api;
 
 use std::collections::{BTreeMap, HashMap};
@@ -162,6 +164,10 @@ struct Canister {
     idle_env: Option<Env>,
     /// The wasm chunk store (`upload_chunk`, `install_chunked_code`): chunks by SHA-256.
     chunks: BTreeMap<[u8; 32], Arc<Vec<u8>>>,
+    /// The canister's cycle balance.
+    cycles: u128,
+    /// Its settings other than controllers.
+    settings: settings::Settings,
 }
 
 type Compiled = (Arc<PreparedModule>, Module);
@@ -248,6 +254,10 @@ pub struct Replica {
     ingress: Option<SeenRequest>,
     /// Ingress messages that ran (a durable replica), by request id, until they expire.
     seen_requests: BTreeMap<Vec<u8>, SeenRequest>,
+    /// The cycles ledger's balances (`system`).
+    ledger: system::Ledger,
+    /// The subnet this replica is, as the CMC names it.
+    subnet_id: Principal,
 }
 
 /// Whether a call's outcome means it ran: a call turned away by `canister_inspect_message`
@@ -255,6 +265,17 @@ pub struct Replica {
 fn ran<T>(outcome: &Result<T, CallError>) -> bool {
     !matches!(outcome, Err(CallError::NotAccepted))
 }
+
+/// The number of the first canister a new replica creates: those below are the system
+/// canisters' (the NNS's, among them the cycles minting canister, 4).
+pub const FIRST_CANISTER: u64 = 16;
+
+/// The subnet id a replica without keys (in memory) says it is; a server sets its own.
+pub const DEFAULT_SUBNET_ID: Principal = Principal::from_slice(&[0x4f, 0x2c, 0x0e, 0x12, 2]);
+
+/// The cycles a canister created by `provisional_create_canister_with_cycles` without an
+/// amount gets (as a local network gives): 100 T.
+pub const PROVISIONAL_CYCLES: u128 = 100_000_000_000_000;
 
 /// A canister id as the IC forms them: an 8-byte big-endian number, then `0x01 0x01`.
 pub fn canister_id(n: u64) -> Principal {
@@ -269,13 +290,15 @@ impl Replica {
         Ok(Replica {
             runtime: Runtime::shared()?,
             canisters: BTreeMap::new(),
-            next_canister: 0,
+            next_canister: FIRST_CANISTER,
             time,
             limits: Limits::default(),
             state: None,
             checkpoint_after: CHECKPOINT_AFTER_LOG_BYTES,
             ingress: None,
             seen_requests: BTreeMap::new(),
+            ledger: system::Ledger::default(),
+            subnet_id: DEFAULT_SUBNET_ID,
         })
     }
 
@@ -372,6 +395,8 @@ impl Replica {
     fn create_inner(&mut self, controllers: Vec<Principal>) -> Principal {
         let id = canister_id(self.next_canister);
         self.next_canister += 1;
+        // Old logs' canisters, created before canisters had a balance, keep the one they had.
+        let cycles = management::CYCLES;
         self.canisters.insert(
             id,
             Canister {
@@ -381,6 +406,8 @@ impl Replica {
                 running: None,
                 idle_env: Some(self.new_env(id)),
                 chunks: BTreeMap::new(),
+                cycles,
+                settings: settings::Settings::default(),
             },
         );
         id
@@ -658,6 +685,22 @@ impl Replica {
         if id == Principal::management_canister() {
             return self.management_call(sender, method, arg);
         }
+        if let Some(system) = self.system_canister(id) {
+            return match self.system_check(system, sender, method, arg) {
+                system::Checked::Answer(answer) => answer,
+                system::Checked::Change => {
+                    self.log(|| Input::SystemCall {
+                        sender,
+                        canister: id,
+                        method: method.to_string(),
+                        arg: arg.to_vec(),
+                    })?;
+                    let reply = self.system_apply(sender, method, arg);
+                    self.maybe_checkpoint()?;
+                    reply
+                }
+            };
+        }
         // A call that cannot run is refused before it is logged.
         self.entry_point(id, method, true)?;
         let ingress = self.ingress.as_ref().map(|seen| seen.request_id.to_vec());
@@ -715,6 +758,9 @@ impl Replica {
                     management::QUERY_METHODS.join(", ")
                 ),
             });
+        }
+        if let Some(system) = self.system_canister(id) {
+            return self.system_query(system, sender, method, arg);
         }
         self.execute(sender, id, method, arg, false, data_certificate)
     }
@@ -834,10 +880,12 @@ impl Replica {
         sender: Principal,
         id: Principal,
     ) -> Result<CanisterStatus, CallError> {
+        self.controlled(sender, id)?;
+        self.status_of(id)
+    }
+
+    fn status_of(&mut self, id: Principal) -> Result<CanisterStatus, CallError> {
         let c = self.canister(id)?;
-        if !c.controllers.contains(&sender) {
-            return Err(CallError::NotAController(id));
-        }
         let env = c.running.as_ref().map(|r| r.env()).or(c.idle_env.as_ref());
         Ok(CanisterStatus {
             module_hash: c.running.as_ref().map(|r| r.module.hash),

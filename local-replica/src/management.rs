@@ -1,24 +1,31 @@
-//! The management canister, `aaaaa-aa`, as Candid methods: what an agent (or dfx) sends to it
-//! arrives through [`Replica::update_call`] and runs the replica's own operations — each of
-//! which is logged by itself in a durable replica.
+//! The management canister, `aaaaa-aa`, as Candid methods: what an agent (or dfx, or icp-cli)
+//! sends to it arrives through [`Replica::update_call`] and runs the replica's own operations —
+//! each of which is logged by itself in a durable replica.
 //!
-//! Provided: `provisional_create_canister_with_cycles`, `install_code`, `canister_status`,
-//! `update_settings` (controllers; other settings are accepted and have no effect here, where
-//! nothing is allocated or charged), `stop_canister`, `start_canister`, `delete_canister`, and
-//! chunked code installation for modules over one message (`upload_chunk`, `stored_chunks`,
+//! Provided, with the IC interface's types as of 2026 (`ic-management-canister-types` 0.11;
+//! older clients decode the answers too, records only having gained fields):
+//! `provisional_create_canister_with_cycles` (its amount, 100 T unless given, and settings),
+//! `provisional_top_up_canister`, `install_code`, `canister_status` (every setting; for its
+//! controllers and whoever its `status_visibility` admits), `update_settings` (every setting
+//! kept and checked as the IC checks them, `settings.rs`; allocations have no effect on one
+//! machine), `stop_canister`, `start_canister`, `delete_canister`, and chunked code
+//! installation for modules over one message (`upload_chunk`, `stored_chunks`,
 //! `clear_chunk_store`, `install_chunked_code`, which ic-utils uses by itself above 1.85 MiB).
-//! Anything else is refused by name.
+//! Anything else is refused by name. Canisters bought on the cycles ledger: `system.rs`.
 
 use candid::{CandidType, Decode, Encode, Nat, Principal};
 use ic_management_canister_types::{
     CanisterIdRecord, CanisterInstallMode, CanisterStatusResult, CanisterStatusType, ChunkHash,
-    DefiniteCanisterSettings, InstallChunkedCodeArgs, InstallCodeArgs, MemoryMetrics,
-    ProvisionalCreateCanisterWithCyclesArgs, QueryStats, UpdateSettingsArgs, UploadChunkArgs,
+    InstallChunkedCodeArgs, InstallCodeArgs, MemoryMetrics,
+    ProvisionalCreateCanisterWithCyclesArgs, ProvisionalTopUpCanisterArgs, QueryStats,
+    UpdateSettingsArgs, UploadChunkArgs,
 };
 
+use crate::durable::Input;
 use crate::{CallError, InstallMode, Replica, Reply};
 
-/// The cycle balance every canister reports: nothing is charged on this replica.
+/// The cycle balance of a canister created before canisters had their own (an old state
+/// directory's log or checkpoint).
 pub const CYCLES: u128 = 1 << 64;
 
 /// Methods that may also be called as queries, as on the IC (ic-utils sends `canister_status`
@@ -26,8 +33,9 @@ pub const CYCLES: u128 = 1 << 64;
 pub const QUERY_METHODS: [&str; 1] = ["canister_status"];
 
 /// Methods of the management canister this replica provides.
-pub const METHODS: [&str; 11] = [
+pub const METHODS: [&str; 12] = [
     "provisional_create_canister_with_cycles",
+    "provisional_top_up_canister",
     "install_code",
     "upload_chunk",
     "stored_chunks",
@@ -71,12 +79,16 @@ impl Replica {
                             .into(),
                     ));
                 }
-                let controllers = args
-                    .settings
-                    .and_then(|s| s.controllers)
-                    .unwrap_or_else(|| vec![sender]);
-                let canister_id = self.create_canister(controllers)?;
-                reply(&CanisterIdRecord { canister_id })
+                provisional_amount(&args)?;
+                self.settings_for_new(args.settings.as_ref(), sender)
+                    .map_err(CallError::InvalidArgument)?;
+                self.logged_management_call(sender, method, arg)
+            }
+            "provisional_top_up_canister" => {
+                let args: ProvisionalTopUpCanisterArgs = decode(method, arg)?;
+                self.canister(args.canister_id)?;
+                cycles_amount(&args.amount)?;
+                self.logged_management_call(sender, method, arg)
             }
             "install_code" => {
                 let args: InstallCodeArgs = decode(method, arg)?;
@@ -124,57 +136,21 @@ impl Replica {
             }
             "canister_status" => {
                 let args: CanisterIdRecord = decode(method, arg)?;
-                let status = self.canister_status(sender, args.canister_id)?;
-                let stable = status.stable_memory_pages * crate::stable::PAGE_SIZE;
-                let nat = |n: u64| Nat::from(n);
-                reply(&CanisterStatusResult {
-                    status: if status.stopped {
-                        CanisterStatusType::Stopped
-                    } else {
-                        CanisterStatusType::Running
-                    },
-                    ready_for_migration: false,
-                    version: status.version,
-                    settings: DefiniteCanisterSettings {
-                        controllers: status.controllers,
-                        ..Default::default()
-                    },
-                    module_hash: status.module_hash.map(|h| h.to_vec()),
-                    memory_size: nat(status.heap_bytes + stable),
-                    memory_metrics: MemoryMetrics {
-                        wasm_memory_size: nat(status.heap_bytes),
-                        stable_memory_size: nat(stable),
-                        global_memory_size: nat(0),
-                        wasm_binary_size: nat(0),
-                        custom_sections_size: nat(0),
-                        canister_history_size: nat(0),
-                        wasm_chunk_store_size: nat(0),
-                        snapshots_size: nat(0),
-                        log_memory_store_size: nat(0),
-                    },
-                    cycles: Nat::from(CYCLES),
-                    reserved_cycles: nat(0),
-                    idle_cycles_burned_per_day: nat(0),
-                    query_stats: QueryStats {
-                        num_calls_total: nat(0),
-                        num_instructions_total: nat(0),
-                        request_payload_bytes_total: nat(0),
-                        response_payload_bytes_total: nat(0),
-                    },
-                })
+                reply(&self.status_record(sender, args.canister_id)?)
             }
             "update_settings" => {
                 let args: UpdateSettingsArgs = decode(method, arg)?;
-                match args.settings.controllers {
-                    Some(controllers) => {
-                        self.update_controllers(sender, args.canister_id, controllers)?
-                    }
-                    // Only the controllers may even look at the other settings.
-                    None => {
-                        self.canister_status(sender, args.canister_id)?;
-                    }
+                let c = self.controlled(sender, args.canister_id)?;
+                c.settings.with(&args.settings)?;
+                if args
+                    .settings
+                    .controllers
+                    .as_ref()
+                    .is_some_and(|c| c.len() > crate::MAX_CONTROLLERS)
+                {
+                    return Err(CallError::TooManyControllers);
                 }
-                reply(&())
+                self.logged_management_call(sender, method, arg)
             }
             "stop_canister" | "start_canister" | "delete_canister" => {
                 let args: CanisterIdRecord = decode(method, arg)?;
@@ -191,6 +167,133 @@ impl Replica {
             }),
         }
     }
+}
+
+impl Replica {
+    /// Logs a management call that changes the replica, then runs it.
+    fn logged_management_call(
+        &mut self,
+        sender: Principal,
+        method: &str,
+        arg: &[u8],
+    ) -> Result<Reply, CallError> {
+        self.log(|| Input::SystemCall {
+            sender,
+            canister: Principal::management_canister(),
+            method: method.to_string(),
+            arg: arg.to_vec(),
+        })?;
+        let reply = self.management_apply(sender, method, arg);
+        self.maybe_checkpoint()?;
+        reply
+    }
+
+    /// Runs a logged management call (live, once checked, or replayed on open).
+    pub(crate) fn management_apply(
+        &mut self,
+        sender: Principal,
+        method: &str,
+        arg: &[u8],
+    ) -> Result<Reply, CallError> {
+        match method {
+            "provisional_create_canister_with_cycles" => {
+                let args: ProvisionalCreateCanisterWithCyclesArgs = decode(method, arg)?;
+                let cycles = provisional_amount(&args)?;
+                let (controllers, settings) = self
+                    .settings_for_new(args.settings.as_ref(), sender)
+                    .map_err(CallError::InvalidArgument)?;
+                let canister_id = self.create_inner(controllers);
+                let c = self.canister(canister_id)?;
+                c.cycles = cycles;
+                c.settings = settings;
+                reply(&CanisterIdRecord { canister_id })
+            }
+            "provisional_top_up_canister" => {
+                let args: ProvisionalTopUpCanisterArgs = decode(method, arg)?;
+                let amount = cycles_amount(&args.amount)?;
+                let c = self.canister(args.canister_id)?;
+                c.cycles = c.cycles.saturating_add(amount);
+                reply(&())
+            }
+            "update_settings" => {
+                let args: UpdateSettingsArgs = decode(method, arg)?;
+                let c = self.controlled(sender, args.canister_id)?;
+                c.settings = c.settings.with(&args.settings)?;
+                if let Some(controllers) = args.settings.controllers {
+                    if controllers.len() > crate::MAX_CONTROLLERS {
+                        return Err(CallError::TooManyControllers);
+                    }
+                    self.controllers_inner(sender, args.canister_id, controllers)?;
+                }
+                reply(&())
+            }
+            _ => Err(CallError::NoSuchMethod {
+                kind: "management canister",
+                method: method.to_string(),
+            }),
+        }
+    }
+
+    /// `canister_status`'s answer, for a controller or whoever its `status_visibility` admits.
+    pub(crate) fn status_record(
+        &mut self,
+        sender: Principal,
+        id: Principal,
+    ) -> Result<CanisterStatusResult, CallError> {
+        let c = self.canister(id)?;
+        if !c.controllers.contains(&sender) && !c.settings.status_readable_by(&sender) {
+            return Err(CallError::NotAController(id));
+        }
+        let (cycles, settings) = (c.cycles, c.settings.definite(&c.controllers));
+        let chunk_store: u64 = c.chunks.values().map(|chunk| chunk.len() as u64).sum();
+        let status = self.status_of(id)?;
+        let stable = status.stable_memory_pages * crate::stable::PAGE_SIZE;
+        let nat = |n: u64| Nat::from(n);
+        Ok(CanisterStatusResult {
+            status: if status.stopped {
+                CanisterStatusType::Stopped
+            } else {
+                CanisterStatusType::Running
+            },
+            ready_for_migration: false,
+            version: status.version,
+            settings,
+            module_hash: status.module_hash.map(|h| h.to_vec()),
+            memory_size: nat(status.heap_bytes + stable + chunk_store),
+            memory_metrics: MemoryMetrics {
+                wasm_memory_size: nat(status.heap_bytes),
+                stable_memory_size: nat(stable),
+                global_memory_size: nat(0),
+                wasm_binary_size: nat(0),
+                custom_sections_size: nat(0),
+                canister_history_size: nat(0),
+                wasm_chunk_store_size: nat(chunk_store),
+                snapshots_size: nat(0),
+                log_memory_store_size: nat(0),
+            },
+            cycles: Nat::from(cycles),
+            reserved_cycles: nat(0),
+            idle_cycles_burned_per_day: nat(0),
+            query_stats: QueryStats {
+                num_calls_total: nat(0),
+                num_instructions_total: nat(0),
+                request_payload_bytes_total: nat(0),
+                response_payload_bytes_total: nat(0),
+            },
+        })
+    }
+}
+
+/// The cycles a provisional creation gives.
+fn provisional_amount(args: &ProvisionalCreateCanisterWithCyclesArgs) -> Result<u128, CallError> {
+    args.amount
+        .as_ref()
+        .map_or(Ok(crate::PROVISIONAL_CYCLES), cycles_amount)
+}
+
+fn cycles_amount(amount: &Nat) -> Result<u128, CallError> {
+    u128::try_from(amount.0.clone())
+        .map_err(|_| CallError::InvalidArgument("a cycles amount is at most 2^128 - 1".into()))
 }
 
 /// The replica's install mode for the IC's (the upgrade options it cannot honour refused).

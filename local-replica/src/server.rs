@@ -130,9 +130,15 @@ impl Server {
                 source,
             })?;
         let state_dir = config.state_dir.clone();
-        let (executor, executor_thread) = Executor::start(move || match &state_dir {
-            Some(dir) => Replica::open(dir, now_ns()),
-            None => Replica::new(now_ns()),
+        let subnet_id = keys.subnet.subnet_id();
+        let (executor, executor_thread) = Executor::start(move || {
+            let mut replica = match &state_dir {
+                Some(dir) => Replica::open(dir, now_ns())?,
+                None => Replica::new(now_ns())?,
+            };
+            // The CMC names this subnet; the cycles ledger creates canisters on it.
+            replica.set_subnet_id(subnet_id);
+            Ok(replica)
         })?;
         let mut tree = StateTree::new(now_ns());
         tree.set_subnet(

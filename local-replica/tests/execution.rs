@@ -539,7 +539,7 @@ fn a_bad_init_argument_installs_nothing() {
     let mut r = Replica::new(T0).unwrap();
     let id = r.create_canister(vec![controller()]).unwrap();
     let arg = Encode!(&InitArgs {
-        owner: Principal::anonymous(),
+        owner: Some(Principal::anonymous()),
         quota_bytes: None
     })
     .unwrap();

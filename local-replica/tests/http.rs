@@ -17,7 +17,7 @@ use ic_agent::identity::{
     Secp256k1Identity, SignedDelegation,
 };
 use ic_agent::{Agent, AgentError, Certificate, Identity};
-use ic_management_canister_types::ChunkHash;
+use ic_management_canister_types_08::ChunkHash;
 use ic_transport_types::{Envelope, EnvelopeContent, ReadStateResponse, RequestStatusResponse};
 use ic_utils::call::AsyncCall;
 use ic_utils::interfaces::ManagementCanister;
@@ -1165,7 +1165,7 @@ async fn a_module_over_one_message_installs_in_chunks_and_survives_a_restart() {
     let (stored,) = management
         .upload_chunk(
             &id,
-            &ic_management_canister_types::UploadChunkArgs {
+            &ic_management_canister_types_08::UploadChunkArgs {
                 canister_id: id,
                 chunk: chunk.clone(),
             },
@@ -1228,7 +1228,7 @@ async fn chunked_installs_refuse_strangers_missing_chunks_wrong_hashes_and_big_c
             ManagementCanister::create(&agent)
                 .upload_chunk(
                     &id,
-                    &ic_management_canister_types::UploadChunkArgs {
+                    &ic_management_canister_types_08::UploadChunkArgs {
                         canister_id: id,
                         chunk,
                     },

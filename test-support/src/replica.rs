@@ -39,7 +39,7 @@ pub fn install_vault(r: &mut Replica, wasm: &[u8], owner: Principal) -> Principa
 
 pub fn init_arg(owner: Principal) -> Vec<u8> {
     Encode!(&InitArgs {
-        owner,
+        owner: Some(owner),
         quota_bytes: None
     })
     .unwrap()

@@ -81,7 +81,7 @@ fn main() {
     let memory = Counting::default();
     let mut state = State::init(memory.clone());
     let owner = Principal::from_slice(&[1; 29]);
-    state.install(owner, Some(u64::MAX / 2), 0).unwrap();
+    state.install(owner, None, 0).unwrap();
     let size = CHUNKS as u64 * vault_crypto::CHUNK_SIZE as u64;
     let args = BeginUploadArgs {
         file_id: ByteBuf::from(vec![9; 16]),

@@ -3,7 +3,8 @@
 //!
 //! This file is glue only: each endpoint hands caller, time and arguments to the plain-Rust
 //! model (`model/`), which is where everything is decided and tested.
-// One `unsafe` block, allowed where it is: reading put_chunk's argument (`put_chunk_arg`).
+// Two `unsafe` blocks, allowed where they are: reading put_chunk's argument (`put_chunk_arg`),
+// and forwarding `Memory::read_unsafe` to the memory a structure is in (`memory`).
 #![deny(unsafe_code)]
 
 mod chunk_reply;
@@ -50,7 +51,9 @@ fn mutate<R>(f: impl FnOnce(&mut State<DefaultMemoryImpl>, &Principal, u64) -> R
 #[init]
 fn init(args: InitArgs) {
     // A bad install argument must fail the install itself: trapping here installs nothing.
-    if let Err(e) = STATE.with(|s| s.borrow_mut().install(args.owner, args.quota_bytes, time())) {
+    // No owner named: the controller installing the code owns the vault.
+    let owner = args.owner.unwrap_or_else(msg_caller);
+    if let Err(e) = STATE.with(|s| s.borrow_mut().install(owner, args.quota_bytes, time())) {
         ic_cdk::trap(format!("invalid install argument: {e:?}"));
     }
     ic_cdk::api::certified_data_set(http::assets::root_hash(&ic_cdk::api::canister_self()));
@@ -68,10 +71,14 @@ fn inspect_message() {
     }
 }
 
-/// All state is in stable structures: nothing to restore, whatever the vault's size. The new
-/// wasm's viewer is certified in its place.
+/// All state is in stable structures: nothing to restore, whatever the vault's size. The state
+/// is opened here, in the layout the memory holds (`memory.rs`; a vault installed before
+/// layout 2 keeps layout 1, in O(1)), so that a memory the new code cannot open fails the
+/// upgrade, which then leaves the old code running. The new wasm's viewer is certified in its
+/// place.
 #[post_upgrade]
 fn post_upgrade() {
+    STATE.with(|s| s.borrow().layout());
     ic_cdk::api::certified_data_set(http::assets::root_hash(&ic_cdk::api::canister_self()));
 }
 

@@ -69,8 +69,9 @@ impl VaultError {
 /// The install argument.
 #[derive(CandidType, Deserialize, Clone, Debug)]
 pub struct InitArgs {
-    /// Who owns the vault. Should also be a controller (nobody else can upgrade it).
-    pub owner: Principal,
+    /// Who owns the vault; absent, whoever installs the code (a controller, as the owner
+    /// should be: nobody else can upgrade it). Absent is what `icp deploy` sends (icp.yaml).
+    pub owner: Option<Principal>,
     /// Bytes the vault may hold; default [`crate::limits::DEFAULT_QUOTA`].
     pub quota_bytes: Option<u64>,
 }

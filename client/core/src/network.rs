@@ -252,7 +252,7 @@ impl Connection {
         use candid::Encode;
         let management = ic_utils::interfaces::ManagementCanister::create(&self.agent);
         let arg = vault_interface::types::InitArgs {
-            owner: self.me(),
+            owner: Some(self.me()),
             quota_bytes: None,
         };
         management

@@ -35,7 +35,19 @@ impl Replica {
             checkpoint_after: CHECKPOINT_AFTER_LOG_BYTES,
             ingress: None,
             seen_requests: BTreeMap::new(),
+            ledger: match checkpoint.ledger {
+                Some(ledger) => crate::system::Ledger::restore(ledger)?,
+                None => crate::system::Ledger::default(),
+            },
+            subnet_id: crate::DEFAULT_SUBNET_ID,
         };
+        // A state where nothing ever happened numbers its canisters after the system ones'
+        // ids; one made before keeps the numbering its log replays.
+        let fresh =
+            checkpoint.next_canister == 0 && checkpoint.canisters.is_empty() && records.is_empty();
+        if fresh {
+            replica.next_canister = crate::FIRST_CANISTER;
+        }
         for c in checkpoint.canisters {
             replica.restore(&state, c)?;
         }
@@ -54,6 +66,10 @@ impl Replica {
         }
         replica.time = replica.time.max(time);
         replica.state = Some(state);
+        if fresh {
+            // The numbering is part of the state from the start.
+            replica.checkpoint()?;
+        }
         Ok(replica)
     }
 
@@ -180,6 +196,18 @@ impl Replica {
             Input::ClearChunkStore { sender, canister } => {
                 self.controlled(sender, canister)?.chunks.clear()
             }
+            Input::SystemCall {
+                sender,
+                canister,
+                method,
+                arg,
+            } => {
+                if canister == Principal::management_canister() {
+                    self.management_apply(sender, &method, &arg)?;
+                } else {
+                    self.system_apply(sender, &method, &arg)?;
+                }
+            }
         }
         Ok(())
     }
@@ -255,6 +283,16 @@ impl Replica {
                 idle_env: running.is_none().then(|| self.new_env(c.id)),
                 running,
                 chunks,
+                cycles: match c.cycles {
+                    Some(n) => u128::try_from(n.0).map_err(|_| {
+                        CallError::Storage(format!(
+                            "the checkpoint of {} holds a damaged balance",
+                            c.id
+                        ))
+                    })?,
+                    None => crate::management::CYCLES,
+                },
+                settings: c.settings.unwrap_or_default(),
             },
         );
         Ok(())
@@ -269,6 +307,7 @@ impl Replica {
             time,
             next_canister,
             seen_requests,
+            ledger,
             ..
         } = self
         else {
@@ -283,6 +322,7 @@ impl Replica {
             next_canister: *next_canister,
             canisters: Vec::new(),
             requests: Some(seen_requests.values().cloned().collect()),
+            ledger: Some(ledger.state()),
         };
         // File names first: the page writes borrow them.
         let mut names = Vec::new();
@@ -336,6 +376,8 @@ impl Replica {
                         .map(|h| serde_bytes::ByteBuf::from(h.to_vec()))
                         .collect(),
                 ),
+                cycles: Some(c.cycles.into()),
+                settings: Some(c.settings.clone()),
             });
         }
         let lengths: Vec<(String, u64)> = meta

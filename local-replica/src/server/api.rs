@@ -309,7 +309,9 @@ impl Shared {
         );
         self.set_status(&request_id, RequestStatus::Processing);
         self.advance_time(replica);
-        let management = call.canister_id == Principal::management_canister();
+        // A call to the management canister or a system canister may change any canister.
+        let management = call.canister_id == Principal::management_canister()
+            || replica.system_canister(call.canister_id).is_some();
         let sender = seen.sender;
         let result = replica.ingress_update_call(
             seen,

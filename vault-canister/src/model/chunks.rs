@@ -18,11 +18,10 @@
 use ic_stable_structures::{Memory, StableBTreeMap, StableCell};
 
 use super::stored::{ChunkLocation, ChunkMeta, Key, key};
+use crate::memory::WASM_PAGE_SIZE;
 
 /// Allocation unit.
 pub const BLOCK_SIZE: u64 = 4096;
-/// Stable memory is grown in wasm pages.
-const WASM_PAGE_SIZE: u64 = 65536;
 
 /// (storage id, chunk index): the key of a stored chunk.
 pub type ChunkKey = Key<12>;

@@ -18,11 +18,11 @@ pub use vault_interface::types;
 pub mod uploads;
 
 use candid::Principal;
-use ic_stable_structures::memory_manager::{MemoryManager, VirtualMemory};
+use ic_stable_structures::memory_manager::VirtualMemory;
 use ic_stable_structures::{Memory, StableBTreeMap, StableCell, StableLog};
 use serde_bytes::ByteBuf;
 
-use crate::memory;
+use crate::memory::{self, Layout, Memories};
 use chunks::ChunkStore;
 use stored::{
     AlbumRecord, Config, FileRecord, GrantRecord, ID, Key, LinkRecord, Listed, PRINCIPAL,
@@ -43,7 +43,7 @@ pub const MAX_COUNTED_CALLERS: u64 = 1_000;
 /// Chunk index that holds a file's thumbnail in the chunk store.
 pub const THUMBNAIL_CHUNK: u32 = u32::MAX;
 
-type VM<M> = VirtualMemory<M>;
+type VM<M> = memory::StructureMemory<M>;
 
 /// The updates a link holder makes, usually anonymously from a browser: counting a link
 /// opening, over Candid or through the HTTP gateway (`http_request_update`).
@@ -102,30 +102,41 @@ pub struct State<M: Memory> {
     pub(crate) reclaim: StableBTreeMap<u64, ReclaimJob, VM<M>>,
     pub(crate) contributions: StableBTreeMap<Key<{ PRINCIPAL + ID }>, (), VM<M>>,
     stable_pages: Box<dyn Fn() -> u64>,
+    /// Layout 2's METADATA memory, which the metadata may not fill (`room.rs`); none in layout 1.
+    pub(crate) metadata_memory: Option<VirtualMemory<M>>,
     /// How much stable memory the vault may occupy (not stored: a constant of the code,
     /// smaller in tests).
     pub(crate) limits: room::MemoryLimits,
 }
 
 impl<M: Memory + Clone + 'static> State<M> {
-    /// Opens the state in `memory` (creating empty structures the first time).
+    /// Opens the state in `memory`, in the layout it holds (`memory.rs`): an empty memory gets
+    /// layout 2 and empty structures. O(1) whatever the vault holds, as post_upgrade needs.
     pub fn init(memory: M) -> Self {
-        Self::init_with_manager(memory.clone(), MemoryManager::init(memory))
-    }
-
-    /// [`Self::init`] with small MemoryManager buckets (`pages` × 64 KiB), so that test
-    /// snapshots of stable memory stay small (and the fuzzer's executions fast). Production
-    /// uses the default (128 pages).
-    #[cfg(any(test, feature = "fuzzing"))]
-    pub fn init_with_bucket_pages(memory: M, pages: u16) -> Self {
-        Self::init_with_manager(
+        Self::open(
             memory.clone(),
-            MemoryManager::init_with_bucket_size(memory, pages),
+            Memories::open(memory, memory::OUTER_BUCKET_PAGES),
         )
     }
 
-    fn init_with_manager(size_probe: M, mm: MemoryManager<M>) -> Self {
-        let m = |id| mm.get(id);
+    /// [`Self::init`] with small outer buckets (`pages` × 64 KiB) if the memory is empty, so
+    /// that test snapshots of stable memory stay small (and the fuzzer's executions fast), and
+    /// the memory grows with what is stored. Production uses 128 pages.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn init_with_bucket_pages(memory: M, pages: u16) -> Self {
+        Self::open(memory.clone(), Memories::open(memory, pages))
+    }
+
+    /// Creates layout 1 in an empty `memory`, as every vault was created before layout 2 (one
+    /// MemoryManager, every structure in its own memory; production's buckets were 128 pages):
+    /// to test that what such vaults hold still opens ([`Self::init`]) and works.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn init_v1(memory: M, bucket_pages: u16) -> Self {
+        Self::open(memory.clone(), Memories::create_v1(memory, bucket_pages))
+    }
+
+    fn open(size_probe: M, memories: Memories<M>) -> Self {
+        let m = |id| memories.get(id);
         Self {
             config: StableCell::init(m(memory::CONFIG), Config::default()),
             profile: StableCell::init(m(memory::PROFILE), ProfileCell::default()),
@@ -156,6 +167,7 @@ impl<M: Memory + Clone + 'static> State<M> {
             reclaim: StableBTreeMap::init(m(memory::RECLAIM)),
             contributions: StableBTreeMap::init(m(memory::CONTRIBUTIONS)),
             stable_pages: Box::new(move || size_probe.size()),
+            metadata_memory: memories.metadata_memory(),
             limits: room::MemoryLimits::default(),
         }
     }
@@ -193,6 +205,14 @@ impl<M: Memory> State<M> {
         });
         self.record(owner, now, types::Activity::VaultCreated);
         Ok(())
+    }
+
+    /// The layout the vault's stable memory holds (`memory.rs`).
+    pub fn layout(&self) -> Layout {
+        match self.metadata_memory {
+            None => Layout::V1,
+            Some(_) => Layout::V2,
+        }
     }
 
     /// The principal set at install.
@@ -335,7 +355,7 @@ impl<M: Memory> State<M> {
             chunks: self.chunks.meta().chunks,
             albums: c.albums,
             uploads_in_progress: self.uploads.len(),
-            stable_memory_bytes: (self.stable_pages)() * 65536,
+            stable_memory_bytes: (self.stable_pages)() * memory::WASM_PAGE_SIZE,
             created_at: c.created_at,
         })
     }

@@ -14,6 +14,13 @@
 //!   What a full vault must still do (trash, restore, purge, abort, revoke, housekeeping) may
 //!   use the headroom; and the activity log stops recording (counting what it did not record)
 //!   rather than take the last half of it, so that no update ever traps on a full memory.
+//! - **The metadata limit** (layout 2, `memory.rs`): every structure but the chunks' data is
+//!   in the METADATA memory, which cannot grow past [`METADATA_MEMORY_LIMIT`] (8 GiB). The
+//!   vault's limits on albums, links and devices do not bound it (files are bounded only by the
+//!   quota, the activity log by nothing), so it is checked as the whole memory is: what adds
+//!   data may not take it into [`MemoryLimits::metadata_headroom`], what empties a full vault
+//!   may, and the log stops half-way into it. In layout 1 each structure has its own memory
+//!   of the whole one, and only the memory limit applies.
 
 use ic_stable_structures::Memory;
 use vault_crypto::ENCRYPTED_CHUNK_SIZE;
@@ -21,6 +28,13 @@ use vault_crypto::ENCRYPTED_CHUNK_SIZE;
 use super::chunks::BLOCK_SIZE;
 use super::types::{VaultError, VaultResult};
 use super::{MAINTENANCE_HEADROOM, STABLE_MEMORY_LIMIT, State};
+use crate::memory::{METADATA_MEMORY_LIMIT, WASM_PAGE_SIZE};
+
+/// The METADATA memory (layout 2) kept free for what a full vault must still do, as
+/// [`MAINTENANCE_HEADROOM`] is in the whole memory: 256 MiB is 1 024 of the metadata
+/// manager's 256 KiB buckets, about 40 for each of its 26 structures, and some 200 times what
+/// one call trashing the most files adds (100 records of at most ~13 KiB).
+pub const METADATA_HEADROOM: u64 = 256 << 20;
 
 /// Bytes a stable B-tree spends on an entry beyond its key and value: its share of the
 /// node's header and of the unused part of nodes (nodes are 1 KiB pages, half to fully
@@ -62,13 +76,22 @@ pub fn file_charge(size: u64, thumbnail_len: u64, record_len: u64) -> u64 {
     let last = vault_crypto::encrypted_chunk_len(size, chunks - 1).unwrap_or(0);
     let content = (chunks - 1) * block_rounded(ENCRYPTED_CHUNK_SIZE as u64) + block_rounded(last);
     let thumbnail = block_rounded(thumbnail_len);
-    let index_entries = chunks + (thumbnail_len > 0) as u64;
-    content
-        + thumbnail
-        + RECORD_COPIES * btree_bytes(record_len)
-        + index_entries * btree_bytes(CHUNK_INDEX_ENTRY)
+    content + thumbnail + file_metadata_charge(size, thumbnail_len, record_len)
+}
+
+/// The part of [`file_charge`] that is not chunk data: its records, index entries and log
+/// entries, which layout 2 keeps in the METADATA memory.
+pub fn file_metadata_charge(size: u64, thumbnail_len: u64, record_len: u64) -> u64 {
+    let index_entries = vault_crypto::chunk_count(size) + (thumbnail_len > 0) as u64;
+    RECORD_COPIES * btree_bytes(record_len)
+        + index_entries * chunk_index_charge()
         + btree_bytes(SMALL_INDEX_ENTRIES)
         + LOG_ENTRIES_PER_FILE * LOG_ENTRY_BYTES
+}
+
+/// What one chunk's index entry takes.
+pub fn chunk_index_charge() -> u64 {
+    btree_bytes(CHUNK_INDEX_ENTRY)
 }
 
 /// How much stable memory the vault may occupy, and how much of it only what frees data
@@ -79,6 +102,10 @@ pub struct MemoryLimits {
     pub stable_bytes: u64,
     /// Kept free for trash, restore, purge, abort, revoke and housekeeping.
     pub headroom: u64,
+    /// The most the METADATA memory may occupy (layout 2), bytes.
+    pub metadata_bytes: u64,
+    /// Kept free in it, as `headroom` is in the whole memory.
+    pub metadata_headroom: u64,
 }
 
 impl Default for MemoryLimits {
@@ -86,6 +113,8 @@ impl Default for MemoryLimits {
         MemoryLimits {
             stable_bytes: STABLE_MEMORY_LIMIT,
             headroom: MAINTENANCE_HEADROOM,
+            metadata_bytes: METADATA_MEMORY_LIMIT,
+            metadata_headroom: METADATA_HEADROOM,
         }
     }
 }
@@ -101,6 +130,16 @@ impl MemoryLimits {
     fn log_ceiling(&self) -> u64 {
         self.stable_bytes - self.headroom / 2
     }
+
+    /// The most new metadata may fill the METADATA memory to.
+    fn max_metadata(&self) -> u64 {
+        self.metadata_bytes - self.metadata_headroom
+    }
+
+    /// Where the activity log stops recording in the METADATA memory (as [`Self::log_ceiling`]).
+    fn metadata_log_ceiling(&self) -> u64 {
+        self.metadata_bytes - self.metadata_headroom / 2
+    }
 }
 
 impl<M: Memory> State<M> {
@@ -108,7 +147,23 @@ impl<M: Memory> State<M> {
     /// (free blocks, and grown memory past its high water), which is used again before the
     /// memory grows.
     pub fn stable_in_use(&self) -> u64 {
-        ((self.stable_pages)() * 65536).saturating_sub(self.chunks.reusable_bytes())
+        ((self.stable_pages)() * WASM_PAGE_SIZE).saturating_sub(self.chunks.reusable_bytes())
+    }
+
+    /// The METADATA memory in use (layout 2): all the metadata manager has grown it to (B-tree
+    /// nodes it frees are reused before it grows, but not counted here).
+    pub fn metadata_in_use(&self) -> Option<u64> {
+        self.metadata_memory
+            .as_ref()
+            .map(|m| m.size() * WASM_PAGE_SIZE)
+    }
+
+    /// Bytes that new metadata may still take before reaching the METADATA memory's headroom
+    /// (layout 1: no bound but [`Self::memory_room`]).
+    pub fn metadata_room(&self) -> u64 {
+        self.metadata_in_use().map_or(u64::MAX, |used| {
+            self.limits.max_metadata().saturating_sub(used)
+        })
     }
 
     /// Bytes that new data may still take before reaching the headroom.
@@ -116,14 +171,16 @@ impl<M: Memory> State<M> {
         self.limits.max_quota().saturating_sub(self.stable_in_use())
     }
 
-    /// Refuses data of `bytes` that would reach into the headroom.
-    pub(crate) fn require_room(&self, bytes: u64) -> VaultResult<()> {
-        let available = self.memory_room();
-        if bytes > available {
-            return Err(VaultError::QuotaExceeded {
-                needed: bytes,
-                available,
-            });
+    /// Refuses data of `bytes`, of which `metadata_bytes` are metadata, that would reach into
+    /// the headroom or the METADATA memory's.
+    pub(crate) fn require_room(&self, bytes: u64, metadata_bytes: u64) -> VaultResult<()> {
+        for (needed, available) in [
+            (bytes, self.memory_room()),
+            (metadata_bytes, self.metadata_room()),
+        ] {
+            if needed > available {
+                return Err(VaultError::QuotaExceeded { needed, available });
+            }
         }
         Ok(())
     }
@@ -131,6 +188,9 @@ impl<M: Memory> State<M> {
     /// Whether an activity-log entry of `bytes` may still be written.
     pub(crate) fn log_has_room(&self, bytes: u64) -> bool {
         self.stable_in_use() + bytes <= self.limits.log_ceiling()
+            && self
+                .metadata_in_use()
+                .is_none_or(|used| used + bytes <= self.limits.metadata_log_ceiling())
     }
 
     /// Sets the limits (tests: a small vault, to fill it).

@@ -16,6 +16,8 @@ use super::State;
 use super::fixtures::*;
 use super::types::*;
 
+mod layout;
+
 const OWNER: u8 = 1;
 const DEVICE: u8 = 2;
 const VIEWER: u8 = 3;
@@ -80,14 +82,23 @@ fn link_args(
 
 /// The scenario every matrix cell starts from, as the bytes of its stable memory.
 fn scenario() -> (Vec<u8>, Secrets) {
-    let secrets = secrets();
     let memory = VectorMemory::default();
-    let mut s = State::init_with_bucket_pages(memory.clone(), 2);
+    let secrets = build_scenario(&mut State::init_with_bucket_pages(memory.clone(), 2));
+    let pages = memory.size() as usize * 65536;
+    let mut bytes = vec![0u8; pages];
+    memory.read(0, &mut bytes);
+    (bytes, secrets)
+}
+
+/// Builds the scenario in an empty vault `s`: devices, albums, files (in an album, of several
+/// chunks, trashed, an upload in progress), grants, links, a rotated album key, the log.
+fn build_scenario(s: &mut State<VectorMemory>) -> Secrets {
+    let secrets = secrets();
     let owner = p(OWNER);
     let t = T0;
     s.install(owner, None, t).unwrap();
     s.setup(&owner, t, secrets.setup.clone()).unwrap();
-    let admit = secrets.admit(&s, &p(DEVICE), UnlockMethod::Passphrase);
+    let admit = secrets.admit(s, &p(DEVICE), UnlockMethod::Passphrase);
     s.admit_device(&p(DEVICE), &canister(), t, admit).unwrap();
     for album in [ALBUM, EMPTY_ALBUM] {
         s.create_album(
@@ -102,7 +113,7 @@ fn scenario() -> (Vec<u8>, Secrets) {
         .unwrap();
     }
     upload(
-        &mut s,
+        s,
         &owner,
         t,
         upload_args(
@@ -112,8 +123,8 @@ fn scenario() -> (Vec<u8>, Secrets) {
             0,
         ),
     );
-    upload(&mut s, &owner, t, upload_args(NO_ALBUM, None, 10, 0));
-    upload(&mut s, &owner, t, upload_args(TRASHED, Some(ALBUM), 10, 0));
+    upload(s, &owner, t, upload_args(NO_ALBUM, None, 10, 0));
+    upload(s, &owner, t, upload_args(TRASHED, Some(ALBUM), 10, 0));
     s.trash(&owner, t, vec![id(TRASHED)]).unwrap();
     s.begin_upload(&owner, t, upload_args(PENDING, None, 10, 0))
         .unwrap();
@@ -209,11 +220,7 @@ fn scenario() -> (Vec<u8>, Secrets) {
         link_args(LINK_PASSWORD, album.clone(), 1, None, true),
     )
     .unwrap();
-    drop(s);
-    let pages = memory.size() as usize * 65536;
-    let mut bytes = vec![0u8; pages];
-    memory.read(0, &mut bytes);
-    (bytes, secrets)
+    secrets
 }
 
 /// `NOW`: after the expiring grant and link lapsed, long before anything else expires.

@@ -104,7 +104,10 @@ impl<M: Memory> State<M> {
                 available,
             });
         }
-        self.require_room(stored_bytes)?;
+        self.require_room(
+            stored_bytes,
+            room::file_metadata_charge(args.size, thumbnail_len as u64, record_len),
+        )?;
         if !self.is_owner(caller) {
             self.check_contribution_bound(caller, stored_bytes)?;
         }
@@ -198,7 +201,10 @@ impl<M: Memory> State<M> {
         // still never takes the headroom kept for emptying a full vault.
         if new
             && self
-                .require_room(room::block_rounded(args.data.len() as u64))
+                .require_room(
+                    room::block_rounded(args.data.len() as u64),
+                    room::chunk_index_charge(),
+                )
                 .is_err()
         {
             return Err(store_full());

@@ -131,6 +131,7 @@ fn a_vault_filled_to_its_limit_empties_and_fills_again() {
     s.set_memory_limits(MemoryLimits {
         stable_bytes: LIMIT,
         headroom: HEADROOM,
+        ..MemoryLimits::default()
     });
     s.set_quota(&owner, T0, LIMIT - HEADROOM).unwrap();
     assert!(

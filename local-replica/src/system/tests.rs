@@ -1,0 +1,387 @@
+//! The system canisters through Candid, as clients call them: the cycles ledger's payments,
+//! refusals and deduplication, the CMC's subnets, and the ledger kept across a restart.
+
+use candid::{Decode, Encode, Nat, Principal};
+use ic_management_canister_types::{
+    CanisterIdRecord, CanisterSettings, CanisterStatusResult, ProvisionalTopUpCanisterArgs,
+    StatusVisibility, UpdateSettingsArgs,
+};
+use serde_bytes::ByteBuf;
+
+use super::*;
+use crate::{CallError, Replica};
+
+const NOW: u64 = 1_800_000_000_000_000_000;
+const T: u128 = 1_000_000_000_000;
+
+fn alice() -> Principal {
+    Principal::from_slice(&[7; 29])
+}
+
+fn bob() -> Principal {
+    Principal::from_slice(&[8; 29])
+}
+
+fn account(owner: Principal) -> Account {
+    Account {
+        owner,
+        subaccount: None,
+    }
+}
+
+fn mint(r: &mut Replica, to: Principal, amount: u128) {
+    let arg = Encode!(&MintArgs {
+        to: account(to),
+        amount: Nat::from(amount),
+    })
+    .unwrap();
+    r.update_call(to, CYCLES_LEDGER, "mint", &arg)
+        .expect("minted");
+}
+
+fn balance(r: &mut Replica, of: Principal) -> u128 {
+    let arg = Encode!(&account(of)).unwrap();
+    let reply = r
+        .query_call(of, CYCLES_LEDGER, "icrc1_balance_of", &arg)
+        .unwrap();
+    u128::try_from(Decode!(&reply.bytes, Nat).unwrap().0).unwrap()
+}
+
+fn create_args(amount: u128, created_at_time: Option<u64>) -> CreateCanisterArgs {
+    CreateCanisterArgs {
+        from_subaccount: None,
+        created_at_time,
+        amount: Nat::from(amount),
+        creation_args: None,
+    }
+}
+
+fn create(r: &mut Replica, who: Principal, args: &CreateCanisterArgs) -> CreateCanisterResult {
+    let reply = r
+        .update_call(
+            who,
+            CYCLES_LEDGER,
+            "create_canister",
+            &Encode!(args).unwrap(),
+        )
+        .expect("the ledger answers");
+    Decode!(&reply.bytes, CreateCanisterResult).unwrap()
+}
+
+fn created(r: &mut Replica, who: Principal, args: &CreateCanisterArgs) -> (Principal, Nat) {
+    match create(r, who, args) {
+        CreateCanisterResult::Ok {
+            canister_id,
+            block_id,
+        } => (canister_id, block_id),
+        other => panic!("not created: {other:?}"),
+    }
+}
+
+fn status(
+    r: &mut Replica,
+    who: Principal,
+    id: Principal,
+) -> Result<CanisterStatusResult, CallError> {
+    let arg = Encode!(&CanisterIdRecord { canister_id: id }).unwrap();
+    r.query_call(
+        who,
+        Principal::management_canister(),
+        "canister_status",
+        &arg,
+    )
+    .map(|reply| Decode!(&reply.bytes, CanisterStatusResult).unwrap())
+}
+
+#[test]
+fn the_cmc_names_this_subnet() {
+    let mut r = Replica::new(NOW).unwrap();
+    let reply = r
+        .query_call(alice(), CMC, "get_default_subnets", &Encode!().unwrap())
+        .unwrap();
+    assert_eq!(
+        Decode!(&reply.bytes, Vec<Principal>).unwrap(),
+        vec![r.subnet_id()]
+    );
+    assert!(matches!(
+        r.query_call(alice(), CMC, "notify_top_up", &Encode!().unwrap()),
+        Err(CallError::NoSuchMethod { .. })
+    ));
+}
+
+#[test]
+fn creating_a_canister_pays_once_and_the_creator_alone_controls_it() {
+    let mut r = Replica::new(NOW).unwrap();
+    mint(&mut r, alice(), 3 * T);
+    let args = create_args(T, Some(NOW));
+    let (canister_id, block_id) = created(&mut r, alice(), &args);
+    assert_eq!(balance(&mut r, alice()), 3 * T - T - LEDGER_FEE);
+    let s = status(&mut r, alice(), canister_id).unwrap();
+    assert_eq!(s.settings.controllers, vec![alice()]);
+    assert_eq!(s.cycles, Nat::from(T - CREATION_FEE));
+    assert!(
+        canister_id != CMC && canister_id != CYCLES_LEDGER,
+        "a new canister never takes a system canister's id"
+    );
+
+    // The same request again (a client that crashed before it heard the answer): the same
+    // canister, nothing paid twice.
+    assert_eq!(
+        create(&mut r, alice(), &args),
+        CreateCanisterResult::Err(CreateCanisterError::Duplicate {
+            duplicate_of: block_id,
+            canister_id: Some(canister_id),
+        })
+    );
+    assert_eq!(balance(&mut r, alice()), 3 * T - T - LEDGER_FEE);
+    // Another caller's identical request is theirs: not a duplicate of alice's.
+    mint(&mut r, bob(), 2 * T);
+    assert_ne!(created(&mut r, bob(), &args).0, canister_id);
+    // Without a created_at_time nothing is deduplicated: a second canister.
+    let (second, _) = created(&mut r, alice(), &create_args(T, None));
+    assert_ne!(second, canister_id);
+}
+
+#[test]
+fn the_ledger_refuses_what_the_real_one_refuses_and_keeps_the_money() {
+    let mut r = Replica::new(NOW).unwrap();
+    mint(&mut r, alice(), T);
+    let err = |r: &mut Replica, args| match create(r, alice(), &args) {
+        CreateCanisterResult::Err(e) => e,
+        ok => panic!("{ok:?}"),
+    };
+    assert_eq!(
+        err(&mut r, create_args(2 * T, Some(NOW))),
+        CreateCanisterError::InsufficientFunds {
+            balance: Nat::from(T)
+        }
+    );
+    let long_ago = NOW - TX_WINDOW_NS - PERMITTED_DRIFT_NS - 1;
+    assert_eq!(
+        err(&mut r, create_args(T / 2, Some(long_ago))),
+        CreateCanisterError::TooOld
+    );
+    assert_eq!(
+        err(
+            &mut r,
+            create_args(T / 2, Some(NOW + PERMITTED_DRIFT_NS + 1))
+        ),
+        CreateCanisterError::CreatedInFuture { ledger_time: NOW }
+    );
+    let mut elsewhere = create_args(T / 2, Some(NOW));
+    elsewhere.creation_args = Some(CreationArgs {
+        subnet_selection: Some(SubnetSelection::Subnet {
+            subnet: Principal::management_canister(),
+        }),
+        settings: None,
+    });
+    assert!(matches!(
+        err(&mut r, elsewhere),
+        CreateCanisterError::FailedToCreate {
+            fee_block: None,
+            refund_block: None,
+            ..
+        }
+    ));
+    assert_eq!(
+        balance(&mut r, alice()),
+        T,
+        "nothing was taken for refusals"
+    );
+
+    // Too little for the creation fee: the amount comes back, the ledger's fee does not.
+    let CreateCanisterError::FailedToCreate {
+        fee_block: Some(_),
+        refund_block: Some(_),
+        error,
+    } = err(&mut r, create_args(CREATION_FEE - 1, Some(NOW)))
+    else {
+        panic!("refunded");
+    };
+    assert!(error.contains("500000000000"), "{error}");
+    assert_eq!(balance(&mut r, alice()), T - LEDGER_FEE);
+    let mut crowded = create_args(T / 2, Some(NOW + 1));
+    crowded.creation_args = Some(CreationArgs {
+        subnet_selection: None,
+        settings: Some(CanisterSettings {
+            controllers: Some(vec![alice(); 11]),
+            ..Default::default()
+        }),
+    });
+    assert!(matches!(
+        err(&mut r, crowded),
+        CreateCanisterError::FailedToCreate {
+            refund_block: Some(_),
+            ..
+        }
+    ));
+    assert_eq!(balance(&mut r, alice()), T - 2 * LEDGER_FEE);
+    assert!(r.canister_ids().is_empty(), "no canister was made");
+}
+
+#[test]
+fn withdraw_tops_up_a_canister_and_transfers_move_cycles() {
+    let mut r = Replica::new(NOW).unwrap();
+    mint(&mut r, alice(), 3 * T);
+    let (canister_id, _) = created(&mut r, alice(), &create_args(T, None));
+    let withdraw = |r: &mut Replica, to, amount: u128, at| {
+        let arg = Encode!(&WithdrawArgs {
+            amount: Nat::from(amount),
+            from_subaccount: None,
+            to,
+            created_at_time: at,
+        })
+        .unwrap();
+        let reply = r
+            .update_call(alice(), CYCLES_LEDGER, "withdraw", &arg)
+            .unwrap();
+        Decode!(&reply.bytes, WithdrawResult).unwrap()
+    };
+    let WithdrawResult::Ok(block) = withdraw(&mut r, canister_id, T / 2, Some(NOW)) else {
+        panic!("withdrawn");
+    };
+    assert_eq!(
+        status(&mut r, alice(), canister_id).unwrap().cycles,
+        Nat::from(T - CREATION_FEE + T / 2)
+    );
+    assert_eq!(
+        withdraw(&mut r, canister_id, T / 2, Some(NOW)),
+        WithdrawResult::Err(WithdrawError::Duplicate {
+            duplicate_of: block
+        })
+    );
+    assert_eq!(
+        withdraw(&mut r, bob(), 1, None),
+        WithdrawResult::Err(WithdrawError::InvalidReceiver { receiver: bob() })
+    );
+    assert_eq!(
+        withdraw(&mut r, canister_id, 10 * T, None),
+        WithdrawResult::Err(WithdrawError::InsufficientFunds {
+            balance: Nat::from(3 * T - T - T / 2 - 2 * LEDGER_FEE)
+        })
+    );
+
+    let transfer = |r: &mut Replica, amount: u128, fee: Option<u128>| {
+        let arg = Encode!(&TransferArg {
+            from_subaccount: None,
+            to: account(bob()),
+            fee: fee.map(Nat::from),
+            created_at_time: None,
+            memo: Some(ByteBuf::from(vec![1])),
+            amount: Nat::from(amount),
+        })
+        .unwrap();
+        let reply = r
+            .update_call(alice(), CYCLES_LEDGER, "icrc1_transfer", &arg)
+            .unwrap();
+        Decode!(&reply.bytes, TransferResult).unwrap()
+    };
+    assert!(matches!(
+        transfer(&mut r, 1, Some(1)),
+        TransferResult::Err(TransferError::BadFee { .. })
+    ));
+    assert!(matches!(
+        transfer(&mut r, T / 4, None),
+        TransferResult::Ok(_)
+    ));
+    assert_eq!(balance(&mut r, bob()), T / 4);
+}
+
+#[test]
+fn settings_and_top_ups_go_through_the_management_canister() {
+    let mut r = Replica::new(NOW).unwrap();
+    mint(&mut r, alice(), 2 * T);
+    let (canister_id, _) = created(&mut r, alice(), &create_args(T, None));
+    let ic00 = Principal::management_canister();
+    assert!(matches!(
+        status(&mut r, bob(), canister_id),
+        Err(CallError::NotAController(_))
+    ));
+    let update = |r: &mut Replica, who, settings: CanisterSettings| {
+        let arg = Encode!(&UpdateSettingsArgs {
+            canister_id,
+            settings,
+            sender_canister_version: None,
+        })
+        .unwrap();
+        r.update_call(who, ic00, "update_settings", &arg)
+    };
+    let public = CanisterSettings {
+        status_visibility: Some(StatusVisibility::Public),
+        freezing_threshold: Some(Nat::from(3600u64)),
+        ..Default::default()
+    };
+    assert!(matches!(
+        update(&mut r, bob(), public.clone()),
+        Err(CallError::NotAController(_))
+    ));
+    update(&mut r, alice(), public).unwrap();
+    let seen = status(&mut r, bob(), canister_id).expect("a public status");
+    assert_eq!(seen.settings.freezing_threshold, Nat::from(3600u64));
+    assert_eq!(seen.settings.controllers, vec![alice()], "controllers kept");
+    let refused = update(
+        &mut r,
+        alice(),
+        CanisterSettings {
+            compute_allocation: Some(Nat::from(101u8)),
+            freezing_threshold: Some(Nat::from(1u8)),
+            ..Default::default()
+        },
+    );
+    assert!(matches!(refused, Err(CallError::InvalidArgument(_))));
+    assert_eq!(
+        status(&mut r, alice(), canister_id)
+            .unwrap()
+            .settings
+            .freezing_threshold,
+        Nat::from(3600u64),
+        "a refused change changes nothing"
+    );
+    let top_up = Encode!(&ProvisionalTopUpCanisterArgs {
+        canister_id,
+        amount: Nat::from(T),
+    })
+    .unwrap();
+    r.update_call(bob(), ic00, "provisional_top_up_canister", &top_up)
+        .unwrap();
+    assert_eq!(
+        status(&mut r, alice(), canister_id).unwrap().cycles,
+        Nat::from(2 * T - CREATION_FEE)
+    );
+}
+
+#[test]
+fn the_ledger_and_what_it_made_survive_a_restart() {
+    let dir = std::env::temp_dir().join(format!("replica-ledger-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let args = create_args(T, Some(NOW));
+    let (id, block) = {
+        let mut r = Replica::open(&dir, NOW).unwrap();
+        mint(&mut r, alice(), 3 * T);
+        created(&mut r, alice(), &args)
+    };
+    let check = |r: &mut Replica| {
+        assert_eq!(balance(r, alice()), 2 * T - LEDGER_FEE);
+        assert_eq!(
+            status(r, alice(), id).unwrap().cycles,
+            Nat::from(T - CREATION_FEE)
+        );
+        assert_eq!(
+            create(r, alice(), &args),
+            CreateCanisterResult::Err(CreateCanisterError::Duplicate {
+                duplicate_of: block.clone(),
+                canister_id: Some(id),
+            }),
+            "the ledger still knows the request"
+        );
+    };
+    // Replayed from the log, then read from a checkpoint.
+    let mut r = Replica::open(&dir, NOW).unwrap();
+    check(&mut r);
+    r.checkpoint().unwrap();
+    drop(r);
+    let mut r = Replica::open(&dir, NOW).unwrap();
+    check(&mut r);
+    drop(r);
+    let _ = std::fs::remove_dir_all(&dir);
+}
