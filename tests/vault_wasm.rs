@@ -1455,9 +1455,11 @@ fn an_upgrade_keeps_ten_thousand_files_and_costs_what_it_costs_with_one() {
     assert_eq!(vault_info(&mut r, many).files, MANY_FILES as u64 + 1);
     assert_eq!(r.canister_status(p(OWNER), many).unwrap().version, 2);
 
-    // No pre_upgrade, an empty post_upgrade: the cost is the same whatever the vault holds.
-    assert_eq!(
-        cost_with_many, cost_with_one,
+    // No pre_upgrade, and a post_upgrade that only opens the memory managers: the cost is flat
+    // whatever the vault holds. (Opening a manager reads its bucket table, which grows with the
+    // buckets allocated, at most 32 768 a manager: here some 6,000 instructions of 200 million.)
+    assert!(
+        cost_with_many.abs_diff(cost_with_one) < cost_with_one / 1000,
         "upgrade instructions: {cost_with_many} with {MANY_FILES} files, {cost_with_one} with 1"
     );
 }

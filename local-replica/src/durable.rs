@@ -160,6 +160,10 @@ pub struct CanisterState {
     pub cycles: Option<candid::Nat>,
     /// The settings other than controllers (absent before they were kept: the defaults).
     pub settings: Option<crate::settings::Settings>,
+    /// When its memory was last paid for, and what it owes below a cycle (absent before
+    /// memory was billed: the checkpoint's time, nothing).
+    pub charged_at: Option<u64>,
+    pub storage_owed: Option<candid::Nat>,
 }
 
 /// An installed canister's instance.

@@ -36,6 +36,7 @@ use durable::{Input, StateDir};
 use module::{ModuleError, PreparedModule};
 use stable::{PAGE_SIZE, StableMemory};
 use system_api::{Context, Env};
+use vault_interface::ic_costs;
 
 /// Log bytes after which a durable replica writes a checkpoint.
 pub const CHECKPOINT_AFTER_LOG_BYTES: u64 = 256 << 20;
@@ -92,6 +93,12 @@ pub enum CallError {
     NoSuchMethod { kind: &'static str, method: String },
     #[error("the canister did not accept the message (canister_inspect_message)")]
     NotAccepted,
+    /// The canister's balance would fall below its freezing limit (IC0207).
+    #[error(
+        "Canister {canister} is out of cycles: please top up the canister with at least {needed} \
+         additional cycles"
+    )]
+    OutOfCycles { canister: Principal, needed: u128 },
     #[error("{message}")]
     Trapped { message: String, instructions: u64 },
     #[error("the canister rejected the call: {message}")]
@@ -164,8 +171,13 @@ struct Canister {
     idle_env: Option<Env>,
     /// The wasm chunk store (`upload_chunk`, `install_chunked_code`): chunks by SHA-256.
     chunks: BTreeMap<[u8; 32], Arc<Vec<u8>>>,
-    /// The canister's cycle balance.
+    /// The canister's cycle balance, as of `charged_at`.
     cycles: u128,
+    /// When its memory was last paid for (ns since the epoch).
+    charged_at: u64,
+    /// What it owes for its memory below one cycle, in cycles × 2^30 × 10^9 (so that billing
+    /// often loses nothing to rounding).
+    storage_owed: u128,
     /// Its settings other than controllers.
     settings: settings::Settings,
 }
@@ -353,9 +365,14 @@ impl Replica {
         let (engine, linker) = (&runtime.engine, &runtime.linker);
         let mut fired = Vec::new();
         for (id, c) in self.canisters.iter_mut() {
+            // A frozen canister's timer waits (as on the IC) until it is topped up.
+            let frozen = c.cycles < freezing_limit(c).saturating_add(ic_costs::execution(limit));
             let Some(running) = c.running.as_mut() else {
                 continue;
             };
+            if frozen {
+                continue;
+            }
             let due = running.env().global_timer;
             if due == 0 || due > time || !running.exports("canister_global_timer") {
                 continue;
@@ -374,9 +391,22 @@ impl Replica {
                 limit,
                 true,
             );
+            burn(c, ic_costs::execution(run.instructions));
             fired.push((*id, run));
         }
         fired
+    }
+
+    /// Bills every canister for the memory it held since it last paid (at each logged input,
+    /// live and replayed alike, so a replayed balance is the live one).
+    pub(crate) fn charge_storage(&mut self) {
+        let now = self.time;
+        for c in self.canisters.values_mut() {
+            let (cycles, left) = storage_due(c, now);
+            burn(c, cycles);
+            c.storage_owed = left;
+            c.charged_at = c.charged_at.max(now);
+        }
     }
 
     /// Creates an empty canister with these controllers (as `provisional_create_canister_with_cycles`).
@@ -393,6 +423,10 @@ impl Replica {
     }
 
     fn create_inner(&mut self, controllers: Vec<Principal>) -> Principal {
+        if canister_id(self.next_canister) == system::CYCLES_LEDGER {
+            // The cycles ledger's number, were it ever reached.
+            self.next_canister += 1;
+        }
         let id = canister_id(self.next_canister);
         self.next_canister += 1;
         // Old logs' canisters, created before canisters had a balance, keep the one they had.
@@ -407,6 +441,8 @@ impl Replica {
                 idle_env: Some(self.new_env(id)),
                 chunks: BTreeMap::new(),
                 cycles,
+                charged_at: self.time,
+                storage_owed: 0,
                 settings: settings::Settings::default(),
             },
         );
@@ -593,6 +629,7 @@ impl Replica {
                     used += run.instructions;
                     if let Outcome::Trapped(message) = run.outcome {
                         c.running = Some(running);
+                        burn(c, ic_costs::execution(used));
                         return Err(CallError::Trapped {
                             message: format!("pre_upgrade: {message}"),
                             instructions: used,
@@ -660,6 +697,7 @@ impl Replica {
             if let Outcome::Trapped(message) = run.outcome {
                 // Put the stable memory (and certified data) back where they came from.
                 give_back(c, std::mem::take(&mut running.env_mut().stable));
+                burn(c, ic_costs::execution(used));
                 return Err(CallError::Trapped {
                     message: format!("{}: {message}", hook.0),
                     instructions: used,
@@ -670,6 +708,7 @@ impl Replica {
         c.running = Some(running);
         c.idle_env = None;
         c.version += 1;
+        burn(c, ic_costs::execution(used));
         Ok(used)
     }
 
@@ -839,6 +878,26 @@ impl Replica {
                 return Err(CallError::NotAccepted);
             }
         }
+        // An update is paid for before it runs: its reception, and its execution up to the
+        // instruction limit (what it does not use is refunded after), without the balance
+        // falling below the freezing limit; else it is refused, as the IC refuses it (IC0207).
+        // (`canister_inspect_message` above is free: it runs before the message is inducted.)
+        let c = self.canisters.get_mut(&id).expect("entry_point checked it");
+        let received = ic_costs::ingress(method.len() + arg.len());
+        if update {
+            let needed = freezing_limit(c)
+                .saturating_add(received)
+                .saturating_add(ic_costs::execution(limit));
+            if c.cycles < needed {
+                return Err(CallError::OutOfCycles {
+                    canister: id,
+                    needed: needed - c.cycles,
+                });
+            }
+        }
+        let balance = c.cycles;
+        let running = c.running.as_mut().expect("entry_point checked it");
+        running.env_mut().cycles = balance;
         // Only a query is given the certificate (the System API checks the context too).
         running.env_mut().data_certificate = data_certificate
             .filter(|_| context == Context::Query)
@@ -857,6 +916,13 @@ impl Replica {
         );
         running.env_mut().data_certificate = None;
         let instructions = run.instructions;
+        if update {
+            let c = self.canisters.get_mut(&id).expect("it ran");
+            burn(
+                c,
+                received.saturating_add(ic_costs::execution(instructions)),
+            );
+        }
         match run.outcome {
             Outcome::Replied(bytes) => Ok(Reply {
                 bytes,
@@ -1030,6 +1096,44 @@ impl Replica {
         self.canisters.remove(&id);
         Ok(())
     }
+}
+
+/// What canister `c` owes for its memory from when it last paid until `now`: whole cycles, and
+/// what is left below one (see `Canister::storage_owed`).
+pub(crate) fn storage_due(c: &Canister, now: u64) -> (u128, u128) {
+    let owed = (memory_bytes(c) as u128)
+        .saturating_mul(ic_costs::GIB_SECOND)
+        .saturating_mul(now.saturating_sub(c.charged_at) as u128)
+        .saturating_add(c.storage_owed);
+    let unit = (1u128 << 30) * 1_000_000_000;
+    (owed / unit, owed % unit)
+}
+
+/// Takes `cycles` from a canister's balance (never below zero).
+fn burn(c: &mut Canister, cycles: u128) {
+    c.cycles = c.cycles.saturating_sub(cycles);
+}
+
+/// The memory a canister is billed for: its heap, stable memory, module and chunk store.
+pub(crate) fn memory_bytes(c: &Canister) -> u64 {
+    let chunks: u64 = c.chunks.values().map(|chunk| chunk.len() as u64).sum();
+    let running = c.running.as_ref().map_or(0, |r| {
+        r.heap_bytes() as u64 + r.env().stable.size() * PAGE_SIZE + r.module.wasm.len() as u64
+    });
+    let idle = c
+        .idle_env
+        .as_ref()
+        .map_or(0, |e| e.stable.size() * PAGE_SIZE);
+    chunks + running + idle
+}
+
+/// The balance below which the canister is frozen (`freezing_threshold` seconds of idle burn).
+fn freezing_limit(c: &Canister) -> u128 {
+    ic_costs::freezing_limit(
+        memory_bytes(c),
+        c.settings.compute_allocation,
+        c.settings.freezing_threshold,
+    )
 }
 
 /// A canister's environment, with the replica's memory limits.

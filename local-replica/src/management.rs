@@ -23,6 +23,7 @@ use ic_management_canister_types::{
 
 use crate::durable::Input;
 use crate::{CallError, InstallMode, Replica, Reply};
+use vault_interface::ic_costs;
 
 /// The cycle balance of a canister created before canisters had their own (an old state
 /// directory's log or checkpoint).
@@ -217,12 +218,18 @@ impl Replica {
             }
             "update_settings" => {
                 let args: UpdateSettingsArgs = decode(method, arg)?;
+                // Everything checked before anything changes.
+                if args
+                    .settings
+                    .controllers
+                    .as_ref()
+                    .is_some_and(|c| c.len() > crate::MAX_CONTROLLERS)
+                {
+                    return Err(CallError::TooManyControllers);
+                }
                 let c = self.controlled(sender, args.canister_id)?;
                 c.settings = c.settings.with(&args.settings)?;
                 if let Some(controllers) = args.settings.controllers {
-                    if controllers.len() > crate::MAX_CONTROLLERS {
-                        return Err(CallError::TooManyControllers);
-                    }
                     self.controllers_inner(sender, args.canister_id, controllers)?;
                 }
                 reply(&())
@@ -244,8 +251,15 @@ impl Replica {
         if !c.controllers.contains(&sender) && !c.settings.status_readable_by(&sender) {
             return Err(CallError::NotAController(id));
         }
-        let (cycles, settings) = (c.cycles, c.settings.definite(&c.controllers));
+        // The balance as of now: what its memory costs since it last paid is owed already.
+        let now = self.time;
+        let c = self.canisters.get(&id).expect("found above");
+        let cycles = c.cycles.saturating_sub(crate::storage_due(c, now).0);
+        let idle =
+            ic_costs::idle_burn_per_day(crate::memory_bytes(c), c.settings.compute_allocation);
+        let settings = c.settings.definite(&c.controllers);
         let chunk_store: u64 = c.chunks.values().map(|chunk| chunk.len() as u64).sum();
+        let module = c.running.as_ref().map_or(0, |r| r.module.wasm.len() as u64);
         let status = self.status_of(id)?;
         let stable = status.stable_memory_pages * crate::stable::PAGE_SIZE;
         let nat = |n: u64| Nat::from(n);
@@ -259,12 +273,13 @@ impl Replica {
             version: status.version,
             settings,
             module_hash: status.module_hash.map(|h| h.to_vec()),
-            memory_size: nat(status.heap_bytes + stable + chunk_store),
+            // What it is billed for (`crate::memory_bytes`).
+            memory_size: nat(status.heap_bytes + stable + chunk_store + module),
             memory_metrics: MemoryMetrics {
                 wasm_memory_size: nat(status.heap_bytes),
                 stable_memory_size: nat(stable),
                 global_memory_size: nat(0),
-                wasm_binary_size: nat(0),
+                wasm_binary_size: nat(module),
                 custom_sections_size: nat(0),
                 canister_history_size: nat(0),
                 wasm_chunk_store_size: nat(chunk_store),
@@ -273,7 +288,7 @@ impl Replica {
             },
             cycles: Nat::from(cycles),
             reserved_cycles: nat(0),
-            idle_cycles_burned_per_day: nat(0),
+            idle_cycles_burned_per_day: Nat::from(idle),
             query_stats: QueryStats {
                 num_calls_total: nat(0),
                 num_instructions_total: nat(0),

@@ -35,6 +35,8 @@ pub enum Visibility {
 }
 
 /// A canister's settings other than its controllers (kept apart, as the replica always did).
+/// In the checkpoint: a field added later must be an `Option`, so that checkpoints written
+/// before it still read.
 #[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     pub compute_allocation: u64,

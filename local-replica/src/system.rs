@@ -29,11 +29,9 @@ pub const CMC: Principal = Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0, 4, 1, 1]
 /// The cycles ledger.
 pub const CYCLES_LEDGER: Principal = Principal::from_slice(&[0, 0, 0, 0, 2, 16, 0, 2, 1, 1]);
 
-/// The cycles ledger's fee per transaction: 100 M cycles.
-pub const LEDGER_FEE: u128 = 100_000_000;
-/// What creating a canister costs on a 13-node application subnet: 500 B cycles, burned out
-/// of the cycles the new canister is given.
-pub const CREATION_FEE: u128 = 500_000_000_000;
+/// The cycles ledger's fee per transaction, and what creating a canister costs (burned out of
+/// the cycles the new canister is given): the IC's table, `vault_interface::ic_costs`.
+pub use vault_interface::ic_costs::{CREATION_FEE, LEDGER_FEE};
 /// How long the ledger remembers a transaction with a `created_at_time` to refuse it again
 /// (ICRC-1's `TX_WINDOW`), and how far ahead of the ledger's clock a caller's may be.
 pub const TX_WINDOW_NS: u64 = 24 * 3600 * 1_000_000_000;
@@ -360,10 +358,22 @@ fn check_time(created_at_time: Option<u64>, now: u64) -> Result<(), TimeCheck> {
     Ok(())
 }
 
-/// The hash a transaction is remembered by: its kind, caller and canonical Candid argument.
-fn transaction_hash(method: &str, caller: &Principal, canonical_arg: &[u8]) -> [u8; 32] {
+/// What a transaction is remembered by: its kind and its terms as the ledger reads them
+/// (accounts with their default subaccount spelled out, the fee it takes), so that the same
+/// transaction sent again is recognised however its argument was encoded.
+fn canonical(method: &str, parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for part in std::iter::once(method.as_bytes()).chain(parts.iter().copied()) {
+        out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        out.extend_from_slice(part);
+    }
+    out
+}
+
+/// The hash a transaction is remembered by.
+fn transaction_hash(method: &str, caller: &Principal, canonical_terms: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
-    for part in [method.as_bytes(), caller.as_slice(), canonical_arg] {
+    for part in [method.as_bytes(), caller.as_slice(), canonical_terms] {
         h.update((part.len() as u64).to_le_bytes());
         h.update(part);
     }
@@ -665,7 +675,20 @@ impl Replica {
             }
             Ok(()) => {}
         }
-        let canonical = Encode!(&args).unwrap_or_default();
+        let memo = args.memo.as_ref().map_or(&[][..], |m| m.as_slice());
+        let canonical = canonical(
+            "icrc1_transfer",
+            &[
+                from.0.as_slice(),
+                &from.1,
+                to.0.as_slice(),
+                &to.1,
+                args.amount.to_string().as_bytes(),
+                &[u8::from(args.memo.is_some())],
+                memo,
+                &args.created_at_time.unwrap_or(0).to_le_bytes(),
+            ],
+        );
         if let Some(r) = self.remembered("icrc1_transfer", &sender, &canonical) {
             return TransferResult::Err(TransferError::Duplicate {
                 duplicate_of: Nat::from(r.block),
@@ -714,7 +737,16 @@ impl Replica {
             }
             Ok(()) => {}
         }
-        let canonical = Encode!(&args).unwrap_or_default();
+        let canonical = canonical(
+            "withdraw",
+            &[
+                from.0.as_slice(),
+                &from.1,
+                args.to.as_slice(),
+                args.amount.to_string().as_bytes(),
+                &args.created_at_time.unwrap_or(0).to_le_bytes(),
+            ],
+        );
         if let Some(r) = self.remembered("withdraw", &sender, &canonical) {
             return WithdrawResult::Err(WithdrawError::Duplicate {
                 duplicate_of: Nat::from(r.block),
@@ -775,7 +807,17 @@ impl Replica {
             }
             Ok(()) => {}
         }
-        let canonical = Encode!(&args).unwrap_or_default();
+        let creation = Encode!(&args.creation_args).unwrap_or_default();
+        let canonical = canonical(
+            "create_canister",
+            &[
+                from.0.as_slice(),
+                &from.1,
+                args.amount.to_string().as_bytes(),
+                &args.created_at_time.unwrap_or(0).to_le_bytes(),
+                &creation,
+            ],
+        );
         if let Some(r) = self.remembered("create_canister", &sender, &canonical) {
             return err(CreateCanisterError::Duplicate {
                 duplicate_of: Nat::from(r.block),

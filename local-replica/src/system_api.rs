@@ -135,6 +135,8 @@ pub struct Env {
     /// The certificate a query call was given (`ic0.data_certificate_*`). Only a query sees it;
     /// the replica sets it for one query and clears it after.
     pub data_certificate: Option<Vec<u8>>,
+    /// The canister's cycle balance as the message starts (`ic0.canister_cycle_balance`).
+    pub cycles: u128,
 }
 
 /// Handles into the running instance that the System API uses on every call.
@@ -171,6 +173,7 @@ impl Env {
             handles: None,
             heap_file: None,
             data_certificate: None,
+            cycles: 0,
         }
     }
 
@@ -687,23 +690,19 @@ pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Env>> {
             )
         },
     )?;
-    // Cycles: nothing is charged here; a canister holds a fixed balance and an ingress
-    // message carries none.
+    // Cycles: the balance as the message started (the replica charges around the message);
+    // an ingress message carries none.
     l.func_wrap("ic0", "canister_cycle_balance128", |mut c: C, dst: i32| {
         charge(&mut c, OVERHEAD)?;
-        write_u128(
-            &mut c,
-            dst,
-            crate::management::CYCLES,
-            "canister_cycle_balance128",
-        )
+        let balance = c.data().cycles;
+        write_u128(&mut c, dst, balance, "canister_cycle_balance128")
     })?;
     l.func_wrap(
         "ic0",
         "canister_cycle_balance",
         |mut c: C| -> wasmtime::Result<i64> {
             charge(&mut c, OVERHEAD)?;
-            Ok(crate::management::CYCLES.min(i64::MAX as u128) as i64)
+            Ok(c.data().cycles.min(i64::MAX as u128) as i64)
         },
     )?;
     l.func_wrap("ic0", "msg_cycles_available128", |mut c: C, dst: i32| {

@@ -23,8 +23,11 @@
 //! vault keeps it: moving up to 255 GiB is out of the question in post_upgrade.
 //!
 //! Which layout a memory holds is read from its own bytes, the outer header's memory sizes:
-//! layout 1 has pages in CONFIG (every open of layout 1 writes it first), layout 2 in METADATA;
-//! an empty memory gets layout 2. A later layout takes a new outer id.
+//! layout 2 has pages in METADATA, layout 1 in CONFIG (every open of layout 1 writes it first)
+//! and none in METADATA; an empty memory gets layout 2. A later layout takes a new outer id.
+//! Code from before layout 2 installed over a layout-2 vault (a rollback) writes an empty
+//! config of its own into CONFIG and finds the vault owner-less; the vault's own code, installed
+//! again, reads METADATA as before (tested).
 //!
 //! The ids, the same in both layouts (in the outer manager in layout 1, in the metadata
 //! manager in layout 2; CHUNK_DATA always in the outer one):
@@ -166,12 +169,11 @@ impl<M: Memory> Memories<M> {
         // An existing manager keeps its bucket size (in its header); `bucket_pages` is for a
         // new one.
         let outer = MemoryManager::init_with_bucket_size(memory, bucket_pages);
-        let metadata_pages = outer.get(METADATA).size();
-        if outer.get(CONFIG).size() > 0 {
-            assert_eq!(
-                metadata_pages, 0,
-                "stable memory holds both layout 1 (CONFIG) and layout 2 (METADATA)"
-            );
+        // METADATA first: layout-1 code never touches it, so pages there mean layout 2, even
+        // with pages in CONFIG too — which only code from before layout 2 installed over this
+        // vault (a rollback) writes: an empty config of its own, in buckets layout 2 never
+        // reads, leaving the vault's own structures as they were for its code to open again.
+        if outer.get(METADATA).size() == 0 && outer.get(CONFIG).size() > 0 {
             return Self {
                 outer,
                 metadata: None,

@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod ic_costs;
 pub mod limits;
 pub mod passkey;
 pub mod types;

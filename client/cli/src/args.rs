@@ -236,8 +236,14 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
-    /// Your vault: canister, network, usage, quota, and what it would cost on the IC.
+    /// Your vault: canister, network, usage, quota, its cycles and what it burns a day.
     Status,
+    /// Send cycles to your vault from your account on the cycles ledger (e.g. 1t, 500b); on
+    /// the local replica they are minted for you.
+    Topup {
+        /// Cycles, with t (trillion), b (billion) or m (million).
+        amount: String,
+    },
     /// Set the quota (e.g. 200GiB).
     Quota {
         /// Bytes (with KiB, MiB, GiB, TiB).

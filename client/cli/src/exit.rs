@@ -43,6 +43,8 @@ pub fn code(e: &Error) -> u8 {
             _ => FAILURE,
         },
         Error::LinkExpired => EXPIRED,
+        Error::NotEnoughCycles { .. } => REFUSED,
+        Error::Ledger(_) => FAILURE,
         Error::Unreachable { .. } => UNREACHABLE,
         Error::NotFound(_) | Error::NoSuch(_) => NOT_FOUND,
         Error::Integrity(_) => INTEGRITY,

@@ -1,20 +1,20 @@
-//! What storing and uploading cost on the IC, at its published cycle rates.
-//!
-//! Rates for a 13-node application subnet (internetcomputer.org/docs, "Cycles cost formulas"),
-//! and the XDR price of cycles: 1 T cycles = 1 XDR ≈ 1.33 USD (the rate the NNS pins cycles to).
+//! What storing and uploading cost on the IC, at its published cycle rates
+//! (`vault_interface::ic_costs`, the one table the local replica also charges by).
+
+use vault_interface::ic_costs;
 
 /// Cycles per GiB stored per second (13-node subnet).
-pub const STORAGE_CYCLES_PER_GIB_SECOND: f64 = 127_000.0;
+pub const STORAGE_CYCLES_PER_GIB_SECOND: f64 = ic_costs::GIB_SECOND as f64;
 /// Cycles per ingress message received.
-pub const INGRESS_MESSAGE_CYCLES: f64 = 1_200_000.0;
+pub const INGRESS_MESSAGE_CYCLES: f64 = ic_costs::INGRESS_MESSAGE as f64;
 /// Cycles per ingress byte received.
-pub const INGRESS_BYTE_CYCLES: f64 = 2_000.0;
+pub const INGRESS_BYTE_CYCLES: f64 = ic_costs::INGRESS_BYTE as f64;
 /// Cycles per update call executed.
-pub const UPDATE_CALL_CYCLES: f64 = 5_000_000.0;
-/// Cycles per instruction executed (10 per 10 instructions on a 13-node subnet → 0.4 rounded).
-pub const INSTRUCTION_CYCLES: f64 = 0.4;
+pub const UPDATE_CALL_CYCLES: f64 = ic_costs::UPDATE_MESSAGE as f64;
+/// Cycles per instruction executed.
+pub const INSTRUCTION_CYCLES: f64 = ic_costs::PER_INSTRUCTION as f64;
 /// US dollars per trillion cycles (1 XDR).
-pub const USD_PER_T_CYCLES: f64 = 1.33;
+pub const USD_PER_T_CYCLES: f64 = ic_costs::USD_PER_T_CYCLES;
 /// Instructions a 1 MiB `put_chunk` costs (measured: `cargo bench -p local-replica --bench vault_instructions`).
 pub const PUT_CHUNK_INSTRUCTIONS: f64 = 2_462_274.0;
 

@@ -85,6 +85,23 @@ pub enum Error {
         /// Why.
         why: String,
     },
+    /// The identity's cycles on the cycles ledger do not pay for what was asked.
+    #[error(
+        "{principal} holds {balance} cycles on the cycles ledger; this needs {needed}: send \
+         cycles to it (from icp-cli: `icp cycles transfer {needed} {principal}`, or convert ICP \
+         with `icp cycles mint`), then try again"
+    )]
+    NotEnoughCycles {
+        /// The identity that pays.
+        principal: String,
+        /// What it holds.
+        balance: u128,
+        /// What is needed, fees included.
+        needed: u128,
+    },
+    /// The cycles ledger refused or failed; the message says what to do.
+    #[error("the cycles ledger: {0}")]
+    Ledger(String),
     /// The local replica could not be started.
     #[error("the local replica: {0}")]
     Replica(String),

@@ -114,7 +114,9 @@ impl Home {
     /// The file that keeps `item`.
     pub fn path(&self, item: &Item) -> PathBuf {
         let dir = match item {
-            Item::Identity | Item::Settings | Item::KdfPin(_) => &self.config,
+            Item::Identity | Item::Settings | Item::KdfPin(_) | Item::Purchase { .. } => {
+                &self.config
+            }
             Item::Session { .. } => &self.runtime,
             Item::UploadJournal { .. } => return self.uploads_dir().join(item.name()),
         };

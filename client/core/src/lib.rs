@@ -27,6 +27,7 @@
 pub mod activity;
 pub mod canister;
 pub mod cost;
+pub mod cycles;
 pub mod error;
 pub mod export;
 #[cfg(not(target_arch = "wasm32"))]

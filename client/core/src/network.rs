@@ -224,25 +224,36 @@ impl Connection {
         )
     }
 
-    /// Creates a canister with this identity as its controller (a provisional create: local
-    /// replicas and dfx allow it, the IC does not) and installs the vault with this identity as
-    /// its owner.
-    pub async fn create_vault(&self) -> Result<VaultCanister, Error> {
-        if self.network.is_ic() {
-            return Err(Error::Invalid(
-                "on the IC, a vault canister is deployed first (dfx.json and icp.yaml are in the repository), then set up by naming its id".into(),
-            ));
+    /// A new vault canister, bought on the cycles ledger with this identity as its only
+    /// controller (`cycles`: an unfinished earlier purchase is resumed, never paid again), with
+    /// the vault installed, owned by this identity. A replica without the cycles ledger (dfx's,
+    /// or a local state made before the replica hosted one) creates it provisionally instead.
+    pub async fn create_vault(
+        &self,
+        store: &dyn crate::platform::Store,
+    ) -> Result<VaultCanister, Error> {
+        let id = match self.buy_canister(store).await {
+            Ok(id) => id,
+            Err(Error::Rejected { code, .. }) if code == "IC0301" && !self.network.is_ic() => {
+                let management = ic_utils::interfaces::ManagementCanister::create(&self.agent);
+                let (id,) = management
+                    .create_canister()
+                    .as_provisional_create_with_amount(None)
+                    .with_controller(self.me())
+                    .call_and_wait()
+                    .await
+                    .map_err(|e| crate::canister::agent_error(&self.network.url(), e))?;
+                id
+            }
+            Err(e) => return Err(e),
+        };
+        // Installed unless an earlier attempt got that far.
+        let vault = self.vault(id);
+        if vault.vault_info().await.is_err() {
+            self.install_vault(id).await?;
         }
-        let management = ic_utils::interfaces::ManagementCanister::create(&self.agent);
-        let (id,) = management
-            .create_canister()
-            .as_provisional_create_with_amount(None)
-            .with_controller(self.me())
-            .call_and_wait()
-            .await
-            .map_err(|e| crate::canister::agent_error(&self.network.url(), e))?;
-        self.install_vault(id).await?;
-        Ok(self.vault(id))
+        self.purchase_done(store)?;
+        Ok(vault)
     }
 
     /// Installs the vault's wasm into `id` (which this identity controls), owned by this

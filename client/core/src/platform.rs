@@ -49,6 +49,12 @@ pub enum Item {
         /// The identity.
         identity: Principal,
     },
+    /// A vault canister's purchase on the cycles ledger, written before it is paid
+    /// (`cycles`): what makes a second attempt resume it, not pay again.
+    Purchase {
+        /// The network's name (`Network::name`).
+        network: String,
+    },
     /// A resumable upload's journal: ids, wrapped keys and sealed blobs, no plaintext key.
     UploadJournal {
         /// The canister it goes to.
@@ -72,6 +78,10 @@ impl Item {
             }
             Item::UploadJournal { canister, file } => {
                 format!("{canister}-{}.json", hex::encode(file))
+            }
+            Item::Purchase { network } => {
+                let which = sha2::Sha256::digest(network.as_bytes());
+                format!("purchase-{}.json", hex::encode(&which[..6]))
             }
         }
     }

@@ -248,7 +248,7 @@ impl Vault {
                 }
                 canister
             }
-            None => conn.create_vault().await?,
+            None => conn.create_vault(store).await?,
         };
         remember_canister(store, &conn, canister.id())?;
         let mut rng = crate::rng();

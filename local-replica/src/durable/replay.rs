@@ -41,13 +41,9 @@ impl Replica {
             },
             subnet_id: crate::DEFAULT_SUBNET_ID,
         };
-        // A state where nothing ever happened numbers its canisters after the system ones'
-        // ids; one made before keeps the numbering its log replays.
-        let fresh =
-            checkpoint.next_canister == 0 && checkpoint.canisters.is_empty() && records.is_empty();
-        if fresh {
-            replica.next_canister = crate::FIRST_CANISTER;
-        }
+        // Replayed inputs are folded into a checkpoint at once, so that a later version of the
+        // replica never replays them with code of its own.
+        let replayed = !records.is_empty();
         for c in checkpoint.canisters {
             replica.restore(&state, c)?;
         }
@@ -66,8 +62,13 @@ impl Replica {
         }
         replica.time = replica.time.max(time);
         replica.state = Some(state);
-        if fresh {
-            // The numbering is part of the state from the start.
+        // New canisters are numbered past the system canisters' ids (a state made before they
+        // were hosted keeps the canisters it has; if one took the CMC's id, it answers there).
+        let renumbered = replica.next_canister < crate::FIRST_CANISTER;
+        if renumbered {
+            replica.next_canister = crate::FIRST_CANISTER;
+        }
+        if renumbered || replayed {
             replica.checkpoint()?;
         }
         Ok(replica)
@@ -97,6 +98,8 @@ impl Replica {
                 self.seen_requests.insert(seen.request_id.to_vec(), seen);
             }
         }
+        // Memory is paid for up to each input, before it runs (replay does the same).
+        self.charge_storage();
         Ok(())
     }
 
@@ -132,20 +135,28 @@ impl Replica {
         self.checkpoint_after = bytes;
     }
 
-    /// Writes a checkpoint once the log has grown past `checkpoint_after`.
+    /// Writes a checkpoint once the log has grown past `checkpoint_after`. Called after an
+    /// input is logged and done: a checkpoint that fails then (a full disk) does not undo it —
+    /// it is in the log, so it is said on stderr and the next checkpoint tries again. Had the
+    /// call been reported as failed, a client could send it again and have it done twice.
     pub(crate) fn maybe_checkpoint(&mut self) -> Result<(), CallError> {
         if self
             .state
             .as_ref()
             .is_some_and(|s| s.log_bytes() > self.checkpoint_after)
+            && let Err(e) = self.checkpoint()
         {
-            self.checkpoint()?;
+            eprintln!(
+                "local-replica: a checkpoint failed ({e}); what was done is in the log, and the \
+                 next checkpoint tries again"
+            );
         }
         Ok(())
     }
 
     /// Runs a logged input again (on open).
     fn apply(&mut self, input: Input, state: &StateDir) -> Result<(), CallError> {
+        self.charge_storage();
         match input {
             Input::CreateCanister { controllers } => {
                 self.create_inner(controllers);
@@ -292,6 +303,11 @@ impl Replica {
                     })?,
                     None => crate::management::CYCLES,
                 },
+                charged_at: c.charged_at.unwrap_or(self.time),
+                storage_owed: c
+                    .storage_owed
+                    .and_then(|n| u128::try_from(n.0).ok())
+                    .unwrap_or(0),
                 settings: c.settings.unwrap_or_default(),
             },
         );
@@ -377,6 +393,8 @@ impl Replica {
                         .collect(),
                 ),
                 cycles: Some(c.cycles.into()),
+                charged_at: Some(c.charged_at),
+                storage_owed: Some(c.storage_owed.into()),
                 settings: Some(c.settings.clone()),
             });
         }

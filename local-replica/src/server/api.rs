@@ -347,7 +347,8 @@ fn refused_before_running(e: &CallError, management: bool) -> bool {
         | CallError::CanisterStopped(_)
         | CallError::CanisterEmpty(_)
         | CallError::NoSuchMethod { .. }
-        | CallError::NotAccepted => !management,
+        | CallError::NotAccepted
+        | CallError::OutOfCycles { .. } => !management,
         _ => false,
     }
 }
@@ -360,6 +361,7 @@ pub(crate) fn reject_of(e: &CallError) -> RejectResponse {
         CallError::NoSuchMethod { .. } => (RejectCode::DestinationInvalid, Some("IC0536")),
         CallError::CanisterStopped(_) => (RejectCode::CanisterError, Some("IC0508")),
         CallError::NotAccepted => (RejectCode::CanisterReject, Some("IC0406")),
+        CallError::OutOfCycles { .. } => (RejectCode::SysTransient, Some("IC0207")),
         CallError::Rejected { .. } => (RejectCode::CanisterReject, Some("IC0406")),
         CallError::Trapped { .. } => (RejectCode::CanisterError, Some("IC0503")),
         CallError::DidNotReply { .. } => (RejectCode::CanisterError, Some("IC0506")),

@@ -385,3 +385,103 @@ fn the_ledger_and_what_it_made_survive_a_restart() {
     drop(r);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A canister that answers an update and a query, and holds one page of stable memory.
+const PAYER: &str = r#"
+(module
+  (import "ic0" "msg_reply" (func $reply))
+  (import "ic0" "stable64_grow" (func $grow (param i64) (result i64)))
+  (memory 1)
+  (func (export "canister_init") (drop (call $grow (i64.const 1))))
+  (func (export "canister_update work") (call $reply))
+  (func (export "canister_query look") (call $reply)))
+"#;
+
+fn funded_payer(r: &mut Replica, cycles: u128) -> Principal {
+    let ic00 = Principal::management_canister();
+    let arg = Encode!(
+        &ic_management_canister_types::ProvisionalCreateCanisterWithCyclesArgs {
+            amount: Some(Nat::from(cycles)),
+            settings: None,
+            specified_id: None,
+            sender_canister_version: None,
+        }
+    )
+    .unwrap();
+    let reply = r
+        .update_call(
+            alice(),
+            ic00,
+            "provisional_create_canister_with_cycles",
+            &arg,
+        )
+        .unwrap();
+    let id = Decode!(&reply.bytes, CanisterIdRecord).unwrap().canister_id;
+    let wasm = wat::parse_str(PAYER).unwrap();
+    r.install_code(alice(), id, crate::InstallMode::Install, &wasm, &[])
+        .unwrap();
+    id
+}
+
+fn cycles_of(r: &mut Replica, id: Principal) -> u128 {
+    u128::try_from(status(r, alice(), id).unwrap().cycles.0).unwrap()
+}
+
+/// What a canister pays is the IC's table: an update's reception and execution, a day of the
+/// memory it holds; a query is free.
+#[test]
+fn the_replica_charges_what_the_ic_charges() {
+    use vault_interface::ic_costs;
+    let mut r = Replica::new(NOW).unwrap();
+    let id = funded_payer(&mut r, 10 * T);
+    let before = cycles_of(&mut r, id);
+    let reply = r.update_call(bob(), id, "work", b"four").unwrap();
+    assert_eq!(
+        cycles_of(&mut r, id),
+        before - ic_costs::ingress("work".len() + 4) - ic_costs::execution(reply.instructions)
+    );
+    let before = cycles_of(&mut r, id);
+    r.query_call(bob(), id, "look", &[]).unwrap();
+    assert_eq!(cycles_of(&mut r, id), before, "a query is free");
+
+    let held = u64::try_from(status(&mut r, alice(), id).unwrap().memory_size.0).unwrap();
+    let day = 86_400 * 1_000_000_000;
+    let burn = status(&mut r, alice(), id)
+        .unwrap()
+        .idle_cycles_burned_per_day;
+    assert_eq!(burn, Nat::from(ic_costs::idle_burn_per_day(held, 0)));
+    r.set_time(NOW + day).unwrap();
+    assert_eq!(
+        cycles_of(&mut r, id),
+        before - ic_costs::idle_burn_per_day(held, 0),
+        "a day of its memory, owed as soon as the day is over"
+    );
+}
+
+/// Below its freezing limit a canister refuses updates (the IC's IC0207), still answers
+/// queries, and a top-up brings it back.
+#[test]
+fn a_frozen_canister_refuses_updates_until_topped_up() {
+    let mut r = Replica::new(NOW).unwrap();
+    // Less than an update's instruction limit's worth (40 B) above its freezing limit.
+    let id = funded_payer(&mut r, 30_000_000_000);
+    assert!(matches!(
+        r.update_call(bob(), id, "work", &[]),
+        Err(CallError::OutOfCycles { canister, needed }) if canister == id && needed > 0
+    ));
+    r.query_call(bob(), id, "look", &[])
+        .expect("queries are served");
+    let top_up = Encode!(&ProvisionalTopUpCanisterArgs {
+        canister_id: id,
+        amount: Nat::from(T),
+    })
+    .unwrap();
+    r.update_call(
+        bob(),
+        Principal::management_canister(),
+        "provisional_top_up_canister",
+        &top_up,
+    )
+    .unwrap();
+    r.update_call(bob(), id, "work", &[]).expect("topped up");
+}

@@ -366,6 +366,9 @@ pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
         info,
     } = session(cli)?.overview().await?;
     let costs = cost::costs(info.used_bytes);
+    // The canister's own cycles, certified; only its controllers may read them.
+    let conn = session(cli)?.connection().await?;
+    let funds = conn.funds(canister).await;
     if cli.json {
         output::json(&serde_json::json!({
             "canister": canister.to_text(),
@@ -383,6 +386,7 @@ pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
             "stable_memory_bytes": info.stable_memory_bytes,
             "canister_version": info.version,
             "cost": costs,
+            "funds": funds.as_ref().ok(),
         }));
     } else {
         println!(
@@ -412,8 +416,84 @@ pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
             "on the IC  storing this costs ${:.4}/month (${:.3} per GiB-month); uploading costs ${:.4} per GiB",
             costs.storage_usd_per_month, costs.usd_per_gib_month, costs.upload_usd_per_gib
         );
+        match &funds {
+            Ok(f) => {
+                println!(
+                    "cycles     {} T; it burns {:.4} T a day holding {} (${:.2}/month); it \
+                     freezes below {} T",
+                    t_cycles(f.cycles),
+                    f.idle_burn_per_day as f64 / 1e12,
+                    bytes(f.memory_bytes),
+                    f.usd_per_month(),
+                    t_cycles(f.freezing_limit)
+                );
+                if f.frozen() {
+                    println!(
+                        "           FROZEN: it refuses uploads and changes (reads still work); \
+                         `vault topup 1t` sends it cycles"
+                    );
+                } else if f.low() {
+                    println!(
+                        "           LOW: about {:.0} days before it freezes; `vault topup 1t` \
+                         sends it cycles",
+                        f.days_left.unwrap_or(0.0)
+                    );
+                } else if let Some(days) = f.days_left {
+                    println!("           about {days:.0} days before it freezes, idle");
+                }
+            }
+            Err(e) => println!("cycles     unknown: {e}"),
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Cycles in T, as text: 1.234567.
+fn t_cycles(cycles: u128) -> String {
+    format!("{:.6}", cycles as f64 / 1e12)
+}
+
+/// `vault topup AMOUNT`.
+pub(super) async fn topup(cli: &Cli, amount: &str) -> Result<ExitCode, Error> {
+    let cycles = parse_cycles(amount)?;
+    let session = session(cli)?;
+    let conn = session.connection().await?;
+    let canister = session.vault_id().await?;
+    conn.top_up(canister, cycles).await?;
+    let funds = conn.funds(canister).await?;
+    if cli.json {
+        output::json(&funds);
+    } else {
+        println!(
+            "sent {} T cycles to {canister}: it holds {} T",
+            t_cycles(cycles),
+            t_cycles(funds.cycles)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Cycles as the user writes them: a number, with t, b, m or k (1t = 10^12).
+fn parse_cycles(text: &str) -> Result<u128, Error> {
+    let t = text.trim().to_ascii_lowercase().replace('_', "");
+    let (number, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&t[..i], &t[i..]),
+        None => (t.as_str(), ""),
+    };
+    let scale: f64 = match unit {
+        "" => 1.0,
+        "k" => 1e3,
+        "m" => 1e6,
+        "b" => 1e9,
+        "t" => 1e12,
+        _ => 0.0,
+    };
+    match number.parse::<f64>() {
+        Ok(n) if scale > 0.0 && n > 0.0 && (n * scale) < 1e30 => Ok((n * scale) as u128),
+        _ => Err(Error::Invalid(format!(
+            "`{text}` is not an amount of cycles: write e.g. 1t, 500b or 2.5t"
+        ))),
+    }
 }
 
 pub(super) async fn quota(cli: &Cli, size: &str) -> Result<ExitCode, Error> {
@@ -423,4 +503,20 @@ pub(super) async fn quota(cli: &Cli, size: &str) -> Result<ExitCode, Error> {
     vault.set_quota(bytes_wanted).await?;
     say(cli, &format!("quota set to {}", bytes(bytes_wanted)));
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cycles;
+
+    #[test]
+    fn amounts_of_cycles_are_read_as_written() {
+        assert_eq!(parse_cycles("1t").unwrap(), 1_000_000_000_000);
+        assert_eq!(parse_cycles("2.5T").unwrap(), 2_500_000_000_000);
+        assert_eq!(parse_cycles("500b").unwrap(), 500_000_000_000);
+        assert_eq!(parse_cycles("1_000_000").unwrap(), 1_000_000);
+        for bad in ["", "t", "-1t", "1x", "0", "1e40"] {
+            assert!(parse_cycles(bad).is_err(), "{bad}");
+        }
+    }
 }
