@@ -1924,3 +1924,68 @@ fn a_frozen_vault_refuses_updates_serves_reads_and_a_top_up_revives_it() {
     owner.ok(&["upload", second.to_str().unwrap()]);
     assert_eq!(ids(&owner.json(&["ls"])).len(), 2);
 }
+
+/// Issue 19: `vault verify` reads the module hash the IC certifies for the vault and says which
+/// code runs it: the module this `vault` installs (a clean build), or code nobody published —
+/// here the same module with one custom section more, installed by its controller. `vault
+/// upgrade` checks its own module is a published release first (refused otherwise, unless
+/// `--unreleased`), and the vault's data stays.
+#[test]
+fn vault_verify_tells_this_build_from_other_code_and_upgrade_checks_first() {
+    use sha2::Digest;
+    let owner = User::first();
+    let (vault, _) = owner.init();
+    let photo = photos().join("exif/right.jpg");
+    owner.ok(&["upload", photo.to_str().unwrap()]);
+    let built = std::fs::read(vault_e2e::repo().join("target/canister/vault.wasm.gz")).unwrap();
+    let built_hash = hex::encode(sha2::Sha256::digest(&built));
+    let verdict = owner.json(&["verify"]);
+    assert_eq!(verdict["module_hash"], built_hash.as_str(), "{verdict}");
+    assert_eq!(verdict["runs_this_build"], true, "{verdict}");
+    assert!(
+        owner
+            .ok(&["verify"])
+            .contains("the module this `vault` installs")
+    );
+
+    // Other code: a controller (the owner, here) installs a module of their own.
+    let mut other = std::fs::read(vault_e2e::repo().join("target/canister/vault.wasm")).unwrap();
+    other.extend_from_slice(&[0, 3, 1, b'x', b'y']);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let conn = {
+        let home = vault_client::Home::at(owner.home.path());
+        let (identity, _) = vault_client::Identity::load_or_create(&home).unwrap();
+        let launcher = || Command::new("false");
+        let net = vault_client::Network::Local { port: owner.port };
+        runtime
+            .block_on(vault_client::replica::open(&home, net, identity, &launcher))
+            .unwrap()
+    };
+    let id = candid::Principal::from_text(&vault).unwrap();
+    let management = ic_utils::interfaces::ManagementCanister::create(&conn.agent);
+    runtime
+        .block_on(
+            management
+                .install(&id, &other)
+                .with_mode(
+                    ic_utils::interfaces::management_canister::builders::CanisterInstallMode::Upgrade(None),
+                )
+                .call_and_wait(),
+        )
+        .unwrap();
+    let said = owner.fails(8, "", &["verify"]);
+    let out = owner.run(&["verify"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("NOT KNOWN"), "{text}{said}");
+    assert!(
+        text.contains(&hex::encode(sha2::Sha256::digest(&other))),
+        "{text}"
+    );
+
+    // This client's module is no published release: refused unless asked for.
+    owner.fails(2, "not a published release", &["upgrade"]);
+    let verdict = owner.json(&["upgrade", "--unreleased"]);
+    assert_eq!(verdict["runs_this_build"], true, "{verdict}");
+    owner.ok(&["verify"]);
+    assert_eq!(ids(&owner.json(&["ls"])).len(), 1, "the data stays");
+}

@@ -1463,3 +1463,45 @@ fn an_upgrade_keeps_ten_thousand_files_and_costs_what_it_costs_with_one() {
         "upgrade instructions: {cost_with_many} with {MANY_FILES} files, {cost_with_one} with 1"
     );
 }
+
+/// The module is built reproducibly (docs/RELEASES.md): no path of the machine that built it is
+/// left in it or in the web app it embeds (`--remap-path-prefix`), so the same source builds
+/// the same module wherever it is checked out. And the releases published for the canister's
+/// version are this build: a change to the canister after a release comes with a new version.
+#[test]
+fn the_module_holds_no_path_of_the_build_machine_and_matches_its_published_release() {
+    use sha2::Digest;
+    use std::path::PathBuf;
+    let repo = vault_e2e::repo();
+    let checkout = repo.canonicalize().unwrap();
+    let cargo_home = std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".cargo"));
+    for built in ["target/canister/vault.wasm", "target/web/vault-web_bg.wasm"] {
+        let bytes = std::fs::read(repo.join(built)).unwrap();
+        for path in [&checkout, &cargo_home] {
+            let needle = path.to_string_lossy().into_owned();
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{built} holds {needle}: build it with scripts/build-canister"
+            );
+        }
+    }
+    let toml = std::fs::read_to_string(repo.join("vault-canister/Cargo.toml")).unwrap();
+    let version = toml
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("vault-canister's version");
+    let module = std::fs::read(repo.join("target/canister/vault.wasm.gz")).unwrap();
+    let hash = hex::encode(sha2::Sha256::digest(&module));
+    for release in vault_client::verify::releases() {
+        if release.version == version {
+            assert_eq!(
+                release.module_hash, hash,
+                "docs/RELEASES.md lists {version} with another module: a changed canister needs \
+                 a new version in vault-canister/Cargo.toml"
+            );
+        }
+    }
+}

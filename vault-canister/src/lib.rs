@@ -113,7 +113,10 @@ fn _http_request_update_interface(
 
 #[query]
 fn vault_info() -> VaultResult<VaultInfo> {
-    read(|s, caller, _| s.vault_info(caller))
+    read(|s, caller, _| s.vault_info(caller)).map(|info| VaultInfo {
+        cycles: Some(ic_cdk::api::canister_cycle_balance()),
+        ..info
+    })
 }
 
 #[update]

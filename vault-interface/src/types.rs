@@ -717,5 +717,9 @@ pub struct VaultInfo {
     pub uploads_in_progress: u64,
     /// Stable memory in use, bytes.
     pub stable_memory_bytes: u64,
+    /// The canister's cycles as it sees them (`ic0.canister_cycle_balance`; absent from a
+    /// vault before it said them). Its controllers read them, with its burn, certified from
+    /// `canister_status`; this is for its owner's other devices (a browser), which cannot.
+    pub cycles: Option<u128>,
     pub created_at: u64,
 }

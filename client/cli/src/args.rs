@@ -238,6 +238,16 @@ pub enum Command {
     },
     /// Your vault: canister, network, usage, quota, its cycles and what it burns a day.
     Status,
+    /// Which code runs your vault: its module hash, as the IC certifies it, against the module
+    /// this `vault` installs and the published releases (docs/RELEASES.md).
+    Verify,
+    /// Upgrade your vault to the module this `vault` carries (its data stays), if that module
+    /// is a published release.
+    Upgrade {
+        /// Install it even though it is not a published release (one you built from source).
+        #[arg(long)]
+        unreleased: bool,
+    },
     /// Send cycles to your vault from your account on the cycles ledger (e.g. 1t, 500b); on
     /// the local replica they are minted for you.
     Topup {

@@ -49,6 +49,7 @@ pub mod sharing;
 pub mod unlocked;
 pub mod upload;
 pub mod vault;
+pub mod verify;
 
 pub use canister::VaultCanister;
 pub use error::Error;

@@ -185,9 +185,9 @@ fn ic_costs_follow_the_published_rates() {
     let none = vault_client::cost::costs(0);
     assert_eq!(none.storage_usd_per_month, 0.0);
     let gib = vault_client::cost::costs(1 << 30);
-    // 127k cycles per GiB-second for 30 days, at 1.33 USD per T cycles.
+    // 127k cycles per GiB-second for 30 days, at 1.35 USD per T cycles.
     assert!(
-        (gib.storage_usd_per_month - 0.4376).abs() < 0.001,
+        (gib.storage_usd_per_month - 0.4444).abs() < 0.001,
         "{gib:?}"
     );
     // Upload is dominated by 2,000 cycles per ingress byte.

@@ -357,6 +357,8 @@ impl<M: Memory> State<M> {
             uploads_in_progress: self.uploads.len(),
             stable_memory_bytes: (self.stable_pages)() * memory::WASM_PAGE_SIZE,
             created_at: c.created_at,
+            // The canister's own balance, which the plain-Rust model cannot read (`lib.rs`).
+            cycles: None,
         })
     }
 

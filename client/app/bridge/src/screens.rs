@@ -453,6 +453,59 @@ impl Screens {
         let summary = self.session.summary().await?;
         let info = &summary.info;
         let costs = cost::costs(info.used_bytes);
+        let conn = self.session.connection().await?;
+        let (cycles, cycles_low) = match conn.funds(summary.canister).await {
+            Ok(f) => (
+                format!(
+                    "{:.3} T cycles; it burns {:.4} T a day (${:.2} a month){}",
+                    f.cycles as f64 / 1e12,
+                    f.idle_burn_per_day as f64 / 1e12,
+                    f.usd_per_month(),
+                    if f.frozen() {
+                        ": FROZEN, uploads are refused until it is topped up".to_string()
+                    } else {
+                        match f.days_left {
+                            Some(d) if f.low() => format!(": about {d:.0} days left, top it up"),
+                            Some(d) => format!(", about {d:.0} days before it freezes"),
+                            None => String::new(),
+                        }
+                    }
+                ),
+                f.low(),
+            ),
+            // Only its controllers read its status: a browser (a device, not a controller) shows
+            // what the vault says it holds.
+            Err(_) => match info.cycles {
+                Some(c) => (
+                    format!(
+                        "{:.3} T cycles, as the vault says (its burn: `vault status`, or the desktop app)",
+                        c as f64 / 1e12
+                    ),
+                    false,
+                ),
+                None => ("unknown here: `vault status` shows them".into(), false),
+            },
+        };
+        let (code, code_known) = match conn.verify(summary.canister).await {
+            Ok(v) => (
+                match (&v.release, v.runs_this_build, &v.module_hash) {
+                    (_, _, None) => "no code installed".to_string(),
+                    (Some(r), _, Some(h)) => format!("release {} ({h})", r.version),
+                    (None, true, Some(h)) => format!("this app's own module ({h})"),
+                    // A browser's page is served by the vault: it has no module to compare.
+                    (None, false, Some(h)) if v.this_build.is_none() => {
+                        format!(
+                            "{h}, not a published release (`vault verify` compares it with a build)"
+                        )
+                    }
+                    (None, false, Some(h)) => format!(
+                        "NOT KNOWN: {h} is neither a published release nor this app's module"
+                    ),
+                },
+                v.known(),
+            ),
+            Err(e) => (format!("unknown: {e}"), false),
+        };
         Ok(Settings {
             network: summary.network,
             identity: summary.identity.to_text(),
@@ -466,6 +519,10 @@ impl Screens {
                 "${:.4} a month on the Internet Computer for what is stored now (${:.3} per GiB a month; uploading costs ${:.3} per GiB)",
                 costs.storage_usd_per_month, costs.usd_per_gib_month, costs.upload_usd_per_gib
             ),
+            cycles,
+            cycles_low,
+            code,
+            code_known,
             devices: summary
                 .devices
                 .into_iter()

@@ -188,6 +188,14 @@ pub struct Settings {
     pub quota_bytes: Option<u64>,
     /// What keeping it costs, in words ("$0.05 a month at …").
     pub cost: String,
+    /// Its cycles, what it burns, how long before it freezes, in words.
+    pub cycles: String,
+    /// Whether to top it up now: frozen, or under 30 days from it.
+    pub cycles_low: bool,
+    /// Which code runs it (its certified module hash against this app's and the releases').
+    pub code: String,
+    /// Whether that code is known: this app's own module or a published release.
+    pub code_known: bool,
     /// Devices that act as the owner.
     pub devices: Vec<Device>,
 }

@@ -401,6 +401,10 @@ impl Backend for Fake {
             stored_bytes: 30 << 30,
             quota_bytes: Some(100 << 30),
             cost: "$0.37 a month".into(),
+            cycles: "0.900 T cycles; it burns 0.0003 T a day ($0.01 a month), about 2900 days before it freezes".into(),
+            cycles_low: false,
+            code: "this app's own module (ab12…)".into(),
+            code_known: true,
             devices: vec![
                 Device {
                     principal: "me-principal".into(),
@@ -1080,6 +1084,13 @@ fn settings_show_where_the_vault_serves_the_app_and_copy_it() {
     assert_eq!(
         fake.called("copy"),
         vec!["copy http://vault-canister-id.localhost:4943/app/"]
+    );
+    // Its cycles and which code runs it, each on its row.
+    let html = ui.html();
+    assert!(html.contains("about 2900 days before it freezes"), "{html}");
+    assert!(
+        html.contains("data-testid=\"code\">this app&#39;s own module"),
+        "{html}"
     );
 }
 

@@ -448,6 +448,71 @@ pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `vault verify`: exit 0 if the vault runs this `vault`'s module or a published release.
+pub(super) async fn verify(cli: &Cli) -> Result<ExitCode, Error> {
+    let session = session(cli)?;
+    let conn = session.connection().await?;
+    let canister = session.vault_id().await?;
+    let verdict = conn.verify(canister).await?;
+    if cli.json {
+        output::json(&verdict);
+    } else {
+        say_verdict(&verdict);
+    }
+    Ok(if verdict.known() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(crate::exit::INTEGRITY)
+    })
+}
+
+fn say_verdict(v: &vault_client::verify::Verdict) {
+    let Some(hash) = &v.module_hash else {
+        println!("vault {} has no code installed", v.canister);
+        return;
+    };
+    println!(
+        "vault {} runs module {hash} (certified by the IC)",
+        v.canister
+    );
+    match (&v.release, v.runs_this_build) {
+        (Some(r), true) => println!(
+            "that is release {} (docs/RELEASES.md), the module this `vault` installs",
+            r.version
+        ),
+        (Some(r), false) => println!(
+            "that is release {} (docs/RELEASES.md); this `vault` installs another, {} \
+             (`vault upgrade` installs it)",
+            r.version,
+            v.this_build.as_deref().unwrap_or("?")
+        ),
+        (None, true) => println!(
+            "that is the module this `vault` installs, built from its source; it is not a \
+             published release"
+        ),
+        (None, false) => println!(
+            "NOT KNOWN: neither a published release nor the module this `vault` installs ({}). \
+             Someone who controls the canister installed other code; check its controllers, \
+             and `vault upgrade` installs this `vault`'s",
+            v.this_build.as_deref().unwrap_or("?")
+        ),
+    }
+}
+
+/// `vault upgrade [--unreleased]`.
+pub(super) async fn upgrade(cli: &Cli, unreleased: bool) -> Result<ExitCode, Error> {
+    let session = session(cli)?;
+    let conn = session.connection().await?;
+    let canister = session.vault_id().await?;
+    let verdict = conn.upgrade_vault(canister, unreleased).await?;
+    if cli.json {
+        output::json(&verdict);
+    } else {
+        say_verdict(&verdict);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Cycles in T, as text: 1.234567.
 fn t_cycles(cycles: u128) -> String {
     format!("{:.6}", cycles as f64 / 1e12)

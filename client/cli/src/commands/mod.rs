@@ -204,6 +204,8 @@ pub async fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Log { limit } => log(cli, limit).await,
         Command::Status => status(cli).await,
         Command::Topup { amount } => topup(cli, amount).await,
+        Command::Verify => verify(cli).await,
+        Command::Upgrade { unreleased } => upgrade(cli, *unreleased).await,
         Command::Quota { size } => quota(cli, size).await,
     }
 }

@@ -135,6 +135,12 @@ pub fn SettingsPage() -> Element {
                     dt { "Photos" } dd { "{s.files}" }
                     dt { "Storage" } {used}
                     dt { "Cost" } dd { "{s.cost}" }
+                    dt { "Cycles" }
+                    dd { class: if s.cycles_low { "warn" } else { "" },
+                        "data-testid": crate::testid("cycles"), "{s.cycles}" }
+                    dt { "Code" }
+                    dd { class: if s.code_known { "" } else { "warn" },
+                        "data-testid": crate::testid("code"), "{s.code}" }
                     dt { "Devices" }
                     dd {
                         ul { class: "devices", "data-testid": crate::testid("devices"),
