@@ -1204,7 +1204,13 @@ impl Lab {
 
     /// What a refusal must leave as it was: usage and counts, and the newest log entry.
     fn fingerprint(&mut self, id: Principal) -> (VaultInfo, Option<u64>) {
-        let info = query(&mut self.r, id, p(OWNER), "vault_info", &Encode!().unwrap()).unwrap();
+        let info: VaultInfo =
+            query(&mut self.r, id, p(OWNER), "vault_info", &Encode!().unwrap()).unwrap();
+        // Its cycles change with every call it is paid for, refused or not: not its state.
+        let info = VaultInfo {
+            cycles: None,
+            ..info
+        };
         let arg = Encode!(&None::<u64>, &Some(1u32)).unwrap();
         let log: ActivityPage = query(&mut self.r, id, p(OWNER), "activity", &arg).unwrap();
         (info, log.entries.first().map(|e| e.seq))
@@ -1398,8 +1404,13 @@ fn timeline(r: &mut Replica, id: Principal) -> Vec<FileInfo> {
     }
 }
 
+/// The vault's figures, its cycles aside (they change with every call it pays for).
 fn vault_info(r: &mut Replica, id: Principal) -> VaultInfo {
-    query(r, id, p(OWNER), "vault_info", &Encode!().unwrap()).unwrap()
+    let info: VaultInfo = query(r, id, p(OWNER), "vault_info", &Encode!().unwrap()).unwrap();
+    VaultInfo {
+        cycles: None,
+        ..info
+    }
 }
 
 fn read_chunk(r: &mut Replica, id: Principal, n: u32) -> ByteBuf {

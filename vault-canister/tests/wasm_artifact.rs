@@ -15,8 +15,10 @@ const BUDGET_BYTES: usize = 3 << 20;
 /// What the canister may import: each of these must be provided by any replica that runs it.
 /// (`certified_data_set` and `data_certificate_*`: the link viewer's certification;
 /// `canister_self_*`: the canister's id, which device admission proofs sign.)
-const EXPECTED_IMPORTS: [&str; 22] = [
+const EXPECTED_IMPORTS: [&str; 23] = [
     "accept_message",
+    // `vault_info` says the vault's cycles (for a browser, which cannot read its status).
+    "canister_cycle_balance128",
     "canister_self_copy",
     "canister_self_size",
     "certified_data_set",
