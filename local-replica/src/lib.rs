@@ -275,7 +275,10 @@ pub struct Replica {
 /// Whether a call's outcome means it ran: a call turned away by `canister_inspect_message`
 /// did not, and may be sent again.
 fn ran<T>(outcome: &Result<T, CallError>) -> bool {
-    !matches!(outcome, Err(CallError::NotAccepted))
+    !matches!(
+        outcome,
+        Err(CallError::NotAccepted | CallError::OutOfCycles { .. })
+    )
 }
 
 /// The number of the first canister a new replica creates: those below are the system
@@ -342,11 +345,14 @@ impl Replica {
     pub fn set_time(&mut self, time: u64) -> Result<Vec<(Principal, Executed)>, CallError> {
         self.time = self.time.max(time);
         let now = self.time;
+        let limit = self.limits.update;
         let due = self.canisters.values().any(|c| {
-            c.running.as_ref().is_some_and(|r| {
-                let at = r.env().global_timer;
-                at != 0 && at <= now && r.exports("canister_global_timer")
-            })
+            // A frozen canister's timer waits: nothing to log for it (`fire_timers`).
+            c.cycles >= freezing_limit(c).saturating_add(ic_costs::execution(limit))
+                && c.running.as_ref().is_some_and(|r| {
+                    let at = r.env().global_timer;
+                    at != 0 && at <= now && r.exports("canister_global_timer")
+                })
         });
         if !due {
             return Ok(Vec::new());

@@ -303,7 +303,7 @@ const cdp = await phone.newCDPSession(page);
   // unless chosen), kept on this browser and in force at once.
   // Its cycles and its code's certified hash, each on its row.
   assert.match(await page.textContent(testid('cycles')), /^\d+\.\d{3} T cycles, as the vault says/);
-  assert.match(await page.textContent(testid('code')), /^[0-9a-f]{64}, not a published release/);
+  assert.match(await page.textContent(testid('code')), /^[0-9a-f]{64} \(as the IC certifies it/);
   assert.equal(await page.inputValue(testid('lock-after')), '15');
   await page.selectOption(testid('lock-after'), '60');
   assert.deepEqual(await page.evaluate(() => [vaultLock.minutes().chosen, localStorage.getItem('vault-lock-minutes')]), [60, '60']);

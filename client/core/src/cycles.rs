@@ -157,9 +157,7 @@ impl Connection {
     /// The purchase of a vault canister under way for this identity on this network, if one
     /// was paid or about to be and not finished.
     pub fn purchase(&self, store: &dyn Store) -> Result<Option<Purchase>, Error> {
-        let item = Item::Purchase {
-            network: self.network.name(),
-        };
+        let item = self.purchase_item();
         let Some(bytes) = store.load(&item)? else {
             return Ok(None);
         };
@@ -172,11 +170,17 @@ impl Connection {
         Ok((purchase.principal == self.me().to_text()).then_some(purchase))
     }
 
-    /// Forgets the purchase once its canister is installed.
-    pub fn purchase_done(&self, store: &dyn Store) -> Result<(), Error> {
-        store.remove(&Item::Purchase {
+    /// Where this identity's purchase on this network is written.
+    fn purchase_item(&self) -> Item {
+        Item::Purchase {
             network: self.network.name(),
-        })?;
+            identity: self.me(),
+        }
+    }
+
+    /// Forgets the purchase once its canister is set up.
+    pub fn purchase_done(&self, store: &dyn Store) -> Result<(), Error> {
+        store.remove(&self.purchase_item())?;
         Ok(())
     }
 
@@ -197,9 +201,7 @@ impl Connection {
         amount: u128,
         mint: bool,
     ) -> Result<Principal, Error> {
-        let item = Item::Purchase {
-            network: self.network.name(),
-        };
+        let item = self.purchase_item();
         let mut purchase = match self.purchase(store)? {
             Some(p) => p,
             None => Purchase {
@@ -251,12 +253,18 @@ impl Connection {
             }) => canister_id,
             CreateCanisterResult::Err(e) => {
                 // Nothing was bought (a failed creation is refunded but for the fee): a new
-                // attempt is a new purchase.
-                let stale = matches!(e, CreateCanisterError::TooOld);
-                if !matches!(e, CreateCanisterError::TemporarilyUnavailable) {
+                // attempt is a new purchase. Kept when the ledger may have taken the payment
+                // (a duplicate it could not name the canister of) or only could not answer now.
+                let keep = matches!(
+                    e,
+                    CreateCanisterError::TemporarilyUnavailable
+                        | CreateCanisterError::Duplicate { .. }
+                        | CreateCanisterError::TooOld
+                );
+                if !keep {
                     store.remove(&item)?;
                 }
-                return Err(self.ledger_refusal(e, needed, stale));
+                return Err(self.ledger_refusal(e, needed, &purchase));
             }
         };
         purchase.canister = Some(id.to_text());
@@ -265,7 +273,7 @@ impl Connection {
     }
 
     /// What to tell the user about a refusal of the cycles ledger.
-    fn ledger_refusal(&self, e: CreateCanisterError, needed: u128, stale: bool) -> Error {
+    fn ledger_refusal(&self, e: CreateCanisterError, needed: u128, purchase: &Purchase) -> Error {
         match e {
             CreateCanisterError::InsufficientFunds { balance } => Error::NotEnoughCycles {
                 principal: self.me().to_text(),
@@ -283,12 +291,19 @@ impl Connection {
                 "this computer's clock is ahead of the IC's ({ledger_time} ns since the epoch): \
                  set it right and try again"
             )),
-            CreateCanisterError::TooOld if stale => Error::Ledger(
-                "an earlier purchase of a vault from this device is over a day old and can no \
-                 longer be resumed: if it was paid, its canister exists and is set up by naming \
-                 it; otherwise create the vault again"
-                    .into(),
-            ),
+            CreateCanisterError::TooOld => Error::Ledger(format!(
+                "an earlier purchase of a vault from this device (by {}, created_at_time {}) is \
+                 over a day old and the ledger no longer answers it with its canister: if it \
+                 was paid, the ledger's blocks of that account name the canister, which is set \
+                 up by naming it; if not, remove {} and create the vault again",
+                purchase.principal,
+                purchase.created_at_time,
+                "the purchase file (`<config>/purchase-…json`)"
+            )),
+            CreateCanisterError::Duplicate { duplicate_of, .. } => Error::Ledger(format!(
+                "the ledger already did this purchase (block {duplicate_of}) but does not name \
+                 its canister: try again in a moment"
+            )),
             other => Error::Ledger(format!("{other:?}")),
         }
     }
@@ -371,9 +386,13 @@ pub struct Funds {
 
 impl Funds {
     /// Whether it is frozen: the IC refuses an update unless the balance covers the freezing
-    /// limit and the update's own cost (its instruction limit's worth: 40 B cycles).
+    /// limit and the update's own cost (its reception, and its instruction limit's worth:
+    /// 40 B cycles).
     pub fn frozen(&self) -> bool {
-        self.cycles < self.freezing_limit + 40_000_000_000
+        // An upload's chunk: its reception (up to 2 MiB) and its instruction limit.
+        let update = vault_interface::ic_costs::ingress(2 << 20)
+            + vault_interface::ic_costs::execution(40_000_000_000);
+        self.cycles < self.freezing_limit + update
     }
 
     /// Whether it should be topped up now: frozen, or under [`WARN_DAYS`] from it.

@@ -247,13 +247,20 @@ impl Connection {
             }
             Err(e) => return Err(e),
         };
-        // Installed unless an earlier attempt got that far.
-        let vault = self.vault(id);
-        if vault.vault_info().await.is_err() {
-            self.install_vault(id).await?;
+        self.ensure_installed(id).await?;
+        // The purchase is forgotten once the vault is set up (`Vault::init`): until then a
+        // second attempt resumes with this canister.
+        Ok(self.vault(id))
+    }
+
+    /// Installs the vault into `id` unless it has code already, as the certified state says
+    /// (an answer one node could fake would make the client skip the install, or install over
+    /// a vault).
+    pub async fn ensure_installed(&self, id: Principal) -> Result<(), Error> {
+        match self.module_hash(id).await? {
+            None => self.install_vault(id).await,
+            Some(_) => Ok(()),
         }
-        self.purchase_done(store)?;
-        Ok(vault)
     }
 
     /// Installs the vault's wasm into `id` (which this identity controls), owned by this

@@ -54,6 +54,8 @@ pub enum Item {
     Purchase {
         /// The network's name (`Network::name`).
         network: String,
+        /// The identity that pays.
+        identity: Principal,
     },
     /// A resumable upload's journal: ids, wrapped keys and sealed blobs, no plaintext key.
     UploadJournal {
@@ -79,9 +81,12 @@ impl Item {
             Item::UploadJournal { canister, file } => {
                 format!("{canister}-{}.json", hex::encode(file))
             }
-            Item::Purchase { network } => {
-                let which = sha2::Sha256::digest(network.as_bytes());
-                format!("purchase-{}.json", hex::encode(&which[..6]))
+            Item::Purchase { network, identity } => {
+                let mut h = sha2::Sha256::new();
+                h.update(network.as_bytes());
+                h.update([0]);
+                h.update(identity.as_slice());
+                format!("purchase-{}.json", hex::encode(&h.finalize()[..6]))
             }
         }
     }

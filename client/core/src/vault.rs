@@ -231,7 +231,8 @@ impl Vault {
         kdf: KdfParams,
         session: Duration,
     ) -> Result<(Vault, RecoveryWords), Error> {
-        if let Some(id) = remembered_canister(store, &conn.network)?
+        let remembered = remembered_canister(store, &conn.network)?;
+        if let Some(id) = remembered
             && existing.is_none_or(|e| e == id)
         {
             let canister = conn.vault(id);
@@ -239,15 +240,19 @@ impl Vault {
                 return Err(Error::Vault(VaultError::AlreadySetUp));
             }
         }
-        let canister = match existing {
-            Some(id) => {
-                let canister = conn.vault(id);
-                if let Err(Error::Rejected { .. }) = canister.vault_info().await {
-                    // An empty canister the identity controls (`dfx canister create`).
-                    conn.install_vault(id).await?;
+        // A vault this device already has (bought by an attempt that stopped before `setup`)
+        // is set up, not replaced by a new purchase; a named one (deployed with dfx or
+        // icp-cli) is installed if empty.
+        let canister = match existing.or(remembered) {
+            Some(id) => match conn.ensure_installed(id).await {
+                Ok(()) => conn.vault(id),
+                // The remembered canister is gone (a local replica started afresh): the IC
+                // said so in a certified reject.
+                Err(Error::Rejected { code, .. }) if code == "IC0301" && existing.is_none() => {
+                    conn.create_vault(store).await?
                 }
-                canister
-            }
+                Err(e) => return Err(e),
+            },
             None => conn.create_vault(store).await?,
         };
         remember_canister(store, &conn, canister.id())?;
@@ -284,6 +289,8 @@ impl Vault {
             ),
         };
         canister.setup(args).await?;
+        // Set up: a purchase that bought it is done.
+        conn.purchase_done(store)?;
         pin::save(store, &canister.id(), kdf)?;
         unlocked::save(store, &canister.id(), &conn.me(), &master, session)?;
         let words = RecoveryWords(recovery.to_words());

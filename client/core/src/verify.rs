@@ -156,5 +156,22 @@ mod tests {
             assert_eq!(release_of(&r.module_hash), Some(r.clone()));
         }
         assert_eq!(release_of(&"0".repeat(64)), None);
+        // Every row of the table is a release (none silently skipped), each version once.
+        let rows = RELEASES_MD.split_once("|---|").map_or(0, |(_, table)| {
+            table
+                .lines()
+                .skip(1)
+                .filter(|l| l.trim_start().starts_with('|'))
+                .count()
+        });
+        let mut versions: Vec<String> = releases().into_iter().map(|r| r.version).collect();
+        assert_eq!(
+            versions.len(),
+            rows,
+            "a row of docs/RELEASES.md does not parse"
+        );
+        versions.sort();
+        versions.dedup();
+        assert_eq!(versions.len(), rows, "a version is listed twice");
     }
 }

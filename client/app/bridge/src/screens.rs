@@ -492,12 +492,12 @@ impl Screens {
                     (_, _, None) => "no code installed".to_string(),
                     (Some(r), _, Some(h)) => format!("release {} ({h})", r.version),
                     (None, true, Some(h)) => format!("this app's own module ({h})"),
-                    // A browser's page is served by the vault: it has no module to compare.
-                    (None, false, Some(h)) if v.this_build.is_none() => {
-                        format!(
-                            "{h}, not a published release (`vault verify` compares it with a build)"
-                        )
-                    }
+                    // A browser's page is served by the vault: it has no module, nor the release
+                    // table, to compare with.
+                    (None, false, Some(h)) if v.this_build.is_none() => format!(
+                        "{h} (as the IC certifies it: docs/RELEASES.md lists the releases, and \
+                         `vault verify` compares)"
+                    ),
                     (None, false, Some(h)) => format!(
                         "NOT KNOWN: {h} is neither a published release nor this app's module"
                     ),

@@ -472,7 +472,7 @@ fn say_verdict(v: &vault_client::verify::Verdict) {
         return;
     };
     println!(
-        "vault {} runs module {hash} (certified by the IC)",
+        "vault {} runs module {hash} (as the network certifies it)",
         v.canister
     );
     match (&v.release, v.runs_this_build) {
@@ -554,7 +554,7 @@ fn parse_cycles(text: &str) -> Result<u128, Error> {
         _ => 0.0,
     };
     match number.parse::<f64>() {
-        Ok(n) if scale > 0.0 && n > 0.0 && (n * scale) < 1e30 => Ok((n * scale) as u128),
+        Ok(n) if scale > 0.0 && n * scale >= 1.0 && (n * scale) < 1e30 => Ok((n * scale) as u128),
         _ => Err(Error::Invalid(format!(
             "`{text}` is not an amount of cycles: write e.g. 1t, 500b or 2.5t"
         ))),
@@ -580,7 +580,7 @@ mod tests {
         assert_eq!(parse_cycles("2.5T").unwrap(), 2_500_000_000_000);
         assert_eq!(parse_cycles("500b").unwrap(), 500_000_000_000);
         assert_eq!(parse_cycles("1_000_000").unwrap(), 1_000_000);
-        for bad in ["", "t", "-1t", "1x", "0", "1e40"] {
+        for bad in ["", "t", "-1t", "1x", "0", "1e40", "0.0000001"] {
             assert!(parse_cycles(bad).is_err(), "{bad}");
         }
     }
