@@ -123,13 +123,10 @@ impl Connection {
     /// Returns the verdict after.
     #[cfg(not(target_arch = "wasm32"))]
     pub async fn upgrade_vault(&self, id: Principal, unreleased: bool) -> Result<Verdict, Error> {
-        let module = hex::encode(Sha256::digest(crate::VAULT_WASM_GZ));
-        if release_of(&module).is_none() && !unreleased {
-            return Err(Error::Invalid(format!(
-                "this client's vault module ({module}) is not a published release \
-                 (docs/RELEASES.md): install it only if you built it from source yourself"
-            )));
-        }
+        may_install(
+            &hex::encode(Sha256::digest(crate::VAULT_WASM_GZ)),
+            unreleased,
+        )?;
         let management = ic_utils::interfaces::ManagementCanister::create(&self.agent);
         management
             .install(&id, crate::VAULT_WASM_GZ)
@@ -145,6 +142,19 @@ impl Connection {
     }
 }
 
+/// Whether `vault upgrade` may install the module `module_hash`: a published release, or one
+/// the user asked for by name (`--unreleased`: they built it from source themselves).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn may_install(module_hash: &str, unreleased: bool) -> Result<(), Error> {
+    if release_of(module_hash).is_none() && !unreleased {
+        return Err(Error::Invalid(format!(
+            "this client's vault module ({module_hash}) is not a published release \
+             (docs/RELEASES.md): install it only if you built it from source yourself"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +166,15 @@ mod tests {
             assert_eq!(release_of(&r.module_hash), Some(r.clone()));
         }
         assert_eq!(release_of(&"0".repeat(64)), None);
+        // `vault upgrade` installs a release, and another module only when asked to.
+        let unknown = "0".repeat(64);
+        assert!(
+            matches!(may_install(&unknown, false), Err(Error::Invalid(m)) if m.contains("not a published release"))
+        );
+        assert!(may_install(&unknown, true).is_ok());
+        for r in releases() {
+            assert!(may_install(&r.module_hash, false).is_ok(), "{r:?}");
+        }
         // Every row of the table is a release (none silently skipped), each version once.
         let rows = RELEASES_MD.split_once("|---|").map_or(0, |(_, table)| {
             table
