@@ -379,19 +379,26 @@ fn friend_lists(friend: &User, vault: &str, album: &str) -> Result<usize, vault_
 
 /// The owner's unlocked vault in this process (from the CLI's session), with a runtime to drive it.
 fn owner_vault(owner: &User, vault: &str) -> (tokio::runtime::Runtime, vault_client::Vault) {
-    use vault_client::{Home, Identity, Vault};
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let v = runtime.block_on(async {
-        let launcher = || Command::new("false");
-        let home = Home::at(owner.home.path());
-        let net = vault_client::Network::Local { port: owner.port };
-        let conn =
-            vault_client::replica::open(&home, net, Identity::load(&home).unwrap(), &launcher)
-                .await
-                .unwrap();
-        Vault::from_session(&home, conn, candid::Principal::from_text(vault).unwrap()).unwrap()
-    });
+    let (home, conn) = connection(owner, &runtime);
+    let id = candid::Principal::from_text(vault).unwrap();
+    let v = vault_client::Vault::from_session(&home, conn, id).unwrap();
     (runtime, v)
+}
+
+/// `user`'s home and a connection as their identity to the replica they use (already running).
+fn connection(
+    user: &User,
+    runtime: &tokio::runtime::Runtime,
+) -> (vault_client::Home, vault_client::Connection) {
+    let home = vault_client::Home::at(user.home.path());
+    let (identity, _) = vault_client::Identity::load_or_create(&home).unwrap();
+    let launcher = || Command::new("false");
+    let net = vault_client::Network::Local { port: user.port };
+    let conn = runtime
+        .block_on(vault_client::replica::open(&home, net, identity, &launcher))
+        .unwrap();
+    (home, conn)
 }
 
 /// Issue 16 findings 3 and 5: revoking one person from an album whose other grants are an
@@ -1764,16 +1771,7 @@ fn vault_init_buys_the_vault_once_on_the_cycles_ledger() {
     let owner = User::first();
     let (vault, _) = owner.init();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let connect = |user: &User| {
-        let home = vault_client::Home::at(user.home.path());
-        let (identity, _) = vault_client::Identity::load_or_create(&home).unwrap();
-        let launcher = || Command::new("false");
-        let net = vault_client::Network::Local { port: user.port };
-        let conn = runtime
-            .block_on(vault_client::replica::open(&home, net, identity, &launcher))
-            .unwrap();
-        (home, conn)
-    };
+    let connect = |user: &User| connection(user, &runtime);
     let (home, conn) = connect(&owner);
     assert_eq!(
         runtime.block_on(conn.cycles_balance()).unwrap(),
@@ -1899,16 +1897,7 @@ fn a_frozen_vault_refuses_updates_serves_reads_and_a_top_up_revives_it() {
     let per_second = cycles(&funds, "idle_burn_per_day") / 86_400;
     let threshold = (balance / per_second + 86_400) as u64;
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (_, conn) = {
-        let home = vault_client::Home::at(owner.home.path());
-        let (identity, _) = vault_client::Identity::load_or_create(&home).unwrap();
-        let launcher = || Command::new("false");
-        let net = vault_client::Network::Local { port: owner.port };
-        let conn = runtime
-            .block_on(vault_client::replica::open(&home, net, identity, &launcher))
-            .unwrap();
-        (home, conn)
-    };
+    let (_, conn) = connection(&owner, &runtime);
     let id = candid::Principal::from_text(&vault).unwrap();
     let management = ic_utils::interfaces::ManagementCanister::create(&conn.agent);
     runtime
@@ -1964,15 +1953,7 @@ fn vault_verify_tells_this_build_from_other_code_and_upgrade_checks_first() {
     let mut other = std::fs::read(vault_e2e::repo().join("target/canister/vault.wasm")).unwrap();
     other.extend_from_slice(&[0, 3, 1, b'x', b'y']);
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let conn = {
-        let home = vault_client::Home::at(owner.home.path());
-        let (identity, _) = vault_client::Identity::load_or_create(&home).unwrap();
-        let launcher = || Command::new("false");
-        let net = vault_client::Network::Local { port: owner.port };
-        runtime
-            .block_on(vault_client::replica::open(&home, net, identity, &launcher))
-            .unwrap()
-    };
+    let (_, conn) = connection(&owner, &runtime);
     let id = candid::Principal::from_text(&vault).unwrap();
     let management = ic_utils::interfaces::ManagementCanister::create(&conn.agent);
     runtime

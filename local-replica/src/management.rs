@@ -49,14 +49,16 @@ pub const METHODS: [&str; 12] = [
     "delete_canister",
 ];
 
-fn decode<T: CandidType + for<'de> candid::Deserialize<'de>>(
+/// A method's Candid argument, or why it is not one (the management and system canisters').
+pub(crate) fn decode<T: CandidType + for<'de> candid::Deserialize<'de>>(
     method: &str,
     arg: &[u8],
 ) -> Result<T, CallError> {
     Decode!(arg, T).map_err(|e| CallError::InvalidArgument(format!("{method}: {e}")))
 }
 
-fn reply<T: CandidType>(value: &T) -> Result<Reply, CallError> {
+/// A Candid reply that cost no instructions (the replica's own canisters run natively).
+pub(crate) fn reply<T: CandidType>(value: &T) -> Result<Reply, CallError> {
     Ok(Reply {
         bytes: Encode!(value).map_err(|e| CallError::Engine(e.to_string()))?,
         instructions: 0,

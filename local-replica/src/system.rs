@@ -17,11 +17,12 @@
 
 use std::collections::BTreeMap;
 
-use candid::{CandidType, Decode, Deserialize, Encode, Nat, Principal};
+use candid::{CandidType, Deserialize, Encode, Nat, Principal};
 use ic_management_canister_types::CanisterSettings;
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
 
+use crate::management::{decode, reply};
 use crate::{CallError, Replica, Reply};
 
 /// The cycles minting canister.
@@ -382,20 +383,6 @@ fn transaction_hash(method: &str, caller: &Principal, canonical_terms: &[u8]) ->
 
 fn to_u128(n: &Nat) -> Option<u128> {
     u128::try_from(n.0.clone()).ok()
-}
-
-fn decode<T: CandidType + for<'de> Deserialize<'de>>(
-    method: &str,
-    arg: &[u8],
-) -> Result<T, CallError> {
-    Decode!(arg, T).map_err(|e| CallError::InvalidArgument(format!("{method}: {e}")))
-}
-
-fn reply<T: CandidType>(value: &T) -> Result<Reply, CallError> {
-    Ok(Reply {
-        bytes: Encode!(value).map_err(|e| CallError::Engine(e.to_string()))?,
-        instructions: 0,
-    })
 }
 
 fn no_method(system: System, method: &str, update: bool) -> CallError {
