@@ -1987,3 +1987,154 @@ fn vault_verify_tells_this_build_from_other_code_and_upgrade_checks_first() {
     owner.ok(&["verify"]);
     assert_eq!(ids(&owner.json(&["ls"])).len(), 1, "the data stays");
 }
+
+/// Issue 19, the share inbox: Alice shares an album with Bob's share code, which names his
+/// vault; her client tells his vault, and his "Shared with me" shows it, new, with who sent it,
+/// without anyone copying a canister id. He follows it (kept in his vault). A stranger's
+/// notices are bounded: four waiting per sender, 32 new an hour from everyone (the rest turned
+/// away at ingress, unpaid), and each look at "Shared with me" checks at most eight, dropping
+/// those whose vault shares nothing.
+#[test]
+fn a_share_finds_its_recipient_without_a_canister_id_and_a_strangers_notices_are_bounded() {
+    use candid::Principal;
+    use vault_client::Error;
+    use vault_client::inbox::NOTICES_CHECKED;
+    use vault_client::limits::{MAX_NOTICES_PER_HOUR, MAX_NOTICES_PER_SENDER};
+
+    let alice = User::first();
+    let (alice_vault, _) = alice.init();
+    let bob = User::beside(&alice);
+    let (bob_vault, _) = bob.init();
+    let code = bob.json(&["identity", "show"]);
+    let share_code = code["share_code"].as_str().unwrap();
+    let parsed = vault_crypto::ShareCode::parse(share_code).unwrap();
+    let bob_vault_id = Principal::from_text(&bob_vault).unwrap();
+    assert_eq!(parsed.vault.as_deref(), Some(bob_vault_id.as_slice()));
+
+    let exif = photos().join("exif");
+    alice.ok(&["upload", exif.join("right.jpg").to_str().unwrap()]);
+    alice.ok(&["album", "create", "Trip"]);
+    let id = alice.json(&["ls"])[0]["id"].as_str().unwrap().to_string();
+    alice.ok(&["album", "add", "Trip", &id]);
+    assert!(bob.json(&["shared"]).as_array().unwrap().is_empty());
+    let shared = alice.json(&["share", "Trip", "--with", share_code]);
+    assert_eq!(shared["told"], true, "{shared}");
+
+    // Bob sees it, new, from Alice, in her vault; he never typed her vault's id.
+    let alice_principal = alice.json(&["identity", "show"])["principal"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let seen = bob.json(&["shared"]);
+    assert_eq!(seen.as_array().unwrap().len(), 1, "{seen}");
+    assert_eq!(seen[0]["name"], "Trip");
+    assert_eq!(seen[0]["vault"], alice_vault.as_str());
+    assert_eq!(seen[0]["new_from"], alice_principal.as_str());
+    let table = bob.ok(&["shared"]);
+    assert!(
+        table.contains("NEW, from") && table.contains("--dismiss"),
+        "{table}"
+    );
+    // He follows it: no longer new; his vault keeps it.
+    let followed = bob.json(&["shared", "--from", &alice_vault]);
+    assert_eq!(followed[0]["name"], "Trip");
+    assert!(followed[0]["new_from"].is_null(), "{followed}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (_, bob_conn) = connection(&bob, &runtime);
+    let inbox = runtime
+        .block_on(bob_conn.vault(bob_vault_id).inbox())
+        .unwrap();
+    assert!(inbox.notices.is_empty(), "{inbox:?}");
+    assert_eq!(
+        inbox.followed.iter().map(|f| f.vault).collect::<Vec<_>>(),
+        [Principal::from_text(&alice_vault).unwrap()]
+    );
+    // Told again (another share): nothing new for Bob.
+    alice.ok(&["album", "create", "More"]);
+    let again = alice.json(&["share", "More", "--with", share_code]);
+    assert_eq!(again["told"], true, "{again}");
+    let names: Vec<String> = bob
+        .json(&["shared"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert!(e["new_from"].is_null(), "{e}");
+            e["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+
+    // A stranger: four notices naming vaults that do not exist, then turned away at ingress.
+    let fake = |n: u32| {
+        let mut bytes = vec![0xf0, 0, 0, 0];
+        bytes.extend(n.to_be_bytes());
+        bytes.extend([1, 1]);
+        Principal::from_slice(&bytes)
+    };
+    let notify = |from: &User, n: u32| {
+        let (_, conn) = connection(from, &runtime);
+        runtime.block_on(conn.vault(bob_vault_id).notify_shared(fake(n)))
+    };
+    let hour = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            / 3600
+    };
+    let mallory = User::beside(&alice);
+    let mut sent = 0;
+    // This hour's notices so far: Alice's first (her second, about a vault followed, took none).
+    let mut taken = 1;
+    let started = hour();
+    for _ in 0..MAX_NOTICES_PER_SENDER {
+        notify(&mallory, sent).unwrap();
+        sent += 1;
+        taken += 1;
+    }
+    let refused = notify(&mallory, sent).unwrap_err();
+    assert!(
+        matches!(&refused, Error::Rejected { code, .. } if code == "IC0406"),
+        "{refused:?}"
+    );
+    // Fresh principals: the hour's notices run out for everyone.
+    let strangers: Vec<User> = (taken..MAX_NOTICES_PER_HOUR as usize + 1)
+        .map(|_| User::beside(&alice))
+        .collect();
+    let mut answers = Vec::new();
+    for stranger in &strangers {
+        answers.push(notify(stranger, sent));
+        sent += 1;
+    }
+    if hour() == started {
+        let accepted = answers.iter().filter(|a| a.is_ok()).count();
+        assert_eq!(
+            accepted + taken,
+            MAX_NOTICES_PER_HOUR as usize,
+            "{answers:?}"
+        );
+        assert!(
+            matches!(answers.last().unwrap(), Err(Error::Rejected { code, .. }) if code == "IC0406"),
+            "{answers:?}"
+        );
+    }
+    let waiting = |runtime: &tokio::runtime::Runtime| {
+        runtime
+            .block_on(bob_conn.vault(bob_vault_id).inbox())
+            .unwrap()
+            .notices
+            .len()
+    };
+    let mut left = waiting(&runtime);
+    assert!(left > NOTICES_CHECKED, "{left}");
+    // Each look checks at most NOTICES_CHECKED of them and drops those (no vault shares
+    // anything there); what Alice shares shows throughout.
+    while left > 0 {
+        let seen = bob.json(&["shared"]);
+        assert_eq!(seen.as_array().unwrap().len(), 2, "{seen}");
+        let now = waiting(&runtime);
+        assert_eq!(now, left.saturating_sub(NOTICES_CHECKED), "one look");
+        left = now;
+    }
+}

@@ -1054,6 +1054,35 @@ fn matrix() -> Vec<Row> {
             Expect::all(&PEOPLE, Ok(())).set(&[Anonymous], not_auth()),
         ),
         row(
+            "notify_shared",
+            Signed,
+            |_, _| Encode!(&Principal::from_slice(&[7, 1])).unwrap(),
+            Expect::all(&PEOPLE, Ok(()))
+                .set(&[Anonymous], not_auth())
+                .set(
+                    &[Owner, Device],
+                    Err(VaultError::InvalidArgument {
+                        field: "caller".into(),
+                        reason: "this is your own vault: a notice is for the vault of the \
+                                 person you shared with"
+                            .into(),
+                    }),
+                ),
+        ),
+        row("inbox", Q, |_, _| Encode!().unwrap(), Expect::owner_only()),
+        row(
+            "answer_share",
+            O,
+            |_, _| {
+                Encode!(&AnswerShareArgs {
+                    vault: Principal::from_slice(&[7, 1]),
+                    follow: true,
+                })
+                .unwrap()
+            },
+            Expect::owner_only(),
+        ),
+        row(
             "rotate_album_key",
             O,
             |_, _| {

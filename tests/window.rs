@@ -141,20 +141,27 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
     });
     drop(app);
 
-    // The friend's app: they add the owner's vault id under Shared with me, see the album
-    // there, and open it.
+    // The friend's app: the album is under Shared with me, new (the owner's app told the
+    // friend's vault: nobody typed a vault id); they add it, and open it.
     let mut theirs = AppWindow::launch(&friend, "1200x800", &downloads);
     theirs.wait("the friend's empty vault", 120, |r| r["screen"] == "Photos");
     theirs.click("nav-shared");
     theirs.wait("the shared screen", 30, |r| r["screen"] == "Shared with me");
-    theirs.type_into("shared-vault-input", &owner_vault);
-    theirs.click("add-shared");
-    let shared = theirs.wait("the shared album", 60, |r| {
-        r["elements"]["shared"].is_array()
+    let new = theirs.wait("the new share", 60, |r| {
+        r["elements"]["follow-shared"].is_array()
+    });
+    let text = new["text"].as_str().unwrap();
+    assert!(
+        text.contains("Holiday") && text.contains(&owner_vault) && text.contains("shared by"),
+        "{text}"
+    );
+    theirs.click("follow-shared");
+    let shared = theirs.wait("the shared album, added", 60, |r| {
+        r["elements"]["open-shared"].is_array()
     });
     let text = shared["text"].as_str().unwrap();
     assert!(
-        text.contains("Holiday") && text.contains(&owner_vault),
+        text.contains("Holiday") && !text.contains("shared by"),
         "{text}"
     );
     // Opened: the album's photos, decrypted with the key sealed to the friend.

@@ -927,6 +927,21 @@ fn share_code_vectors(dir: &Path, rng: &mut Recording) {
     .with("text", anonymous.to_text())
     .with("fingerprint", fingerprint_words(&pair.public))
     .write(dir);
+    // The canister id rrkah-fqaaa-aaaaa-aaaaq-cai: 10 bytes, as the IC makes them.
+    let vault = [0u8, 0, 0, 0, 0, 0, 0, 1, 1, 1];
+    let with_vault = code.clone().with_vault(&vault).unwrap();
+    Vector::new(
+        "share-code-v2",
+        "share-code",
+        "success",
+        "a share code of version 2, naming the owner's vault canister rrkah-fqaaa-aaaaa-aaaaq-cai",
+    )
+    .hex("principal", &principal)
+    .hex("public_key", pair.public.as_bytes())
+    .hex("vault", &vault)
+    .with("text", with_vault.to_text())
+    .with("fingerprint", fingerprint_words(&pair.public))
+    .write(dir);
     let mut typo: Vec<char> = text.chars().collect();
     typo[10] = if typo[10] == 'q' { 'r' } else { 'q' };
     Vector::new(
@@ -937,18 +952,34 @@ fn share_code_vectors(dir: &Path, rng: &mut Recording) {
     )
     .with("text", typo.into_iter().collect::<String>())
     .write(dir);
-    let mut payload = vec![2u8, 1, 4];
+    let encode = |mut payload: Vec<u8>| {
+        let checksum = Sha256::digest(&payload);
+        payload.extend_from_slice(&checksum[..4]);
+        let encoded = data_encoding::BASE32_NOPAD.encode(&payload).to_lowercase();
+        format!("vs1-{encoded}")
+    };
+    let mut payload = vec![3u8, 1, 4];
     payload.extend_from_slice(pair.public.as_bytes());
-    let checksum = Sha256::digest(&payload);
-    payload.extend_from_slice(&checksum[..4]);
-    let encoded = data_encoding::BASE32_NOPAD.encode(&payload).to_lowercase();
+    payload.extend_from_slice(&[vault.len() as u8]);
+    payload.extend_from_slice(&vault);
     Vector::new(
-        "share-code-version-2",
+        "share-code-version-3",
         "share-code",
         "unsupported version",
-        "a well-formed share code of version 2",
+        "a share code of version 3 (laid out as version 2), with a valid checksum",
     )
-    .with("text", format!("vs1-{encoded}"))
+    .with("text", encode(payload))
+    .write(dir);
+    let mut payload = vec![2u8, 1, 4];
+    payload.extend_from_slice(pair.public.as_bytes());
+    payload.push(0);
+    Vector::new(
+        "share-code-v2-empty-vault",
+        "share-code",
+        "invalid share code",
+        "a share code of version 2 whose vault is empty (length 0), with a valid checksum",
+    )
+    .with("text", encode(payload))
     .write(dir);
     Vector::new(
         "share-code-wrong-prefix",

@@ -516,6 +516,9 @@ fn check_share_code(v: &Vector) {
     assert!(v.success(), "{}", v.name);
     assert_eq!(code.principal, v.hex("principal"));
     assert_eq!(code.public_key.as_bytes().as_slice(), v.hex("public_key"));
+    // `vault` is present exactly in version 2 codes.
+    let vault = v.has("vault").then(|| v.hex("vault"));
+    assert_eq!(code.vault, vault, "{}", v.name);
     assert_eq!(code.to_text(), v.get("text"));
     assert_eq!(code.fingerprint(), v.get("fingerprint"));
 }
@@ -742,6 +745,10 @@ fn every_refusal_named_in_the_issue_has_a_vector() {
         "link-fragment-padded",
         "share-code-unused-character",
         "share-code-nonzero-unused-bits",
+        // Share codes of version 2 (FORMAT.md §8.2).
+        "share-code-v2",
+        "share-code-v2-empty-vault",
+        "share-code-version-3",
         "metadata-non-shortest-heads",
         "metadata-gps-true",
         "metadata-gps-null",

@@ -522,14 +522,22 @@ def b32_decode(text):
     return data
 
 
-def make_share_code(principal, public_key):
-    payload = bytes([VERSION, len(principal)]) + principal + public_key
+SHARE_CODE_VERSIONS = (1, 2)  # 1: no vault; 2: the owner's vault canister id follows the key
+MAX_PRINCIPAL_SIZE = 29
+
+
+def make_share_code(principal, public_key, vault=None):
+    """Version 1 without a vault, version 2 with one (§8.2)."""
+    if vault is None:
+        payload = bytes([1, len(principal)]) + principal + public_key
+    else:
+        payload = bytes([2, len(principal)]) + principal + public_key + bytes([len(vault)]) + vault
     chars = b32_encode(payload + sha256(payload)[:4])
     return "vs1-" + "-".join(chars[i : i + 5] for i in range(0, len(chars), 5))
 
 
 def parse_share_code(text):
-    """Return (principal, public key), checking in §8.2's order."""
+    """Return (principal, public key, vault or None), checking in §8.2's order."""
     compact = ascii_lower("".join(c for c in text if c not in WHITE_SPACE and c != "-"))
     if not compact.startswith("vs1"):
         raise InvalidShareCode("no vs1 prefix")
@@ -537,12 +545,24 @@ def parse_share_code(text):
     payload, checksum = data[:-4], data[-4:]
     if len(data) < 38 or sha256(payload)[:4] != checksum:
         raise BadChecksum("share code checksum mismatch")
-    if payload[0] != VERSION:
-        raise UnsupportedVersion(f"share code version {payload[0]}")
+    version = payload[0]
+    if version not in SHARE_CODE_VERSIONS:
+        raise UnsupportedVersion(f"share code version {version}")
     principal_size = payload[1]
-    if principal_size > 29 or len(payload) != 2 + principal_size + 32:
+    if principal_size > MAX_PRINCIPAL_SIZE:
+        raise InvalidShareCode("share code principal longer than 29 bytes")
+    principal = payload[2 : 2 + principal_size]
+    public_key = payload[2 + principal_size : 2 + principal_size + 32]
+    rest = payload[2 + principal_size + 32 :]
+    if len(public_key) != 32:
         raise InvalidShareCode("share code lengths do not add up")
-    return payload[2 : 2 + principal_size], payload[2 + principal_size :]
+    if version == 1:
+        if rest:
+            raise InvalidShareCode("share code lengths do not add up")
+        return principal, public_key, None
+    if not rest or not 1 <= rest[0] <= MAX_PRINCIPAL_SIZE or len(rest) != 1 + rest[0]:
+        raise InvalidShareCode("share code (version 2) lengths do not add up")
+    return principal, public_key, rest[1:]
 
 
 def fingerprint(public_key):
@@ -1130,13 +1150,18 @@ def check_seal(v):
 
 def check_share_code(v):
     text = v.text("text")
-    principal, public_key = parse_share_code(text)
+    principal, public_key, vault = parse_share_code(text)
     expect_equal("principal", principal, v.hex("principal"))
     expect_equal("public key", public_key, v.hex("public_key"))
-    expect_equal("share code from parts", make_share_code(principal, public_key), text)
+    # `vault` is present exactly for a version 2 code (§12).
+    expected_vault = v.hex("vault") if v.has("vault") else None
+    if vault != expected_vault:
+        show = lambda x: "none" if x is None else x.hex()  # noqa: E731
+        raise CheckFailed(f"vault: read {show(vault)}, vector has {show(expected_vault)}")
+    expect_equal("share code from parts", make_share_code(principal, public_key, vault), text)
     # Readers accept any case and white space, and remove every "-".
     sloppy = "\u3000" + text.upper().replace("-", "- \n\t\xa0")
-    expect_equal("sloppy share code", parse_share_code(sloppy), (principal, public_key))
+    expect_equal("sloppy share code", parse_share_code(sloppy), (principal, public_key, vault))
     expect_equal("fingerprint", fingerprint(public_key), v.text("fingerprint"))
 
 
@@ -1368,10 +1393,10 @@ def share_code_of(data):
 
 
 def test_share_codes():
-    """§8.2: reading order, strict base32, ASCII case."""
+    """§8.2: reading order, strict base32, ASCII case; versions 1 and 2."""
     principal, public_key = bytes(range(29)), bytes(range(100, 132))
     code = make_share_code(principal, public_key)
-    expect_equal("no dashes", parse_share_code(code.replace("-", "").upper()), (principal, public_key))
+    expect_equal("no dashes", parse_share_code(code.replace("-", "").upper()), (principal, public_key, None))
     refused("invalid share code", parse_share_code, code[4:])
     refused("invalid share code", parse_share_code, "vs2" + code[3:])
     if "k" not in code:
@@ -1386,12 +1411,32 @@ def test_share_codes():
     refused("bad checksum", parse_share_code, code[:-8] + ("a" if code[-8] != "a" else "b") + code[-7:])
     refused("invalid share code", parse_share_code, share_code_of(b"\x01\x1e" + bytes(30) + public_key))
     refused("invalid share code", parse_share_code, share_code_of(b"\x01\x05" + bytes(6) + public_key))
-    refused("unsupported version", parse_share_code, share_code_of(b"\x02\x05" + bytes(6) + public_key))
+    refused("unsupported version", parse_share_code, share_code_of(b"\x00\x05" + bytes(5) + public_key))
+    refused("unsupported version", parse_share_code, share_code_of(b"\x03\x05" + bytes(5) + public_key))
     expect_equal(
         "empty principal",
         parse_share_code(share_code_of(b"\x01\x00" + public_key)),
-        (b"", public_key),
+        (b"", public_key, None),
     )
+    # Version 2: a vault canister id of 1 to 29 bytes follows the key, and nothing after it.
+    vault = bytes.fromhex("00000000000000010101")  # rrkah-fqaaa-aaaaa-aaaaq-cai
+    v2 = make_share_code(principal, public_key, vault)
+    expect_equal("version 2", parse_share_code(v2), (principal, public_key, vault))
+    sloppy = " " + v2.upper().replace("-", "\t")
+    expect_equal("version 2 sloppy", parse_share_code(sloppy), (principal, public_key, vault))
+    head = b"\x02\x05" + bytes(5) + public_key
+    for size in (1, 29):
+        parsed = parse_share_code(share_code_of(head + bytes([size]) + bytes(size)))
+        expect_equal(f"vault of {size} bytes", parsed[2], bytes(size))
+    refused("invalid share code", parse_share_code, share_code_of(head))  # no vault length
+    refused("invalid share code", parse_share_code, share_code_of(head + b"\x00"))  # empty vault
+    refused("invalid share code", parse_share_code, share_code_of(head + b"\x1e" + bytes(30)))
+    refused("invalid share code", parse_share_code, share_code_of(head + b"\x0a" + vault + b"\x00"))
+    refused("invalid share code", parse_share_code, share_code_of(head + b"\x0b" + vault))
+    # Version 1 with a vault after the key is version 1 with a trailing byte.
+    refused("invalid share code", parse_share_code, share_code_of(b"\x01" + head[1:] + b"\x0a" + vault))
+    # The version is checked before the lengths: version 3 with an empty vault is unsupported.
+    refused("unsupported version", parse_share_code, share_code_of(b"\x03" + head[1:] + b"\x00"))
 
 
 def test_fragments():

@@ -341,6 +341,24 @@ fn shared_with_me() -> VaultResult<Vec<SharedItem>> {
     read(|s, caller, now| s.shared_with_me(caller, now))
 }
 
+/// A hint for the owner: the caller's vault `vault` shares something with them.
+#[update]
+fn notify_shared(vault: Principal) -> VaultResult<()> {
+    let this = ic_cdk::api::canister_self();
+    mutate(|s, caller, now| s.notify_shared(caller, now, &this, vault))
+}
+
+#[query]
+fn inbox() -> VaultResult<Inbox> {
+    read(|s, caller, _| s.inbox(caller))
+}
+
+#[update]
+fn answer_share(args: AnswerShareArgs) -> VaultResult<()> {
+    let this = ic_cdk::api::canister_self();
+    mutate(|s, caller, now| s.answer_share(caller, now, &this, args))
+}
+
 #[update]
 fn rotate_album_key(args: RotateAlbumKeyArgs) -> VaultResult<u32> {
     mutate(|s, caller, now| s.rotate_album_key(caller, now, args))

@@ -11,11 +11,11 @@
 //!   outer id  9  CHUNK_DATA  raw 4 KiB blocks; no bucket until the first chunk is stored
 //!   outer id 27  METADATA    metadata MemoryManager, 256 KiB buckets (METADATA_BUCKET_PAGES):
 //!                            | page 0: "MGR" v1 header | bucket | bucket | ...
-//!                            each owned by one of ids 0-8 and 10-26 below (9 unused)
+//!                            each owned by one of ids 0-8, 10-26 and 28 below
 //! ```
 //!
-//! Empty, METADATA's first 8 MiB bucket holds the metadata header and the 26 structures' first
-//! buckets (105 pages of 128). The metadata manager's 32 768 buckets bound the metadata at
+//! Empty, METADATA's first 8 MiB bucket holds the metadata header and the 27 structures' first
+//! buckets (109 pages of 128). The metadata manager's 32 768 buckets bound the metadata at
 //! [`METADATA_MEMORY_LIMIT`] (8 GiB), which `model/room.rs` keeps it within.
 //!
 //! **Layout 1** (vaults installed before layout 2): one MemoryManager of 8 MiB buckets, every
@@ -64,7 +64,9 @@
 //! 25  CONTRIBUTIONS      principal slot (30) || file id (16) -> ()   uploads in progress by a
 //!                        grantee (not the owner); none for uploads begun before it existed
 //! 26  UNLOCK_FAILURES    principal slot (30) -> (wrong passphrase proofs u32, locked until u64)
-//! 27  METADATA           layout 2, outer manager only: the metadata manager (ids 0-8, 10-26)
+//! 27  METADATA           layout 2, outer manager only: the metadata manager (ids 0-8, 10-26, 28)
+//! 28  INBOX              share notices and the vaults the owner follows, one map of 61-byte
+//!                        keys (`model/sharing/inbox.rs`); since release 0.2.0
 //! ```
 //! `Listed` is a copy of the file's FileRecord, so that listing walks one index (no bytes in
 //! entries written before copies were kept; `model/stored.rs`).
@@ -252,6 +254,7 @@ pub const LINK_TARGETS: MemoryId = MemoryId::new(24);
 pub const CONTRIBUTIONS: MemoryId = MemoryId::new(25);
 pub const UNLOCK_FAILURES: MemoryId = MemoryId::new(26);
 pub const METADATA: MemoryId = MemoryId::new(27);
+pub const INBOX: MemoryId = MemoryId::new(28);
 
 #[cfg(test)]
 mod tests;

@@ -46,6 +46,15 @@ pub const MAX_UNLOCK_LOCKOUT_NS: u64 = 24 * 3600 * 1_000_000_000;
 pub const MAX_PENDING_CONTRIBUTIONS: usize = 8;
 /// Most bytes one contributor's uploads in progress may reserve: 16 GiB (a long 4K video).
 pub const MAX_CONTRIBUTION_RESERVED: u64 = 16 << 30;
+/// Share notices (`notify_shared`) one sender may have waiting in a vault's inbox.
+pub const MAX_NOTICES_PER_SENDER: usize = 4;
+/// Share notices an inbox holds; past it, a new one replaces the oldest.
+pub const MAX_NOTICES: usize = 256;
+/// New share notices a vault takes in one hour (of the clock, UTC), from everyone together:
+/// what strangers can make the vault pay for notices is bounded by it.
+pub const MAX_NOTICES_PER_HOUR: u32 = 32;
+/// Vaults the owner may follow (`answer_share`).
+pub const MAX_FOLLOWED: usize = 1_000;
 /// Most pending uploads one `list_uploads` page returns (~200 bytes each).
 pub const MAX_UPLOADS_PAGE: u32 = 500;
 /// Stable memory the vault may ever occupy: the memory manager's ceiling (32 768 buckets of

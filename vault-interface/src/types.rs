@@ -416,6 +416,38 @@ pub struct SharedItem {
     pub album_key_version: Option<u32>,
 }
 
+/// A notice in the vault's inbox (`notify_shared`): `sender` says that the vault `vault`
+/// shares something with this vault's owner. A hint only: what `vault` shares, and whether it
+/// shares anything, is read from `vault` itself (its `shared_with_me`).
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ShareNotice {
+    pub vault: Principal,
+    pub sender: Principal,
+    pub noted_at: u64,
+}
+
+/// A vault whose shares with the owner the owner has chosen to see (`answer_share`).
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct FollowedVault {
+    pub vault: Principal,
+    pub since: u64,
+}
+
+/// The owner's inbox: notices not answered yet (newest first) and the vaults followed.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct Inbox {
+    pub notices: Vec<ShareNotice>,
+    pub followed: Vec<FollowedVault>,
+}
+
+/// The owner's answer to the notices about `vault`: follow it (what it shares shows in
+/// "Shared with me") or not (its notices are dropped; a vault followed is no longer).
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct AnswerShareArgs {
+    pub vault: Principal,
+    pub follow: bool,
+}
+
 /// Create an album.
 #[derive(CandidType, Deserialize, Clone, Debug)]
 pub struct CreateAlbumArgs {

@@ -219,11 +219,17 @@ pub enum Command {
         #[arg(long = "from", value_name = "PRINCIPAL")]
         from: String,
     },
-    /// What others share with you.
+    /// What others share with you: the vaults you follow, and new shares (their vaults told
+    /// yours), marked NEW until you follow them (--from) or dismiss them (--dismiss).
     Shared {
-        /// Their vault canister (they get it from `vault status`); remembered.
-        #[arg(long, value_name = "CANISTER")]
+        /// Follow this vault canister (a new share's, or one they sent: `vault status` shows
+        /// it); kept in your vault, so every device of yours shows it.
+        #[arg(long, value_name = "CANISTER", conflicts_with = "dismiss")]
         from: Option<String>,
+        /// Stop showing what this vault canister shares with you (a new share, or one you
+        /// follow).
+        #[arg(long, value_name = "CANISTER")]
+        dismiss: Option<String>,
     },
     /// Sharing links: anyone with the link (and password) can view.
     Link {

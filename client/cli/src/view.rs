@@ -190,6 +190,8 @@ pub struct Shared {
     pub permission: &'static str,
     pub expires_at: Option<String>,
     pub vault: String,
+    /// A new share, not followed yet: who told your vault of it.
+    pub new_from: Option<String>,
 }
 
 impl From<&SharedEntry> for Shared {
@@ -202,6 +204,7 @@ impl From<&SharedEntry> for Shared {
             permission: permission_text(s.permission),
             expires_at: s.expires_at.map(time),
             vault: s.vault.to_text(),
+            new_from: s.new_from.map(|p| p.to_text()),
         }
     }
 }

@@ -9,6 +9,9 @@ use vault_interface::types::*;
 
 use crate::Error;
 
+/// The IC's error code for a call to a method the canister does not have (`IC0536`).
+pub const NO_SUCH_METHOD: &str = "IC0536";
+
 /// The vault canister `id`, reached through `agent`; `identity` (the agent's) and `http` (its
 /// HTTP client) send the calls that go without the agent ([`VaultCanister::put_chunk`]).
 #[derive(Clone)]
@@ -528,6 +531,26 @@ impl VaultCanister {
             Err(Error::Rejected { code, .. }) if code == "IC0406" => Ok(Vec::new()),
             answer => answer,
         }
+    }
+    /// Tells this vault (someone else's) that `vault`, the caller's, shares something with its
+    /// owner: a hint for their "Shared with me" (the share inbox).
+    pub async fn notify_shared(&self, vault: Principal) -> Result<(), Error> {
+        self.update("notify_shared", (vault,)).await
+    }
+    /// The owner's share notices and the vaults they follow, read certified (the query run as
+    /// an update: one node cannot hide a vault followed or add one). A vault of a release
+    /// before the inbox has none: empty.
+    pub async fn inbox(&self) -> Result<Inbox, Error> {
+        match self.update("inbox", ()).await {
+            Err(Error::Rejected { code, .. }) if code == NO_SUCH_METHOD => Ok(Inbox::default()),
+            answer => answer,
+        }
+    }
+    /// Follows `vault` (its shares show in "Shared with me") or drops its notices and stops
+    /// following it.
+    pub async fn answer_share(&self, vault: Principal, follow: bool) -> Result<(), Error> {
+        self.update("answer_share", (AnswerShareArgs { vault, follow },))
+            .await
     }
     /// Rotates an album's key, revoking people.
     pub async fn rotate_album_key(&self, args: RotateAlbumKeyArgs) -> Result<u32, Error> {

@@ -33,6 +33,7 @@ pub mod export;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod home;
 pub mod identity;
+pub mod inbox;
 pub mod keyring;
 pub mod links;
 pub mod network;

@@ -308,6 +308,9 @@ pub struct SharedEntry {
     pub expires_at: Option<DateTime<Utc>>,
     /// The owner's vault canister.
     pub vault: Principal,
+    /// None: the user follows that vault. Some: a notice not answered yet (the share inbox),
+    /// sent by this principal; the user follows the vault or dismisses it.
+    pub new_from: Option<Principal>,
 }
 
 /// Bytes for humans (binary units).

@@ -14,13 +14,16 @@ use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use candid::Principal;
+use futures_util::future::join_all;
 use serde_bytes::ByteBuf;
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 use vault_crypto::{FileKey, FileMetadata, KdfParams, ShareCode};
 use vault_interface::types::{FileInfo, ListFilesArgs, Permission, VaultError};
 use zeroize::Zeroizing;
 
+use crate::canister::NO_SUCH_METHOD;
 use crate::export::Reader;
+use crate::inbox::{self, Told};
 use crate::keyring::{Keyring, id16};
 use crate::links::LinkWithUrl;
 use crate::passkey::PasskeyRequest;
@@ -844,14 +847,15 @@ impl Session {
         Ok(parsed.fingerprint())
     }
 
-    /// Shares `target` with the holder of `code`.
+    /// Shares `target` with the holder of `code`, and tells their vault if the code names it:
+    /// the grant, and whether their vault was told.
     pub async fn share(
         &self,
         target: &ShareTarget,
         code: &str,
         permission: Permission,
         expires_at_ns: Option<u64>,
-    ) -> Result<GrantEntry, Error> {
+    ) -> Result<(GrantEntry, Told), Error> {
         let code = code.trim();
         parse_share_code(code)?;
         self.vault()
@@ -948,20 +952,68 @@ impl Session {
         self.open_shared(owner, false).await
     }
 
-    /// Everything the vaults the user follows share with the user (read afresh).
+    /// Everything shared with the user, read afresh: what the vaults they follow share (kept
+    /// in their vault; older ones on this device), then what the vaults named by new notices
+    /// share, marked new with who sent the notice (`new_from`). A notice is shown only once
+    /// the vault it names lists something for the user, certified; one whose vault shares
+    /// nothing, or rejects the call, is dropped. At most [`inbox::NOTICES_CHECKED`] vaults
+    /// noticed are checked per look, newest first.
     pub async fn shared_with_me(&self) -> Result<Vec<SharedEntry>, Error> {
+        let (mine, inbox) = {
+            let vault = self.vault().await?;
+            (vault.canister().clone(), vault.canister().inbox().await?)
+        };
+        let mut followed: Vec<Principal> = inbox.followed.iter().map(|f| f.vault).collect();
+        for kept in &Settings::load(&*self.store)?.shared {
+            let vault = parse_principal(kept)?;
+            if !followed.contains(&vault) {
+                followed.push(vault);
+            }
+        }
         let mut out = Vec::new();
-        for canister in &Settings::load(&*self.store)?.shared {
-            let shared = self.open_shared(parse_principal(canister)?, true).await?;
-            out.extend(shared.entries().await?);
+        for vault in &followed {
+            out.extend(self.open_shared(*vault, true).await?.entries().await?);
+        }
+        let mut noticed: Vec<(Principal, Principal)> = Vec::new();
+        for notice in &inbox.notices {
+            if !followed.contains(&notice.vault) && !noticed.iter().any(|n| n.0 == notice.vault) {
+                noticed.push((notice.vault, notice.sender));
+            }
+        }
+        noticed.truncate(inbox::NOTICES_CHECKED);
+        let checks = noticed
+            .iter()
+            .map(|(vault, _)| self.open_shared(*vault, true));
+        for ((vault, sender), shared) in noticed.iter().zip(join_all(checks).await) {
+            let entries = match shared {
+                Ok(shared) if !shared.items.is_empty() => shared.entries().await,
+                Ok(_) => Ok(Vec::new()),
+                Err(e) => Err(e),
+            };
+            match entries {
+                Ok(entries) if !entries.is_empty() => {
+                    out.extend(entries.into_iter().map(|entry| SharedEntry {
+                        new_from: Some(*sender),
+                        ..entry
+                    }))
+                }
+                // Nothing shared, or an answer the IC gave that is no share (a canister
+                // without the method, keys that do not open): not a share; dropped.
+                Ok(_) | Err(Error::Rejected { .. } | Error::Integrity(_) | Error::Vault(_)) => {
+                    mine.answer_share(*vault, false).await?
+                }
+                // The network: looked at again next time.
+                Err(_) => {}
+            }
         }
         Ok(out)
     }
 
-    /// Follows the vault `vault` (what it shares with the user shows from now on): refused if
-    /// it is the user's own or shares nothing with the user yet.
+    /// Follows the vault `vault` (what it shares with the user shows from now on, on every
+    /// device of theirs): refused if it is the user's own or shares nothing with the user yet.
     pub async fn add_shared_vault(&self, vault: Principal) -> Result<(), Error> {
-        if vault == self.vault().await?.id() {
+        let mine = self.vault().await?.canister().clone();
+        if vault == mine.id() {
             return Err(Error::Invalid(
                 "that is your own vault id: paste the one the person who shared with you sent"
                     .into(),
@@ -972,13 +1024,35 @@ impl Session {
                 "vault {vault} shares nothing with you yet: ask its owner to share with your share code"
             )));
         }
+        match mine.answer_share(vault, true).await {
+            // A vault of a release before the inbox: kept on this device, as before.
+            Err(Error::Rejected { code, .. }) if code == NO_SUCH_METHOD => {
+                let mut settings = Settings::load(&*self.store)?;
+                let text = vault.to_text();
+                if !settings.shared.contains(&text) {
+                    settings.shared.push(text);
+                    settings.save(&*self.store)?;
+                }
+                Ok(())
+            }
+            answer => answer,
+        }
+    }
+
+    /// Stops following `vault` and drops its notices: what it shares no longer shows (it
+    /// still shares it: only its owner can take that back).
+    pub async fn dismiss_shared_vault(&self, vault: Principal) -> Result<(), Error> {
+        let mine = self.vault().await?.canister().clone();
         let mut settings = Settings::load(&*self.store)?;
         let text = vault.to_text();
-        if !settings.shared.contains(&text) {
-            settings.shared.push(text);
+        if settings.shared.contains(&text) {
+            settings.shared.retain(|kept| *kept != text);
             settings.save(&*self.store)?;
         }
-        Ok(())
+        match mine.answer_share(vault, false).await {
+            Err(Error::Rejected { code, .. }) if code == NO_SUCH_METHOD => Ok(()),
+            answer => answer,
+        }
     }
 
     /// The files `vault` shares with the user under `target`, newest first.

@@ -12,6 +12,7 @@ use vault_interface::types::*;
 
 use crate::error::Missing;
 use crate::export::Reader;
+use crate::inbox::Told;
 use crate::keyring::{Keyring, MasterKeys, id16};
 use crate::records::{GrantEntry, SharedEntry, instant};
 use crate::{Connection, Error, Vault};
@@ -90,14 +91,15 @@ impl Vault {
         }
     }
 
-    /// Shares `target` with the holder of `share_code`.
+    /// Shares `target` with the holder of `share_code`, then tells their vault, if the code
+    /// names it (the share inbox): the grant, and whether their vault was told.
     pub async fn share(
         &mut self,
         target: &ShareTarget,
         share_code: &str,
         permission: Permission,
         expires_at: Option<u64>,
-    ) -> Result<GrantEntry, Error> {
+    ) -> Result<(GrantEntry, Told), Error> {
         let code = ShareCode::parse(share_code).map_err(|e| {
             Error::Invalid(format!(
                 "that is not a share code ({e}): ask them to copy theirs again"
@@ -105,6 +107,12 @@ impl Vault {
         })?;
         let grantee = Principal::try_from_slice(&code.principal)
             .map_err(|e| Error::Invalid(format!("share code: bad principal: {e}")))?;
+        let their_vault = code
+            .vault
+            .as_deref()
+            .map(Principal::try_from_slice)
+            .transpose()
+            .map_err(|e| Error::Invalid(format!("share code: bad vault id: {e}")))?;
         let public = code.public_key;
         let recipient = grantee.as_slice().to_vec();
         let mut rng = crate::rng();
@@ -165,7 +173,8 @@ impl Vault {
                 authenticator: Some(ByteBuf::from(authenticator.as_bytes().to_vec())),
             })
             .await?;
-        self.grant_entry(&grant).await
+        let told = crate::inbox::tell(self.connection(), their_vault, self.canister.id()).await;
+        Ok((self.grant_entry(&grant).await?, told))
     }
 
     async fn grant_entry(&mut self, grant: &GrantInfo) -> Result<GrantEntry, Error> {
@@ -508,19 +517,21 @@ fn seal<K: vault_crypto::ShareableKey>(
         .map_err(|_| Error::Invalid("the share code's public key is not usable".into()))
 }
 
-/// This identity's share code: its principal and the public key of its vault's sharing secret.
+/// This identity's share code: its principal, the public key of its vault's sharing secret,
+/// and its vault's id (version 2, FORMAT.md §8.2), so that a sharer's client can tell the vault.
 ///
 /// The key is computed from the secret itself (unwrapped with the master key), never taken from
 /// the anonymous `sharing_key` query, whose answer one node could replace with its own key.
 pub async fn my_share_code(vault: &Vault) -> Result<MyShareCode, Error> {
     let (secret, published) = vault.sharing_keys().await?;
-    share_code_of(&vault.connection().me(), &secret, &published)
+    share_code_of(&vault.connection().me(), &vault.id(), &secret, &published)
 }
 
-/// The share code of `me` with `secret`'s public key; refused if the profile's published key
-/// (`published`) is another one.
+/// The share code of `me`, owner of `vault`, with `secret`'s public key; refused if the
+/// profile's published key (`published`) is another one.
 pub fn share_code_of(
     me: &Principal,
+    vault: &Principal,
     secret: &SharingSecretKey,
     published: &SharingPublicKey,
 ) -> Result<MyShareCode, Error> {
@@ -533,6 +544,7 @@ pub fn share_code_of(
         ));
     }
     let code = ShareCode::new(me.as_slice(), public)
+        .and_then(|code| code.with_vault(vault.as_slice()))
         .map_err(|e| Error::Agent(format!("cannot make the share code: {e}")))?;
     Ok(MyShareCode {
         principal: me.to_text(),
@@ -633,6 +645,7 @@ impl SharedWithMe {
                 permission: item.grant.permission,
                 expires_at: item.grant.expires_at.map(instant),
                 vault: self.reader.canister.id(),
+                new_from: None,
             });
         }
         Ok(out)
@@ -867,12 +880,14 @@ mod tests {
         let mine = SharingKeyPair::generate(&mut rng);
         let theirs = SharingKeyPair::generate(&mut rng);
         let me = principal(7);
-        let code = share_code_of(&me, &mine.secret, &mine.public).unwrap();
+        let code = share_code_of(&me, &principal(VAULT), &mine.secret, &mine.public).unwrap();
         let parsed = ShareCode::parse(&code.share_code).unwrap();
         assert_eq!(parsed.public_key, mine.public);
         assert_eq!(parsed.principal, me.as_slice());
+        // It names the vault, for the sharer's client to tell it (the share inbox).
+        assert_eq!(parsed.vault.as_deref(), Some(principal(VAULT).as_slice()));
         assert!(matches!(
-            share_code_of(&me, &mine.secret, &theirs.public),
+            share_code_of(&me, &principal(VAULT), &mine.secret, &theirs.public),
             Err(Error::Integrity(_))
         ));
     }

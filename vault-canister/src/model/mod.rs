@@ -63,6 +63,7 @@ const ANYONE_UPDATES: [&str; 2] = ["link_opened", "http_request_update"];
 /// | commit/abort_upload    | a 16-byte file id                                  | 1 KiB   |
 /// | link_opened            | a token and a password proof (64 B)                | 1 KiB   |
 /// | shared_with_me         | nothing (a grantee reads it certified, as an update) | 1 KiB   |
+/// | notify_shared          | a canister id (≤ 29 bytes)                         | 1 KiB   |
 /// | http_request_update    | POST /s/api/opened: headers and a tiny body        | 32 KiB  |
 pub(crate) fn ingress_arg_limit(method: &str) -> Option<usize> {
     const SMALL: usize = 1 << 10;
@@ -71,7 +72,7 @@ pub(crate) fn ingress_arg_limit(method: &str) -> Option<usize> {
         "begin_upload" => MAX_THUMBNAIL_SIZE + MAX_METADATA_SIZE + (16 << 10),
         "put_chunk" => vault_crypto::ENCRYPTED_CHUNK_SIZE + (4 << 10),
         "admission_ticket" | "commit_upload" | "abort_upload" | "link_opened"
-        | "shared_with_me" => SMALL,
+        | "shared_with_me" | "notify_shared" => SMALL,
         "http_request_update" => 32 << 10,
         _ => return None,
     })
@@ -101,6 +102,7 @@ pub struct State<M: Memory> {
     pub(crate) dedupe: StableBTreeMap<Key<32>, Key<ID>, VM<M>>,
     pub(crate) reclaim: StableBTreeMap<u64, ReclaimJob, VM<M>>,
     pub(crate) contributions: StableBTreeMap<Key<{ PRINCIPAL + ID }>, (), VM<M>>,
+    pub(crate) inbox: StableBTreeMap<Key<{ sharing::inbox::INBOX_KEY }>, u64, VM<M>>,
     stable_pages: Box<dyn Fn() -> u64>,
     /// Layout 2's METADATA memory, which the metadata may not fill (`room.rs`); none in layout 1.
     pub(crate) metadata_memory: Option<VirtualMemory<M>>,
@@ -166,6 +168,7 @@ impl<M: Memory + Clone + 'static> State<M> {
             dedupe: StableBTreeMap::init(m(memory::DEDUPE)),
             reclaim: StableBTreeMap::init(m(memory::RECLAIM)),
             contributions: StableBTreeMap::init(m(memory::CONTRIBUTIONS)),
+            inbox: StableBTreeMap::init(m(memory::INBOX)),
             stable_pages: Box::new(move || size_probe.size()),
             metadata_memory: memories.metadata_memory(),
             limits: room::MemoryLimits::default(),
@@ -230,8 +233,9 @@ impl<M: Memory> State<M> {
     /// at, with an argument no larger than [`ingress_arg_limit`] — admitting a device; a
     /// contributor's upload (begin_upload with a contribute grant; put_chunk, commit and
     /// abort with an upload of their own in progress); a grantee's certified read of
-    /// `shared_with_me`; what a link holder does. The anonymous principal: only what a link
-    /// holder does.
+    /// `shared_with_me`; a share notice while its sender has room and the hour's notices are
+    /// not all taken (`sharing/inbox.rs`); what a link holder does. The anonymous principal:
+    /// only what a link holder does.
     pub fn accepts_ingress(
         &self,
         caller: &Principal,
@@ -253,6 +257,7 @@ impl<M: Memory> State<M> {
             "begin_upload" => self.contributes_somewhere(caller, now),
             "put_chunk" | "commit_upload" | "abort_upload" => self.has_contributions(caller),
             "shared_with_me" => self.has_live_grant(caller, now),
+            "notify_shared" => self.may_take_notice(caller, now).is_ok(),
             _ => ANYONE_UPDATES.contains(&method),
         }
     }

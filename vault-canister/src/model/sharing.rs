@@ -9,6 +9,7 @@
 
 mod albums;
 mod grants;
+pub(crate) mod inbox;
 mod links;
 
 use candid::Principal;

@@ -799,6 +799,35 @@ fn matrix() -> Vec<(&'static str, Call, Expect)> {
             Expect::all(&PEOPLE, Ok(())).set(&[Anonymous], not_auth.clone()),
         ),
         (
+            "notify_shared",
+            |s, c, _, _| ok(s.notify_shared(c, NOW, &canister(), Principal::from_slice(&[7, 1]))),
+            Expect::all(&PEOPLE, Ok(()))
+                .set(&[Anonymous], not_auth.clone())
+                .set(
+                    &[Owner, Device],
+                    Err(VaultError::invalid(
+                        "caller",
+                        super::sharing::inbox::OWN_NOTICE,
+                    )),
+                ),
+        ),
+        ("inbox", |s, c, _, _| ok(s.inbox(c)), Expect::owner_only()),
+        (
+            "answer_share",
+            |s, c, _, _| {
+                ok(s.answer_share(
+                    c,
+                    NOW,
+                    &canister(),
+                    AnswerShareArgs {
+                        vault: Principal::from_slice(&[7, 1]),
+                        follow: true,
+                    },
+                ))
+            },
+            Expect::owner_only(),
+        ),
+        (
             "rotate_album_key",
             |s, c, _, _| {
                 ok(s.rotate_album_key(
@@ -900,7 +929,7 @@ fn authorization_matrix() {
 }
 
 /// The updates of the interface (queries are not inspected).
-const UPDATES: [&str; 29] = [
+const UPDATES: [&str; 31] = [
     "set_quota",
     "add_passkey",
     "setup",
@@ -930,6 +959,8 @@ const UPDATES: [&str; 29] = [
     "revoke_link",
     "link_opened",
     "http_request_update",
+    "notify_shared",
+    "answer_share",
 ];
 
 /// inspect_message may only refuse what would fail anyway, and refuses anonymous writes.

@@ -362,6 +362,10 @@ impl<P: Platform> Backend for Bridge<P> {
         self.ask(|s| async move { s.add_shared_vault(vault).await })
     }
 
+    fn dismiss_shared_vault(&self, vault: String) -> Call<()> {
+        self.ask(|s| async move { s.dismiss_shared_vault(vault).await })
+    }
+
     fn shared_photos(&self, vault: String, target: Target) -> Call<Vec<Photo>> {
         self.ask(|s| async move { s.shared_photos(vault, target).await })
     }

@@ -38,6 +38,7 @@ pub(crate) fn grant_record(grant: GrantEntry) -> Grant {
         permission: permission_text(grant.permission).into(),
         expires: grant.expires_at.map(local_time),
         expired: grant.expired,
+        told: None,
     }
 }
 

@@ -329,7 +329,7 @@ impl Screens {
         code: String,
         expires_days: Option<u32>,
     ) -> Result<Grant, Error> {
-        let grant = self
+        let (grant, told) = self
             .session
             .share(
                 &share_target(&target)?,
@@ -338,7 +338,11 @@ impl Screens {
                 expires_in(expires_days),
             )
             .await?;
-        Ok(grant_record(grant))
+        let vault = self.session.vault().await?.id();
+        Ok(Grant {
+            told: Some(told.sentence(&vault)),
+            ..grant_record(grant)
+        })
     }
 
     pub(crate) async fn grants(&self) -> Result<Vec<Grant>, Error> {
@@ -400,6 +404,7 @@ impl Screens {
                 name: entry.name,
                 permission: permission_text(entry.permission).into(),
                 expires: entry.expires_at.map(local_time),
+                new_from: entry.new_from.map(|p| p.to_text()),
             })
             .collect())
     }
@@ -407,6 +412,12 @@ impl Screens {
     pub(crate) async fn add_shared_vault(&self, vault: String) -> Result<(), Error> {
         self.session
             .add_shared_vault(parse_principal(vault.trim())?)
+            .await
+    }
+
+    pub(crate) async fn dismiss_shared_vault(&self, vault: String) -> Result<(), Error> {
+        self.session
+            .dismiss_shared_vault(parse_principal(vault.trim())?)
             .await
     }
 

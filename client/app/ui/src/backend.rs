@@ -164,6 +164,8 @@ pub trait Backend: 'static {
     /// Adds someone's vault (its id, which they send) to "Shared with me"; refused, and not
     /// added, when it shares nothing with this user.
     fn add_shared_vault(&self, vault: String) -> Call<()>;
+    /// Stops showing what `vault` shares with this user (a new one dismissed, or one followed).
+    fn dismiss_shared_vault(&self, vault: String) -> Call<()>;
     /// The photos of something shared with this user (all of them, newest first); their ids
     /// and image URLs name the sharer's vault.
     fn shared_photos(&self, vault: String, target: Target) -> Call<Vec<Photo>>;

@@ -98,6 +98,8 @@ pub struct Grant {
     pub expires: Option<String>,
     /// Whether it has lapsed.
     pub expired: bool,
+    /// Just made: what their vault was told, in a sentence for the user (none in listings).
+    pub told: Option<String>,
 }
 
 /// A sharing link, as its owner sees it.
@@ -156,6 +158,9 @@ pub struct SharedItem {
     pub permission: String,
     /// When it lapses.
     pub expires: Option<String>,
+    /// New (a notice to the user's vault, not answered yet): who sent it (principal). The
+    /// user adds it to what they follow, or dismisses it.
+    pub new_from: Option<String>,
 }
 
 /// An entry of the activity log.

@@ -249,6 +249,7 @@ impl Backend for Fake {
             permission: "view".into(),
             expires: None,
             expired: false,
+            told: Some("They will see it under Shared with me.".into()),
         };
         self.answer(
             format!("share {target:?} {share_code} {expires_days:?}"),
@@ -266,6 +267,7 @@ impl Backend for Fake {
                     permission: "view".into(),
                     expires: (i % 2 == 0).then(|| "2027-01-01".to_string()),
                     expired: i % 7 == 0,
+                    told: None,
                 })
                 .collect()
         })
@@ -320,6 +322,7 @@ impl Backend for Fake {
                     name: Some(format!("Holiday {i}")),
                     permission: "view".into(),
                     expires: None,
+                    new_from: (i < 2).then(|| format!("friend-{i}")),
                 })
                 .collect()
         })
@@ -337,6 +340,9 @@ impl Backend for Fake {
                 ))
             })
         }
+    }
+    fn dismiss_shared_vault(&self, vault: String) -> Call<()> {
+        self.answer(format!("dismiss_shared_vault {vault}"), (), || ())
     }
     fn shared_photos(&self, vault: String, target: Target) -> Call<Vec<Photo>> {
         let v = vault.clone();
@@ -1217,6 +1223,36 @@ fn a_vault_someone_shares_from_is_added_by_its_id_and_a_wrong_one_is_refused() {
     );
     assert_eq!(fake.called("shared_with_me").len(), 2, "listed again");
     assert!(ui.html().contains("Added"));
+}
+
+/// The share inbox: a new share (its vault told this user's) shows as new, with who sent it,
+/// and is added (followed) or dismissed; it opens only once added.
+#[test]
+fn a_new_share_is_added_or_dismissed_and_opens_once_added() {
+    let fake = Fake::new(Mode::Many);
+    let mut ui = Ui::unlocked(fake.clone(), Screen::Shared);
+    let html = ui.html();
+    assert_eq!(
+        html.matches(r#"data-testid="new-shared""#).count(),
+        2,
+        "{html}"
+    );
+    assert!(html.contains("shared by friend-1"), "{html}");
+    assert_eq!(html.matches(r#"data-testid="open-shared""#).count(), 48);
+    ui.click_on("dismiss-shared");
+    assert_eq!(
+        fake.called("dismiss_shared_vault"),
+        vec!["dismiss_shared_vault vault-1"]
+    );
+    assert!(ui.html().contains("Dismissed"));
+    assert_eq!(fake.called("shared_with_me").len(), 2, "listed again");
+    // Adding: the backend's refusal (this fake's vault shares nothing) is shown.
+    ui.click_on("follow-shared");
+    assert_eq!(
+        fake.called("add_shared_vault"),
+        vec!["add_shared_vault vault-1"]
+    );
+    assert!(ui.html().contains("shares nothing with you yet"));
 }
 
 #[test]

@@ -199,7 +199,7 @@ pub async fn run(cli: &Cli) -> Result<ExitCode, Error> {
         } => share(cli, target, with, contribute, expires).await,
         Command::Grants => grants(cli).await,
         Command::Revoke { target, from } => revoke(cli, target, from).await,
-        Command::Shared { from } => shared(cli, from).await,
+        Command::Shared { from, dismiss } => shared(cli, from, dismiss).await,
         Command::Link { command } => link(cli, command).await,
         Command::Log { limit } => log(cli, limit).await,
         Command::Status => status(cli).await,

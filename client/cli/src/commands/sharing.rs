@@ -1,6 +1,7 @@
 //! Sharing with people and by links: `share`, `grants`, `revoke`, `shared`, `link`.
 
 use super::*;
+use vault_client::inbox::Told;
 
 pub(super) async fn share(
     cli: &Cli,
@@ -17,12 +18,17 @@ pub(super) async fn share(
     } else {
         Permission::View
     };
-    let grant = vault
+    let (grant, told) = vault
         .share(&target, with, permission, expires_at(expires.as_deref())?)
         .await?;
     let grant = view::Grant::from(&grant);
     if cli.json {
-        output::json(&serde_json::json!({"grant": grant, "vault": vault.id().to_text()}));
+        output::json(&serde_json::json!({
+            "grant": grant,
+            "vault": vault.id().to_text(),
+            "told": told == Told::Yes,
+            "message": told.sentence(&vault.id()),
+        }));
     } else {
         println!(
             "shared {} {} with {} ({}){}",
@@ -36,7 +42,7 @@ pub(super) async fn share(
                 .map(|t| format!(" until {t}"))
                 .unwrap_or_default()
         );
-        println!("They can see it with: vault shared --from {}", vault.id());
+        println!("{}", told.sentence(&vault.id()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -95,25 +101,28 @@ pub(super) async fn revoke(cli: &Cli, target: &str, from: &str) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) async fn shared(cli: &Cli, from: &Option<String>) -> Result<ExitCode, Error> {
-    let home = home()?;
-    let mut settings = Settings::load(&home)?;
+pub(super) async fn shared(
+    cli: &Cli,
+    from: &Option<String>,
+    dismiss: &Option<String>,
+) -> Result<ExitCode, Error> {
+    let session = unlocked(cli).await?;
     if let Some(from) = from {
-        parse_principal(from)?;
-        if !settings.shared.contains(from) {
-            settings.shared.push(from.clone());
-            settings.save(&home)?;
-        }
+        session.add_shared_vault(parse_principal(from)?).await?;
     }
-    let mut all = Vec::new();
-    for canister in &settings.shared {
-        let shared = open_shared(cli, canister).await?;
-        all.extend(view::all::<_, view::Shared>(&shared.entries().await?));
+    if let Some(dismiss) = dismiss {
+        session
+            .dismiss_shared_vault(parse_principal(dismiss)?)
+            .await?;
     }
+    let all = view::all::<_, view::Shared>(&session.shared_with_me().await?);
     if cli.json {
         output::json(&all);
     } else if all.is_empty() {
-        println!("nothing is shared with you (or add the sharer's vault with --from CANISTER)");
+        println!(
+            "nothing is shared with you: give people your share code (`vault identity show`); \
+             someone may also send you their vault id, to add with --from CANISTER"
+        );
     } else {
         let rows: Vec<Vec<String>> = all
             .iter()
@@ -124,10 +133,20 @@ pub(super) async fn shared(cli: &Cli, from: &Option<String>) -> Result<ExitCode,
                     e.permission.to_string(),
                     e.expires_at.clone().unwrap_or_else(|| "never".into()),
                     e.vault.clone(),
+                    match &e.new_from {
+                        Some(sender) => format!("NEW, from {sender}"),
+                        None => "followed".into(),
+                    },
                 ]
             })
             .collect();
-        output::table(&["KIND", "NAME", "MAY", "EXPIRES", "VAULT"], &rows);
+        output::table(&["KIND", "NAME", "MAY", "EXPIRES", "VAULT", "STATE"], &rows);
+        if all.iter().any(|e| e.new_from.is_some()) {
+            println!(
+                "NEW: told to your vault, not followed yet: `vault shared --from VAULT` to follow \
+                 it, `vault shared --dismiss VAULT` if you do not know who shared it"
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

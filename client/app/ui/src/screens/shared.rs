@@ -18,6 +18,7 @@ pub fn Shared() -> Element {
         }
     });
     let app = use_app();
+    let answering = backend.clone();
     let mut typed = use_signal(String::new);
     let mut busy = use_signal(|| false);
     // The field is not bound to `typed` (typing fast in a webview would lose keys); a new
@@ -50,22 +51,68 @@ pub fn Shared() -> Element {
             busy.set(false);
         });
     };
+    // A new share (a notice to this vault): follow its vault, or dismiss it.
+    let answer = {
+        let backend = answering;
+        move |vault: String, follow: bool| {
+            if busy() {
+                return;
+            }
+            busy.set(true);
+            let backend = backend.clone();
+            spawn(async move {
+                let answer = if follow {
+                    backend.add_shared_vault(vault).await
+                } else {
+                    backend.dismiss_shared_vault(vault).await
+                };
+                match answer {
+                    Ok(()) => {
+                        app.tell(if follow { "Added" } else { "Dismissed" });
+                        items.restart();
+                    }
+                    Err(e) => app.fail(&e),
+                }
+                busy.set(false);
+            });
+        }
+    };
     let body = match Loadable::from(items.read().clone()) {
         Loadable::Loading => rsx! { Loading { what: "what is shared with you" } },
         Loadable::Failed(e) => rsx! { Failed { error: e, retry: move |_| items.restart() } },
         Loadable::Ready(list) if list.is_empty() => rsx! {
-            Empty { title: "Nothing shared with you yet", hint: "Give people your share code (under Sharing). When they share with you, add their vault id above: what they share appears here." }
+            Empty { title: "Nothing shared with you yet", hint: "Give people your share code (under Sharing): what they share with it appears here. Someone whose app is older may send you their vault id instead: add it above." }
         },
         Loadable::Ready(list) => rsx! {
             ul { class: "list", "data-testid": crate::testid("shared"),
                 for s in list {
-                    li { key: "{s.vault}{s.target.id()}",
+                    li { key: "{s.vault}{s.target.id()}", class: if s.new_from.is_some() { "new" },
                         div {
+                            if s.new_from.is_some() { span { class: "badge", "data-testid": crate::testid("new-shared"), "New" } " " }
                             strong { "{s.name.clone().unwrap_or_else(|| s.target.kind().to_string())}" }
                             span { class: "muted", " · {s.target.kind()} · {s.permission}" }
                             if let Some(e) = &s.expires { span { class: "muted", " · until {e}" } }
                             div { class: "principal", "from vault {s.vault}" }
+                            if let Some(sender) = &s.new_from {
+                                div { class: "principal", "shared by {sender}: add it to see its photos, or dismiss it if you do not know them" }
+                            }
                         }
+                        if s.new_from.is_some() {
+                            div { class: "row",
+                                button { class: "primary", disabled: busy(), "data-testid": crate::testid("follow-shared"),
+                                    onclick: {
+                                        let (mut answer, vault) = (answer.clone(), s.vault.clone());
+                                        move |_| answer(vault.clone(), true)
+                                    },
+                                    "Add" }
+                                button { disabled: busy(), "data-testid": crate::testid("dismiss-shared"),
+                                    onclick: {
+                                        let (mut answer, vault) = (answer.clone(), s.vault.clone());
+                                        move |_| answer(vault.clone(), false)
+                                    },
+                                    "Dismiss" }
+                            }
+                        } else {
                         button { class: "primary", "data-testid": crate::testid("open-shared"),
                             onclick: {
                                 let to = Screen::SharedPhotos {
@@ -76,6 +123,7 @@ pub fn Shared() -> Element {
                                 move |_| { let mut screen = app.screen; screen.set(to.clone()) }
                             },
                             "Open"
+                        }
                         }
                     }
                 }

@@ -255,9 +255,10 @@ fn ShareForm(choices: Vec<(Target, String)>, on_shared: EventHandler<()>) -> Ele
             draft.write().busy = true;
             spawn(async move {
                 match backend.share(t, who, expiry).await {
-                    Ok(_) => {
+                    Ok(grant) => {
                         app.tell(format!(
-                            "Shared {label}: send them your vault id (above) to open it under Shared with me"
+                            "Shared {label}. {}",
+                            grant.told.unwrap_or_default()
                         ));
                         let mut d = draft.write();
                         d.code.clear();
