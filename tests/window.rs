@@ -209,8 +209,32 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
     });
     assert!(screenshot("app-phone-more.png") > 1000);
     phone.click("more-settings");
-    phone.wait("settings, from More", 30, |r| r["screen"] == "Settings");
+    phone.wait("settings, from More", 30, |r| {
+        r["screen"] == "Settings" && r["elements"]["top-up"].is_array()
+    });
     step("phone width");
+
+    // Topping up from Settings: 1 T cycles from this identity's ledger account (minted on the
+    // local replica) reach the vault.
+    let cycles = || {
+        rt.block_on(async {
+            let vault = owner.open().await;
+            vault.connection().funds(vault.id()).await.unwrap().cycles
+        })
+    };
+    let before = cycles();
+    phone.click("top-up");
+    phone.wait("the top-up", 60, |r| {
+        r["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Sent 1 T cycles to your vault"))
+    });
+    let after = cycles();
+    assert!(
+        after > before + 990_000_000_000 && after <= before + 1_000_000_000_000,
+        "{before} -> {after}"
+    );
+    step("topped up");
 
     // Last (a video player in Xvfb is the heaviest thing the test runs): back to the photos,
     // where the long video plays from byte ranges: its player reads what it needs (its length and

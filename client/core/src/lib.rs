@@ -66,7 +66,7 @@ pub use session::{
 pub use settings::Settings;
 pub use vault::Vault;
 /// The canister's Candid types (arguments, records, `VaultError`).
-pub use vault_interface::{limits, types};
+pub use vault_interface::{ic_costs, limits, types};
 
 /// The vault canister's wasm (gzip), as `scripts/build-canister` builds it: what `vault init`
 /// installs. Native builds only: a browser's app is served by a vault already.

@@ -378,6 +378,14 @@ impl<P: Platform> Backend for Bridge<P> {
         self.ask(|s| async move { s.settings().await })
     }
 
+    fn top_up(&self, t_cycles: u32) -> Call<String> {
+        self.ask(move |s| async move { s.top_up(t_cycles).await })
+    }
+
+    fn vault_price(&self) -> Option<String> {
+        Some(self.screens.vault_price())
+    }
+
     fn copy(&self, text: String) -> Call<()> {
         self.platform.copy(text)
     }

@@ -460,6 +460,32 @@ impl Screens {
             .collect())
     }
 
+    /// What a new vault costs, for the Create screen.
+    pub(crate) fn vault_price(&self) -> String {
+        let t = vault_client::cycles::NEW_VAULT_CYCLES as f64 / 1e12;
+        let usd = t * vault_client::ic_costs::USD_PER_T_CYCLES;
+        if self.session.network().is_ic() {
+            format!(
+                "A vault costs {t:.1} T cycles (about ${usd:.2}): the IC's fee for a canister, and \
+                 1 T for it to run on. They come from this device's account on the cycles ledger."
+            )
+        } else {
+            format!(
+                "On the IC a vault costs {t:.1} T cycles (about ${usd:.2}); on this machine's \
+                 replica they are minted for you."
+            )
+        }
+    }
+
+    /// Sends `t_cycles` T cycles from this identity's ledger account to the vault.
+    pub(crate) async fn top_up(&self, t_cycles: u32) -> Result<String, Error> {
+        let amount = u128::from(t_cycles) * 1_000_000_000_000;
+        let conn = self.session.connection().await?;
+        let canister = self.session.vault_id().await?;
+        conn.top_up(canister, amount).await?;
+        Ok(format!("Sent {t_cycles} T cycles to your vault"))
+    }
+
     pub(crate) async fn settings(&self) -> Result<Settings, Error> {
         let summary = self.session.summary().await?;
         let info = &summary.info;
@@ -497,6 +523,19 @@ impl Screens {
                 None => ("unknown here: `vault status` shows them".into(), false),
             },
         };
+        let wallet = match conn.cycles_balance().await {
+            Ok(balance) => format!(
+                "{:.3} T cycles in this device's account on the cycles ledger ({}){}",
+                balance as f64 / 1e12,
+                conn.me(),
+                if self.session.network().is_ic() {
+                    ": send cycles there to top up"
+                } else {
+                    ": on this machine's replica, a top-up mints what it lacks"
+                }
+            ),
+            Err(e) => format!("this device's cycles: unknown ({e})"),
+        };
         let (code, code_known) = match conn.verify(summary.canister).await {
             Ok(v) => (
                 match (&v.release, v.runs_this_build, &v.module_hash) {
@@ -532,6 +571,7 @@ impl Screens {
             ),
             cycles,
             cycles_low,
+            wallet,
             code,
             code_known,
             devices: summary

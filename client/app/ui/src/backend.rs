@@ -174,6 +174,13 @@ pub trait Backend: 'static {
     fn activity(&self) -> Call<Vec<Activity>>;
     /// Settings and usage.
     fn settings(&self) -> Call<Settings>;
+    /// Sends `t_cycles` × 10^12 cycles from this identity's account on the cycles ledger to the
+    /// vault; what happened, in words.
+    fn top_up(&self, t_cycles: u32) -> Call<String>;
+    /// What a new vault costs, in words, for the Create screen (none: not said).
+    fn vault_price(&self) -> Option<String> {
+        None
+    }
     /// Puts text on the clipboard.
     fn copy(&self, text: String) -> Call<()>;
 }

@@ -197,6 +197,9 @@ pub struct Settings {
     pub cycles: String,
     /// Whether to top it up now: frozen, or under 30 days from it.
     pub cycles_low: bool,
+    /// The cycles this device's identity holds on the cycles ledger, which a top-up takes, in
+    /// words (with where to send more).
+    pub wallet: String,
     /// Which code runs it (its certified module hash against this app's and the releases').
     pub code: String,
     /// Whether that code is known: this app's own module or a published release.

@@ -341,6 +341,14 @@ impl Backend for Fake {
             })
         }
     }
+    fn top_up(&self, t_cycles: u32) -> Call<String> {
+        self.answer(format!("top_up {t_cycles}"), String::new(), move || {
+            format!("Sent {t_cycles} T cycles to your vault")
+        })
+    }
+    fn vault_price(&self) -> Option<String> {
+        Some("A vault costs 1.5 T cycles (about $2.03)".into())
+    }
     fn dismiss_shared_vault(&self, vault: String) -> Call<()> {
         self.answer(format!("dismiss_shared_vault {vault}"), (), || ())
     }
@@ -409,6 +417,7 @@ impl Backend for Fake {
             cost: "$0.37 a month".into(),
             cycles: "0.900 T cycles; it burns 0.0003 T a day ($0.01 a month), about 2900 days before it freezes".into(),
             cycles_low: false,
+            wallet: "2.000 T cycles in this device's account on the cycles ledger".into(),
             code: "this app's own module (ab12…)".into(),
             code_known: true,
             devices: vec![
@@ -762,6 +771,8 @@ fn creating_a_vault_shows_the_recovery_key_once_and_asks_for_two_of_its_words() 
     let fake = Fake::with_status(Mode::Empty, Status::NoVault);
     let mut ui = Ui::app(fake.clone());
     assert!(ui.html().contains("Create your vault"));
+    // What it costs, before anything is paid.
+    assert!(ui.html().contains("A vault costs 1.5 T cycles"));
     ui.type_in("passphrase", "short");
     ui.type_in("passphrase-again", "short");
     ui.submit_form("create-form");
@@ -1098,6 +1109,19 @@ fn settings_show_where_the_vault_serves_the_app_and_copy_it() {
         html.contains("data-testid=\"code\">this app&#39;s own module"),
         "{html}"
     );
+}
+
+/// Topping up from the app: the amount chosen is sent, said, and the balance read again.
+#[test]
+fn settings_top_up_the_vault_with_the_amount_chosen() {
+    let fake = Fake::new(Mode::Many);
+    let mut ui = Ui::unlocked(fake.clone(), Screen::Settings);
+    assert!(ui.html().contains("2.000 T cycles in this device"));
+    ui.choose("top-up-amount", "5");
+    ui.click_on("top-up");
+    assert_eq!(fake.called("top_up"), vec!["top_up 5"]);
+    assert!(ui.html().contains("Sent 5 T cycles to your vault"));
+    assert_eq!(fake.called("settings").len(), 2, "read again");
 }
 
 #[test]

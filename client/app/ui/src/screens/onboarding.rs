@@ -157,6 +157,7 @@ pub fn Onboarding(status: Status) -> Element {
 #[component]
 fn CreateForm(form: Signal<Form>) -> Element {
     let backend = use_backend();
+    let price = backend.vault_price();
     let submit = move |e: FormEvent| {
         e.prevent_default();
         if form.read().busy {
@@ -183,6 +184,9 @@ fn CreateForm(form: Signal<Form>) -> Element {
         form { onsubmit: submit, "data-testid": crate::testid("create-form"),
             h2 { "Create your vault" }
             p { "Choose a passphrase. It unlocks your vault on a new device; nobody, including us, can reset it." }
+            if let Some(price) = price {
+                p { class: "muted", "data-testid": crate::testid("vault-price"), "{price}" }
+            }
             NewPassphrase { label: "Passphrase", form }
             button { r#type: "submit", class: "primary", disabled: busy, "data-testid": crate::testid("create"),
                 if busy { "Creating your vault…" } else { "Create vault" }

@@ -33,6 +33,29 @@ pub fn SettingsPage() -> Element {
             }
         }
     };
+    // Topping up: how many T cycles, and whether one is on its way.
+    let mut top_up_t = use_signal(|| 1u32);
+    let mut topping_up = use_signal(|| false);
+    let top_up = {
+        let backend = backend.clone();
+        move |_| {
+            if topping_up() {
+                return;
+            }
+            topping_up.set(true);
+            let backend = backend.clone();
+            spawn(async move {
+                match backend.top_up(top_up_t()).await {
+                    Ok(said) => {
+                        app.tell(said);
+                        settings.restart();
+                    }
+                    Err(e) => app.fail(&e),
+                }
+                topping_up.set(false);
+            });
+        }
+    };
     let mut passkey = use_signal(|| None::<Result<bool, crate::model::UiError>>);
     let mut adding = use_signal(|| false);
     let has_passkeys = backend.has_passkeys();
@@ -137,7 +160,23 @@ pub fn SettingsPage() -> Element {
                     dt { "Cost" } dd { "{s.cost}" }
                     dt { "Cycles" }
                     dd { class: if s.cycles_low { "warn" } else { "" },
-                        "data-testid": crate::testid("cycles"), "{s.cycles}" }
+                        span { "data-testid": crate::testid("cycles"), "{s.cycles}" }
+                        div { class: "row top-up",
+                            select { "aria-label": "Cycles to send", "data-testid": crate::testid("top-up-amount"),
+                                onchange: move |e: Event<FormData>| {
+                                    if let Ok(t) = e.value().parse::<u32>() { top_up_t.set(t) }
+                                },
+                                for t in [1u32, 2, 5, 10] {
+                                    option { key: "{t}", value: "{t}", selected: t == top_up_t(),
+                                        "{t} T cycles" }
+                                }
+                            }
+                            button { class: if s.cycles_low { "primary" } else { "" }, disabled: topping_up(),
+                                onclick: top_up, "data-testid": crate::testid("top-up"),
+                                if topping_up() { "Sending…" } else { "Top up" } }
+                        }
+                        p { class: "muted", "data-testid": crate::testid("wallet"), "{s.wallet}" }
+                    }
                     dt { "Code" }
                     dd { class: if s.code_known { "" } else { "warn" },
                         "data-testid": crate::testid("code"), "{s.code}" }
