@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod ic_costs;
+pub mod icp;
 pub mod limits;
 pub mod passkey;
 pub mod types;
