@@ -152,7 +152,9 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
     });
     let text = new["text"].as_str().unwrap();
     assert!(
-        text.contains("Holiday") && text.contains(&owner_vault) && text.contains("shared by"),
+        text.contains("Holiday")
+            && text.contains(&owner_vault)
+            && text.contains("Told to your vault by"),
         "{text}"
     );
     theirs.click("follow-shared");
@@ -161,7 +163,7 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
     });
     let text = shared["text"].as_str().unwrap();
     assert!(
-        text.contains("Holiday") && !text.contains("shared by"),
+        text.contains("Holiday") && !text.contains("Told to your vault by"),
         "{text}"
     );
     // Opened: the album's photos, decrypted with the key sealed to the friend.

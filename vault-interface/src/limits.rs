@@ -55,6 +55,9 @@ pub const MAX_NOTICES: usize = 256;
 pub const MAX_NOTICES_PER_HOUR: u32 = 32;
 /// Vaults the owner may follow (`answer_share`).
 pub const MAX_FOLLOWED: usize = 1_000;
+/// Vaults whose notices the owner dismissed, kept so that their notices are ignored; past it,
+/// the oldest dismissal is forgotten.
+pub const MAX_DISMISSED: usize = 1_000;
 /// Most pending uploads one `list_uploads` page returns (~200 bytes each).
 pub const MAX_UPLOADS_PAGE: u32 = 500;
 /// Stable memory the vault may ever occupy: the memory manager's ceiling (32 768 buckets of

@@ -24,22 +24,32 @@ pub struct VaultCanister {
 }
 
 /// A rejection with the IC's error `code`, as the user is told it.
-fn rejected(code: String, message: String) -> Error {
+fn rejected(code: String, message: String, certified: bool) -> Error {
     let message = if code == "IC0406" || code == "IC0516" {
         format!("{message} — this identity is not allowed to do that in this vault")
     } else {
         message
     };
-    Error::Rejected { code, message }
+    Error::Rejected {
+        code,
+        message,
+        certified,
+    }
 }
 
 /// Turns an agent failure into what the user is told.
 pub fn agent_error(url: &str, e: AgentError) -> Error {
     match e {
-        AgentError::UncertifiedReject { reject, .. }
-        | AgentError::CertifiedReject { reject, .. } => {
-            rejected(reject.error_code.unwrap_or_default(), reject.reject_message)
-        }
+        AgentError::UncertifiedReject { reject, .. } => rejected(
+            reject.error_code.unwrap_or_default(),
+            reject.reject_message,
+            false,
+        ),
+        AgentError::CertifiedReject { reject, .. } => rejected(
+            reject.error_code.unwrap_or_default(),
+            reject.reject_message,
+            true,
+        ),
         AgentError::TransportError(why) => Error::Unreachable {
             url: url.to_string(),
             why: why.to_string(),
@@ -183,6 +193,7 @@ impl VaultCanister {
                 return Err(rejected(
                     reject.error_code.unwrap_or_default(),
                     reject.reject_message,
+                    false,
                 ));
             }
             ic_agent::TransportCallResponse::Accepted => {
@@ -196,7 +207,8 @@ impl VaultCanister {
         };
         match answer_in(&certificate, &request_id).map_err(not_understood)? {
             Answer::Replied(reply) => decode(method, &reply),
-            Answer::Rejected { code, message } => Err(rejected(code, message)),
+            // Read from a certificate this call does not verify: not certified.
+            Answer::Rejected { code, message } => Err(rejected(code, message, false)),
             // Not finished when the replica answered: waited for, verified.
             Answer::Unfinished => {
                 let (reply, _) = self
@@ -527,10 +539,15 @@ impl VaultCanister {
     /// say who sealed). A caller with no live grant is turned away at ingress (`IC0406`): that
     /// is an empty answer.
     pub async fn shared_with_me(&self) -> Result<Vec<SharedItem>, Error> {
-        match self.update("shared_with_me", ()).await {
+        match self.shared_with_me_as_answered().await {
             Err(Error::Rejected { code, .. }) if code == "IC0406" => Ok(Vec::new()),
             answer => answer,
         }
+    }
+    /// [`Self::shared_with_me`] as the IC answered it: a refusal at ingress stays one (the
+    /// share inbox tells a certified "nothing" from one node's word).
+    pub async fn shared_with_me_as_answered(&self) -> Result<Vec<SharedItem>, Error> {
+        self.update("shared_with_me", ()).await
     }
     /// Tells this vault (someone else's) that `vault`, the caller's, shares something with its
     /// owner: a hint for their "Shared with me" (the share inbox).
@@ -681,7 +698,7 @@ mod tests {
         assert_eq!(node_text(&[b'a'; 300]).len(), 200);
         // What the user is told of a refusal.
         assert!(matches!(
-            rejected("IC0406".into(), "no".into()),
+            rejected("IC0406".into(), "no".into(), false),
             Error::Rejected { message, .. } if message.contains("not allowed")
         ));
     }

@@ -42,6 +42,9 @@ pub enum Error {
         code: String,
         /// The replica's message.
         message: String,
+        /// Whether the subnet certified the rejection (the call ran and was rejected). An
+        /// uncertified one (turned away at ingress, or by one node) is one node's word.
+        certified: bool,
     },
     /// Something the canister or agent said that the client did not expect.
     #[error("{0}")]

@@ -2,6 +2,9 @@
 //! vault shares with them (`notify_shared`); their client turns the notices into "Shared with
 //! me", each checked against the vault it names. A notice is a hint only.
 
+use std::future::Future;
+use std::time::Duration;
+
 use candid::Principal;
 use vault_interface::types::VaultError;
 
@@ -12,6 +15,24 @@ use crate::{Connection, Error};
 /// stranger's notices (up to 256, `MAX_NOTICES`) cannot make one look slow. The rest wait
 /// for the next look, as the ones checked are answered.
 pub const NOTICES_CHECKED: usize = 8;
+
+/// How long one vault may take to answer a look at "Shared with me", or a notice: past it, the
+/// vault is said to be unreadable (one followed) or looked at again next time (one noticed).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The items of a new share (a vault not followed yet) listed at most: a stranger's vault may
+/// answer with thousands.
+pub const NEW_ITEMS_LISTED: usize = 16;
+
+/// `work`'s outcome, or None if it takes longer than `limit`.
+pub async fn within<T>(limit: Duration, work: impl Future<Output = T>) -> Option<T> {
+    let work = std::pin::pin!(work);
+    let timer = std::pin::pin!(crate::platform::sleep(limit));
+    match futures_util::future::select(work, timer).await {
+        futures_util::future::Either::Left((done, _)) => Some(done),
+        futures_util::future::Either::Right(_) => None,
+    }
+}
 
 /// Whether the grantee's vault was told of a share.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +49,9 @@ impl Told {
     /// What to tell the user who shared (`vault`: their own vault).
     pub fn sentence(&self, vault: &Principal) -> String {
         match self {
-            Told::Yes => "They will see it under Shared with me.".into(),
+            Told::Yes => {
+                "Their vault took the notice: they will see it under Shared with me.".into()
+            }
             Told::NoVaultNamed => format!(
                 "Their share code is an older one, which names no vault: send them your vault \
                  id, {vault}, to add under Shared with me."
@@ -47,9 +70,10 @@ pub async fn tell(conn: &Connection, recipient: Option<Principal>, mine: Princip
     let Some(recipient) = recipient else {
         return Told::NoVaultNamed;
     };
-    match conn.vault(recipient).notify_shared(mine).await {
-        Ok(()) => Told::Yes,
-        Err(e) => Told::Refused(refusal(&e)),
+    match within(READ_TIMEOUT, conn.vault(recipient).notify_shared(mine)).await {
+        Some(Ok(())) => Told::Yes,
+        Some(Err(e)) => Told::Refused(refusal(&e)),
+        None => Told::Refused("it did not answer".into()),
     }
 }
 
@@ -78,10 +102,12 @@ mod tests {
             Error::Rejected {
                 code: "IC0406".into(),
                 message: "no".into(),
+                certified: false,
             },
             Error::Rejected {
                 code: NO_SUCH_METHOD.into(),
                 message: "no".into(),
+                certified: true,
             },
         ];
         for e in refused {

@@ -313,6 +313,22 @@ pub struct SharedEntry {
     pub new_from: Option<Principal>,
 }
 
+/// Everything shared with the user, as one look found it.
+#[derive(Clone, Debug, Default)]
+pub struct SharedList {
+    /// What the vaults they follow share, then the new shares (`new_from`).
+    pub entries: Vec<SharedEntry>,
+    /// Vaults they follow that could not be read this time, and why.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A vault the user follows that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreadable {
+    pub vault: Principal,
+    pub why: String,
+}
+
 /// Bytes for humans (binary units).
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];

@@ -28,7 +28,10 @@ use crate::keyring::{Keyring, id16};
 use crate::links::LinkWithUrl;
 use crate::passkey::PasskeyRequest;
 use crate::platform::{Store, StoreRef};
-use crate::records::{AlbumEntry, AlbumId, FileEntry, GrantEntry, PendingUploadEntry, SharedEntry};
+use crate::records::{
+    AlbumEntry, AlbumId, FileEntry, GrantEntry, PendingUploadEntry, SharedEntry, SharedList,
+    Unreadable,
+};
 use crate::settings::Settings;
 use crate::sharing::{ShareTarget, SharedWithMe};
 use crate::vault::{RecoveryWords, hex_id, parse_principal, remembered_canister, resolve_canister};
@@ -954,14 +957,25 @@ impl Session {
 
     /// Everything shared with the user, read afresh: what the vaults they follow share (kept
     /// in their vault; older ones on this device), then what the vaults named by new notices
-    /// share, marked new with who sent the notice (`new_from`). A notice is shown only once
-    /// the vault it names lists something for the user, certified; one whose vault shares
-    /// nothing, or rejects the call, is dropped. At most [`inbox::NOTICES_CHECKED`] vaults
-    /// noticed are checked per look, newest first.
-    pub async fn shared_with_me(&self) -> Result<Vec<SharedEntry>, Error> {
-        let (mine, inbox) = {
+    /// share, marked new with who sent the notice (`new_from`).
+    ///
+    /// Every vault is read at once, each within [`inbox::READ_TIMEOUT`]: one followed that
+    /// cannot be read is listed as such (`unreadable`), not a failure of the whole. A notice
+    /// shows only once the vault it names lists something for the user, certified (at most
+    /// [`inbox::NEW_ITEMS_LISTED`] items, files unnamed); it is dropped (and that vault's
+    /// notices ignored from then on) only on the vault's certified word that it shares
+    /// nothing: an empty answer, a rejection that ran, keys that do not open. A refusal at
+    /// ingress, which one node can make up, or no answer leaves it for the next look. At most
+    /// [`inbox::NOTICES_CHECKED`] vaults noticed are checked per look, newest first.
+    pub async fn shared_with_me(&self) -> Result<SharedList, Error> {
+        let (mine, inbox, conn, secret) = {
             let vault = self.vault().await?;
-            (vault.canister().clone(), vault.canister().inbox().await?)
+            (
+                vault.canister().clone(),
+                vault.canister().inbox().await?,
+                vault.connection().clone(),
+                vault.sharing_keys().await?.0,
+            )
         };
         let mut followed: Vec<Principal> = inbox.followed.iter().map(|f| f.vault).collect();
         for kept in &Settings::load(&*self.store)?.shared {
@@ -970,10 +984,25 @@ impl Session {
                 followed.push(vault);
             }
         }
-        let mut out = Vec::new();
-        for vault in &followed {
-            out.extend(self.open_shared(*vault, true).await?.entries().await?);
+        let mut list = SharedList::default();
+        let reads = followed
+            .iter()
+            .map(|vault| inbox::within(inbox::READ_TIMEOUT, self.open_shared(*vault, true)));
+        for (vault, read) in followed.iter().zip(join_all(reads).await) {
+            let entries = match read {
+                Some(Ok(shared)) => shared.entries().await,
+                Some(Err(e)) => Err(e),
+                None => Err(Error::Agent("it did not answer in time".into())),
+            };
+            match entries {
+                Ok(entries) => list.entries.extend(entries),
+                Err(e) => list.unreadable.push(Unreadable {
+                    vault: *vault,
+                    why: e.to_string(),
+                }),
+            }
         }
+
         let mut noticed: Vec<(Principal, Principal)> = Vec::new();
         for notice in &inbox.notices {
             if !followed.contains(&notice.vault) && !noticed.iter().any(|n| n.0 == notice.vault) {
@@ -981,32 +1010,49 @@ impl Session {
             }
         }
         noticed.truncate(inbox::NOTICES_CHECKED);
-        let checks = noticed
-            .iter()
-            .map(|(vault, _)| self.open_shared(*vault, true));
-        for ((vault, sender), shared) in noticed.iter().zip(join_all(checks).await) {
-            let entries = match shared {
-                Ok(shared) if !shared.items.is_empty() => shared.entries().await,
-                Ok(_) => Ok(Vec::new()),
-                Err(e) => Err(e),
+        let checks = noticed.iter().map(|(vault, _)| {
+            let canister = conn.vault(*vault);
+            inbox::within(inbox::READ_TIMEOUT, async move {
+                canister.shared_with_me_as_answered().await
+            })
+        });
+        for ((vault, sender), answer) in noticed.iter().zip(join_all(checks).await) {
+            let shares = match answer {
+                Some(Ok(items)) if items.is_empty() => Some(false),
+                Some(Ok(items)) => match SharedWithMe::with_items(&conn, *vault, &secret, items) {
+                    Ok(shared) => {
+                        let shared = Arc::new(shared);
+                        lock(&self.shared).insert(*vault, shared.clone());
+                        match shared.entries_up_to(inbox::NEW_ITEMS_LISTED, false).await {
+                            Ok(entries) => {
+                                list.entries
+                                    .extend(entries.into_iter().map(|entry| SharedEntry {
+                                        new_from: Some(*sender),
+                                        ..entry
+                                    }));
+                                Some(true)
+                            }
+                            Err(_) => Some(false),
+                        }
+                    }
+                    // Certified keys that do not open for the user: no share for them.
+                    Err(_) => Some(false),
+                },
+                Some(Err(Error::Rejected {
+                    certified: true, ..
+                }))
+                | Some(Err(Error::Vault(_))) => Some(false),
+                // One node's word (a refusal at ingress), the network, or no answer in time.
+                _ => None,
             };
-            match entries {
-                Ok(entries) if !entries.is_empty() => {
-                    out.extend(entries.into_iter().map(|entry| SharedEntry {
-                        new_from: Some(*sender),
-                        ..entry
-                    }))
-                }
-                // Nothing shared, or an answer the IC gave that is no share (a canister
-                // without the method, keys that do not open): not a share; dropped.
-                Ok(_) | Err(Error::Rejected { .. } | Error::Integrity(_) | Error::Vault(_)) => {
-                    mine.answer_share(*vault, false).await?
-                }
-                // The network: looked at again next time.
-                Err(_) => {}
+            if shares == Some(false) {
+                mine.answer_share(*vault, false).await?;
             }
         }
-        Ok(out)
+        let mut seen = std::collections::HashSet::new();
+        list.entries
+            .retain(|e| seen.insert((e.vault, e.target.kind(), e.target.id())));
+        Ok(list)
     }
 
     /// Follows the vault `vault` (what it shares with the user shows from now on, on every

@@ -569,8 +569,19 @@ impl SharedWithMe {
         owner_vault: Principal,
         secret: &SharingSecretKey,
     ) -> Result<SharedWithMe, Error> {
+        let items = conn.vault(owner_vault).shared_with_me().await?;
+        Self::with_items(conn, owner_vault, secret, items)
+    }
+
+    /// What `owner_vault` shares with this connection's identity, as its `shared_with_me`
+    /// answered (`items`), the sealed keys opened with `secret`.
+    pub fn with_items(
+        conn: &Connection,
+        owner_vault: Principal,
+        secret: &SharingSecretKey,
+        items: Vec<SharedItem>,
+    ) -> Result<SharedWithMe, Error> {
         let canister = conn.vault(owner_vault);
-        let items = canister.shared_with_me().await?;
         let me = conn.me();
         let mut keys = Keyring::default();
         for item in &items {
@@ -626,14 +637,25 @@ impl SharedWithMe {
 
     /// The shared items, named.
     pub async fn entries(&self) -> Result<Vec<SharedEntry>, Error> {
+        self.entries_up_to(usize::MAX, true).await
+    }
+
+    /// The first `max` shared items, albums named (their names are in the answer), and files
+    /// named only if `file_names` (a query each).
+    pub async fn entries_up_to(
+        &self,
+        max: usize,
+        file_names: bool,
+    ) -> Result<Vec<SharedEntry>, Error> {
         let mut out = Vec::new();
-        for item in &self.items {
+        for item in self.items.iter().take(max) {
             let target = ShareTarget::from_candid(&item.grant.target)?;
             let name = match &item.grant.target {
                 Target::Album(album) => item
                     .album_name
                     .as_deref()
                     .and_then(|sealed| self.reader.keys.album_name(&id16(album).ok()?, sealed)),
+                Target::File(_) if !file_names => None,
                 Target::File(file) => match self.reader.canister.get_file(file, None).await {
                     Ok(info) => self.reader.metadata(&info).ok().map(|m| m.name),
                     Err(_) => None,

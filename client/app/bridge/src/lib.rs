@@ -28,7 +28,7 @@ use vault_client::platform::MaybeSync;
 use vault_ui::backend::{Backend, Call};
 use vault_ui::model::{
     Activity, Album, Grant, ImageKind, Link, LinkRequest, Page, PendingUpload, Photo, PhotoDetails,
-    Settings, ShareCode, SharedItem, Status, Target, UiError, UploadEvent,
+    Settings, ShareCode, SharedList, Status, Target, UiError, UploadEvent,
 };
 
 pub use records::{detail_rows, local_time, photo, taken_ms};
@@ -354,7 +354,7 @@ impl<P: Platform> Backend for Bridge<P> {
         self.ask(|s| async move { s.revoke_link(id).await })
     }
 
-    fn shared_with_me(&self) -> Call<Vec<SharedItem>> {
+    fn shared_with_me(&self) -> Call<SharedList> {
         self.ask(|s| async move { s.shared_with_me().await })
     }
 

@@ -19,7 +19,7 @@ use vault_client::{Error, Listing, PageCursor, Passphrase, Session, VaultStatus,
 use vault_crypto::KdfParams;
 use vault_ui::model::{
     Activity, Album, Device, Grant, Link, LinkRequest, Page, PendingUpload, Photo, PhotoDetails,
-    Settings, ShareCode, SharedItem, Status, Target, UploadEvent,
+    Settings, ShareCode, SharedItem, SharedList, Status, Target, UnreadableVault, UploadEvent,
 };
 
 use crate::records::{
@@ -392,11 +392,10 @@ impl Screens {
         self.session.revoke_link(&id).await.map(drop)
     }
 
-    pub(crate) async fn shared_with_me(&self) -> Result<Vec<SharedItem>, Error> {
-        Ok(self
-            .session
-            .shared_with_me()
-            .await?
+    pub(crate) async fn shared_with_me(&self) -> Result<SharedList, Error> {
+        let list = self.session.shared_with_me().await?;
+        let items = list
+            .entries
             .into_iter()
             .map(|entry| SharedItem {
                 vault: entry.vault.to_text(),
@@ -406,7 +405,18 @@ impl Screens {
                 expires: entry.expires_at.map(local_time),
                 new_from: entry.new_from.map(|p| p.to_text()),
             })
-            .collect())
+            .collect();
+        Ok(SharedList {
+            items,
+            unreadable: list
+                .unreadable
+                .into_iter()
+                .map(|u| UnreadableVault {
+                    vault: u.vault.to_text(),
+                    why: u.why,
+                })
+                .collect(),
+        })
     }
 
     pub(crate) async fn add_shared_vault(&self, vault: String) -> Result<(), Error> {

@@ -160,7 +160,7 @@ pub trait Backend: 'static {
     fn revoke_link(&self, id: String) -> Call<()>;
     /// What others share with this user, from the vaults added with
     /// [`Backend::add_shared_vault`].
-    fn shared_with_me(&self) -> Call<Vec<SharedItem>>;
+    fn shared_with_me(&self) -> Call<SharedList>;
     /// Adds someone's vault (its id, which they send) to "Shared with me"; refused, and not
     /// added, when it shares nothing with this user.
     fn add_shared_vault(&self, vault: String) -> Call<()>;

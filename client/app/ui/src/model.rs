@@ -163,6 +163,24 @@ pub struct SharedItem {
     pub new_from: Option<String>,
 }
 
+/// Everything shared with this user, as one look found it.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SharedList {
+    /// What is shared: from vaults followed, then new shares.
+    pub items: Vec<SharedItem>,
+    /// Vaults followed that could not be read this time.
+    pub unreadable: Vec<UnreadableVault>,
+}
+
+/// A vault this user follows that could not be read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnreadableVault {
+    /// Its canister id.
+    pub vault: String,
+    /// Why, in words.
+    pub why: String,
+}
+
 /// An entry of the activity log.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Activity {

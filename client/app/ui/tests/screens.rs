@@ -313,18 +313,24 @@ impl Backend for Fake {
     fn revoke_link(&self, id: String) -> Call<()> {
         self.answer(format!("revoke_link {id}"), (), || ())
     }
-    fn shared_with_me(&self) -> Call<Vec<SharedItem>> {
-        self.answer("shared_with_me".into(), vec![], || {
-            (0..50)
-                .map(|i| SharedItem {
-                    vault: format!("vault-{i}"),
-                    target: Target::Album(format!("{i}")),
-                    name: Some(format!("Holiday {i}")),
-                    permission: "view".into(),
-                    expires: None,
-                    new_from: (i < 2).then(|| format!("friend-{i}")),
-                })
-                .collect()
+    fn shared_with_me(&self) -> Call<SharedList> {
+        self.answer("shared_with_me".into(), SharedList::default(), || {
+            SharedList {
+                items: (0..50)
+                    .map(|i| SharedItem {
+                        vault: format!("vault-{i}"),
+                        target: Target::Album(format!("{i}")),
+                        name: Some(format!("Holiday {i}")),
+                        permission: "view".into(),
+                        expires: None,
+                        new_from: (i < 2).then(|| format!("friend-{i}")),
+                    })
+                    .collect(),
+                unreadable: vec![UnreadableVault {
+                    vault: "gone-vault".into(),
+                    why: "the canister is out of cycles".into(),
+                }],
+            }
         })
     }
     fn add_shared_vault(&self, vault: String) -> Call<()> {
@@ -1261,14 +1267,22 @@ fn a_new_share_is_added_or_dismissed_and_opens_once_added() {
         2,
         "{html}"
     );
-    assert!(html.contains("shared by friend-1"), "{html}");
+    assert!(html.contains("Told to your vault by friend-1"), "{html}");
     assert_eq!(html.matches(r#"data-testid="open-shared""#).count(), 48);
+    // A vault followed that could not be read is said, with a way to stop following it; so
+    // is every vault followed.
+    assert!(
+        html.contains("A vault you follow could not be read"),
+        "{html}"
+    );
+    assert!(html.contains("the canister is out of cycles"), "{html}");
+    assert_eq!(html.matches(r#"data-testid="unfollow-shared""#).count(), 49);
     ui.click_on("dismiss-shared");
     assert_eq!(
         fake.called("dismiss_shared_vault"),
         vec!["dismiss_shared_vault vault-1"]
     );
-    assert!(ui.html().contains("Dismissed"));
+    assert!(ui.html().contains("It no longer shows here"));
     assert_eq!(fake.called("shared_with_me").len(), 2, "listed again");
     // Adding: the backend's refusal (this fake's vault shares nothing) is shown.
     ui.click_on("follow-shared");

@@ -115,10 +115,24 @@ pub(super) async fn shared(
             .dismiss_shared_vault(parse_principal(dismiss)?)
             .await?;
     }
-    let all = view::all::<_, view::Shared>(&session.shared_with_me().await?);
+    let list = session.shared_with_me().await?;
+    let all = view::all::<_, view::Shared>(&list.entries);
+    let unreadable: Vec<serde_json::Value> = list
+        .unreadable
+        .iter()
+        .map(|u| serde_json::json!({"vault": u.vault.to_text(), "why": u.why}))
+        .collect();
     if cli.json {
-        output::json(&all);
-    } else if all.is_empty() {
+        output::json(&serde_json::json!({"shared": all, "unreadable": unreadable}));
+        return Ok(ExitCode::SUCCESS);
+    }
+    for u in &list.unreadable {
+        println!(
+            "could not read {}, which you follow: {} (`vault shared --dismiss {}` stops following it)",
+            u.vault, u.why, u.vault
+        );
+    }
+    if all.is_empty() {
         println!(
             "nothing is shared with you: give people your share code (`vault identity show`); \
              someone may also send you their vault id, to add with --from CANISTER"

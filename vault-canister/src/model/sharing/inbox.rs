@@ -16,10 +16,14 @@
 //! 0x01 || vault slot || sender slot     -> noted_at      a notice
 //! 0x02 || sender slot || vault slot     -> noted_at      the same notice, by sender
 //! 0x03 || vault slot || 0…              -> since         a vault the owner follows
+//! 0x04 || vault slot || 0…              -> at            a vault whose notices the owner
+//!                                                        dismissed: they are ignored
 //! ```
 
 use super::super::types::{AnswerShareArgs, FollowedVault, Inbox, ShareNotice};
-use super::super::{MAX_FOLLOWED, MAX_NOTICES, MAX_NOTICES_PER_HOUR, MAX_NOTICES_PER_SENDER};
+use super::super::{
+    MAX_DISMISSED, MAX_FOLLOWED, MAX_NOTICES, MAX_NOTICES_PER_HOUR, MAX_NOTICES_PER_SENDER,
+};
 use super::*;
 
 /// Bytes of an inbox key.
@@ -29,6 +33,7 @@ const RATE: u8 = 0;
 const NOTICE: u8 = 1;
 const BY_SENDER: u8 = 2;
 const FOLLOWED: u8 = 3;
+const DISMISSED: u8 = 4;
 
 /// Why the owner's own notice is refused.
 pub(crate) const OWN_NOTICE: &str =
@@ -74,10 +79,17 @@ fn split(k: &InboxKey) -> (Principal, Principal) {
     )
 }
 
+/// Whether `id` may name another vault: a canister id (an opaque id, whose last byte is 0x01
+/// by the IC interface specification), not `this` one.
+fn is_other_canister(id: &Principal, this: &Principal) -> bool {
+    id != this && id.as_slice().last() == Some(&1)
+}
+
 impl<M: Memory> State<M> {
     /// Notes that `vault` shares something with this vault's owner, as `caller` says
-    /// (`this`: this canister). Nothing changes if the owner follows `vault` already or
-    /// `caller` noted it already.
+    /// (`this`: this canister). Within the sender's and the hour's bounds, checked first (as
+    /// `inspect_message` checks them), nothing changes if the owner follows `vault`, dismissed
+    /// its notices, or `caller` noted it already.
     pub fn notify_shared(
         &mut self,
         caller: &Principal,
@@ -91,21 +103,21 @@ impl<M: Memory> State<M> {
         if self.is_owner(caller) {
             return Err(VaultError::invalid("caller", OWN_NOTICE));
         }
-        // A canister id is an opaque id: its last byte is 0x01 (the IC interface spec).
-        if vault == *this || vault.as_slice().last() != Some(&1) {
+        if !is_other_canister(&vault, this) {
             return Err(VaultError::invalid(
                 "vault",
                 "must be the id of the vault that shares (a canister id, not this vault's)",
             ));
         }
+        self.may_take_notice(caller, now)?;
         if self.inbox.contains_key(&inbox_key(FOLLOWED, &vault, None))
+            || self.inbox.contains_key(&inbox_key(DISMISSED, &vault, None))
             || self
                 .inbox
                 .contains_key(&inbox_key(NOTICE, &vault, Some(caller)))
         {
             return Ok(());
         }
-        self.may_take_notice(caller, now)?;
         if self.inbox.range(inbox_range(NOTICE, None)).count() >= MAX_NOTICES {
             let oldest = self
                 .inbox
@@ -201,10 +213,10 @@ impl<M: Memory> State<M> {
         self.require_owner(caller)?;
         let followed = inbox_key(FOLLOWED, &args.vault, None);
         if args.follow && !self.inbox.contains_key(&followed) {
-            if args.vault == *this || args.vault == Principal::anonymous() {
+            if !is_other_canister(&args.vault, this) {
                 return Err(VaultError::invalid(
                     "vault",
-                    "your own vault shares nothing with you: follow the vault that shares",
+                    "must be the id of another vault (a canister id, not yours)",
                 ));
             }
             if self.inbox.range(inbox_range(FOLLOWED, None)).count() >= MAX_FOLLOWED {
@@ -221,12 +233,26 @@ impl<M: Memory> State<M> {
         for sender in &senders {
             self.drop_notice(&args.vault, sender);
         }
+        let dismissed = inbox_key(DISMISSED, &args.vault, None);
         if args.follow {
+            self.inbox.remove(&dismissed);
             if !self.inbox.contains_key(&followed) {
                 self.inbox.insert(followed, now);
             }
         } else {
             self.inbox.remove(&followed);
+            if !self.inbox.contains_key(&dismissed)
+                && self.inbox.range(inbox_range(DISMISSED, None)).count() >= MAX_DISMISSED
+            {
+                let oldest = self
+                    .inbox
+                    .range(inbox_range(DISMISSED, None))
+                    .min_by_key(|entry| entry.value())
+                    .map(|entry| *entry.key())
+                    .expect("the dismissals are full");
+                self.inbox.remove(&oldest);
+            }
+            self.inbox.insert(dismissed, now);
         }
         Ok(())
     }

@@ -68,7 +68,11 @@ pub fn Shared() -> Element {
                 };
                 match answer {
                     Ok(()) => {
-                        app.tell(if follow { "Added" } else { "Dismissed" });
+                        app.tell(if follow {
+                            "Added"
+                        } else {
+                            "It no longer shows here"
+                        });
                         items.restart();
                     }
                     Err(e) => app.fail(&e),
@@ -80,12 +84,31 @@ pub fn Shared() -> Element {
     let body = match Loadable::from(items.read().clone()) {
         Loadable::Loading => rsx! { Loading { what: "what is shared with you" } },
         Loadable::Failed(e) => rsx! { Failed { error: e, retry: move |_| items.restart() } },
-        Loadable::Ready(list) if list.is_empty() => rsx! {
+        Loadable::Ready(list) if list.items.is_empty() && list.unreadable.is_empty() => rsx! {
             Empty { title: "Nothing shared with you yet", hint: "Give people your share code (under Sharing): what they share with it appears here. Someone whose app is older may send you their vault id instead: add it above." }
         },
         Loadable::Ready(list) => rsx! {
+            if !list.unreadable.is_empty() {
+                ul { class: "list", "data-testid": crate::testid("unreadable-shared"),
+                    for u in list.unreadable {
+                        li { key: "{u.vault}",
+                            div {
+                                strong { "A vault you follow could not be read" }
+                                div { class: "principal", "{u.vault}" }
+                                div { class: "muted", "{u.why}" }
+                            }
+                            button { disabled: busy(), "data-testid": crate::testid("unfollow-shared"),
+                                onclick: {
+                                    let (mut answer, vault) = (answer.clone(), u.vault.clone());
+                                    move |_| answer(vault.clone(), false)
+                                },
+                                "Unfollow" }
+                        }
+                    }
+                }
+            }
             ul { class: "list", "data-testid": crate::testid("shared"),
-                for s in list {
+                for s in list.items {
                     li { key: "{s.vault}{s.target.id()}", class: if s.new_from.is_some() { "new" },
                         div {
                             if s.new_from.is_some() { span { class: "badge", "data-testid": crate::testid("new-shared"), "New" } " " }
@@ -94,7 +117,7 @@ pub fn Shared() -> Element {
                             if let Some(e) = &s.expires { span { class: "muted", " · until {e}" } }
                             div { class: "principal", "from vault {s.vault}" }
                             if let Some(sender) = &s.new_from {
-                                div { class: "principal", "shared by {sender}: add it to see its photos, or dismiss it if you do not know them" }
+                                div { class: "muted", "Told to your vault by {sender}. Vault cannot check who that is: add it if you expect a share from this vault; dismiss it, and this vault's notices are ignored." }
                             }
                         }
                         if s.new_from.is_some() {
@@ -113,6 +136,14 @@ pub fn Shared() -> Element {
                                     "Dismiss" }
                             }
                         } else {
+                        div { class: "row",
+                        button { disabled: busy(), "data-testid": crate::testid("unfollow-shared"),
+                            title: "Stop showing what this vault shares with you",
+                            onclick: {
+                                let (mut answer, vault) = (answer.clone(), s.vault.clone());
+                                move |_| answer(vault.clone(), false)
+                            },
+                            "Unfollow" }
                         button { class: "primary", "data-testid": crate::testid("open-shared"),
                             onclick: {
                                 let to = Screen::SharedPhotos {
@@ -123,6 +154,7 @@ pub fn Shared() -> Element {
                                 move |_| { let mut screen = app.screen; screen.set(to.clone()) }
                             },
                             "Open"
+                        }
                         }
                         }
                     }

@@ -101,7 +101,7 @@ fn a_notice_is_noted_once_and_only_the_owner_reads_and_answers_it() {
             since: T0 + 2 * SECOND
         }]
     );
-    // Not following: gone, and a new notice shows again.
+    // Not following: gone, and its notices are ignored from then on.
     s.answer_share(
         &p(OWNER),
         T0,
@@ -115,7 +115,7 @@ fn a_notice_is_noted_once_and_only_the_owner_reads_and_answers_it() {
     assert_eq!(s.inbox(&p(OWNER)).unwrap(), Inbox::default());
     s.notify_shared(&p(ALICE), T0 + 4 * SECOND, &me, vault(1))
         .unwrap();
-    assert_eq!(notices(&s), vec![(vault(1), p(ALICE))]);
+    assert!(notices(&s).is_empty());
 }
 
 #[test]
@@ -246,4 +246,137 @@ fn the_owner_follows_a_bounded_number_of_vaults() {
     // Following one already followed is no change, so not refused.
     follow(&mut s, 3).unwrap();
     assert_eq!(s.inbox(&p(OWNER)).unwrap().followed.len(), MAX_FOLLOWED);
+}
+
+/// From the review: inspect_message refused calls the update took as no-ops (a notice about a
+/// vault followed, from a sender at its bound). Now the update checks the bounds first too, so
+/// the two agree whatever the inbox holds.
+#[test]
+fn inspect_message_and_the_update_agree_with_a_full_inbox() {
+    let mut s = vault_of_owner();
+    let me = canister();
+    s.answer_share(
+        &p(OWNER),
+        T0,
+        &me,
+        AnswerShareArgs {
+            vault: vault(500),
+            follow: true,
+        },
+    )
+    .unwrap();
+    for n in 0..MAX_NOTICES_PER_SENDER as u64 {
+        s.notify_shared(&p(ALICE), T0, &me, vault(n)).unwrap();
+    }
+    // A no-op (followed, or noted already) and a new one: each refused by both, or taken by both.
+    for named in [vault(500), vault(0), vault(77)] {
+        let accepted = s.accepts_ingress(&p(ALICE), "notify_shared", 40, T0);
+        let answer = s.notify_shared(&p(ALICE), T0, &me, named);
+        assert_eq!(accepted, answer.is_ok(), "{named}: {answer:?}");
+    }
+    for n in 1..=MAX_NOTICES_PER_HOUR as u64 {
+        let sender = stranger(n);
+        let accepted = s.accepts_ingress(&sender, "notify_shared", 40, T0);
+        let answer = s.notify_shared(&sender, T0, &me, vault(500));
+        assert_eq!(accepted, answer.is_ok(), "{n}: {answer:?}");
+    }
+}
+
+/// From the review: following took any principal (the management canister's empty id, a
+/// user's), which the client would then fail to read at every look.
+#[test]
+fn only_another_canister_can_be_followed() {
+    let mut s = vault_of_owner();
+    let me = canister();
+    for named in [
+        Principal::management_canister(),
+        Principal::anonymous(),
+        p(3),
+        me,
+    ] {
+        let answer = s.answer_share(
+            &p(OWNER),
+            T0,
+            &me,
+            AnswerShareArgs {
+                vault: named,
+                follow: true,
+            },
+        );
+        assert!(
+            matches!(answer, Err(VaultError::InvalidArgument { .. })),
+            "{named}: {answer:?}"
+        );
+    }
+    assert_eq!(s.inbox(&p(OWNER)).unwrap(), Inbox::default());
+}
+
+/// A vault whose notices the owner dismissed is not noticed again, until they follow it; the
+/// dismissals are bounded, the oldest forgotten first.
+#[test]
+fn a_dismissed_vault_is_not_noticed_again() {
+    let mut s = vault_of_owner();
+    let me = canister();
+    let answer = |s: &mut State<VectorMemory>, n: u64, follow: bool, at: u64| {
+        s.answer_share(
+            &p(OWNER),
+            at,
+            &me,
+            AnswerShareArgs {
+                vault: vault(n),
+                follow,
+            },
+        )
+        .unwrap()
+    };
+    s.notify_shared(&p(ALICE), T0, &me, vault(1)).unwrap();
+    answer(&mut s, 1, false, T0);
+    s.notify_shared(&stranger(1), T0, &me, vault(1)).unwrap();
+    assert_eq!(s.inbox(&p(OWNER)).unwrap(), Inbox::default());
+    // Followed after all: shown, and no longer dismissed.
+    answer(&mut s, 1, true, T0);
+    answer(&mut s, 1, false, T0);
+    for n in 0..crate::model::MAX_DISMISSED as u64 {
+        answer(&mut s, 1000 + n, false, T0 + 1 + n);
+    }
+    // Vault 1's dismissal, the oldest, was forgotten: its notice is noted again.
+    s.notify_shared(&p(ALICE), T0 + HOUR_NS, &me, vault(1))
+        .unwrap();
+    assert_eq!(notices(&s), vec![(vault(1), p(ALICE))]);
+    // The newest are kept.
+    s.notify_shared(&p(ALICE), T0 + HOUR_NS, &me, vault(1999))
+        .unwrap();
+    assert_eq!(notices(&s).len(), 1);
+}
+
+/// What the inbox holds is exactly its notices (twice: by vault and by sender), the hour's
+/// count, follows and dismissals: eviction and answers leave nothing behind.
+#[test]
+fn the_inbox_map_holds_nothing_but_what_it_lists() {
+    let mut s = vault_of_owner();
+    let me = canister();
+    let mut at = T0;
+    for n in 0..(MAX_NOTICES as u64 + 40) {
+        if n % MAX_NOTICES_PER_HOUR as u64 == 0 {
+            at += HOUR_NS;
+        }
+        s.notify_shared(&stranger(n % 90), at, &me, vault(n))
+            .unwrap_or(());
+    }
+    s.answer_share(
+        &p(OWNER),
+        at,
+        &me,
+        AnswerShareArgs {
+            vault: notices(&s)[3].0,
+            follow: true,
+        },
+    )
+    .unwrap();
+    let inbox = s.inbox(&p(OWNER)).unwrap();
+    assert!(inbox.notices.len() <= MAX_NOTICES);
+    assert_eq!(
+        s.inbox.len(),
+        2 * inbox.notices.len() as u64 + 1 + inbox.followed.len() as u64,
+    );
 }
