@@ -144,6 +144,8 @@ pub struct Checkpoint {
     pub requests: Option<Vec<SeenRequest>>,
     /// The cycles ledger (absent in checkpoints written before the replica hosted one).
     pub ledger: Option<crate::system::LedgerState>,
+    /// The ICP ledger and the CMC's conversions (absent before the replica hosted them).
+    pub icp: Option<crate::system::icp::IcpState>,
 }
 
 #[derive(CandidType, Deserialize, Clone, Debug)]

@@ -268,6 +268,8 @@ pub struct Replica {
     seen_requests: BTreeMap<Vec<u8>, SeenRequest>,
     /// The cycles ledger's balances (`system`).
     ledger: system::Ledger,
+    /// The ICP ledger, and what the CMC converted (`system::icp`).
+    icp: system::icp::IcpLedger,
     /// The subnet this replica is, as the CMC names it.
     subnet_id: Principal,
 }
@@ -313,6 +315,7 @@ impl Replica {
             ingress: None,
             seen_requests: BTreeMap::new(),
             ledger: system::Ledger::default(),
+            icp: system::icp::IcpLedger::default(),
             subnet_id: DEFAULT_SUBNET_ID,
         })
     }
@@ -740,7 +743,7 @@ impl Replica {
                         method: method.to_string(),
                         arg: arg.to_vec(),
                     })?;
-                    let reply = self.system_apply(sender, method, arg);
+                    let reply = self.system_apply(sender, id, method, arg);
                     self.maybe_checkpoint()?;
                     reply
                 }

@@ -25,8 +25,8 @@ use sha2::{Digest, Sha256};
 use crate::management::{decode, reply};
 use crate::{CallError, Replica, Reply};
 
-/// The cycles minting canister.
-pub const CMC: Principal = Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0, 4, 1, 1]);
+/// The cycles minting canister and the ICP ledger.
+pub use vault_interface::icp::{CMC, ICP_LEDGER};
 /// The cycles ledger.
 pub const CYCLES_LEDGER: Principal = Principal::from_slice(&[0, 0, 0, 0, 2, 16, 0, 2, 1, 1]);
 
@@ -45,6 +45,7 @@ pub const MINT_MAX: u128 = 1_000_000_000_000_000;
 pub enum System {
     Cmc,
     CyclesLedger,
+    IcpLedger,
 }
 
 /// An ICRC-1 account.
@@ -391,6 +392,7 @@ fn no_method(system: System, method: &str, update: bool) -> CallError {
             (System::Cmc, _) => "cycles minting canister",
             (System::CyclesLedger, true) => "cycles ledger update",
             (System::CyclesLedger, false) => "cycles ledger query",
+            (System::IcpLedger, _) => "ICP ledger",
         },
         method: method.to_string(),
     }
@@ -415,6 +417,8 @@ impl Replica {
             Some(System::Cmc)
         } else if id == CYCLES_LEDGER {
             Some(System::CyclesLedger)
+        } else if id == ICP_LEDGER {
+            Some(System::IcpLedger)
         } else {
             None
         }
@@ -438,6 +442,9 @@ impl Replica {
         method: &str,
         arg: &[u8],
     ) -> Result<Reply, CallError> {
+        if let Some(answer) = self.icp_query(system, method, arg) {
+            return answer;
+        }
         match (system, method) {
             (System::Cmc, "get_default_subnets") => {
                 decode::<()>(method, arg)?;
@@ -507,8 +514,16 @@ impl Replica {
         method: &str,
         arg: &[u8],
     ) -> Checked {
-        if system == System::Cmc || !LEDGER_UPDATES.contains(&method) {
+        let updates: &[&str] = match system {
+            System::Cmc => &icp::CMC_UPDATES,
+            System::CyclesLedger => &LEDGER_UPDATES,
+            System::IcpLedger => &icp::ICP_LEDGER_UPDATES,
+        };
+        if !updates.contains(&method) {
             return Checked::Answer(self.system_query(system, sender, method, arg));
+        }
+        if system != System::CyclesLedger {
+            return Checked::Change;
         }
         match method {
             "create_canister" => {
@@ -549,13 +564,17 @@ impl Replica {
         }
     }
 
-    /// Runs a logged update to the cycles ledger (live, or replayed on open).
+    /// Runs a logged update to a system canister (live, or replayed on open).
     pub(crate) fn system_apply(
         &mut self,
         sender: Principal,
+        canister: Principal,
         method: &str,
         arg: &[u8],
     ) -> Result<Reply, CallError> {
+        if canister != CYCLES_LEDGER {
+            return self.icp_apply(sender, canister, method, arg);
+        }
         let now = self.time;
         self.ledger.forget_before(now);
         match method {
@@ -883,6 +902,8 @@ impl Replica {
         Ok((controllers, settings))
     }
 }
+
+pub mod icp;
 
 #[cfg(test)]
 mod tests;

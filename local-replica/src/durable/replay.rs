@@ -39,6 +39,10 @@ impl Replica {
                 Some(ledger) => crate::system::Ledger::restore(ledger)?,
                 None => crate::system::Ledger::default(),
             },
+            icp: match checkpoint.icp {
+                Some(icp) => crate::system::icp::IcpLedger::restore(icp)?,
+                None => crate::system::icp::IcpLedger::default(),
+            },
             subnet_id: crate::DEFAULT_SUBNET_ID,
         };
         // Replayed inputs are folded into a checkpoint at once, so that a later version of the
@@ -216,7 +220,7 @@ impl Replica {
                 if canister == Principal::management_canister() {
                     self.management_apply(sender, &method, &arg)?;
                 } else {
-                    self.system_apply(sender, &method, &arg)?;
+                    self.system_apply(sender, canister, &method, &arg)?;
                 }
             }
         }
@@ -324,6 +328,7 @@ impl Replica {
             next_canister,
             seen_requests,
             ledger,
+            icp,
             ..
         } = self
         else {
@@ -339,6 +344,7 @@ impl Replica {
             canisters: Vec::new(),
             requests: Some(seen_requests.values().cloned().collect()),
             ledger: Some(ledger.state()),
+            icp: Some(icp.state()),
         };
         // File names first: the page writes borrow them.
         let mut names = Vec::new();

@@ -485,3 +485,239 @@ fn a_frozen_canister_refuses_updates_until_topped_up() {
     .unwrap();
     r.update_call(bob(), id, "work", &[]).expect("topped up");
 }
+
+// ---- ICP → cycles: the ICP ledger and the CMC's notifications (`icp.rs`) ------------------
+
+mod icp_to_cycles {
+    use vault_interface::icp::{
+        E8S_PER_ICP, ICP_FEE_E8S, MEMO_MINT_CYCLES, MEMO_TOP_UP_CANISTER, NotifyError,
+        NotifyMintCyclesArg, NotifyMintCyclesResult, NotifyTopUpArg, NotifyTopUpResult, TimeStamp,
+        Tokens, TransferArgs, TransferError, TransferResult, account_identifier,
+        principal_subaccount,
+    };
+
+    use super::icp::XDR_PERMYRIAD_PER_ICP;
+    use super::*;
+
+    fn mint_icp(r: &mut Replica, to: Principal, e8s: u64) {
+        let arg = Encode!(&MintArgs {
+            to: account(to),
+            amount: Nat::from(e8s),
+        })
+        .unwrap();
+        r.update_call(to, ICP_LEDGER, "mint", &arg).unwrap();
+    }
+
+    fn icp_balance(r: &mut Replica, of: Principal) -> u64 {
+        let arg = Encode!(&account(of)).unwrap();
+        let reply = r
+            .query_call(of, ICP_LEDGER, "icrc1_balance_of", &arg)
+            .unwrap();
+        u64::try_from(Decode!(&reply.bytes, Nat).unwrap().0).unwrap()
+    }
+
+    /// `from` pays `e8s` into the CMC's account for `beneficiary`, with `memo`.
+    fn pay_cmc(
+        r: &mut Replica,
+        from: Principal,
+        beneficiary: Principal,
+        e8s: u64,
+        memo: u64,
+        created: Option<u64>,
+    ) -> TransferResult {
+        let to = account_identifier(&CMC, Some(&principal_subaccount(&beneficiary)));
+        let arg = Encode!(&TransferArgs {
+            memo,
+            amount: Tokens { e8s },
+            fee: Tokens { e8s: ICP_FEE_E8S },
+            from_subaccount: None,
+            to: ByteBuf::from(to.to_vec()),
+            created_at_time: created.map(|timestamp_nanos| TimeStamp { timestamp_nanos }),
+        })
+        .unwrap();
+        let reply = r.update_call(from, ICP_LEDGER, "transfer", &arg).unwrap();
+        Decode!(&reply.bytes, TransferResult).unwrap()
+    }
+
+    fn top_up(r: &mut Replica, block: u64, canister: Principal) -> NotifyTopUpResult {
+        let arg = Encode!(&NotifyTopUpArg {
+            block_index: block,
+            canister_id: canister,
+        })
+        .unwrap();
+        let reply = r.update_call(alice(), CMC, "notify_top_up", &arg).unwrap();
+        Decode!(&reply.bytes, NotifyTopUpResult).unwrap()
+    }
+
+    const ICP: u64 = E8S_PER_ICP;
+
+    /// ICP paid into the CMC's account for a canister become its cycles at the CMC's rate,
+    /// once: notified again, the same answer; the transfer deduplicated by created_at_time.
+    #[test]
+    fn icp_paid_to_the_cmc_tops_up_a_canister_once() {
+        let mut r = Replica::new(NOW).unwrap();
+        let id = funded_payer(&mut r, T);
+        mint_icp(&mut r, alice(), 5 * ICP);
+        let block = pay_cmc(
+            &mut r,
+            alice(),
+            id,
+            2 * ICP,
+            MEMO_TOP_UP_CANISTER,
+            Some(NOW),
+        )
+        .unwrap();
+        assert_eq!(
+            pay_cmc(
+                &mut r,
+                alice(),
+                id,
+                2 * ICP,
+                MEMO_TOP_UP_CANISTER,
+                Some(NOW)
+            ),
+            Err(TransferError::TxDuplicate {
+                duplicate_of: block
+            })
+        );
+        assert_eq!(icp_balance(&mut r, alice()), 3 * ICP - ICP_FEE_E8S);
+        let before = cycles_of(&mut r, id);
+        let cycles = u128::from(2 * ICP) * u128::from(XDR_PERMYRIAD_PER_ICP);
+        assert_eq!(cycles, 6 * T, "1 ICP is 3 T cycles here");
+        assert_eq!(top_up(&mut r, block, id), Ok(Nat::from(cycles)));
+        assert_eq!(cycles_of(&mut r, id), before + cycles);
+        assert_eq!(top_up(&mut r, block, id), Ok(Nat::from(cycles)));
+        assert_eq!(cycles_of(&mut r, id), before + cycles, "converted once");
+        // The rate, as the CMC says it.
+        let reply = r
+            .query_call(
+                alice(),
+                CMC,
+                "get_icp_xdr_conversion_rate",
+                &Encode!().unwrap(),
+            )
+            .unwrap();
+        let rate = Decode!(
+            &reply.bytes,
+            vault_interface::icp::IcpXdrConversionRateResponse
+        )
+        .unwrap();
+        assert_eq!(rate.data.xdr_permyriad_per_icp, XDR_PERMYRIAD_PER_ICP);
+    }
+
+    /// What the CMC refuses: a block that pays another canister's account (nothing moves), a
+    /// wrong memo or a canister that does not exist (refunded, less the fee), too little ICP.
+    #[test]
+    fn the_cmc_refuses_and_refunds_as_the_real_one_does() {
+        let mut r = Replica::new(NOW).unwrap();
+        let id = funded_payer(&mut r, T);
+        let other = funded_payer(&mut r, T);
+        mint_icp(&mut r, alice(), 10 * ICP);
+        let block = pay_cmc(&mut r, alice(), other, ICP, MEMO_TOP_UP_CANISTER, None).unwrap();
+        assert!(matches!(
+            top_up(&mut r, block, id),
+            Err(NotifyError::InvalidTransaction(_))
+        ));
+        assert!(matches!(
+            top_up(&mut r, 999, id),
+            Err(NotifyError::InvalidTransaction(_))
+        ));
+        let paid = icp_balance(&mut r, alice());
+        let wrong_memo = pay_cmc(&mut r, alice(), id, ICP, MEMO_MINT_CYCLES, None).unwrap();
+        let before = cycles_of(&mut r, id);
+        let refund = top_up(&mut r, wrong_memo, id);
+        assert!(
+            matches!(&refund, Err(NotifyError::Refunded { block_index: Some(_), reason }) if reason.contains("memo")),
+            "{refund:?}"
+        );
+        assert_eq!(
+            top_up(&mut r, wrong_memo, id),
+            refund,
+            "the same answer again"
+        );
+        assert_eq!(cycles_of(&mut r, id), before);
+        assert_eq!(
+            icp_balance(&mut r, alice()),
+            paid - ICP - ICP_FEE_E8S + ICP - ICP_FEE_E8S
+        );
+        let nobody = Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0x77, 0, 1, 1]);
+        let block = pay_cmc(&mut r, alice(), nobody, ICP, MEMO_TOP_UP_CANISTER, None).unwrap();
+        assert!(matches!(
+            top_up(&mut r, block, nobody),
+            Err(NotifyError::Refunded { .. })
+        ));
+        let poor = Principal::from_slice(&[9; 29]);
+        assert_eq!(
+            pay_cmc(&mut r, poor, id, ICP, MEMO_TOP_UP_CANISTER, None),
+            Err(TransferError::InsufficientFunds {
+                balance: Tokens { e8s: 0 }
+            })
+        );
+    }
+
+    /// `notify_mint_cycles`: the caller's ICP become cycles in their cycles ledger account.
+    #[test]
+    fn icp_become_cycles_on_the_cycles_ledger() {
+        let mut r = Replica::new(NOW).unwrap();
+        mint_icp(&mut r, bob(), 2 * ICP);
+        let block = pay_cmc(&mut r, bob(), bob(), ICP, MEMO_MINT_CYCLES, None).unwrap();
+        let arg = Encode!(&NotifyMintCyclesArg {
+            block_index: block,
+            to_subaccount: None,
+            deposit_memo: None,
+        })
+        .unwrap();
+        let reply = r
+            .update_call(bob(), CMC, "notify_mint_cycles", &arg)
+            .unwrap();
+        let minted = Decode!(&reply.bytes, NotifyMintCyclesResult)
+            .unwrap()
+            .unwrap();
+        assert_eq!(minted.minted, Nat::from(3 * T));
+        assert_eq!(balance(&mut r, bob()), 3 * T);
+        // Alice cannot mint with Bob's block.
+        let reply = r
+            .update_call(alice(), CMC, "notify_mint_cycles", &arg)
+            .unwrap();
+        assert!(
+            Decode!(&reply.bytes, NotifyMintCyclesResult)
+                .unwrap()
+                .is_err()
+        );
+    }
+
+    /// The ICP ledger and the CMC's conversions are logged and checkpointed like the rest.
+    #[test]
+    fn icp_and_conversions_survive_a_restart() {
+        let dir = std::env::temp_dir().join(format!("replica-icp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (id, block, after) = {
+            let mut r = Replica::open(&dir, NOW).unwrap();
+            let id = funded_payer(&mut r, T);
+            mint_icp(&mut r, alice(), 3 * ICP);
+            let block = pay_cmc(&mut r, alice(), id, ICP, MEMO_TOP_UP_CANISTER, Some(NOW)).unwrap();
+            top_up(&mut r, block, id).unwrap();
+            (id, block, cycles_of(&mut r, id))
+        };
+        let check = |r: &mut Replica| {
+            assert_eq!(icp_balance(r, alice()), 2 * ICP - ICP_FEE_E8S);
+            assert_eq!(cycles_of(r, id), after);
+            assert_eq!(top_up(r, block, id), Ok(Nat::from(3 * T)));
+            assert_eq!(cycles_of(r, id), after, "not converted twice");
+            assert_eq!(
+                pay_cmc(r, alice(), id, ICP, MEMO_TOP_UP_CANISTER, Some(NOW)),
+                Err(TransferError::TxDuplicate {
+                    duplicate_of: block
+                })
+            );
+        };
+        let mut r = Replica::open(&dir, NOW).unwrap();
+        check(&mut r);
+        r.checkpoint().unwrap();
+        drop(r);
+        let mut r = Replica::open(&dir, NOW).unwrap();
+        check(&mut r);
+        drop(r);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
