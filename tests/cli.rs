@@ -2185,3 +2185,105 @@ fn a_share_finds_its_recipient_without_a_canister_id_and_a_strangers_notices_are
         .unwrap();
     assert_eq!(bob.json(&["shared"])["shared"].as_array().unwrap().len(), 2);
 }
+
+/// Issue 19: ICP → cycles through the CMC. `vault topup --icp` pays ICP into the CMC's account
+/// for the vault and has the CMC convert the block; a top-up whose answer was lost after the
+/// ICP left (the journal left as a crash leaves it) is finished by running it again: the
+/// ledger answers the same transfer with its first block, the CMC converts that block once,
+/// and nothing is paid twice.
+#[test]
+fn vault_topup_converts_icp_through_the_cmc_and_finishes_a_paid_top_up() {
+    use candid::{Decode, Encode};
+    use serde_bytes::ByteBuf;
+    use vault_client::icp::IcpTopUp;
+    use vault_client::platform::{Item, Store};
+    use vault_interface::icp::{
+        CMC, ICP_FEE_E8S, ICP_LEDGER, MEMO_TOP_UP_CANISTER, TimeStamp, Tokens, TransferArgs,
+        TransferResult, account_identifier, principal_subaccount,
+    };
+
+    let owner = User::first();
+    let (vault, _) = owner.init();
+    let id = candid::Principal::from_text(&vault).unwrap();
+    let cycles = |user: &User| -> u128 {
+        user.json(&["status"])["funds"]["cycles"]
+            .as_str()
+            .map(|s| s.parse().unwrap())
+            .or_else(|| {
+                user.json(&["status"])["funds"]["cycles"]
+                    .as_u64()
+                    .map(u128::from)
+            })
+            .unwrap()
+    };
+    let before = cycles(&owner);
+    let sent = owner.json(&["topup", "--icp", "0.5"]);
+    assert_eq!(
+        sent["sent"], "1500000000000",
+        "0.5 ICP at 3 T cycles an ICP: {sent}"
+    );
+    let after = cycles(&owner);
+    assert!(
+        after > before + 1_499_000_000_000 && after <= before + 1_500_000_000_000,
+        "{before} -> {after}"
+    );
+
+    // Paid, then stopped before the block was written down or the CMC told.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (home, conn) = connection(&owner, &runtime);
+    let e8s = 25_000_000;
+    runtime
+        .block_on(conn.mint_local_icp(e8s + ICP_FEE_E8S))
+        .unwrap();
+    let icp_before = runtime.block_on(conn.icp_balance()).unwrap();
+    let created_at_time = vault_client::sharing::now_ns();
+    let transfer = TransferArgs {
+        memo: MEMO_TOP_UP_CANISTER,
+        amount: Tokens { e8s },
+        fee: Tokens { e8s: ICP_FEE_E8S },
+        from_subaccount: None,
+        to: ByteBuf::from(account_identifier(&CMC, Some(&principal_subaccount(&id))).to_vec()),
+        created_at_time: Some(TimeStamp {
+            timestamp_nanos: created_at_time,
+        }),
+    };
+    let reply = runtime
+        .block_on(
+            conn.agent
+                .update(&ICP_LEDGER, "transfer")
+                .with_arg(Encode!(&transfer).unwrap())
+                .call_and_wait(),
+        )
+        .unwrap();
+    let block = Decode!(&reply, TransferResult).unwrap().unwrap();
+    let journal = IcpTopUp {
+        principal: conn.me().to_text(),
+        canister: vault.clone(),
+        e8s,
+        created_at_time,
+        block: None,
+    };
+    let item = Item::IcpTopUp {
+        network: conn.network.name(),
+        identity: conn.me(),
+    };
+    home.save(&item, &serde_json::to_vec(&journal).unwrap())
+        .unwrap();
+    let paid = runtime.block_on(conn.icp_balance()).unwrap();
+    assert_eq!(paid, icp_before - e8s - ICP_FEE_E8S);
+
+    let before = cycles(&owner);
+    let finished = owner.json(&["topup", "--icp", "0.25"]);
+    assert_eq!(finished["sent"], "750000000000", "{finished}");
+    assert_eq!(
+        runtime.block_on(conn.icp_balance()).unwrap(),
+        paid,
+        "nothing paid twice (block {block})"
+    );
+    let after = cycles(&owner);
+    assert!(after > before + 749_000_000_000 && after <= before + 750_000_000_000);
+    assert!(
+        home.load(&item).unwrap().is_none(),
+        "the journal is forgotten"
+    );
+}

@@ -254,11 +254,17 @@ pub enum Command {
         #[arg(long)]
         unreleased: bool,
     },
-    /// Send cycles to your vault from your account on the cycles ledger (e.g. 1t, 500b); on
-    /// the local replica they are minted for you.
+    /// Send cycles to your vault from your account on the cycles ledger (e.g. 1t, 500b), or
+    /// convert ICP into its cycles (--icp 0.5) through the cycles minting canister; on the
+    /// local replica they are minted for you.
     Topup {
         /// Cycles, with t (trillion), b (billion) or m (million).
-        amount: String,
+        #[arg(required_unless_present = "icp", conflicts_with = "icp")]
+        amount: Option<String>,
+        /// ICP to convert (e.g. 0.5): a top-up stopped midway is finished by running it again,
+        /// paying nothing twice.
+        #[arg(long, value_name = "ICP")]
+        icp: Option<String>,
     },
     /// Set the quota (e.g. 200GiB).
     Quota {

@@ -23,10 +23,19 @@ pub use vault_interface::ic_costs::{CREATION_FEE, LEDGER_FEE};
 /// The cycles a new vault is bought with: the creation fee, and 1 T cycles to run on.
 pub const NEW_VAULT_CYCLES: u128 = CREATION_FEE + 1_000_000_000_000;
 
+/// An ICRC-1 account.
 #[derive(CandidType, Deserialize)]
-struct Account {
+pub(crate) struct Account {
     owner: Principal,
     subaccount: Option<ByteBuf>,
+}
+
+/// `owner`'s default ICRC-1 account.
+pub(crate) fn account(owner: Principal) -> Account {
+    Account {
+        owner,
+        subaccount: None,
+    }
 }
 
 #[derive(CandidType, Deserialize)]
@@ -87,10 +96,11 @@ enum CreateCanisterResult {
     Err(CreateCanisterError),
 }
 
+/// The local ledgers' `mint`.
 #[derive(CandidType, Deserialize)]
-struct MintArgs {
-    to: Account,
-    amount: Nat,
+pub(crate) struct MintArgs {
+    pub(crate) to: Account,
+    pub(crate) amount: Nat,
 }
 
 /// A purchase written down before it is paid.

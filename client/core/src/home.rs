@@ -114,9 +114,11 @@ impl Home {
     /// The file that keeps `item`.
     pub fn path(&self, item: &Item) -> PathBuf {
         let dir = match item {
-            Item::Identity | Item::Settings | Item::KdfPin(_) | Item::Purchase { .. } => {
-                &self.config
-            }
+            Item::Identity
+            | Item::Settings
+            | Item::KdfPin(_)
+            | Item::Purchase { .. }
+            | Item::IcpTopUp { .. } => &self.config,
             Item::Session { .. } => &self.runtime,
             Item::UploadJournal { .. } => return self.uploads_dir().join(item.name()),
         };

@@ -32,6 +32,7 @@ pub mod error;
 pub mod export;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod home;
+pub mod icp;
 pub mod identity;
 pub mod inbox;
 pub mod keyring;

@@ -57,6 +57,14 @@ pub enum Item {
         /// The identity that pays.
         identity: Principal,
     },
+    /// A top-up paid in ICP (`icp`), written before it is paid and with the ledger's block once
+    /// paid: what makes a second attempt finish it, not pay again.
+    IcpTopUp {
+        /// The network's name (`Network::name`).
+        network: String,
+        /// The identity that pays.
+        identity: Principal,
+    },
     /// A resumable upload's journal: ids, wrapped keys and sealed blobs, no plaintext key.
     UploadJournal {
         /// The canister it goes to.
@@ -64,6 +72,15 @@ pub enum Item {
         /// The first 16 bytes of the file's dedupe hash.
         file: [u8; 16],
     },
+}
+
+/// Twelve hex digits naming a network and an identity in a file name.
+fn network_identity_hash(network: &str, identity: &Principal) -> String {
+    let mut h = sha2::Sha256::new();
+    h.update(network.as_bytes());
+    h.update([0]);
+    h.update(identity.as_slice());
+    hex::encode(&h.finalize()[..6])
 }
 
 impl Item {
@@ -82,11 +99,13 @@ impl Item {
                 format!("{canister}-{}.json", hex::encode(file))
             }
             Item::Purchase { network, identity } => {
-                let mut h = sha2::Sha256::new();
-                h.update(network.as_bytes());
-                h.update([0]);
-                h.update(identity.as_slice());
-                format!("purchase-{}.json", hex::encode(&h.finalize()[..6]))
+                format!("purchase-{}.json", network_identity_hash(network, identity))
+            }
+            Item::IcpTopUp { network, identity } => {
+                format!(
+                    "icp-top-up-{}.json",
+                    network_identity_hash(network, identity)
+                )
             }
         }
     }

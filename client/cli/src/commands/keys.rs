@@ -519,18 +519,34 @@ fn t_cycles(cycles: u128) -> String {
 }
 
 /// `vault topup AMOUNT`.
-pub(super) async fn topup(cli: &Cli, amount: &str) -> Result<ExitCode, Error> {
-    let cycles = parse_cycles(amount)?;
+pub(super) async fn topup(
+    cli: &Cli,
+    amount: Option<&str>,
+    icp: Option<&str>,
+) -> Result<ExitCode, Error> {
     let session = session(cli)?;
     let conn = session.connection().await?;
     let canister = session.vault_id().await?;
-    conn.top_up(canister, cycles).await?;
+    let (cycles, paid) = match (amount, icp) {
+        (_, Some(icp)) => {
+            let e8s = vault_client::icp::parse_icp(icp)?;
+            let home = home()?;
+            let cycles = conn.top_up_with_icp(&home, canister, e8s).await?;
+            (cycles, format!("{} ICP", vault_client::icp::icp_text(e8s)))
+        }
+        (Some(amount), None) => {
+            let cycles = parse_cycles(amount)?;
+            conn.top_up(canister, cycles).await?;
+            (cycles, "your cycles ledger account".to_string())
+        }
+        (None, None) => return Err(Error::Invalid("say how much: 1t, or --icp 0.5".into())),
+    };
     let funds = conn.funds(canister).await?;
     if cli.json {
-        output::json(&funds);
+        output::json(&serde_json::json!({"sent": cycles.to_string(), "funds": funds}));
     } else {
         println!(
-            "sent {} T cycles to {canister}: it holds {} T",
+            "sent {} T cycles to {canister} (from {paid}): it holds {} T",
             t_cycles(cycles),
             t_cycles(funds.cycles)
         );

@@ -203,7 +203,7 @@ pub async fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Link { command } => link(cli, command).await,
         Command::Log { limit } => log(cli, limit).await,
         Command::Status => status(cli).await,
-        Command::Topup { amount } => topup(cli, amount).await,
+        Command::Topup { amount, icp } => topup(cli, amount.as_deref(), icp.as_deref()).await,
         Command::Verify => verify(cli).await,
         Command::Upgrade { unreleased } => upgrade(cli, *unreleased).await,
         Command::Quota { size } => quota(cli, size).await,

@@ -1,0 +1,368 @@
+//! ICP → cycles through the cycles minting canister, as icp-cli and dfx do it: ICP to the
+//! CMC's account for the vault (memo `TPUP`) on the ICP ledger, then `notify_top_up` with that
+//! block, asked again while the CMC answers `Processing` (or fails for a moment), for a minute.
+//!
+//! A top-up is written down ([`Item::IcpTopUp`]) before it is paid, with the ledger's
+//! `created_at_time`, and with the block once paid: an attempt stopped anywhere (a lost
+//! answer, Ctrl-C, a CMC still processing) is finished by the next one, which sends the same
+//! transfer again (the ledger answers `TxDuplicate` with the first block) or notifies the block
+//! it has: nothing is paid twice, and the CMC converts a block once. Locally the ICP ledger
+//! mints what the identity lacks first.
+
+use std::time::Duration;
+
+use candid::{Decode, Encode, Nat, Principal};
+use serde_bytes::ByteBuf;
+use vault_interface::icp::{
+    CMC, E8S_PER_ICP, ICP_FEE_E8S, ICP_LEDGER, IcpXdrConversionRateResponse, MEMO_TOP_UP_CANISTER,
+    NotifyError, NotifyTopUpArg, NotifyTopUpResult, TimeStamp, Tokens, TransferArgs, TransferError,
+    TransferResult, account_identifier, principal_subaccount,
+};
+
+use crate::canister::agent_error;
+use crate::platform::{Item, Store, sleep};
+use crate::sharing::now_ns;
+use crate::{Connection, Error};
+
+/// How long the CMC is asked again while it processes a block.
+pub const NOTIFY_FOR: Duration = Duration::from_secs(60);
+/// Between two askings.
+pub const NOTIFY_EVERY: Duration = Duration::from_secs(2);
+
+/// A top-up paid in ICP, written down before it is paid.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct IcpTopUp {
+    /// Who pays, as text.
+    pub principal: String,
+    /// The canister topped up, as text.
+    pub canister: String,
+    /// ICP paid, in e8s (the fee aside).
+    pub e8s: u64,
+    /// The ledger's deduplication key: nanoseconds since the epoch when first asked.
+    pub created_at_time: u64,
+    /// The ledger's block, once paid.
+    pub block: Option<u64>,
+}
+
+/// ICP as the user writes them (`0.5`, `2`), in e8s: at most 8 decimals.
+pub fn parse_icp(text: &str) -> Result<u64, Error> {
+    let bad = || {
+        Error::Invalid(format!(
+            "`{text}` is not an amount of ICP: write it like 0.5 or 2 (at most 8 decimals)"
+        ))
+    };
+    let text = text
+        .trim()
+        .trim_end_matches("icp")
+        .trim_end_matches("ICP")
+        .trim();
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() && frac.is_empty() || frac.len() > 8 {
+        return Err(bad());
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let frac: u64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<8}").parse().map_err(|_| bad())?
+    };
+    let e8s = whole
+        .checked_mul(E8S_PER_ICP)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(bad)?;
+    if e8s == 0 {
+        return Err(bad());
+    }
+    Ok(e8s)
+}
+
+impl Connection {
+    /// This identity's ICP, in e8s.
+    pub async fn icp_balance(&self) -> Result<u64, Error> {
+        let arg = Encode!(&crate::cycles::account(self.me())).expect("an account encodes");
+        let reply = self
+            .agent
+            .query(&ICP_LEDGER, "icrc1_balance_of")
+            .with_arg(arg)
+            .call()
+            .await
+            .map_err(|e| agent_error(&self.network.url(), e))?;
+        Decode!(&reply, Nat)
+            .ok()
+            .and_then(|n| u64::try_from(n.0).ok())
+            .ok_or_else(|| Error::Agent("the ICP ledger's balance did not decode".into()))
+    }
+
+    /// The cycles one ICP buys now, as the CMC says it (one node's word: an estimate; what a
+    /// top-up gives is in its certified answer).
+    pub async fn cycles_per_icp(&self) -> Result<u128, Error> {
+        let reply = self
+            .agent
+            .query(&CMC, "get_icp_xdr_conversion_rate")
+            .with_arg(Encode!().expect("no argument encodes"))
+            .call()
+            .await
+            .map_err(|e| agent_error(&self.network.url(), e))?;
+        let rate = Decode!(&reply, IcpXdrConversionRateResponse)
+            .map_err(|e| Error::Agent(format!("the CMC's rate: {e}")))?;
+        Ok(u128::from(rate.data.xdr_permyriad_per_icp) * u128::from(E8S_PER_ICP))
+    }
+
+    fn icp_top_up_item(&self) -> Item {
+        Item::IcpTopUp {
+            network: self.network.name(),
+            identity: self.me(),
+        }
+    }
+
+    /// The ICP top-up under way for this identity on this network, if one is.
+    pub fn icp_top_up(&self, store: &dyn Store) -> Result<Option<IcpTopUp>, Error> {
+        let item = self.icp_top_up_item();
+        let Some(bytes) = store.load(&item)? else {
+            return Ok(None);
+        };
+        let top_up: IcpTopUp = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::Invalid(format!(
+                "{} is damaged ({e}): if no ICP was sent, delete it",
+                store.describe(&item)
+            ))
+        })?;
+        Ok((top_up.principal == self.me().to_text()).then_some(top_up))
+    }
+
+    /// Tops up canister `id` with `e8s` ICP through the CMC: the cycles it received. A top-up
+    /// under way (stopped after paying, or before) is finished first, paying nothing again;
+    /// then this one is made, unless it is that one.
+    pub async fn top_up_with_icp(
+        &self,
+        store: &dyn Store,
+        id: Principal,
+        e8s: u64,
+    ) -> Result<u128, Error> {
+        let item = self.icp_top_up_item();
+        if let Some(earlier) = self.icp_top_up(store)? {
+            let same = earlier.canister == id.to_text() && earlier.e8s == e8s;
+            let cycles = self.finish_icp_top_up(store, &item, earlier).await?;
+            if same {
+                return Ok(cycles);
+            }
+        }
+        if !self.network.is_ic() {
+            let balance = self.icp_balance().await?;
+            let needed = e8s.saturating_add(ICP_FEE_E8S);
+            if balance < needed {
+                self.mint_local_icp(needed - balance).await?;
+            }
+        }
+        let top_up = IcpTopUp {
+            principal: self.me().to_text(),
+            canister: id.to_text(),
+            e8s,
+            created_at_time: now_ns(),
+            block: None,
+        };
+        self.finish_icp_top_up(store, &item, top_up).await
+    }
+
+    async fn finish_icp_top_up(
+        &self,
+        store: &dyn Store,
+        item: &Item,
+        mut top_up: IcpTopUp,
+    ) -> Result<u128, Error> {
+        let id = Principal::from_text(&top_up.canister).map_err(|e| {
+            Error::Invalid(format!(
+                "{} names no canister ({e}): delete it",
+                store.describe(item)
+            ))
+        })?;
+        let save = |top_up: &IcpTopUp| {
+            store.save(
+                item,
+                &serde_json::to_vec(top_up).expect("a top-up serializes"),
+            )
+        };
+        let block = match top_up.block {
+            Some(block) => block,
+            None => {
+                save(&top_up)?;
+                let block = match self.pay_cmc(id, &top_up).await {
+                    Ok(block) => block,
+                    Err(e) => {
+                        // Refused by the ledger: nothing was paid.
+                        if matches!(e, Error::Ledger(_)) {
+                            store.remove(item)?;
+                        }
+                        return Err(e);
+                    }
+                };
+                top_up.block = Some(block);
+                save(&top_up)?;
+                block
+            }
+        };
+        let arg = Encode!(&NotifyTopUpArg {
+            block_index: block,
+            canister_id: id,
+        })
+        .expect("notify_top_up's argument encodes");
+        let started = now_ns();
+        let mut last = String::new();
+        while now_ns().saturating_sub(started) < NOTIFY_FOR.as_nanos() as u64 {
+            let answer = self
+                .agent
+                .update(&CMC, "notify_top_up")
+                .with_arg(arg.clone())
+                .call_and_wait()
+                .await;
+            match answer.map(|reply| Decode!(&reply, NotifyTopUpResult)) {
+                Ok(Ok(Ok(cycles))) => {
+                    store.remove(item)?;
+                    return Ok(u128::try_from(cycles.0).unwrap_or(u128::MAX));
+                }
+                // Definitive for this block: asking again never succeeds.
+                Ok(Ok(Err(
+                    e @ (NotifyError::Refunded { .. }
+                    | NotifyError::TransactionTooOld(_)
+                    | NotifyError::InvalidTransaction(_)),
+                ))) => {
+                    store.remove(item)?;
+                    return Err(Error::Ledger(format!(
+                        "the cycles minting canister did not convert block {block}: {}",
+                        notify_error(&e)
+                    )));
+                }
+                // The CMC still at work, or a moment's failure: asked again.
+                Ok(Ok(Err(e))) => last = notify_error(&e),
+                Ok(Err(e)) => last = format!("its answer did not decode: {e}"),
+                Err(e) => last = agent_error(&self.network.url(), e).to_string(),
+            }
+            sleep(NOTIFY_EVERY).await;
+        }
+        Err(Error::Ledger(format!(
+            "the cycles minting canister has not converted block {block} yet ({last}): the ICP \
+             are paid; run the same top-up again to finish it (nothing is paid twice)"
+        )))
+    }
+
+    /// Sends the ICP of `top_up` to the CMC's account for `id`: the block (the first one's,
+    /// if this transfer was made already).
+    async fn pay_cmc(&self, id: Principal, top_up: &IcpTopUp) -> Result<u64, Error> {
+        let to = account_identifier(&CMC, Some(&principal_subaccount(&id)));
+        let arg = Encode!(&TransferArgs {
+            memo: MEMO_TOP_UP_CANISTER,
+            amount: Tokens { e8s: top_up.e8s },
+            fee: Tokens { e8s: ICP_FEE_E8S },
+            from_subaccount: None,
+            to: ByteBuf::from(to.to_vec()),
+            created_at_time: Some(TimeStamp {
+                timestamp_nanos: top_up.created_at_time,
+            }),
+        })
+        .expect("transfer's argument encodes");
+        let reply = self
+            .agent
+            .update(&ICP_LEDGER, "transfer")
+            .with_arg(arg)
+            .call_and_wait()
+            .await
+            .map_err(|e| agent_error(&self.network.url(), e))?;
+        match Decode!(&reply, TransferResult)
+            .map_err(|e| Error::Agent(format!("the ICP ledger's answer: {e}")))?
+        {
+            Ok(block)
+            | Err(TransferError::TxDuplicate {
+                duplicate_of: block,
+            }) => Ok(block),
+            Err(TransferError::InsufficientFunds { balance }) => Err(Error::Ledger(format!(
+                "{} holds {} ICP, and this top-up needs {} (with the ledger's fee): send ICP to \
+                 it (account {})",
+                self.me(),
+                icp_text(balance.e8s),
+                icp_text(top_up.e8s + ICP_FEE_E8S),
+                hex::encode(account_identifier(&self.me(), None)),
+            ))),
+            Err(TransferError::TxTooOld { .. }) => Err(Error::Agent(format!(
+                "this top-up was begun over a day ago (created_at_time {}): look on the ICP \
+                 ledger for a transfer from {} to the cycles minting canister; if there is \
+                 none, delete the top-up file and try again",
+                top_up.created_at_time,
+                self.me()
+            ))),
+            Err(e) => Err(Error::Ledger(format!("the ICP ledger refused: {e:?}"))),
+        }
+    }
+
+    /// Mints `e8s` ICP for this identity: only the local replica's ICP ledger can.
+    pub async fn mint_local_icp(&self, e8s: u64) -> Result<(), Error> {
+        if self.network.is_ic() {
+            return Err(Error::Invalid("ICP cannot be minted on the IC".into()));
+        }
+        let arg = Encode!(&crate::cycles::MintArgs {
+            to: crate::cycles::account(self.me()),
+            amount: Nat::from(e8s),
+        })
+        .expect("mint's argument encodes");
+        self.agent
+            .update(&ICP_LEDGER, "mint")
+            .with_arg(arg)
+            .call_and_wait()
+            .await
+            .map_err(|e| agent_error(&self.network.url(), e))?;
+        Ok(())
+    }
+}
+
+/// e8s as ICP, for people.
+pub fn icp_text(e8s: u64) -> String {
+    let text = format!("{}.{:08}", e8s / E8S_PER_ICP, e8s % E8S_PER_ICP);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn notify_error(e: &NotifyError) -> String {
+    match e {
+        NotifyError::Refunded {
+            reason,
+            block_index: Some(b),
+        } => format!("refunded at block {b}, less the fee: {reason}"),
+        NotifyError::Refunded { reason, .. } => format!("refunded: {reason}"),
+        NotifyError::Processing => "still processing".into(),
+        NotifyError::TransactionTooOld(b) => format!("block {b} is too old to convert"),
+        NotifyError::InvalidTransaction(why) => format!("not a top-up: {why}"),
+        NotifyError::Other {
+            error_code,
+            error_message,
+        } => format!("error {error_code}: {error_message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn icp_amounts_read_as_people_write_them() {
+        assert_eq!(parse_icp("0.5").unwrap(), 50_000_000);
+        assert_eq!(parse_icp("2").unwrap(), 200_000_000);
+        assert_eq!(parse_icp(" 1.00000001 ICP").unwrap(), 100_000_001);
+        assert_eq!(parse_icp(".25").unwrap(), 25_000_000);
+        for bad in [
+            "",
+            "0",
+            "1.000000001",
+            "x",
+            "1.2.3",
+            "-1",
+            "99999999999999999",
+        ] {
+            assert!(parse_icp(bad).is_err(), "{bad}");
+        }
+        assert_eq!(icp_text(150_000_000), "1.5");
+        assert_eq!(icp_text(200_000_000), "2");
+        assert_eq!(icp_text(10_000), "0.0001");
+    }
+}
