@@ -123,8 +123,10 @@ impl Connection {
     /// Returns the verdict after.
     #[cfg(not(target_arch = "wasm32"))]
     pub async fn upgrade_vault(&self, id: Principal, unreleased: bool) -> Result<Verdict, Error> {
+        let running = self.verify(id).await?.release;
         may_install(
             &hex::encode(Sha256::digest(crate::VAULT_WASM_GZ)),
+            running.as_ref(),
             unreleased,
         )?;
         let management = ic_utils::interfaces::ManagementCanister::create(&self.agent);
@@ -142,17 +144,39 @@ impl Connection {
     }
 }
 
-/// Whether `vault upgrade` may install the module `module_hash`: a published release, or one
-/// the user asked for by name (`--unreleased`: they built it from source themselves).
+/// Whether `vault upgrade` may install the module `module_hash` over the release `running`
+/// (the certified module's, if it is one): a published release no older than it, or a module
+/// the user asked for by name (`--unreleased`: they built it from source themselves). A
+/// release older than the one running is refused: the vault's stable memory may hold what
+/// only the newer code reads (memory.rs: an older release opens a newer layout as empty).
 #[cfg(not(target_arch = "wasm32"))]
-pub fn may_install(module_hash: &str, unreleased: bool) -> Result<(), Error> {
-    if release_of(module_hash).is_none() && !unreleased {
-        return Err(Error::Invalid(format!(
+pub fn may_install(
+    module_hash: &str,
+    running: Option<&Release>,
+    unreleased: bool,
+) -> Result<(), Error> {
+    match release_of(module_hash) {
+        None if !unreleased => Err(Error::Invalid(format!(
             "this client's vault module ({module_hash}) is not a published release \
              (docs/RELEASES.md): install it only if you built it from source yourself"
-        )));
+        ))),
+        Some(new) if running.is_some_and(|r| version(&r.version) > version(&new.version)) => {
+            Err(Error::Invalid(format!(
+                "the vault runs release {}, newer than this client's {}: not downgrading it \
+                 (what the newer release stored may not open with older code); use a newer \
+                 vault client",
+                running.map_or("", |r| r.version.as_str()),
+                new.version
+            )))
+        }
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// A release's version as numbers, to compare (`0.10.0` after `0.9.0`).
+#[cfg(not(target_arch = "wasm32"))]
+fn version(text: &str) -> Vec<u64> {
+    text.split('.').map(|n| n.parse().unwrap_or(0)).collect()
 }
 
 #[cfg(test)]
@@ -169,12 +193,29 @@ mod tests {
         // `vault upgrade` installs a release, and another module only when asked to.
         let unknown = "0".repeat(64);
         assert!(
-            matches!(may_install(&unknown, false), Err(Error::Invalid(m)) if m.contains("not a published release"))
+            matches!(may_install(&unknown, None, false), Err(Error::Invalid(m)) if m.contains("not a published release"))
         );
-        assert!(may_install(&unknown, true).is_ok());
+        assert!(may_install(&unknown, None, true).is_ok());
         for r in releases() {
-            assert!(may_install(&r.module_hash, false).is_ok(), "{r:?}");
+            assert!(may_install(&r.module_hash, None, false).is_ok(), "{r:?}");
+            assert!(
+                may_install(&r.module_hash, Some(&r), false).is_ok(),
+                "{r:?}"
+            );
         }
+        // Not down to an older release: 0.1.0 over a vault running a newer one.
+        let oldest = releases()
+            .into_iter()
+            .min_by_key(|r| version(&r.version))
+            .unwrap();
+        let newer = Release {
+            version: "99.0.0".into(),
+            module_hash: "f".repeat(64),
+        };
+        assert!(
+            matches!(may_install(&oldest.module_hash, Some(&newer), false), Err(Error::Invalid(m)) if m.contains("not downgrading"))
+        );
+        assert!(version("0.10.0") > version("0.9.1"));
         // Every row of the table is a release (none silently skipped), each version once.
         let rows = RELEASES_MD.split_once("|---|").map_or(0, |(_, table)| {
             table
