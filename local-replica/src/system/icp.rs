@@ -18,6 +18,10 @@ use vault_interface::icp::{
 
 /// This replica's ICP/XDR rate: 1 ICP = 3 XDR = 3 T cycles.
 pub const XDR_PERMYRIAD_PER_ICP: u64 = 30_000;
+/// How long after its transfer a block is still being processed: a notification sooner is
+/// answered `Processing`, as the real CMC often answers for a while after a transfer (it reads
+/// the block from the ledger first), so that clients' retries run here too.
+pub const PROCESSING_NS: u64 = 500_000_000;
 /// The most one ICP `mint` gives (this replica only): 1,000 ICP.
 pub const MINT_MAX_E8S: u64 = 1_000 * E8S_PER_ICP;
 /// The ICP ledger's methods that change it, and the CMC's: calls to them are logged.
@@ -34,6 +38,8 @@ pub struct Transfer {
     pub to: ByteBuf,
     pub amount: u64,
     pub memo: u64,
+    /// When it was made (replica time).
+    pub at: Option<u64>,
 }
 
 /// What the CMC made of a block (it converts each at most once).
@@ -319,6 +325,7 @@ impl Replica {
                 to: ByteBuf::from(to.to_vec()),
                 amount: args.amount.e8s,
                 memo: args.memo,
+                at: Some(now),
             },
         );
         if let Some(created_at_time) = created {
@@ -350,6 +357,12 @@ impl Replica {
             return Err(NotifyError::InvalidTransaction(format!(
                 "block {block} pays into another account than the CMC's for {beneficiary}"
             )));
+        }
+        if transfer
+            .at
+            .is_some_and(|at| self.time < at.saturating_add(PROCESSING_NS))
+        {
+            return Err(NotifyError::Processing);
         }
         Ok((transfer, account))
     }

@@ -539,7 +539,14 @@ mod icp_to_cycles {
         Decode!(&reply.bytes, TransferResult).unwrap()
     }
 
+    /// Notifies the CMC of `block` once it is no longer being processed.
     fn top_up(r: &mut Replica, block: u64, canister: Principal) -> NotifyTopUpResult {
+        let time = r.time();
+        r.set_time(time + super::icp::PROCESSING_NS).unwrap();
+        notify_now(r, block, canister)
+    }
+
+    fn notify_now(r: &mut Replica, block: u64, canister: Principal) -> NotifyTopUpResult {
         let arg = Encode!(&NotifyTopUpArg {
             block_index: block,
             canister_id: canister,
@@ -550,6 +557,12 @@ mod icp_to_cycles {
     }
 
     const ICP: u64 = E8S_PER_ICP;
+
+    /// Cycles equal but for what the canister's memory burned while the clock moved (a few a
+    /// second here): far below any conversion.
+    fn close(got: u128, want: u128) {
+        assert!(got.abs_diff(want) < 1_000_000, "{got} is not {want}");
+    }
 
     /// ICP paid into the CMC's account for a canister become its cycles at the CMC's rate,
     /// once: notified again, the same answer; the transfer deduplicated by created_at_time.
@@ -581,13 +594,15 @@ mod icp_to_cycles {
             })
         );
         assert_eq!(icp_balance(&mut r, alice()), 3 * ICP - ICP_FEE_E8S);
+        // Right after the transfer the CMC is still at it, as the real one often says.
+        assert_eq!(notify_now(&mut r, block, id), Err(NotifyError::Processing));
         let before = cycles_of(&mut r, id);
         let cycles = u128::from(2 * ICP) * u128::from(XDR_PERMYRIAD_PER_ICP);
         assert_eq!(cycles, 6 * T, "1 ICP is 3 T cycles here");
         assert_eq!(top_up(&mut r, block, id), Ok(Nat::from(cycles)));
-        assert_eq!(cycles_of(&mut r, id), before + cycles);
+        close(cycles_of(&mut r, id), before + cycles);
         assert_eq!(top_up(&mut r, block, id), Ok(Nat::from(cycles)));
-        assert_eq!(cycles_of(&mut r, id), before + cycles, "converted once");
+        close(cycles_of(&mut r, id), before + cycles);
         // The rate, as the CMC says it.
         let reply = r
             .query_call(
@@ -635,7 +650,7 @@ mod icp_to_cycles {
             refund,
             "the same answer again"
         );
-        assert_eq!(cycles_of(&mut r, id), before);
+        close(cycles_of(&mut r, id), before);
         assert_eq!(
             icp_balance(&mut r, alice()),
             paid - ICP - ICP_FEE_E8S + ICP - ICP_FEE_E8S
@@ -661,6 +676,8 @@ mod icp_to_cycles {
         let mut r = Replica::new(NOW).unwrap();
         mint_icp(&mut r, bob(), 2 * ICP);
         let block = pay_cmc(&mut r, bob(), bob(), ICP, MEMO_MINT_CYCLES, None).unwrap();
+        let time = r.time();
+        r.set_time(time + super::icp::PROCESSING_NS).unwrap();
         let arg = Encode!(&NotifyMintCyclesArg {
             block_index: block,
             to_subaccount: None,
@@ -701,9 +718,9 @@ mod icp_to_cycles {
         };
         let check = |r: &mut Replica| {
             assert_eq!(icp_balance(r, alice()), 2 * ICP - ICP_FEE_E8S);
-            assert_eq!(cycles_of(r, id), after);
+            close(cycles_of(r, id), after);
             assert_eq!(top_up(r, block, id), Ok(Nat::from(3 * T)));
-            assert_eq!(cycles_of(r, id), after, "not converted twice");
+            close(cycles_of(r, id), after);
             assert_eq!(
                 pay_cmc(r, alice(), id, ICP, MEMO_TOP_UP_CANISTER, Some(NOW)),
                 Err(TransferError::TxDuplicate {
