@@ -2236,6 +2236,18 @@ fn vault_topup_converts_icp_through_the_cmc_and_finishes_a_paid_top_up() {
         .block_on(conn.mint_local_icp(e8s + ICP_FEE_E8S))
         .unwrap();
     let icp_before = runtime.block_on(conn.icp_balance()).unwrap();
+    // `vault status` shows what this identity holds to pay with, and where ICP is sent.
+    let wallet = owner.json(&["status"])["wallet"].clone();
+    assert_eq!(wallet["icp_e8s"], icp_before, "{wallet}");
+    assert_eq!(wallet["cycles_per_icp"], "3000000000000", "{wallet}");
+    assert_eq!(
+        wallet["icp_account"],
+        hex::encode(account_identifier(&conn.me(), None)),
+        "{wallet}"
+    );
+    assert_eq!(wallet["principal"], conn.me().to_text(), "{wallet}");
+    assert!(wallet["cycles"].as_str().is_some(), "{wallet}");
+    assert_eq!(wallet["unknown"], serde_json::json!([]), "{wallet}");
     let created_at_time = vault_client::sharing::now_ns();
     let transfer = TransferArgs {
         memo: MEMO_TOP_UP_CANISTER,

@@ -236,6 +236,20 @@ fn the_app_shows_the_vault_uploads_and_shares_in_a_real_window() {
         after > before + 990_000_000_000 && after <= before + 1_000_000_000_000,
         "{before} -> {after}"
     );
+    // And in ICP (0.5, as the app offers first): through the ICP ledger and the CMC, which
+    // answers Processing for a moment, at the local rate of 3 T cycles an ICP.
+    let before = after;
+    phone.click("top-up-icp");
+    phone.wait("the ICP top-up", 90, |r| {
+        r["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Sent 1.500 T cycles to your vault, for 0.5 ICP"))
+    });
+    let after = cycles();
+    assert!(
+        after > before + 1_490_000_000_000 && after <= before + 1_500_000_000_000,
+        "{before} -> {after}"
+    );
     step("topped up");
 
     // Last (a video player in Xvfb is the heaviest thing the test runs): back to the photos,

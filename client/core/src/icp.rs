@@ -80,7 +80,93 @@ pub fn parse_icp(text: &str) -> Result<u64, Error> {
     Ok(e8s)
 }
 
+/// What this identity holds to pay for its vault: cycles on the cycles ledger, ICP on the ICP
+/// ledger, and what an ICP buys now. Each is one node's answer to a query: shown to the user,
+/// never acted on (a top-up's own answers, certified, say what it paid and received).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Wallet {
+    /// The identity, as text: its account on the cycles ledger.
+    pub principal: String,
+    /// Its account identifier on the ICP ledger, hex: where an exchange or a wallet sends ICP.
+    pub icp_account: String,
+    /// Cycles it holds on the cycles ledger (none: the ledger did not answer).
+    #[serde(serialize_with = "decimal_opt")]
+    pub cycles: Option<u128>,
+    /// ICP it holds, in e8s (none: the ledger did not answer).
+    pub icp_e8s: Option<u64>,
+    /// The cycles one ICP buys now, as the CMC says (none: it did not answer).
+    #[serde(serialize_with = "decimal_opt")]
+    pub cycles_per_icp: Option<u128>,
+    /// Why what is missing is missing.
+    pub unknown: Vec<String>,
+}
+
+fn decimal_opt<S: serde::Serializer>(n: &Option<u128>, s: S) -> Result<S::Ok, S::Error> {
+    match n {
+        Some(n) => s.serialize_str(&n.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+impl Wallet {
+    /// In words, for a person: what it holds, what an ICP buys, where to send more.
+    pub fn describe(&self, on_ic: bool) -> String {
+        let cycles = match self.cycles {
+            Some(c) => format!("{:.3} T cycles", c as f64 / 1e12),
+            None => "cycles unknown".into(),
+        };
+        let icp = match self.icp_e8s {
+            Some(e8s) => format!("{} ICP", icp_text(e8s)),
+            None => "ICP unknown".into(),
+        };
+        let rate = match self.cycles_per_icp {
+            Some(r) => format!(" (1 ICP buys {:.2} T cycles now)", r as f64 / 1e12),
+            None => String::new(),
+        };
+        let more = if on_ic {
+            format!(
+                "send cycles to {} or ICP to account {} to top up",
+                self.principal, self.icp_account
+            )
+        } else {
+            "on this machine's replica a top-up mints what it lacks".into()
+        };
+        let unknown = if self.unknown.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", self.unknown.join("; "))
+        };
+        format!("This device holds {cycles} and {icp}{rate}: {more}{unknown}")
+    }
+}
+
 impl Connection {
+    /// What this identity holds to pay with, read from both ledgers and the CMC at once; a
+    /// ledger that does not answer leaves its figure unknown, not the whole wallet.
+    pub async fn wallet(&self) -> Wallet {
+        let (cycles, icp, rate) = futures_util::future::join3(
+            self.cycles_balance(),
+            self.icp_balance(),
+            self.cycles_per_icp(),
+        )
+        .await;
+        let mut unknown = Vec::new();
+        let mut keep = |what: &str, e: Error| unknown.push(format!("{what}: {e}"));
+        let cycles = cycles.map_err(|e| keep("the cycles ledger", e)).ok();
+        let icp_e8s = icp.map_err(|e| keep("the ICP ledger", e)).ok();
+        let cycles_per_icp = rate
+            .map_err(|e| keep("the cycles minting canister", e))
+            .ok();
+        Wallet {
+            principal: self.me().to_text(),
+            icp_account: hex::encode(account_identifier(&self.me(), None)),
+            cycles,
+            icp_e8s,
+            cycles_per_icp,
+            unknown,
+        }
+    }
+
     /// This identity's ICP, in e8s.
     pub async fn icp_balance(&self) -> Result<u64, Error> {
         let arg = Encode!(&crate::cycles::account(self.me())).expect("an account encodes");

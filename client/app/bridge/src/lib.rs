@@ -28,7 +28,7 @@ use vault_client::platform::MaybeSync;
 use vault_ui::backend::{Backend, Call};
 use vault_ui::model::{
     Activity, Album, Grant, ImageKind, Link, LinkRequest, Page, PendingUpload, Photo, PhotoDetails,
-    Settings, ShareCode, SharedList, Status, Target, UiError, UploadEvent,
+    Settings, ShareCode, SharedList, Status, Target, TopUp, UiError, UploadEvent,
 };
 
 pub use records::{detail_rows, local_time, photo, taken_ms};
@@ -378,8 +378,8 @@ impl<P: Platform> Backend for Bridge<P> {
         self.ask(|s| async move { s.settings().await })
     }
 
-    fn top_up(&self, t_cycles: u32) -> Call<String> {
-        self.ask(move |s| async move { s.top_up(t_cycles).await })
+    fn top_up(&self, amount: TopUp) -> Call<String> {
+        self.ask(move |s| async move { s.top_up(amount).await })
     }
 
     fn vault_price(&self) -> Option<String> {

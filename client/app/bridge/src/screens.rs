@@ -19,7 +19,8 @@ use vault_client::{Error, Listing, PageCursor, Passphrase, Session, VaultStatus,
 use vault_crypto::KdfParams;
 use vault_ui::model::{
     Activity, Album, Device, Grant, Link, LinkRequest, Page, PendingUpload, Photo, PhotoDetails,
-    Settings, ShareCode, SharedItem, SharedList, Status, Target, UnreadableVault, UploadEvent,
+    Settings, ShareCode, SharedItem, SharedList, Status, Target, TopUp, UnreadableVault,
+    UploadEvent,
 };
 
 use crate::records::{
@@ -487,13 +488,29 @@ impl Screens {
         }
     }
 
-    /// Sends `t_cycles` T cycles from this identity's ledger account to the vault.
-    pub(crate) async fn top_up(&self, t_cycles: u32) -> Result<String, Error> {
-        let amount = u128::from(t_cycles) * 1_000_000_000_000;
+    /// Tops the vault up from this identity's cycles ledger account, or with its ICP through
+    /// the cycles minting canister (journaled in the session's store: a top-up stopped after
+    /// paying is finished by the next, paying nothing twice).
+    pub(crate) async fn top_up(&self, amount: TopUp) -> Result<String, Error> {
         let conn = self.session.connection().await?;
         let canister = self.session.vault_id().await?;
-        conn.top_up(canister, amount).await?;
-        Ok(format!("Sent {t_cycles} T cycles to your vault"))
+        Ok(match amount {
+            TopUp::Cycles { t } => {
+                conn.top_up(canister, u128::from(t) * 1_000_000_000_000)
+                    .await?;
+                format!("Sent {t} T cycles to your vault")
+            }
+            TopUp::Icp { e8s } => {
+                let cycles = conn
+                    .top_up_with_icp(self.session.store(), canister, e8s)
+                    .await?;
+                format!(
+                    "Sent {:.3} T cycles to your vault, for {} ICP",
+                    cycles as f64 / 1e12,
+                    vault_client::icp::icp_text(e8s)
+                )
+            }
+        })
     }
 
     pub(crate) async fn settings(&self) -> Result<Settings, Error> {
@@ -533,19 +550,7 @@ impl Screens {
                 None => ("unknown here: `vault status` shows them".into(), false),
             },
         };
-        let wallet = match conn.cycles_balance().await {
-            Ok(balance) => format!(
-                "{:.3} T cycles in this device's account on the cycles ledger ({}){}",
-                balance as f64 / 1e12,
-                conn.me(),
-                if self.session.network().is_ic() {
-                    ": send cycles there to top up"
-                } else {
-                    ": on this machine's replica, a top-up mints what it lacks"
-                }
-            ),
-            Err(e) => format!("this device's cycles: unknown ({e})"),
-        };
+        let wallet = conn.wallet().await.describe(self.session.network().is_ic());
         let (code, code_known) = match conn.verify(summary.canister).await {
             Ok(v) => (
                 match (&v.release, v.runs_this_build, &v.module_hash) {

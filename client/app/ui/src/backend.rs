@@ -174,9 +174,9 @@ pub trait Backend: 'static {
     fn activity(&self) -> Call<Vec<Activity>>;
     /// Settings and usage.
     fn settings(&self) -> Call<Settings>;
-    /// Sends `t_cycles` × 10^12 cycles from this identity's account on the cycles ledger to the
-    /// vault; what happened, in words.
-    fn top_up(&self, t_cycles: u32) -> Call<String>;
+    /// Tops the vault up from this identity's cycles (the cycles ledger's withdraw) or its ICP
+    /// (through the cycles minting canister); what happened, in words.
+    fn top_up(&self, amount: TopUp) -> Call<String>;
     /// What a new vault costs, in words, for the Create screen (none: not said).
     fn vault_price(&self) -> Option<String> {
         None

@@ -215,8 +215,8 @@ pub struct Settings {
     pub cycles: String,
     /// Whether to top it up now: frozen, or under 30 days from it.
     pub cycles_low: bool,
-    /// The cycles this device's identity holds on the cycles ledger, which a top-up takes, in
-    /// words (with where to send more).
+    /// What this device's identity holds to pay with (cycles on the cycles ledger, ICP on the
+    /// ICP ledger, what an ICP buys), in words, with where to send more.
     pub wallet: String,
     /// Which code runs it (its certified module hash against this app's and the releases').
     pub code: String,
@@ -224,6 +224,28 @@ pub struct Settings {
     pub code_known: bool,
     /// Devices that act as the owner.
     pub devices: Vec<Device>,
+}
+
+/// What a top-up pays with, from this device's own accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopUp {
+    /// `t` × 10^12 cycles from its account on the cycles ledger.
+    Cycles { t: u32 },
+    /// `e8s` ICP from its account on the ICP ledger, which the cycles minting canister turns
+    /// into cycles for the vault.
+    Icp { e8s: u64 },
+}
+
+impl TopUp {
+    /// The cycles a top-up may send, in T.
+    pub const CYCLES_T: [u32; 4] = [1, 2, 5, 10];
+    /// The ICP a top-up may pay: e8s, and as people write them.
+    pub const ICP: [(u64, &'static str); 4] = [
+        (10_000_000, "0.1"),
+        (50_000_000, "0.5"),
+        (100_000_000, "1"),
+        (200_000_000, "2"),
+    ];
 }
 
 /// A device that acts as the owner, as Settings lists it.

@@ -347,9 +347,9 @@ impl Backend for Fake {
             })
         }
     }
-    fn top_up(&self, t_cycles: u32) -> Call<String> {
-        self.answer(format!("top_up {t_cycles}"), String::new(), move || {
-            format!("Sent {t_cycles} T cycles to your vault")
+    fn top_up(&self, amount: TopUp) -> Call<String> {
+        self.answer(format!("top_up {amount:?}"), String::new(), move || {
+            format!("Sent {amount:?} to your vault")
         })
     }
     fn vault_price(&self) -> Option<String> {
@@ -1125,9 +1125,26 @@ fn settings_top_up_the_vault_with_the_amount_chosen() {
     assert!(ui.html().contains("2.000 T cycles in this device"));
     ui.choose("top-up-amount", "5");
     ui.click_on("top-up");
-    assert_eq!(fake.called("top_up"), vec!["top_up 5"]);
-    assert!(ui.html().contains("Sent 5 T cycles to your vault"));
+    assert_eq!(fake.called("top_up"), vec!["top_up Cycles { t: 5 }"]);
+    assert!(ui.html().contains("Sent Cycles { t: 5 } to your vault"));
     assert_eq!(fake.called("settings").len(), 2, "read again");
+
+    // Or in ICP, 0.5 unless another amount is chosen.
+    ui.click_on("top-up-icp");
+    ui.choose("top-up-icp-amount", "200000000");
+    ui.click_on("top-up-icp");
+    assert_eq!(
+        fake.called("top_up")[1..],
+        [
+            "top_up Icp { e8s: 50000000 }",
+            "top_up Icp { e8s: 200000000 }"
+        ]
+    );
+    assert!(
+        ui.html()
+            .contains("Sent Icp { e8s: 200000000 } to your vault")
+    );
+    assert_eq!(fake.called("settings").len(), 4, "read again after each");
 }
 
 #[test]

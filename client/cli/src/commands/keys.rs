@@ -369,6 +369,7 @@ pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
     // The canister's own cycles, certified; only its controllers may read them.
     let conn = session(cli)?.connection().await?;
     let funds = conn.funds(canister).await;
+    let wallet = conn.wallet().await;
     if cli.json {
         output::json(&serde_json::json!({
             "canister": canister.to_text(),
@@ -387,6 +388,7 @@ pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
             "canister_version": info.version,
             "cost": costs,
             "funds": funds.as_ref().ok(),
+            "wallet": wallet,
         }));
     } else {
         println!(
@@ -443,6 +445,22 @@ pub(super) async fn status(cli: &Cli) -> Result<ExitCode, Error> {
                 }
             }
             Err(e) => println!("cycles     unknown: {e}"),
+        }
+        println!(
+            "wallet     {} T cycles on the cycles ledger ({}), {} ICP (account {}){}",
+            wallet.cycles.map_or("unknown".into(), t_cycles),
+            wallet.principal,
+            wallet
+                .icp_e8s
+                .map_or("unknown".into(), vault_client::icp::icp_text),
+            wallet.icp_account,
+            match wallet.cycles_per_icp {
+                Some(rate) => format!("; 1 ICP buys {} T cycles now", t_cycles(rate)),
+                None => String::new(),
+            }
+        );
+        for why in &wallet.unknown {
+            println!("           unknown: {why}");
         }
     }
     Ok(ExitCode::SUCCESS)

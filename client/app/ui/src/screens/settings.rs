@@ -4,7 +4,7 @@
 use dioxus::prelude::*;
 
 use super::{Failed, Header, Loading, bytes};
-use crate::{Loadable, use_app, use_backend};
+use crate::{Loadable, TopUp, use_app, use_backend};
 
 /// The settings screen.
 #[component]
@@ -33,27 +33,31 @@ pub fn SettingsPage() -> Element {
             }
         }
     };
-    // Topping up: how many T cycles, and whether one is on its way.
+    // Topping up: how many T cycles or ICP, and whether one is on its way.
     let mut top_up_t = use_signal(|| 1u32);
+    let mut top_up_e8s = use_signal(|| 50_000_000u64);
     let mut topping_up = use_signal(|| false);
     let top_up = {
         let backend = backend.clone();
-        move |_| {
-            if topping_up() {
-                return;
-            }
-            topping_up.set(true);
+        move |amount: TopUp| {
             let backend = backend.clone();
-            spawn(async move {
-                match backend.top_up(top_up_t()).await {
-                    Ok(said) => {
-                        app.tell(said);
-                        settings.restart();
-                    }
-                    Err(e) => app.fail(&e),
+            move |_| {
+                if topping_up() {
+                    return;
                 }
-                topping_up.set(false);
-            });
+                topping_up.set(true);
+                let backend = backend.clone();
+                spawn(async move {
+                    match backend.top_up(amount).await {
+                        Ok(said) => {
+                            app.tell(said);
+                            settings.restart();
+                        }
+                        Err(e) => app.fail(&e),
+                    }
+                    topping_up.set(false);
+                });
+            }
         }
     };
     let mut passkey = use_signal(|| None::<Result<bool, crate::model::UiError>>);
@@ -166,14 +170,28 @@ pub fn SettingsPage() -> Element {
                                 onchange: move |e: Event<FormData>| {
                                     if let Ok(t) = e.value().parse::<u32>() { top_up_t.set(t) }
                                 },
-                                for t in [1u32, 2, 5, 10] {
+                                for t in TopUp::CYCLES_T {
                                     option { key: "{t}", value: "{t}", selected: t == top_up_t(),
                                         "{t} T cycles" }
                                 }
                             }
                             button { class: if s.cycles_low { "primary" } else { "" }, disabled: topping_up(),
-                                onclick: top_up, "data-testid": crate::testid("top-up"),
+                                onclick: top_up(TopUp::Cycles { t: top_up_t() }), "data-testid": crate::testid("top-up"),
                                 if topping_up() { "Sending…" } else { "Top up" } }
+                        }
+                        div { class: "row top-up",
+                            select { "aria-label": "ICP to pay", "data-testid": crate::testid("top-up-icp-amount"),
+                                onchange: move |e: Event<FormData>| {
+                                    if let Ok(e8s) = e.value().parse::<u64>() { top_up_e8s.set(e8s) }
+                                },
+                                for (e8s, icp) in TopUp::ICP {
+                                    option { key: "{e8s}", value: "{e8s}", selected: e8s == top_up_e8s(),
+                                        "{icp} ICP" }
+                                }
+                            }
+                            button { disabled: topping_up(),
+                                onclick: top_up(TopUp::Icp { e8s: top_up_e8s() }), "data-testid": crate::testid("top-up-icp"),
+                                if topping_up() { "Sending…" } else { "Pay in ICP" } }
                         }
                         p { class: "muted", "data-testid": crate::testid("wallet"), "{s.wallet}" }
                     }
