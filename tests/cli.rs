@@ -2222,6 +2222,7 @@ fn vault_topup_converts_icp_through_the_cmc_and_finishes_a_paid_top_up() {
         sent["sent"], "1500000000000",
         "0.5 ICP at 3 T cycles an ICP: {sent}"
     );
+    assert_eq!(sent["earlier"], false, "{sent}");
     let after = cycles(&owner);
     assert!(
         after > before + 1_499_000_000_000 && after <= before + 1_500_000_000_000,
@@ -2246,7 +2247,11 @@ fn vault_topup_converts_icp_through_the_cmc_and_finishes_a_paid_top_up() {
         "{wallet}"
     );
     assert_eq!(wallet["principal"], conn.me().to_text(), "{wallet}");
-    assert!(wallet["cycles"].as_str().is_some(), "{wallet}");
+    assert_eq!(
+        wallet["cycles"],
+        runtime.block_on(conn.cycles_balance()).unwrap().to_string(),
+        "{wallet}"
+    );
     assert_eq!(wallet["unknown"], serde_json::json!([]), "{wallet}");
     let created_at_time = vault_client::sharing::now_ns();
     let transfer = TransferArgs {
@@ -2284,9 +2289,12 @@ fn vault_topup_converts_icp_through_the_cmc_and_finishes_a_paid_top_up() {
     let paid = runtime.block_on(conn.icp_balance()).unwrap();
     assert_eq!(paid, icp_before - e8s - ICP_FEE_E8S);
 
+    // Asked for another amount, the stopped one is finished instead, and said: nothing more
+    // is paid.
     let before = cycles(&owner);
-    let finished = owner.json(&["topup", "--icp", "0.25"]);
+    let finished = owner.json(&["topup", "--icp", "0.5"]);
     assert_eq!(finished["sent"], "750000000000", "{finished}");
+    assert_eq!(finished["earlier"], true, "{finished}");
     assert_eq!(
         runtime.block_on(conn.icp_balance()).unwrap(),
         paid,

@@ -282,6 +282,13 @@ const cdp = await phone.newCDPSession(page);
   });
   await page.tap(testid('nav-more'));
   await page.tap(testid('more-settings'));
+  // This browser's key reaches only its vault, not the ledgers: Settings offers no top-up
+  // here, and says how else to.
+  await page.waitForSelector(testid('wallet'), WAIT);
+  const wallet = await page.textContent(testid('wallet'));
+  assert.match(wallet, /reaches only your vault/, `no top-up from a browser: ${wallet}`);
+  assert.equal(await page.$(testid('top-up')), null, 'no top-up button in a browser');
+  assert.equal(await page.$(testid('top-up-icp')), null, 'no ICP top-up button in a browser');
   await page.tap(testid('add-passkey'));
   await page.waitForSelector(`${testid('passkey-added')}, ${testid('passkey-error')}`, WAIT);
   const added = await page.textContent(`${testid('passkey-added')}, ${testid('passkey-error')}`);

@@ -363,7 +363,7 @@ enum WithdrawResult {
 }
 
 /// Cycles in JSON as decimal text: they may not fit a JSON number's exact range.
-fn decimal<S: serde::Serializer>(n: &u128, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn decimal<S: serde::Serializer>(n: &u128, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&n.to_string())
 }
 
@@ -453,6 +453,7 @@ impl Connection {
     /// ledger's `withdraw`; locally, minting what the identity lacks first). Returns the
     /// ledger's block.
     pub async fn top_up(&self, id: Principal, amount: u128) -> Result<u128, Error> {
+        self.may_pay()?;
         let needed = amount.saturating_add(LEDGER_FEE);
         if !self.network.is_ic() {
             let balance = self.cycles_balance().await?;

@@ -48,7 +48,8 @@ pub struct IcpTopUp {
 pub fn parse_icp(text: &str) -> Result<u64, Error> {
     let bad = || {
         Error::Invalid(format!(
-            "`{text}` is not an amount of ICP: write it like 0.5 or 2 (at most 8 decimals)"
+            "`{text}` is not an amount of ICP: write it like 0.5 or 2 (at most 8 decimals, at \
+             most 1,000,000 ICP)"
         ))
     };
     let text = text
@@ -74,7 +75,7 @@ pub fn parse_icp(text: &str) -> Result<u64, Error> {
         .checked_mul(E8S_PER_ICP)
         .and_then(|w| w.checked_add(frac))
         .ok_or_else(bad)?;
-    if e8s == 0 {
+    if e8s == 0 || e8s > MAX_TOP_UP_E8S {
         return Err(bad());
     }
     Ok(e8s)
@@ -140,7 +141,50 @@ impl Wallet {
     }
 }
 
+/// Whether a top-up finished one begun earlier (and paid nothing more) or made a new one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct IcpPaid {
+    /// The ICP converted, in e8s.
+    pub e8s: u64,
+    /// The cycles the vault received.
+    #[serde(serialize_with = "crate::cycles::decimal")]
+    pub cycles: u128,
+    /// Whether this was a top-up begun earlier and stopped (its ICP may already have been
+    /// paid), finished instead of the one asked for: nothing more was paid.
+    pub earlier: bool,
+}
+
+/// The most ICP one top-up pays: more is a typing mistake (there are about 500 million ICP).
+pub const MAX_TOP_UP_E8S: u64 = 1_000_000 * E8S_PER_ICP;
+
+/// One ICP top-up at a time in this process: two would share one journal.
+static TOPPING_UP: std::sync::LazyLock<futures_util::lock::Mutex<()>> =
+    std::sync::LazyLock::new(|| futures_util::lock::Mutex::new(()));
+
 impl Connection {
+    /// Whether this identity may pay for its vault: call the ledgers and the cycles minting
+    /// canister. A browser's may not: its key is delegated for the vault that serves its page
+    /// only.
+    pub fn can_pay(&self) -> bool {
+        [crate::cycles::CYCLES_LEDGER, ICP_LEDGER, CMC]
+            .iter()
+            .all(|c| self.identity.reaches(c))
+    }
+
+    /// An error unless [`Connection::can_pay`].
+    pub fn may_pay(&self) -> Result<(), Error> {
+        if self.can_pay() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(
+                "this browser's key reaches only your vault, not the ledgers: top up from the \
+                 desktop app or with `vault topup`, or send cycles or ICP to the vault with \
+                 any wallet"
+                    .into(),
+            ))
+        }
+    }
+
     /// What this identity holds to pay with, read from both ledgers and the CMC at once; a
     /// ledger that does not answer leaves its figure unknown, not the whole wallet.
     pub async fn wallet(&self) -> Wallet {
@@ -220,22 +264,34 @@ impl Connection {
         Ok((top_up.principal == self.me().to_text()).then_some(top_up))
     }
 
-    /// Tops up canister `id` with `e8s` ICP through the CMC: the cycles it received. A top-up
-    /// under way (stopped after paying, or before) is finished first, paying nothing again;
-    /// then this one is made, unless it is that one.
+    /// Tops up canister `id` with `e8s` ICP through the CMC. A top-up begun earlier and
+    /// stopped (after paying, or before) is finished instead, paying nothing again, and said
+    /// ([`IcpPaid::earlier`]): the user asks again for a new one, knowing the first went
+    /// through. One at a time in a process; another process's journal is never overwritten.
     pub async fn top_up_with_icp(
         &self,
         store: &dyn Store,
         id: Principal,
         e8s: u64,
-    ) -> Result<u128, Error> {
+    ) -> Result<IcpPaid, Error> {
+        self.may_pay()?;
+        if e8s == 0 || e8s > MAX_TOP_UP_E8S {
+            return Err(Error::Invalid(format!(
+                "{} ICP is not an amount to top up with: at most {} at once",
+                icp_text(e8s),
+                icp_text(MAX_TOP_UP_E8S)
+            )));
+        }
+        let _one_at_a_time = TOPPING_UP.lock().await;
         let item = self.icp_top_up_item();
         if let Some(earlier) = self.icp_top_up(store)? {
-            let same = earlier.canister == id.to_text() && earlier.e8s == e8s;
+            let e8s = earlier.e8s;
             let cycles = self.finish_icp_top_up(store, &item, earlier).await?;
-            if same {
-                return Ok(cycles);
-            }
+            return Ok(IcpPaid {
+                e8s,
+                cycles,
+                earlier: true,
+            });
         }
         if !self.network.is_ic() {
             let balance = self.icp_balance().await?;
@@ -251,7 +307,25 @@ impl Connection {
             created_at_time: now_ns(),
             block: None,
         };
-        self.finish_icp_top_up(store, &item, top_up).await
+        let cycles = self.finish_icp_top_up(store, &item, top_up).await?;
+        Ok(IcpPaid {
+            e8s,
+            cycles,
+            earlier: false,
+        })
+    }
+
+    /// Forgets the journal of `top_up`, unless it now holds another's.
+    fn forget_icp_top_up(
+        &self,
+        store: &dyn Store,
+        item: &Item,
+        top_up: &IcpTopUp,
+    ) -> Result<(), Error> {
+        match self.icp_top_up(store) {
+            Ok(Some(now)) if now.created_at_time != top_up.created_at_time => Ok(()),
+            _ => store.remove(item).map(drop),
+        }
     }
 
     async fn finish_icp_top_up(
@@ -275,13 +349,24 @@ impl Connection {
         let block = match top_up.block {
             Some(block) => block,
             None => {
+                // Another process's top-up, begun since this one looked: its journal stays.
+                if let Some(other) = self.icp_top_up(store)?
+                    && other.created_at_time != top_up.created_at_time
+                {
+                    return Err(Error::Invalid(format!(
+                        "another top-up of {} ICP is under way ({}): let it finish, or top up \
+                         again to finish it",
+                        icp_text(other.e8s),
+                        store.describe(item)
+                    )));
+                }
                 save(&top_up)?;
-                let block = match self.pay_cmc(id, &top_up).await {
+                let block = match self.pay_cmc(id, &top_up, &store.describe(item)).await {
                     Ok(block) => block,
                     Err(e) => {
                         // Refused by the ledger: nothing was paid.
                         if matches!(e, Error::Ledger(_)) {
-                            store.remove(item)?;
+                            self.forget_icp_top_up(store, item, &top_up)?;
                         }
                         return Err(e);
                     }
@@ -307,7 +392,7 @@ impl Connection {
                 .await;
             match answer.map(|reply| Decode!(&reply, NotifyTopUpResult)) {
                 Ok(Ok(Ok(cycles))) => {
-                    store.remove(item)?;
+                    self.forget_icp_top_up(store, item, &top_up)?;
                     return Ok(u128::try_from(cycles.0).unwrap_or(u128::MAX));
                 }
                 // Definitive for this block: asking again never succeeds.
@@ -316,7 +401,7 @@ impl Connection {
                     | NotifyError::TransactionTooOld(_)
                     | NotifyError::InvalidTransaction(_)),
                 ))) => {
-                    store.remove(item)?;
+                    self.forget_icp_top_up(store, item, &top_up)?;
                     return Err(Error::Ledger(format!(
                         "the cycles minting canister did not convert block {block}: {}",
                         notify_error(&e)
@@ -337,7 +422,7 @@ impl Connection {
 
     /// Sends the ICP of `top_up` to the CMC's account for `id`: the block (the first one's,
     /// if this transfer was made already).
-    async fn pay_cmc(&self, id: Principal, top_up: &IcpTopUp) -> Result<u64, Error> {
+    async fn pay_cmc(&self, id: Principal, top_up: &IcpTopUp, journal: &str) -> Result<u64, Error> {
         let to = account_identifier(&CMC, Some(&principal_subaccount(&id)));
         let arg = Encode!(&TransferArgs {
             memo: MEMO_TOP_UP_CANISTER,
@@ -369,13 +454,13 @@ impl Connection {
                  it (account {})",
                 self.me(),
                 icp_text(balance.e8s),
-                icp_text(top_up.e8s + ICP_FEE_E8S),
+                icp_text(top_up.e8s.saturating_add(ICP_FEE_E8S)),
                 hex::encode(account_identifier(&self.me(), None)),
             ))),
             Err(TransferError::TxTooOld { .. }) => Err(Error::Agent(format!(
                 "this top-up was begun over a day ago (created_at_time {}): look on the ICP \
                  ledger for a transfer from {} to the cycles minting canister; if there is \
-                 none, delete the top-up file and try again",
+                 none, delete {journal} and try again",
                 top_up.created_at_time,
                 self.me()
             ))),
@@ -436,6 +521,7 @@ mod tests {
         assert_eq!(parse_icp("2").unwrap(), 200_000_000);
         assert_eq!(parse_icp(" 1.00000001 ICP").unwrap(), 100_000_001);
         assert_eq!(parse_icp(".25").unwrap(), 25_000_000);
+        assert_eq!(parse_icp("1000000").unwrap(), MAX_TOP_UP_E8S);
         for bad in [
             "",
             "0",
@@ -444,6 +530,9 @@ mod tests {
             "1.2.3",
             "-1",
             "99999999999999999",
+            // Accepted as e8s before, and overflowing with the fee.
+            "184467440737.09551615",
+            "1000000.00000001",
         ] {
             assert!(parse_icp(bad).is_err(), "{bad}");
         }

@@ -96,6 +96,17 @@ impl Identity {
         })
     }
 
+    /// Whether this identity may call `canister`: a delegated one (a browser's, scoped to the
+    /// vault that serves its page) only the canisters every delegation names.
+    pub fn reaches(&self, canister: &Principal) -> bool {
+        self.inner.delegation_chain().iter().all(|d| {
+            d.delegation
+                .targets
+                .as_ref()
+                .is_none_or(|targets| targets.contains(canister))
+        })
+    }
+
     /// An identity of the device whose public key is `device_key` (DER), signing with a fresh
     /// Ed25519 session key held in memory only: `sign` (the device key, which may live where no
     /// code can read it: a browser's non-extractable WebCrypto key) signs once, a delegation to
@@ -430,6 +441,14 @@ mod tests {
         let delegation = &chain[0].delegation;
         assert_eq!(delegation.targets, Some(vec![vault]));
         assert_eq!(delegation.expiration, 42);
+        // It reaches its vault and nothing else (not the ledgers a top-up would call); an
+        // undelegated key reaches every canister.
+        assert!(identity.reaches(&vault));
+        assert!(!identity.reaches(&crate::cycles::CYCLES_LEDGER));
+        let unscoped = Identity::delegated(der.clone(), None, 42, |_| async { Ok(vec![0; 64]) })
+            .await
+            .unwrap();
+        assert!(unscoped.reaches(&crate::cycles::CYCLES_LEDGER));
         // The device key signed the delegation (ECDSA over SHA-256 of its signable bytes)...
         let signature = p256::ecdsa::Signature::from_slice(&chain[0].signature).unwrap();
         key.verifying_key()

@@ -492,7 +492,17 @@ impl Screens {
     /// the cycles minting canister (journaled in the session's store: a top-up stopped after
     /// paying is finished by the next, paying nothing twice).
     pub(crate) async fn top_up(&self, amount: TopUp) -> Result<String, Error> {
+        let offered = match amount {
+            TopUp::Cycles { t } => TopUp::CYCLES_T.contains(&t),
+            TopUp::Icp { e8s } => TopUp::ICP.iter().any(|(offer, _)| *offer == e8s),
+        };
+        if !offered {
+            return Err(Error::Invalid(format!(
+                "{amount:?} is not an amount the app offers: choose one in the list"
+            )));
+        }
         let conn = self.session.connection().await?;
+        conn.may_pay()?;
         let canister = self.session.vault_id().await?;
         Ok(match amount {
             TopUp::Cycles { t } => {
@@ -501,14 +511,22 @@ impl Screens {
                 format!("Sent {t} T cycles to your vault")
             }
             TopUp::Icp { e8s } => {
-                let cycles = conn
+                let paid = conn
                     .top_up_with_icp(self.session.store(), canister, e8s)
                     .await?;
-                format!(
+                let sent = format!(
                     "Sent {:.3} T cycles to your vault, for {} ICP",
-                    cycles as f64 / 1e12,
-                    vault_client::icp::icp_text(e8s)
-                )
+                    paid.cycles as f64 / 1e12,
+                    vault_client::icp::icp_text(paid.e8s)
+                );
+                if paid.earlier {
+                    format!(
+                        "{sent}: your earlier top-up, which had stopped, is done and nothing more \
+                         was paid. Top up again for another."
+                    )
+                } else {
+                    sent
+                }
             }
         })
     }
@@ -550,7 +568,14 @@ impl Screens {
                 None => ("unknown here: `vault status` shows them".into(), false),
             },
         };
-        let wallet = conn.wallet().await.describe(self.session.network().is_ic());
+        let can_pay = conn.can_pay();
+        let wallet = if can_pay {
+            conn.wallet().await.describe(self.session.network().is_ic())
+        } else {
+            "Top up from the desktop app or with `vault topup`, or send cycles or ICP to the vault \
+             with any wallet: this browser's key reaches only your vault, not the ledgers."
+                .into()
+        };
         let (code, code_known) = match conn.verify(summary.canister).await {
             Ok(v) => (
                 match (&v.release, v.runs_this_build, &v.module_hash) {
@@ -587,6 +612,7 @@ impl Screens {
             cycles,
             cycles_low,
             wallet,
+            can_pay,
             code,
             code_known,
             devices: summary

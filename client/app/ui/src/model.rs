@@ -218,6 +218,9 @@ pub struct Settings {
     /// What this device's identity holds to pay with (cycles on the cycles ledger, ICP on the
     /// ICP ledger, what an ICP buys), in words, with where to send more.
     pub wallet: String,
+    /// Whether this device can top the vault up (a browser's key reaches only its vault, not
+    /// the ledgers): if not, `wallet` says how else to.
+    pub can_pay: bool,
     /// Which code runs it (its certified module hash against this app's and the releases').
     pub code: String,
     /// Whether that code is known: this app's own module or a published release.

@@ -46,6 +46,8 @@ struct Fake {
     mode: Mode,
     photos: usize,
     status: Status,
+    /// Whether this device may pay (a browser's key reaches only its vault).
+    can_pay: bool,
     calls: RefCell<Vec<String>>,
     uploads: RefCell<Vec<futures_channel::mpsc::UnboundedSender<UploadEvent>>>,
 }
@@ -56,6 +58,7 @@ impl Fake {
             mode,
             photos: if mode == Mode::Many { 10_000 } else { 0 },
             status: Status::Unlocked,
+            can_pay: true,
             calls: RefCell::new(Vec::new()),
             uploads: RefCell::new(Vec::new()),
         })
@@ -423,7 +426,12 @@ impl Backend for Fake {
             cost: "$0.37 a month".into(),
             cycles: "0.900 T cycles; it burns 0.0003 T a day ($0.01 a month), about 2900 days before it freezes".into(),
             cycles_low: false,
-            wallet: "2.000 T cycles in this device's account on the cycles ledger".into(),
+            wallet: if self.can_pay {
+                "This device holds 2.000 T cycles and 1.5 ICP".into()
+            } else {
+                "Top up from the desktop app: this browser's key reaches only your vault".into()
+            },
+            can_pay: self.can_pay,
             code: "this app's own module (ab12…)".into(),
             code_known: true,
             devices: vec![
@@ -1122,7 +1130,10 @@ fn settings_show_where_the_vault_serves_the_app_and_copy_it() {
 fn settings_top_up_the_vault_with_the_amount_chosen() {
     let fake = Fake::new(Mode::Many);
     let mut ui = Ui::unlocked(fake.clone(), Screen::Settings);
-    assert!(ui.html().contains("2.000 T cycles in this device"));
+    assert!(
+        ui.html()
+            .contains("This device holds 2.000 T cycles and 1.5 ICP")
+    );
     ui.choose("top-up-amount", "5");
     ui.click_on("top-up");
     assert_eq!(fake.called("top_up"), vec!["top_up Cycles { t: 5 }"]);
@@ -1145,6 +1156,23 @@ fn settings_top_up_the_vault_with_the_amount_chosen() {
             .contains("Sent Icp { e8s: 200000000 } to your vault")
     );
     assert_eq!(fake.called("settings").len(), 4, "read again after each");
+}
+
+/// A browser's key reaches only its vault: Settings offers no top-up there, and says how else.
+#[test]
+fn settings_in_a_browser_offer_no_top_up_and_say_how_else() {
+    let mut fake = Rc::into_inner(Fake::new(Mode::Many)).unwrap();
+    fake.can_pay = false;
+    let fake = Rc::new(fake);
+    let ui = Ui::unlocked(fake.clone(), Screen::Settings);
+    let html = ui.html();
+    assert!(html.contains("Top up from the desktop app"), "{html}");
+    assert!(!html.contains("data-testid=\"top-up\""), "{html}");
+    assert!(!html.contains("data-testid=\"top-up-icp\""), "{html}");
+    assert!(
+        html.contains("data-testid=\"cycles\""),
+        "its cycles still shown"
+    );
 }
 
 #[test]

@@ -545,29 +545,43 @@ pub(super) async fn topup(
     let session = session(cli)?;
     let conn = session.connection().await?;
     let canister = session.vault_id().await?;
-    let (cycles, paid) = match (amount, icp) {
+    let (cycles, paid, earlier) = match (amount, icp) {
         (_, Some(icp)) => {
             let e8s = vault_client::icp::parse_icp(icp)?;
             let home = home()?;
-            let cycles = conn.top_up_with_icp(&home, canister, e8s).await?;
-            (cycles, format!("{} ICP", vault_client::icp::icp_text(e8s)))
+            let paid = conn.top_up_with_icp(&home, canister, e8s).await?;
+            (
+                paid.cycles,
+                format!("{} ICP", vault_client::icp::icp_text(paid.e8s)),
+                paid.earlier,
+            )
         }
         (Some(amount), None) => {
             let cycles = parse_cycles(amount)?;
             conn.top_up(canister, cycles).await?;
-            (cycles, "your cycles ledger account".to_string())
+            (cycles, "your cycles ledger account".to_string(), false)
         }
         (None, None) => return Err(Error::Invalid("say how much: 1t, or --icp 0.5".into())),
     };
     let funds = conn.funds(canister).await?;
     if cli.json {
-        output::json(&serde_json::json!({"sent": cycles.to_string(), "funds": funds}));
+        output::json(&serde_json::json!({
+            "sent": cycles.to_string(),
+            "earlier": earlier,
+            "funds": funds,
+        }));
     } else {
         println!(
             "sent {} T cycles to {canister} (from {paid}): it holds {} T",
             t_cycles(cycles),
             t_cycles(funds.cycles)
         );
+        if earlier {
+            println!(
+                "           that was your earlier top-up, stopped before it finished: it is done \
+                 now, and nothing more was paid; run `vault topup` again for another"
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -36,16 +36,17 @@ pub fn SettingsPage() -> Element {
     // Topping up: how many T cycles or ICP, and whether one is on its way.
     let mut top_up_t = use_signal(|| 1u32);
     let mut top_up_e8s = use_signal(|| 50_000_000u64);
-    let mut topping_up = use_signal(|| false);
+    // The top-up under way, if one is: both buttons wait for it.
+    let mut topping_up = use_signal(|| None::<TopUp>);
     let top_up = {
         let backend = backend.clone();
         move |amount: TopUp| {
             let backend = backend.clone();
             move |_| {
-                if topping_up() {
+                if topping_up().is_some() {
                     return;
                 }
-                topping_up.set(true);
+                topping_up.set(Some(amount));
                 let backend = backend.clone();
                 spawn(async move {
                     match backend.top_up(amount).await {
@@ -55,7 +56,7 @@ pub fn SettingsPage() -> Element {
                         }
                         Err(e) => app.fail(&e),
                     }
-                    topping_up.set(false);
+                    topping_up.set(None);
                 });
             }
         }
@@ -165,6 +166,7 @@ pub fn SettingsPage() -> Element {
                     dt { "Cycles" }
                     dd { class: if s.cycles_low { "warn" } else { "" },
                         span { "data-testid": crate::testid("cycles"), "{s.cycles}" }
+                        if s.can_pay {
                         div { class: "row top-up",
                             select { "aria-label": "Cycles to send", "data-testid": crate::testid("top-up-amount"),
                                 onchange: move |e: Event<FormData>| {
@@ -175,9 +177,9 @@ pub fn SettingsPage() -> Element {
                                         "{t} T cycles" }
                                 }
                             }
-                            button { class: if s.cycles_low { "primary" } else { "" }, disabled: topping_up(),
+                            button { class: if s.cycles_low { "primary" } else { "" }, disabled: topping_up().is_some(),
                                 onclick: top_up(TopUp::Cycles { t: top_up_t() }), "data-testid": crate::testid("top-up"),
-                                if topping_up() { "Sending…" } else { "Top up" } }
+                                if matches!(topping_up(), Some(TopUp::Cycles { .. })) { "Sending…" } else { "Top up" } }
                         }
                         div { class: "row top-up",
                             select { "aria-label": "ICP to pay", "data-testid": crate::testid("top-up-icp-amount"),
@@ -189,9 +191,10 @@ pub fn SettingsPage() -> Element {
                                         "{icp} ICP" }
                                 }
                             }
-                            button { disabled: topping_up(),
+                            button { class: if s.cycles_low { "primary" } else { "" }, disabled: topping_up().is_some(),
                                 onclick: top_up(TopUp::Icp { e8s: top_up_e8s() }), "data-testid": crate::testid("top-up-icp"),
-                                if topping_up() { "Sending…" } else { "Pay in ICP" } }
+                                if matches!(topping_up(), Some(TopUp::Icp { .. })) { "Sending…" } else { "Pay in ICP" } }
+                        }
                         }
                         p { class: "muted", "data-testid": crate::testid("wallet"), "{s.wallet}" }
                     }
