@@ -2307,3 +2307,94 @@ fn vault_topup_converts_icp_through_the_cmc_and_finishes_a_paid_top_up() {
         "the journal is forgotten"
     );
 }
+
+/// Issue 19: a top-up from the cycles ledger whose answer was lost after the ledger paid it
+/// (the journal left as a crash leaves it) is sent again by the next `vault topup`, whatever
+/// that one asks for: the ledger answers it as a duplicate, the vault has the cycles once, and
+/// nothing more is paid.
+#[test]
+fn vault_topup_finishes_a_cycles_top_up_whose_answer_was_lost() {
+    use candid::{CandidType, Encode, Nat};
+    use vault_client::cycles::{CYCLES_LEDGER, CyclesTopUp};
+    use vault_client::platform::{Item, Store};
+
+    #[derive(CandidType)]
+    struct WithdrawArgs {
+        amount: Nat,
+        from_subaccount: Option<serde_bytes::ByteBuf>,
+        to: candid::Principal,
+        created_at_time: Option<u64>,
+    }
+
+    let owner = User::first();
+    let (vault, _) = owner.init();
+    let id = candid::Principal::from_text(&vault).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (home, conn) = connection(&owner, &runtime);
+    let funds =
+        |runtime: &tokio::runtime::Runtime| runtime.block_on(conn.funds(id)).unwrap().cycles;
+    let amount: u128 = 2_000_000_000_000;
+    runtime
+        .block_on(conn.mint_local_cycles(amount + 100_000_000))
+        .unwrap();
+    let journal = CyclesTopUp {
+        principal: conn.me().to_text(),
+        canister: id,
+        amount,
+        created_at_time: vault_client::sharing::now_ns(),
+    };
+    let item = Item::CyclesTopUp {
+        network: conn.network.name(),
+        identity: conn.me(),
+    };
+    home.save(&item, &serde_json::to_vec(&journal).unwrap())
+        .unwrap();
+    let before = funds(&runtime);
+    // Paid; its answer lost.
+    runtime
+        .block_on(
+            conn.agent
+                .update(&CYCLES_LEDGER, "withdraw")
+                .with_arg(
+                    Encode!(&WithdrawArgs {
+                        amount: Nat::from(amount),
+                        from_subaccount: None,
+                        to: id,
+                        created_at_time: Some(journal.created_at_time),
+                    })
+                    .unwrap(),
+                )
+                .call_and_wait(),
+        )
+        .unwrap();
+    let paid = runtime.block_on(conn.cycles_balance()).unwrap();
+    let after_paying = funds(&runtime);
+    assert!(
+        after_paying > before + amount - 1_000_000_000,
+        "{before} -> {after_paying}"
+    );
+
+    let finished = owner.json(&["topup", "5t"]);
+    assert_eq!(finished["sent"], amount.to_string(), "{finished}");
+    assert_eq!(finished["earlier"], true, "{finished}");
+    assert_eq!(
+        runtime.block_on(conn.cycles_balance()).unwrap(),
+        paid,
+        "nothing paid again"
+    );
+    let now = funds(&runtime);
+    assert!(
+        now <= after_paying,
+        "no cycles arrived twice: {after_paying} -> {now}"
+    );
+    assert!(
+        home.load(&item).unwrap().is_none(),
+        "the journal is forgotten"
+    );
+
+    // The next one is a new top-up.
+    let next = owner.json(&["topup", "1t"]);
+    assert_eq!(next["sent"], "1000000000000", "{next}");
+    assert_eq!(next["earlier"], false, "{next}");
+    assert!(funds(&runtime) > now + 990_000_000_000);
+}

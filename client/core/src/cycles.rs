@@ -449,11 +449,49 @@ impl Connection {
         Ok(funds)
     }
 
+    fn cycles_top_up_item(&self) -> Item {
+        Item::CyclesTopUp {
+            network: self.network.name(),
+            identity: self.me(),
+        }
+    }
+
     /// Sends `amount` cycles from this identity's ledger account to canister `id` (the cycles
-    /// ledger's `withdraw`; locally, minting what the identity lacks first). Returns the
-    /// ledger's block.
-    pub async fn top_up(&self, id: Principal, amount: u128) -> Result<u128, Error> {
+    /// ledger's `withdraw`; locally, minting what the identity lacks first). The withdrawal is
+    /// written down before it is sent: one whose answer was lost is sent again, the same, by the
+    /// next top-up, whatever it asks for — the ledger answers it as a duplicate, nothing is paid
+    /// twice, and [`CyclesPaid::earlier`] says so.
+    pub async fn top_up(
+        &self,
+        store: &dyn Store,
+        id: Principal,
+        amount: u128,
+    ) -> Result<CyclesPaid, Error> {
         self.may_pay()?;
+        let _one_at_a_time = crate::icp::TOPPING_UP.lock().await;
+        let item = self.cycles_top_up_item();
+        if let Some(bytes) = store.load(&item)? {
+            let earlier: CyclesTopUp = serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Invalid(format!(
+                    "{} is damaged ({e}): if no cycles were sent, delete it",
+                    store.describe(&item)
+                ))
+            })?;
+            if earlier.principal == self.me().to_text() {
+                match self.withdraw(store, &item, &earlier).await {
+                    Ok(()) => {
+                        return Ok(CyclesPaid {
+                            cycles: earlier.amount,
+                            earlier: true,
+                        });
+                    }
+                    // Refused: it was never paid (the ledger checks duplicates first), and is
+                    // forgotten; this one goes ahead.
+                    Err(Error::Ledger(_) | Error::NotEnoughCycles { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         let needed = amount.saturating_add(LEDGER_FEE);
         if !self.network.is_ic() {
             let balance = self.cycles_balance().await?;
@@ -461,11 +499,37 @@ impl Connection {
                 self.mint_local_cycles(needed - balance).await?;
             }
         }
+        let top_up = CyclesTopUp {
+            principal: self.me().to_text(),
+            canister: id,
+            amount,
+            created_at_time: now_ns(),
+        };
+        store.save(
+            &item,
+            &serde_json::to_vec(&top_up).expect("a top-up serializes"),
+        )?;
+        self.withdraw(store, &item, &top_up).await?;
+        Ok(CyclesPaid {
+            cycles: amount,
+            earlier: false,
+        })
+    }
+
+    /// Sends the withdrawal `top_up` names; forgets it once the ledger has answered for good
+    /// (paid, a duplicate of the one paid, or refused), keeps it when the answer was lost.
+    async fn withdraw(
+        &self,
+        store: &dyn Store,
+        item: &Item,
+        top_up: &CyclesTopUp,
+    ) -> Result<(), Error> {
+        let needed = top_up.amount.saturating_add(LEDGER_FEE);
         let arg = Encode!(&WithdrawArgs {
-            amount: Nat::from(amount),
+            amount: Nat::from(top_up.amount),
             from_subaccount: None,
-            to: id,
-            created_at_time: Some(now_ns()),
+            to: top_up.canister,
+            created_at_time: Some(top_up.created_at_time),
         })
         .expect("withdraw's argument encodes");
         let reply = self
@@ -474,11 +538,14 @@ impl Connection {
             .with_arg(arg)
             .call_and_wait()
             .await
+            // Kept: the next top-up sends it again, and the ledger pays it once.
             .map_err(|e| agent_error(&self.network.url(), e))?;
-        match Decode!(&reply, WithdrawResult)
-            .map_err(|e| Error::Agent(format!("the cycles ledger's answer: {e}")))?
-        {
-            WithdrawResult::Ok(block) => Ok(nat(&block)),
+        let answer = Decode!(&reply, WithdrawResult)
+            .map_err(|e| Error::Agent(format!("the cycles ledger's answer: {e}")))?;
+        // Answered for good: its journal goes.
+        store.remove(item)?;
+        match answer {
+            WithdrawResult::Ok(_) | WithdrawResult::Err(WithdrawError::Duplicate { .. }) => Ok(()),
             WithdrawResult::Err(WithdrawError::InsufficientFunds { balance }) => {
                 Err(Error::NotEnoughCycles {
                     principal: self.me().to_text(),
@@ -489,7 +556,37 @@ impl Connection {
             WithdrawResult::Err(WithdrawError::InvalidReceiver { receiver }) => Err(Error::Ledger(
                 format!("there is no canister {receiver} to send cycles to"),
             )),
+            WithdrawResult::Err(WithdrawError::TooOld) => Err(Error::Ledger(format!(
+                "a top-up of {} T cycles begun over a day ago (created_at_time {}) could not be \
+                 checked: look at your vault's cycles to see whether it arrived",
+                top_up.amount as f64 / 1e12,
+                top_up.created_at_time
+            ))),
             WithdrawResult::Err(e) => Err(Error::Ledger(format!("{e:?}"))),
         }
     }
+}
+
+/// A top-up from the cycles ledger, written down before it is sent.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct CyclesTopUp {
+    /// Who pays, as text.
+    pub principal: String,
+    /// The canister topped up.
+    pub canister: Principal,
+    /// The cycles sent.
+    pub amount: u128,
+    /// The ledger's deduplication key: nanoseconds since the epoch when first asked.
+    pub created_at_time: u64,
+}
+
+/// What a cycles top-up sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CyclesPaid {
+    /// The cycles the vault received.
+    #[serde(serialize_with = "decimal")]
+    pub cycles: u128,
+    /// Whether this was a top-up whose answer was lost, finished (sent again, deduplicated)
+    /// instead of the one asked for: nothing more was paid.
+    pub earlier: bool,
 }

@@ -118,7 +118,8 @@ impl Home {
             | Item::Settings
             | Item::KdfPin(_)
             | Item::Purchase { .. }
-            | Item::IcpTopUp { .. } => &self.config,
+            | Item::IcpTopUp { .. }
+            | Item::CyclesTopUp { .. } => &self.config,
             Item::Session { .. } => &self.runtime,
             Item::UploadJournal { .. } => return self.uploads_dir().join(item.name()),
         };

@@ -158,7 +158,7 @@ pub struct IcpPaid {
 pub const MAX_TOP_UP_E8S: u64 = 1_000_000 * E8S_PER_ICP;
 
 /// One ICP top-up at a time in this process: two would share one journal.
-static TOPPING_UP: std::sync::LazyLock<futures_util::lock::Mutex<()>> =
+pub(crate) static TOPPING_UP: std::sync::LazyLock<futures_util::lock::Mutex<()>> =
     std::sync::LazyLock::new(|| futures_util::lock::Mutex::new(()));
 
 impl Connection {

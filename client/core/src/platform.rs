@@ -65,6 +65,15 @@ pub enum Item {
         /// The identity that pays.
         identity: Principal,
     },
+    /// A top-up from the cycles ledger (`cycles`), written before it is paid: what makes a
+    /// second attempt, after a lost answer, send the same withdrawal (which the ledger
+    /// deduplicates), not pay again.
+    CyclesTopUp {
+        /// The network's name (`Network::name`).
+        network: String,
+        /// The identity that pays.
+        identity: Principal,
+    },
     /// A resumable upload's journal: ids, wrapped keys and sealed blobs, no plaintext key.
     UploadJournal {
         /// The canister it goes to.
@@ -100,6 +109,12 @@ impl Item {
             }
             Item::Purchase { network, identity } => {
                 format!("purchase-{}.json", network_identity_hash(network, identity))
+            }
+            Item::CyclesTopUp { network, identity } => {
+                format!(
+                    "cycles-top-up-{}.json",
+                    network_identity_hash(network, identity)
+                )
             }
             Item::IcpTopUp { network, identity } => {
                 format!(

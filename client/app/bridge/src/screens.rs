@@ -506,27 +506,44 @@ impl Screens {
         let canister = self.session.vault_id().await?;
         Ok(match amount {
             TopUp::Cycles { t } => {
-                conn.top_up(canister, u128::from(t) * 1_000_000_000_000)
+                let paid = conn
+                    .top_up(
+                        self.session.store(),
+                        canister,
+                        u128::from(t) * 1_000_000_000_000,
+                    )
                     .await?;
-                format!("Sent {t} T cycles to your vault")
+                (
+                    format!(
+                        "Sent {:.3} T cycles to your vault",
+                        paid.cycles as f64 / 1e12
+                    )
+                    .replace(".000 T", " T"),
+                    paid.earlier,
+                )
             }
             TopUp::Icp { e8s } => {
                 let paid = conn
                     .top_up_with_icp(self.session.store(), canister, e8s)
                     .await?;
-                let sent = format!(
-                    "Sent {:.3} T cycles to your vault, for {} ICP",
-                    paid.cycles as f64 / 1e12,
-                    vault_client::icp::icp_text(paid.e8s)
-                );
-                if paid.earlier {
+                (
                     format!(
-                        "{sent}: your earlier top-up, which had stopped, is done and nothing more \
-                         was paid. Top up again for another."
-                    )
-                } else {
-                    sent
-                }
+                        "Sent {:.3} T cycles to your vault, for {} ICP",
+                        paid.cycles as f64 / 1e12,
+                        vault_client::icp::icp_text(paid.e8s)
+                    ),
+                    paid.earlier,
+                )
+            }
+        })
+        .map(|(sent, earlier)| {
+            if earlier {
+                format!(
+                    "{sent}: your earlier top-up, which had stopped, is done and nothing more was \
+                     paid. Top up again for another."
+                )
+            } else {
+                sent
             }
         })
     }

@@ -558,8 +558,12 @@ pub(super) async fn topup(
         }
         (Some(amount), None) => {
             let cycles = parse_cycles(amount)?;
-            conn.top_up(canister, cycles).await?;
-            (cycles, "your cycles ledger account".to_string(), false)
+            let paid = conn.top_up(&home()?, canister, cycles).await?;
+            (
+                paid.cycles,
+                "your cycles ledger account".to_string(),
+                paid.earlier,
+            )
         }
         (None, None) => return Err(Error::Invalid("say how much: 1t, or --icp 0.5".into())),
     };
