@@ -167,17 +167,9 @@ impl Connection {
     /// The purchase of a vault canister under way for this identity on this network, if one
     /// was paid or about to be and not finished.
     pub fn purchase(&self, store: &dyn Store) -> Result<Option<Purchase>, Error> {
-        let item = self.purchase_item();
-        let Some(bytes) = store.load(&item)? else {
-            return Ok(None);
-        };
-        let purchase: Purchase = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::Invalid(format!(
-                "{} is damaged ({e}): if no vault was bought, delete it",
-                store.describe(&item)
-            ))
-        })?;
-        Ok((purchase.principal == self.me().to_text()).then_some(purchase))
+        let purchase: Option<Purchase> =
+            load_journal(store, &self.purchase_item(), "no vault was bought")?;
+        Ok(purchase.filter(|p| p.principal == self.me().to_text()))
     }
 
     /// Where this identity's purchase on this network is written.
@@ -227,7 +219,7 @@ impl Connection {
         }
         let amount: u128 = purchase.amount.parse().unwrap_or(amount);
         // Written before paying: whatever happens next, the same request is sent again.
-        store.save(&item, &serde_json::to_vec(&purchase).expect("JSON"))?;
+        save_journal(store, &item, &purchase)?;
         let needed = amount + LEDGER_FEE;
         if mint {
             let balance = self.cycles_balance().await?;
@@ -278,7 +270,7 @@ impl Connection {
             }
         };
         purchase.canister = Some(id.to_text());
-        store.save(&item, &serde_json::to_vec(&purchase).expect("JSON"))?;
+        save_journal(store, &item, &purchase)?;
         Ok(id)
     }
 
@@ -360,6 +352,36 @@ enum WithdrawError {
 enum WithdrawResult {
     Ok(Nat),
     Err(WithdrawError),
+}
+
+/// A payment's journal (a purchase, a top-up), if `store` keeps one; damaged, the error says
+/// it may be deleted if `unpaid` (what holds when nothing was paid).
+pub(crate) fn load_journal<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    item: &Item,
+    unpaid: &str,
+) -> Result<Option<T>, Error> {
+    let Some(bytes) = store.load(item)? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        Error::Invalid(format!(
+            "{} is damaged ({e}): if {unpaid}, delete it",
+            store.describe(item)
+        ))
+    })
+}
+
+/// Writes a payment's journal, before paying.
+pub(crate) fn save_journal<T: serde::Serialize>(
+    store: &dyn Store,
+    item: &Item,
+    journal: &T,
+) -> Result<(), Error> {
+    store.save(
+        item,
+        &serde_json::to_vec(journal).expect("a journal serializes"),
+    )
 }
 
 /// Cycles in JSON as decimal text: they may not fit a JSON number's exact range.
@@ -470,26 +492,21 @@ impl Connection {
         self.may_pay()?;
         let _one_at_a_time = crate::icp::TOPPING_UP.lock().await;
         let item = self.cycles_top_up_item();
-        if let Some(bytes) = store.load(&item)? {
-            let earlier: CyclesTopUp = serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Invalid(format!(
-                    "{} is damaged ({e}): if no cycles were sent, delete it",
-                    store.describe(&item)
-                ))
-            })?;
-            if earlier.principal == self.me().to_text() {
-                match self.withdraw(store, &item, &earlier).await {
-                    Ok(()) => {
-                        return Ok(CyclesPaid {
-                            cycles: earlier.amount,
-                            earlier: true,
-                        });
-                    }
-                    // Refused: it was never paid (the ledger checks duplicates first), and is
-                    // forgotten; this one goes ahead.
-                    Err(Error::Ledger(_) | Error::NotEnoughCycles { .. }) => {}
-                    Err(e) => return Err(e),
+        let earlier: Option<CyclesTopUp> = load_journal(store, &item, "no cycles were sent")?;
+        if let Some(earlier) = earlier
+            && earlier.principal == self.me().to_text()
+        {
+            match self.withdraw(store, &item, &earlier).await {
+                Ok(()) => {
+                    return Ok(CyclesPaid {
+                        cycles: earlier.amount,
+                        earlier: true,
+                    });
                 }
+                // Refused: it was never paid (the ledger checks duplicates first), and is
+                // forgotten; this one goes ahead.
+                Err(Error::Ledger(_) | Error::NotEnoughCycles { .. }) => {}
+                Err(e) => return Err(e),
             }
         }
         let needed = amount.saturating_add(LEDGER_FEE);
@@ -505,10 +522,7 @@ impl Connection {
             amount,
             created_at_time: now_ns(),
         };
-        store.save(
-            &item,
-            &serde_json::to_vec(&top_up).expect("a top-up serializes"),
-        )?;
+        save_journal(store, &item, &top_up)?;
         self.withdraw(store, &item, &top_up).await?;
         Ok(CyclesPaid {
             cycles: amount,

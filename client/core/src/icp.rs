@@ -20,6 +20,7 @@ use vault_interface::icp::{
 };
 
 use crate::canister::agent_error;
+use crate::cycles::{load_journal, save_journal};
 use crate::platform::{Item, Store, sleep};
 use crate::sharing::now_ns;
 use crate::{Connection, Error};
@@ -104,7 +105,7 @@ pub struct Wallet {
 
 fn decimal_opt<S: serde::Serializer>(n: &Option<u128>, s: S) -> Result<S::Ok, S::Error> {
     match n {
-        Some(n) => s.serialize_str(&n.to_string()),
+        Some(n) => crate::cycles::decimal(n, s),
         None => s.serialize_none(),
     }
 }
@@ -157,7 +158,7 @@ pub struct IcpPaid {
 /// The most ICP one top-up pays: more is a typing mistake (there are about 500 million ICP).
 pub const MAX_TOP_UP_E8S: u64 = 1_000_000 * E8S_PER_ICP;
 
-/// One ICP top-up at a time in this process: two would share one journal.
+/// One top-up at a time in this process (cycles or ICP): two of a kind would share one journal.
 pub(crate) static TOPPING_UP: std::sync::LazyLock<futures_util::lock::Mutex<()>> =
     std::sync::LazyLock::new(|| futures_util::lock::Mutex::new(()));
 
@@ -251,17 +252,9 @@ impl Connection {
 
     /// The ICP top-up under way for this identity on this network, if one is.
     pub fn icp_top_up(&self, store: &dyn Store) -> Result<Option<IcpTopUp>, Error> {
-        let item = self.icp_top_up_item();
-        let Some(bytes) = store.load(&item)? else {
-            return Ok(None);
-        };
-        let top_up: IcpTopUp = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::Invalid(format!(
-                "{} is damaged ({e}): if no ICP was sent, delete it",
-                store.describe(&item)
-            ))
-        })?;
-        Ok((top_up.principal == self.me().to_text()).then_some(top_up))
+        let top_up: Option<IcpTopUp> =
+            load_journal(store, &self.icp_top_up_item(), "no ICP was sent")?;
+        Ok(top_up.filter(|t| t.principal == self.me().to_text()))
     }
 
     /// Tops up canister `id` with `e8s` ICP through the CMC. A top-up begun earlier and
@@ -340,12 +333,7 @@ impl Connection {
                 store.describe(item)
             ))
         })?;
-        let save = |top_up: &IcpTopUp| {
-            store.save(
-                item,
-                &serde_json::to_vec(top_up).expect("a top-up serializes"),
-            )
-        };
+        let save = |top_up: &IcpTopUp| save_journal(store, item, top_up);
         let block = match top_up.block {
             Some(block) => block,
             None => {

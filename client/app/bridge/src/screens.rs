@@ -514,11 +514,7 @@ impl Screens {
                     )
                     .await?;
                 (
-                    format!(
-                        "Sent {:.3} T cycles to your vault",
-                        paid.cycles as f64 / 1e12
-                    )
-                    .replace(".000 T", " T"),
+                    format!("Sent {} T cycles to your vault", paid.cycles as f64 / 1e12),
                     paid.earlier,
                 )
             }
